@@ -1,0 +1,55 @@
+package io.umqtt.api;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * An MQTT 3.1.1 connection, registered as an OSGi service by the umqtt client components
+ * with the properties named in {@link MqttConstants}. All methods may be called from any thread.
+ */
+@ProviderType
+public interface MqttConnection {
+
+    /** The connection's name ({@link MqttConstants#NAME}). */
+    String name();
+
+    /** The current state. */
+    ConnectionState state();
+
+    /** Shorthand for {@code state() == CONNECTED}. */
+    default boolean isConnected() {
+        return state() == ConnectionState.CONNECTED;
+    }
+
+    /**
+     * Publishes a message. At QoS 0 it returns once the packet is written; at QoS 1 once the
+     * broker's PUBACK for it has arrived.
+     *
+     * @throws IllegalArgumentException for a bad topic (empty, wildcards, too long) or QoS
+     * @throws IOException when the connection is down, or the PUBACK does not arrive in time
+     */
+    void publish(byte[] topic, byte[] payload, int qos, boolean retain) throws IOException;
+
+    /** {@link #publish(byte[], byte[], int, boolean)} with the topic encoded as UTF-8. */
+    default void publish(String topic, byte[] payload, int qos, boolean retain) throws IOException {
+        if (topic == null) {
+            throw new IllegalArgumentException("topic must not be null");
+        }
+        publish(topic.getBytes(StandardCharsets.UTF_8), payload, qos, retain);
+    }
+
+    /**
+     * Subscribes to a topic filter and delivers its messages to {@code listener}; returns the
+     * QoS the broker granted.
+     *
+     * @throws IllegalArgumentException for a bad filter or QoS
+     * @throws MqttException with reason SUBSCRIPTION_REFUSED when the broker refuses it (0x80)
+     * @throws IOException when the connection is down or the SUBACK does not arrive in time
+     */
+    int subscribe(String filter, int qos, MessageListener listener) throws IOException;
+
+    /** Unsubscribes the filter and drops every listener registered for it. */
+    void unsubscribe(String filter) throws IOException;
+}

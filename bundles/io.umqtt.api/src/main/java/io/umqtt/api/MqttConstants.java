@@ -1,0 +1,33 @@
+package io.umqtt.api;
+
+/** Service property names of {@link MqttConnection} services and protocol limits. */
+public final class MqttConstants {
+    private MqttConstants() {
+    }
+
+    /** Service property: the connection's name (String), unique per gateway. */
+    public static final String NAME = "mqtt.connection.name";
+    /** Service property: which component provides it, {@code simple} or {@code robust} (String). */
+    public static final String KIND = "mqtt.connection.kind";
+    /** Service property: the broker's host name or address (String). */
+    public static final String SERVER = "mqtt.server";
+    /** Service property: the broker's port (Integer). */
+    public static final String PORT = "mqtt.port";
+    /** Service property: whether the connection uses TLS (Boolean). */
+    public static final String TLS = "mqtt.tls";
+    /** Service property: the MQTT client identifier (String). */
+    public static final String CLIENT_ID = "mqtt.client.id";
+    /** Service property: the {@link ConnectionState} name (String). */
+    public static final String STATE = "mqtt.state";
+    /** Service property: whether the connection is up (Boolean). */
+    public static final String CONNECTED = "mqtt.connected";
+
+    /** QoS 0: at most once. */
+    public static final int QOS_AT_MOST_ONCE = 0;
+    /** QoS 1: at least once. */
+    public static final int QOS_AT_LEAST_ONCE = 1;
+    /** The largest remaining length MQTT 3.1.1 can express (268,435,455 bytes). */
+    public static final int MAX_REMAINING_LENGTH = 268_435_455;
+    /** The longest topic or filter, in UTF-8 bytes. */
+    public static final int MAX_TOPIC_LENGTH = 65_535;
+}

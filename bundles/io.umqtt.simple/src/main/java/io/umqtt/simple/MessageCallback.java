@@ -1,0 +1,26 @@
+package io.umqtt.simple;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * Receives PUBLISH packets, like umqtt's {@code set_callback} function. It runs on the thread
+ * that reads the packet ({@link MqttClient#waitMsg()}, {@link MqttClient#checkMsg()},
+ * {@link MqttClient#loop()}, or a QoS 1 operation waiting for its ack). An incoming QoS 1
+ * message is acknowledged after the callback returns, also when it throws; the exception then
+ * propagates to the caller of the loop step.
+ * <p>
+ * The callback may publish, subscribe and unsubscribe at QoS 0 or 1. Messages that arrive while
+ * it does so are delivered after it returns, in order, so callbacks never nest.
+ */
+@ConsumerType
+@FunctionalInterface
+public interface MessageCallback {
+    /**
+     * @param topic the topic name bytes (owned by the callee)
+     * @param msg the payload bytes (owned by the callee)
+     * @param retain the RETAIN flag
+     * @param dup the DUP flag
+     * @param qos the delivery QoS, 0 or 1
+     */
+    void message(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos);
+}

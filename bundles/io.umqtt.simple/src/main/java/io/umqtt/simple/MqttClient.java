@@ -1,0 +1,1303 @@
+package io.umqtt.simple;
+
+import java.io.Closeable;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+
+import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MqttConstants;
+import io.umqtt.api.MqttException;
+import io.umqtt.api.MqttException.Reason;
+import io.umqtt.api.TopicFilter;
+import io.umqtt.simple.internal.Codec;
+import io.umqtt.simple.internal.PacketIds;
+
+/**
+ * umqtt.simple in Java: an MQTT 3.1.1 client driven by its caller.
+ * <p>
+ * Like umqtt, it has one object for publishing and subscribing, topics and payloads are bytes,
+ * received messages go to a {@link MessageCallback}, and the caller runs the loop with
+ * {@link #waitMsg()} (blocking) or {@link #checkMsg()} (non-blocking), or hands a thread to
+ * {@link #loop()}. Unlike umqtt it sends PINGREQs by itself while a loop step waits, declares a
+ * connection dead after 1.5 &times; keepalive without a packet, times out every wait, reads every
+ * packet whole, and may be used from many threads.
+ *
+ * <h2>Threading</h2>
+ * Any thread may publish, subscribe and unsubscribe. Writes are serialised by a write lock.
+ * Reading is done by one thread at a time, the <em>reader</em>: the thread in {@code waitMsg},
+ * {@code checkMsg} or {@code loop}, or else a thread whose QoS 1 operation waits for its ack.
+ * The reader completes every thread's acks by packet id; the others wait on the client's monitor.
+ * The callback runs on the reader; a QoS 1 operation it makes reads on until its own ack arrives,
+ * and PUBLISHes read meanwhile are queued and delivered after the callback returns, so callbacks
+ * never nest and recursion stays bounded.
+ */
+public class MqttClient implements Closeable {
+    /** The MQTT port without TLS. */
+    public static final int DEFAULT_PORT = 1883;
+    /** The MQTT port with TLS. */
+    public static final int DEFAULT_TLS_PORT = 8883;
+    /** Default for {@link #setConnectTimeout(int)}: 30 s. */
+    public static final int DEFAULT_CONNECT_TIMEOUT_MILLIS = 30_000;
+    /** Default for {@link #setAckTimeout(int)}: 30 s. */
+    public static final int DEFAULT_ACK_TIMEOUT_MILLIS = 30_000;
+    /** Default for {@link #setReadTimeout(int)}: 30 s. */
+    public static final int DEFAULT_READ_TIMEOUT_MILLIS = 30_000;
+    /** Default for {@link #setMaxPacketSize(int)}: 4 MiB. */
+    public static final int DEFAULT_MAX_PACKET_SIZE = 4 * 1024 * 1024;
+
+    private static final System.Logger LOG = System.getLogger(MqttClient.class.getName());
+
+    private static final int INITIAL_READ_BUFFER = 512;
+    private static final int INITIAL_WRITE_BUFFER = 256;
+    /** Payloads up to this size are copied into the write buffer so a PUBLISH is one write. */
+    private static final int MAX_INLINE_PAYLOAD = 16 * 1024;
+    /** How long {@link #checkMsg()} lets a TLS socket look for a record (TLS hides what is buffered). */
+    private static final int TLS_POLL_MILLIS = 1;
+
+    private static final int WAIT = 0;
+    private static final int POLL = 1;
+    private static final int CONNACK = 2;
+
+    // ---- configuration, fixed at construction ----
+    private final String clientId;
+    private final String server;
+    private final int port;
+    private final byte[] user;
+    private final byte[] password;
+    private final int keepAliveSeconds;
+    private final TlsSettings tls;
+
+    // ---- settings, read at each use ----
+    private volatile int connectTimeoutMillis = DEFAULT_CONNECT_TIMEOUT_MILLIS;
+    private volatile int ackTimeoutMillis = DEFAULT_ACK_TIMEOUT_MILLIS;
+    private volatile int readTimeoutMillis = DEFAULT_READ_TIMEOUT_MILLIS;
+    private volatile int maxPacketSize = DEFAULT_MAX_PACKET_SIZE;
+    private volatile MessageCallback callback;
+    /** The last will; guarded by {@link #lock}. */
+    private byte[] willTopic;
+    private byte[] willMessage;
+    private int willQos;
+    private boolean willRetain;
+
+    /** Guards the connection state, the reader role and the pending acks; waiters wait on it. */
+    private final Object lock = new Object();
+    /** Guarded by {@link #lock}; read without it for fast checks. */
+    private volatile ConnectionState state = ConnectionState.CLOSED;
+    /** Why the connection was lost; guarded by {@link #lock}. */
+    private IOException failure;
+    /** The thread that reads from the socket, or null; guarded by {@link #lock}. */
+    private Thread reader;
+    /** Packet id to the operation awaiting its ack; guarded by {@link #lock}. */
+    private final Map<Integer, Pending> pending = new HashMap<>();
+    /** Guarded by {@link #lock}. */
+    private final PacketIds packetIds = new PacketIds();
+    /** The current connection's socket and streams; replaced under {@link #lock} on connect. */
+    private volatile Socket socket;
+    private volatile InputStream in;
+    private volatile OutputStream out;
+    private volatile boolean secure;
+
+    // ---- owned by the reader ----
+    private byte[] rbuf = new byte[INITIAL_READ_BUFFER];
+    private int rpos;
+    private int rlen;
+    private long partialSinceNanos;
+    private int headerLength;
+    private int callbackDepth;
+    private ArrayDeque<Received> deferred;
+
+    // ---- guarded by writeLock ----
+    private final Object writeLock = new Object();
+    private byte[] wbuf = new byte[INITIAL_WRITE_BUFFER];
+
+    private volatile long lastSentNanos;
+    private volatile long lastReceivedNanos;
+    private volatile boolean pingOutstanding;
+    private volatile long strayAcks;
+
+    /**
+     * A client for a broker without TLS, user or keepalive (umqtt's defaults). No I/O happens until
+     * {@link #connect(boolean)}.
+     */
+    public MqttClient(String clientId, String server) {
+        this(clientId, server, 0, null, (byte[]) null, 0, null);
+    }
+
+    /**
+     * A client; no I/O happens until {@link #connect(boolean)}.
+     *
+     * @param clientId the MQTT client identifier (may be empty for a clean session)
+     * @param server host name or address of the broker
+     * @param port the broker's port; 0 means {@value #DEFAULT_PORT}, or {@value #DEFAULT_TLS_PORT} with TLS
+     * @param user the user name, or {@code null}
+     * @param password the password, or {@code null}; requires a user
+     * @param keepAliveSeconds the MQTT keepalive, 0..65535; 0 turns keepalive off
+     * @param tls TLS settings, or {@code null} for plain TCP
+     */
+    public MqttClient(String clientId, String server, int port, String user, String password, int keepAliveSeconds,
+            TlsSettings tls) {
+        this(clientId, server, port, user, password == null ? null : password.getBytes(StandardCharsets.UTF_8),
+                keepAliveSeconds, tls);
+    }
+
+    /** As the other constructor, with the password as bytes (MQTT passwords are binary data). */
+    public MqttClient(String clientId, String server, int port, String user, byte[] password, int keepAliveSeconds,
+            TlsSettings tls) {
+        if (clientId == null) {
+            throw new IllegalArgumentException("clientId must not be null");
+        }
+        byte[] id = clientId.getBytes(StandardCharsets.UTF_8);
+        if (id.length > MqttConstants.MAX_TOPIC_LENGTH) {
+            throw new IllegalArgumentException("clientId is " + id.length + " bytes long, the maximum is 65535");
+        }
+        if (server == null || server.trim().isEmpty()) {
+            throw new IllegalArgumentException("server must be a host name or address, found '" + server + "'");
+        }
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("port must be 0..65535 (0 = default), found " + port);
+        }
+        if (keepAliveSeconds < 0 || keepAliveSeconds > 65_535) {
+            throw new IllegalArgumentException("keepAliveSeconds must be 0..65535, found " + keepAliveSeconds);
+        }
+        if (password != null && user == null) {
+            throw new IllegalArgumentException("password requires a user: MQTT 3.1.1 has no password without user name");
+        }
+        this.clientId = clientId;
+        this.server = server.trim();
+        this.port = port != 0 ? port : tls != null ? DEFAULT_TLS_PORT : DEFAULT_PORT;
+        this.user = user == null ? null : user.getBytes(StandardCharsets.UTF_8);
+        this.password = password == null ? null : password.clone();
+        this.keepAliveSeconds = keepAliveSeconds;
+        this.tls = tls;
+    }
+
+    // ------------------------------------------------------------------ settings
+
+    /** The client identifier. */
+    public String clientId() {
+        return clientId;
+    }
+
+    /** The broker's host. */
+    public String server() {
+        return server;
+    }
+
+    /** The broker's port (the default resolved). */
+    public int port() {
+        return port;
+    }
+
+    /** The keepalive in seconds; 0 = off. */
+    public int keepAliveSeconds() {
+        return keepAliveSeconds;
+    }
+
+    /** Whether TLS is used. */
+    public boolean isTls() {
+        return tls != null;
+    }
+
+    /** Timeout for TCP connect, TLS handshake and CONNACK together; default 30 s. */
+    public void setConnectTimeout(int millis) {
+        connectTimeoutMillis = positive("connectTimeout", millis);
+    }
+
+    /** How long a QoS 1 publish, subscribe or unsubscribe waits for its ack; default 30 s. */
+    public void setAckTimeout(int millis) {
+        ackTimeoutMillis = positive("ackTimeout", millis);
+    }
+
+    /** How long the rest of a packet may take once its first byte arrived; default 30 s. */
+    public void setReadTimeout(int millis) {
+        readTimeoutMillis = positive("readTimeout", millis);
+    }
+
+    /** The largest remaining length accepted from the broker; larger packets are a protocol error. */
+    public void setMaxPacketSize(int bytes) {
+        if (bytes < 2 || bytes > MqttConstants.MAX_REMAINING_LENGTH) {
+            throw new IllegalArgumentException("maxPacketSize must be 2.." + MqttConstants.MAX_REMAINING_LENGTH
+                    + ", found " + bytes);
+        }
+        maxPacketSize = bytes;
+    }
+
+    private static int positive(String name, int millis) {
+        if (millis <= 0) {
+            throw new IllegalArgumentException(name + " must be > 0 ms, found " + millis);
+        }
+        return millis;
+    }
+
+    /** Sets the receiver of PUBLISH packets (umqtt's {@code set_callback}). */
+    public void setCallback(MessageCallback callback) {
+        this.callback = callback;
+    }
+
+    /**
+     * Sets the last will, sent with the next {@link #connect(boolean)} (umqtt's {@code set_last_will}).
+     *
+     * @throws IllegalArgumentException for a bad topic, a null message or QoS other than 0 and 1
+     */
+    public void setLastWill(byte[] topic, byte[] msg, boolean retain, int qos) {
+        TopicFilter.validateTopicName(topic);
+        if (msg == null) {
+            throw new IllegalArgumentException("last will message must not be null (use an empty array)");
+        }
+        if (msg.length > MqttConstants.MAX_TOPIC_LENGTH) {
+            throw new IllegalArgumentException("last will message is " + msg.length + " bytes, the maximum is 65535");
+        }
+        checkQos(qos);
+        synchronized (lock) {
+            willTopic = topic.clone();
+            willMessage = msg.clone();
+            willRetain = retain;
+            willQos = qos;
+        }
+    }
+
+    /** {@link #setLastWill(byte[], byte[], boolean, int)} with UTF-8 strings. */
+    public void setLastWill(String topic, String msg, boolean retain, int qos) {
+        setLastWill(utf8("topic", topic), utf8("msg", msg), retain, qos);
+    }
+
+    /** Removes the last will. */
+    public void clearLastWill() {
+        synchronized (lock) {
+            willTopic = null;
+            willMessage = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ state
+
+    /** The connection state; {@link ConnectionState#CLOSED} before the first connect. */
+    public ConnectionState state() {
+        return state;
+    }
+
+    /** Whether CONNACK accepted the connection and it has not been lost or closed since. */
+    public boolean isConnected() {
+        return state == ConnectionState.CONNECTED;
+    }
+
+    /** Why the connection was lost, or {@code null}. */
+    public IOException failure() {
+        synchronized (lock) {
+            return failure;
+        }
+    }
+
+    /** How many acks arrived for packet ids nobody waited for (e.g. after an ack timeout). */
+    public long strayAcks() {
+        return strayAcks;
+    }
+
+    // ------------------------------------------------------------------ connect / disconnect
+
+    /** Connects with the configured connect timeout; returns the CONNACK's Session Present flag. */
+    public boolean connect(boolean cleanSession) throws IOException {
+        return connect(cleanSession, connectTimeoutMillis);
+    }
+
+    /**
+     * Opens the socket (and TLS), sends CONNECT and waits for CONNACK, all within
+     * {@code timeoutMillis}.
+     *
+     * @return the Session Present flag
+     * @throws MqttException CONNECTION_REFUSED with the CONNACK return code when the broker refuses;
+     *         TIMEOUT when it does not answer in time; PROTOCOL_ERROR for a bad answer
+     * @throws IOException when the socket or TLS fails
+     * @throws IllegalStateException when already connected
+     */
+    public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
+        positive("timeout", timeoutMillis);
+        byte[] connect;
+        synchronized (lock) {
+            if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
+                throw new IllegalStateException("already " + state.name().toLowerCase() + " to " + server + ":" + port);
+            }
+            if (reader != null) {
+                throw new IllegalStateException("a loop step of the previous connection is still running in "
+                        + reader.getName());
+            }
+            state = ConnectionState.CONNECTING;
+            failure = null;
+            reader = Thread.currentThread();
+            connect = Codec.connect(clientId.getBytes(StandardCharsets.UTF_8), cleanSession, keepAliveSeconds,
+                    willTopic, willMessage, willQos, willRetain, user, password);
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        Socket s = null;
+        try {
+            s = openSocket(timeoutMillis, deadline);
+            resetReader();
+            synchronized (lock) {
+                socket = s;
+                in = s.getInputStream();
+                out = s.getOutputStream();
+                secure = tls != null;
+            }
+            long now = System.nanoTime();
+            lastReceivedNanos = now;
+            pingOutstanding = false;
+            synchronized (writeLock) {
+                send(connect, 0, connect.length);
+            }
+            int total = readPacket(CONNACK, deadline, false);
+            if (total == 0) {
+                throw new MqttException(Reason.TIMEOUT, "no CONNACK from " + server + ":" + port + " within "
+                        + timeoutMillis + " ms");
+            }
+            boolean sessionPresent = readConnack(total, cleanSession);
+            synchronized (lock) {
+                if (state != ConnectionState.CONNECTING) {
+                    throw new IOException("connection to " + server + ":" + port + " was closed while connecting");
+                }
+                state = ConnectionState.CONNECTED;
+            }
+            return sessionPresent;
+        } catch (IOException | RuntimeException e) {
+            IOException cause = e instanceof IOException ? (IOException) e
+                    : new IOException("connect to " + server + ":" + port + " failed: " + e, e);
+            fail(cause);
+            closeQuietly(s);
+            throw e;
+        } finally {
+            releaseReader(true);
+        }
+    }
+
+    private Socket openSocket(int timeoutMillis, long deadline) throws IOException {
+        Socket plain = new Socket();
+        try {
+            plain.setTcpNoDelay(true);
+            try {
+                plain.connect(new InetSocketAddress(server, port), timeoutMillis);
+            } catch (SocketTimeoutException e) {
+                throw new MqttException(Reason.TIMEOUT, "TCP connect to " + server + ":" + port + " did not complete within "
+                        + timeoutMillis + " ms", e);
+            }
+            if (tls == null) {
+                return plain;
+            }
+            SSLSocket ssl = (SSLSocket) tls.socketFactory().createSocket(plain, server, port, true);
+            SSLParameters params = ssl.getSSLParameters();
+            if (tls.verifiesHostname()) {
+                params.setEndpointIdentificationAlgorithm("HTTPS");
+            }
+            if (!isIpLiteral(server)) {
+                params.setServerNames(List.of(new SNIHostName(server)));
+            }
+            ssl.setSSLParameters(params);
+            ssl.setSoTimeout(remainingMillis(deadline));
+            try {
+                ssl.startHandshake();
+            } catch (SocketTimeoutException e) {
+                throw new MqttException(Reason.TIMEOUT, "TLS handshake with " + server + ":" + port
+                        + " did not complete within " + timeoutMillis + " ms", e);
+            }
+            return ssl;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(plain);
+            throw e;
+        }
+    }
+
+    private static boolean isIpLiteral(String host) {
+        return host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
+    }
+
+    private boolean readConnack(int total, boolean cleanSession) throws IOException {
+        PacketType type = PacketType.of((rbuf[rpos] & 0xFF) >>> 4);
+        int off = rpos + headerLength;
+        int rem = total - headerLength;
+        if (type != PacketType.CONNACK) {
+            throw fail(Codec.protocol("expected CONNACK from " + server + ":" + port + ", received " + type));
+        }
+        if (rem != 2) {
+            throw fail(Codec.protocol("CONNACK remaining length must be 2, found " + rem));
+        }
+        int ackFlags = rbuf[off] & 0xFF;
+        int code = rbuf[off + 1] & 0xFF;
+        consume(total);
+        if ((ackFlags & ~Codec.CONNACK_FLAG_SESSION_PRESENT) != 0) {
+            throw fail(Codec.protocol(String.format("CONNACK acknowledge flags must be 0 or 1, found 0x%02X", ackFlags)));
+        }
+        if (code != 0) {
+            throw fail(new MqttException(Reason.CONNECTION_REFUSED, code, "broker " + server + ":" + port
+                    + " refused the connection: " + MqttException.connackReturnCodeName(code)
+                    + " (CONNACK return code " + code + ")"));
+        }
+        boolean sessionPresent = (ackFlags & Codec.CONNACK_FLAG_SESSION_PRESENT) != 0;
+        if (sessionPresent && cleanSession) {
+            throw fail(Codec.protocol("CONNACK has Session Present set although clean session was requested"));
+        }
+        return sessionPresent;
+    }
+
+    /** Sends DISCONNECT and closes the socket (umqtt's {@code disconnect}); the last will is not published. */
+    public void disconnect() throws IOException {
+        IOException writeFailure = null;
+        if (state == ConnectionState.CONNECTED) {
+            byte[] packet = Codec.disconnect();
+            try {
+                synchronized (writeLock) {
+                    OutputStream o = out;
+                    if (o != null) {
+                        o.write(packet);
+                    }
+                }
+            } catch (IOException e) {
+                writeFailure = e;
+            }
+        }
+        closeConnection(new IOException("client disconnected from " + server + ":" + port));
+        if (writeFailure != null) {
+            throw new IOException("DISCONNECT could not be sent to " + server + ":" + port + ": " + writeFailure.getMessage(),
+                    writeFailure);
+        }
+    }
+
+    /** Closes the socket without DISCONNECT: the broker publishes the last will. Never throws. */
+    @Override
+    public void close() {
+        closeConnection(new IOException("client closed the connection to " + server + ":" + port));
+    }
+
+    private void closeConnection(IOException reason) {
+        Socket s;
+        synchronized (lock) {
+            state = ConnectionState.CLOSED;
+            s = socket;
+            failPending(reason);
+            lock.notifyAll();
+        }
+        closeQuietly(s);
+    }
+
+    // ------------------------------------------------------------------ operations
+
+    /** Sends PINGREQ ({@code C0 00}); the PINGRESP is consumed by the loop. */
+    public void ping() throws IOException {
+        checkConnected();
+        byte[] packet = Codec.pingreq();
+        synchronized (writeLock) {
+            send(packet, 0, packet.length);
+        }
+        pingOutstanding = true;
+    }
+
+    /** {@link #publish(byte[], byte[], boolean, int)} at QoS 0 without retain. */
+    public void publish(byte[] topic, byte[] msg) throws IOException {
+        publish(topic, msg, false, 0);
+    }
+
+    /** {@link #publish(byte[], byte[], boolean, int)} with the topic and message encoded as UTF-8. */
+    public void publish(String topic, String msg, boolean retain, int qos) throws IOException {
+        publish(utf8("topic", topic), utf8("msg", msg), retain, qos);
+    }
+
+    /** {@link #publish(byte[], byte[], boolean, int)} with the topic encoded as UTF-8. */
+    public void publish(String topic, byte[] msg, boolean retain, int qos) throws IOException {
+        publish(utf8("topic", topic), msg, retain, qos);
+    }
+
+    /**
+     * Publishes a message. QoS 0 returns once written; QoS 1 returns when the PUBACK with this
+     * publish's packet id arrived, delivering PUBLISHes read meanwhile to the callback.
+     *
+     * @throws IllegalArgumentException for a bad topic, a null message or an unsupported QoS
+     * @throws MqttException TIMEOUT when no PUBACK arrives within the ack timeout
+     * @throws IOException when not connected or the connection fails
+     */
+    public void publish(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
+        TopicFilter.validateTopicName(topic);
+        if (msg == null) {
+            throw new IllegalArgumentException("msg must not be null (use an empty array)");
+        }
+        checkQos(qos);
+        Codec.publishRemainingLength(topic.length, msg.length, qos);
+        checkConnected();
+        if (qos == 0) {
+            writePublish(topic, msg, 0, retain, false, 0);
+            return;
+        }
+        Pending p = register(PacketType.PUBACK, topic);
+        writePublish(topic, msg, qos, retain, false, p.id);
+        awaitAck(p);
+    }
+
+    /**
+     * Writes one PUBLISH packet; for subclasses that resend with DUP (umqtt.robust). Does not wait.
+     */
+    protected final void writePublish(byte[] topic, byte[] msg, int qos, boolean retain, boolean dup, int packetId)
+            throws IOException {
+        int inline = msg.length <= MAX_INLINE_PAYLOAD ? msg.length : 0;
+        synchronized (writeLock) {
+            int need = 5 + 2 + topic.length + 2 + inline;
+            byte[] b = wbuf;
+            if (b.length < need) {
+                b = new byte[Math.max(need, b.length * 2)];
+                wbuf = b;
+            }
+            int p = Codec.publishHead(b, topic, msg.length, qos, retain, dup, packetId);
+            if (inline == msg.length) {
+                System.arraycopy(msg, 0, b, p, msg.length);
+                send(b, 0, p + msg.length);
+            } else {
+                send(b, 0, p);
+                send(msg, 0, msg.length);
+            }
+        }
+    }
+
+    /** {@link #subscribe(String, int)} at QoS 0. */
+    public int subscribe(String filter) throws IOException {
+        return subscribe(filter, 0);
+    }
+
+    /** {@link #subscribe(String, int)} with the filter as UTF-8 bytes. */
+    public int subscribe(byte[] filter, int qos) throws IOException {
+        if (filter == null) {
+            throw new IllegalArgumentException("filter must not be null");
+        }
+        return subscribe(new String(filter, StandardCharsets.UTF_8), qos);
+    }
+
+    /**
+     * Subscribes to a topic filter and waits for the SUBACK; returns the granted QoS.
+     *
+     * @throws IllegalArgumentException for a bad filter or an unsupported QoS
+     * @throws MqttException SUBSCRIPTION_REFUSED (return code 0x80) when the broker refuses;
+     *         TIMEOUT when no SUBACK arrives in time
+     */
+    public int subscribe(String filter, int qos) throws IOException {
+        TopicFilter.parse(filter);
+        checkQos(qos);
+        checkConnected();
+        byte[] f = filter.getBytes(StandardCharsets.UTF_8);
+        Pending p = register(PacketType.SUBACK, f);
+        byte[] packet = Codec.subscribe(p.id, f, qos);
+        synchronized (writeLock) {
+            send(packet, 0, packet.length);
+        }
+        int granted = awaitAck(p);
+        if (granted == Codec.SUBACK_FAILURE) {
+            throw new MqttException(Reason.SUBSCRIPTION_REFUSED, granted, "broker " + server + ":" + port
+                    + " refused the subscription to '" + filter + "' (SUBACK return code 0x80)");
+        }
+        return granted;
+    }
+
+    /** Unsubscribes a topic filter and waits for the UNSUBACK. */
+    public void unsubscribe(String filter) throws IOException {
+        TopicFilter.parse(filter);
+        checkConnected();
+        byte[] f = filter.getBytes(StandardCharsets.UTF_8);
+        Pending p = register(PacketType.UNSUBACK, f);
+        byte[] packet = Codec.unsubscribe(p.id, f);
+        synchronized (writeLock) {
+            send(packet, 0, packet.length);
+        }
+        awaitAck(p);
+    }
+
+    /** {@link #unsubscribe(String)} with the filter as UTF-8 bytes. */
+    public void unsubscribe(byte[] filter) throws IOException {
+        if (filter == null) {
+            throw new IllegalArgumentException("filter must not be null");
+        }
+        unsubscribe(new String(filter, StandardCharsets.UTF_8));
+    }
+
+    private static void checkQos(int qos) {
+        if (qos == 2) {
+            throw new IllegalArgumentException("QoS 2 is not supported by this client (umqtt supports QoS 0 and 1)");
+        }
+        if (qos != 0 && qos != 1) {
+            throw new IllegalArgumentException("qos must be 0 or 1, found " + qos);
+        }
+    }
+
+    private static byte[] utf8(String name, String s) {
+        if (s == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private void checkConnected() throws IOException {
+        if (state != ConnectionState.CONNECTED) {
+            throw notConnected();
+        }
+    }
+
+    private IOException notConnected() {
+        synchronized (lock) {
+            if (failure != null && state == ConnectionState.LOST) {
+                return new IOException("not connected to " + server + ":" + port + ": connection lost: "
+                        + failure.getMessage(), failure);
+            }
+            return new IOException("not connected to " + server + ":" + port + " (state " + state + ")");
+        }
+    }
+
+    // ------------------------------------------------------------------ loop
+
+    /**
+     * Waits for one packet from the broker and processes it; a PUBLISH goes to the callback
+     * (umqtt's {@code wait_msg}). While it waits it keeps the connection alive: PINGREQ after a
+     * keepalive without traffic; the connection is declared dead after 1.5 &times; keepalive
+     * without any packet received.
+     *
+     * @return the type of the packet processed
+     */
+    public PacketType waitMsg() throws IOException {
+        boolean owner = acquireReader(true) == OWNER;
+        try {
+            return step(WAIT);
+        } finally {
+            releaseReader(owner);
+        }
+    }
+
+    /**
+     * Processes a packet if one is pending, without blocking, also not for the rest of a packet
+     * that has only partly arrived (umqtt's {@code check_msg}). Sends a due PINGREQ.
+     *
+     * @return the type processed, or {@link PacketType#NONE} when nothing complete was pending
+     */
+    public PacketType checkMsg() throws IOException {
+        int role = acquireReader(false);
+        if (role == BUSY) {
+            return PacketType.NONE; // another thread is reading and will process what comes
+        }
+        boolean owner = role == OWNER;
+        try {
+            return step(POLL);
+        } finally {
+            releaseReader(owner);
+        }
+    }
+
+    /**
+     * Runs {@link #waitMsg()} on the calling thread until the connection is closed or lost. While
+     * it runs, only this thread reads and calls the callback. An exception thrown by the callback
+     * is logged and the loop goes on.
+     *
+     * @throws IOException why the connection was lost; returns normally after
+     *         {@link #disconnect()} or {@link #close()}
+     */
+    public void loop() throws IOException {
+        boolean owner = acquireReader(true) == OWNER;
+        try {
+            while (true) {
+                try {
+                    step(WAIT);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "message callback of MQTT client " + clientId + " threw; continuing", e);
+                }
+            }
+        } catch (IOException e) {
+            if (state == ConnectionState.CLOSED) {
+                return;
+            }
+            throw e;
+        } finally {
+            releaseReader(owner);
+        }
+    }
+
+    private PacketType step(int mode) throws IOException {
+        if (callbackDepth == 0 && deferred != null && !deferred.isEmpty()) {
+            drainDeferred();
+            return PacketType.PUBLISH;
+        }
+        int total = readPacket(mode, 0, true);
+        if (total == 0) {
+            return PacketType.NONE;
+        }
+        return process(total);
+    }
+
+    /** {@link #acquireReader} results. */
+    private static final int BUSY = 0;
+    private static final int OWNER = 1;
+    private static final int REENTRANT = 2;
+
+    /**
+     * Takes the reader role: OWNER if this call took it (and must release it), REENTRANT when the
+     * current thread already holds it, BUSY when another thread does and {@code wait} is false.
+     */
+    private int acquireReader(boolean wait) throws IOException {
+        Thread me = Thread.currentThread();
+        synchronized (lock) {
+            while (true) {
+                if (state != ConnectionState.CONNECTED) {
+                    throw notConnected();
+                }
+                if (reader == me) {
+                    return REENTRANT;
+                }
+                if (reader == null) {
+                    reader = me;
+                    return OWNER;
+                }
+                if (!wait) {
+                    return BUSY;
+                }
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while waiting to read from " + server + ":" + port);
+                }
+            }
+        }
+    }
+
+    private void releaseReader(boolean owner) {
+        if (owner) {
+            synchronized (lock) {
+                reader = null;
+                lock.notifyAll();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ acks
+
+    private Pending register(PacketType ackType, byte[] subject) throws IOException {
+        synchronized (lock) {
+            if (state != ConnectionState.CONNECTED) {
+                throw notConnected();
+            }
+            int id = packetIds.next(pending::containsKey);
+            Pending p = new Pending(id, ackType, subject);
+            pending.put(id, p);
+            return p;
+        }
+    }
+
+    /** Waits for the ack of {@code p}, reading from the socket when no other thread does. */
+    private int awaitAck(Pending p) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ackTimeoutMillis);
+        Thread me = Thread.currentThread();
+        boolean owner = false;
+        try {
+            synchronized (lock) {
+                while (!p.done) {
+                    if (reader == null) {
+                        reader = me;
+                        owner = true;
+                        break;
+                    }
+                    if (reader == me) {
+                        break;
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw ackTimeout(p);
+                    }
+                    lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                }
+            }
+            while (!p.done) {
+                if (deadline - System.nanoTime() <= 0) {
+                    throw ackTimeout(p);
+                }
+                int total = readPacket(WAIT, deadline, false);
+                if (total > 0) {
+                    process(total);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            synchronized (lock) {
+                pending.remove(p.id, p);
+            }
+            throw new InterruptedIOException("interrupted while waiting for the " + p.ackType + " of packet id "
+                    + p.id);
+        } finally {
+            releaseReader(owner);
+        }
+        if (p.error != null) {
+            throw new IOException("connection to " + server + ":" + port + " lost while waiting for the " + p.ackType
+                    + " of packet id " + p.id + ": " + p.error.getMessage(), p.error);
+        }
+        return p.code;
+    }
+
+    private MqttException ackTimeout(Pending p) {
+        synchronized (lock) {
+            pending.remove(p.id, p);
+        }
+        return new MqttException(Reason.TIMEOUT, "no " + p.ackType + " for packet id " + p.id + " ('"
+                + new String(p.subject, StandardCharsets.UTF_8) + "') from " + server + ":" + port + " within "
+                + ackTimeoutMillis + " ms");
+    }
+
+    private void complete(int id, PacketType type, int code) throws IOException {
+        synchronized (lock) {
+            Pending p = pending.get(id);
+            if (p == null) {
+                strayAcks++;
+                LOG.log(Level.DEBUG, () -> "ignoring " + type + " for packet id " + id + ", which nothing awaits");
+                return;
+            }
+            if (p.ackType != type) {
+                throw fail(Codec.protocol("received " + type + " for packet id " + id + ", which awaits a " + p.ackType));
+            }
+            pending.remove(id);
+            p.code = code;
+            p.done = true;
+            lock.notifyAll();
+        }
+    }
+
+    /** Fails every pending operation; caller holds {@link #lock}. */
+    private void failPending(IOException cause) {
+        if (pending.isEmpty()) {
+            return;
+        }
+        for (Pending p : pending.values()) {
+            p.error = cause;
+            p.done = true;
+        }
+        pending.clear();
+    }
+
+    /**
+     * Marks the connection lost (unless it was closed on purpose), closes the socket and fails
+     * every pending operation. Returns {@code e} for throwing.
+     */
+    protected final IOException fail(IOException e) {
+        Socket s = null;
+        synchronized (lock) {
+            if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
+                state = ConnectionState.LOST;
+                failure = e;
+                s = socket;
+                failPending(e);
+                lock.notifyAll();
+            }
+        }
+        closeQuietly(s);
+        return e;
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    private void resetReader() {
+        rpos = 0;
+        rlen = 0;
+        if (rbuf.length > INITIAL_READ_BUFFER * 16) {
+            rbuf = new byte[INITIAL_READ_BUFFER];
+        }
+        callbackDepth = 0;
+        if (deferred != null) {
+            deferred.clear();
+        }
+    }
+
+    /**
+     * Reads until a whole packet is buffered at {@code rbuf[rpos]}; returns its total length, or 0
+     * when none is complete: in POLL mode when no more bytes are available, otherwise when the
+     * deadline (if not {@code forever}) passed before its first byte.
+     */
+    private int readPacket(int mode, long deadline, boolean forever) throws IOException {
+        while (true) {
+            long framed;
+            try {
+                framed = Codec.frame(rbuf, rpos, rlen - rpos, maxPacketSize);
+            } catch (MqttException e) {
+                throw fail(e);
+            }
+            if (framed >= 0) {
+                headerLength = (int) (framed >>> 32);
+                return (int) framed;
+            }
+            long now = System.nanoTime();
+            long waitNanos;
+            if (rlen > rpos) {
+                long stallDeadline = partialSinceNanos + TimeUnit.MILLISECONDS.toNanos(readTimeoutMillis);
+                if (mode == CONNACK && deadline - stallDeadline < 0) {
+                    stallDeadline = deadline;
+                }
+                waitNanos = stallDeadline - now;
+                if (waitNanos <= 0) {
+                    throw fail(new MqttException(Reason.TIMEOUT, "read from " + server + ":" + port
+                            + " stalled in the middle of a packet: " + (rlen - rpos) + " bytes of a "
+                            + PacketType.of((rbuf[rpos] & 0xFF) >>> 4) + " packet arrived, the rest did not within "
+                            + TimeUnit.NANOSECONDS.toMillis(now - partialSinceNanos) + " ms"));
+                }
+            } else {
+                waitNanos = forever ? Long.MAX_VALUE : deadline - now;
+                if (waitNanos <= 0 && mode != POLL) {
+                    return 0;
+                }
+                if (mode != CONNACK) {
+                    waitNanos = Math.min(waitNanos, keepAlive(now));
+                }
+            }
+            if (fill(mode == POLL ? -1 : waitNanos) == 0 && mode == POLL) {
+                return 0;
+            }
+        }
+    }
+
+    /**
+     * Does what keepalive needs now: declares the connection dead, or sends a PINGREQ. Returns
+     * the nanoseconds until it next needs to act (Long.MAX_VALUE when keepalive is off).
+     */
+    private long keepAlive(long now) throws IOException {
+        if (keepAliveSeconds == 0) {
+            return Long.MAX_VALUE;
+        }
+        long ka = TimeUnit.SECONDS.toNanos(keepAliveSeconds);
+        long dead = ka + ka / 2;
+        long sinceReceived = now - lastReceivedNanos;
+        if (sinceReceived >= dead) {
+            throw fail(new MqttException(Reason.TIMEOUT, "no packet from " + server + ":" + port + " for "
+                    + TimeUnit.NANOSECONDS.toMillis(sinceReceived) + " ms (1.5 x keepalive of " + keepAliveSeconds
+                    + " s): connection declared dead"));
+        }
+        long sinceSent = now - lastSentNanos;
+        if (sinceSent >= ka || (sinceReceived >= ka && !pingOutstanding)) {
+            ping();
+            sinceSent = 0;
+        }
+        long next = dead - sinceReceived;
+        next = Math.min(next, ka - sinceSent);
+        if (!pingOutstanding) {
+            next = Math.min(next, ka - sinceReceived);
+        }
+        return Math.max(next, TimeUnit.MILLISECONDS.toNanos(1));
+    }
+
+    /**
+     * Reads what the socket has into the buffer. {@code waitNanos < 0} polls without blocking.
+     * Returns the number of bytes read, 0 on timeout or when polling found nothing.
+     */
+    private int fill(long waitNanos) throws IOException {
+        InputStream input = in;
+        Socket s = socket;
+        if (input == null || s == null) {
+            throw notConnected();
+        }
+        makeRoom();
+        int n;
+        try {
+            if (waitNanos < 0) {
+                int available = input.available();
+                if (available > 0) {
+                    n = input.read(rbuf, rlen, Math.min(available, rbuf.length - rlen));
+                } else if (secure) {
+                    s.setSoTimeout(TLS_POLL_MILLIS);
+                    n = input.read(rbuf, rlen, rbuf.length - rlen);
+                } else {
+                    return 0;
+                }
+            } else {
+                s.setSoTimeout(toTimeoutMillis(waitNanos));
+                n = input.read(rbuf, rlen, rbuf.length - rlen);
+            }
+        } catch (SocketTimeoutException e) {
+            return 0;
+        } catch (IOException e) {
+            throw fail(state == ConnectionState.CLOSED ? e
+                    : new IOException("connection to " + server + ":" + port + " failed: " + e.getMessage(), e));
+        }
+        if (n < 0) {
+            throw fail(new EOFException("connection closed by " + server + ":" + port
+                    + (rlen > rpos ? " in the middle of a packet (" + (rlen - rpos) + " bytes of it had arrived)" : "")));
+        }
+        long now = System.nanoTime();
+        if (rlen == rpos) {
+            partialSinceNanos = now;
+        }
+        rlen += n;
+        lastReceivedNanos = now;
+        return n;
+    }
+
+    private static int toTimeoutMillis(long nanos) {
+        if (nanos >= TimeUnit.DAYS.toNanos(1)) {
+            return 0; // no timeout: blocks until data or close
+        }
+        return (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos + 999_999));
+    }
+
+    private static int remainingMillis(long deadline) throws MqttException {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw new MqttException(Reason.TIMEOUT, "connect timeout elapsed");
+        }
+        return toTimeoutMillis(left);
+    }
+
+    /** Makes space after {@code rlen}: compacts, and grows the buffer to hold the packet being read. */
+    private void makeRoom() {
+        if (rpos == rlen) {
+            rpos = 0;
+            rlen = 0;
+        }
+        int need = packetSizeHint();
+        if (need > rbuf.length) {
+            byte[] bigger = new byte[need];
+            System.arraycopy(rbuf, rpos, bigger, 0, rlen - rpos);
+            rlen -= rpos;
+            rpos = 0;
+            rbuf = bigger;
+        } else if (rlen == rbuf.length || need > rbuf.length - rpos) {
+            System.arraycopy(rbuf, rpos, rbuf, 0, rlen - rpos);
+            rlen -= rpos;
+            rpos = 0;
+        }
+    }
+
+    /** The total size of the packet at rpos if its remaining length is complete, else 0. */
+    private int packetSizeHint() {
+        int value = 0;
+        for (int i = 1; i <= 4 && rpos + i < rlen; i++) {
+            int digit = rbuf[rpos + i] & 0xFF;
+            value |= (digit & 0x7F) << (7 * (i - 1));
+            if ((digit & 0x80) == 0) {
+                return i + 1 + value;
+            }
+        }
+        return 0;
+    }
+
+    private void consume(int total) {
+        rpos += total;
+        if (rpos < rlen) {
+            partialSinceNanos = lastReceivedNanos; // the next packet began arriving with the last read
+        } else {
+            rpos = 0;
+            rlen = 0;
+            if (rbuf.length > INITIAL_READ_BUFFER * 128) {
+                rbuf = new byte[INITIAL_READ_BUFFER]; // give a large message's buffer back
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ processing
+
+    private PacketType process(int total) throws IOException {
+        int first = rbuf[rpos] & 0xFF;
+        PacketType type = PacketType.of(first >>> 4);
+        int off = rpos + headerLength;
+        int rem = total - headerLength;
+        switch (type) {
+            case PUBLISH:
+                processPublish(first & 0x0F, off, rem, total);
+                return type;
+            case PUBACK:
+            case UNSUBACK:
+                expectLength(type, rem, 2);
+                int id = Codec.u16(rbuf, off);
+                consume(total);
+                complete(id, type, 0);
+                return type;
+            case SUBACK:
+                if (rem != 3) {
+                    throw fail(Codec.protocol("SUBACK remaining length must be 3 (one return code per filter), found "
+                            + rem));
+                }
+                int subId = Codec.u16(rbuf, off);
+                int code = rbuf[off + 2] & 0xFF;
+                consume(total);
+                if (code != 0 && code != 1 && code != 2 && code != Codec.SUBACK_FAILURE) {
+                    throw fail(Codec.protocol(String.format("SUBACK return code must be 0, 1, 2 or 0x80, found 0x%02X",
+                            code)));
+                }
+                complete(subId, type, code);
+                return type;
+            case PINGRESP:
+                expectLength(type, rem, 0);
+                consume(total);
+                pingOutstanding = false;
+                return type;
+            case CONNACK:
+                throw fail(Codec.protocol("unexpected CONNACK on an established connection"));
+            default: // PUBREC, PUBREL, PUBCOMP; client-only types were refused when framing
+                throw fail(Codec.protocol("unexpected " + type + ": this client never uses QoS 2"));
+        }
+    }
+
+    private void expectLength(PacketType type, int rem, int expected) throws IOException {
+        if (rem != expected) {
+            throw fail(Codec.protocol(type + " remaining length must be " + expected + ", found " + rem));
+        }
+    }
+
+    private void processPublish(int flags, int off, int rem, int total) throws IOException {
+        int qos = (flags & Codec.PUBLISH_QOS_MASK) >>> Codec.PUBLISH_QOS_SHIFT;
+        if (qos == 2) {
+            throw fail(Codec.protocol("PUBLISH at QoS 2, but this client never subscribes at QoS 2"));
+        }
+        if (rem < 2) {
+            throw fail(Codec.protocol("PUBLISH remaining length " + rem + " cannot hold a topic length"));
+        }
+        int topicLength = Codec.u16(rbuf, off);
+        int head = 2 + topicLength + (qos > 0 ? 2 : 0);
+        if (head > rem) {
+            throw fail(Codec.protocol("PUBLISH topic length " + topicLength + (qos > 0 ? " plus packet id" : "")
+                    + " does not fit in remaining length " + rem));
+        }
+        if (topicLength == 0) {
+            throw fail(Codec.protocol("PUBLISH with an empty topic name"));
+        }
+        byte[] topic = Arrays.copyOfRange(rbuf, off + 2, off + 2 + topicLength);
+        int id = qos > 0 ? Codec.u16(rbuf, off + 2 + topicLength) : 0;
+        if (qos > 0 && id == 0) {
+            throw fail(Codec.protocol("PUBLISH at QoS 1 with packet id 0"));
+        }
+        byte[] payload = Arrays.copyOfRange(rbuf, off + head, off + rem);
+        consume(total);
+        Received r = new Received(topic, payload, (flags & Codec.PUBLISH_FLAG_RETAIN) != 0,
+                (flags & Codec.PUBLISH_FLAG_DUP) != 0, qos, id);
+        if (callbackDepth > 0) {
+            if (deferred == null) {
+                deferred = new ArrayDeque<>();
+            }
+            deferred.add(r);
+            return;
+        }
+        dispatch(r);
+        drainDeferred();
+    }
+
+    private void drainDeferred() throws IOException {
+        while (deferred != null && !deferred.isEmpty()) {
+            dispatch(deferred.poll());
+        }
+    }
+
+    private void dispatch(Received r) throws IOException {
+        MessageCallback cb = callback;
+        callbackDepth++;
+        try {
+            if (cb != null) {
+                cb.message(r.topic, r.payload, r.retain, r.dup, r.qos);
+            } else {
+                LOG.log(Level.WARNING, () -> "MQTT client " + clientId + " has no callback: message on '"
+                        + new String(r.topic, StandardCharsets.UTF_8) + "' (" + r.payload.length + " bytes) not delivered");
+            }
+        } finally {
+            callbackDepth--;
+            if (r.qos == 1) {
+                sendPuback(r.id);
+            }
+        }
+    }
+
+    private void sendPuback(int id) throws IOException {
+        synchronized (writeLock) {
+            Codec.puback(wbuf, 0, id);
+            send(wbuf, 0, 4);
+        }
+    }
+
+    // ------------------------------------------------------------------ writing
+
+    /** Writes bytes; caller holds {@link #writeLock}. */
+    private void send(byte[] b, int off, int len) throws IOException {
+        OutputStream o = out;
+        if (o == null) {
+            throw notConnected();
+        }
+        try {
+            o.write(b, off, len);
+        } catch (IOException e) {
+            throw fail(state == ConnectionState.CLOSED ? e
+                    : new IOException("write to " + server + ":" + port + " failed: " + e.getMessage(), e));
+        }
+        lastSentNanos = System.nanoTime();
+    }
+
+    private static void closeQuietly(Socket s) {
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                LOG.log(Level.DEBUG, "closing socket failed", e);
+            }
+        }
+    }
+
+    /** For tests: makes {@code id} the last packet id handed out. */
+    void setLastPacketId(int id) {
+        synchronized (lock) {
+            packetIds.setLast(id);
+        }
+    }
+
+    /** The packet ids currently awaiting acks (tests). */
+    List<Integer> pendingPacketIds() {
+        synchronized (lock) {
+            return new ArrayList<>(pending.keySet());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MqttClient[" + clientId + "@" + server + ":" + port + (tls != null ? " tls" : "") + ", " + state + "]";
+    }
+
+    /** An operation awaiting its ack. Fields after construction are guarded by {@link MqttClient#lock}. */
+    private static final class Pending {
+        final int id;
+        final PacketType ackType;
+        final byte[] subject;
+        volatile boolean done;
+        int code;
+        IOException error;
+
+        Pending(int id, PacketType ackType, byte[] subject) {
+            this.id = id;
+            this.ackType = ackType;
+            this.subject = subject;
+        }
+    }
+
+    /** A PUBLISH read while a callback ran, delivered after it. */
+    private static final class Received {
+        final byte[] topic;
+        final byte[] payload;
+        final boolean retain;
+        final boolean dup;
+        final int qos;
+        final int id;
+
+        Received(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, int id) {
+            this.topic = topic;
+            this.payload = payload;
+            this.retain = retain;
+            this.dup = dup;
+            this.qos = qos;
+            this.id = id;
+        }
+    }
+}

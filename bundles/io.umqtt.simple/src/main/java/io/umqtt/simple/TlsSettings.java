@@ -1,0 +1,138 @@
+package io.umqtt.simple;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.util.Objects;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * How a {@link MqttClient} secures its connection (umqtt's {@code ssl} and {@code ssl_params}).
+ * The server certificate is always verified against the trust material; the host name is
+ * verified too unless {@link #withHostnameVerification(boolean) turned off}. The server name
+ * (SNI) is the host name the client connects to. Immutable.
+ */
+public final class TlsSettings {
+    /** The key store type used when none is given. */
+    public static final String DEFAULT_STORE_TYPE = "PKCS12";
+
+    private final SSLContext context;
+    private final Path trustStore;
+    private final char[] trustStorePassword;
+    private final String trustStoreType;
+    private final Path keyStore;
+    private final char[] keyStorePassword;
+    private final String keyStoreType;
+    private final boolean verifyHostname;
+
+    private TlsSettings(SSLContext context, Path trustStore, char[] trustStorePassword, String trustStoreType,
+            Path keyStore, char[] keyStorePassword, String keyStoreType, boolean verifyHostname) {
+        this.context = context;
+        this.trustStore = trustStore;
+        this.trustStorePassword = trustStorePassword;
+        this.trustStoreType = trustStoreType;
+        this.keyStore = keyStore;
+        this.keyStorePassword = keyStorePassword;
+        this.keyStoreType = keyStoreType;
+        this.verifyHostname = verifyHostname;
+    }
+
+    /** TLS with the JDK's default trust store and no client certificate. */
+    public static TlsSettings defaults() {
+        return new TlsSettings(null, null, null, null, null, null, null, true);
+    }
+
+    /** TLS with a ready {@link SSLContext} (trust and client keys are the context's). */
+    public static TlsSettings of(SSLContext context) {
+        return new TlsSettings(Objects.requireNonNull(context, "context"), null, null, null, null, null, null, true);
+    }
+
+    /**
+     * TLS from key store files.
+     *
+     * @param trustStore CA certificates to trust, or {@code null} for the JDK's defaults
+     * @param trustStorePassword its password, or {@code null}
+     * @param keyStore the client certificate and private key, or {@code null} for none
+     * @param keyStorePassword its password (also the key's), or {@code null}
+     * @param storeType the type of both stores, {@code null} for {@value #DEFAULT_STORE_TYPE}
+     */
+    public static TlsSettings fromStores(Path trustStore, char[] trustStorePassword, Path keyStore,
+            char[] keyStorePassword, String storeType) {
+        String type = storeType == null || storeType.isEmpty() ? DEFAULT_STORE_TYPE : storeType;
+        return new TlsSettings(null, trustStore, copy(trustStorePassword), type, keyStore, copy(keyStorePassword),
+                type, true);
+    }
+
+    /** A copy with host name verification on (the default) or off. Off only for tests or pinned CAs. */
+    public TlsSettings withHostnameVerification(boolean verify) {
+        return new TlsSettings(context, trustStore, trustStorePassword, trustStoreType, keyStore, keyStorePassword,
+                keyStoreType, verify);
+    }
+
+    /** Whether the server's host name is checked against its certificate. */
+    public boolean verifiesHostname() {
+        return verifyHostname;
+    }
+
+    /** The socket factory these settings describe; loads the key stores. */
+    public SSLSocketFactory socketFactory() throws IOException {
+        if (context != null) {
+            return context.getSocketFactory();
+        }
+        if (trustStore == null && keyStore == null) {
+            return (SSLSocketFactory) SSLSocketFactory.getDefault();
+        }
+        try {
+            TrustManagerFactory tmf = null;
+            if (trustStore != null) {
+                tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init(load(trustStore, trustStorePassword, trustStoreType, "trust store"));
+            }
+            KeyManagerFactory kmf = null;
+            if (keyStore != null) {
+                kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                kmf.init(load(keyStore, keyStorePassword, keyStoreType, "key store"),
+                        keyStorePassword == null ? new char[0] : keyStorePassword);
+            }
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), null);
+            return ctx.getSocketFactory();
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot set up TLS: " + e.getMessage(), e);
+        }
+    }
+
+    private static KeyStore load(Path file, char[] password, String type, String what)
+            throws IOException, GeneralSecurityException {
+        KeyStore ks;
+        try {
+            ks = KeyStore.getInstance(type);
+        } catch (GeneralSecurityException e) {
+            throw new IOException("unknown " + what + " type '" + type + "'", e);
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            ks.load(in, password);
+        } catch (IOException e) {
+            throw new IOException("cannot read " + what + " " + file + ": " + e.getMessage(), e);
+        }
+        return ks;
+    }
+
+    private static char[] copy(char[] chars) {
+        return chars == null ? null : chars.clone();
+    }
+
+    @Override
+    public String toString() {
+        // never shows passwords
+        return "TlsSettings[" + (context != null ? "custom SSLContext" : "trustStore=" + trustStore + ", keyStore="
+                + keyStore) + ", verifyHostname=" + verifyHostname + "]";
+    }
+}
