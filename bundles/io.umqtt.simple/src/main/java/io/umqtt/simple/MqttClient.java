@@ -142,6 +142,11 @@ public class MqttClient implements Closeable {
         this(clientId, server, 0, null, (byte[]) null, 0, null);
     }
 
+    /** A client for a broker on the given port, without TLS, user or keepalive. */
+    public MqttClient(String clientId, String server, int port) {
+        this(clientId, server, port, null, (byte[]) null, 0, null);
+    }
+
     /**
      * A client; no I/O happens until {@link #connect(boolean)}.
      *
@@ -409,12 +414,16 @@ public class MqttClient implements Closeable {
                 params.setServerNames(List.of(new SNIHostName(server)));
             }
             ssl.setSSLParameters(params);
-            ssl.setSoTimeout(remainingMillis(deadline));
             try {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new SocketTimeoutException("connect timeout used up before the handshake began");
+                }
+                ssl.setSoTimeout(toTimeoutMillis(left));
                 ssl.startHandshake();
             } catch (SocketTimeoutException e) {
                 throw new MqttException(Reason.TIMEOUT, "TLS handshake with " + server + ":" + port
-                        + " did not complete within " + timeoutMillis + " ms", e);
+                        + " did not complete within the connect timeout of " + timeoutMillis + " ms", e);
             }
             return ssl;
         } catch (IOException | RuntimeException e) {
@@ -1046,14 +1055,6 @@ public class MqttClient implements Closeable {
             return 0; // no timeout: blocks until data or close
         }
         return (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos + 999_999));
-    }
-
-    private static int remainingMillis(long deadline) throws MqttException {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-            throw new MqttException(Reason.TIMEOUT, "connect timeout elapsed");
-        }
-        return toTimeoutMillis(left);
     }
 
     /** Makes space after {@code rlen}: compacts, and grows the buffer to hold the packet being read. */
