@@ -357,6 +357,9 @@ public class MqttClient implements Closeable {
             s = openSocket(timeoutMillis, deadline);
             resetReader();
             synchronized (lock) {
+                if (state != ConnectionState.CONNECTING) {
+                    throw new IOException("connect to " + server + ":" + port + " aborted: the client was closed");
+                }
                 socket = s;
                 in = s.getInputStream();
                 out = s.getOutputStream();
@@ -394,6 +397,12 @@ public class MqttClient implements Closeable {
 
     private Socket openSocket(int timeoutMillis, long deadline) throws IOException {
         Socket plain = new Socket();
+        synchronized (lock) {
+            if (state != ConnectionState.CONNECTING) {
+                throw new IOException("connect to " + server + ":" + port + " aborted: the client was closed");
+            }
+            socket = plain; // so that close() and disconnect() can abort the TCP connect and the handshake
+        }
         try {
             plain.setTcpNoDelay(true);
             try {
@@ -467,7 +476,15 @@ public class MqttClient implements Closeable {
     /** Sends DISCONNECT and closes the socket (umqtt's {@code disconnect}); the last will is not published. */
     public void disconnect() throws IOException {
         IOException writeFailure = null;
-        if (state == ConnectionState.CONNECTED) {
+        boolean connected;
+        synchronized (lock) {
+            // CLOSED before DISCONNECT goes out: the broker then closing the socket is no loss
+            connected = state == ConnectionState.CONNECTED;
+            if (connected) {
+                state = ConnectionState.CLOSED;
+            }
+        }
+        if (connected) {
             byte[] packet = Codec.disconnect();
             try {
                 synchronized (writeLock) {
@@ -718,8 +735,9 @@ public class MqttClient implements Closeable {
      *         {@link #disconnect()} or {@link #close()}
      */
     public void loop() throws IOException {
-        boolean owner = acquireReader(true) == OWNER;
+        boolean owner = false;
         try {
+            owner = acquireReader(true) == OWNER;
             while (true) {
                 try {
                     step(WAIT);

@@ -237,6 +237,40 @@ class UmqttDefectsTest {
         }
 
         @Test
+        void closeAbortsAConnectWaitingForConnack() throws Exception {
+            client = new MqttClient("test", "127.0.0.1", broker.port());
+            Future<Boolean> connecting = pool.submit(() -> client.connect(true, 60_000));
+            peer = broker.accept();
+            peer.readPacket(); // CONNECT, never answered
+            client.close();
+            IOException e = assertThrows(IOException.class, () -> within(connecting));
+            assertEquals(ConnectionState.CLOSED, client.state(), e.toString());
+            assertTrue(peer.awaitClosed(10_000));
+        }
+
+        @Test
+        void closeAbortsATlsHandshake() throws Exception {
+            client = new MqttClient("test", "127.0.0.1", broker.port(), null, (byte[]) null, 0, TlsSettings.defaults());
+            Future<Boolean> connecting = pool.submit(() -> client.connect(true, 60_000));
+            peer = broker.accept(); // never speaks TLS
+            peer.readPacket(); // the ClientHello, read as if it were a packet: the client is in the handshake
+            client.close();
+            assertThrows(IOException.class, () -> within(connecting));
+            assertEquals(ConnectionState.CLOSED, client.state());
+        }
+
+        @Test
+        void loopReturnsWhenTheClientWasClosedBeforeItStarted() throws Exception {
+            connect(0);
+            client.disconnect();
+            within(pool.submit(() -> {
+                client.loop();
+                return null;
+            }));
+            assertEquals(ConnectionState.CLOSED, client.state());
+        }
+
+        @Test
         void tlsHandshakeTimesOutWhenTheServerNeverAnswers() throws Exception {
             client = new MqttClient("test", "127.0.0.1", broker.port(), null, (byte[]) null, 0, TlsSettings.defaults());
             Future<Boolean> connecting = pool.submit(() -> client.connect(true, 300));

@@ -606,7 +606,7 @@ public final class ConnectionSettings {
         }
 
         private static String trim(String s) {
-            return s == null ? "" : s.trim();
+            return s == null ? "" : s.strip();
         }
 
         private static String emptyToNull(String s) {

@@ -172,25 +172,32 @@ public final class SimpleConnectionComponent {
         if (!register(ConnectionState.CONNECTED)) {
             return;
         }
+        Exception failure = null;
         try {
             client.loop();
-            if (!isStopped()) {
-                LOG.log(Level.WARNING, "MQTT connection " + s.name() + " was closed by its client, state "
-                        + client.state());
-                update(client.state());
-            }
         } catch (IOException | RuntimeException e) {
-            if (isStopped()) {
-                LOG.log(Level.DEBUG, () -> "MQTT connection " + s.name() + " ended while stopping: " + e);
-                return;
-            }
-            if (e instanceof RuntimeException) {
-                client.close();
-            }
-            LOG.log(Level.WARNING, "MQTT connection " + s.name() + " to " + s.server() + ":" + s.effectivePort()
-                    + " lost; the simple connection does not reconnect: " + e.getMessage(), e);
-            update(ConnectionState.LOST);
+            failure = e;
         }
+        if (isStopped()) {
+            Exception f = failure;
+            LOG.log(Level.DEBUG, () -> "MQTT connection " + s.name() + " ended while stopping" + (f == null ? ""
+                    : ": " + f));
+            return;
+        }
+        if (client.state() == ConnectionState.CLOSED) {
+            // closed through the client itself, not by this component (loop() throws when that
+            // happened before it started)
+            LOG.log(Level.WARNING, "MQTT connection " + s.name() + " was closed by its client");
+            update(ConnectionState.CLOSED);
+            return;
+        }
+        if (failure instanceof RuntimeException) {
+            client.close();
+        }
+        LOG.log(Level.WARNING, "MQTT connection " + s.name() + " to " + s.server() + ":" + s.effectivePort()
+                + " lost; the simple connection does not reconnect: "
+                + (failure == null ? "loop ended in state " + client.state() : failure.getMessage()), failure);
+        update(ConnectionState.LOST);
     }
 
     private boolean isStopped() {

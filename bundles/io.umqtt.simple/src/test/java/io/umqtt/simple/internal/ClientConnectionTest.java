@@ -1,0 +1,220 @@
+package io.umqtt.simple.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MessageListener;
+import io.umqtt.api.MqttMessage;
+import io.umqtt.simple.MqttClient;
+
+/**
+ * Dispatch of {@link ClientConnection} with every byte from the broker written by the test, so
+ * that one PUBLISH is exactly one message (a real broker may send one copy per overlapping
+ * subscription).
+ */
+@Timeout(30)
+class ClientConnectionTest {
+    private ServerSocket server;
+    private Socket peer;
+    private InputStream in;
+    private OutputStream out;
+    private MqttClient client;
+    private ClientConnection conn;
+    private Thread loop;
+    private LogCapture log;
+
+    @BeforeEach
+    void connect() throws Exception {
+        log = new LogCapture();
+        server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        server.setSoTimeout(10_000);
+        client = ConnectionSettings.builder("io.umqtt.simple~dispatch").server("127.0.0.1").port(server.getLocalPort())
+                .clientId("dispatch").build().newClient();
+        conn = new ClientConnection("dispatch", client);
+        CountDownLatch connected = new CountDownLatch(1);
+        loop = new Thread(() -> {
+            try {
+                client.connect(true);
+                connected.countDown();
+                client.loop();
+            } catch (IOException e) {
+                if (client.state() != ConnectionState.CLOSED) { // closed by close() below: expected
+                    throw new IllegalStateException(e);
+                }
+            }
+        }, "dispatch-loop");
+        loop.start();
+        peer = server.accept();
+        peer.setSoTimeout(10_000);
+        in = peer.getInputStream();
+        out = peer.getOutputStream();
+        assertEquals(0x10, readPacket()[0] & 0xFF, "CONNECT");
+        out.write(new byte[] {0x20, 0x02, 0x00, 0x00}); // CONNACK, accepted
+        assertTrue(connected.await(10, TimeUnit.SECONDS));
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        client.close();
+        loop.join(10_000);
+        peer.close();
+        server.close();
+        log.close();
+    }
+
+    /** Subscribes on another thread while the test plays the broker's SUBACK. */
+    private void subscribe(String filter, MessageListener listener) throws Exception {
+        CompletableFuture<Integer> granted = CompletableFuture.supplyAsync(() -> {
+            try {
+                return conn.subscribe(filter, 1, listener);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        byte[] subscribe = readPacket();
+        assertEquals(0x82, subscribe[0] & 0xFF, "SUBSCRIBE");
+        out.write(new byte[] {(byte) 0x90, 0x03, subscribe[2], subscribe[3], 0x01}); // SUBACK, QoS 1
+        assertEquals(1, granted.get(10, TimeUnit.SECONDS));
+    }
+
+    /** Sends a QoS 0 PUBLISH. */
+    private void publish(String topic, String payload) throws IOException {
+        byte[] t = topic.getBytes(StandardCharsets.UTF_8);
+        byte[] p = payload.getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.write(0x30);
+        b.write(2 + t.length + p.length); // short test packets: one length byte
+        b.write(t.length >> 8);
+        b.write(t.length);
+        b.write(t);
+        b.write(p);
+        out.write(b.toByteArray());
+    }
+
+    @Test
+    void eachMatchingListenerOnceEvenWithOverlappingFilters() throws Exception {
+        List<MqttMessage> overlapping = new CopyOnWriteArrayList<>();
+        List<MqttMessage> exact = new CopyOnWriteArrayList<>();
+        List<MqttMessage> unrelated = new CopyOnWriteArrayList<>();
+        CountDownLatch end = new CountDownLatch(1);
+        MessageListener twice = overlapping::add;
+        subscribe("d/+/x", twice);
+        subscribe("d/#", twice);
+        subscribe("d/a/x", exact::add);
+        subscribe("other/#", unrelated::add);
+        subscribe("end", m -> end.countDown());
+
+        publish("d/a/x", "one");
+        publish("end", "");
+        assertTrue(end.await(10, TimeUnit.SECONDS));
+
+        assertEquals(1, overlapping.size(), "one call although two of its filters match");
+        assertEquals(1, exact.size());
+        assertEquals(0, unrelated.size());
+        MqttMessage a = overlapping.get(0);
+        MqttMessage b = exact.get(0);
+        assertEquals("d/a/x", a.topicString());
+        assertArrayEquals("one".getBytes(StandardCharsets.UTF_8), b.payload());
+        assertEquals(0, a.qos());
+        assertSame(conn, a.connection());
+        assertNotSame(a.payload(), b.payload(), "listeners get their own arrays");
+        assertNotSame(a.topic(), b.topic());
+    }
+
+    @Test
+    void throwingListenerIsLoggedAndIsolated() throws Exception {
+        List<MqttMessage> good = new CopyOnWriteArrayList<>();
+        CountDownLatch end = new CountDownLatch(1);
+        subscribe("t", m -> {
+            throw new IllegalStateException("listener failure on purpose");
+        });
+        subscribe("t", good::add);
+        subscribe("end", m -> end.countDown());
+        publish("t", "x");
+        publish("end", "");
+        assertTrue(end.await(10, TimeUnit.SECONDS));
+        assertEquals(1, good.size(), "the listener after the throwing one still runs");
+        assertEquals(1, conn.listenerFailures());
+        assertTrue(log.text().contains("WARNING connection dispatch: listener")
+                && log.text().contains("listener failure on purpose"), log.text());
+        assertTrue(conn.isConnected(), "the connection goes on");
+    }
+
+    @Test
+    void unmatchedMessageIsCounted() throws Exception {
+        CountDownLatch end = new CountDownLatch(1);
+        subscribe("end", m -> end.countDown());
+        publish("nobody/listens", "x");
+        publish("end", "");
+        assertTrue(end.await(10, TimeUnit.SECONDS));
+        assertEquals(1, conn.unmatchedMessages());
+    }
+
+    @Test
+    void failedSubscribeLeavesNoListenerBehind() throws Exception {
+        List<MqttMessage> got = new CopyOnWriteArrayList<>();
+        CountDownLatch end = new CountDownLatch(1);
+        CompletableFuture<Integer> refused = CompletableFuture.supplyAsync(() -> {
+            try {
+                return conn.subscribe("f", 1, got::add);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        byte[] subscribe = readPacket();
+        out.write(new byte[] {(byte) 0x90, 0x03, subscribe[2], subscribe[3], (byte) 0x80}); // SUBACK, refused
+        Exception e = assertThrows(Exception.class, () -> refused.get(10, TimeUnit.SECONDS));
+        assertTrue(String.valueOf(e.getCause()).contains("refused the subscription to 'f'"), String.valueOf(e));
+        subscribe("end", m -> end.countDown());
+        publish("f", "x");
+        publish("end", "");
+        assertTrue(end.await(10, TimeUnit.SECONDS));
+        assertTrue(got.isEmpty(), "the refused subscription's listener must not be called");
+    }
+
+    /** Reads one whole packet, fixed header included. */
+    private byte[] readPacket() throws IOException {
+        ByteArrayOutputStream packet = new ByteArrayOutputStream();
+        int first = in.read();
+        if (first < 0) {
+            throw new IOException("client closed the connection");
+        }
+        packet.write(first);
+        int rem = 0;
+        int shift = 0;
+        int digit;
+        do {
+            digit = in.read();
+            packet.write(digit);
+            rem |= (digit & 0x7F) << shift;
+            shift += 7;
+        } while ((digit & 0x80) != 0);
+        byte[] body = in.readNBytes(rem);
+        packet.write(body);
+        return packet.toByteArray();
+    }
+}

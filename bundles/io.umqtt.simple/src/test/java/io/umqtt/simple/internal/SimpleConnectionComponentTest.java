@@ -1,0 +1,337 @@
+package io.umqtt.simple.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MessageListener;
+import io.umqtt.api.MqttConnection;
+import io.umqtt.api.MqttConstants;
+import io.umqtt.api.MqttMessage;
+import io.umqtt.simple.internal.FakeBundleContext.Event;
+import io.umqtt.simple.internal.FakeBundleContext.Kind;
+import io.umqtt.simple.testing.MosquittoBroker;
+
+/**
+ * The component without a framework: SCR's calls made directly, a recording BundleContext, and
+ * a real mosquitto (or a socket that plays broker where the test needs to break the connection).
+ */
+@Timeout(30)
+class SimpleConnectionComponentTest {
+    private static final String SECRET = "pw-4711-secret";
+    private static MosquittoBroker broker;
+
+    private final List<SimpleConnectionComponent> active = new ArrayList<>();
+    private LogCapture log;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        broker = MosquittoBroker.builder().start();
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    @BeforeEach
+    void captureLog() {
+        log = new LogCapture();
+    }
+
+    @AfterEach
+    void cleanUp() {
+        for (SimpleConnectionComponent c : active) {
+            c.deactivate();
+        }
+        String text = log.text();
+        log.close();
+        assertFalse(text.contains(SECRET), "the password was logged:\n" + text);
+    }
+
+    private SimpleConnectionComponent activate(FakeBundleContext fake, String name, Object... config) {
+        List<Object> kv = new ArrayList<>(List.of("name", name));
+        Collections.addAll(kv, config);
+        SimpleConnectionComponent c = new SimpleConnectionComponent();
+        c.activate(fake.context, TestConfigs.simple(kv.toArray()), Map.of("service.pid", "io.umqtt.simple~" + name));
+        active.add(c);
+        return c;
+    }
+
+    private SimpleConnectionComponent activateOnBroker(FakeBundleContext fake, String name, Object... config) {
+        List<Object> kv = new ArrayList<>(List.of("server", broker.host(), "port", broker.port()));
+        Collections.addAll(kv, config);
+        return activate(fake, name, kv.toArray());
+    }
+
+    private void deactivate(SimpleConnectionComponent c) {
+        active.remove(c);
+        c.deactivate();
+    }
+
+    @Test
+    void registersConnectedServiceAndCleansUpOnDeactivate() throws Exception {
+        FakeBundleContext fake = new FakeBundleContext();
+        SimpleConnectionComponent c = activateOnBroker(fake, "c1", "username", "user", "password", SECRET);
+        Event e = fake.next();
+        assertEquals(Kind.REGISTERED, e.kind);
+        assertEquals(MqttConnection.class.getName(), e.objectClass);
+        assertEquals("umqtt-simple-c1", e.thread, "registered by the connection thread");
+        Map<String, Object> p = e.properties;
+        assertEquals("c1", p.get(MqttConstants.NAME));
+        assertEquals("simple", p.get(MqttConstants.KIND));
+        assertEquals(broker.host(), p.get(MqttConstants.SERVER));
+        assertEquals(broker.port(), p.get(MqttConstants.PORT));
+        assertEquals(false, p.get(MqttConstants.TLS));
+        assertTrue(((String) p.get(MqttConstants.CLIENT_ID)).startsWith("umqtt-"), p.toString());
+        assertEquals("CONNECTED", p.get(MqttConstants.STATE));
+        assertEquals(true, p.get(MqttConstants.CONNECTED));
+        assertFalse(p.toString().contains(SECRET), p.toString());
+        MqttConnection service = (MqttConnection) e.service;
+        assertTrue(service.isConnected());
+        assertEquals("c1", service.name());
+        assertFalse(service.toString().contains(SECRET), service.toString());
+
+        Thread t = c.thread();
+        assertEquals("umqtt-simple-c1", t.getName());
+        assertTrue(t.isAlive());
+
+        deactivate(c);
+        assertEquals(Kind.UNREGISTERED, fake.next().kind);
+        assertFalse(t.isAlive(), "the connection thread must have ended");
+        assertEquals(ConnectionState.CLOSED, service.state());
+        assertNull(fake.poll(), "nothing after the unregistration");
+        IOException notConnected = assertThrows(IOException.class,
+                () -> service.publish("t", new byte[0], 0, false));
+        assertTrue(notConnected.getMessage().contains("not connected"), notConnected.getMessage());
+    }
+
+    @Test
+    void failedFirstConnectRegistersLostService() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        FakeBundleContext fake = new FakeBundleContext();
+        SimpleConnectionComponent c = activate(fake, "refused", "server", "127.0.0.1", "port", closedPort,
+                "username", "user", "password", SECRET);
+        Event e = fake.next();
+        assertEquals(Kind.REGISTERED, e.kind);
+        assertEquals("LOST", e.properties.get(MqttConstants.STATE));
+        assertEquals(false, e.properties.get(MqttConstants.CONNECTED));
+        assertFalse(((MqttConnection) e.service).isConnected());
+        c.thread().join(10_000);
+        assertFalse(c.thread().isAlive(), "no retry: the thread ends");
+        assertTrue(log.text().contains("WARNING MQTT connection refused: connect to 127.0.0.1:" + closedPort
+                + " failed"), log.text());
+        deactivate(c);
+        assertEquals(Kind.UNREGISTERED, fake.next().kind);
+    }
+
+    @Test
+    void credentialsReachTheBrokerAndAreNeverLogged() throws Exception {
+        try (MosquittoBroker secured = MosquittoBroker.builder().user("alice", SECRET).start()) {
+            FakeBundleContext okContext = new FakeBundleContext();
+            SimpleConnectionComponent ok = activate(okContext, "auth-ok", "server", secured.host(), "port",
+                    secured.port(), "username", "alice", "password", SECRET);
+            assertEquals("CONNECTED", okContext.next().properties.get(MqttConstants.STATE));
+
+            FakeBundleContext badContext = new FakeBundleContext();
+            SimpleConnectionComponent bad = activate(badContext, "auth-bad", "server", secured.host(), "port",
+                    secured.port(), "username", "alice", "password", "wrong-" + SECRET);
+            Event refused = badContext.next();
+            assertEquals("LOST", refused.properties.get(MqttConstants.STATE));
+            assertTrue(log.text().contains("CONNACK return code 5"), log.text());
+            deactivate(ok);
+            deactivate(bad);
+            assertFalse(secured.log().contains(SECRET), "mosquitto logs no password either");
+        }
+        // cleanUp() checks that neither password was logged
+    }
+
+    @Test
+    void lostConnectionUpdatesPropertiesAndEndsThread() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            server.setSoTimeout(10_000);
+            FakeBundleContext fake = new FakeBundleContext();
+            SimpleConnectionComponent c = activate(fake, "lossy", "server", "127.0.0.1", "port",
+                    server.getLocalPort());
+            try (Socket peer = server.accept()) {
+                readPacket(peer.getInputStream()); // CONNECT
+                peer.getOutputStream().write(new byte[] {0x20, 0x02, 0x00, 0x00}); // CONNACK accepted
+                Event registered = fake.next();
+                assertEquals(Kind.REGISTERED, registered.kind);
+                assertEquals("CONNECTED", registered.properties.get(MqttConstants.STATE));
+            }
+            Event modified = fake.next();
+            assertEquals(Kind.MODIFIED, modified.kind);
+            assertEquals("LOST", modified.properties.get(MqttConstants.STATE));
+            assertEquals(false, modified.properties.get(MqttConstants.CONNECTED));
+            assertEquals("lossy", modified.properties.get(MqttConstants.NAME));
+            c.thread().join(10_000);
+            assertFalse(c.thread().isAlive(), "the simple component does not reconnect");
+            assertTrue(log.text().contains("WARNING MQTT connection lossy to 127.0.0.1:" + server.getLocalPort()
+                    + " lost; the simple connection does not reconnect"), log.text());
+            assertNull(fake.poll());
+            deactivate(c);
+            assertEquals(Kind.UNREGISTERED, fake.next().kind);
+        }
+    }
+
+    @Test
+    void deactivateWhileConnectingRegistersNothing() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            server.setSoTimeout(10_000);
+            FakeBundleContext fake = new FakeBundleContext();
+            SimpleConnectionComponent c = activate(fake, "slow", "server", "127.0.0.1", "port", server.getLocalPort());
+            try (Socket peer = server.accept()) {
+                readPacket(peer.getInputStream()); // CONNECT, left unanswered
+                deactivate(c);
+            }
+            assertFalse(c.thread().isAlive());
+            assertNull(fake.poll(), "stopped before CONNACK: never registered");
+        }
+    }
+
+    @Test
+    void badConfigurationFailsActivationBeforeAnyThread() {
+        FakeBundleContext fake = new FakeBundleContext();
+        SimpleConnectionComponent c = new SimpleConnectionComponent();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.activate(fake.context,
+                TestConfigs.simple("name", "bad", "port", 70000), Map.of("service.pid", "io.umqtt.simple~bad")));
+        assertEquals("invalid configuration of io.umqtt.simple~bad: port=70000 is outside 0..65535 "
+                + "(0 = 1883, or 8883 with TLS)", e.getMessage());
+        assertNull(c.thread());
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("umqtt-simple-bad")));
+        assertNull(fake.poll());
+    }
+
+    @Test
+    void publishSubscribeRoundTripThroughTheService() throws Exception {
+        FakeBundleContext fake = new FakeBundleContext();
+        activateOnBroker(fake, "rt");
+        MqttConnection conn = (MqttConnection) fake.next().service;
+
+        // one subscription per topic: mosquitto 2 sends one copy per overlapping subscription
+        BlockingQueue<MqttMessage> received = new ArrayBlockingQueue<>(10);
+        assertEquals(1, conn.subscribe("rt/+/x", 1, received::add));
+        byte[] payload = "hello \u00e9 umqtt".getBytes(StandardCharsets.UTF_8);
+        conn.publish("rt/a/x", payload, 1, false);
+        MqttMessage m = received.poll(10, TimeUnit.SECONDS);
+        assertTrue(m != null, "no message within 10 s");
+        assertEquals("rt/a/x", m.topicString());
+        assertSame(m.topicString(), m.topicString(), "decoded once");
+        assertTrue(java.util.Arrays.equals(payload, m.payload()));
+        assertEquals(1, m.qos());
+        assertFalse(m.retain());
+        assertFalse(m.dup());
+        assertSame(conn, m.connection());
+
+        // a retained message arrives right after the SUBACK, possibly before subscribe returns
+        conn.publish("rt/retained", payload, 1, true);
+        BlockingQueue<MqttMessage> retained = new ArrayBlockingQueue<>(10);
+        conn.subscribe("rt/retained", 1, retained::add);
+        MqttMessage r = retained.poll(10, TimeUnit.SECONDS);
+        assertTrue(r != null && r.retain(), "the retained message must reach the new listener: " + r);
+        conn.publish("rt/retained", new byte[0], 1, true); // clear it
+    }
+
+    @Test
+    void unsubscribeDropsTheFiltersListeners() throws Exception {
+        FakeBundleContext fake = new FakeBundleContext();
+        activateOnBroker(fake, "unsub");
+        MqttConnection conn = (MqttConnection) fake.next().service;
+        BlockingQueue<MqttMessage> dropped = new ArrayBlockingQueue<>(10);
+        BlockingQueue<MqttMessage> kept = new ArrayBlockingQueue<>(10);
+        conn.subscribe("un/1", 1, dropped::add);
+        conn.subscribe("un/#", 1, kept::add);
+        conn.unsubscribe("un/1");
+        conn.publish("un/1", new byte[] {7}, 1, false);
+        MqttMessage m = kept.poll(10, TimeUnit.SECONDS);
+        assertTrue(m != null && m.topicString().equals("un/1"), "the remaining subscription still receives");
+        assertTrue(dropped.isEmpty(), "the unsubscribed listener must get nothing");
+        assertThrows(IllegalArgumentException.class, () -> conn.subscribe("a/#/b", 0, dropped::add));
+        assertThrows(IllegalArgumentException.class, () -> conn.subscribe("a", 0, null));
+    }
+
+    @Test
+    void lastWillIsConfiguredAndCleanDisconnectDoesNotSendIt() throws Exception {
+        FakeBundleContext watcherContext = new FakeBundleContext();
+        activateOnBroker(watcherContext, "watcher");
+        MqttConnection watcher = (MqttConnection) watcherContext.next().service;
+        BlockingQueue<MqttMessage> wills = new ArrayBlockingQueue<>(10);
+        watcher.subscribe("will/#", 1, wills::add);
+
+        // clean stop: DISCONNECT, so no will; a marker proves the watcher would have seen it
+        FakeBundleContext cleanContext = new FakeBundleContext();
+        SimpleConnectionComponent clean = activateOnBroker(cleanContext, "clean", "lwt.topic", "will/clean",
+                "lwt.message", "gone", "lwt.qos", 1);
+        assertEquals(Kind.REGISTERED, cleanContext.next().kind);
+        deactivate(clean);
+        watcher.publish("will/marker", new byte[0], 1, false);
+        MqttMessage first = wills.poll(10, TimeUnit.SECONDS);
+        assertTrue(first != null, "no marker within 10 s");
+        assertEquals("will/marker", first.topicString(), "a clean stop must not publish the last will");
+
+        // dropped without DISCONNECT: the broker publishes the configured will
+        FakeBundleContext dirtyContext = new FakeBundleContext();
+        SimpleConnectionComponent dirty = activateOnBroker(dirtyContext, "dirty", "lwt.topic", "will/dirty",
+                "lwt.message", "gone", "lwt.qos", 1);
+        assertEquals(Kind.REGISTERED, dirtyContext.next().kind);
+        dirty.connection().client().close();
+        MqttMessage will = wills.poll(10, TimeUnit.SECONDS);
+        assertTrue(will != null, "no last will within 10 s");
+        assertEquals("will/dirty", will.topicString());
+        assertEquals("gone", new String(will.payload(), StandardCharsets.UTF_8));
+        Event closed = dirtyContext.next();
+        assertEquals(Kind.MODIFIED, closed.kind);
+        assertEquals("CLOSED", closed.properties.get(MqttConstants.STATE));
+    }
+
+    /** Reads one MQTT packet whole and returns its first byte. */
+    private static int readPacket(InputStream in) throws IOException {
+        int first = in.read();
+        int rem = 0;
+        int shift = 0;
+        int digit;
+        do {
+            digit = in.read();
+            if (digit < 0) {
+                throw new IOException("closed in the fixed header");
+            }
+            rem |= (digit & 0x7F) << shift;
+            shift += 7;
+        } while ((digit & 0x80) != 0);
+        if (in.readNBytes(rem).length != rem) {
+            throw new IOException("closed mid-packet");
+        }
+        return first;
+    }
+}

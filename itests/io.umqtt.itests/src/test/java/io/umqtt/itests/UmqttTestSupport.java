@@ -1,0 +1,303 @@
+package io.umqtt.itests;
+
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
+import static org.ops4j.pax.exam.CoreOptions.composite;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
+import static org.ops4j.pax.exam.CoreOptions.options;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+import javax.inject.Inject;
+
+import org.junit.After;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Filter;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.cm.ConfigurationEvent;
+import org.osgi.service.cm.ConfigurationListener;
+import org.osgi.util.tracker.ServiceTracker;
+
+import io.umqtt.api.MqttConnection;
+import io.umqtt.api.MqttConstants;
+import io.umqtt.simple.testing.MosquittoBroker;
+
+/**
+ * Composes the Felix runtime the umqtt bundles run in (SCR, ConfigAdmin, Metatype, Felix Log, the
+ * bundles this reactor built) and a mosquitto on a free loopback port; offers the waits the
+ * tests share. Nothing here sleeps: every wait is a tracker, a latch or a join with a timeout.
+ * <p>
+ * With the native container the {@link Configuration} method runs in the driver (the JVM's own
+ * class loader), the test methods and {@code @Before/@After(Class)} inside the framework (the
+ * probe bundle's class loader): the broker is started and stopped by the driver (see
+ * {@link #broker()}), and reaches the tests through the system properties
+ * {@value #HOST_PROPERTY}, {@value #PORT_PROPERTY} and {@value #LOG_PROPERTY}.
+ */
+public abstract class UmqttTestSupport {
+    public static final String HOST_PROPERTY = "umqtt.it.host";
+    public static final String PORT_PROPERTY = "umqtt.it.port";
+    /** mosquitto's log file ({@code log_type all}), for tests that check what the broker saw. */
+    public static final String LOG_PROPERTY = "umqtt.it.broker.log";
+    /** Factory PID of the simple connection component. */
+    public static final String SIMPLE_PID = "io.umqtt.simple";
+    protected static final long TIMEOUT_MILLIS = 10_000;
+
+    /** The driver's broker; one per test class (Pax Exam PerClass). */
+    private static final AtomicReference<MosquittoBroker> BROKER = new AtomicReference<>();
+    private static final AtomicBoolean SHUTDOWN_HOOK = new AtomicBoolean();
+
+    @Inject
+    protected BundleContext context;
+
+    @Inject
+    protected ConfigurationAdmin configAdmin;
+
+    /** Configurations a test created, deleted after it. */
+    private final List<org.osgi.service.cm.Configuration> created = new ArrayList<>();
+
+    @Configuration
+    public Option[] configuration() throws IOException {
+        return options(
+                workingDirectory("target/paxexam"),
+                cleanCaches(true),
+                felixRuntime(),
+                umqttBundles(),
+                broker(),
+                junitBundles());
+    }
+
+    /** SCR, ConfigAdmin, Metatype and the Felix Log they need (recipe P7). */
+    protected static Option felixRuntime() {
+        return composite(
+                mavenBundle("org.osgi", "org.osgi.util.function").versionAsInProject(),
+                mavenBundle("org.osgi", "org.osgi.util.promise").versionAsInProject(),
+                mavenBundle("org.osgi", "org.osgi.service.component").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.log").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.configadmin").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.metatype").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.scr").versionAsInProject());
+    }
+
+    /** The umqtt bundles of this reactor, by file URL (recipe P3). */
+    protected static Option umqttBundles() {
+        return composite(
+                bundle(reactorBundle("umqtt.bundle.api")),
+                bundle(reactorBundle("umqtt.bundle.simple")));
+    }
+
+    /**
+     * Starts mosquitto for the test class (driver side) and hands its address to the framework.
+     * Pax Exam runs {@code @AfterClass} inside the container, where the driver's broker is out
+     * of reach (its ProbeRunner leaves class-level methods to the probe invoker), so the driver
+     * stops the broker itself: the previous class's broker when the next class configures, and
+     * the last one in a JVM shutdown hook (failsafe forks one JVM for this module's ITs).
+     */
+    protected static Option broker() throws IOException {
+        MosquittoBroker broker = MosquittoBroker.builder().start();
+        MosquittoBroker previous = BROKER.getAndSet(broker);
+        if (previous != null) {
+            previous.close();
+        }
+        if (SHUTDOWN_HOOK.compareAndSet(false, true)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                MosquittoBroker last = BROKER.getAndSet(null);
+                if (last != null) {
+                    last.close();
+                }
+            }, "umqtt-itests-broker-shutdown"));
+        }
+        return composite(
+                systemProperty(HOST_PROPERTY).value(broker.host()),
+                systemProperty(PORT_PROPERTY).value(Integer.toString(broker.port())),
+                // MosquittoBroker keeps its log as mosquitto.log in its directory
+                systemProperty(LOG_PROPERTY).value(broker.directory().resolve("mosquitto.log").toString()));
+    }
+
+    private static String reactorBundle(String key) {
+        String path = System.getProperty(key);
+        if (path == null || !new File(path).isFile()) {
+            throw new IllegalStateException(key + " does not point to a bundle jar: " + path
+                    + " (run the integration tests through 'mvn verify' so the bundles are packaged)");
+        }
+        return new File(path).toURI().toString();
+    }
+
+    // ------------------------------------------------------------------ in the framework
+
+    protected String brokerHost() {
+        String host = context.getProperty(HOST_PROPERTY);
+        assertNotNull(HOST_PROPERTY + " not set", host);
+        return host;
+    }
+
+    protected int brokerPort() {
+        String port = context.getProperty(PORT_PROPERTY);
+        assertNotNull(PORT_PROPERTY + " not set", port);
+        return Integer.parseInt(port);
+    }
+
+    /**
+     * Waits until the broker's log contains {@code fragment}: re-reads the file on every change
+     * event of its directory (a {@link WatchService}), never sleeps.
+     *
+     * @return whether it appeared within {@link #TIMEOUT_MILLIS}
+     */
+    protected boolean awaitBrokerLog(String fragment) throws IOException, InterruptedException {
+        String property = context.getProperty(LOG_PROPERTY);
+        assertNotNull(LOG_PROPERTY + " not set", property);
+        Path log = Paths.get(property);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
+        try (WatchService watcher = log.getFileSystem().newWatchService()) {
+            log.getParent().register(watcher, StandardWatchEventKinds.ENTRY_CREATE,
+                    StandardWatchEventKinds.ENTRY_MODIFY);
+            while (true) {
+                // registered before reading, so no later write goes unnoticed
+                if (Files.exists(log) && new String(Files.readAllBytes(log), StandardCharsets.UTF_8)
+                        .contains(fragment)) {
+                    return true;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                WatchKey key = watcher.poll(left, TimeUnit.NANOSECONDS);
+                if (key != null) {
+                    key.pollEvents();
+                    key.reset();
+                }
+            }
+        }
+    }
+
+    /**
+     * Creates (or updates) the factory configuration {@code io.umqtt.simple~<name>} with a name,
+     * the test broker and the given extra properties ({@code key, value, ...}).
+     */
+    protected org.osgi.service.cm.Configuration configureSimple(String name, Object... keyValues)
+            throws IOException {
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put("name", name);
+        props.put("server", brokerHost());
+        props.put("port", brokerPort());
+        for (int i = 0; i < keyValues.length; i += 2) {
+            props.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        org.osgi.service.cm.Configuration config = configAdmin.getFactoryConfiguration(SIMPLE_PID, name, "?");
+        config.update(props);
+        created.add(config);
+        return config;
+    }
+
+    /** Deletes a configuration made by {@link #configureSimple} before the test ends. */
+    protected void delete(org.osgi.service.cm.Configuration config) throws IOException {
+        created.remove(config);
+        config.delete();
+    }
+
+    @After
+    public void deleteConfigurations() throws IOException {
+        for (org.osgi.service.cm.Configuration c : created) {
+            c.delete();
+        }
+        created.clear();
+    }
+
+    /**
+     * Waits until ConfigurationAdmin has delivered every configuration event queued before this
+     * call, so SCR has finished reacting to them (activating, or failing to). Felix ConfigAdmin
+     * delivers events to listeners on one dispatcher thread in order, and SCR activates
+     * components inside its listener call: once an event for a throw-away configuration updated
+     * now reaches a listener of ours, every earlier event has been handled.
+     */
+    protected void awaitConfigurationEventsDelivered() throws IOException, InterruptedException {
+        String pid = "io.umqtt.itests.barrier";
+        CountDownLatch delivered = new CountDownLatch(1);
+        ConfigurationListener listener = event -> {
+            if (pid.equals(event.getPid()) && event.getType() == ConfigurationEvent.CM_UPDATED) {
+                delivered.countDown();
+            }
+        };
+        ServiceRegistration<ConfigurationListener> reg = context.registerService(ConfigurationListener.class,
+                listener, null);
+        try {
+            org.osgi.service.cm.Configuration barrier = configAdmin.getConfiguration(pid, "?");
+            Dictionary<String, Object> props = new Hashtable<>();
+            props.put("at", System.nanoTime());
+            barrier.update(props);
+            assertTrue("ConfigurationAdmin delivered no event within " + TIMEOUT_MILLIS + " ms",
+                    delivered.await(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
+            barrier.delete();
+        } finally {
+            reg.unregister();
+        }
+    }
+
+    /** A tracker of the MqttConnection services matching an LDAP filter over their properties. */
+    protected ServiceTracker<MqttConnection, MqttConnection> track(String propertyFilter) {
+        ServiceTracker<MqttConnection, MqttConnection> tracker = new ServiceTracker<>(context,
+                filter("(&(" + org.osgi.framework.Constants.OBJECTCLASS + "=" + MqttConnection.class.getName() + ")"
+                        + propertyFilter + ")"),
+                null);
+        tracker.open();
+        return tracker;
+    }
+
+    /** Waits for the connection named {@code name} with {@code mqtt.connected=true}. */
+    protected ServiceReference<MqttConnection> awaitConnected(String name) throws InterruptedException {
+        ServiceTracker<MqttConnection, MqttConnection> tracker = track(
+                "(" + MqttConstants.NAME + "=" + name + ")(" + MqttConstants.CONNECTED + "=true)");
+        try {
+            MqttConnection service = tracker.waitForService(TIMEOUT_MILLIS);
+            assertNotNull("no connected MqttConnection '" + name + "' within " + TIMEOUT_MILLIS + " ms", service);
+            ServiceReference<MqttConnection> ref = tracker.getServiceReference();
+            assertTrue(service.isConnected());
+            return ref;
+        } finally {
+            tracker.close();
+        }
+    }
+
+    /** The live thread with this exact name, or null. */
+    protected static Thread thread(String name) {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals(name)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    protected Filter filter(String ldap) {
+        try {
+            return context.createFilter(ldap);
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalArgumentException(ldap, e);
+        }
+    }
+}
