@@ -108,7 +108,8 @@ public abstract class UmqttTestSupport {
     protected static Option umqttBundles() {
         return composite(
                 bundle(reactorBundle("umqtt.bundle.api")),
-                bundle(reactorBundle("umqtt.bundle.simple")));
+                bundle(reactorBundle("umqtt.bundle.simple")),
+                bundle(reactorBundle("umqtt.bundle.whiteboard")));
     }
 
     /**
