@@ -10,7 +10,7 @@ import org.osgi.annotation.versioning.ConsumerType;
  */
 @ConsumerType
 public interface RobustListener {
-    /** CONNACK accepted; subscriptions are being restored next. */
+    /** CONNACK accepted and the remembered subscriptions restored; the offline queue is sent next. */
     default void connected(String server, int port, boolean sessionPresent) {
     }
 

@@ -68,6 +68,7 @@ public class RobustMqttClient extends MqttClient {
     private final List<String[]> servers = new CopyOnWriteArrayList<>();
     private volatile boolean cleanSession = true;
     private volatile boolean lastSessionPresent;
+    private volatile boolean everConnected;
     /** Set by close/disconnect: stop reconnecting. */
     private volatile boolean closed;
     private volatile Thread runner;
@@ -141,6 +142,14 @@ public class RobustMqttClient extends MqttClient {
         }
     }
 
+    /**
+     * The clean session flag for {@link #reconnect()} and {@link #runForever()} (default on);
+     * {@link #connect(boolean)} sets it too.
+     */
+    public void setCleanSession(boolean cleanSession) {
+        this.cleanSession = cleanSession;
+    }
+
     /** Receives connection events and drops. */
     public void setListener(RobustListener listener) {
         this.listener = listener == null ? new RobustListener() {
@@ -212,9 +221,13 @@ public class RobustMqttClient extends MqttClient {
         closed = false;
         connectAttempts.incrementAndGet();
         boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
+        if (everConnected) {
+            reconnects.incrementAndGet();
+        }
+        everConnected = true;
         lastSessionPresent = sessionPresent;
-        listener.connected(server(), port(), sessionPresent);
         restoreSubscriptions(sessionPresent);
+        listener.connected(server(), port(), sessionPresent);
         flushQueue();
         return sessionPresent;
     }
@@ -242,7 +255,6 @@ public class RobustMqttClient extends MqttClient {
             reconnecting = true;
         }
         try {
-            boolean wasLost = state() == ConnectionState.LOST;
             int attempt = 0;
             int next = 0;
             while (true) {
@@ -255,9 +267,6 @@ public class RobustMqttClient extends MqttClient {
                 try {
                     connect(cleanSession);
                     lastAttemptRefused = false;
-                    if (wasLost) {
-                        reconnects.incrementAndGet();
-                    }
                     return;
                 } catch (IOException e) {
                     if (closed) {
