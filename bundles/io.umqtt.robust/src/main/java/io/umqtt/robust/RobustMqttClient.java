@@ -265,7 +265,11 @@ public class RobustMqttClient extends MqttClient {
                 String[] target = servers.get(next % servers.size());
                 setServer(target[0], Integer.parseInt(target[1]));
                 try {
-                    connect(cleanSession);
+                    try {
+                        connect(cleanSession);
+                    } catch (IllegalStateException e) {
+                        throw new IOException("connect attempt not possible yet: " + e.getMessage(), e);
+                    }
                     lastAttemptRefused = false;
                     return;
                 } catch (IOException e) {
@@ -424,12 +428,31 @@ public class RobustMqttClient extends MqttClient {
         }
     }
 
-    /** Sends what waits in the queue when connected, or reconnects when the caller drives. */
+    /**
+     * Sends what waits in the queue when connected, or reconnects when the caller drives. A
+     * failure here does not fail the publish: its message is queued, and goes out after the
+     * reconnect.
+     */
     private void afterQueueing() throws IOException {
-        if (isConnected()) {
-            flushQueue();
-        } else if (callerDriven() && !closed) {
-            reconnect(); // flushes the queue once connected
+        while (!closed) {
+            try {
+                if (isConnected()) {
+                    flushQueue();
+                    return;
+                }
+                if (callerDriven()) {
+                    reconnect(); // flushes the queue once connected
+                }
+                return;
+            } catch (IOException e) {
+                if (closed) {
+                    return;
+                }
+                log(false, e);
+                if (!callerDriven()) {
+                    return; // the runForever thread reconnects and sends the queue
+                }
+            }
         }
     }
 

@@ -364,9 +364,23 @@ public class MqttClient implements Closeable {
             if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
                 throw new IllegalStateException("already " + state.name().toLowerCase() + " to " + server + ":" + port);
             }
-            if (reader != null) {
-                throw new IllegalStateException("a loop step of the previous connection is still running in "
-                        + reader.getName());
+            // the previous connection's reader, if any, leaves as soon as it sees the closed socket
+            long readerDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+            while (reader != null) {
+                long left = readerDeadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IllegalStateException("a loop step of the previous connection is still running in "
+                            + reader.getName());
+                }
+                try {
+                    lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while the previous connection's reader finishes");
+                }
+            }
+            if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
+                throw new IllegalStateException("already " + state.name().toLowerCase() + " to " + server + ":" + port);
             }
             state = ConnectionState.CONNECTING;
             failure = null;
