@@ -81,8 +81,8 @@ public class RobustMqttClient extends MqttClient {
     private final Set<String> unsubscribeLater = new LinkedHashSet<>();
 
     private final Object reconnectLock = new Object();
-    /** Guarded by reconnectLock. */
-    private boolean reconnecting;
+    /** Written under reconnectLock. */
+    private volatile boolean reconnecting;
     private final ReentrantLock flushLock = new ReentrantLock();
     private final Object sleeper = new Object();
     private volatile boolean lastAttemptRefused;
@@ -218,7 +218,9 @@ public class RobustMqttClient extends MqttClient {
     @Override
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
         this.cleanSession = cleanSession;
-        closed = false;
+        if (!reconnecting) {
+            closed = false; // a connect by the user; the reconnect loop must not undo a close()
+        }
         connectAttempts.incrementAndGet();
         boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
         if (everConnected) {
@@ -341,7 +343,6 @@ public class RobustMqttClient extends MqttClient {
      */
     public void runForever() throws IOException {
         runner = Thread.currentThread();
-        closed = false;
         try {
             while (!closed) {
                 try {
@@ -366,6 +367,25 @@ public class RobustMqttClient extends MqttClient {
         } finally {
             runner = null;
         }
+    }
+
+    /**
+     * Starts a thread named {@code name} that runs {@link #runForever()}; when this returns, the
+     * client already counts as thread-driven (publishes never reconnect on the caller's thread).
+     * A failure that ends the thread (attempts used up) is logged.
+     */
+    public Thread start(String name) {
+        Thread t = new Thread(() -> {
+            try {
+                runForever();
+            } catch (IOException e) {
+                LOG.log(Level.ERROR, "MQTT client " + clientId() + " stopped: " + e.getMessage(), e);
+            }
+        }, name);
+        closed = false;
+        runner = t;
+        t.start();
+        return t;
     }
 
     /** Stops reconnecting, sends DISCONNECT if connected, closes. Queued messages stay queued. */
