@@ -131,6 +131,31 @@ class RobustFaultsTest {
         assertTrue(connected.tryAcquire(15, TimeUnit.SECONDS), "client did not connect within 15 s");
     }
 
+    /**
+     * Connects only once the test's subscriber is subscribed (umqtt.robust's connect hook): the
+     * broker keeps no messages for nobody.
+     */
+    static final class GatedClient extends RobustMqttClient {
+        private final CountDownLatch gate;
+
+        GatedClient(String id, int port, CountDownLatch gate) {
+            super(id, "127.0.0.1", port, null, null, 5, null);
+            this.gate = gate;
+            setReconnectPolicy(new ReconnectPolicy(20, 200, 0, 0));
+        }
+
+        @Override
+        public boolean connect(boolean clean, int timeoutMillis) throws IOException {
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted at the test's gate");
+            }
+            return super.connect(clean, timeoutMillis);
+        }
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
@@ -222,20 +247,8 @@ class RobustFaultsTest {
     void theFirstConnectToABrokerThatIsDownDoesNotBlockAndPublishesQueue() throws Exception {
         int port = freePort();
         CountDownLatch subscriberReady = new CountDownLatch(1);
-        RobustMqttClient c = new RobustMqttClient("early", "127.0.0.1", port, null, null, 5, null) {
-            @Override
-            public boolean connect(boolean clean, int timeoutMillis) throws IOException {
-                try {
-                    subscriberReady.await(); // the test's subscriber first: the broker keeps no messages for nobody
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new java.io.InterruptedIOException();
-                }
-                return super.connect(clean, timeoutMillis);
-            }
-        };
+        RobustMqttClient c = new GatedClient("early", port, subscriberReady);
         closeables.add(c);
-        c.setReconnectPolicy(new ReconnectPolicy(20, 200, 0, 0));
         run(c);
         c.publish("early/t", "queued while down", false, 1); // returns: the message waits in the queue
         assertEquals(1, c.queued());
@@ -273,18 +286,7 @@ class RobustFaultsTest {
     void aFullQueueDroppingTheOldestReportsEachDropAndDeliversTheRest() throws Exception {
         int port = freePort();
         CountDownLatch subscriberReady = new CountDownLatch(1);
-        RobustMqttClient c = new RobustMqttClient("full-drop", "127.0.0.1", port, null, null, 5, null) {
-            @Override
-            public boolean connect(boolean clean, int timeoutMillis) throws IOException {
-                try {
-                    subscriberReady.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new java.io.InterruptedIOException();
-                }
-                return super.connect(clean, timeoutMillis);
-            }
-        };
+        RobustMqttClient c = new GatedClient("full-drop", port, subscriberReady);
         closeables.add(c);
         List<String> dropped = new ArrayList<>();
         c.setListener(new RobustListener() {
