@@ -23,7 +23,11 @@ public class SubscriptionDTO extends DTO {
     /** One of the status constants of this class. */
     public String status;
 
-    /** The QoS asked for: the highest its handlers want. */
+    /**
+     * The QoS subscribed at: the highest its handlers want, or 1 when it overlaps a filter
+     * asked at QoS 1 on the same connection (mosquitto delivers a message matching several
+     * subscriptions once, at the QoS of the most specific one).
+     */
     public int requestedQos;
 
     /** The QoS the broker granted in its SUBACK, or -1 when it has not (yet) granted one. */

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -70,7 +71,8 @@ public class WhiteboardIT extends UmqttTestSupport {
     @Inject
     private WhiteboardRuntime runtime;
 
-    private final List<ServiceRegistration<MessageHandler>> handlers = new ArrayList<>();
+    /** Registered by this test (also from handler threads); unregistered after it. */
+    private final List<ServiceRegistration<MessageHandler>> handlers = new CopyOnWriteArrayList<>();
     private final Semaphore runtimeChanged = new Semaphore(0);
     private final ServiceListener runtimeListener = event -> runtimeChanged.release();
     private MqttClient publisher;
@@ -262,6 +264,30 @@ public class WhiteboardIT extends UmqttTestSupport {
     }
 
     @Test
+    public void aHandlerRegistersAndUnregistersHandlersFromHandle() throws Exception {
+        configureSimple("wb-ctl");
+        awaitConnected("wb-ctl");
+        Collector added = new Collector();
+        AtomicReference<ServiceRegistration<MessageHandler>> self = new AtomicReference<>();
+        CountDownLatch done = new CountDownLatch(1);
+        self.set(register(message -> {
+            // service events from a pool thread: SCR calls the whiteboard back on this thread
+            register(added, "wb-ctl", 1, "wb/added/+");
+            self.get().unregister();
+            done.countDown();
+        }, "wb-ctl", 0, "wb/ctl"));
+        awaitSubscribed("wb-ctl", "wb/ctl");
+
+        publisher.publish("wb/ctl", "go", false, 1);
+        assertTrue("handle() did not finish: deadlock?", done.await(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
+        awaitRuntime(r -> subscriptions(r, "wb-ctl").keySet().equals(Set.of("wb/added/+"))
+                && SubscriptionDTO.SUBSCRIBED.equals(subscriptions(r, "wb-ctl").get("wb/added/+").status),
+                "wb/added/+ subscribed and wb/ctl gone");
+        publisher.publish("wb/added/1", "hello", false, 1);
+        assertEquals(List.of("wb/added/1"), added.topicsUntil("wb/added/1"));
+    }
+
+    @Test
     public void aHandlerRegisteredBeforeItsConnectionIsConfiguredReceivesOnceItIsUp() throws Exception {
         Collector early = new Collector();
         ServiceRegistration<MessageHandler> reg = register(early, "wb-late", 1, "wb/late/#");
@@ -401,7 +427,7 @@ public class WhiteboardIT extends UmqttTestSupport {
             void run(MqttMessage m) throws Exception;
         }
 
-        final List<MqttMessage> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<MqttMessage> received = new CopyOnWriteArrayList<>();
         private final BlockingQueue<MqttMessage> arrivals = new LinkedBlockingQueue<>();
         private final Action action;
 

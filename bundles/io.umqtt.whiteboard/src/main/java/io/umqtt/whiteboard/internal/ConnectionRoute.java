@@ -3,6 +3,7 @@ package io.umqtt.whiteboard.internal;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Dictionary;
 import java.util.HashMap;
@@ -15,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import io.umqtt.api.MessageListener;
 import io.umqtt.api.MqttConnection;
@@ -23,6 +25,7 @@ import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttMessage;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.whiteboard.ConnectionDTO;
+import io.umqtt.whiteboard.SubscriptionDTO;
 import io.umqtt.whiteboard.internal.FilterEntry.State;
 
 /**
@@ -45,6 +48,14 @@ import io.umqtt.whiteboard.internal.FilterEntry.State;
  * only while the connection's service properties say it is connected; when they say so again
  * after a loss, every wanted filter is subscribed again (an idempotent SUBSCRIBE when the
  * connection restored its subscriptions itself, the only way back when it did not).
+ * <p>
+ * A filter is subscribed at the highest QoS its handlers ask for, and at QoS 1 when it overlaps
+ * (some topic matches both) a filter asked at QoS 1 on the same connection. The reason: when a
+ * message matches several subscriptions of one client, mosquitto 2.0 sends it once, at the QoS
+ * of the most specific subscription (seen with 2.0.11: {@code x/a/+} at QoS 0 and {@code x/#} at
+ * QoS 1 deliver {@code x/a/b} at QoS 0), although MQTT 3.1.1 asks for the highest; a QoS 1
+ * handler would get some of its messages at QoS 0. A QoS is never lowered while the filter
+ * stays subscribed.
  * <p>
  * When the connection service goes away, its subscriptions are left alone: the connection is
  * closing, and with a persistent session the broker should keep them. When the whiteboard
@@ -74,10 +85,10 @@ final class ConnectionRoute implements MessageListener {
     private final Set<FilterEntry> dirty = new LinkedHashSet<>();
     /** Looked at, need a SUBSCRIBE; guarded by {@link #lock}. */
     private final Set<FilterEntry> toSubscribe = new LinkedHashSet<>();
-    /** Entries some handler asks at QoS 1; guarded by {@link #lock}. */
-    private final Set<FilterEntry> asksQos1 = new LinkedHashSet<>();
     /** Looked at, need an UNSUBSCRIBE; guarded by {@link #lock}. */
     private final Set<FilterEntry> toUnsubscribe = new LinkedHashSet<>();
+    /** Entries some handler asks at QoS 1; guarded by {@link #lock}. */
+    private final Set<FilterEntry> asksQos1 = new LinkedHashSet<>();
     /** A reconcile task is queued or running; guarded by {@link #lock}. */
     private boolean reconciling;
     /** The service is gone or the whiteboard closed: no more SUBSCRIBEs; guarded by {@link #lock}. */
@@ -141,7 +152,7 @@ final class ConnectionRoute implements MessageListener {
     }
 
     /** Collects the handlers of the matching filters, each once. */
-    private static final class Targets implements java.util.function.Consumer<FilterEntry> {
+    private static final class Targets implements Consumer<FilterEntry> {
         HandlerQueue[] handlers = new HandlerQueue[4];
         int count;
 
@@ -160,7 +171,7 @@ final class ConnectionRoute implements MessageListener {
                 }
             }
             if (count == handlers.length) {
-                handlers = java.util.Arrays.copyOf(handlers, count * 2);
+                handlers = Arrays.copyOf(handlers, count * 2);
             }
             handlers[count++] = h;
         }
@@ -185,15 +196,6 @@ final class ConnectionRoute implements MessageListener {
             markDirty(e);
         }
     }
-
-    /*
-     * Why overlapping filters share QoS 1: when a message matches several subscriptions of one
-     * client, mosquitto 2.0 sends it once, at the QoS of the most specific subscription (seen
-     * with 2.0.11: 'x/a/+' at QoS 0 and 'x/#' at QoS 1 deliver 'x/a/b' at QoS 0), although
-     * MQTT 3.1.1 asks for the highest. A handler that wants QoS 1 would then get some messages
-     * at QoS 0. So every filter that overlaps a filter asked at QoS 1 on the same connection is
-     * subscribed at QoS 1 too.
-     */
 
     /** A new filter: raised to QoS 1 when it overlaps a filter some handler asks at QoS 1. */
     private void raiseIfOverlapsQos1(FilterEntry e) {
@@ -369,10 +371,11 @@ final class ConnectionRoute implements MessageListener {
      * {@code a/+} is subscribed to the new one before the old one goes (make before break).
      */
     private Step nextStep() {
-        for (FilterEntry e : dirty) {
-            sort(e);
-        }
+        List<FilterEntry> touched = new ArrayList<>(dirty);
         dirty.clear();
+        for (FilterEntry e : touched) {
+            sort(e); // may drop it
+        }
         while (!toSubscribe.isEmpty()) {
             FilterEntry e = takeFirst(toSubscribe);
             if (e.needsSubscribe()) {
@@ -522,7 +525,7 @@ final class ConnectionRoute implements MessageListener {
         dto.connected = connected;
         List<FilterEntry> sorted = new ArrayList<>(entries.values());
         sorted.sort(Comparator.comparing(x -> x.filter.toString()));
-        dto.subscriptions = sorted.stream().map(FilterEntry::toDTO).toArray(io.umqtt.whiteboard.SubscriptionDTO[]::new);
+        dto.subscriptions = sorted.stream().map(FilterEntry::toDTO).toArray(SubscriptionDTO[]::new);
         dto.received = received.get();
         dto.unmatched = unmatched.get();
         return dto;

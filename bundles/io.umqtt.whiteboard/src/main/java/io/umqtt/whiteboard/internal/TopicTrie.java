@@ -96,13 +96,15 @@ public final class TopicTrie<V> {
      *
      * @return how many values it handed over
      */
-    @SuppressWarnings("unchecked")
     public int match(byte[] topic, Consumer<? super V> sink) {
         int n = topic.length;
         boolean dollar = n > 0 && topic[0] == '$';
-        Node[] current = {root};
-        int currentCount = 1;
-        Node[] next = new Node[2];
+        // the walk keeps the set of live nodes; while it is a single node (no '+' branch taken)
+        // it needs no array, which is the common case
+        Node single = root;
+        Node[] current = null;
+        int currentCount = 0;
+        Node[] next = null;
         int found = 0;
         int pos = 0;
         boolean first = true;
@@ -112,57 +114,80 @@ public final class TopicTrie<V> {
                 end++;
             }
             int hash = LevelTable.hash(topic, pos, end);
-            int nextCount = 0;
-            for (int i = 0; i < currentCount; i++) {
-                Node node = current[i];
-                if (!(first && dollar)) {
+            boolean wildcards = !(first && dollar);
+            if (single != null) {
+                Node child = single.get(topic, pos, end, hash);
+                Node plus = null;
+                if (wildcards) {
                     // a '#' after this node matches this level and everything after it
-                    Object[] multi = node.multi;
-                    for (Object v : multi) {
-                        sink.accept((V) v);
+                    found += emit(single.multi, sink);
+                    plus = single.plus;
+                }
+                if (plus == null) {
+                    single = child;
+                } else if (child == null) {
+                    single = plus;
+                } else {
+                    single = null;
+                    current = new Node[] {child, plus};
+                    currentCount = 2;
+                    next = new Node[4];
+                }
+                if (single == null && current == null) {
+                    return found;
+                }
+            } else {
+                int nextCount = 0;
+                for (int i = 0; i < currentCount; i++) {
+                    Node node = current[i];
+                    if (wildcards) {
+                        found += emit(node.multi, sink);
+                        Node plus = node.plus;
+                        if (plus != null) {
+                            if (nextCount == next.length) {
+                                next = Arrays.copyOf(next, nextCount * 2);
+                            }
+                            next[nextCount++] = plus;
+                        }
                     }
-                    found += multi.length;
-                    Node plus = node.plus;
-                    if (plus != null) {
+                    Node child = node.get(topic, pos, end, hash);
+                    if (child != null) {
                         if (nextCount == next.length) {
                             next = Arrays.copyOf(next, nextCount * 2);
                         }
-                        next[nextCount++] = plus;
+                        next[nextCount++] = child;
                     }
                 }
-                Node child = node.get(topic, pos, end, hash);
-                if (child != null) {
-                    if (nextCount == next.length) {
-                        next = Arrays.copyOf(next, nextCount * 2);
-                    }
-                    next[nextCount++] = child;
+                if (nextCount == 0) {
+                    return found;
                 }
+                Node[] swap = current;
+                current = next;
+                currentCount = nextCount;
+                next = swap.length >= current.length ? swap : new Node[current.length];
             }
-            if (nextCount == 0) {
-                return found;
-            }
-            Node[] swap = current;
-            current = next;
-            currentCount = nextCount;
-            next = swap.length >= 2 ? swap : new Node[2];
             if (end == n) {
                 break;
             }
             pos = end + 1;
             first = false;
         }
+        if (single != null) {
+            // 'a/#' matches 'a': the filters ending here with '/#' match too
+            return found + emit(single.exact, sink) + emit(single.multi, sink);
+        }
         for (int i = 0; i < currentCount; i++) {
-            Node node = current[i];
-            for (Object v : node.exact) {
-                sink.accept((V) v);
-            }
-            // 'a/#' matches 'a'
-            for (Object v : node.multi) {
-                sink.accept((V) v);
-            }
-            found += node.exact.length + node.multi.length;
+            found += emit(current[i].exact, sink) + emit(current[i].multi, sink);
         }
         return found;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <V> int emit(Object[] values, Consumer<? super V> sink) {
+        for (Object v : values) {
+            sink.accept((V) v);
+        }
+        return values.length;
     }
 
     private static Object[] with(Object[] values, Object value) {
