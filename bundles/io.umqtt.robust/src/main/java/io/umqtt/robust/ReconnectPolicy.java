@@ -15,14 +15,15 @@ public final class ReconnectPolicy {
     private final int maxAttempts;
 
     /**
-     * @param initialDelayMillis the delay after the first failed attempt, &gt;= 0
+     * @param initialDelayMillis the delay after the first failed attempt, &gt;= 1
      * @param maxDelayMillis the cap, &gt;= initialDelayMillis; also the delay after a broker refusal
      * @param jitter the random fraction taken off each delay, 0..1
      * @param maxAttempts attempts before giving up; 0 = never give up
      */
     public ReconnectPolicy(long initialDelayMillis, long maxDelayMillis, double jitter, int maxAttempts) {
-        if (initialDelayMillis < 0) {
-            throw new IllegalArgumentException("initialDelayMillis must be >= 0, found " + initialDelayMillis);
+        if (initialDelayMillis < 1) {
+            throw new IllegalArgumentException("initialDelayMillis must be >= 1 (0 would retry in a tight loop), found "
+                    + initialDelayMillis);
         }
         if (maxDelayMillis < initialDelayMillis) {
             throw new IllegalArgumentException("maxDelayMillis (" + maxDelayMillis + ") must be >= initialDelayMillis ("

@@ -22,6 +22,10 @@ public interface RobustListener {
     default void reconnectFailed(int attempt, long delayMillis, IOException cause) {
     }
 
+    /** The reconnect policy's attempts are used up; {@link RobustMqttClient#runForever()} ends. */
+    default void gaveUp(IOException cause) {
+    }
+
     /** A message the client accepted was dropped (offline queue overflow); nothing is dropped silently. */
     default void messageDropped(byte[] topic, byte[] payload, int qos, String reason) {
     }

@@ -272,6 +272,10 @@ public class RobustMqttClient extends MqttClient {
                     } catch (IllegalStateException e) {
                         throw new IOException("connect attempt not possible yet: " + e.getMessage(), e);
                     }
+                    if (closed) { // close() came while this attempt was under way
+                        super.close();
+                        throw new IOException("client " + clientId() + " was closed while connecting");
+                    }
                     lastAttemptRefused = false;
                     return;
                 } catch (IOException e) {
@@ -337,7 +341,10 @@ public class RobustMqttClient extends MqttClient {
 
     /**
      * Connects and runs the loop on the calling thread until {@link #close()} or
-     * {@link #disconnect()}: reconnects after every loss, also when the first connect fails.
+     * {@link #disconnect()}: reconnects after every loss, also when the first connect fails. When
+     * the policy's attempts are used up it tells {@link RobustListener#gaveUp} and throws; the
+     * client is then caller-driven again (a publish reconnects on its caller's thread) unless it
+     * is closed.
      *
      * @throws IOException when the reconnect policy's attempts are used up
      */
@@ -351,6 +358,7 @@ public class RobustMqttClient extends MqttClient {
                     if (closed) {
                         return;
                     }
+                    listener.gaveUp(e);
                     throw e;
                 }
                 try {

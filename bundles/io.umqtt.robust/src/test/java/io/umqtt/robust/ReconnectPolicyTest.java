@@ -43,8 +43,8 @@ class ReconnectPolicyTest {
 
     @Test
     void badSettingsNameTheirParameter() {
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> new ReconnectPolicy(-1, 10, 0, 0)).getMessage()
-                .contains("initialDelayMillis"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new ReconnectPolicy(0, 10, 0, 0)).getMessage()
+                .contains("initialDelayMillis must be >= 1 (0 would retry in a tight loop)"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new ReconnectPolicy(10, 5, 0, 0)).getMessage()
                 .contains("maxDelayMillis"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new ReconnectPolicy(1, 5, 1.5, 0)).getMessage()

@@ -266,6 +266,24 @@ class RobustFaultsTest {
     }
 
     @Test
+    void afterTheMaximumAttemptsItGivesUpAndSaysSo() throws Exception {
+        RobustMqttClient c = new RobustMqttClient("give-up", "127.0.0.1", freePort(), null, null, 5, null);
+        closeables.add(c);
+        c.setReconnectPolicy(new ReconnectPolicy(5, 20, 0, 3));
+        java.util.concurrent.CompletableFuture<IOException> gaveUp = new java.util.concurrent.CompletableFuture<>();
+        c.setListener(new RobustListener() {
+            @Override
+            public void gaveUp(IOException cause) {
+                gaveUp.complete(cause);
+            }
+        });
+        IOException thrown = assertThrows(IOException.class, c::runForever);
+        assertTrue(thrown.getMessage().contains("gave up connecting give-up after 3 attempts"), thrown.getMessage());
+        assertEquals(thrown, gaveUp.get(10, TimeUnit.SECONDS));
+        assertEquals(3, c.connectAttempts());
+    }
+
+    @Test
     void aFullQueueRejectingTheNewestSaysSo() throws Exception {
         RobustMqttClient c = client("full-reject", freePort(), 5);
         c.setOfflineQueue(3, 1_000_000, OverflowPolicy.REJECT_NEWEST);
