@@ -34,6 +34,9 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.OptionUtils;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
@@ -48,6 +51,7 @@ import io.umqtt.api.MqttConnection;
 import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttMessage;
 import io.umqtt.simple.MqttClient;
+import io.umqtt.simple.testing.MosquittoBroker;
 import io.umqtt.whiteboard.ConnectionDTO;
 import io.umqtt.whiteboard.HandlerDTO;
 import io.umqtt.whiteboard.SubscriptionDTO;
@@ -55,8 +59,8 @@ import io.umqtt.whiteboard.WhiteboardRuntime;
 import io.umqtt.whiteboard.WhiteboardRuntimeDTO;
 
 /**
- * The whiteboard in Felix: MessageHandler services registered by this test bundle, simple
- * connections configured through ConfigAdmin, a mosquitto in between, and a plain
+ * The whiteboard in Felix: MessageHandler services registered by this test bundle, simple (and
+ * once robust) connections configured through ConfigAdmin, a mosquitto in between, and a plain
  * {@link MqttClient} publishing. Every handler targets its test's connections by name, so
  * connections of earlier tests that are still shutting down never feed it.
  * <p>
@@ -70,6 +74,13 @@ public class WhiteboardIT extends UmqttTestSupport {
 
     @Inject
     private WhiteboardRuntime runtime;
+
+    /** Adds the broker harness inside the framework, for the test that restarts its own broker. */
+    @Override
+    @Configuration
+    public Option[] configuration() throws IOException {
+        return OptionUtils.combine(super.configuration(), brokerHarness());
+    }
 
     /** Registered by this test (also from handler threads); unregistered after it. */
     private final List<ServiceRegistration<MessageHandler>> handlers = new CopyOnWriteArrayList<>();
@@ -331,6 +342,50 @@ public class WhiteboardIT extends UmqttTestSupport {
                 .collect(Collectors.groupingBy(m -> m.connection().name(), Collectors.counting()));
         assertEquals("both members got a share: " + perConnection, Set.of("wb-sh1", "wb-sh2"),
                 perConnection.keySet());
+    }
+
+    @Test
+    public void handlersReceiveAgainAfterTheBrokerRestartsUnderARobustConnection() throws Exception {
+        // a broker of this test's own, started inside the framework, so that it can kill it
+        MosquittoBroker own = MosquittoBroker.builder().start();
+        org.osgi.service.cm.Configuration config = configure(ROBUST_PID, "wb-rob", "port", own.port(),
+                "reconnect.initial.delay", 50L, "reconnect.max.delay", 200L);
+        try {
+            awaitConnected("wb-rob");
+            Collector h = new Collector();
+            ServiceRegistration<MessageHandler> reg = register(h, "wb-rob", 1, "wb/rob/#");
+            awaitSubscribed("wb-rob", "wb/rob/#");
+            publishTo(own, "wb/rob/1");
+            assertEquals(List.of("wb/rob/1"), h.topicsUntil("wb/rob/1"));
+
+            own.kill();
+            awaitRuntime(r -> Arrays.stream(r.connections).anyMatch(c -> "wb-rob".equals(c.name) && !c.connected
+                    && SubscriptionDTO.PENDING.equals(c.subscriptions[0].status)), "wb-rob seen down");
+            own.restart();
+            // the robust connection restores its subscriptions, the whiteboard subscribes again
+            // (idempotent): SUBSCRIBED again, and each message still arrives once
+            awaitSubscribed("wb-rob", "wb/rob/#");
+            publishTo(own, "wb/rob/2");
+            publishTo(own, "wb/rob/3");
+            assertEquals(List.of("wb/rob/1", "wb/rob/2", "wb/rob/3"), h.topicsUntil("wb/rob/3"));
+            long id = (Long) reg.getReference().getProperty(Constants.SERVICE_ID);
+            assertArrayEquals("the same registration throughout", new long[] {id},
+                    subscriptions(runtime.getRuntimeDTO(), "wb-rob").get("wb/rob/#").handlerServiceIds);
+        } finally {
+            delete(config); // before the broker goes, so that the connection does not see it vanish
+            own.close();
+        }
+    }
+
+    /** Publishes one QoS 1 message to {@code broker} from a client of its own. */
+    private static void publishTo(MosquittoBroker broker, String topic) throws IOException {
+        MqttClient c = new MqttClient("wb-it-own-" + CLIENTS.incrementAndGet(), broker.host(), broker.port());
+        c.connect(true);
+        try {
+            c.publish(topic, "m", false, 1);
+        } finally {
+            c.disconnect();
+        }
     }
 
     @Test

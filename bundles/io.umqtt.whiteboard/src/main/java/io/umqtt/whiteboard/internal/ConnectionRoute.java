@@ -360,7 +360,12 @@ final class ConnectionRoute implements MessageListener {
             String outcome = perform(step);
             changed.run();
             if (outcome != null) {
-                LOG.log(Level.WARNING, outcome);
+                boolean gone;
+                synchronized (lock) {
+                    gone = retired;
+                }
+                // a failure because the connection service is going away is no news
+                LOG.log(gone ? Level.DEBUG : Level.WARNING, outcome);
             }
         }
     }
