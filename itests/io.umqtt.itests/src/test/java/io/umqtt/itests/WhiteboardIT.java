@@ -44,6 +44,9 @@ import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceListener;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.log.LogListener;
+import org.osgi.service.log.LogReaderService;
+import org.osgi.util.tracker.ServiceTracker;
 
 import io.umqtt.api.HandlerConstants;
 import io.umqtt.api.MessageHandler;
@@ -73,7 +76,10 @@ public class WhiteboardIT extends UmqttTestSupport {
     private static final AtomicInteger CLIENTS = new AtomicInteger();
 
     @Inject
-    private WhiteboardRuntime runtime;
+    private LogReaderService logReader;
+
+    /** The current runtime service (a configuration change may re-register it). */
+    private ServiceTracker<WhiteboardRuntime, WhiteboardRuntime> runtimes;
 
     /** Adds the broker harness inside the framework, for the test that restarts its own broker. */
     @Override
@@ -90,6 +96,8 @@ public class WhiteboardIT extends UmqttTestSupport {
 
     @Before
     public void listenToRuntimeChanges() throws Exception {
+        runtimes = new ServiceTracker<>(context, WhiteboardRuntime.class, null);
+        runtimes.open();
         context.addServiceListener(runtimeListener,
                 "(" + Constants.OBJECTCLASS + "=" + WhiteboardRuntime.class.getName() + ")");
         publisher = new MqttClient("wb-it-pub-" + CLIENTS.incrementAndGet(), brokerHost(), brokerPort());
@@ -99,6 +107,7 @@ public class WhiteboardIT extends UmqttTestSupport {
     @After
     public void cleanUp() throws IOException {
         context.removeServiceListener(runtimeListener);
+        runtimes.close();
         for (ServiceRegistration<MessageHandler> r : handlers) {
             try {
                 r.unregister();
@@ -111,14 +120,51 @@ public class WhiteboardIT extends UmqttTestSupport {
     }
 
     @Test
-    public void runtimeServiceIsRegisteredWithAChangeCount() {
+    public void runtimeServiceIsRegisteredWithAChangeCount() throws InterruptedException {
         ServiceReference<WhiteboardRuntime> ref = context.getServiceReference(WhiteboardRuntime.class);
         assertNotNull(ref);
         assertEquals("io.umqtt.whiteboard", ref.getBundle().getSymbolicName());
         assertTrue(ref.getProperty(Constants.SERVICE_CHANGECOUNT) instanceof Long);
-        WhiteboardRuntimeDTO dto = runtime.getRuntimeDTO();
+        WhiteboardRuntimeDTO dto = dto();
         assertEquals(2, dto.threads);
         assertEquals(1000, dto.queueCapacity);
+    }
+
+    @Test
+    public void configurationChangesApplyWithoutRestartingTheWhiteboard() throws Exception {
+        ServiceReference<WhiteboardRuntime> before = context.getServiceReference(WhiteboardRuntime.class);
+        org.osgi.service.cm.Configuration config = configAdmin.getConfiguration("io.umqtt.whiteboard", "?");
+        try {
+            config.update(new Hashtable<>(Map.of("threads", 3, "queue.capacity", 50)));
+            awaitRuntime(r -> r.threads == 3 && r.queueCapacity == 50, "threads=3, queue.capacity=50 applied");
+            assertEquals("modified in place, not re-registered", before.getProperty(Constants.SERVICE_ID),
+                    context.getServiceReference(WhiteboardRuntime.class).getProperty(Constants.SERVICE_ID));
+
+            BlockingQueue<String> refusals = new LinkedBlockingQueue<>();
+            LogListener listener = entry -> {
+                for (Throwable t = entry.getException(); t != null; t = t.getCause()) {
+                    if (String.valueOf(t.getMessage()).contains("threads must be between 1 and 64, found 0")) {
+                        refusals.add(t.getMessage());
+                    }
+                }
+            };
+            logReader.addLogListener(listener);
+            try {
+                config.update(new Hashtable<>(Map.of("threads", 0, "queue.capacity", 50)));
+                assertNotNull("SCR logged no refusal naming threads=0 within " + TIMEOUT_MILLIS + " ms",
+                        refusals.poll(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
+            } finally {
+                logReader.removeLogListener(listener);
+            }
+            awaitConfigurationEventsDelivered();
+            assertEquals("a bad value leaves the previous configuration in force", 3, dto().threads);
+        } finally {
+            config.update(new Hashtable<>(Map.of("threads", 2, "queue.capacity", 1000)));
+            awaitRuntime(r -> r.threads == 2 && r.queueCapacity == 1000, "defaults again");
+            config.delete();
+            // SCR has reacted to the deletion before the next test registers anything
+            awaitConfigurationEventsDelivered();
+        }
     }
 
     @Test
@@ -163,7 +209,7 @@ public class WhiteboardIT extends UmqttTestSupport {
             for (int i = 1; i < bs.size(); i++) {
                 assertEquals("B (QoS 1) got every message, once, in order", bs.get(i - 1) + 1, (int) bs.get(i));
             }
-            SubscriptionDTO remaining = subscriptions(runtime.getRuntimeDTO(), "wb-flow").get("wb/flow/#");
+            SubscriptionDTO remaining = subscriptions(dto(), "wb-flow").get("wb/flow/#");
             assertEquals(SubscriptionDTO.SUBSCRIBED, remaining.status);
             assertEquals(1, remaining.grantedQos);
         } finally {
@@ -198,7 +244,7 @@ public class WhiteboardIT extends UmqttTestSupport {
         // subscription; the whiteboard raised the overlapping QoS 0 filters to QoS 1, so X's
         // messages come at the QoS X asked for
         assertEquals(1, x.received.get(0).qos());
-        assertEquals(1, subscriptions(runtime.getRuntimeDTO(), "wb-ov").get("wb/ov/a/+").grantedQos);
+        assertEquals(1, subscriptions(dto(), "wb-ov").get("wb/ov/a/+").grantedQos);
     }
 
     @Test
@@ -234,7 +280,7 @@ public class WhiteboardIT extends UmqttTestSupport {
                     fast.topicsUntil("wb/iso/end").size());
             assertTrue(throwerSawMarker.await(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
             // calls are serial: when the thrower handles the marker, its 20 failures are counted
-            HandlerDTO t = handler(runtime.getRuntimeDTO(), (Long) thrower.getReference().getProperty(
+            HandlerDTO t = handler(dto(), (Long) thrower.getReference().getProperty(
                     Constants.SERVICE_ID));
             assertEquals(20, t.failed);
             assertEquals(Boolean.TRUE, connection.getProperty(MqttConstants.CONNECTED));
@@ -304,12 +350,12 @@ public class WhiteboardIT extends UmqttTestSupport {
         ServiceRegistration<MessageHandler> reg = register(early, "wb-late", 1, "wb/late/#");
         long id = (Long) reg.getReference().getProperty(Constants.SERVICE_ID);
         awaitRuntime(r -> Arrays.stream(r.handlers).anyMatch(h -> h.serviceId == id), "handler tracked");
-        assertArrayEquals("no connection yet", new long[0], handler(runtime.getRuntimeDTO(), id).connectionServiceIds);
+        assertArrayEquals("no connection yet", new long[0], handler(dto(), id).connectionServiceIds);
 
         configureSimple("wb-late");
         awaitConnected("wb-late");
         awaitSubscribed("wb-late", "wb/late/#");
-        SubscriptionDTO sub = subscriptions(runtime.getRuntimeDTO(), "wb-late").get("wb/late/#");
+        SubscriptionDTO sub = subscriptions(dto(), "wb-late").get("wb/late/#");
         assertEquals(1, sub.grantedQos);
         assertArrayEquals(new long[] {id}, sub.handlerServiceIds);
 
@@ -370,7 +416,7 @@ public class WhiteboardIT extends UmqttTestSupport {
             assertEquals(List.of("wb/rob/1", "wb/rob/2", "wb/rob/3"), h.topicsUntil("wb/rob/3"));
             long id = (Long) reg.getReference().getProperty(Constants.SERVICE_ID);
             assertArrayEquals("the same registration throughout", new long[] {id},
-                    subscriptions(runtime.getRuntimeDTO(), "wb-rob").get("wb/rob/#").handlerServiceIds);
+                    subscriptions(dto(), "wb-rob").get("wb/rob/#").handlerServiceIds);
         } finally {
             delete(config); // before the broker goes, so that the connection does not see it vanish
             own.close();
@@ -399,7 +445,7 @@ public class WhiteboardIT extends UmqttTestSupport {
         register(good, "wb-bad", 0, "wb/bad/#");
         awaitRuntime(r -> Arrays.stream(r.failedHandlers).anyMatch(f -> f.serviceId == badId),
                 "the bad registration reported");
-        String reason = Arrays.stream(runtime.getRuntimeDTO().failedHandlers).filter(f -> f.serviceId == badId)
+        String reason = Arrays.stream(dto().failedHandlers).filter(f -> f.serviceId == badId)
                 .findFirst().orElseThrow().reason;
         assertTrue(reason, reason.contains("'wb/bad/#/x'") && reason.contains("'#' is allowed only as the last level"));
         awaitSubscribed("wb-bad", "wb/bad/#");
@@ -408,6 +454,13 @@ public class WhiteboardIT extends UmqttTestSupport {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** A snapshot from the runtime service registered now. */
+    private WhiteboardRuntimeDTO dto() throws InterruptedException {
+        WhiteboardRuntime r = runtimes.waitForService(TIMEOUT_MILLIS);
+        assertNotNull("no WhiteboardRuntime service within " + TIMEOUT_MILLIS + " ms", r);
+        return r.getRuntimeDTO();
+    }
 
     /**
      * Registers a handler for the connection named {@code target} (or, when it starts with
@@ -431,14 +484,14 @@ public class WhiteboardIT extends UmqttTestSupport {
     private void awaitRuntime(Predicate<WhiteboardRuntimeDTO> condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
         while (true) {
-            WhiteboardRuntimeDTO dto = runtime.getRuntimeDTO();
+            WhiteboardRuntimeDTO dto = dto();
             if (condition.test(dto)) {
                 return;
             }
             long left = deadline - System.nanoTime();
             if (left <= 0 || !runtimeChanged.tryAcquire(left, TimeUnit.NANOSECONDS)) {
                 throw new AssertionError("not within " + TIMEOUT_MILLIS + " ms: " + what + "; the runtime view: "
-                        + runtime.getRuntimeDTO());
+                        + dto());
             }
         }
     }
