@@ -99,6 +99,10 @@ class GatewayIT {
         System.out.printf("gateway: console up %d ms, connection created in the console connected %d ms after start%n",
                 (consoleUp - started) / 1_000_000, (connected - started) / 1_000_000);
 
+        // the operators' Gogo command shows it with its state and counters
+        String line = gogo("mqtt:list", l -> l.startsWith("it-console ") && l.contains("CONNECTED"));
+        assertTrue(line.contains(broker.host() + ":" + broker.port()) && line.contains("attempts=1"), line);
+
         // the ConfigAdmin store lives in ./storage: a restart keeps the connection
         stopGateway();
         long restarted = System.nanoTime();
@@ -114,12 +118,12 @@ class GatewayIT {
         Path jar = Paths.get(System.getProperty("umqtt.gateway.jar"));
         assertTrue(Files.isRegularFile(jar), () -> "no gateway jar at " + jar + " (run mvn verify, not only the test)");
         Path java = Paths.get(System.getProperty("java.home"), "bin", "java");
+        // the Gogo shell reads commands from our pipe; --noshutdown: its end does not stop the framework
         ProcessBuilder pb = new ProcessBuilder(java.toString(), "-Dorg.osgi.service.http.port=" + httpPort,
-                "-jar", jar.toString())
+                "-Dgosh.args=--noshutdown", "-jar", jar.toString())
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("gateway.log").toFile()))
-                .redirectInput(ProcessBuilder.Redirect.from(Paths.get("/dev/null").toFile()));
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("gateway.log").toFile()));
         gateway = pb.start();
     }
 
@@ -151,6 +155,26 @@ class GatewayIT {
     private void pause(long millis) throws InterruptedException {
         if (gateway.waitFor(millis, MILLISECONDS)) {
             fail("the gateway exited with " + gateway.exitValue() + "; log:\n" + log());
+        }
+    }
+
+    /** Types a command into the gateway's Gogo shell and waits for an output line that matches. */
+    private String gogo(String command, java.util.function.Predicate<String> expected) throws Exception {
+        long offset = Files.size(dir.resolve("gateway.log"));
+        gateway.getOutputStream().write((command + "\n").getBytes(UTF_8));
+        gateway.getOutputStream().flush();
+        long deadline = System.nanoTime() + CONNECT_TIMEOUT.toNanos();
+        while (true) {
+            String out = log().substring((int) offset);
+            for (String l : out.split("\n")) {
+                if (expected.test(l.replaceFirst("^g! ", ""))) {
+                    return l;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                fail("no expected output of '" + command + "' within " + CONNECT_TIMEOUT + "; got:\n" + out);
+            }
+            pause(100);
         }
     }
 
