@@ -28,7 +28,7 @@ import io.umqtt.robust.RobustConstants;
 import io.umqtt.robust.RobustListener;
 import io.umqtt.robust.RobustMqttClient;
 import io.umqtt.simple.MqttClient;
-import io.umqtt.simple.internal.ConnectionSettings;
+import io.umqtt.simple.internal.connection.ConnectionSettings;
 
 /**
  * One self-healing connection per factory configuration of {@value #PID}.

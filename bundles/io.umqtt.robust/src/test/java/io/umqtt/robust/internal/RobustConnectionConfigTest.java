@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import io.umqtt.robust.OverflowPolicy;
-import io.umqtt.simple.internal.ConnectionSettings;
+import io.umqtt.simple.internal.connection.ConnectionSettings;
 
 /** The configuration of the robust component: defaults, every check's message, failover parsing. */
 class RobustConnectionConfigTest {

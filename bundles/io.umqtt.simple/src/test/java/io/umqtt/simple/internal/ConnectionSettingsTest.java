@@ -1,5 +1,7 @@
 package io.umqtt.simple.internal;
 
+import io.umqtt.simple.internal.connection.ConnectionSettings;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,4 +1,4 @@
-package io.umqtt.simple.internal;
+package io.umqtt.simple.internal.connection;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,6 +30,7 @@ import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MessageListener;
 import io.umqtt.api.MqttMessage;
 import io.umqtt.simple.MqttClient;
+import io.umqtt.simple.internal.LogCapture;
 
 /**
  * Dispatch of {@link ClientConnection} with every byte from the broker written by the test, so
