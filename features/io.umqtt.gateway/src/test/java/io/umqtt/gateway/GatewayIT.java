@@ -74,6 +74,15 @@ class GatewayIT {
         awaitConsole();
         long consoleUp = System.nanoTime();
 
+        // the configuration page has the Metatype forms of both client components
+        for (String[] ocd : new String[][] { { "io.umqtt.simple", "umqtt simple MQTT connection" },
+                { "io.umqtt.robust", "umqtt robust MQTT connection" } }) {
+            HttpResponse<String> r = post("/system/console/configMgr/" + ocd[0], Map.of());
+            assertEquals(200, r.statusCode(), r::body);
+            assertTrue(r.body().contains("\"title\":\"" + ocd[1] + "\"") && r.body().contains("\"server\":{"),
+                    () -> ocd[0] + " form: " + r.body());
+        }
+
         Map<String, String> form = new LinkedHashMap<>();
         form.put("apply", "true");
         form.put("action", "ajaxConfigManager");
