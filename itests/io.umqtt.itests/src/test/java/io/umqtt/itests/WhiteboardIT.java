@@ -190,7 +190,7 @@ public class WhiteboardIT extends UmqttTestSupport {
         try {
             a.awaitCount(20);
             Collector b = new Collector();
-            register(b, "wb-flow", 1, "wb/flow/#");
+            ServiceRegistration<MessageHandler> regB = register(b, "wb-flow", 1, "wb/flow/#");
             b.awaitCount(20);
             regA.unregister();
             int aAtUnregistration = a.count();
@@ -205,10 +205,17 @@ public class WhiteboardIT extends UmqttTestSupport {
             // at most the call in progress when it was unregistered
             assertTrue("handler A was called after its unregistration", a.count() <= aAtUnregistration + 1);
             assertIncreasing(a.payloads());
+            // in order and without duplicates; a gap only where B's own queue overflowed (drop oldest,
+            // the documented policy, which a heavily loaded machine can trigger) and as many as counted
             List<Integer> bs = b.payloads();
+            long gaps = 0;
             for (int i = 1; i < bs.size(); i++) {
-                assertEquals("B (QoS 1) got every message, once, in order", bs.get(i - 1) + 1, (int) bs.get(i));
+                assertTrue("B (QoS 1) got messages in order, once: " + bs.get(i - 1) + " then " + bs.get(i),
+                        bs.get(i) > bs.get(i - 1));
+                gaps += bs.get(i) - bs.get(i - 1) - 1;
             }
+            long droppedB = handler(dto(), (Long) regB.getReference().getProperty(Constants.SERVICE_ID)).dropped;
+            assertEquals("messages B missed = messages its queue reported dropped", droppedB, gaps);
             SubscriptionDTO remaining = subscriptions(dto(), "wb-flow").get("wb/flow/#");
             assertEquals(SubscriptionDTO.SUBSCRIBED, remaining.status);
             assertEquals(1, remaining.grantedQos);
