@@ -43,6 +43,11 @@ public interface MqttConnection {
     /**
      * Subscribes to a topic filter and delivers its messages to {@code listener}; returns the
      * QoS the broker granted.
+     * <p>
+     * A listener subscribed under several filters that match one received message is called
+     * once for it. Subscribing a filter again with the same listener is idempotent apart from
+     * the QoS asked for (the broker re-sends its retained messages): the listener still gets each
+     * message once. The {@code io.umqtt.whiteboard} bundle relies on both.
      *
      * @throws IllegalArgumentException for a bad filter or QoS
      * @throws MqttException with reason SUBSCRIPTION_REFUSED when the broker refuses it (0x80)

@@ -79,8 +79,9 @@ public class MqttClient implements Closeable {
 
     // ---- configuration, fixed at construction ----
     private final String clientId;
-    private final String server;
-    private final int port;
+    /** The broker; changed only between connections ({@link #setServer}). */
+    private volatile String server;
+    private volatile int port;
     private final byte[] user;
     private final byte[] password;
     private final int keepAliveSeconds;
@@ -222,6 +223,28 @@ public class MqttClient implements Closeable {
         return tls != null;
     }
 
+    /**
+     * Points the client at another broker for the next {@link #connect(boolean)} (failover).
+     *
+     * @param port 0 for the default port
+     * @throws IllegalStateException while connected or connecting
+     */
+    protected final void setServer(String server, int port) {
+        if (server == null || server.trim().isEmpty()) {
+            throw new IllegalArgumentException("server must be a host name or address, found '" + server + "'");
+        }
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("port must be 0..65535 (0 = default), found " + port);
+        }
+        synchronized (lock) {
+            if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
+                throw new IllegalStateException("cannot change the server while " + state);
+            }
+            this.server = server.trim();
+            this.port = port != 0 ? port : tls != null ? DEFAULT_TLS_PORT : DEFAULT_PORT;
+        }
+    }
+
     /** Timeout for TCP connect, TLS handshake and CONNACK together; default 30 s. */
     public void setConnectTimeout(int millis) {
         connectTimeoutMillis = positive("connectTimeout", millis);
@@ -341,9 +364,23 @@ public class MqttClient implements Closeable {
             if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
                 throw new IllegalStateException("already " + state.name().toLowerCase() + " to " + server + ":" + port);
             }
-            if (reader != null) {
-                throw new IllegalStateException("a loop step of the previous connection is still running in "
-                        + reader.getName());
+            // the previous connection's reader, if any, leaves as soon as it sees the closed socket
+            long readerDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+            while (reader != null) {
+                long left = readerDeadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IllegalStateException("a loop step of the previous connection is still running in "
+                            + reader.getName());
+                }
+                try {
+                    lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while the previous connection's reader finishes");
+                }
+            }
+            if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
+                throw new IllegalStateException("already " + state.name().toLowerCase() + " to " + server + ":" + port);
             }
             state = ConnectionState.CONNECTING;
             failure = null;
@@ -557,26 +594,49 @@ public class MqttClient implements Closeable {
      * @throws IOException when not connected or the connection fails
      */
     public void publish(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
-        TopicFilter.validateTopicName(topic);
-        if (msg == null) {
-            throw new IllegalArgumentException("msg must not be null (use an empty array)");
-        }
-        checkQos(qos);
-        Codec.publishRemainingLength(topic.length, msg.length, qos);
+        checkPublishArguments(topic, msg, qos);
         checkConnected();
         if (qos == 0) {
             writePublish(topic, msg, 0, retain, false, 0);
             return;
         }
-        Pending p = register(PacketType.PUBACK, topic);
+        Pending p = register(PacketType.PUBACK, topic, 0);
         writePublish(topic, msg, qos, retain, false, p.id);
         awaitAck(p);
     }
 
     /**
-     * Writes one PUBLISH packet; for subclasses that resend with DUP (umqtt.robust). Does not wait.
+     * For subclasses that resend (umqtt.robust): writes a PUBLISH whose arguments the caller has
+     * validated, without waiting. At QoS 1 it first registers the PUBACK wait under
+     * {@code packetId} when that id is free (a resend with DUP in a surviving session), or under a
+     * new id otherwise. Returns the handle to {@link #awaitPuback(InFlight) wait} with, or
+     * {@code null} at QoS 0.
      */
-    protected final void writePublish(byte[] topic, byte[] msg, int qos, boolean retain, boolean dup, int packetId)
+    protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, int qos, boolean dup, int packetId)
+            throws IOException {
+        checkConnected();
+        if (qos == 0) {
+            writePublish(topic, msg, 0, retain, false, 0);
+            return null;
+        }
+        Pending p = register(PacketType.PUBACK, topic, packetId);
+        writePublish(topic, msg, qos, retain, dup, p.id);
+        return p;
+    }
+
+    /**
+     * Waits for the PUBACK of a publish sent with {@link #sendPublish}; reads from the socket when
+     * no other thread does.
+     *
+     * @throws IOException when the connection is lost first (the publish may or may not have
+     *         reached the broker), or the ack timeout passes
+     */
+    protected final void awaitPuback(InFlight publish) throws IOException {
+        awaitAck((Pending) publish);
+    }
+
+    /** Writes one PUBLISH packet; does not wait. Zero allocation for payloads that fit the write buffer. */
+    private void writePublish(byte[] topic, byte[] msg, int qos, boolean retain, boolean dup, int packetId)
             throws IOException {
         int inline = msg.length <= MAX_INLINE_PAYLOAD ? msg.length : 0;
         synchronized (writeLock) {
@@ -622,7 +682,7 @@ public class MqttClient implements Closeable {
         checkQos(qos);
         checkConnected();
         byte[] f = filter.getBytes(StandardCharsets.UTF_8);
-        Pending p = register(PacketType.SUBACK, f);
+        Pending p = register(PacketType.SUBACK, f, 0);
         byte[] packet = Codec.subscribe(p.id, f, qos);
         synchronized (writeLock) {
             send(packet, 0, packet.length);
@@ -640,7 +700,7 @@ public class MqttClient implements Closeable {
         TopicFilter.parse(filter);
         checkConnected();
         byte[] f = filter.getBytes(StandardCharsets.UTF_8);
-        Pending p = register(PacketType.UNSUBACK, f);
+        Pending p = register(PacketType.UNSUBACK, f, 0);
         byte[] packet = Codec.unsubscribe(p.id, f);
         synchronized (writeLock) {
             send(packet, 0, packet.length);
@@ -656,7 +716,22 @@ public class MqttClient implements Closeable {
         unsubscribe(new String(filter, StandardCharsets.UTF_8));
     }
 
-    private static void checkQos(int qos) {
+    /**
+     * Validates PUBLISH arguments as {@link #publish(byte[], byte[], boolean, int)} does.
+     *
+     * @throws IllegalArgumentException naming the bad argument
+     */
+    protected static void checkPublishArguments(byte[] topic, byte[] msg, int qos) {
+        TopicFilter.validateTopicName(topic);
+        if (msg == null) {
+            throw new IllegalArgumentException("msg must not be null (use an empty array)");
+        }
+        checkQos(qos);
+        Codec.publishRemainingLength(topic.length, msg.length, qos);
+    }
+
+    /** Validates a QoS: 0 or 1 ({@code IllegalArgumentException} otherwise, with QoS 2 named). */
+    protected static void checkQos(int qos) {
         if (qos == 2) {
             throw new IllegalArgumentException("QoS 2 is not supported by this client (umqtt supports QoS 0 and 1)");
         }
@@ -814,12 +889,13 @@ public class MqttClient implements Closeable {
 
     // ------------------------------------------------------------------ acks
 
-    private Pending register(PacketType ackType, byte[] subject) throws IOException {
+    private Pending register(PacketType ackType, byte[] subject, int wantedId) throws IOException {
         synchronized (lock) {
             if (state != ConnectionState.CONNECTED) {
                 throw notConnected();
             }
-            int id = packetIds.next(pending::containsKey);
+            int id = wantedId > 0 && wantedId <= PacketIds.MAX && !pending.containsKey(wantedId) ? wantedId
+                    : packetIds.next(pending::containsKey);
             Pending p = new Pending(id, ackType, subject);
             pending.put(id, p);
             return p;
@@ -1285,8 +1361,17 @@ public class MqttClient implements Closeable {
         return "MqttClient[" + clientId + "@" + server + ":" + port + (tls != null ? " tls" : "") + ", " + state + "]";
     }
 
+    /** A QoS 1 PUBLISH sent with {@link MqttClient#sendPublish} and not yet acknowledged. */
+    protected abstract static class InFlight {
+        InFlight() {
+        }
+
+        /** Its packet identifier. */
+        public abstract int packetId();
+    }
+
     /** An operation awaiting its ack. Fields after construction are guarded by {@link MqttClient#lock}. */
-    private static final class Pending {
+    private static final class Pending extends InFlight {
         final int id;
         final PacketType ackType;
         final byte[] subject;
@@ -1298,6 +1383,11 @@ public class MqttClient implements Closeable {
             this.id = id;
             this.ackType = ackType;
             this.subject = subject;
+        }
+
+        @Override
+        public int packetId() {
+            return id;
         }
     }
 

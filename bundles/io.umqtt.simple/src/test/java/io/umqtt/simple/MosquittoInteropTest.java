@@ -269,9 +269,11 @@ class MosquittoInteropTest {
         downstream.client().subscribe(out, 1);
         MqttClient relay = connected("relay");
         BlockingQueue<Throwable> relayErrors = new LinkedBlockingQueue<>();
+        java.util.concurrent.CountDownLatch relayed = new java.util.concurrent.CountDownLatch(5);
         relay.setCallback((topic, msg, retain, dup, qos) -> {
             try {
                 relay.publish(out.getBytes(StandardCharsets.UTF_8), msg, false, 1); // waits for its PUBACK
+                relayed.countDown();
             } catch (IOException | RuntimeException e) {
                 relayErrors.add(e);
             }
@@ -297,6 +299,8 @@ class MosquittoInteropTest {
             assertEquals("m" + i, m.payloadString(), "relayed in order");
         }
         assertNull(relayErrors.poll(), "the relay's callback or loop failed");
+        // downstream may see m4 before the relay has read m4's PUBACK: let the last callback finish
+        assertTrue(relayed.await(10, java.util.concurrent.TimeUnit.SECONDS), "every relayed publish acknowledged");
         relay.disconnect();
         loop.join(5_000);
         assertFalse(loop.isAlive(), "loop() did not return after disconnect()");

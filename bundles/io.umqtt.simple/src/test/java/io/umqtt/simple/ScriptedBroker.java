@@ -16,20 +16,20 @@ import java.util.HexFormat;
  * A broker whose every byte the test writes: a loopback server socket; the test accepts the
  * client's connection and reads and writes raw packets on it.
  */
-final class ScriptedBroker implements AutoCloseable {
+public final class ScriptedBroker implements AutoCloseable {
     private final ServerSocket server;
 
-    ScriptedBroker() throws IOException {
+    public ScriptedBroker() throws IOException {
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         server.setSoTimeout(10_000);
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
     /** Accepts the next client connection (10 s at most). */
-    Peer accept() throws IOException {
+    public Peer accept() throws IOException {
         Socket s = server.accept();
         s.setSoTimeout(10_000);
         s.setTcpNoDelay(true);
@@ -42,12 +42,12 @@ final class ScriptedBroker implements AutoCloseable {
     }
 
     /** CONNACK with the given flags and return code. */
-    static byte[] connack(int sessionPresent, int code) {
+    public static byte[] connack(int sessionPresent, int code) {
         return new byte[] {0x20, 0x02, (byte) sessionPresent, (byte) code};
     }
 
     /** A client connected to the broker, seen from the broker. */
-    static final class Peer implements AutoCloseable {
+    public static final class Peer implements AutoCloseable {
         final Socket socket;
         private final InputStream in;
         private final OutputStream out;
@@ -59,7 +59,7 @@ final class ScriptedBroker implements AutoCloseable {
         }
 
         /** Reads one whole packet (fixed header included). */
-        byte[] readPacket() throws IOException {
+        public byte[] readPacket() throws IOException {
             ByteArrayOutputStream packet = new ByteArrayOutputStream();
             int first = readByte();
             packet.write(first);
@@ -89,7 +89,7 @@ final class ScriptedBroker implements AutoCloseable {
         }
 
         /** Reads the CONNECT and answers CONNACK (accepted, no session); returns the CONNECT. */
-        byte[] acceptConnect() throws IOException {
+        public byte[] acceptConnect() throws IOException {
             byte[] connect = readPacket();
             if ((connect[0] & 0xFF) != 0x10) {
                 throw new IOException("expected CONNECT, got " + HexFormat.of().formatHex(connect));
@@ -99,7 +99,7 @@ final class ScriptedBroker implements AutoCloseable {
         }
 
         /** Whether the client closed the connection (reads until EOF or the timeout). */
-        boolean awaitClosed(int millis) throws IOException {
+        public boolean awaitClosed(int millis) throws IOException {
             socket.setSoTimeout(millis);
             try {
                 byte[] buf = new byte[256];
@@ -117,14 +117,14 @@ final class ScriptedBroker implements AutoCloseable {
             }
         }
 
-        void write(byte[]... chunks) throws IOException {
+        public void write(byte[]... chunks) throws IOException {
             for (byte[] c : chunks) {
                 out.write(c);
             }
             out.flush();
         }
 
-        void write(int... bytes) throws IOException {
+        public void write(int... bytes) throws IOException {
             byte[] b = new byte[bytes.length];
             for (int i = 0; i < bytes.length; i++) {
                 b[i] = (byte) bytes[i];
@@ -132,7 +132,7 @@ final class ScriptedBroker implements AutoCloseable {
             write(b);
         }
 
-        void setReadTimeout(int millis) throws IOException {
+        public void setReadTimeout(int millis) throws IOException {
             socket.setSoTimeout(millis);
         }
 
@@ -143,7 +143,7 @@ final class ScriptedBroker implements AutoCloseable {
     }
 
     /** Bytes from ints, for literals like {@code bytes(0x30, 0x02, ...)}. */
-    static byte[] bytes(int... values) {
+    public static byte[] bytes(int... values) {
         byte[] b = new byte[values.length];
         for (int i = 0; i < values.length; i++) {
             b[i] = (byte) values[i];
@@ -151,7 +151,7 @@ final class ScriptedBroker implements AutoCloseable {
         return b;
     }
 
-    static byte[] concat(byte[]... parts) {
+    public static byte[] concat(byte[]... parts) {
         int n = 0;
         for (byte[] p : parts) {
             n += p.length;

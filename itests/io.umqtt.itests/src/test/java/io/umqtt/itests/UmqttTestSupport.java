@@ -8,6 +8,7 @@ import static org.ops4j.pax.exam.CoreOptions.composite;
 import static org.ops4j.pax.exam.CoreOptions.junitBundles;
 import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
 import static org.ops4j.pax.exam.CoreOptions.options;
+import static org.ops4j.pax.exam.CoreOptions.systemPackage;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
 
@@ -66,6 +67,8 @@ public abstract class UmqttTestSupport {
     public static final String LOG_PROPERTY = "umqtt.it.broker.log";
     /** Factory PID of the simple connection component. */
     public static final String SIMPLE_PID = "io.umqtt.simple";
+    /** Factory PID of the robust connection component. */
+    public static final String ROBUST_PID = "io.umqtt.robust";
     protected static final long TIMEOUT_MILLIS = 10_000;
 
     /** The driver's broker; one per test class (Pax Exam PerClass). */
@@ -108,7 +111,24 @@ public abstract class UmqttTestSupport {
     protected static Option umqttBundles() {
         return composite(
                 bundle(reactorBundle("umqtt.bundle.api")),
-                bundle(reactorBundle("umqtt.bundle.simple")));
+                bundle(reactorBundle("umqtt.bundle.simple")),
+                bundle(reactorBundle("umqtt.bundle.robust")),
+                bundle(reactorBundle("umqtt.bundle.whiteboard")));
+    }
+
+    /** Felix EventAdmin, for tests of the events the robust connection posts. */
+    protected static Option eventAdmin() {
+        return mavenBundle("org.apache.felix", "org.apache.felix.eventadmin").versionAsInProject();
+    }
+
+    /**
+     * Makes the broker harness ({@code io.umqtt.simple.testing}, from the simple module's test-jar on
+     * the driver's class path) loadable inside the framework, exported by the system bundle, so that
+     * a test can start, kill and restart a broker of its own ({@link MosquittoBroker#kill()},
+     * {@link MosquittoBroker#restart()}) where the driver's broker is out of reach.
+     */
+    protected static Option brokerHarness() {
+        return systemPackage("io.umqtt.simple.testing");
     }
 
     /**
@@ -201,6 +221,16 @@ public abstract class UmqttTestSupport {
      */
     protected org.osgi.service.cm.Configuration configureSimple(String name, Object... keyValues)
             throws IOException {
+        return configure(SIMPLE_PID, name, keyValues);
+    }
+
+    /**
+     * Creates (or updates) the factory configuration {@code <factoryPid>~<name>} with a name, the
+     * test broker and the given extra properties ({@code key, value, ...}), which may override the
+     * broker's {@code server} and {@code port}.
+     */
+    protected org.osgi.service.cm.Configuration configure(String factoryPid, String name, Object... keyValues)
+            throws IOException {
         Dictionary<String, Object> props = new Hashtable<>();
         props.put("name", name);
         props.put("server", brokerHost());
@@ -208,13 +238,13 @@ public abstract class UmqttTestSupport {
         for (int i = 0; i < keyValues.length; i += 2) {
             props.put((String) keyValues[i], keyValues[i + 1]);
         }
-        org.osgi.service.cm.Configuration config = configAdmin.getFactoryConfiguration(SIMPLE_PID, name, "?");
+        org.osgi.service.cm.Configuration config = configAdmin.getFactoryConfiguration(factoryPid, name, "?");
         config.update(props);
         created.add(config);
         return config;
     }
 
-    /** Deletes a configuration made by {@link #configureSimple} before the test ends. */
+    /** Deletes a configuration made by {@link #configure} before the test ends. */
     protected void delete(org.osgi.service.cm.Configuration config) throws IOException {
         created.remove(config);
         config.delete();

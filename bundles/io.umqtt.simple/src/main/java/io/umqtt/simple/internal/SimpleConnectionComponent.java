@@ -1,5 +1,8 @@
 package io.umqtt.simple.internal;
 
+import io.umqtt.simple.internal.connection.ConnectionSettings;
+import io.umqtt.simple.internal.connection.ClientConnection;
+
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.Map;

@@ -1,5 +1,7 @@
 package io.umqtt.simple.internal;
 
+import io.umqtt.simple.internal.connection.ConnectionSettings;
+
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.AttributeType;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;

@@ -1,5 +1,7 @@
 package io.umqtt.simple.internal;
 
+import io.umqtt.simple.internal.connection.ConnectionSettings;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -13,6 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -24,6 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttConstants;
+import io.umqtt.simple.MqttClient;
 
 /** Validation of the configuration, through the same mapping the component uses. */
 class ConnectionSettingsTest {
@@ -211,6 +217,20 @@ class ConnectionSettingsTest {
         assertEquals(1884, client.port());
         assertEquals(15, client.keepAliveSeconds());
         assertFalse(client.isTls());
+        assertEquals(ConnectionState.CLOSED, client.state());
+    }
+
+    @Test
+    void newClientWithAFactoryGetsTheConnectionParameters() {
+        ConnectionSettings s = settings("server", "h", "port", 1884, "client.id", "c", "keepalive", 15,
+                "username", "u", "password", "p");
+        List<Object> seen = new ArrayList<>();
+        MqttClient client = s.newClient((id, server, port, user, password, keepAlive, tls) -> {
+            seen.addAll(Arrays.asList(id, server, port, user, password, keepAlive, tls));
+            return new MqttClient(id, server, port, user, password, keepAlive, tls);
+        });
+        assertEquals(Arrays.asList("c", "h", 1884, "u", "p", 15, null), seen);
+        assertEquals("c", client.clientId());
         assertEquals(ConnectionState.CLOSED, client.state());
     }
 

@@ -11,12 +11,12 @@ import java.util.logging.Logger;
  * Captures what the umqtt classes log through {@link System.Logger}, which the JDK routes to
  * java.util.logging when no other backend is installed. Captures every level.
  */
-final class LogCapture extends Handler implements AutoCloseable {
+public final class LogCapture extends Handler implements AutoCloseable {
     private final Logger logger = Logger.getLogger("io.umqtt");
     private final Level oldLevel;
     private final List<LogRecord> records = new ArrayList<>();
 
-    LogCapture() {
+    public LogCapture() {
         oldLevel = logger.getLevel();
         logger.setLevel(Level.ALL);
         setLevel(Level.ALL);
@@ -28,12 +28,12 @@ final class LogCapture extends Handler implements AutoCloseable {
         records.add(record);
     }
 
-    synchronized List<LogRecord> records() {
+    public synchronized List<LogRecord> records() {
         return new ArrayList<>(records);
     }
 
     /** Every record as one text: level, formatted message and the whole cause chain. */
-    synchronized String text() {
+    public synchronized String text() {
         StringBuilder s = new StringBuilder();
         for (LogRecord r : records) {
             s.append(r.getLevel()).append(' ').append(new java.util.logging.SimpleFormatter().formatMessage(r));

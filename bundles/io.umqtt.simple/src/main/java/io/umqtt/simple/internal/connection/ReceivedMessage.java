@@ -1,4 +1,4 @@
-package io.umqtt.simple.internal;
+package io.umqtt.simple.internal.connection;
 
 import java.nio.charset.StandardCharsets;
 

@@ -1,4 +1,4 @@
-package io.umqtt.simple.internal;
+package io.umqtt.simple.internal.connection;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -17,13 +17,18 @@ import io.umqtt.simple.MqttClient;
 /**
  * The {@link MqttConnection} service of one {@link MqttClient}: publishing and subscribing
  * delegate to the client; received messages go to every listener whose filter matches.
+ * <p>
+ * The robust component extends it (it is not final for that reason): it reports its own
+ * {@link #state()} and keeps the listener of a subscription its client remembers although the
+ * broker has not granted it yet ({@link #keepsSubscription(String)}). The listener list does not
+ * depend on the connection: it survives reconnects.
  *
  * <h2>Threading</h2>
  * Any thread may call every method. The subscription list is copy-on-write: the client's reader
  * thread walks a snapshot while other threads subscribe and unsubscribe. Listeners run on the
  * reader thread, one after the other, in subscription order.
  */
-final class ClientConnection implements MqttConnection {
+public class ClientConnection implements MqttConnection {
     private static final System.Logger LOG = System.getLogger(ClientConnection.class.getName());
 
     private final String name;
@@ -34,13 +39,14 @@ final class ClientConnection implements MqttConnection {
     private final AtomicLong listenerFailures = new AtomicLong();
 
     /** Wraps {@code client} and becomes its message callback. */
-    ClientConnection(String name, MqttClient client) {
+    public ClientConnection(String name, MqttClient client) {
         this.name = Objects.requireNonNull(name, "name");
         this.client = Objects.requireNonNull(client, "client");
         client.setCallback(this::deliver);
     }
 
-    MqttClient client() {
+    /** The wrapped client. */
+    public MqttClient client() {
         return client;
     }
 
@@ -62,7 +68,9 @@ final class ClientConnection implements MqttConnection {
     /**
      * Records the listener, then subscribes. The listener is recorded first because the broker
      * sends retained messages right after the SUBACK, possibly before this call returns; it is
-     * dropped again when the subscription fails.
+     * dropped again when the subscription fails, unless {@link #keepsSubscription(String)} says
+     * the client still makes it. The same listener given twice for the same filter is recorded
+     * once.
      */
     @Override
     public int subscribe(String filter, int qos, MessageListener listener) throws IOException {
@@ -71,17 +79,27 @@ final class ClientConnection implements MqttConnection {
             throw new IllegalArgumentException("listener must not be null");
         }
         Subscription s = new Subscription(parsed, listener);
-        subscriptions.add(s);
+        boolean added = subscriptions.stream().noneMatch(o -> o.filter.equals(parsed) && o.listener == listener)
+                && subscriptions.add(s);
         boolean done = false;
         try {
             int granted = client.subscribe(filter, qos);
             done = true;
             return granted;
         } finally {
-            if (!done) {
+            if (!done && added && !keepsSubscription(filter)) {
                 subscriptions.remove(s);
             }
         }
+    }
+
+    /**
+     * Whether the client still makes the subscription to {@code filter} after its
+     * {@code subscribe} threw, so that its listener must stay (a client that subscribes once
+     * connected). This class: never.
+     */
+    protected boolean keepsSubscription(String filter) {
+        return false;
     }
 
     /** Drops every listener of {@code filter} (no more messages reach them), then unsubscribes. */
@@ -93,12 +111,12 @@ final class ClientConnection implements MqttConnection {
     }
 
     /** Messages that matched no listener (for example after an unsubscribe crossed them). */
-    long unmatchedMessages() {
+    public long unmatchedMessages() {
         return unmatched.get();
     }
 
     /** Listener calls that threw. */
-    long listenerFailures() {
+    public long listenerFailures() {
         return listenerFailures.get();
     }
 

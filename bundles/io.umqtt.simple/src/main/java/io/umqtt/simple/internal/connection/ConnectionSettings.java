@@ -1,4 +1,4 @@
-package io.umqtt.simple.internal;
+package io.umqtt.simple.internal.connection;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -216,11 +216,34 @@ public final class ConnectionSettings {
     // ------------------------------------------------------------------ use
 
     /**
+     * Creates a client of some {@link MqttClient} class from the connection parameters, the
+     * arguments of the {@link MqttClient#MqttClient(String, String, int, String, String, int, TlsSettings)}
+     * constructor; {@link ConnectionSettings#newClient(ClientFactory)} applies the other settings.
+     * This is how a component with its own client class (the robust one) reuses these settings
+     * without the password ever leaving this class except into the client.
+     *
+     * @param <C> the client class
+     */
+    @FunctionalInterface
+    public interface ClientFactory<C extends MqttClient> {
+        C create(String clientId, String server, int port, String user, String password, int keepAliveSeconds,
+                TlsSettings tls);
+    }
+
+    /**
      * A new client with these settings: server, credentials, keepalive, TLS, timeouts, maximum
      * packet size and last will. It is not connected.
      */
     public MqttClient newClient() {
-        MqttClient client = new MqttClient(clientId, server, port, username, password, keepAliveSeconds, tls);
+        return newClient(MqttClient::new);
+    }
+
+    /**
+     * As {@link #newClient()}, with a client made by {@code factory} (for example a subclass of
+     * {@link MqttClient}).
+     */
+    public <C extends MqttClient> C newClient(ClientFactory<C> factory) {
+        C client = factory.create(clientId, server, port, username, password, keepAliveSeconds, tls);
         client.setConnectTimeout(connectTimeoutSeconds * 1000);
         client.setAckTimeout(ackTimeoutSeconds * 1000);
         client.setMaxPacketSize(maxPacketSize);

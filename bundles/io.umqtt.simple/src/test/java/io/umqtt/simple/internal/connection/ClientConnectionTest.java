@@ -1,4 +1,4 @@
-package io.umqtt.simple.internal;
+package io.umqtt.simple.internal.connection;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,6 +30,7 @@ import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MessageListener;
 import io.umqtt.api.MqttMessage;
 import io.umqtt.simple.MqttClient;
+import io.umqtt.simple.internal.LogCapture;
 
 /**
  * Dispatch of {@link ClientConnection} with every byte from the broker written by the test, so
@@ -194,6 +195,33 @@ class ClientConnectionTest {
         publish("end", "");
         assertTrue(end.await(10, TimeUnit.SECONDS));
         assertTrue(got.isEmpty(), "the refused subscription's listener must not be called");
+    }
+
+    @Test
+    void listenerStaysWhenTheClientKeepsTheSubscription() throws Exception {
+        // as the robust connection does: its client makes the subscription once it is connected
+        MqttClient offline = ConnectionSettings.builder("io.umqtt.simple~offline").server("127.0.0.1")
+                .port(server.getLocalPort()).clientId("offline").build().newClient();
+        ClientConnection keeping = new ClientConnection("offline", offline) {
+            @Override
+            protected boolean keepsSubscription(String filter) {
+                return true;
+            }
+        };
+        List<MqttMessage> got = new CopyOnWriteArrayList<>();
+        MessageListener listener = got::add;
+        IOException e = assertThrows(IOException.class, () -> keeping.subscribe("kept/+", 1, listener));
+        assertTrue(e.getMessage().contains("not connected"), e.getMessage());
+        assertThrows(IOException.class, () -> keeping.subscribe("kept/+", 1, listener)); // recorded once
+        keeping.deliver("kept/1".getBytes(StandardCharsets.UTF_8), new byte[] {7}, false, false, 1);
+        assertEquals(1, got.size(), "the kept listener receives, once");
+        assertEquals("kept/1", got.get(0).topicString());
+        assertSame(keeping, got.get(0).connection());
+        // drops the listener although the client cannot tell the broker (and says so)
+        assertThrows(IOException.class, () -> keeping.unsubscribe("kept/+"));
+        keeping.deliver("kept/2".getBytes(StandardCharsets.UTF_8), new byte[0], false, false, 0);
+        assertEquals(1, got.size());
+        assertEquals(1, keeping.unmatchedMessages());
     }
 
     /** Reads one whole packet, fixed header included. */

@@ -1,0 +1,713 @@
+package io.umqtt.robust;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MqttException;
+import io.umqtt.api.MqttException.Reason;
+import io.umqtt.api.TopicFilter;
+import io.umqtt.robust.internal.OfflineQueue;
+import io.umqtt.robust.internal.OfflineQueue.Entry;
+import io.umqtt.simple.MqttClient;
+import io.umqtt.simple.PacketType;
+import io.umqtt.simple.TlsSettings;
+
+/**
+ * umqtt.robust in Java: an {@link MqttClient} whose {@code publish}, {@code waitMsg} and
+ * {@code checkMsg} survive network errors by reconnecting, done properly:
+ * <ul>
+ * <li>capped exponential backoff with jitter ({@link ReconnectPolicy}), also for the first
+ * connect ({@link #reconnect()}, {@link #runForever()}); a broker refusal waits the maximum delay;</li>
+ * <li>the configured clean session on every reconnect;</li>
+ * <li>subscriptions remembered and restored whenever the broker reports no session;</li>
+ * <li>QoS 1 publishes that were not acknowledged resent after reconnect, with DUP and the same
+ * packet id when the session survived, as new messages when it did not;</li>
+ * <li>a bounded offline queue for publishes made while disconnected ({@link OverflowPolicy});
+ * what it drops or refuses is reported;</li>
+ * <li>several servers for failover, tried in order, then round again.</li>
+ * </ul>
+ * <h2>Two ways to drive it</h2>
+ * <b>Caller-driven</b>, like umqtt.robust: when {@code publish}, {@code waitMsg} or
+ * {@code checkMsg} meet a dead connection, the calling thread reconnects (blocking, with
+ * backoff) and goes on. <b>With a thread</b>: {@link #runForever()} connects, reconnects and
+ * runs the loop until {@link #close()}; publishing threads then never block on the network:
+ * while disconnected their messages wait in the offline queue.
+ * <p>
+ * {@code publish} returns when a QoS 1 message was acknowledged or, if the connection is down or
+ * fails meanwhile, when it was queued for sending after the reconnect.
+ * The hooks {@link #delay(int)}, {@link #log(boolean, Throwable)} and
+ * {@link #connect(boolean, int)} are umqtt.robust's and may be overridden.
+ */
+public class RobustMqttClient extends MqttClient {
+    private static final System.Logger LOG = System.getLogger(RobustMqttClient.class.getName());
+
+    /** Default offline queue: 10,000 messages, 10 MiB, dropping the oldest. */
+    public static final int DEFAULT_QUEUE_MESSAGES = 10_000;
+    public static final long DEFAULT_QUEUE_BYTES = 10L * 1024 * 1024;
+    /** How many queued QoS 1 messages are in flight at once while the queue is flushed. */
+    private static final int FLUSH_WINDOW = 256;
+
+    private volatile ReconnectPolicy policy = ReconnectPolicy.DEFAULT;
+    private volatile OfflineQueue queue = new OfflineQueue(DEFAULT_QUEUE_MESSAGES, DEFAULT_QUEUE_BYTES,
+            OverflowPolicy.DROP_OLDEST);
+    private volatile RobustListener listener = new RobustListener() {
+    };
+    private final List<String[]> servers = new CopyOnWriteArrayList<>();
+    private volatile boolean cleanSession = true;
+    private volatile boolean lastSessionPresent;
+    private volatile boolean everConnected;
+    /** Set by close/disconnect: stop reconnecting. */
+    private volatile boolean closed;
+    private volatile Thread runner;
+
+    /** Filter to requested QoS; guarded by itself. */
+    private final Map<String, Integer> subscriptions = new LinkedHashMap<>();
+    /** Filters subscribed on the broker in the current session; guarded by {@link #subscriptions}. */
+    private final Set<String> confirmed = new LinkedHashSet<>();
+    /** Filters to unsubscribe when the session comes back; guarded by {@link #subscriptions}. */
+    private final Set<String> unsubscribeLater = new LinkedHashSet<>();
+
+    private final Object reconnectLock = new Object();
+    /** Written under reconnectLock. */
+    private volatile boolean reconnecting;
+    private final ReentrantLock flushLock = new ReentrantLock();
+    private final Object sleeper = new Object();
+    private volatile boolean lastAttemptRefused;
+
+    private final AtomicLong reconnects = new AtomicLong();
+    private final AtomicLong connectAttempts = new AtomicLong();
+    private final AtomicLong queuedTotal = new AtomicLong();
+    private final AtomicLong resent = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+
+    /** As {@link MqttClient#MqttClient(String, String, int, String, String, int, TlsSettings)}. */
+    public RobustMqttClient(String clientId, String server, int port, String user, String password,
+            int keepAliveSeconds, TlsSettings tls) {
+        super(clientId, server, port, user, password, keepAliveSeconds, tls);
+        servers.add(new String[] {server(), Integer.toString(port())});
+    }
+
+    /** A client for a broker without TLS or user; keepalive 60 s. */
+    public RobustMqttClient(String clientId, String server, int port) {
+        this(clientId, server, port, null, null, 60, null);
+    }
+
+    // ------------------------------------------------------------------ settings
+
+    /** Sets the backoff; takes effect at the next failed attempt. */
+    public void setReconnectPolicy(ReconnectPolicy policy) {
+        if (policy == null) {
+            throw new IllegalArgumentException("policy must not be null");
+        }
+        this.policy = policy;
+    }
+
+    public ReconnectPolicy reconnectPolicy() {
+        return policy;
+    }
+
+    /**
+     * Sets the offline queue's bounds and overflow policy; queued messages are kept when they fit.
+     *
+     * @param maxMessages 0 disables queueing (publishes while disconnected are refused)
+     */
+    public void setOfflineQueue(int maxMessages, long maxBytes, OverflowPolicy overflow) {
+        if (overflow == null) {
+            throw new IllegalArgumentException("overflow policy must not be null");
+        }
+        OfflineQueue fresh = new OfflineQueue(maxMessages, maxBytes, overflow);
+        OfflineQueue old = queue;
+        queue = fresh;
+        List<Entry> lost = new ArrayList<>();
+        for (Entry e : old.take(Integer.MAX_VALUE)) {
+            if (!fresh.offer(e, lost)) {
+                lost.add(e);
+            }
+        }
+        for (Entry e : lost) {
+            reportDropped(e, "it did not fit the resized offline queue");
+        }
+    }
+
+    /**
+     * The clean session flag for {@link #reconnect()} and {@link #runForever()} (default on);
+     * {@link #connect(boolean)} sets it too.
+     */
+    public void setCleanSession(boolean cleanSession) {
+        this.cleanSession = cleanSession;
+    }
+
+    /** Receives connection events and drops. */
+    public void setListener(RobustListener listener) {
+        this.listener = listener == null ? new RobustListener() {
+        } : listener;
+    }
+
+    /**
+     * Adds a failover server, tried after the primary one and those added before, in order.
+     *
+     * @param port 0 for the default port
+     */
+    public void addFailoverServer(String server, int port) {
+        if (server == null || server.trim().isEmpty()) {
+            throw new IllegalArgumentException("failover server must be a host name or address, found '" + server + "'");
+        }
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("failover port must be 0..65535, found " + port);
+        }
+        servers.add(new String[] {server.trim(), Integer.toString(port)});
+    }
+
+    // ------------------------------------------------------------------ counters
+
+    /** Successful reconnects after a loss. */
+    public long reconnects() {
+        return reconnects.get();
+    }
+
+    /** Connect attempts made, successful or not. */
+    public long connectAttempts() {
+        return connectAttempts.get();
+    }
+
+    /** Messages put in the offline queue so far. */
+    public long queuedTotal() {
+        return queuedTotal.get();
+    }
+
+    /** Messages in the offline queue now. */
+    public int queued() {
+        return queue.size();
+    }
+
+    /** QoS 1 messages sent again after a reconnect because their PUBACK had not arrived. */
+    public long resent() {
+        return resent.get();
+    }
+
+    /** Messages dropped or refused by the offline queue. */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    /** The Session Present flag of the last successful connect. */
+    public boolean sessionPresent() {
+        return lastSessionPresent;
+    }
+
+    // ------------------------------------------------------------------ connecting
+
+    /**
+     * Connects once (no retry, like umqtt), remembers {@code cleanSession} for reconnects, then
+     * restores subscriptions and sends the offline queue. This is the {@code connect} hook the
+     * reconnect loop calls.
+     */
+    @Override
+    public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
+        this.cleanSession = cleanSession;
+        if (!reconnecting) {
+            closed = false; // a connect by the user; the reconnect loop must not undo a close()
+        }
+        connectAttempts.incrementAndGet();
+        boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
+        if (everConnected) {
+            reconnects.incrementAndGet();
+        }
+        everConnected = true;
+        lastSessionPresent = sessionPresent;
+        restoreSubscriptions(sessionPresent);
+        listener.connected(server(), port(), sessionPresent);
+        flushQueue();
+        return sessionPresent;
+    }
+
+    /**
+     * Connects, retrying with backoff until it succeeds, the policy's attempts are used up, or the
+     * client is closed. Returns at once when connected. Several threads may call it: one
+     * connects, the others wait for it.
+     *
+     * @throws IOException when the client was closed or the attempts are used up
+     */
+    public void reconnect() throws IOException {
+        synchronized (reconnectLock) {
+            while (reconnecting) {
+                try {
+                    reconnectLock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while another thread reconnects");
+                }
+            }
+            if (isConnected()) {
+                return;
+            }
+            reconnecting = true;
+        }
+        try {
+            int attempt = 0;
+            int next = 0;
+            while (true) {
+                if (closed) {
+                    throw new IOException("client " + clientId() + " was closed; not reconnecting");
+                }
+                attempt++;
+                String[] target = servers.get(next % servers.size());
+                setServer(target[0], Integer.parseInt(target[1]));
+                try {
+                    try {
+                        connect(cleanSession);
+                    } catch (IllegalStateException e) {
+                        throw new IOException("connect attempt not possible yet: " + e.getMessage(), e);
+                    }
+                    if (closed) { // close() came while this attempt was under way
+                        super.close();
+                        throw new IOException("client " + clientId() + " was closed while connecting");
+                    }
+                    lastAttemptRefused = false;
+                    return;
+                } catch (IOException e) {
+                    if (closed) {
+                        throw e;
+                    }
+                    lastAttemptRefused = e instanceof MqttException
+                            && ((MqttException) e).reason() == Reason.CONNECTION_REFUSED;
+                    log(true, e);
+                    ReconnectPolicy p = policy;
+                    if (p.maxAttempts() > 0 && attempt >= p.maxAttempts()) {
+                        throw new IOException("gave up connecting " + clientId() + " after " + attempt
+                                + " attempts; last: " + e.getMessage(), e);
+                    }
+                    next++;
+                    delay(attempt);
+                }
+            }
+        } finally {
+            synchronized (reconnectLock) {
+                reconnecting = false;
+                reconnectLock.notifyAll();
+            }
+        }
+    }
+
+    /** The delay the reconnect loop waits after failed attempt {@code attempt} (1-based), with jitter. */
+    protected long backoffMillis(int attempt) {
+        return policy.delayMillis(attempt, lastAttemptRefused, ThreadLocalRandom.current().nextDouble());
+    }
+
+    /**
+     * umqtt.robust's {@code delay(i)} hook: waits {@link #backoffMillis(int)} before the next
+     * attempt; returns early when the client is closed.
+     */
+    protected void delay(int attempt) throws InterruptedIOException {
+        long millis = backoffMillis(attempt);
+        listener.reconnectFailed(attempt, millis, failure());
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        synchronized (sleeper) {
+            long left;
+            while (!closed && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    sleeper.wait(Math.max(1, left / 1_000_000L));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while waiting to reconnect");
+                }
+            }
+        }
+    }
+
+    /**
+     * umqtt.robust's {@code log(in_reconnect, e)} hook. Refusals are logged as errors: they need a
+     * person (credentials, authorisation), retrying alone will not fix them.
+     */
+    protected void log(boolean inReconnect, Throwable e) {
+        boolean refused = e instanceof MqttException && ((MqttException) e).reason() == Reason.CONNECTION_REFUSED;
+        LOG.log(refused ? Level.ERROR : Level.WARNING, () -> "MQTT client " + clientId() + " to " + server() + ":"
+                + port() + (inReconnect ? ": connect attempt failed: " : ": connection failed: ") + e.getMessage()
+                + (refused ? " (retrying only every " + policy.maxDelayMillis() + " ms)" : ""));
+    }
+
+    /**
+     * Connects and runs the loop on the calling thread until {@link #close()} or
+     * {@link #disconnect()}: reconnects after every loss, also when the first connect fails. When
+     * the policy's attempts are used up it tells {@link RobustListener#gaveUp} and throws; the
+     * client is then caller-driven again (a publish reconnects on its caller's thread) unless it
+     * is closed.
+     *
+     * @throws IOException when the reconnect policy's attempts are used up
+     */
+    public void runForever() throws IOException {
+        runner = Thread.currentThread();
+        try {
+            while (!closed) {
+                try {
+                    reconnect();
+                } catch (IOException e) {
+                    if (closed) {
+                        return;
+                    }
+                    listener.gaveUp(e);
+                    throw e;
+                }
+                try {
+                    flushQueue();
+                    loop();
+                } catch (IOException e) {
+                    if (closed) {
+                        return;
+                    }
+                    log(false, e);
+                    listener.connectionLost(e);
+                }
+            }
+        } finally {
+            runner = null;
+        }
+    }
+
+    /**
+     * Starts a thread named {@code name} that runs {@link #runForever()}; when this returns, the
+     * client already counts as thread-driven (publishes never reconnect on the caller's thread).
+     * A failure that ends the thread (attempts used up) is logged.
+     */
+    public Thread start(String name) {
+        Thread t = new Thread(() -> {
+            try {
+                runForever();
+            } catch (IOException e) {
+                LOG.log(Level.ERROR, "MQTT client " + clientId() + " stopped: " + e.getMessage(), e);
+            }
+        }, name);
+        closed = false;
+        runner = t;
+        t.start();
+        return t;
+    }
+
+    /** Stops reconnecting, sends DISCONNECT if connected, closes. Queued messages stay queued. */
+    @Override
+    public void disconnect() throws IOException {
+        stop();
+        super.disconnect();
+    }
+
+    /** Stops reconnecting and closes without DISCONNECT (the last will is published). */
+    @Override
+    public void close() {
+        stop();
+        super.close();
+    }
+
+    private void stop() {
+        closed = true;
+        synchronized (sleeper) {
+            sleeper.notifyAll();
+        }
+    }
+
+    /** Whether no thread runs {@link #runForever()}: then callers reconnect, as in umqtt.robust. */
+    private boolean callerDriven() {
+        return runner == null;
+    }
+
+    // ------------------------------------------------------------------ publishing
+
+    @Override
+    public void publish(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
+        checkPublishArguments(topic, msg, qos);
+        if (closed && state() == ConnectionState.CLOSED) {
+            throw new IOException("client " + clientId() + " is closed");
+        }
+        Entry entry = new Entry(topic, msg, qos, retain, 0);
+        if (!isConnected() || !queue.isEmpty()) {
+            enqueue(entry);
+            afterQueueing();
+            return;
+        }
+        int id = 0;
+        try {
+            InFlight sent = sendPublish(topic, msg, retain, qos, false, 0);
+            if (sent != null) {
+                id = sent.packetId();
+                awaitPuback(sent);
+            }
+        } catch (IOException e) {
+            if (closed) {
+                throw e;
+            }
+            if (e instanceof MqttException && ((MqttException) e).reason() == Reason.TIMEOUT) {
+                fail(e); // an ack that never comes: treat the connection as broken, resend on a new one
+            }
+            requeue(List.of(entry.withPacketId(id)));
+            log(false, e);
+            afterQueueing();
+        }
+    }
+
+    /**
+     * Sends what waits in the queue when connected, or reconnects when the caller drives. A
+     * failure here does not fail the publish: its message is queued, and goes out after the
+     * reconnect.
+     */
+    private void afterQueueing() throws IOException {
+        while (!closed) {
+            try {
+                if (isConnected()) {
+                    flushQueue();
+                    return;
+                }
+                if (callerDriven()) {
+                    reconnect(); // flushes the queue once connected
+                }
+                return;
+            } catch (IOException e) {
+                if (closed) {
+                    return;
+                }
+                log(false, e);
+                if (!callerDriven()) {
+                    return; // the runForever thread reconnects and sends the queue
+                }
+            }
+        }
+    }
+
+    private void enqueue(Entry e) throws IOException {
+        List<Entry> lost = new ArrayList<>(0);
+        OfflineQueue q = queue;
+        if (!q.offer(e, lost)) {
+            dropped.incrementAndGet();
+            String why = "offline queue full (" + q.size() + "/" + q.maxMessages() + " messages, " + q.bytes() + "/"
+                    + q.maxBytes() + " bytes, policy " + q.policy() + ")";
+            listener.messageDropped(e.topic, e.payload, e.qos, why);
+            throw new OfflineQueueFullException("message to '" + new String(e.topic, StandardCharsets.UTF_8)
+                    + "' refused: " + why);
+        }
+        queuedTotal.incrementAndGet();
+        for (Entry d : lost) {
+            reportDropped(d, "dropped as the oldest message of the full offline queue (policy DROP_OLDEST)");
+        }
+    }
+
+    private void requeue(List<Entry> entries) {
+        queue.requeue(entries);
+    }
+
+    private void reportDropped(Entry e, String why) {
+        dropped.incrementAndGet();
+        LOG.log(Level.WARNING, () -> "MQTT client " + clientId() + ": message to '"
+                + new String(e.topic, StandardCharsets.UTF_8) + "' (" + e.payload.length + " bytes, QoS " + e.qos + ") "
+                + why);
+        listener.messageDropped(e.topic, e.payload, e.qos, why);
+    }
+
+    /**
+     * Sends the offline queue in order, QoS 1 messages pipelined in windows. On failure, what was
+     * not acknowledged goes back to the front of the queue (with packet ids, for DUP resends).
+     */
+    private void flushQueue() throws IOException {
+        flushLock.lock();
+        try {
+            OfflineQueue q = queue;
+            while (isConnected() && !q.isEmpty()) {
+                List<Entry> batch = q.take(FLUSH_WINDOW);
+                InFlight[] sent = new InFlight[batch.size()];
+                int written = 0;
+                int acked = 0;
+                try {
+                    boolean session = lastSessionPresent;
+                    for (; written < batch.size(); written++) {
+                        Entry e = batch.get(written);
+                        boolean dup = session && e.packetId != 0;
+                        if (e.packetId != 0) {
+                            resent.incrementAndGet();
+                        }
+                        sent[written] = sendPublish(e.topic, e.payload, e.retain, e.qos, dup, dup ? e.packetId : 0);
+                    }
+                    for (; acked < batch.size(); acked++) {
+                        if (sent[acked] != null) {
+                            awaitPuback(sent[acked]);
+                        }
+                    }
+                } catch (IOException e) {
+                    List<Entry> back = new ArrayList<>(batch.size() - acked);
+                    for (int i = acked; i < batch.size(); i++) {
+                        Entry en = batch.get(i);
+                        if (en.qos == 0 && i < written) {
+                            continue; // written at QoS 0: at most once, not sent again
+                        }
+                        // written at QoS 1: keep its packet id for a DUP resend; not written yet: as it was
+                        back.add(sent[i] != null ? en.withPacketId(sent[i].packetId()) : en);
+                    }
+                    requeue(back);
+                    if (!closed && e instanceof MqttException && ((MqttException) e).reason() == Reason.TIMEOUT) {
+                        fail(e);
+                    }
+                    throw e;
+                }
+            }
+        } finally {
+            flushLock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ subscriptions
+
+    /**
+     * Subscribes and remembers the subscription, to restore it after reconnects that lost the
+     * session. When not connected, the subscription is remembered and made on connect; the call
+     * then reconnects first (caller-driven) or throws (with {@link #runForever()}).
+     */
+    @Override
+    public int subscribe(String filter, int qos) throws IOException {
+        TopicFilter.parse(filter);
+        checkQos(qos);
+        synchronized (subscriptions) {
+            subscriptions.put(filter, qos);
+            confirmed.remove(filter);
+            unsubscribeLater.remove(filter);
+        }
+        while (true) {
+            try {
+                int granted = super.subscribe(filter, qos);
+                synchronized (subscriptions) {
+                    if (subscriptions.containsKey(filter)) {
+                        confirmed.add(filter);
+                    }
+                }
+                return granted;
+            } catch (MqttException e) {
+                if (e.reason() == Reason.SUBSCRIPTION_REFUSED) {
+                    synchronized (subscriptions) {
+                        subscriptions.remove(filter);
+                    }
+                }
+                if (e.reason() != Reason.TIMEOUT || !callerDriven() || closed) {
+                    throw e;
+                }
+                fail(e);
+                reconnect();
+            } catch (IOException e) {
+                if (!callerDriven() || closed) {
+                    throw new IOException(e.getMessage() + "; the subscription to '" + filter
+                            + "' is remembered and made when the connection is back", e);
+                }
+                reconnect(); // restores the remembered subscription, then we ask again for the granted QoS
+            }
+        }
+    }
+
+    /** Forgets the subscription and unsubscribes; when disconnected, it is removed on the next connect. */
+    @Override
+    public void unsubscribe(String filter) throws IOException {
+        TopicFilter.parse(filter);
+        synchronized (subscriptions) {
+            subscriptions.remove(filter);
+            confirmed.remove(filter);
+            unsubscribeLater.add(filter);
+        }
+        try {
+            super.unsubscribe(filter);
+            synchronized (subscriptions) {
+                unsubscribeLater.remove(filter);
+            }
+        } catch (IOException e) {
+            if (closed || !callerDriven()) {
+                throw e;
+            }
+            reconnect(); // unsubscribes on connect when the session survived
+        }
+    }
+
+    /** The remembered subscriptions, filter to requested QoS. */
+    public Map<String, Integer> subscriptions() {
+        synchronized (subscriptions) {
+            return new LinkedHashMap<>(subscriptions);
+        }
+    }
+
+    private void restoreSubscriptions(boolean sessionPresent) throws IOException {
+        Map<String, Integer> wanted;
+        List<String> drop;
+        synchronized (subscriptions) {
+            if (!sessionPresent) {
+                confirmed.clear();
+                unsubscribeLater.clear();
+            }
+            wanted = new LinkedHashMap<>(subscriptions);
+            wanted.keySet().removeAll(confirmed);
+            drop = new ArrayList<>(unsubscribeLater);
+        }
+        for (String filter : drop) {
+            super.unsubscribe(filter);
+            synchronized (subscriptions) {
+                unsubscribeLater.remove(filter);
+            }
+        }
+        for (Map.Entry<String, Integer> s : wanted.entrySet()) {
+            try {
+                super.subscribe(s.getKey(), s.getValue());
+                synchronized (subscriptions) {
+                    if (subscriptions.containsKey(s.getKey())) {
+                        confirmed.add(s.getKey());
+                    }
+                }
+            } catch (MqttException e) {
+                if (e.reason() != Reason.SUBSCRIPTION_REFUSED) {
+                    throw e;
+                }
+                LOG.log(Level.ERROR, () -> "MQTT client " + clientId() + ": the broker refused to restore the "
+                        + "subscription to '" + s.getKey() + "': " + e.getMessage());
+                listener.subscriptionFailed(s.getKey(), e);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ loop steps
+
+    /** umqtt.robust's {@code wait_msg}: on a network error, reconnects (caller-driven) and waits again. */
+    @Override
+    public PacketType waitMsg() throws IOException {
+        while (true) {
+            try {
+                return super.waitMsg();
+            } catch (IOException e) {
+                if (closed || !callerDriven()) {
+                    throw e;
+                }
+                log(false, e);
+                reconnect();
+            }
+        }
+    }
+
+    /**
+     * umqtt.robust's {@code check_msg}: on a network error, reconnects (caller-driven) and checks
+     * once more.
+     */
+    @Override
+    public PacketType checkMsg() throws IOException {
+        try {
+            return super.checkMsg();
+        } catch (IOException e) {
+            if (closed || !callerDriven()) {
+                throw e;
+            }
+            log(false, e);
+            reconnect();
+            return super.checkMsg();
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.umqtt.robust.internal;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import io.umqtt.api.ConnectionState;
+import io.umqtt.robust.RobustMqttClient;
+import io.umqtt.simple.TlsSettings;
+
+/**
+ * The {@link RobustMqttClient} a {@link RobustConnectionComponent} owns and drives with
+ * {@link #runForever()} on its thread. Through the {@code connect} hook it adds what the component
+ * needs and the library client does not offer:
+ * <ul>
+ * <li>{@link #awaitRunning(long)}: the thread has entered {@code runForever()}, so that the client
+ * is thread-driven and a publish or subscribe from a service consumer never reconnects on the
+ * consumer's thread;</li>
+ * <li>{@link #stop()}: once called, no connect attempt begins or completes any more. It closes
+ * the race between the component stopping the client and the runner thread being between two
+ * steps of a reconnect (where {@code RobustMqttClient.connect} would otherwise reopen a client
+ * that was just closed);</li>
+ * <li>{@link #serviceState()}: the state the connection service reports.</li>
+ * </ul>
+ */
+final class ManagedClient extends RobustMqttClient {
+    private static final System.Logger LOG = System.getLogger(ManagedClient.class.getName());
+
+    private final CountDownLatch running = new CountDownLatch(1);
+    private volatile boolean stopped;
+    /** Set when the reconnect attempts were used up: the client stays closed. */
+    private volatile boolean retired;
+
+    ManagedClient(String clientId, String server, int port, String user, String password, int keepAliveSeconds,
+            TlsSettings tls) {
+        super(clientId, server, port, user, password, keepAliveSeconds, tls);
+    }
+
+    /**
+     * The hook of every connect attempt. Refuses to begin once stopped, and undoes a connection that
+     * completed while the component was stopping.
+     */
+    @Override
+    public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
+        running.countDown();
+        refuseIfStopped();
+        boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
+        refuseIfStopped();
+        return sessionPresent;
+    }
+
+    private void refuseIfStopped() throws IOException {
+        if (!stopped) {
+            return;
+        }
+        try {
+            disconnect(); // also sets the client's closed flag, so the reconnect loop ends
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "MQTT client " + clientId() + ": DISCONNECT could not be sent while stopping; the "
+                    + "socket is closed anyway, so the broker may publish the last will", e);
+        }
+        throw new IOException("MQTT client " + clientId() + " is stopping; not connecting");
+    }
+
+    /** Waits until the runner thread made its first connect attempt (it is then inside {@code runForever}). */
+    boolean awaitRunning(long millis) throws InterruptedException {
+        return running.await(millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** No connect attempt begins or completes after this; the caller then disconnects the client. */
+    void stop() {
+        stopped = true;
+    }
+
+    /** Whether {@link #stop()} was called. */
+    boolean isStopped() {
+        return stopped;
+    }
+
+    /** The reconnect attempts are used up: closes the client for good. */
+    void retire() {
+        retired = true;
+        close();
+    }
+
+    /**
+     * The state of the connection service: the client's, except that a client that has not begun its
+     * first attempt is already {@code CONNECTING}, and a stopped or retired one is {@code CLOSED}.
+     */
+    ConnectionState serviceState() {
+        if (stopped || retired) {
+            return ConnectionState.CLOSED;
+        }
+        ConnectionState s = state();
+        return s == ConnectionState.CLOSED ? ConnectionState.CONNECTING : s;
+    }
+}

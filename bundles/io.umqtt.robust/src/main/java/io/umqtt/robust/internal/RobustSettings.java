@@ -1,0 +1,202 @@
+package io.umqtt.robust.internal;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+import io.umqtt.robust.OverflowPolicy;
+import io.umqtt.robust.ReconnectPolicy;
+
+/**
+ * The validated reconnect, offline queue and failover settings of one robust connection; the
+ * connection settings themselves are the simple component's {@code ConnectionSettings}. Every
+ * check names the property and the bad value, in the words {@code ConnectionSettings} uses
+ * ({@code invalid configuration of io.umqtt.robust~a: reconnect.jitter=1.5 is outside 0..1}).
+ * Immutable.
+ */
+final class RobustSettings {
+    static final String RECONNECT_INITIAL_DELAY = "reconnect.initial.delay";
+    static final String RECONNECT_MAX_DELAY = "reconnect.max.delay";
+    static final String RECONNECT_JITTER = "reconnect.jitter";
+    static final String RECONNECT_MAX_ATTEMPTS = "reconnect.max.attempts";
+    static final String QUEUE_MAX_MESSAGES = "queue.max.messages";
+    static final String QUEUE_MAX_BYTES = "queue.max.bytes";
+    static final String QUEUE_OVERFLOW = "queue.overflow";
+    static final String FAILOVER_SERVERS = "failover.servers";
+
+    /** Upper bound of both delays: one day. */
+    static final long MAX_DELAY_MILLIS = 86_400_000L;
+    private static final int MAX_PORT = 65_535;
+
+    /** A failover broker. */
+    static final class Server {
+        final String host;
+        /** 0: the default port. */
+        final int port;
+
+        Server(String host, int port) {
+            this.host = host;
+            this.port = port;
+        }
+
+        @Override
+        public String toString() {
+            String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+            return port == 0 ? h : h + ":" + port;
+        }
+    }
+
+    private final ReconnectPolicy policy;
+    private final int queueMaxMessages;
+    private final long queueMaxBytes;
+    private final OverflowPolicy overflow;
+    private final List<Server> failover;
+
+    private RobustSettings(ReconnectPolicy policy, int queueMaxMessages, long queueMaxBytes, OverflowPolicy overflow,
+            List<Server> failover) {
+        this.policy = policy;
+        this.queueMaxMessages = queueMaxMessages;
+        this.queueMaxBytes = queueMaxBytes;
+        this.overflow = overflow;
+        this.failover = failover;
+    }
+
+    /**
+     * Validates the robust properties of {@code c}.
+     *
+     * @param pid the configuration's PID, named in the messages
+     * @throws IllegalArgumentException naming the first bad property and its value
+     */
+    static RobustSettings of(String pid, RobustConnectionConfig c) {
+        long initial = c.reconnect_initial_delay();
+        if (initial < 1 || initial > MAX_DELAY_MILLIS) {
+            throw invalid(pid, RECONNECT_INITIAL_DELAY, initial, "is outside 1.." + MAX_DELAY_MILLIS + " ms");
+        }
+        long max = c.reconnect_max_delay();
+        if (max < initial || max > MAX_DELAY_MILLIS) {
+            throw invalid(pid, RECONNECT_MAX_DELAY, max, "is outside " + RECONNECT_INITIAL_DELAY + " (" + initial
+                    + ").." + MAX_DELAY_MILLIS + " ms");
+        }
+        double jitter = c.reconnect_jitter();
+        if (!(jitter >= 0 && jitter <= 1)) {
+            throw invalid(pid, RECONNECT_JITTER, jitter, "is outside 0..1");
+        }
+        int attempts = c.reconnect_max_attempts();
+        if (attempts < 0) {
+            throw invalid(pid, RECONNECT_MAX_ATTEMPTS, attempts, "is negative (0 = never give up)");
+        }
+        int messages = c.queue_max_messages();
+        if (messages < 0) {
+            throw invalid(pid, QUEUE_MAX_MESSAGES, messages, "is negative (0 = no offline queue)");
+        }
+        long bytes = c.queue_max_bytes();
+        if (bytes < 0) {
+            throw invalid(pid, QUEUE_MAX_BYTES, bytes, "is negative");
+        }
+        if (bytes == 0 && messages > 0) {
+            throw invalid(pid, QUEUE_MAX_BYTES, bytes, "leaves no room for any of the " + QUEUE_MAX_MESSAGES + "="
+                    + messages + " messages; set " + QUEUE_MAX_MESSAGES + "=0 to turn the offline queue off");
+        }
+        String o = c.queue_overflow() == null ? "" : c.queue_overflow().strip();
+        OverflowPolicy overflow;
+        try {
+            overflow = OverflowPolicy.valueOf(o.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw invalid(pid, QUEUE_OVERFLOW, o, "is none of " + Arrays.toString(OverflowPolicy.values()));
+        }
+        List<Server> servers = new ArrayList<>();
+        String[] entries = c.failover_servers();
+        if (entries != null) {
+            for (int i = 0; i < entries.length; i++) {
+                String e = entries[i] == null ? "" : entries[i].strip();
+                if (!e.isEmpty()) { // the web console sends an empty field as ""
+                    servers.add(server(pid, i, e));
+                }
+            }
+        }
+        return new RobustSettings(new ReconnectPolicy(initial, max, jitter, attempts), messages, bytes, overflow,
+                List.copyOf(servers));
+    }
+
+    /** Parses {@code host}, {@code host:port}, {@code [v6]} or {@code [v6]:port}. */
+    private static Server server(String pid, int index, String entry) {
+        String property = FAILOVER_SERVERS + "[" + index + "]";
+        if (entry.contains("://")) {
+            throw invalid(pid, property, entry, "must be host:port, not a URI; TLS follows tls.enabled");
+        }
+        if (entry.chars().anyMatch(ch -> Character.isISOControl(ch) || Character.isWhitespace(ch))) {
+            throw invalid(pid, property, entry.replaceAll("\\p{Cntrl}", "?"), "contains blanks or control characters");
+        }
+        String host;
+        String port;
+        if (entry.startsWith("[")) {
+            int end = entry.indexOf(']');
+            if (end < 0) {
+                throw invalid(pid, property, entry, "has no ']' closing the IPv6 address");
+            }
+            host = entry.substring(1, end);
+            String rest = entry.substring(end + 1);
+            if (!rest.isEmpty() && !rest.startsWith(":")) {
+                throw invalid(pid, property, entry, "must be [address]:port");
+            }
+            port = rest.isEmpty() ? null : rest.substring(1);
+        } else {
+            int colon = entry.indexOf(':');
+            if (colon >= 0 && entry.indexOf(':', colon + 1) >= 0) {
+                throw invalid(pid, property, entry, "has several ':'; write an IPv6 address as [address]:port");
+            }
+            host = colon < 0 ? entry : entry.substring(0, colon);
+            port = colon < 0 ? null : entry.substring(colon + 1);
+        }
+        if (host.isEmpty()) {
+            throw invalid(pid, property, entry, "has no host");
+        }
+        int p = 0;
+        if (port != null) {
+            try {
+                p = Integer.parseInt(port);
+            } catch (NumberFormatException e) {
+                throw invalid(pid, property, entry, "has a port that is not a number");
+            }
+            if (p < 1 || p > MAX_PORT) {
+                throw invalid(pid, property, entry, "has a port outside 1.." + MAX_PORT);
+            }
+        }
+        return new Server(host, p);
+    }
+
+    private static IllegalArgumentException invalid(String pid, String property, Object value, String why) {
+        return new IllegalArgumentException("invalid configuration of " + pid + ": " + property + "=" + value + " "
+                + why);
+    }
+
+    ReconnectPolicy policy() {
+        return policy;
+    }
+
+    int queueMaxMessages() {
+        return queueMaxMessages;
+    }
+
+    long queueMaxBytes() {
+        return queueMaxBytes;
+    }
+
+    OverflowPolicy overflow() {
+        return overflow;
+    }
+
+    /** The failover servers in order, without the primary one. */
+    List<Server> failover() {
+        return failover;
+    }
+
+    @Override
+    public String toString() {
+        return "reconnect " + policy.initialDelayMillis() + ".." + policy.maxDelayMillis() + " ms, jitter "
+                + policy.jitter() + ", max attempts " + (policy.maxAttempts() == 0 ? "unlimited" : policy.maxAttempts())
+                + "; offline queue " + queueMaxMessages + " messages / " + queueMaxBytes + " bytes, " + overflow
+                + (failover.isEmpty() ? "" : "; failover " + failover);
+    }
+}

@@ -1,0 +1,333 @@
+package io.umqtt.robust.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MqttConnection;
+import io.umqtt.api.MqttConstants;
+import io.umqtt.api.MqttMessage;
+import io.umqtt.robust.OfflineQueueFullException;
+import io.umqtt.robust.RobustConnection;
+import io.umqtt.robust.RobustConstants;
+import io.umqtt.robust.internal.FakeContext.Event;
+import io.umqtt.robust.internal.FakeContext.Kind;
+import io.umqtt.simple.testing.MosquittoBroker;
+
+/**
+ * The component without a framework: SCR's calls made directly, a recording BundleContext, and
+ * real mosquitto brokers that the tests start late, kill and restart. Reconnect delays are short
+ * (50..200 ms) so that recovery is quick; nothing here sleeps: every wait is on a recorded
+ * service event or a message queue, with a timeout.
+ */
+@Timeout(60)
+class RobustConnectionComponentTest {
+    private static final String SECRET = "pw-4711-secret";
+    private static final long WAIT_SECONDS = 10;
+    /** Fast reconnects for tests. */
+    private static final Object[] FAST = {"reconnect.initial.delay", 50L, "reconnect.max.delay", 200L};
+
+    private final List<RobustConnectionComponent> active = new ArrayList<>();
+    private final List<MosquittoBroker> brokers = new ArrayList<>();
+    private LogCapture log;
+
+    @BeforeEach
+    void captureLog() {
+        log = new LogCapture();
+    }
+
+    @AfterEach
+    void cleanUp() {
+        for (RobustConnectionComponent c : active) {
+            c.deactivate();
+        }
+        for (MosquittoBroker b : brokers) {
+            b.close();
+        }
+        String text = log.text();
+        log.close();
+        assertFalse(text.contains(SECRET), "the password was logged:\n" + text);
+        assertTrue(Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().startsWith(RobustConnectionComponent.THREAD_PREFIX) && t.isAlive()),
+                "a connection thread outlived its component");
+    }
+
+    private RobustConnectionComponent activate(FakeContext fake, String name, Object... config) {
+        List<Object> kv = new ArrayList<>(List.of("name", name));
+        Collections.addAll(kv, FAST);
+        Collections.addAll(kv, config);
+        RobustConnectionComponent c = new RobustConnectionComponent();
+        c.activate(fake.context, RobustConfigs.of(kv.toArray()), Map.of("service.pid", "io.umqtt.robust~" + name));
+        active.add(c);
+        return c;
+    }
+
+    private void deactivate(RobustConnectionComponent c) {
+        active.remove(c);
+        c.deactivate();
+    }
+
+    private MosquittoBroker broker(MosquittoBroker.Builder builder) throws IOException {
+        MosquittoBroker b = builder.start();
+        brokers.add(b);
+        return b;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static Event awaitState(FakeContext fake, String state) throws InterruptedException {
+        return fake.await(MqttConstants.STATE + "=" + state, e -> e.kind != Kind.UNREGISTERED
+                && state.equals(e.get(MqttConstants.STATE)));
+    }
+
+    private static MqttMessage next(BlockingQueue<MqttMessage> received) throws InterruptedException {
+        MqttMessage m = received.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertNotNull(m, "no message within " + WAIT_SECONDS + " s");
+        return m;
+    }
+
+    private static String text(MqttMessage m) {
+        return m.topicString() + "=" + new String(m.payload(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void registersAtOnceWhileTheBrokerIsDownQueuesAndConnectsWhenItStarts() throws Exception {
+        int port = freePort();
+        FakeContext fake = new FakeContext();
+        RobustConnectionComponent c = activate(fake, "late", "server", MosquittoBroker.HOST, "port", port,
+                "username", "user", "password", SECRET);
+
+        Event registered = fake.next();
+        assertEquals(Kind.REGISTERED, registered.kind);
+        assertEquals(Thread.currentThread().getName(), registered.thread, "registered by activate itself");
+        assertEquals(List.of(MqttConnection.class.getName(), RobustConnection.class.getName()),
+                registered.objectClasses);
+        assertEquals("CONNECTING", registered.get(MqttConstants.STATE));
+        assertEquals(false, registered.get(MqttConstants.CONNECTED));
+        assertEquals("robust", registered.get(MqttConstants.KIND));
+        assertEquals("late", registered.get(MqttConstants.NAME));
+        assertEquals(port, registered.get(MqttConstants.PORT));
+        assertEquals(0, registered.get(RobustConstants.RECONNECT_ATTEMPT));
+        assertArrayEquals(new String[] {MosquittoBroker.HOST + ":" + port},
+                (String[]) registered.get(RobustConstants.SERVERS));
+        assertFalse(registered.properties.toString().contains(SECRET));
+        assertTrue(c.thread().isAlive());
+        assertEquals("umqtt-robust-late", c.thread().getName());
+
+        RobustConnection conn = (RobustConnection) registered.service;
+        Event failed = fake.await("a failed attempt", e -> ((Integer) e.get(RobustConstants.RECONNECT_ATTEMPT)) >= 1);
+        // the properties are read when the event is handled: the next attempt may already be under way
+        assertTrue(List.of("LOST", "CONNECTING").contains(failed.get(MqttConstants.STATE)),
+                String.valueOf(failed.get(MqttConstants.STATE)));
+        assertEquals(false, failed.get(MqttConstants.CONNECTED));
+        assertNotNull(failed.get(RobustConstants.LAST_FAILURE));
+
+        // made while the broker is down: the subscription is kept with its listener, the publish queued
+        BlockingQueue<MqttMessage> received = new LinkedBlockingQueue<>();
+        IOException notYet = assertThrows(IOException.class, () -> conn.subscribe("late/#", 1, received::add));
+        assertTrue(notYet.getMessage().contains("remembered"), notYet.getMessage());
+        conn.publish("late/queued", "q1".getBytes(StandardCharsets.UTF_8), 1, false);
+        assertEquals(1, conn.queued());
+
+        MosquittoBroker b = broker(MosquittoBroker.builder().port(port));
+        Event connected = awaitState(fake, "CONNECTED");
+        assertEquals(true, connected.get(MqttConstants.CONNECTED));
+        assertEquals(0, connected.get(RobustConstants.RECONNECT_ATTEMPT));
+        assertEquals(false, connected.get(RobustConstants.SESSION_PRESENT));
+        MqttMessage m = next(received);
+        assertEquals("late/queued=q1", text(m));
+        assertSame(conn, m.connection());
+        assertEquals(0, conn.queued());
+        assertEquals(0L, conn.reconnects(), "the first connect is no reconnect");
+        assertTrue(conn.connectAttempts() >= 2, "attempts: " + conn.connectAttempts());
+        assertTrue(b.isRunning());
+        assertFalse(b.log().contains(SECRET));
+    }
+
+    @Test
+    void survivesBrokerKillAndRestartWithSubscriptionsAndQueuedPublishes() throws Exception {
+        MosquittoBroker b = broker(MosquittoBroker.builder());
+        FakeContext fake = new FakeContext();
+        RobustConnectionComponent c = activate(fake, "kill", "server", b.host(), "port", b.port());
+        assertEquals("CONNECTING", fake.next().get(MqttConstants.STATE));
+        awaitState(fake, "CONNECTED");
+        RobustConnection conn = c.connection();
+        BlockingQueue<MqttMessage> received = new LinkedBlockingQueue<>();
+        assertEquals(1, conn.subscribe("kill/#", 1, received::add));
+        conn.publish("kill/1", "before".getBytes(StandardCharsets.UTF_8), 1, false);
+        assertEquals("kill/1=before", text(next(received)));
+
+        b.kill();
+        Event lost = awaitState(fake, "LOST");
+        assertEquals(false, lost.get(MqttConstants.CONNECTED));
+        assertNotNull(lost.get(RobustConstants.LAST_FAILURE));
+        assertFalse(conn.isConnected(), "LOST, or CONNECTING again: " + conn.state());
+        conn.publish("kill/2", "while-down".getBytes(StandardCharsets.UTF_8), 1, false);
+
+        b.restart();
+        Event back = awaitState(fake, "CONNECTED");
+        assertEquals(1L, back.get(RobustConstants.RECONNECTS));
+        assertEquals(false, back.get(RobustConstants.SESSION_PRESENT), "clean session: the broker forgot us");
+        assertEquals("kill/2=while-down", text(next(received)), "queued while down, sent after the restart "
+                + "to the subscription the client restored by itself");
+        conn.publish("kill/3", "after".getBytes(StandardCharsets.UTF_8), 1, false);
+        assertEquals("kill/3=after", text(next(received)));
+        assertEquals(1L, conn.reconnects());
+        assertNull(received.poll(), "no duplicates: " + received);
+        for (Event e = fake.poll(); e != null; e = fake.poll()) {
+            assertEquals(Kind.MODIFIED, e.kind, "the service stays registered throughout");
+        }
+    }
+
+    @Test
+    void configuredCleanSessionIsUsedOnEveryConnect() throws Exception {
+        MosquittoBroker b = broker(MosquittoBroker.builder());
+        FakeContext fake = new FakeContext();
+        activate(fake, "c0", "server", b.host(), "port", b.port(), "client.id", "robust-c0", "clean.session", false);
+        awaitState(fake, "CONNECTED");
+        String connect = "as robust-c0 (p2, c0, k60)";
+        assertEquals(1, count(b.log(), connect), b.log());
+        b.kill();
+        awaitState(fake, "LOST");
+        b.restart();
+        Event back = awaitState(fake, "CONNECTED");
+        assertEquals(2, count(b.log(), connect), "the reconnect asks for the session too:\n" + b.log());
+        assertEquals(false, back.get(RobustConstants.SESSION_PRESENT), "mosquitto without persistence forgot it");
+    }
+
+    private static int count(String text, String fragment) {
+        int n = 0;
+        for (int i = text.indexOf(fragment); i >= 0; i = text.indexOf(fragment, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void failsOverToTheNextServerAndSaysWhereItIsConnected() throws Exception {
+        MosquittoBroker b = broker(MosquittoBroker.builder());
+        int dead = freePort();
+        FakeContext fake = new FakeContext();
+        activate(fake, "failover", "server", MosquittoBroker.HOST, "port", dead, "failover.servers",
+                new String[] {MosquittoBroker.HOST + ":" + b.port(), "spare.invalid"});
+        Event registered = fake.next();
+        assertArrayEquals(new String[] {MosquittoBroker.HOST + ":" + dead, MosquittoBroker.HOST + ":" + b.port(),
+            "spare.invalid:1883"}, (String[]) registered.get(RobustConstants.SERVERS));
+        Event connected = awaitState(fake, "CONNECTED");
+        assertEquals(b.port(), connected.get(MqttConstants.PORT), "the server it is connected to");
+        assertEquals(MosquittoBroker.HOST, connected.get(MqttConstants.SERVER));
+    }
+
+    @Test
+    void deactivateWhileReconnectingEndsTheThreadAndReportsTheQueue() throws Exception {
+        int port = freePort();
+        FakeContext fake = new FakeContext();
+        RobustConnectionComponent c = activate(fake, "stop", "server", MosquittoBroker.HOST, "port", port);
+        RobustConnection conn = (RobustConnection) fake.next().service;
+        fake.await("a failed attempt", e -> ((Integer) e.get(RobustConstants.RECONNECT_ATTEMPT)) >= 1);
+        conn.publish("stop/1", new byte[3], 0, false);
+        Thread t = c.thread();
+
+        deactivate(c);
+        assertFalse(t.isAlive(), "deactivate waits for the thread");
+        fake.await("the unregistration", e -> e.kind == Kind.UNREGISTERED);
+        assertEquals(ConnectionState.CLOSED, conn.state());
+        assertThrows(IOException.class, () -> conn.publish("stop/2", new byte[1], 0, false));
+        assertTrue(log.text().contains("MQTT connection stop stopped with 1 message(s) in its offline queue; they "
+                + "were not sent and are discarded"), log.text());
+    }
+
+    @Test
+    void deactivateWhileConnectedDisconnectsCleanly() throws Exception {
+        MosquittoBroker b = broker(MosquittoBroker.builder());
+        FakeContext fake = new FakeContext();
+        RobustConnectionComponent c = activate(fake, "bye", "server", b.host(), "port", b.port(),
+                "lwt.topic", "bye/will", "lwt.message", "died");
+        String clientId = (String) awaitState(fake, "CONNECTED").get(MqttConstants.CLIENT_ID);
+        deactivate(c);
+        assertFalse(c.thread().isAlive());
+        assertEquals(Kind.UNREGISTERED, fake.next().kind);
+        // mosquitto logs "disconnected." for a DISCONNECT, "closed its connection." for a bare close
+        assertTrue(b.awaitLog("Client " + clientId + " disconnected.", WAIT_SECONDS, TimeUnit.SECONDS), b.log());
+    }
+
+    @Test
+    void givesUpAfterTheConfiguredAttemptsAndStaysClosed() throws Exception {
+        int port = freePort();
+        FakeContext fake = new FakeContext();
+        RobustConnectionComponent c = activate(fake, "giveup", "server", MosquittoBroker.HOST, "port", port,
+                "reconnect.max.attempts", 2);
+        RobustConnection conn = (RobustConnection) fake.next().service;
+        Event closed = awaitState(fake, "CLOSED");
+        assertTrue(((String) closed.get(RobustConstants.LAST_FAILURE)).contains("after 2 attempts"),
+                closed.toString());
+        c.thread().join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+        assertFalse(c.thread().isAlive());
+        assertEquals(2L, conn.connectAttempts());
+        assertEquals(ConnectionState.CLOSED, conn.state());
+        IOException e = assertThrows(IOException.class, () -> conn.publish("giveup/1", new byte[1], 1, false));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        assertTrue(log.text().contains("SEVERE MQTT connection giveup gave up after 2 failed connect attempts"),
+                log.text());
+    }
+
+    @Test
+    void fullOfflineQueueRejectsTheNewestAndReportsIt() throws Exception {
+        int port = freePort();
+        FakeContext fake = new FakeContext();
+        activate(fake, "full", "server", MosquittoBroker.HOST, "port", port, "queue.max.messages", 1,
+                "queue.overflow", "REJECT_NEWEST");
+        RobustConnection conn = (RobustConnection) fake.next().service;
+        conn.publish("full/1", new byte[1], 1, false);
+        OfflineQueueFullException e = assertThrows(OfflineQueueFullException.class,
+                () -> conn.publish("full/2", new byte[1], 1, false));
+        assertTrue(e.getMessage().contains("'full/2' refused: offline queue full"), e.getMessage());
+        assertEquals(1L, conn.dropped());
+        assertEquals(1, conn.queued());
+        Event dropped = fake.await(RobustConstants.DROPPED + "=1",
+                ev -> Long.valueOf(1).equals(ev.get(RobustConstants.DROPPED)));
+        assertEquals(1, dropped.get(RobustConstants.QUEUED));
+    }
+
+    @Test
+    void refusedCredentialsAreReportedAndNeverLogged() throws Exception {
+        MosquittoBroker b = broker(MosquittoBroker.builder().user("alice", SECRET));
+        FakeContext fake = new FakeContext();
+        activate(fake, "refused", "server", b.host(), "port", b.port(), "username", "alice", "password",
+                "wrong-" + SECRET);
+        Event failed = fake.await("a refused attempt", e -> ((Integer) e.get(RobustConstants.RECONNECT_ATTEMPT)) >= 1);
+        assertTrue(((String) failed.get(RobustConstants.LAST_FAILURE)).contains("CONNACK return code 5"),
+                failed.toString());
+        assertTrue(log.text().contains("(retrying only every 200 ms)"), "a refusal waits the maximum delay:\n"
+                + log.text());
+        assertFalse(b.log().contains(SECRET));
+        // cleanUp() checks that the password was never logged
+    }
+}

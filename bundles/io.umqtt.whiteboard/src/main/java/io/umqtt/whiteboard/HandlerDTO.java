@@ -1,0 +1,36 @@
+package io.umqtt.whiteboard;
+
+import org.osgi.dto.DTO;
+
+/** A valid {@code MessageHandler} registration and its delivery counters. */
+public class HandlerDTO extends DTO {
+    /** The handler's {@code service.id}. */
+    public long serviceId;
+
+    /** The id of the bundle that registered it, or -1 when the framework did not say. */
+    public long bundleId;
+
+    /** Its topic filters ({@code mqtt.topic}) as given, duplicates removed. */
+    public String[] topics;
+
+    /** The QoS it asked for ({@code mqtt.qos}). */
+    public int qos;
+
+    /** Its target filter ({@code mqtt.target}), or {@code null} for every connection. */
+    public String target;
+
+    /** The service ids of the connections its filters are subscribed on. */
+    public long[] connectionServiceIds;
+
+    /** Calls of {@code handle} that returned normally. */
+    public long delivered;
+
+    /** Calls of {@code handle} that threw. */
+    public long failed;
+
+    /** Messages dropped because its queue was full (the oldest queued message goes). */
+    public long dropped;
+
+    /** Messages waiting in its queue now. */
+    public int queued;
+}

@@ -1,0 +1,549 @@
+package io.umqtt.whiteboard.internal;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Dictionary;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import io.umqtt.api.MessageListener;
+import io.umqtt.api.MqttConnection;
+import io.umqtt.api.MqttConstants;
+import io.umqtt.api.MqttException;
+import io.umqtt.api.MqttMessage;
+import io.umqtt.api.TopicFilter;
+import io.umqtt.whiteboard.ConnectionDTO;
+import io.umqtt.whiteboard.SubscriptionDTO;
+import io.umqtt.whiteboard.internal.FilterEntry.State;
+
+/**
+ * The whiteboard's side of one {@link MqttConnection} service: the index of the filters its
+ * handlers want on it, the one {@link MessageListener} subscribed under all of them, and the
+ * reconciler that keeps the broker's subscriptions equal to the wanted filters.
+ *
+ * <h2>Dispatch</h2>
+ * {@link #messageArrived} runs on the connection's I/O thread and never blocks: it looks the
+ * topic up in the {@link TopicTrie} (no lock), collects each matching handler once, and queues
+ * the message for each (see {@link HandlerQueue}); the first handler gets the message, every
+ * further one its own copy.
+ *
+ * <h2>Subscriptions</h2>
+ * Attaching and detaching handlers (under the whiteboard's lock) only changes the reference
+ * counts and marks the filter dirty. A reconcile task on the subscription pool, at most one per
+ * connection at a time, then sends one SUBSCRIBE or UNSUBSCRIBE after the other outside the
+ * lock and records each outcome; so no framework thread ever waits for the broker, and a
+ * handler may register or unregister handlers from inside {@code handle}. The reconciler runs
+ * only while the connection's service properties say it is connected; when they say so again
+ * after a loss, every wanted filter is subscribed again (an idempotent SUBSCRIBE when the
+ * connection restored its subscriptions itself, the only way back when it did not).
+ * <p>
+ * A filter is subscribed at the highest QoS its handlers ask for, and at QoS 1 when it overlaps
+ * (some topic matches both) a filter asked at QoS 1 on the same connection. The reason: when a
+ * message matches several subscriptions of one client, mosquitto 2.0 sends it once, at the QoS
+ * of the most specific subscription (seen with 2.0.11: {@code x/a/+} at QoS 0 and {@code x/#} at
+ * QoS 1 deliver {@code x/a/b} at QoS 0), although MQTT 3.1.1 asks for the highest; a QoS 1
+ * handler would get some of its messages at QoS 0. A QoS is never lowered while the filter
+ * stays subscribed.
+ * <p>
+ * When the connection service goes away, its subscriptions are left alone: the connection is
+ * closing, and with a persistent session the broker should keep them. When the whiteboard
+ * closes, it unsubscribes its filters ({@link #close()}).
+ */
+final class ConnectionRoute implements MessageListener {
+    private static final System.Logger LOG = System.getLogger(ConnectionRoute.class.getName());
+
+    final long serviceId;
+    final MqttConnection connection;
+
+    /** The whiteboard's lock. */
+    private final Object lock;
+    private final Executor subscriber;
+    /** Tells the whiteboard something visible in the runtime DTO changed; called outside the lock. */
+    private final Runnable changed;
+
+    /** Guarded by {@link #lock}. */
+    private Dictionary<String, Object> properties;
+    /** Written under {@link #lock}; read without it for log messages. */
+    private volatile String name;
+    /** What the service properties say; guarded by {@link #lock}. */
+    private boolean connected;
+    /** By filter text (with any $share prefix); guarded by {@link #lock}. */
+    private final Map<String, FilterEntry> entries = new HashMap<>();
+    /** Entries whose handlers or state changed, to look at; guarded by {@link #lock}. */
+    private final Set<FilterEntry> dirty = new LinkedHashSet<>();
+    /** Looked at, need a SUBSCRIBE; guarded by {@link #lock}. */
+    private final Set<FilterEntry> toSubscribe = new LinkedHashSet<>();
+    /** Looked at, need an UNSUBSCRIBE; guarded by {@link #lock}. */
+    private final Set<FilterEntry> toUnsubscribe = new LinkedHashSet<>();
+    /** Entries some handler asks at QoS 1; guarded by {@link #lock}. */
+    private final Set<FilterEntry> asksQos1 = new LinkedHashSet<>();
+    /** A reconcile task is queued or running; guarded by {@link #lock}. */
+    private boolean reconciling;
+    /** The service is gone or the whiteboard closed: no more SUBSCRIBEs; guarded by {@link #lock}. */
+    private boolean retired;
+    /** Counted down when the whiteboard closes and the UNSUBSCRIBEs are done; guarded by {@link #lock}. */
+    private CountDownLatch closing;
+
+    /** Entries by filter; written under {@link #lock}, read lock-free by the I/O thread. */
+    private final TopicTrie<FilterEntry> index = new TopicTrie<>();
+    /** False once the service is gone or the whiteboard closed. */
+    private volatile boolean dispatching = true;
+    private final AtomicLong received = new AtomicLong();
+    private final AtomicLong unmatched = new AtomicLong();
+    private final AtomicLong late = new AtomicLong();
+
+    ConnectionRoute(long serviceId, MqttConnection connection, Dictionary<String, Object> properties,
+            boolean connected, Object lock, Executor subscriber, Runnable changed) {
+        this.serviceId = serviceId;
+        this.connection = connection;
+        this.properties = properties;
+        this.name = nameOf(properties);
+        this.connected = connected;
+        this.lock = lock;
+        this.subscriber = subscriber;
+        this.changed = changed;
+    }
+
+    private static String nameOf(Dictionary<String, Object> properties) {
+        Object n = properties.get(MqttConstants.NAME);
+        return n == null ? null : n.toString();
+    }
+
+    /** The current service properties; call under the lock. */
+    Dictionary<String, Object> properties() {
+        return properties;
+    }
+
+    // ------------------------------------------------------------------ dispatch (I/O thread)
+
+    @Override
+    public void messageArrived(MqttMessage message) {
+        if (!dispatching) {
+            long n = late.incrementAndGet();
+            if (Long.bitCount(n) == 1) {
+                LOG.log(Level.INFO, () -> describe() + ": " + message + " arrived after the whiteboard let go of the "
+                        + "connection and was not dispatched (" + n + " so far; logged at the counts 1, 2, 4, ...)");
+            }
+            return;
+        }
+        received.incrementAndGet();
+        Targets targets = new Targets();
+        index.match(message.topic(), targets);
+        if (targets.count == 0) {
+            unmatched.incrementAndGet();
+            LOG.log(Level.DEBUG, () -> describe() + ": no handler for " + message);
+            return;
+        }
+        for (int i = 0; i < targets.count; i++) {
+            targets.handlers[i].offer(i == 0 ? message : MessageCopy.of(message));
+        }
+    }
+
+    /** Collects the handlers of the matching filters, each once. */
+    private static final class Targets implements Consumer<FilterEntry> {
+        HandlerQueue[] handlers = new HandlerQueue[4];
+        int count;
+
+        @Override
+        public void accept(FilterEntry entry) {
+            for (HandlerQueue h : entry.handlers) {
+                add(h);
+            }
+        }
+
+        private void add(HandlerQueue h) {
+            // linear: a message rarely has more than a handful of handlers
+            for (int i = 0; i < count; i++) {
+                if (handlers[i] == h) {
+                    return;
+                }
+            }
+            if (count == handlers.length) {
+                handlers = Arrays.copyOf(handlers, count * 2);
+            }
+            handlers[count++] = h;
+        }
+    }
+
+    // ------------------------------------------------------------------ reference counts (under the lock)
+
+    /** Adds a handler's filters; call under the lock. */
+    void attach(HandlerQueue handler, HandlerInfo info) {
+        for (TopicFilter f : info.filters()) {
+            FilterEntry e = entries.get(f.toString());
+            if (e == null) {
+                e = new FilterEntry(f);
+                entries.put(f.toString(), e);
+                index.add(f, e);
+                raiseIfOverlapsQos1(e);
+            }
+            e.add(handler, info.qos());
+            if (info.qos() == MqttConstants.QOS_AT_LEAST_ONCE && asksQos1.add(e)) {
+                raiseOverlapping(e);
+            }
+            markDirty(e);
+        }
+    }
+
+    /** A new filter: raised to QoS 1 when it overlaps a filter some handler asks at QoS 1. */
+    private void raiseIfOverlapsQos1(FilterEntry e) {
+        for (FilterEntry q : asksQos1) {
+            if (q.overlaps(e)) {
+                e.raised = true;
+                return;
+            }
+        }
+    }
+
+    /** A filter now asked at QoS 1: raises every filter overlapping it. */
+    private void raiseOverlapping(FilterEntry q) {
+        for (FilterEntry e : entries.values()) {
+            if (e != q && !e.raised && e.askedQos() < MqttConstants.QOS_AT_LEAST_ONCE && e.overlaps(q)) {
+                e.raised = true;
+                markDirty(e);
+            }
+        }
+    }
+
+    /** Removes a handler's filters; call under the lock. */
+    void detach(HandlerQueue handler, HandlerInfo info) {
+        for (TopicFilter f : info.filters()) {
+            FilterEntry e = entries.get(f.toString());
+            if (e != null) {
+                e.remove(handler);
+                if (e.askedQos() < MqttConstants.QOS_AT_LEAST_ONCE) {
+                    asksQos1.remove(e);
+                }
+                if (!e.isWanted() && !e.onBroker && !e.inFlight) {
+                    drop(e);
+                } else {
+                    markDirty(e);
+                }
+            }
+        }
+    }
+
+    private void drop(FilterEntry e) {
+        asksQos1.remove(e);
+        entries.remove(e.filter.toString());
+        index.remove(e.filter, e);
+        dirty.remove(e);
+        toSubscribe.remove(e);
+        toUnsubscribe.remove(e);
+    }
+
+    private void markDirty(FilterEntry e) {
+        dirty.add(e);
+        schedule();
+    }
+
+    /** New service properties; call under the lock. Returns whether the connection came (back) up. */
+    boolean update(Dictionary<String, Object> newProperties, boolean nowConnected) {
+        properties = newProperties;
+        name = nameOf(newProperties);
+        boolean was = connected;
+        connected = nowConnected;
+        if (was && !nowConnected) {
+            for (FilterEntry e : entries.values()) {
+                if (e.state == State.SUBSCRIBED) {
+                    e.state = State.NONE;
+                    e.grantedQos = -1;
+                }
+            }
+        } else if (!was && nowConnected) {
+            for (FilterEntry e : entries.values()) {
+                e.resubscribe = e.isWanted();
+                dirty.add(e);
+            }
+            schedule();
+        }
+        return !was && nowConnected;
+    }
+
+    /** The service is gone: stop dispatching and subscribing; call under the lock. */
+    void retire() {
+        retired = true;
+        dispatching = false;
+        dirty.clear();
+        toSubscribe.clear();
+        toUnsubscribe.clear();
+    }
+
+    /**
+     * The whiteboard closes: stop dispatching, forget every handler and unsubscribe every filter
+     * that may be on the broker. Call under the lock; await the returned latch outside it.
+     */
+    CountDownLatch close() {
+        dispatching = false;
+        closing = new CountDownLatch(1);
+        asksQos1.clear();
+        for (FilterEntry e : new ArrayList<>(entries.values())) {
+            for (HandlerQueue h : e.handlers) {
+                e.remove(h);
+            }
+            if (!e.onBroker && !e.inFlight) {
+                drop(e);
+            } else {
+                dirty.add(e);
+            }
+        }
+        if (!reconciling) {
+            if (connected && !retired && !(dirty.isEmpty() && toUnsubscribe.isEmpty())) {
+                schedule();
+            } else {
+                closing.countDown();
+            }
+        }
+        return closing;
+    }
+
+    private void schedule() {
+        if (reconciling || retired || !connected) {
+            return;
+        }
+        reconciling = true;
+        try {
+            subscriber.execute(this::reconcile);
+        } catch (RejectedExecutionException e) {
+            reconciling = false;
+            LOG.log(Level.DEBUG, () -> describe() + ": subscription pool shut down, nothing reconciled: " + e);
+        }
+    }
+
+    // ------------------------------------------------------------------ the reconciler (subscription pool)
+
+    /** One step of work picked under the lock. */
+    private static final class Step {
+        final FilterEntry entry;
+        /** The QoS to subscribe at, or -1 to unsubscribe. */
+        final int qos;
+
+        Step(FilterEntry entry, int qos) {
+            this.entry = entry;
+            this.qos = qos;
+        }
+    }
+
+    private void reconcile() {
+        while (true) {
+            Step step;
+            boolean dropped;
+            synchronized (lock) {
+                int before = entries.size();
+                step = retired || !connected ? null : nextStep();
+                dropped = entries.size() != before;
+                if (step == null) {
+                    reconciling = false;
+                    if (closing != null) {
+                        closing.countDown();
+                    }
+                }
+            }
+            if (step != null || dropped) {
+                changed.run();
+            }
+            if (step == null) {
+                return;
+            }
+            String outcome = perform(step);
+            changed.run();
+            if (outcome != null) {
+                boolean gone;
+                synchronized (lock) {
+                    gone = retired;
+                }
+                // a failure because the connection service is going away is no news
+                LOG.log(gone ? Level.DEBUG : Level.WARNING, outcome);
+            }
+        }
+    }
+
+    /**
+     * Picks the next SUBSCRIBE or UNSUBSCRIBE and marks it in flight; call under the lock.
+     * SUBSCRIBEs go first, so a handler that changes its filters from {@code a/#} to
+     * {@code a/+} is subscribed to the new one before the old one goes (make before break).
+     */
+    private Step nextStep() {
+        List<FilterEntry> touched = new ArrayList<>(dirty);
+        dirty.clear();
+        for (FilterEntry e : touched) {
+            sort(e); // may drop it
+        }
+        while (!toSubscribe.isEmpty()) {
+            FilterEntry e = takeFirst(toSubscribe);
+            if (e.needsSubscribe()) {
+                return subscribeStep(e);
+            }
+            sort(e); // changed since it was sorted
+        }
+        while (!toUnsubscribe.isEmpty()) {
+            FilterEntry e = takeFirst(toUnsubscribe);
+            if (!e.isWanted() && e.onBroker && !e.inFlight) {
+                e.inFlight = true;
+                e.state = State.UNSUBSCRIBING;
+                return new Step(e, -1);
+            }
+            if (e.needsSubscribe()) {
+                return subscribeStep(e); // wanted again
+            }
+            sort(e);
+        }
+        return null;
+    }
+
+    private static Step subscribeStep(FilterEntry e) {
+        int qos = e.wantedQos();
+        e.inFlight = true;
+        e.resubscribe = false;
+        e.state = State.SUBSCRIBING;
+        e.requestedQos = qos;
+        e.onBroker = true; // from now on it may be, whatever the outcome
+        return new Step(e, qos);
+    }
+
+    private static FilterEntry takeFirst(Set<FilterEntry> set) {
+        Iterator<FilterEntry> it = set.iterator();
+        FilterEntry e = it.next();
+        it.remove();
+        return e;
+    }
+
+    /** Files a dirty entry under what it needs, drops it when it needs nothing; under the lock. */
+    private void sort(FilterEntry e) {
+        if (e.inFlight) {
+            return; // looked at again when it lands
+        }
+        if (e.needsSubscribe()) {
+            toSubscribe.add(e);
+        } else if (!e.isWanted()) {
+            if (e.onBroker) {
+                toUnsubscribe.add(e);
+            } else {
+                drop(e);
+            }
+        }
+    }
+
+    /**
+     * Sends the step's packet (outside the lock) and records the outcome.
+     *
+     * @return a warning to log, or null
+     */
+    private String perform(Step step) {
+        FilterEntry e = step.entry;
+        String filter = e.filter.toString();
+        if (step.qos >= 0) {
+            int granted = -1;
+            Exception failure = null;
+            try {
+                granted = connection.subscribe(filter, step.qos, this);
+            } catch (IOException | RuntimeException x) {
+                failure = x;
+            }
+            synchronized (lock) {
+                e.inFlight = false;
+                if (failure == null) {
+                    e.state = State.SUBSCRIBED;
+                    e.grantedQos = granted;
+                    e.failure = null;
+                } else if (failure instanceof MqttException
+                        && ((MqttException) failure).reason() == MqttException.Reason.SUBSCRIPTION_REFUSED) {
+                    e.state = State.REFUSED;
+                    e.grantedQos = -1;
+                    e.failure = "the broker refused it (SUBACK return code 0x80): " + failure.getMessage();
+                } else {
+                    e.state = State.FAILED;
+                    e.grantedQos = -1;
+                    e.failure = "SUBSCRIBE failed: " + failure;
+                }
+                dirty.add(e);
+                String handlers = handlerIds(e);
+                if (failure == null) {
+                    int g = granted;
+                    LOG.log(g < step.qos ? Level.INFO : Level.DEBUG, () -> describe() + ": subscribed " + e + " at QoS "
+                            + step.qos + ", granted " + g + ", for handlers " + handlers);
+                    return null;
+                }
+                return describe() + ": " + e + " (QoS " + step.qos + ") for handlers " + handlers + ": " + e.failure
+                        + (e.state == State.REFUSED ? "" : "; retried when the connection is connected again");
+            }
+        }
+        Exception failure = null;
+        try {
+            connection.unsubscribe(filter);
+        } catch (IOException | RuntimeException x) {
+            failure = x;
+        }
+        synchronized (lock) {
+            e.inFlight = false;
+            if (failure == null) {
+                e.onBroker = false;
+                e.state = State.NONE;
+                e.requestedQos = -1;
+                e.grantedQos = -1;
+                e.failure = null;
+            } else {
+                e.state = State.FAILED;
+                e.failure = "UNSUBSCRIBE failed: " + failure;
+            }
+            if (failure == null && !e.isWanted()) {
+                drop(e);
+            } else {
+                dirty.add(e); // wanted again meanwhile, or to retry
+            }
+            if (failure == null) {
+                LOG.log(Level.DEBUG, () -> describe() + ": unsubscribed " + e);
+                return null;
+            }
+            return describe() + ": " + e + " is no longer wanted but " + e.failure
+                    + "; retried when the connection is connected again";
+        }
+    }
+
+    private static String handlerIds(FilterEntry e) {
+        StringBuilder s = new StringBuilder("[");
+        for (HandlerQueue h : e.handlers) {
+            s.append(s.length() > 1 ? ", " : "").append(h.serviceId());
+        }
+        return s.append(']').toString();
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /** Call under the lock. */
+    ConnectionDTO toDTO() {
+        ConnectionDTO dto = new ConnectionDTO();
+        dto.serviceId = serviceId;
+        dto.name = name;
+        dto.connected = connected;
+        List<FilterEntry> sorted = new ArrayList<>(entries.values());
+        sorted.sort(Comparator.comparing(x -> x.filter.toString()));
+        dto.subscriptions = sorted.stream().map(FilterEntry::toDTO).toArray(SubscriptionDTO[]::new);
+        dto.received = received.get();
+        dto.unmatched = unmatched.get();
+        return dto;
+    }
+
+    /** Names the connection in log messages (a name changing meanwhile is harmless). */
+    String describe() {
+        String n = name;
+        return "connection " + (n == null ? "" : "'" + n + "' ") + "(service " + serviceId + ")";
+    }
+
+    @Override
+    public String toString() {
+        return "whiteboard listener of " + describe();
+    }
+}

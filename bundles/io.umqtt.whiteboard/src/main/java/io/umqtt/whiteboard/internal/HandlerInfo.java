@@ -1,0 +1,205 @@
+package io.umqtt.whiteboard.internal;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Dictionary;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+import org.osgi.framework.Constants;
+import org.osgi.framework.Filter;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.framework.InvalidSyntaxException;
+
+import io.umqtt.api.HandlerConstants;
+import io.umqtt.api.MqttConstants;
+import io.umqtt.api.TopicFilter;
+
+/**
+ * The validated, immutable view of one {@code MessageHandler} registration's service
+ * properties, parsed once per registration or property change. Two infos are
+ * {@linkplain #sameSubscriptions(HandlerInfo) alike} when they subscribe the same filters at the
+ * same QoS on the same connections; a property change that keeps them alike changes nothing.
+ */
+final class HandlerInfo {
+    private final long serviceId;
+    private final long bundleId;
+    private final String owner;
+    private final List<TopicFilter> filters;
+    private final int qos;
+    private final String targetText;
+    private final Filter target;
+
+    private HandlerInfo(long serviceId, long bundleId, String owner, List<TopicFilter> filters, int qos,
+            String targetText, Filter target) {
+        this.serviceId = serviceId;
+        this.bundleId = bundleId;
+        this.owner = owner;
+        this.filters = filters;
+        this.qos = qos;
+        this.targetText = targetText;
+        this.target = target;
+    }
+
+    /**
+     * Reads a handler's service properties.
+     *
+     * @param owner names the registering bundle in log messages, e.g. {@code com.acme.sensors [12]}
+     * @throws IllegalArgumentException naming the property and the bad value
+     */
+    static HandlerInfo parse(Map<String, ?> properties, String owner) {
+        long serviceId = serviceId(properties);
+        Object bundle = properties.get(Constants.SERVICE_BUNDLEID);
+        long bundleId = bundle instanceof Long ? (Long) bundle : -1;
+        return new HandlerInfo(serviceId, bundleId, owner, filters(properties.get(HandlerConstants.TOPIC)),
+                qos(properties.get(HandlerConstants.QOS)), targetText(properties.get(HandlerConstants.TARGET)),
+                target(properties.get(HandlerConstants.TARGET)));
+    }
+
+    /** The {@code service.id} of a registration. */
+    static long serviceId(Map<String, ?> properties) {
+        Object id = properties.get(Constants.SERVICE_ID);
+        if (!(id instanceof Long)) {
+            throw new IllegalArgumentException(Constants.SERVICE_ID + " must be a Long, found " + describe(id));
+        }
+        return (Long) id;
+    }
+
+    private static List<TopicFilter> filters(Object value) {
+        List<String> texts = new ArrayList<>();
+        if (value instanceof String) {
+            texts.add((String) value);
+        } else if (value instanceof String[]) {
+            texts.addAll(Arrays.asList((String[]) value));
+        } else if (value instanceof Collection) {
+            for (Object o : (Collection<?>) value) {
+                if (!(o instanceof String)) {
+                    throw new IllegalArgumentException(HandlerConstants.TOPIC + " must hold only Strings, found "
+                            + describe(o) + " in " + value);
+                }
+                texts.add((String) o);
+            }
+        } else {
+            throw new IllegalArgumentException(HandlerConstants.TOPIC + " must be a String, String[] or "
+                    + "Collection<String> of topic filters, found " + describe(value));
+        }
+        if (texts.isEmpty()) {
+            throw new IllegalArgumentException(HandlerConstants.TOPIC + " must name at least one topic filter, found "
+                    + "none");
+        }
+        Set<TopicFilter> parsed = new LinkedHashSet<>();
+        for (String text : texts) {
+            try {
+                parsed.add(TopicFilter.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(HandlerConstants.TOPIC + ": " + e.getMessage(), e);
+            }
+        }
+        return Collections.unmodifiableList(new ArrayList<>(parsed));
+    }
+
+    private static int qos(Object value) {
+        if (value == null) {
+            return HandlerConstants.DEFAULT_QOS;
+        }
+        long q;
+        if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+            q = ((Number) value).longValue();
+        } else if (value instanceof String) {
+            try {
+                q = Long.parseLong(((String) value).trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(HandlerConstants.QOS + " must be 0 or 1, found " + describe(value),
+                        e);
+            }
+        } else {
+            throw new IllegalArgumentException(HandlerConstants.QOS + " must be 0 or 1 (Integer, Long or String), "
+                    + "found " + describe(value));
+        }
+        if (q != MqttConstants.QOS_AT_MOST_ONCE && q != MqttConstants.QOS_AT_LEAST_ONCE) {
+            throw new IllegalArgumentException(HandlerConstants.QOS + " must be 0 or 1, found " + describe(value)
+                    + (q == 2 ? " (QoS 2 is not supported)" : ""));
+        }
+        return (int) q;
+    }
+
+    private static String targetText(Object value) {
+        if (value == null || value instanceof String) {
+            return (String) value;
+        }
+        throw new IllegalArgumentException(HandlerConstants.TARGET + " must be a String holding an LDAP filter, "
+                + "found " + describe(value));
+    }
+
+    private static Filter target(Object value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return FrameworkUtil.createFilter((String) value);
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalArgumentException(HandlerConstants.TARGET + " is not a valid LDAP filter: '" + value
+                    + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static String describe(Object value) {
+        if (value == null) {
+            return "nothing";
+        }
+        if (value instanceof String) {
+            return "'" + value + "'";
+        }
+        if (value instanceof Object[]) {
+            return Arrays.toString((Object[]) value) + " (" + value.getClass().getSimpleName() + ")";
+        }
+        return value + " (" + value.getClass().getSimpleName() + ")";
+    }
+
+    long serviceId() {
+        return serviceId;
+    }
+
+    long bundleId() {
+        return bundleId;
+    }
+
+    List<TopicFilter> filters() {
+        return filters;
+    }
+
+    int qos() {
+        return qos;
+    }
+
+    /** The target filter as given, or null. */
+    String targetText() {
+        return targetText;
+    }
+
+    /** Whether this handler wants the connection with these service properties. */
+    boolean targets(Dictionary<String, ?> connectionProperties) {
+        return target == null || target.match(connectionProperties);
+    }
+
+    /** Same filters, QoS and target: a change between the two needs no re-subscription. */
+    boolean sameSubscriptions(HandlerInfo other) {
+        return filters.equals(other.filters) && qos == other.qos && Objects.equals(targetText, other.targetText);
+    }
+
+    /** Names the registration in log messages. */
+    static String describe(long serviceId, String owner) {
+        return "MessageHandler service " + serviceId + " of bundle " + owner;
+    }
+
+    @Override
+    public String toString() {
+        return describe(serviceId, owner) + " " + filters + " qos " + qos
+                + (targetText == null ? "" : " target " + targetText);
+    }
+}

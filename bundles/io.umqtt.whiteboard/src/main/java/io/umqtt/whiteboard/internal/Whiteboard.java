@@ -1,0 +1,541 @@
+package io.umqtt.whiteboard.internal;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
+
+import org.osgi.framework.Constants;
+
+import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MessageHandler;
+import io.umqtt.api.MqttConnection;
+import io.umqtt.api.MqttConstants;
+import io.umqtt.whiteboard.ConnectionDTO;
+import io.umqtt.whiteboard.FailedHandlerDTO;
+import io.umqtt.whiteboard.HandlerDTO;
+import io.umqtt.whiteboard.WhiteboardRuntimeDTO;
+
+/**
+ * The whiteboard without OSGi: the registry of handlers and connections, which handler's
+ * filters go to which connection, and the two thread pools. The DS component feeds it service
+ * events; tests call it directly.
+ * <p>
+ * Each handler registration is parsed once per add or property change into a
+ * {@link HandlerInfo}, keyed by its {@code service.id}; an invalid one is logged and kept aside
+ * (shown in the runtime DTO) without touching anything else. A valid one gets a
+ * {@link HandlerQueue} and is attached to every {@link ConnectionRoute} its target selects; a
+ * property change that keeps filters, QoS and target changes nothing, any other change detaches
+ * and re-attaches it (keeping its queue).
+ *
+ * <h2>Threading</h2>
+ * Every method may be called from any thread, including from inside a handler's
+ * {@code handle}. {@link #lock} guards the maps below and the routes' reference counts and
+ * subscription states; it is held only for in-memory work, never while calling a handler, a
+ * connection, an executor that could run the caller's code, or a change listener. Messages are
+ * dispatched by the connections' I/O threads without it. Two pools:
+ * <ul>
+ * <li>{@code umqtt-whiteboard-delivery-N}: {@code threads} threads (2 by default) that run the
+ * handlers' drain tasks; idle threads end after a minute;</li>
+ * <li>{@code umqtt-whiteboard-subscriptions-N}: grows with the connections whose
+ * subscriptions are being changed (one task per connection at a time) and carries the change
+ * notifications; idle threads end after ten seconds.</li>
+ * </ul>
+ */
+final class Whiteboard {
+    /** How long {@link #close()} waits for UNSUBSCRIBEs and for running handler calls. */
+    static final long CLOSE_WAIT_MILLIS = 5_000;
+
+    private static final System.Logger LOG = System.getLogger(Whiteboard.class.getName());
+    private static final long DELIVERY_IDLE_SECONDS = 60;
+    private static final long SUBSCRIBER_IDLE_SECONDS = 10;
+
+    private final Object lock = new Object();
+    /** Valid registrations by service id; guarded by {@link #lock}. */
+    private final Map<Long, HandlerRecord> handlers = new TreeMap<>();
+    /** Invalid registrations by service id; guarded by {@link #lock}. */
+    private final Map<Long, Failure> failures = new TreeMap<>();
+    /** Connections by service id; guarded by {@link #lock}. */
+    private final Map<Long, ConnectionRoute> routes = new TreeMap<>();
+    /** Guarded by {@link #lock}. */
+    private boolean closed;
+
+    private volatile Settings settings;
+    private final ThreadPoolExecutor delivery;
+    private final ThreadPoolExecutor subscriber;
+
+    private final AtomicLong changeCount = new AtomicLong();
+    private final AtomicBoolean notificationQueued = new AtomicBoolean();
+    private volatile LongConsumer changeListener;
+
+    Whiteboard(Settings settings) {
+        this.settings = settings;
+        delivery = new ThreadPoolExecutor(settings.threads(), settings.threads(), DELIVERY_IDLE_SECONDS,
+                TimeUnit.SECONDS, new LinkedBlockingQueue<>(), new Threads("umqtt-whiteboard-delivery-"));
+        delivery.allowCoreThreadTimeOut(true);
+        subscriber = new ThreadPoolExecutor(0, Integer.MAX_VALUE, SUBSCRIBER_IDLE_SECONDS, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), new Threads("umqtt-whiteboard-subscriptions-"));
+    }
+
+    /** Applies a new configuration: the pool is resized, queues use the new capacity from now on. */
+    void update(Settings s) {
+        Settings old = settings;
+        settings = s;
+        if (s.threads() > old.threads()) {
+            delivery.setMaximumPoolSize(s.threads());
+            delivery.setCorePoolSize(s.threads());
+        } else if (s.threads() < old.threads()) {
+            delivery.setCorePoolSize(s.threads());
+            delivery.setMaximumPoolSize(s.threads());
+        }
+        LOG.log(Level.INFO, () -> "MQTT whiteboard configured: " + s);
+        changed();
+    }
+
+    /** Receives the change count whenever the runtime DTO changed (coalesced, on a pool thread). */
+    void setChangeListener(LongConsumer listener) {
+        changeListener = listener;
+    }
+
+    long changeCount() {
+        return changeCount.get();
+    }
+
+    private int queueCapacity() {
+        return settings.queueCapacity();
+    }
+
+    // ------------------------------------------------------------------ handlers
+
+    /**
+     * A {@code MessageHandler} service appeared.
+     *
+     * @param owner names the registering bundle in log messages
+     */
+    void addHandler(Map<String, ?> properties, String owner, MessageHandler handler) {
+        HandlerInfo info = parse(properties, owner);
+        if (info == null) {
+            return;
+        }
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            HandlerRecord existing = handlers.get(info.serviceId());
+            if (existing != null) {
+                rebind(existing, info);
+            } else {
+                add(info, owner, handler);
+            }
+        }
+        LOG.log(Level.DEBUG, () -> "tracking " + info);
+        changed();
+    }
+
+    /** A handler's service properties changed. */
+    void modifiedHandler(Map<String, ?> properties, String owner, MessageHandler handler) {
+        HandlerInfo info = parse(properties, owner);
+        if (info == null) {
+            return;
+        }
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            HandlerRecord r = handlers.get(info.serviceId());
+            if (r == null) {
+                add(info, owner, handler); // it was invalid before
+            } else if (r.info.sameSubscriptions(info)) {
+                r.info = info;
+                return;
+            } else {
+                rebind(r, info);
+            }
+        }
+        LOG.log(Level.DEBUG, () -> "now tracking " + info);
+        changed();
+    }
+
+    /** A handler service went away; its queued messages are discarded. */
+    void removeHandler(long serviceId) {
+        HandlerRecord r;
+        int discarded = 0;
+        synchronized (lock) {
+            boolean wasFailed = failures.remove(serviceId) != null;
+            r = handlers.remove(serviceId);
+            if (r == null && !wasFailed) {
+                return;
+            }
+            if (r != null) {
+                unbindAll(r);
+                discarded = r.queue.close();
+            }
+        }
+        if (discarded > 0) {
+            int d = discarded;
+            LOG.log(Level.INFO, () -> r.queue + " was unregistered with " + d
+                    + " messages still queued; they were discarded");
+        }
+        changed();
+    }
+
+    /** Parses, or records the failure and returns null. */
+    private HandlerInfo parse(Map<String, ?> properties, String owner) {
+        long serviceId;
+        try {
+            serviceId = HandlerInfo.serviceId(properties);
+        } catch (IllegalArgumentException e) {
+            LOG.log(Level.WARNING, "MessageHandler of bundle " + owner + " ignored: " + e.getMessage());
+            return null;
+        }
+        try {
+            return HandlerInfo.parse(properties, owner);
+        } catch (IllegalArgumentException e) {
+            Object bundle = properties.get(Constants.SERVICE_BUNDLEID);
+            long bundleId = bundle instanceof Long ? (Long) bundle : -1;
+            fail(serviceId, bundleId, owner, e.getMessage());
+            return null;
+        }
+    }
+
+    private void fail(long serviceId, long bundleId, String owner, String reason) {
+        HandlerRecord dropped;
+        int discarded = 0;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            dropped = handlers.remove(serviceId);
+            if (dropped != null) {
+                unbindAll(dropped);
+                discarded = dropped.queue.close();
+            }
+            failures.put(serviceId, new Failure(bundleId, reason));
+        }
+        int d = discarded;
+        LOG.log(Level.WARNING, () -> HandlerInfo.describe(serviceId, owner) + " is ignored: " + reason
+                + (dropped == null ? "" : " (it was valid before; " + d + " queued messages were discarded)"));
+        changed();
+    }
+
+    /** Call under the lock. */
+    private void add(HandlerInfo info, String owner, MessageHandler handler) {
+        failures.remove(info.serviceId());
+        HandlerQueue queue = new HandlerQueue(info.serviceId(), HandlerInfo.describe(info.serviceId(), owner), handler,
+                delivery, this::queueCapacity);
+        HandlerRecord r = new HandlerRecord(info, queue);
+        handlers.put(info.serviceId(), r);
+        bindMatching(r);
+    }
+
+    /** Call under the lock. */
+    private void rebind(HandlerRecord r, HandlerInfo info) {
+        unbindAll(r);
+        r.info = info;
+        bindMatching(r);
+    }
+
+    /** Call under the lock. */
+    private void bindMatching(HandlerRecord r) {
+        for (ConnectionRoute route : routes.values()) {
+            if (r.info.targets(route.properties())) {
+                route.attach(r.queue, r.info);
+                r.bound.add(route);
+            }
+        }
+    }
+
+    /** Call under the lock. */
+    private void unbindAll(HandlerRecord r) {
+        for (ConnectionRoute route : r.bound) {
+            route.detach(r.queue, r.info);
+        }
+        r.bound.clear();
+    }
+
+    // ------------------------------------------------------------------ connections
+
+    /** An {@code MqttConnection} service appeared. */
+    void addConnection(Map<String, ?> properties, MqttConnection connection) {
+        long serviceId = HandlerInfo.serviceId(properties);
+        Dictionary<String, Object> dictionary = new Hashtable<>(properties);
+        boolean up = isConnected(properties, connection);
+        ConnectionRoute route;
+        synchronized (lock) {
+            if (closed || routes.containsKey(serviceId)) {
+                return;
+            }
+            route = new ConnectionRoute(serviceId, connection, dictionary, up, lock, subscriber, this::changed);
+            routes.put(serviceId, route);
+            for (HandlerRecord r : handlers.values()) {
+                if (r.info.targets(dictionary)) {
+                    route.attach(r.queue, r.info);
+                    r.bound.add(route);
+                }
+            }
+        }
+        LOG.log(Level.DEBUG, () -> "tracking " + route.describe() + (up ? ", connected" : ", not connected"));
+        changed();
+    }
+
+    /**
+     * A connection's service properties changed: its state, or what the handlers' targets see.
+     * When it says connected again after saying otherwise, every wanted filter is subscribed
+     * again.
+     */
+    void modifiedConnection(Map<String, ?> properties) {
+        long serviceId = HandlerInfo.serviceId(properties);
+        Dictionary<String, Object> dictionary = new Hashtable<>(properties);
+        ConnectionRoute route;
+        boolean cameUp;
+        synchronized (lock) {
+            route = routes.get(serviceId);
+            if (closed || route == null) {
+                return;
+            }
+            cameUp = route.update(dictionary, isConnected(properties, route.connection));
+            for (HandlerRecord r : handlers.values()) {
+                boolean was = r.bound.contains(route);
+                boolean now = r.info.targets(dictionary);
+                if (was && !now) {
+                    route.detach(r.queue, r.info);
+                    r.bound.remove(route);
+                } else if (!was && now) {
+                    route.attach(r.queue, r.info);
+                    r.bound.add(route);
+                }
+            }
+        }
+        if (cameUp) {
+            LOG.log(Level.DEBUG, () -> route.describe() + " is connected: subscribing its filters again");
+        }
+        changed();
+    }
+
+    /** A connection service went away: its route stops; its broker subscriptions are left alone. */
+    void removeConnection(long serviceId) {
+        synchronized (lock) {
+            ConnectionRoute route = routes.remove(serviceId);
+            if (route == null) {
+                return;
+            }
+            route.retire();
+            for (HandlerRecord r : handlers.values()) {
+                r.bound.remove(route);
+            }
+        }
+        changed();
+    }
+
+    /**
+     * Whether a connection is up, from its service properties: {@code mqtt.connected}, else
+     * {@code mqtt.state}, else (a connection service that publishes neither) by asking it.
+     */
+    static boolean isConnected(Map<String, ?> properties, MqttConnection connection) {
+        Object connected = properties.get(MqttConstants.CONNECTED);
+        if (connected instanceof Boolean) {
+            return (Boolean) connected;
+        }
+        if (connected instanceof String) {
+            return Boolean.parseBoolean((String) connected);
+        }
+        Object state = properties.get(MqttConstants.STATE);
+        if (state != null) {
+            return ConnectionState.CONNECTED.name().equals(state.toString());
+        }
+        return connection.isConnected();
+    }
+
+    // ------------------------------------------------------------------ runtime view
+
+    WhiteboardRuntimeDTO runtimeDTO() {
+        WhiteboardRuntimeDTO dto = new WhiteboardRuntimeDTO();
+        Settings s = settings;
+        dto.threads = s.threads();
+        dto.queueCapacity = s.queueCapacity();
+        synchronized (lock) {
+            dto.handlers = handlers.values().stream().map(HandlerRecord::toDTO).toArray(HandlerDTO[]::new);
+            List<FailedHandlerDTO> failed = new ArrayList<>();
+            for (Map.Entry<Long, Failure> f : failures.entrySet()) {
+                FailedHandlerDTO d = new FailedHandlerDTO();
+                d.serviceId = f.getKey();
+                d.bundleId = f.getValue().bundleId;
+                d.reason = f.getValue().reason;
+                failed.add(d);
+            }
+            dto.failedHandlers = failed.toArray(new FailedHandlerDTO[0]);
+            dto.connections = routes.values().stream().map(ConnectionRoute::toDTO).toArray(ConnectionDTO[]::new);
+        }
+        return dto;
+    }
+
+    /** Counts a change and, unless one is queued already, queues a notification of the listener. */
+    private void changed() {
+        changeCount.incrementAndGet();
+        LongConsumer listener = changeListener;
+        if (listener == null || !notificationQueued.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            subscriber.execute(() -> {
+                notificationQueued.set(false);
+                listener.accept(changeCount.get());
+            });
+        } catch (RejectedExecutionException e) {
+            notificationQueued.set(false);
+            LOG.log(Level.DEBUG, () -> "change not announced, the whiteboard is closing: " + e);
+        }
+    }
+
+    // ------------------------------------------------------------------ shutdown
+
+    /**
+     * Stops: no handler call starts any more, queued messages are discarded, every filter that
+     * may be on a connected broker is unsubscribed (waiting at most {@value #CLOSE_WAIT_MILLIS}
+     * ms), then the pools stop (running handler calls get as long again, then an interrupt).
+     */
+    void close() {
+        List<CountDownLatch> unsubscribed = new ArrayList<>();
+        int discarded = 0;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (HandlerRecord r : handlers.values()) {
+                discarded += r.queue.close();
+            }
+            for (ConnectionRoute route : routes.values()) {
+                unsubscribed.add(route.close());
+            }
+        }
+        if (discarded > 0) {
+            int d = discarded;
+            LOG.log(Level.INFO, () -> "MQTT whiteboard stopping: " + d + " queued messages were discarded");
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
+        try {
+            for (CountDownLatch latch : unsubscribed) {
+                if (!latch.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    LOG.log(Level.WARNING, "MQTT whiteboard stopping: not every UNSUBSCRIBE was answered within "
+                            + CLOSE_WAIT_MILLIS + " ms; the connections keep those subscriptions");
+                    break;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        subscriber.shutdown();
+        delivery.shutdown();
+        if (onPoolThread()) {
+            return; // a handler stopped the whiteboard: its own call is still running
+        }
+        try {
+            if (!delivery.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                delivery.shutdownNow();
+                LOG.log(Level.WARNING, "MQTT whiteboard stopping: handler calls still running after "
+                        + CLOSE_WAIT_MILLIS + " ms were interrupted");
+            }
+        } catch (InterruptedException e) {
+            delivery.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Whether both pools have no thread left (tests). */
+    boolean isTerminated() {
+        return delivery.isTerminated() && subscriber.isTerminated();
+    }
+
+    // ------------------------------------------------------------------ records
+
+    /** A valid handler registration. */
+    private static final class HandlerRecord {
+        /** Replaced on property changes; guarded by the whiteboard's lock. */
+        HandlerInfo info;
+        final HandlerQueue queue;
+        /** The routes its filters are attached to; guarded by the whiteboard's lock. */
+        final Set<ConnectionRoute> bound = new LinkedHashSet<>();
+
+        HandlerRecord(HandlerInfo info, HandlerQueue queue) {
+            this.info = info;
+            this.queue = queue;
+        }
+
+        /** Call under the lock. */
+        HandlerDTO toDTO() {
+            HandlerDTO dto = new HandlerDTO();
+            dto.serviceId = info.serviceId();
+            dto.bundleId = info.bundleId();
+            dto.topics = info.filters().stream().map(Object::toString).toArray(String[]::new);
+            dto.qos = info.qos();
+            dto.target = info.targetText();
+            dto.connectionServiceIds = bound.stream().mapToLong(r -> r.serviceId).sorted().toArray();
+            dto.delivered = queue.delivered();
+            dto.failed = queue.failed();
+            dto.dropped = queue.dropped();
+            dto.queued = queue.queued();
+            return dto;
+        }
+    }
+
+    /** An invalid registration: shown in the runtime DTO until it goes or becomes valid. */
+    private static final class Failure {
+        final long bundleId;
+        final String reason;
+
+        Failure(long bundleId, String reason) {
+            this.bundleId = bundleId;
+            this.reason = reason;
+        }
+    }
+
+    /** Names the pool threads and remembers which whiteboard they belong to. */
+    private final class Threads implements ThreadFactory {
+        private final String prefix;
+        private final AtomicInteger count = new AtomicInteger();
+
+        Threads(String prefix) {
+            this.prefix = prefix;
+        }
+
+        @Override
+        public Thread newThread(Runnable r) {
+            Thread t = new PoolThread(Whiteboard.this, r, prefix + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }
+
+    }
+
+    /** Whether the calling thread is one of this whiteboard's pool threads. */
+    private boolean onPoolThread() {
+        Thread t = Thread.currentThread();
+        return t instanceof PoolThread && ((PoolThread) t).owner == this;
+    }
+
+    private static final class PoolThread extends Thread {
+        final Whiteboard owner;
+
+        PoolThread(Whiteboard owner, Runnable r, String name) {
+            super(r, name);
+            this.owner = owner;
+        }
+    }
+}

@@ -1,0 +1,677 @@
+package io.umqtt.whiteboard.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import java.util.logging.Level;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.osgi.framework.Constants;
+
+import io.umqtt.api.HandlerConstants;
+import io.umqtt.api.MessageHandler;
+import io.umqtt.api.MessageListener;
+import io.umqtt.api.MqttConstants;
+import io.umqtt.api.MqttMessage;
+import io.umqtt.whiteboard.ConnectionDTO;
+import io.umqtt.whiteboard.FailedHandlerDTO;
+import io.umqtt.whiteboard.HandlerDTO;
+import io.umqtt.whiteboard.SubscriptionDTO;
+import io.umqtt.whiteboard.WhiteboardRuntimeDTO;
+
+/**
+ * The whiteboard without a framework: service events are method calls, the connections are
+ * {@link FakeConnection}s. Waits are bounded: queue polls, latches and the whiteboard's change
+ * notifications.
+ * <p>
+ * To show that an action sent <em>no</em> SUBSCRIBE or UNSUBSCRIBE, a test follows it with a
+ * "barrier" handler on a fresh filter: a connection's filters are reconciled one at a time in
+ * the order they changed, so when the barrier's SUBSCRIBE is the next operation, the action
+ * produced none.
+ */
+@Timeout(30)
+class WhiteboardTest {
+    private static final long WAIT_SECONDS = 5;
+    private static final long BUNDLE_ID = 7;
+    private static final String OWNER = "com.example.sensors [7]";
+
+    private Whiteboard whiteboard;
+    private LogCapture log;
+    private final Semaphore changes = new Semaphore(0);
+    private final AtomicLong nextServiceId = new AtomicLong(100);
+    private final Map<Long, Map<String, Object>> handlerProperties = new HashMap<>();
+
+    @BeforeEach
+    void start() {
+        log = new LogCapture();
+        whiteboard = new Whiteboard(Settings.of(2, 1000));
+        whiteboard.setChangeListener(count -> changes.release());
+    }
+
+    @AfterEach
+    void stop() {
+        whiteboard.close();
+        log.close();
+    }
+
+    // ------------------------------------------------------------------ reference counting
+
+    @Test
+    void firstHandlerSubscribesHigherQosResubscribesLastHandlerUnsubscribes() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        long h1 = register(new Recorder(), "a/#", 0);
+        assertEquals("SUBSCRIBE a/# 0", c.nextOp());
+        long h2 = register(new Recorder(), "a/#", 0);
+        barrier(c, "barrier/1");
+        long h3 = register(new Recorder(), "a/#", 1);
+        assertEquals("SUBSCRIBE a/# 1", c.nextOp());
+
+        whiteboard.removeHandler(h1);
+        whiteboard.removeHandler(h3);
+        barrier(c, "barrier/2");
+        SubscriptionDTO sub = subscription(1, "a/#");
+        assertArrayEquals(new long[] {h2}, sub.handlerServiceIds);
+        assertEquals(1, sub.grantedQos, "QoS is not lowered while the filter stays subscribed");
+
+        whiteboard.removeHandler(h2);
+        assertEquals("UNSUBSCRIBE a/#", c.nextOp());
+        awaitRuntime(r -> Arrays.stream(connection(r, 1).subscriptions).noneMatch(s -> s.filter.equals("a/#")),
+                "a/# gone from the runtime view");
+    }
+
+    @Test
+    void filtersOverlappingOneAskedAtQos1AreSubscribedAtQos1() throws Exception {
+        // mosquitto delivers a message matching several subscriptions once, at the QoS of the
+        // most specific one; a QoS 0 'a/+' would turn the QoS 1 handler's 'a/b' into QoS 0
+        FakeConnection c = connect(1, "plant");
+        register(new Recorder(), "a/+", 0);
+        assertEquals("SUBSCRIBE a/+ 0", c.nextOp());
+        register(new Recorder(), "a/#", 1);
+        assertEquals(java.util.Set.of("SUBSCRIBE a/+ 1", "SUBSCRIBE a/# 1"),
+                java.util.Set.of(c.nextOp(), c.nextOp()));
+        register(new Recorder(), "a/b/c", 0);
+        assertEquals("SUBSCRIBE a/b/c 1", c.nextOp(), "a new filter overlapping 'a/#' starts at QoS 1");
+        register(new Recorder(), "b/+", 0);
+        assertEquals("SUBSCRIBE b/+ 0", c.nextOp(), "a filter overlapping none stays at QoS 0");
+        assertEquals(1, subscription(1, "a/b/c").requestedQos);
+    }
+
+    @Test
+    void handlerRegisteredBeforeItsConnectionIsSubscribedOnceTheConnectionIsUp() throws Exception {
+        Recorder r = new Recorder();
+        long id = register(r, "plant/+/temp", 1);
+        FakeConnection c = new FakeConnection(1, "plant");
+        whiteboard.addConnection(c.properties(false), c);
+        SubscriptionDTO pending = subscription(1, "plant/+/temp");
+        assertEquals(SubscriptionDTO.PENDING, pending.status);
+        assertEquals(-1, pending.grantedQos);
+        assertArrayEquals(new long[] {id}, pending.handlerServiceIds);
+        assertNull(c.ops.poll(), "nothing is subscribed while the connection is down");
+
+        whiteboard.modifiedConnection(c.properties(true));
+        assertEquals("SUBSCRIBE plant/+/temp 1", c.nextOp());
+        awaitRuntime(x -> SubscriptionDTO.SUBSCRIBED.equals(find(x, 1, "plant/+/temp").status), "SUBSCRIBED");
+        c.deliver("plant/7/temp", "21.5");
+        assertEquals("plant/7/temp 21.5", r.next());
+    }
+
+    @Test
+    void everyFilterIsSubscribedAgainWhenTheConnectionComesBack() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        register(new Recorder(), "a", 0);
+        assertEquals("SUBSCRIBE a 0", c.nextOp());
+        register(new Recorder(), "b", 1);
+        assertEquals("SUBSCRIBE b 1", c.nextOp());
+
+        c.down = true;
+        whiteboard.modifiedConnection(c.properties(false));
+        assertEquals(SubscriptionDTO.PENDING, subscription(1, "a").status);
+        c.down = false;
+        whiteboard.modifiedConnection(c.properties(true));
+        List<String> again = List.of(c.nextOp(), c.nextOp());
+        assertTrue(again.containsAll(List.of("SUBSCRIBE a 0", "SUBSCRIBE b 1")), again.toString());
+        awaitRuntime(x -> Arrays.stream(connection(x, 1).subscriptions)
+                .allMatch(s -> s.status.equals(SubscriptionDTO.SUBSCRIBED)), "both SUBSCRIBED again");
+    }
+
+    @Test
+    void targetSelectsConnectionsAndFollowsTheirPropertyChanges() throws Exception {
+        FakeConnection one = connect(1, "one");
+        FakeConnection two = connect(2, "two");
+        long id = register(new Recorder(), HandlerConstants.TOPIC, "t/#", HandlerConstants.TARGET,
+                "(mqtt.connection.name=one)");
+        assertEquals("SUBSCRIBE t/# 0", one.nextOp());
+        barrier(two, "barrier/2");
+        assertArrayEquals(new long[] {1}, handler(whiteboard.runtimeDTO(), id).connectionServiceIds);
+
+        // connection two now matches the target too
+        whiteboard.modifiedConnection(two.properties(true, "mqtt.connection.name", "one"));
+        assertEquals("SUBSCRIBE t/# 0", two.nextOp());
+        // and connection one no longer does
+        whiteboard.modifiedConnection(one.properties(true, "mqtt.connection.name", "renamed"));
+        assertEquals("UNSUBSCRIBE t/#", one.nextOp());
+        awaitRuntime(x -> Arrays.equals(new long[] {2}, handler(x, id).connectionServiceIds), "bound to two only");
+    }
+
+    @Test
+    void unchangedSubscriptionsOnAPropertyChangeDoNothingOtherChangesRebindKeepingTheQueue() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        Recorder r = new Recorder();
+        long id = register(r, "a", 0);
+        assertEquals("SUBSCRIBE a 0", c.nextOp());
+        modify(id, "unrelated.property", "changed");
+        barrier(c, "barrier/1");
+
+        modify(id, HandlerConstants.TOPIC, new String[] {"b"});
+        assertEquals("SUBSCRIBE b 0", c.nextOp());
+        assertEquals("UNSUBSCRIBE a", c.nextOp());
+        c.deliver("b", "after the change");
+        assertEquals("b after the change", r.next());
+    }
+
+    @Test
+    void sharedSubscriptionIsSubscribedAsGivenAndMatchesItsFilter() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        Recorder r = new Recorder();
+        register(r, "$share/workers/jobs/+", 1);
+        assertEquals("SUBSCRIBE $share/workers/jobs/+ 1", c.nextOp());
+        // a broker delivers a shared subscription's messages under their own topic
+        assertEquals(1, c.deliver("jobs/42", "do it"));
+        assertEquals("jobs/42 do it", r.next());
+    }
+
+    // ------------------------------------------------------------------ invalid registrations
+
+    @Test
+    void invalidRegistrationsAreLoggedWithBundleAndServiceIdAndIgnored() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        long badFilter = register(new Recorder(), "a/#/b", 0);
+        long badQos = register(new Recorder(), "a", 3);
+        long badTarget = register(new Recorder(), HandlerConstants.TOPIC, "a", HandlerConstants.TARGET, "(oops");
+        long noTopic = register(new Recorder(), "some.property", "x");
+        Recorder good = new Recorder();
+        long goodId = register(good, "a", 0);
+        assertEquals("SUBSCRIBE a 0", c.nextOp(), "only the valid handler subscribes");
+
+        WhiteboardRuntimeDTO dto = whiteboard.runtimeDTO();
+        assertEquals(List.of(goodId), Arrays.stream(dto.handlers).map(h -> h.serviceId).collect(toList()));
+        assertEquals(List.of(badFilter, badQos, badTarget, noTopic),
+                Arrays.stream(dto.failedHandlers).map(f -> f.serviceId).collect(toList()));
+        assertTrue(failure(dto, badFilter).reason.contains("'a/#/b'"), failure(dto, badFilter).reason);
+        assertTrue(failure(dto, badFilter).reason.contains("'#' is allowed only as the last level"));
+        assertTrue(failure(dto, badQos).reason.contains("mqtt.qos must be 0 or 1, found 3"));
+        assertTrue(failure(dto, badTarget).reason.contains("mqtt.target is not a valid LDAP filter: '(oops'"));
+        assertTrue(failure(dto, noTopic).reason.contains("mqtt.topic must be"));
+        assertEquals(BUNDLE_ID, failure(dto, badQos).bundleId);
+
+        String warnings = log.text(Level.WARNING);
+        for (long id : new long[] {badFilter, badQos, badTarget, noTopic}) {
+            assertTrue(warnings.contains("MessageHandler service " + id + " of bundle " + OWNER + " is ignored: "),
+                    warnings);
+        }
+        c.deliver("a", "still works");
+        assertEquals("a still works", good.next());
+    }
+
+    @Test
+    void aPropertyChangeCanMakeAnInvalidRegistrationValidAndBackAgain() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        Recorder r = new Recorder();
+        long id = register(r, "a/#/b", 0);
+        assertEquals(1, whiteboard.runtimeDTO().failedHandlers.length);
+        modify(id, HandlerConstants.TOPIC, "a/#");
+        assertEquals("SUBSCRIBE a/# 0", c.nextOp());
+        assertEquals(0, whiteboard.runtimeDTO().failedHandlers.length);
+        modify(id, HandlerConstants.QOS, "two");
+        assertEquals("UNSUBSCRIBE a/#", c.nextOp());
+        FailedHandlerDTO f = whiteboard.runtimeDTO().failedHandlers[0];
+        assertEquals(id, f.serviceId);
+        assertTrue(f.reason.contains("mqtt.qos must be 0 or 1, found 'two'"), f.reason);
+        whiteboard.removeHandler(id);
+        assertEquals(0, whiteboard.runtimeDTO().failedHandlers.length);
+    }
+
+    // ------------------------------------------------------------------ dispatch
+
+    @Test
+    void aMessageMatchingSeveralFiltersOfOneHandlerReachesItOnce() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        Recorder both = new Recorder();
+        register(both, HandlerConstants.TOPIC, new String[] {"a/+", "a/#", "a/b"});
+        for (int i = 0; i < 3; i++) {
+            assertTrue(c.nextOp().startsWith("SUBSCRIBE a"));
+        }
+        assertEquals(1, c.deliver("a/b", "one"), "one listener for the whole whiteboard");
+        c.deliver("a/c", "marker");
+        assertEquals("a/b one", both.next());
+        assertEquals("a/c marker", both.next(), "no second copy of a/b before the marker");
+        assertEquals(2, connection(whiteboard.runtimeDTO(), 1).received);
+    }
+
+    @Test
+    void everyHandlerGetsItsOwnArraysAndMessagesInArrivalOrder() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        register(first, "s/#", 0);
+        register(second, "s/+", 0);
+        c.nextOp();
+        c.nextOp();
+        int n = 500;
+        for (int i = 0; i < n; i++) {
+            c.deliver("s/" + i, Integer.toString(i));
+        }
+        for (int i = 0; i < n; i++) {
+            MqttMessage a = first.poll();
+            MqttMessage b = second.poll();
+            assertEquals("s/" + i, a.topicString());
+            assertEquals("s/" + i, b.topicString());
+            assertArrayEquals(a.payload(), b.payload());
+            assertNotSame(a.payload(), b.payload());
+            assertNotSame(a.topic(), b.topic());
+            assertSame(c, a.connection());
+            assertSame(c, b.connection());
+        }
+        HandlerDTO h = whiteboard.runtimeDTO().handlers[0];
+        assertEquals(n, h.delivered);
+        assertEquals(0, h.dropped);
+    }
+
+    @Test
+    void aThrowingHandlerIsLoggedAndCountedAndTheOthersCarryOn() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        CountDownLatch lastCall = new CountDownLatch(1);
+        long thrower = register(message -> {
+            if (new String(message.payload(), StandardCharsets.UTF_8).equals("last")) {
+                lastCall.countDown();
+                return;
+            }
+            throw new IllegalStateException("handler bug " + message.topicString());
+        }, "x", 0);
+        Recorder fine = new Recorder();
+        register(fine, "x", 0);
+        c.nextOp();
+        for (int i = 0; i < 3; i++) {
+            c.deliver("x", Integer.toString(i));
+        }
+        c.deliver("x", "last");
+        for (int i = 0; i < 3; i++) {
+            assertEquals("x " + i, fine.next());
+        }
+        assertEquals("x last", fine.next());
+        // calls are serial: once the fourth runs, the three failures before it are counted
+        assertTrue(lastCall.await(WAIT_SECONDS, TimeUnit.SECONDS));
+        assertEquals(3, handler(whiteboard.runtimeDTO(), thrower).failed);
+        List<String> warnings = log.lines(Level.WARNING);
+        long logged = warnings.stream().filter(w -> w.contains("MessageHandler service " + thrower + " of bundle "
+                + OWNER + " threw on") && w.contains("handler bug x")).count();
+        assertEquals(2, logged, "failures 1 and 2 logged, 3 only counted:\n" + warnings);
+        assertTrue(c.isConnected(), "the connection is untouched");
+    }
+
+    @Test
+    void aSlowHandlerDoesNotStallTheOthers() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch blocked = new CountDownLatch(1);
+        Recorder slow = new Recorder(m -> {
+            blocked.countDown();
+            release.await();
+        });
+        Recorder fast = new Recorder();
+        register(slow, "x/#", 0);
+        register(fast, "x/#", 0);
+        c.nextOp();
+        c.deliver("x/0", "first");
+        assertTrue(blocked.await(WAIT_SECONDS, TimeUnit.SECONDS));
+        for (int i = 1; i <= 50; i++) {
+            c.deliver("x/" + i, "more");
+        }
+        for (int i = 0; i <= 50; i++) {
+            assertEquals("x/" + i, fast.poll().topicString(), "the fast handler is not held up");
+        }
+        release.countDown();
+        for (int i = 0; i <= 50; i++) {
+            assertEquals("x/" + i, slow.poll().topicString());
+        }
+    }
+
+    @Test
+    void aFullQueueDropsItsOldestMessagesCountsAndLogsThem() throws Exception {
+        whiteboard.update(Settings.of(2, 5));
+        FakeConnection c = connect(1, "plant");
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch markerStarted = new CountDownLatch(1);
+        CountDownLatch markerRelease = new CountDownLatch(1);
+        Recorder slow = new Recorder(m -> {
+            if (m.topicString().equals("q/end")) {
+                markerStarted.countDown();
+                markerRelease.await();
+            }
+            blocked.countDown();
+            release.await();
+        });
+        long id = register(slow, "q/+", 0);
+        c.nextOp();
+        c.deliver("q/0", "in the handler");
+        assertTrue(blocked.await(WAIT_SECONDS, TimeUnit.SECONDS));
+        for (int i = 1; i <= 12; i++) {
+            c.deliver("q/" + i, "queued");
+        }
+        HandlerDTO dto = handler(whiteboard.runtimeDTO(), id);
+        assertEquals(7, dto.dropped, "q/1..q/7 made room for q/8..q/12");
+        assertEquals(5, dto.queued);
+        release.countDown();
+        assertEquals("q/0", slow.poll().topicString());
+        for (int i = 8; i <= 12; i++) {
+            assertEquals("q/" + i, slow.poll().topicString(), "the newest five survive, in order");
+        }
+        log.await(Level.INFO, "caught up: its queue ran empty after an overflow that dropped 7 messages");
+        c.deliver("q/end", "marker");
+        // calls are serial: while the marker's call waits, the six before it are counted
+        assertTrue(markerStarted.await(WAIT_SECONDS, TimeUnit.SECONDS));
+        dto = handler(whiteboard.runtimeDTO(), id);
+        markerRelease.countDown();
+        assertEquals("q/end", slow.poll().topicString());
+        assertEquals(6, dto.delivered);
+        assertEquals(7, dto.dropped);
+        String text = log.text(Level.INFO);
+        assertTrue(text.contains("MessageHandler service " + id + " of bundle " + OWNER + " is too slow: its queue of "
+                + "5 messages is full"), text);
+        assertEquals(1, log.lines(Level.WARNING).size(), "one warning per overflow, not per drop");
+    }
+
+    @Test
+    void aHandlerMayPublishAndRegisterAndUnregisterHandlersFromHandle() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        Recorder late = new Recorder();
+        long[] self = new long[1];
+        self[0] = register(message -> {
+            message.connection().publish("reply/" + message.topicString(), "ok".getBytes(StandardCharsets.UTF_8),
+                    1, false);
+            register(late, "late/topic", 1);
+            whiteboard.removeHandler(self[0]);
+        }, "control", 0);
+        assertEquals("SUBSCRIBE control 0", c.nextOp());
+        c.deliver("control", "go");
+        assertEquals("SUBSCRIBE late/topic 1", c.nextOp());
+        assertEquals("UNSUBSCRIBE control", c.nextOp());
+        assertEquals(List.of("reply/control ok qos 1"), c.published);
+        c.deliver("late/topic", "hello");
+        assertEquals("late/topic hello", late.next());
+    }
+
+    @Test
+    void anUnregisteredHandlerGetsNoMoreCallsAndItsQueueIsDiscarded() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch blocked = new CountDownLatch(1);
+        Recorder slow = new Recorder(m -> {
+            blocked.countDown();
+            release.await();
+        });
+        long id = register(slow, "u", 0);
+        c.nextOp();
+        c.deliver("u", "0");
+        assertTrue(blocked.await(WAIT_SECONDS, TimeUnit.SECONDS));
+        c.deliver("u", "1");
+        c.deliver("u", "2");
+        whiteboard.removeHandler(id);
+        release.countDown();
+        assertEquals("u 0", slow.next(), "the call in progress finishes");
+        log.await(Level.INFO, "MessageHandler service " + id + " of bundle " + OWNER
+                + " was unregistered with 2 messages still queued; they were discarded");
+        assertEquals("UNSUBSCRIBE u", c.nextOp());
+        assertEquals(0, c.deliver("u", "3"), "unsubscribed: no listener left");
+        assertNull(slow.received.poll(), "no call after unregistration");
+    }
+
+    // ------------------------------------------------------------------ SUBACK outcomes
+
+    @Test
+    void subackOutcomesAreVisibleInTheRuntimeView() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        c.refused.add("secret/#");
+        c.maxQos = 0;
+        register(new Recorder(), "secret/#", 1);
+        assertEquals("SUBSCRIBE secret/# 1", c.nextOp());
+        register(new Recorder(), "downgraded", 1);
+        assertEquals("SUBSCRIBE downgraded 1", c.nextOp());
+        awaitRuntime(r -> !find(r, 1, "downgraded").status.equals(SubscriptionDTO.SUBSCRIBING)
+                && !find(r, 1, "secret/#").status.equals(SubscriptionDTO.SUBSCRIBING)
+                && !find(r, 1, "downgraded").status.equals(SubscriptionDTO.PENDING), "both answered");
+        SubscriptionDTO refused = subscription(1, "secret/#");
+        assertEquals(SubscriptionDTO.REFUSED, refused.status);
+        assertEquals(-1, refused.grantedQos);
+        assertEquals(1, refused.requestedQos);
+        assertTrue(refused.failure.contains("0x80"), refused.failure);
+        SubscriptionDTO downgraded = subscription(1, "downgraded");
+        assertEquals(SubscriptionDTO.SUBSCRIBED, downgraded.status);
+        assertEquals(1, downgraded.requestedQos);
+        assertEquals(0, downgraded.grantedQos);
+        assertNull(downgraded.failure);
+        assertTrue(log.text(Level.WARNING).contains("connection 'plant' (service 1): 'secret/#' (QoS 1) for handlers"));
+
+        // a failure without an answer is retried when the connection is up again
+        c.down = true;
+        register(new Recorder(), "lost", 0);
+        assertEquals("SUBSCRIBE lost 0", c.nextOp());
+        awaitRuntime(r -> find(r, 1, "lost").status.equals(SubscriptionDTO.FAILED), "FAILED");
+        assertTrue(subscription(1, "lost").failure.contains("not connected"));
+        whiteboard.modifiedConnection(c.properties(false));
+        c.down = false;
+        c.refused.clear();
+        whiteboard.modifiedConnection(c.properties(true));
+        List<String> retried = List.of(c.nextOp(), c.nextOp(), c.nextOp());
+        assertTrue(retried.containsAll(List.of("SUBSCRIBE lost 0", "SUBSCRIBE secret/# 1", "SUBSCRIBE downgraded 1")),
+                retried.toString());
+    }
+
+    // ------------------------------------------------------------------ connections leaving, closing
+
+    @Test
+    void aConnectionThatGoesAwayKeepsItsSubscriptionsAndDispatchesNoMore() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        Recorder r = new Recorder();
+        long id = register(r, "gone", 0);
+        assertEquals("SUBSCRIBE gone 0", c.nextOp());
+        MessageListener listener = c.listener("gone");
+        whiteboard.removeConnection(1);
+        assertEquals(0, whiteboard.runtimeDTO().connections.length);
+        assertEquals(0, handler(whiteboard.runtimeDTO(), id).connectionServiceIds.length);
+        listener.messageArrived(new FakeConnection.TestMessage("gone", "late", c));
+        log.await(Level.INFO, "arrived after the whiteboard let go of the connection and was not dispatched");
+        assertNull(r.received.poll());
+        FakeConnection next = connect(2, "plant");
+        assertEquals("SUBSCRIBE gone 0", next.nextOp());
+        assertNull(c.ops.poll(), "no UNSUBSCRIBE on a connection whose service is gone");
+    }
+
+    @Test
+    void closeUnsubscribesEverythingAndStopsDispatching() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        Recorder r = new Recorder();
+        register(r, "one", 0);
+        register(r, "two", 1);
+        List<String> subscribed = List.of(c.nextOp(), c.nextOp());
+        assertTrue(subscribed.containsAll(List.of("SUBSCRIBE one 0", "SUBSCRIBE two 1")));
+        MessageListener listener = c.listener("one");
+        whiteboard.close();
+        List<String> unsubscribed = List.of(c.nextOp(), c.nextOp());
+        assertTrue(unsubscribed.containsAll(List.of("UNSUBSCRIBE one", "UNSUBSCRIBE two")), unsubscribed.toString());
+        listener.messageArrived(new FakeConnection.TestMessage("one", "after close", c));
+        assertNull(r.received.poll(), "nothing dispatched after close");
+        register(new Recorder(), "three", 0);
+        assertNull(c.ops.poll(), "a closed whiteboard takes no new handlers");
+    }
+
+    @Test
+    void changesAreAnnouncedWithAGrowingCount() throws Exception {
+        List<Long> counts = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Semaphore announced = new Semaphore(0);
+        whiteboard.setChangeListener(count -> {
+            counts.add(count);
+            announced.release();
+        });
+        long before = whiteboard.changeCount();
+        connect(1, "plant");
+        assertTrue(announced.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS));
+        assertTrue(counts.get(0) > before);
+        register(new Recorder(), "x", 0);
+        assertTrue(announced.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS));
+        assertTrue(whiteboard.changeCount() > counts.get(0));
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private FakeConnection connect(long serviceId, String name) {
+        FakeConnection c = new FakeConnection(serviceId, name);
+        whiteboard.addConnection(c.properties(true), c);
+        return c;
+    }
+
+    /** Registers a handler with {@code mqtt.topic} and {@code mqtt.qos}. */
+    private long register(MessageHandler handler, String topic, int qos) {
+        return register(handler, HandlerConstants.TOPIC, topic, HandlerConstants.QOS, qos);
+    }
+
+    /** Registers a handler with the given properties ({@code key, value, ...}). */
+    private long register(MessageHandler handler, Object... keyValues) {
+        long id = nextServiceId.incrementAndGet();
+        Map<String, Object> p = new HashMap<>();
+        p.put(Constants.SERVICE_ID, id);
+        p.put(Constants.SERVICE_BUNDLEID, BUNDLE_ID);
+        for (int i = 0; i < keyValues.length; i += 2) {
+            p.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        handlerProperties.put(id, p);
+        handlers.put(id, handler);
+        whiteboard.addHandler(p, OWNER, handler);
+        return id;
+    }
+
+    private final Map<Long, MessageHandler> handlers = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private void modify(long id, Object... keyValues) {
+        Map<String, Object> p = new HashMap<>(handlerProperties.get(id));
+        for (int i = 0; i < keyValues.length; i += 2) {
+            p.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        handlerProperties.put(id, p);
+        whiteboard.modifiedHandler(p, OWNER, handlers.get(id));
+    }
+
+    /**
+     * Registers a handler on a fresh filter, for connection {@code c} only, and expects its
+     * SUBSCRIBE as the next operation there.
+     */
+    private void barrier(FakeConnection c, String filter) throws InterruptedException {
+        register(new Recorder(), HandlerConstants.TOPIC, filter, HandlerConstants.TARGET,
+                "(" + MqttConstants.NAME + "=" + c.name + ")");
+        assertEquals("SUBSCRIBE " + filter + " 0", c.nextOp(), "an operation came before the barrier's");
+    }
+
+    /** Waits until the runtime view satisfies {@code condition}, woken by the change announcements. */
+    private void awaitRuntime(Predicate<WhiteboardRuntimeDTO> condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (true) {
+            WhiteboardRuntimeDTO dto = whiteboard.runtimeDTO();
+            if (condition.test(dto)) {
+                return;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new AssertionError("not within " + WAIT_SECONDS + " s: " + what + "; last view: " + dto);
+            }
+            // every change of subscriptions, handlers and connections is announced (message
+            // counters are not, so no condition here waits for them)
+            changes.tryAcquire(left, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private SubscriptionDTO subscription(long connectionId, String filter) {
+        return find(whiteboard.runtimeDTO(), connectionId, filter);
+    }
+
+    private static SubscriptionDTO find(WhiteboardRuntimeDTO dto, long connectionId, String filter) {
+        return Arrays.stream(connection(dto, connectionId).subscriptions).filter(s -> s.filter.equals(filter))
+                .findFirst().orElseThrow(() -> new AssertionError("no subscription " + filter + " in " + dto));
+    }
+
+    private static ConnectionDTO connection(WhiteboardRuntimeDTO dto, long serviceId) {
+        return Arrays.stream(dto.connections).filter(c -> c.serviceId == serviceId).findFirst()
+                .orElseThrow(() -> new AssertionError("no connection " + serviceId + " in " + dto));
+    }
+
+    private static HandlerDTO handler(WhiteboardRuntimeDTO dto, long serviceId) {
+        return Arrays.stream(dto.handlers).filter(h -> h.serviceId == serviceId).findFirst()
+                .orElseThrow(() -> new AssertionError("no handler " + serviceId + " in " + dto));
+    }
+
+    private static FailedHandlerDTO failure(WhiteboardRuntimeDTO dto, long serviceId) {
+        return Arrays.stream(dto.failedHandlers).filter(h -> h.serviceId == serviceId).findFirst()
+                .orElseThrow(() -> new AssertionError("no failed handler " + serviceId + " in " + dto));
+    }
+
+    private static <T> java.util.stream.Collector<T, ?, List<T>> toList() {
+        return java.util.stream.Collectors.toList();
+    }
+
+    /** A handler that queues what it receives, optionally doing something first. */
+    private static final class Recorder implements MessageHandler {
+        interface Action {
+            void run(MqttMessage m) throws Exception;
+        }
+
+        final BlockingQueue<MqttMessage> received = new LinkedBlockingQueue<>();
+        private final Action action;
+
+        Recorder() {
+            this(m -> {
+            });
+        }
+
+        Recorder(Action action) {
+            this.action = action;
+        }
+
+        @Override
+        public void handle(MqttMessage message) throws Exception {
+            action.run(message);
+            received.add(message);
+        }
+
+        MqttMessage poll() throws InterruptedException {
+            MqttMessage m = received.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertNotNull(m, "no message within " + WAIT_SECONDS + " s");
+            return m;
+        }
+
+        /** The next message as "topic payload". */
+        String next() throws InterruptedException {
+            MqttMessage m = poll();
+            return m.topicString() + " " + new String(m.payload(), StandardCharsets.UTF_8);
+        }
+    }
+}
