@@ -1,0 +1,165 @@
+package io.umqtt.benchmarks;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadPoolExecutor;
+
+import io.umqtt.simple.MqttClient;
+
+/**
+ * Our client, {@link io.umqtt.simple.MqttClient}, used the way its README shows: byte[] topic
+ * and payload, a thread given to {@code loop()} that reads and runs the callback, publishing from
+ * any thread. A QoS 1 publish blocks until its PUBACK, so the pipelined QoS 1 run publishes from
+ * {@code threads} threads sharing the one client.
+ */
+final class OursLib implements Lib {
+    static final int KEEPALIVE_SECONDS = 60;
+
+    private final int port;
+    private final String topic;
+    private final int threads;
+    private final boolean publisherLoop;
+
+    /**
+     * @param threads publishing threads for the pipelined QoS 1 run
+     * @param publisherLoop whether a publishing client also has a loop thread (else the publishing
+     *        thread that waits for a PUBACK reads it, umqtt's own way)
+     */
+    OursLib(int port, String topic, int threads, boolean publisherLoop) {
+        this.port = port;
+        this.topic = topic;
+        this.threads = threads;
+        this.publisherLoop = publisherLoop;
+    }
+
+    @Override
+    public String name() {
+        return "ours";
+    }
+
+    private MqttClient connect(String clientId) throws IOException {
+        MqttClient c = new MqttClient(clientId, Broker.HOST, port, null, (String) null, KEEPALIVE_SECONDS, null);
+        c.connect(true);
+        return c;
+    }
+
+    private static Thread startLoop(MqttClient c, String name) {
+        Thread t = new Thread(() -> {
+            try {
+                c.loop();
+            } catch (IOException e) {
+                System.err.println("loop of " + c.clientId() + " ended: " + e);
+            }
+        }, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    @Override
+    public AutoCloseable subscriber(String clientId, int qos, Sink sink) throws Exception {
+        MqttClient c = connect(clientId);
+        c.setCallback((topic, msg, retain, dup, q) -> sink.received(msg.length));
+        c.subscribe(topic, qos);
+        startLoop(c, "loop-" + clientId);
+        return c::disconnect;
+    }
+
+    @Override
+    public AutoCloseable idle(String clientId) throws Exception {
+        MqttClient c = connect(clientId);
+        startLoop(c, "loop-" + clientId);
+        return c::disconnect;
+    }
+
+    @Override
+    public Pub publisher(String clientId, byte[] payload, boolean blocking) throws Exception {
+        MqttClient c = connect(clientId);
+        if (publisherLoop) {
+            startLoop(c, "loop-" + clientId);
+        }
+        return new OursPub(c, topic.getBytes(StandardCharsets.UTF_8), payload, threads);
+    }
+
+    private static final class OursPub implements Pub {
+        private final MqttClient client;
+        private final byte[] topic;
+        private final byte[] payload;
+        private final int threads;
+        private ThreadPoolExecutor pool;
+
+        OursPub(MqttClient client, byte[] topic, byte[] payload, int threads) {
+            this.client = client;
+            this.topic = topic;
+            this.payload = payload;
+            this.threads = threads;
+        }
+
+        @Override
+        public void publishAll(int qos, int count) throws Exception {
+            if (qos == 0) {
+                publishEach(0, count); // returns once written: nothing to wait for, nothing to pipeline
+                return;
+            }
+            if (pool == null) {
+                pool = (ThreadPoolExecutor) Executors.newFixedThreadPool(threads, r -> {
+                    Thread t = new Thread(r, "publisher");
+                    t.setDaemon(true);
+                    return t;
+                });
+                pool.prestartAllCoreThreads();
+            }
+            List<Future<?>> done = new ArrayList<>(threads);
+            for (int i = 0; i < threads; i++) {
+                int share = count / threads + (i < count % threads ? 1 : 0);
+                done.add(pool.submit(() -> {
+                    for (int j = 0; j < share; j++) {
+                        client.publish(topic, payload, false, qos);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    throw (Exception) e.getCause();
+                }
+            }
+        }
+
+        @Override
+        public void publishEach(int qos, int count) throws IOException {
+            MqttClient c = client;
+            byte[] t = topic;
+            byte[] p = payload;
+            for (int i = 0; i < count; i++) {
+                c.publish(t, p, false, qos);
+            }
+        }
+
+        @Override
+        public Object publishOne(int qos) throws IOException {
+            client.publish(topic, payload, false, qos);
+            return null;
+        }
+
+        @Override
+        public void awaitDone(Object handle) {
+            // publish returned: written (QoS 0) or acknowledged (QoS 1)
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
+            client.disconnect();
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.umqtt.benchmarks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+/** The harness's pure logic; no broker, no client, no measurement. */
+class HarnessLogicTest {
+    @Test
+    void nearestRankPercentiles() {
+        long[] v = new long[1000];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = i + 1; // 1..1000
+        }
+        assertEquals(500, Stats.percentile(v, 50));
+        assertEquals(990, Stats.percentile(v, 99));
+        assertEquals(999, Stats.percentile(v, 99.9));
+        assertEquals(1000, Stats.percentile(v, 100));
+        assertEquals(1, Stats.percentile(v, 0.01));
+        assertEquals(7, Stats.percentile(new long[] {7}, 99.9));
+        long[] ten = {10, 20, 30, 40, 50, 60, 70, 80, 90, 100};
+        assertEquals(50, Stats.percentile(ten, 50));
+        assertEquals(100, Stats.percentile(ten, 99));
+        assertThrows(IllegalArgumentException.class, () -> Stats.percentile(new long[0], 50));
+        assertThrows(IllegalArgumentException.class, () -> Stats.percentile(ten, 0));
+    }
+
+    @Test
+    void medianMinMax() {
+        assertEquals(3.0, Stats.median(List.of(5.0, 1.0, 3.0)));
+        assertEquals(2.5, Stats.median(List.of(4.0, 1.0, 3.0, 2.0)));
+        assertEquals(1.0, Stats.min(List.of(4.0, 1.0, 3.0)));
+        assertEquals(4.0, Stats.max(List.of(4.0, 1.0, 3.0)));
+    }
+
+    @Test
+    void formatting() {
+        assertEquals("78,145", Stats.format(78_145.4));
+        assertEquals("16.8", Stats.format(16.84));
+        assertEquals("0.40", Stats.format(0.4));
+        assertEquals("1.27×", Stats.ratio(127, 100));
+        assertEquals("–", Stats.ratio(1, Double.NaN));
+    }
+
+    @Test
+    void resultLineRoundTrip() {
+        Result r = new Result().put("rate", 1234.0).put("lost", 0).put("lib", "ours");
+        Result back = Result.parse(r.line());
+        assertEquals("RESULT rate=1234.0 lost=0 lib=ours", r.line());
+        assertEquals(1234.0, back.number("rate"));
+        assertEquals(0, back.count("lost"));
+        assertEquals("ours", back.get("lib"));
+        assertNull(Result.parse("some log line"));
+        assertThrows(IllegalArgumentException.class, () -> new Result().put("k", "has space"));
+    }
+
+    @Test
+    void procStatFields() {
+        // pid (comm with a space) state ppid ... utime=14 stime=15 cutime=16 cstime=17
+        String line = "42 (my proc) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16";
+        // fields after ')': 3=S 4=1 ... 14=11 15=12 16=13 17=14
+        assertEquals((11 + 12) * 10_000_000L, ProcStat.fromStatLine(line, false));
+        assertEquals((13 + 14) * 10_000_000L, ProcStat.fromStatLine(line, true));
+    }
+
+    @Test
+    void dependencyTreeClosures() {
+        List<Jars.Artifact> tree = Jars.parse(List.of(
+                "io.umqtt:io.umqtt.benchmarks:jar:0.1.0-SNAPSHOT",
+                "+- io.umqtt:io.umqtt.api:jar:0.1.0-SNAPSHOT:compile",
+                "+- com.hivemq:hivemq-mqtt-client:jar:1.3.7:compile",
+                "|  +- io.netty:netty-handler:jar:4.1.122.Final:runtime",
+                "|  |  \\- io.netty:netty-resolver:jar:4.1.122.Final:runtime",
+                "|  \\- com.google.dagger:dagger:jar:2.27:runtime",
+                "\\- org.eclipse.paho:org.eclipse.paho.client.mqttv3:jar:1.2.5:compile"));
+        assertEquals(6, tree.size());
+        List<Jars.Artifact> hive = Jars.closure(tree, "com.hivemq:hivemq-mqtt-client");
+        assertEquals(List.of("hivemq-mqtt-client-1.3.7.jar", "netty-handler-4.1.122.Final.jar",
+                "netty-resolver-4.1.122.Final.jar", "dagger-2.27.jar"),
+                hive.stream().map(Jars.Artifact::fileName).toList());
+        assertEquals(List.of("org.eclipse.paho.client.mqttv3-1.2.5.jar"),
+                Jars.closure(tree, "org.eclipse.paho:org.eclipse.paho.client.mqttv3").stream()
+                        .map(Jars.Artifact::fileName).toList());
+    }
+
+    @Test
+    void alternatingOrder() {
+        List<String> c = List.of("a", "b", "c");
+        assertEquals(List.of("a", "b", "c"), Main.rotate(c, 0));
+        assertEquals(List.of("b", "c", "a"), Main.rotate(c, 1));
+        assertEquals(List.of("a", "b", "c"), Main.rotate(c, 3));
+    }
+
+    @Test
+    void topicsHaveOneLength() {
+        assertEquals("bench/r0001", Lib.topic(1));
+        assertEquals(Lib.topic(1).length(), Lib.topic(9_999).length());
+        assertEquals(Lib.topic(1).length(), Lib.topic(12_345).length());
+    }
+}
