@@ -35,6 +35,7 @@ import io.umqtt.robust.RobustConnection;
 import io.umqtt.robust.RobustConstants;
 import io.umqtt.robust.internal.FakeContext.Event;
 import io.umqtt.robust.internal.FakeContext.Kind;
+import io.umqtt.simple.internal.LogCapture;
 import io.umqtt.simple.testing.MosquittoBroker;
 
 /**
