@@ -55,14 +55,17 @@ final class Stats {
     }
 
     /**
-     * A number for the table: thousands separated by commas; below 10 with two decimals, below
-     * 100 with one, else none.
+     * A number for the table: thousands separated by commas; whole numbers without decimals,
+     * others below 10 with two decimals, below 100 with one, else none.
      */
     static String format(double v) {
         if (Double.isNaN(v)) {
             return "–";
         }
         double a = Math.abs(v);
+        if (v == Math.rint(v)) {
+            return String.format(Locale.ROOT, "%,.0f", v); // counts: threads, bytes
+        }
         if (a < 10) {
             return String.format(Locale.ROOT, "%,.2f", v);
         }

@@ -42,6 +42,8 @@ class HarnessLogicTest {
         assertEquals("78,145", Stats.format(78_145.4));
         assertEquals("16.8", Stats.format(16.84));
         assertEquals("0.40", Stats.format(0.4));
+        assertEquals("4", Stats.format(4.0));
+        assertEquals("0", Stats.format(0.0));
         assertEquals("1.27×", Stats.ratio(127, 100));
         assertEquals("–", Stats.ratio(1, Double.NaN));
     }
