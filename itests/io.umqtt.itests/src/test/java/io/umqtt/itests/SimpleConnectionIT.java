@@ -107,6 +107,8 @@ public class SimpleConnectionIT extends UmqttTestSupport {
     public void metatypeDescribesTheFactoryConfiguration() {
         Bundle simple = Arrays.stream(context.getBundles())
                 .filter(b -> "io.umqtt.simple".equals(b.getSymbolicName())).findFirst().orElseThrow();
+        // Kura's UI reads the OCD from OSGI-INF/metatype/<pid>.xml
+        assertNotNull(simple.getEntry("OSGI-INF/metatype/" + SIMPLE_PID + ".xml"));
         MetaTypeInformation info = metaType.getMetaTypeInformation(simple);
         assertNotNull(info);
         assertTrue(Arrays.toString(info.getFactoryPids()), Arrays.asList(info.getFactoryPids()).contains(SIMPLE_PID));

@@ -14,6 +14,7 @@ import org.osgi.service.metatype.annotations.Option;
  * every other property has a working default.
  */
 @ObjectClassDefinition(
+        id = RobustConnectionComponent.PID, // OSGI-INF/metatype/<pid>.xml, where Kura looks for it
         name = "umqtt robust MQTT connection",
         description = "One MQTT 3.1.1 connection that heals itself: it reconnects with capped exponential backoff "
                 + "and jitter (also when the first connect fails), restores subscriptions, resends unacknowledged "

@@ -14,6 +14,7 @@ import org.osgi.service.metatype.annotations.Option;
  * validated by {@link ConnectionSettings}.
  */
 @ObjectClassDefinition(
+        id = SimpleConnectionComponent.PID, // OSGI-INF/metatype/<pid>.xml, where Kura looks for it
         name = "umqtt simple MQTT connection",
         description = "One MQTT 3.1.1 connection driven by the umqtt simple client. It connects once and does not "
                 + "reconnect; it is registered as an io.umqtt.api.MqttConnection service whose properties say "
