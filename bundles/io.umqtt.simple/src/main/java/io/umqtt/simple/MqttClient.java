@@ -123,6 +123,8 @@ public class MqttClient implements Closeable {
     private int rlen;
     private long partialSinceNanos;
     private int headerLength;
+    /** The SO_TIMEOUT last set on the socket, -1 when unknown; set only when it changes (it boxes). */
+    private int soTimeout = -1;
     private int callbackDepth;
     private ArrayDeque<Received> deferred;
 
@@ -1012,6 +1014,7 @@ public class MqttClient implements Closeable {
     // ------------------------------------------------------------------ reading
 
     private void resetReader() {
+        soTimeout = -1;
         rpos = 0;
         rlen = 0;
         if (rbuf.length > INITIAL_READ_BUFFER * 16) {
@@ -1116,13 +1119,13 @@ public class MqttClient implements Closeable {
                 if (available > 0) {
                     n = input.read(rbuf, rlen, Math.min(available, rbuf.length - rlen));
                 } else if (secure) {
-                    s.setSoTimeout(TLS_POLL_MILLIS);
+                    setSoTimeout(s, TLS_POLL_MILLIS);
                     n = input.read(rbuf, rlen, rbuf.length - rlen);
                 } else {
                     return 0;
                 }
             } else {
-                s.setSoTimeout(toTimeoutMillis(waitNanos));
+                setSoTimeout(s, toTimeoutMillis(waitNanos));
                 n = input.read(rbuf, rlen, rbuf.length - rlen);
             }
         } catch (SocketTimeoutException e) {
@@ -1142,6 +1145,13 @@ public class MqttClient implements Closeable {
         rlen += n;
         lastReceivedNanos = now;
         return n;
+    }
+
+    private void setSoTimeout(Socket s, int millis) throws IOException {
+        if (millis != soTimeout) {
+            s.setSoTimeout(millis);
+            soTimeout = millis;
+        }
     }
 
     private static int toTimeoutMillis(long nanos) {
@@ -1271,39 +1281,41 @@ public class MqttClient implements Closeable {
         }
         byte[] payload = Arrays.copyOfRange(rbuf, off + head, off + rem);
         consume(total);
-        Received r = new Received(topic, payload, (flags & Codec.PUBLISH_FLAG_RETAIN) != 0,
-                (flags & Codec.PUBLISH_FLAG_DUP) != 0, qos, id);
+        boolean retain = (flags & Codec.PUBLISH_FLAG_RETAIN) != 0;
+        boolean dup = (flags & Codec.PUBLISH_FLAG_DUP) != 0;
         if (callbackDepth > 0) {
             if (deferred == null) {
                 deferred = new ArrayDeque<>();
             }
-            deferred.add(r);
+            deferred.add(new Received(topic, payload, retain, dup, qos, id));
             return;
         }
-        dispatch(r);
+        dispatch(topic, payload, retain, dup, qos, id);
         drainDeferred();
     }
 
     private void drainDeferred() throws IOException {
         while (deferred != null && !deferred.isEmpty()) {
-            dispatch(deferred.poll());
+            Received r = deferred.poll();
+            dispatch(r.topic, r.payload, r.retain, r.dup, r.qos, r.id);
         }
     }
 
-    private void dispatch(Received r) throws IOException {
+    private void dispatch(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, int id)
+            throws IOException {
         MessageCallback cb = callback;
         callbackDepth++;
         try {
             if (cb != null) {
-                cb.message(r.topic, r.payload, r.retain, r.dup, r.qos);
+                cb.message(topic, payload, retain, dup, qos);
             } else {
                 LOG.log(Level.WARNING, () -> "MQTT client " + clientId + " has no callback: message on '"
-                        + new String(r.topic, StandardCharsets.UTF_8) + "' (" + r.payload.length + " bytes) not delivered");
+                        + new String(topic, StandardCharsets.UTF_8) + "' (" + payload.length + " bytes) not delivered");
             }
         } finally {
             callbackDepth--;
-            if (r.qos == 1) {
-                sendPuback(r.id);
+            if (qos == 1) {
+                sendPuback(id);
             }
         }
     }
