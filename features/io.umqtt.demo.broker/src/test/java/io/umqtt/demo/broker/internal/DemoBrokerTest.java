@@ -1,0 +1,125 @@
+package io.umqtt.demo.broker.internal;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.annotation.Annotation;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import io.umqtt.simple.MqttClient;
+import io.umqtt.simple.PacketType;
+
+/** The demo broker is a real MQTT broker on the configured port, and says clearly when it cannot be. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class DemoBrokerTest {
+
+    @Test
+    void isABrokerOnTheConfiguredPort() throws Exception {
+        int port = freePort();
+        DemoBroker broker = new DemoBroker(config(true, "127.0.0.1", port));
+        try {
+            MqttClient client = new MqttClient("demo-broker-test", "127.0.0.1", port);
+            List<String> received = new ArrayList<>();
+            client.setCallback((topic, msg, retain, dup, qos) -> received.add(new String(topic, UTF_8) + "="
+                    + new String(msg, UTF_8) + "@" + qos));
+            client.connect(true, 5000);
+            assertEquals(1, client.subscribe("demo/#", 1));
+            client.publish("demo/t", "hello", false, 1);
+            while (received.isEmpty()) {
+                assertEquals(PacketType.PUBLISH, client.waitMsg());
+            }
+            assertEquals(List.of("demo/t=hello@1"), received);
+            client.disconnect();
+        } finally {
+            broker.stop();
+        }
+        assertRefused(port);
+    }
+
+    @Test
+    void busyPortIsReportedAndNotFatal() throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", 0));
+            String err = stderrOf(() -> new DemoBroker(config(true, "127.0.0.1", taken.getLocalPort())).stop());
+            assertTrue(err.contains("cannot listen on 127.0.0.1:" + taken.getLocalPort())
+                    && err.contains("enabled=false"), err);
+        }
+    }
+
+    @Test
+    void disabledListensNowhere() throws Exception {
+        int port = freePort();
+        DemoBroker broker = new DemoBroker(config(false, "127.0.0.1", port));
+        assertRefused(port);
+        broker.stop();
+    }
+
+    @Test
+    void badPortNamesTheSetting() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new DemoBroker(config(true, "127.0.0.1", 70000)));
+        assertTrue(e.getMessage().contains("port 70000") && e.getMessage().contains(DemoBroker.PID), e::getMessage);
+    }
+
+    private static void assertRefused(int port) {
+        assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", port).close(),
+                "nothing may listen on " + port);
+    }
+
+    private static String stderrOf(Runnable r) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(bytes, true, UTF_8));
+        try {
+            r.run();
+        } finally {
+            System.setErr(old);
+        }
+        return bytes.toString(UTF_8);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static DemoBroker.Config config(boolean enabled, String host, int port) {
+        return new DemoBroker.Config() {
+            @Override
+            public Class<? extends Annotation> annotationType() {
+                return DemoBroker.Config.class;
+            }
+
+            @Override
+            public boolean enabled() {
+                return enabled;
+            }
+
+            @Override
+            public String host() {
+                return host;
+            }
+
+            @Override
+            public int port() {
+                return port;
+            }
+        };
+    }
+}
