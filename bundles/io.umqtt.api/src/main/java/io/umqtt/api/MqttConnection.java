@@ -48,6 +48,10 @@ public interface MqttConnection {
      * once for it. Subscribing a filter again with the same listener is idempotent apart from
      * the QoS asked for (the broker re-sends its retained messages): the listener still gets each
      * message once. The {@code io.umqtt.whiteboard} bundle relies on both.
+     * <p>
+     * Several listeners may share a filter: the broker holds one subscription per filter, asked
+     * at the highest QoS any of them wants, so a listener asking QoS 0 never lowers another's
+     * QoS 1. Each listener leaves with {@link #unsubscribe(String, MessageListener)}.
      *
      * @throws IllegalArgumentException for a bad filter or QoS
      * @throws MqttException with reason SUBSCRIPTION_REFUSED when the broker refuses it (0x80)
@@ -55,6 +59,27 @@ public interface MqttConnection {
      */
     int subscribe(String filter, int qos, MessageListener listener) throws IOException;
 
-    /** Unsubscribes the filter and drops every listener registered for it. */
+    /**
+     * Unsubscribes the filter and drops every listener registered for it, whoever subscribed
+     * them. Code sharing a connection with others (the whiteboard, shell commands) uses
+     * {@link #unsubscribe(String, MessageListener)} instead.
+     *
+     * @throws IllegalArgumentException for a bad filter
+     * @throws IOException when the connection is down or the UNSUBACK does not arrive in time
+     *         (the listeners are dropped all the same)
+     */
     void unsubscribe(String filter) throws IOException;
+
+    /**
+     * Drops {@code listener}'s subscription to {@code filter}; the broker is told to unsubscribe
+     * only when no other listener of this connection remains subscribed to that filter. Unknown
+     * pairs are ignored.
+     *
+     * @return whether the filter had no listener left, so that it was unsubscribed at the broker
+     * @throws IllegalArgumentException for a bad filter or a null listener
+     * @throws IOException when the connection is down or the UNSUBACK does not arrive in time
+     *         (the listener is dropped all the same)
+     * @since 1.1
+     */
+    boolean unsubscribe(String filter, MessageListener listener) throws IOException;
 }

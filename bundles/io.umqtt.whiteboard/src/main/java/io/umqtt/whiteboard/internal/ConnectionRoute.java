@@ -482,7 +482,7 @@ final class ConnectionRoute implements MessageListener {
         }
         Exception failure = null;
         try {
-            connection.unsubscribe(filter);
+            connection.unsubscribe(filter, this); // others' listeners of the filter on this connection stay
         } catch (IOException | RuntimeException x) {
             failure = x;
         }

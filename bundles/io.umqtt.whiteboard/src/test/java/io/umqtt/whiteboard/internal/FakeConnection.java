@@ -106,6 +106,19 @@ final class FakeConnection implements MqttConnection {
         }
     }
 
+    /** One listener per filter here: dropping it is unsubscribing the filter. */
+    @Override
+    public boolean unsubscribe(String filter, MessageListener listener) throws IOException {
+        try {
+            if (down) {
+                throw new IOException("not connected");
+            }
+            return listeners.remove(filter, listener);
+        } finally {
+            ops.add("UNSUBSCRIBE " + filter);
+        }
+    }
+
     /** Hands a message to every listener whose filter matches, each listener once. */
     int deliver(String topic, String payload) throws Exception {
         List<MessageListener> targets = new ArrayList<>();

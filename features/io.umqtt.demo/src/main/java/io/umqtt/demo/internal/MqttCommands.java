@@ -16,9 +16,9 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 
+import io.umqtt.api.MessageListener;
 import io.umqtt.api.MqttConnection;
 import io.umqtt.api.MqttConstants;
-import io.umqtt.api.MqttMessage;
 import io.umqtt.robust.RobustConnection;
 import io.umqtt.whiteboard.ConnectionDTO;
 import io.umqtt.whiteboard.HandlerDTO;
@@ -87,15 +87,14 @@ public class MqttCommands {
     }
 
     /**
-     * mqtt:sub: subscribes, prints what arrives for the given seconds, then unsubscribes. Do not
-     * use a filter that a whiteboard handler also uses: the unsubscribe at the end removes the
-     * broker-side subscription for both.
+     * mqtt:sub: subscribes, prints what arrives for the given seconds, then drops its own
+     * listener; a whiteboard handler on the same filter keeps its subscription.
      */
     public String sub(String connectionName, String filter, int seconds) throws IOException, InterruptedException {
         MqttConnection connection = find(connectionName);
         LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
-        int granted = connection.subscribe(filter, 1,
-                (MqttMessage m) -> received.add(m.topicString() + ": " + new String(m.payload(), UTF_8)));
+        MessageListener printer = m -> received.add(m.topicString() + ": " + new String(m.payload(), UTF_8));
+        int granted = connection.subscribe(filter, 1, printer);
         System.out.println("subscribed to " + filter + " (granted qos " + granted + ") for " + seconds + " s");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         int count = 0;
@@ -108,7 +107,7 @@ public class MqttCommands {
                 }
             }
         } finally {
-            connection.unsubscribe(filter);
+            connection.unsubscribe(filter, printer);
         }
         return count + " message(s)";
     }

@@ -66,11 +66,11 @@ public class ClientConnection implements MqttConnection {
     }
 
     /**
-     * Records the listener, then subscribes. The listener is recorded first because the broker
-     * sends retained messages right after the SUBACK, possibly before this call returns; it is
-     * dropped again when the subscription fails, unless {@link #keepsSubscription(String)} says
-     * the client still makes it. The same listener given twice for the same filter is recorded
-     * once.
+     * Records the listener, then subscribes at the highest QoS any listener of the filter asked
+     * for. The listener is recorded first because the broker sends retained messages right after
+     * the SUBACK, possibly before this call returns; it is dropped again when the subscription
+     * fails, unless {@link #keepsSubscription(String)} says the client still makes it. The same
+     * listener given twice for the same filter is recorded once (with the QoS asked last).
      */
     @Override
     public int subscribe(String filter, int qos, MessageListener listener) throws IOException {
@@ -78,17 +78,37 @@ public class ClientConnection implements MqttConnection {
         if (listener == null) {
             throw new IllegalArgumentException("listener must not be null");
         }
-        Subscription s = new Subscription(parsed, listener);
-        boolean added = subscriptions.stream().noneMatch(o -> o.filter.equals(parsed) && o.listener == listener)
-                && subscriptions.add(s);
+        if (qos < 0 || qos > 2) { // checked before the others' QoS is mixed in (the client names QoS 2 itself)
+            throw new IllegalArgumentException("qos must be 0 or 1, found " + qos);
+        }
+        Subscription s = new Subscription(parsed, listener, qos);
+        Subscription replaced = null;
+        int brokerQos = qos;
+        for (Subscription o : subscriptions) {
+            if (o.filter.equals(parsed)) {
+                if (o.listener == listener) {
+                    replaced = o;
+                } else {
+                    brokerQos = Math.max(brokerQos, o.qos);
+                }
+            }
+        }
+        // add before removing: the listener is never missing while a message may arrive
+        subscriptions.add(s);
+        if (replaced != null) {
+            subscriptions.remove(replaced);
+        }
         boolean done = false;
         try {
-            int granted = client.subscribe(filter, qos);
+            int granted = client.subscribe(filter, brokerQos);
             done = true;
             return granted;
         } finally {
-            if (!done && added && !keepsSubscription(filter)) {
+            if (!done && !keepsSubscription(filter)) {
                 subscriptions.remove(s);
+                if (replaced != null) { // the listener had it before: it stays as it was
+                    subscriptions.add(replaced);
+                }
             }
         }
     }
@@ -108,6 +128,38 @@ public class ClientConnection implements MqttConnection {
         TopicFilter parsed = TopicFilter.parse(filter);
         subscriptions.removeIf(s -> s.filter.equals(parsed));
         client.unsubscribe(filter);
+    }
+
+    /**
+     * Drops the pair; unsubscribes at the broker when it was the filter's last listener. Lock-free
+     * against a concurrent {@code subscribe} of the same filter: that one records its listener
+     * before sending SUBSCRIBE, so if its SUBSCRIBE went out before this UNSUBSCRIBE, its
+     * listener is seen afterwards and the filter is subscribed again.
+     */
+    @Override
+    public boolean unsubscribe(String filter, MessageListener listener) throws IOException {
+        TopicFilter parsed = TopicFilter.parse(filter);
+        if (listener == null) {
+            throw new IllegalArgumentException("listener must not be null");
+        }
+        if (!subscriptions.removeIf(s -> s.filter.equals(parsed) && s.listener == listener)
+                || subscriptions.stream().anyMatch(s -> s.filter.equals(parsed))) {
+            return false;
+        }
+        client.unsubscribe(filter);
+        int qos = -1;
+        for (Subscription s : subscriptions) {
+            if (s.filter.equals(parsed)) {
+                qos = Math.max(qos, s.qos);
+            }
+        }
+        if (qos >= 0) {
+            LOG.log(Level.DEBUG, () -> "connection " + name + ": '" + filter + "' got a listener while it was being "
+                    + "unsubscribed; subscribing it again");
+            client.subscribe(filter, qos);
+            return false;
+        }
+        return true;
     }
 
     /** Messages that matched no listener (for example after an unsubscribe crossed them). */
@@ -164,10 +216,12 @@ public class ClientConnection implements MqttConnection {
     private static final class Subscription {
         final TopicFilter filter;
         final MessageListener listener;
+        final int qos;
 
-        Subscription(TopicFilter filter, MessageListener listener) {
+        Subscription(TopicFilter filter, MessageListener listener, int qos) {
             this.filter = filter;
             this.listener = listener;
+            this.qos = qos;
         }
     }
 }

@@ -89,17 +89,40 @@ class ClientConnectionTest {
 
     /** Subscribes on another thread while the test plays the broker's SUBACK. */
     private void subscribe(String filter, MessageListener listener) throws Exception {
+        subscribe(filter, 1, listener);
+    }
+
+    /** Subscribes at {@code qos}; returns the QoS the SUBSCRIBE asked the broker for (granted as asked). */
+    private int subscribe(String filter, int qos, MessageListener listener) throws Exception {
         CompletableFuture<Integer> granted = CompletableFuture.supplyAsync(() -> {
             try {
-                return conn.subscribe(filter, 1, listener);
+                return conn.subscribe(filter, qos, listener);
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
         });
         byte[] subscribe = readPacket();
         assertEquals(0x82, subscribe[0] & 0xFF, "SUBSCRIBE");
-        out.write(new byte[] {(byte) 0x90, 0x03, subscribe[2], subscribe[3], 0x01}); // SUBACK, QoS 1
-        assertEquals(1, granted.get(10, TimeUnit.SECONDS));
+        byte asked = subscribe[subscribe.length - 1];
+        out.write(new byte[] {(byte) 0x90, 0x03, subscribe[2], subscribe[3], asked}); // SUBACK, as asked
+        assertEquals(asked, granted.get(10, TimeUnit.SECONDS));
+        return asked;
+    }
+
+    /** Drops one listener on another thread; plays the UNSUBACK when an UNSUBSCRIBE comes. */
+    private boolean unsubscribeLast(String filter, MessageListener listener) throws Exception {
+        CompletableFuture<Boolean> last = CompletableFuture.supplyAsync(() -> {
+            try {
+                return conn.unsubscribe(filter, listener);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        byte[] unsubscribe = readPacket();
+        assertEquals(0xA2, unsubscribe[0] & 0xFF, "UNSUBSCRIBE");
+        assertEquals(filter, new String(unsubscribe, 6, unsubscribe.length - 6, StandardCharsets.UTF_8));
+        out.write(new byte[] {(byte) 0xB0, 0x02, unsubscribe[2], unsubscribe[3]}); // UNSUBACK
+        return last.get(10, TimeUnit.SECONDS);
     }
 
     /** Sends a QoS 0 PUBLISH. */
@@ -222,6 +245,56 @@ class ClientConnectionTest {
         keeping.deliver("kept/2".getBytes(StandardCharsets.UTF_8), new byte[0], false, false, 0);
         assertEquals(1, got.size());
         assertEquals(1, keeping.unmatchedMessages());
+    }
+
+    @Test
+    void listenersOfOneFilterLeaveOneByOneAndNeverLowerEachOthersQos() throws Exception {
+        List<MqttMessage> a = new CopyOnWriteArrayList<>();
+        List<MqttMessage> b = new CopyOnWriteArrayList<>();
+        MessageListener first = a::add;
+        MessageListener second = b::add;
+        assertEquals(1, subscribe("s/#", 1, first));
+        assertEquals(1, subscribe("s/#", 0, second), "QoS 0 asked by the second must not lower the first's QoS 1");
+
+        // the first leaves: nothing is sent (an UNSUBSCRIBE would stall this call until the ack timeout)
+        assertEquals(false, conn.unsubscribe("s/#", first));
+        assertEquals(false, conn.unsubscribe("s/#", first), "an unknown pair is ignored");
+        CountDownLatch end = new CountDownLatch(1);
+        subscribe("end", m -> end.countDown());
+        publish("s/x", "one");
+        publish("end", "");
+        assertTrue(end.await(10, TimeUnit.SECONDS));
+        assertEquals(0, a.size(), "the listener that left gets nothing");
+        assertEquals(1, b.size(), "the one that stayed still receives");
+
+        // the last leaves: now the broker is told (the next packet is that UNSUBSCRIBE, not an earlier one)
+        assertTrue(unsubscribeLast("s/#", second));
+        CountDownLatch end2 = new CountDownLatch(1);
+        subscribe("end2", m -> end2.countDown());
+        publish("s/y", "two");
+        publish("end2", "");
+        assertTrue(end2.await(10, TimeUnit.SECONDS));
+        assertEquals(1, b.size());
+        assertEquals(1, conn.unmatchedMessages());
+        assertThrows(IllegalArgumentException.class, () -> conn.unsubscribe("s/#", null));
+        assertThrows(IllegalArgumentException.class, () -> conn.unsubscribe("s/#/x", second));
+    }
+
+    @Test
+    void badQosLeavesTheFilterAsItWas() throws Exception {
+        List<MqttMessage> got = new CopyOnWriteArrayList<>();
+        MessageListener listener = got::add;
+        subscribe("q", 1, listener);
+        IllegalArgumentException two = assertThrows(IllegalArgumentException.class, () -> conn.subscribe("q", 2, listener));
+        assertTrue(two.getMessage().contains("QoS 2 is not supported"), two.getMessage());
+        IllegalArgumentException minus = assertThrows(IllegalArgumentException.class, () -> conn.subscribe("q", -1, m -> { }));
+        assertTrue(minus.getMessage().contains("found -1"), minus.getMessage());
+        CountDownLatch end = new CountDownLatch(1);
+        subscribe("end", m -> end.countDown());
+        publish("q", "x");
+        publish("end", "");
+        assertTrue(end.await(10, TimeUnit.SECONDS));
+        assertEquals(1, got.size(), "the listener's QoS 1 registration is still there, once");
     }
 
     /** Reads one whole packet, fixed header included. */
