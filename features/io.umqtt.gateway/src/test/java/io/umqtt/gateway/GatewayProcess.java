@@ -400,4 +400,12 @@ final class GatewayProcess implements AutoCloseable {
     URI uri(String path) {
         return URI.create("http://127.0.0.1:" + httpPort + path);
     }
+
+    /**
+     * {@link #uri(String)} with the console's user and password in it, for a browser: it takes them
+     * from the address for the page and reuses them for the page's scripts and requests.
+     */
+    URI uriWithCredentials(String path) {
+        return URI.create("http://" + USER + ":" + PASSWORD + "@127.0.0.1:" + httpPort + path);
+    }
 }
