@@ -29,6 +29,7 @@ import io.umqtt.robust.RobustListener;
 import io.umqtt.robust.RobustMqttClient;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.internal.connection.ConnectionSettings;
+import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
 
 /**
  * One self-healing connection per factory configuration of {@value #PID}.
@@ -98,10 +99,11 @@ public final class RobustConnectionComponent {
      *         component stays inactive, with no thread started
      */
     @Activate
-    void activate(BundleContext context, RobustConnectionConfig config, Map<String, Object> properties) {
+    void activate(BundleContext context, RobustConnectionConfig config, SimpleConnectionConfig common,
+            Map<String, Object> properties) {
         Object pidValue = properties.get(Constants.SERVICE_PID);
         String pid = pidValue instanceof String ? (String) pidValue : PID;
-        ConnectionSettings s = settings(pid, config);
+        ConnectionSettings s = ConnectionSettings.of(pid, common); // the connection properties, as the simple component
         RobustSettings r = RobustSettings.of(pid, config);
 
         ManagedClient c = s.newClient(ManagedClient::new);
@@ -144,34 +146,6 @@ public final class RobustConnectionComponent {
             throw e;
         }
         refresh(); // to the state the first attempt has reached meanwhile
-    }
-
-    /** Maps the configuration annotation onto the validated connection settings (as the simple component). */
-    static ConnectionSettings settings(String pid, RobustConnectionConfig c) {
-        return ConnectionSettings.builder(pid)
-                .name(c.name())
-                .server(c.server())
-                .port(c.port())
-                .clientId(c.client_id())
-                .username(c.username())
-                .password(c.password())
-                .keepAlive(c.keepalive())
-                .cleanSession(c.clean_session())
-                .connectTimeout(c.connect_timeout())
-                .ackTimeout(c.ack_timeout())
-                .maxPacketSize(c.max_packet_size())
-                .tlsEnabled(c.tls_enabled())
-                .trustStore(c.tls_truststore())
-                .trustStorePassword(c.tls_truststore_password())
-                .keyStore(c.tls_keystore())
-                .keyStorePassword(c.tls_keystore_password())
-                .storeType(c.tls_store_type())
-                .verifyHostname(c.tls_verify_hostname())
-                .lwtTopic(c.lwt_topic())
-                .lwtMessage(c.lwt_message())
-                .lwtQos(c.lwt_qos())
-                .lwtRetain(c.lwt_retain())
-                .build();
     }
 
     /** Stops reconnecting, unregisters the service, disconnects and waits for the thread to end. */

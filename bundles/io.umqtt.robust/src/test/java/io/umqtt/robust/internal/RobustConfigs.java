@@ -1,15 +1,23 @@
 package io.umqtt.robust.internal;
 
+import java.lang.reflect.Proxy;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
-import java.lang.reflect.Proxy;
+import java.util.WeakHashMap;
+
+import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
 
 /**
- * {@link RobustConnectionConfig}s as SCR hands them to the component: a proxy whose methods
- * return the configured value of their property (method name with {@code _} read as {@code .})
- * or the method's default.
+ * Configurations as SCR hands them to the robust component: proxies whose methods return the
+ * configured value of their property (method name with {@code _} read as {@code .}) or the
+ * method's default. SCR gives the component two views of one configuration,
+ * {@link RobustConnectionConfig} and {@link SimpleConnectionConfig}; {@link #common} makes the
+ * second from the first's properties, with the simple type's defaults, as SCR does.
  */
 final class RobustConfigs {
+    private static final Map<Object, Map<String, Object>> PROPERTIES = Collections.synchronizedMap(new WeakHashMap<>());
+
     private RobustConfigs() {
     }
 
@@ -19,7 +27,21 @@ final class RobustConfigs {
         for (int i = 0; i < keyValues.length; i += 2) {
             props.put((String) keyValues[i], keyValues[i + 1]);
         }
-        Class<RobustConnectionConfig> type = RobustConnectionConfig.class;
+        RobustConnectionConfig c = view(RobustConnectionConfig.class, props);
+        PROPERTIES.put(c, props);
+        return c;
+    }
+
+    /** The connection-properties view of the same configuration as {@code config}. */
+    static SimpleConnectionConfig common(RobustConnectionConfig config) {
+        Map<String, Object> props = PROPERTIES.get(config);
+        if (props == null) {
+            throw new IllegalArgumentException("not made by RobustConfigs.of: " + config);
+        }
+        return view(SimpleConnectionConfig.class, props);
+    }
+
+    private static <A> A view(Class<A> type, Map<String, Object> props) {
         return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (p, m, args) -> {
             switch (m.getName()) {
                 case "annotationType":

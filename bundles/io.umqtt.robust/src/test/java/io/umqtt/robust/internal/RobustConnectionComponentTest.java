@@ -81,7 +81,8 @@ class RobustConnectionComponentTest {
         Collections.addAll(kv, FAST);
         Collections.addAll(kv, config);
         RobustConnectionComponent c = new RobustConnectionComponent();
-        c.activate(fake.context, RobustConfigs.of(kv.toArray()), Map.of("service.pid", "io.umqtt.robust~" + name));
+        RobustConnectionConfig form = RobustConfigs.of(kv.toArray());
+        c.activate(fake.context, form, RobustConfigs.common(form), Map.of("service.pid", "io.umqtt.robust~" + name));
         active.add(c);
         return c;
     }

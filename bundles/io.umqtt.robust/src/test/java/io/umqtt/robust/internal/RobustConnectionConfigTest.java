@@ -29,7 +29,7 @@ class RobustConnectionConfigTest {
     @Test
     void aFormWithOnlyTheServerWorks() {
         RobustConnectionConfig c = RobustConfigs.of("server", "broker.local");
-        ConnectionSettings s = RobustConnectionComponent.settings(PID, c);
+        ConnectionSettings s = ConnectionSettings.of(PID, RobustConfigs.common(c));
         RobustSettings r = RobustSettings.of(PID, c);
         assertEquals("broker.local", s.server());
         assertEquals(1883, s.effectivePort());
@@ -115,11 +115,11 @@ class RobustConnectionConfigTest {
     @Test
     void connectionPropertiesAreCheckedAsInTheSimpleComponent() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> RobustConnectionComponent.settings(PID, RobustConfigs.of("port", 70000)));
+                () -> ConnectionSettings.of(PID, RobustConfigs.common(RobustConfigs.of("port", 70000))));
         assertEquals("invalid configuration of " + PID + ": port=70000 is outside 0..65535 (0 = 1883, or 8883 with TLS)",
                 e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> RobustConnectionComponent.settings(PID, RobustConfigs.of("server", "mqtt://b")));
+                () -> ConnectionSettings.of(PID, RobustConfigs.common(RobustConfigs.of("server", "mqtt://b"))));
         assertTrue(e.getMessage().startsWith("invalid configuration of " + PID + ": server=mqtt://b must be a host"),
                 e.getMessage());
     }
@@ -128,8 +128,9 @@ class RobustConnectionConfigTest {
     void badValueFailsActivationBeforeAnyThreadOrRegistration() {
         FakeContext fake = new FakeContext();
         RobustConnectionComponent c = new RobustConnectionComponent();
+        RobustConnectionConfig bad = RobustConfigs.of("name", "bad", "reconnect.jitter", 2.0);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.activate(fake.context,
-                RobustConfigs.of("name", "bad", "reconnect.jitter", 2.0), Map.of("service.pid", "io.umqtt.robust~bad")));
+                bad, RobustConfigs.common(bad), Map.of("service.pid", "io.umqtt.robust~bad")));
         assertEquals("invalid configuration of io.umqtt.robust~bad: reconnect.jitter=2.0 is outside 0..1", e.getMessage());
         assertNull(c.thread());
         assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("umqtt-robust-bad")));
@@ -142,7 +143,7 @@ class RobustConnectionConfigTest {
         RobustConnectionConfig c = RobustConfigs.of("username", "u", "password", secret, "reconnect.jitter", 3.0);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RobustSettings.of(PID, c));
         assertFalse(e.getMessage().contains(secret));
-        assertFalse(RobustConnectionComponent.settings(PID, c).toString().contains(secret));
+        assertFalse(ConnectionSettings.of(PID, RobustConfigs.common(c)).toString().contains(secret));
     }
 
     /**

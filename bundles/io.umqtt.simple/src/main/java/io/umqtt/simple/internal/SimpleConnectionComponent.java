@@ -1,6 +1,7 @@
 package io.umqtt.simple.internal;
 
 import io.umqtt.simple.internal.connection.ConnectionSettings;
+import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
 import io.umqtt.simple.internal.connection.ClientConnection;
 
 import java.io.IOException;
@@ -74,7 +75,7 @@ public final class SimpleConnectionComponent {
     @Activate
     void activate(BundleContext context, SimpleConnectionConfig config, Map<String, Object> properties) {
         Object pid = properties.get(Constants.SERVICE_PID);
-        ConnectionSettings s = settings(pid instanceof String ? (String) pid : PID, config);
+        ConnectionSettings s = ConnectionSettings.of(pid instanceof String ? (String) pid : PID, config);
         this.context = context;
         this.settings = s;
         this.connection = new ClientConnection(s.name(), s.newClient());
@@ -83,34 +84,6 @@ public final class SimpleConnectionComponent {
         this.thread = t;
         LOG.log(Level.INFO, () -> "starting MQTT connection " + s);
         t.start();
-    }
-
-    /** Maps the configuration annotation onto validated settings. */
-    static ConnectionSettings settings(String pid, SimpleConnectionConfig c) {
-        return ConnectionSettings.builder(pid)
-                .name(c.name())
-                .server(c.server())
-                .port(c.port())
-                .clientId(c.client_id())
-                .username(c.username())
-                .password(c.password())
-                .keepAlive(c.keepalive())
-                .cleanSession(c.clean_session())
-                .connectTimeout(c.connect_timeout())
-                .ackTimeout(c.ack_timeout())
-                .maxPacketSize(c.max_packet_size())
-                .tlsEnabled(c.tls_enabled())
-                .trustStore(c.tls_truststore())
-                .trustStorePassword(c.tls_truststore_password())
-                .keyStore(c.tls_keystore())
-                .keyStorePassword(c.tls_keystore_password())
-                .storeType(c.tls_store_type())
-                .verifyHostname(c.tls_verify_hostname())
-                .lwtTopic(c.lwt_topic())
-                .lwtMessage(c.lwt_message())
-                .lwtQos(c.lwt_qos())
-                .lwtRetain(c.lwt_retain())
-                .build();
     }
 
     /**

@@ -40,7 +40,7 @@ class ConnectionSettingsTest {
     Path dir;
 
     private static ConnectionSettings settings(Object... keyValues) {
-        return SimpleConnectionComponent.settings(PID, TestConfigs.simple(keyValues));
+        return ConnectionSettings.of(PID, TestConfigs.simple(keyValues));
     }
 
     private static String failure(Object... keyValues) {

@@ -5,6 +5,8 @@ import java.lang.reflect.Proxy;
 import java.util.HashMap;
 import java.util.Map;
 
+import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
+
 /**
  * Configuration annotations as SCR hands them to components: a proxy whose methods return the
  * configured value of their property (method name with {@code _} read as {@code .}) or the

@@ -104,6 +104,39 @@ public final class ConnectionSettings {
     }
 
     /**
+     * Maps a component's configuration onto validated settings: the one mapping of the simple and
+     * the robust components.
+     *
+     * @throws IllegalArgumentException naming the bad property and value
+     */
+    public static ConnectionSettings of(String pid, SimpleConnectionConfig c) {
+        return builder(pid)
+                .name(c.name())
+                .server(c.server())
+                .port(c.port())
+                .clientId(c.client_id())
+                .username(c.username())
+                .password(c.password())
+                .keepAlive(c.keepalive())
+                .cleanSession(c.clean_session())
+                .connectTimeout(c.connect_timeout())
+                .ackTimeout(c.ack_timeout())
+                .maxPacketSize(c.max_packet_size())
+                .tlsEnabled(c.tls_enabled())
+                .trustStore(c.tls_truststore())
+                .trustStorePassword(c.tls_truststore_password())
+                .keyStore(c.tls_keystore())
+                .keyStorePassword(c.tls_keystore_password())
+                .storeType(c.tls_store_type())
+                .verifyHostname(c.tls_verify_hostname())
+                .lwtTopic(c.lwt_topic())
+                .lwtMessage(c.lwt_message())
+                .lwtQos(c.lwt_qos())
+                .lwtRetain(c.lwt_retain())
+                .build();
+    }
+
+    /**
      * A builder holding the defaults of the configuration.
      *
      * @param pid the configuration's PID: named in error messages, and the connection name when

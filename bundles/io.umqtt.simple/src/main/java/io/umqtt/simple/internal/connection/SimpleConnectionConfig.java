@@ -1,6 +1,4 @@
-package io.umqtt.simple.internal;
-
-import io.umqtt.simple.internal.connection.ConnectionSettings;
+package io.umqtt.simple.internal.connection;
 
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.AttributeType;
@@ -8,18 +6,22 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.osgi.service.metatype.annotations.Option;
 
 /**
- * The configuration of one {@link SimpleConnectionComponent}: one factory configuration of
- * {@value SimpleConnectionComponent#PID} per broker connection. Property ids are the method names
- * with {@code _} read as {@code .} ({@code client_id()} is {@code client.id}). Every value is
- * validated by {@link ConnectionSettings}.
+ * The configuration of one simple connection component: one factory configuration of
+ * {@code io.umqtt.simple} per broker connection. Property ids are the method names with {@code _}
+ * read as {@code .} ({@code client_id()} is {@code client.id}). Every value is validated by
+ * {@link ConnectionSettings#of}.
+ * <p>
+ * The robust component reads its connection properties through this type too (a second view of
+ * its configuration), so that both map them onto {@link ConnectionSettings} in one place; its own
+ * Metatype definition repeats these attributes, with the same ids and defaults (tested).
  */
 @ObjectClassDefinition(
-        id = SimpleConnectionComponent.PID, // OSGI-INF/metatype/<pid>.xml, where Kura looks for it
+        id = "io.umqtt.simple", // OSGI-INF/metatype/<pid>.xml, where Kura looks for it
         name = "umqtt simple MQTT connection",
         description = "One MQTT 3.1.1 connection driven by the umqtt simple client. It connects once and does not "
                 + "reconnect; it is registered as an io.umqtt.api.MqttConnection service whose properties say "
                 + "which broker it talks to and whether it is connected.")
-@interface SimpleConnectionConfig {
+public @interface SimpleConnectionConfig {
 
     @AttributeDefinition(name = "Connection name",
             description = "The name other bundles select this connection by (service property "
