@@ -21,4 +21,13 @@ public class ConnectionDTO extends DTO {
 
     /** Received messages that matched no handler (for example after the last handler left). */
     public long unmatched;
+
+    /**
+     * Retained messages (RETAIN=1) that matched handlers but went to none of them, because each
+     * had already received the retained messages of its filters (a SUBSCRIBE sent again for a
+     * handler that joined later brings them to all; see the bundle's README).
+     *
+     * @since 1.1
+     */
+    public long retainedWithheld;
 }

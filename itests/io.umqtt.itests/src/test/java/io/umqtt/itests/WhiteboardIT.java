@@ -2,6 +2,7 @@ package io.umqtt.itests;
 
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
@@ -369,6 +370,39 @@ public class WhiteboardIT extends UmqttTestSupport {
         publisher.publish("wb/late/hello", "hi", false, 1);
         assertEquals(List.of("wb/late/hello"), early.topicsUntil("wb/late/hello"));
         assertEquals("wb-late", early.received.get(0).connection().name());
+    }
+
+    @Test
+    public void aHandlerRegisteredLaterGetsTheRetainedMessageTheEarlierOneHadAndThatOneNoSecondCopy()
+            throws Exception {
+        configureSimple("wb-ret");
+        awaitConnected("wb-ret");
+        publisher.publish("wb/ret/config", "v1", true, 1);
+        try {
+            Collector a = new Collector();
+            register(a, "wb-ret", 1, "wb/ret/#");
+            assertEquals(List.of("wb/ret/config"), a.topicsUntil("wb/ret/config"));
+            assertTrue("A got it as a retained message", a.received.get(0).retain());
+
+            // the filter is subscribed already: the whiteboard subscribes it again for B, and
+            // mosquitto answers with the retained message again
+            Collector b = new Collector();
+            register(b, "wb-ret", 0, "wb/ret/#");
+            assertEquals(List.of("wb/ret/config"), b.topicsUntil("wb/ret/config"));
+            assertTrue("B got it as a retained message", b.received.get(0).retain());
+
+            // per-handler order is arrival order: a second copy for A would come before the marker
+            publisher.publish("wb/ret/marker", "live", false, 1);
+            assertEquals("A got the retained message once", List.of("wb/ret/config", "wb/ret/marker"),
+                    a.topicsUntil("wb/ret/marker"));
+            assertEquals(List.of("wb/ret/config", "wb/ret/marker"), b.topicsUntil("wb/ret/marker"));
+            assertFalse("a live message comes with RETAIN=0", a.received.get(1).retain());
+            SubscriptionDTO sub = subscriptions(dto(), "wb-ret").get("wb/ret/#");
+            assertEquals("subscribed again at the QoS it had, not at B's", 1, sub.requestedQos);
+            assertEquals(1, sub.grantedQos);
+        } finally {
+            publisher.publish("wb/ret/config", "", true, 1); // deletes the retained message
+        }
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Dictionary;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -37,7 +38,21 @@ import io.umqtt.whiteboard.internal.FilterEntry.State;
  * {@link #messageArrived} runs on the connection's I/O thread and never blocks: it looks the
  * topic up in the {@link TopicTrie} (no lock), collects each matching handler once, and queues
  * the message for each (see {@link HandlerQueue}); the first handler gets the message, every
- * further one its own copy.
+ * further one its own copy. A live message (RETAIN=0) goes to every handler of every matching
+ * filter. A retained message (RETAIN=1) answers a SUBSCRIBE: it goes only to the handlers that
+ * wait for the retained messages of a matching filter and have not had its topic yet, so a
+ * handler gets the retained messages of its filters once, however many SUBSCRIBEs of its own
+ * or of overlapping filters bring them again (see {@link FilterEntry} for how); one that goes to
+ * nobody is counted as withheld.
+ *
+ * <h2>Retained messages for handlers that join later</h2>
+ * When a handler attaches to a filter that is subscribed already, or whose SUBSCRIBE is on its
+ * way, the reconciler sends the SUBSCRIBE again, at the QoS already subscribed (MQTT 3.1.1
+ * section 3.8.4: a repeated SUBSCRIBE replaces the subscription and the broker sends the
+ * retained messages again). Handlers that join while a SUBSCRIBE of the filter is on its way,
+ * or before the reconciler gets to the filter, share one SUBSCRIBE; a handler that leaves before
+ * it is sent causes none. After the connection is lost and back, every handler gets the retained
+ * messages again with the SUBSCRIBE that restores the filter.
  *
  * <h2>Subscriptions</h2>
  * Attaching and detaching handlers (under the whiteboard's lock) only changes the reference
@@ -103,6 +118,7 @@ final class ConnectionRoute implements MessageListener {
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong unmatched = new AtomicLong();
     private final AtomicLong late = new AtomicLong();
+    private final AtomicLong withheld = new AtomicLong();
 
     ConnectionRoute(long serviceId, MqttConnection connection, Dictionary<String, Object> properties,
             boolean connected, Object lock, Executor subscriber, Runnable changed) {
@@ -139,11 +155,19 @@ final class ConnectionRoute implements MessageListener {
             return;
         }
         received.incrementAndGet();
-        Targets targets = new Targets();
+        Targets targets = new Targets(message);
         index.match(message.topic(), targets);
+        if (message.retain()) {
+            targets.resolveRetained();
+        }
         if (targets.count == 0) {
-            unmatched.incrementAndGet();
-            LOG.log(Level.DEBUG, () -> describe() + ": no handler for " + message);
+            if (targets.attached > 0) {
+                withheld.incrementAndGet(); // retained, and every handler of it had it
+                LOG.log(Level.DEBUG, () -> describe() + ": every handler had the retained " + message);
+            } else {
+                unmatched.incrementAndGet();
+                LOG.log(Level.DEBUG, () -> describe() + ": no handler for " + message);
+            }
             return;
         }
         for (int i = 0; i < targets.count; i++) {
@@ -151,16 +175,100 @@ final class ConnectionRoute implements MessageListener {
         }
     }
 
-    /** Collects the handlers of the matching filters, each once. */
-    private static final class Targets implements Consumer<FilterEntry> {
+    /**
+     * Collects the handlers of the matching filters, each once: for a live message all of them;
+     * for a retained one each handler with an open attachment to a matching filter, unless one
+     * of its attachments to the matching filters has had the topic (see {@link FilterEntry}).
+     */
+    static final class Targets implements Consumer<FilterEntry> {
+        private final MqttMessage message;
+        private final boolean retained;
         HandlerQueue[] handlers = new HandlerQueue[4];
         int count;
+        /** Handlers attached to the matching filters, whether or not collected. */
+        int attached;
+        /** Retained only: the open and waiting attachments of the matching filters. */
+        private FilterEntry.Attachment[] candidates;
+        private boolean[] open;
+        private int candidateCount;
+        private FilterEntry.TopicKey key;
+
+        Targets(MqttMessage message) {
+            this.message = message;
+            this.retained = message.retain();
+        }
 
         @Override
         public void accept(FilterEntry entry) {
-            for (HandlerQueue h : entry.handlers) {
-                add(h);
+            FilterEntry.Attachment[] a = entry.attachments;
+            attached += a.length;
+            if (retained) {
+                entry.retainedArrived(this);
+                return;
             }
+            for (FilterEntry.Attachment x : a) {
+                add(x.queue);
+            }
+            entry.liveArrived(message.qos());
+        }
+
+        /** From {@link FilterEntry#retainedArrived}: an attachment that is open, or waiting for its SUBSCRIBE. */
+        void candidate(FilterEntry.Attachment a, boolean isOpen) {
+            if (candidates == null) {
+                candidates = new FilterEntry.Attachment[4];
+                open = new boolean[4];
+            } else if (candidateCount == candidates.length) {
+                candidates = Arrays.copyOf(candidates, candidateCount * 2);
+                open = Arrays.copyOf(open, candidateCount * 2);
+            }
+            candidates[candidateCount] = a;
+            open[candidateCount++] = isOpen;
+        }
+
+        /**
+         * Retained only, after the match: per handler, whether it gets the message, and if it has
+         * it now (or had it), every one of its attachments here remembers the topic.
+         */
+        void resolveRetained() {
+            for (int i = 0; i < candidateCount; i++) {
+                FilterEntry.Attachment first = candidates[i];
+                if (first == null) {
+                    continue; // looked at with an earlier attachment of its handler
+                }
+                HandlerQueue h = first.queue;
+                boolean anyOpen = false;
+                boolean had = false;
+                for (int j = i; j < candidateCount; j++) {
+                    FilterEntry.Attachment a = candidates[j];
+                    if (a != null && a.queue == h) {
+                        anyOpen |= open[j];
+                        had |= a.had.contains(topicKey());
+                    }
+                }
+                if (!anyOpen) {
+                    continue; // its SUBSCRIBE is not sent yet: it will bring it
+                }
+                if (!had) {
+                    add(h);
+                }
+                for (int j = i; j < candidateCount; j++) {
+                    FilterEntry.Attachment a = candidates[j];
+                    if (a != null && a.queue == h) {
+                        a.had.add(topicKey());
+                        candidates[j] = null;
+                    }
+                }
+            }
+        }
+
+        /** The message's topic as a key, made once per message and only when needed. */
+        private FilterEntry.TopicKey topicKey() {
+            FilterEntry.TopicKey k = key;
+            if (k == null) {
+                k = new FilterEntry.TopicKey(message.topic());
+                key = k;
+            }
+            return k;
         }
 
         private void add(HandlerQueue h) {
@@ -182,19 +290,44 @@ final class ConnectionRoute implements MessageListener {
     /** Adds a handler's filters; call under the lock. */
     void attach(HandlerQueue handler, HandlerInfo info) {
         for (TopicFilter f : info.filters()) {
-            FilterEntry e = entries.get(f.toString());
-            if (e == null) {
-                e = new FilterEntry(f);
-                entries.put(f.toString(), e);
-                index.add(f, e);
-                raiseIfOverlapsQos1(e);
+            attach(handler, f, info.qos());
+        }
+    }
+
+    /**
+     * A handler attached here changed its filters or QoS: the filters it keeps keep their
+     * attachment (so no second copy of retained messages it had), the others come and go as in
+     * {@link #attach} and {@link #detach}. Call under the lock.
+     */
+    void reattach(HandlerQueue handler, HandlerInfo before, HandlerInfo after) {
+        Set<TopicFilter> kept = new HashSet<>(after.filters());
+        for (TopicFilter f : before.filters()) {
+            if (!kept.contains(f)) {
+                detach(handler, f);
             }
-            e.add(handler, info.qos());
-            if (info.qos() == MqttConstants.QOS_AT_LEAST_ONCE && asksQos1.add(e)) {
+        }
+        for (TopicFilter f : after.filters()) {
+            attach(handler, f, after.qos());
+        }
+    }
+
+    private void attach(HandlerQueue handler, TopicFilter f, int qos) {
+        FilterEntry e = entries.get(f.toString());
+        if (e == null) {
+            e = new FilterEntry(f);
+            entries.put(f.toString(), e);
+            index.add(f, e);
+            raiseIfOverlapsQos1(e);
+        }
+        e.add(handler, qos);
+        if (qos == MqttConstants.QOS_AT_LEAST_ONCE) {
+            if (asksQos1.add(e)) {
                 raiseOverlapping(e);
             }
-            markDirty(e);
+        } else if (e.askedQos() < MqttConstants.QOS_AT_LEAST_ONCE) {
+            asksQos1.remove(e); // the handler asked QoS 1 before
         }
+        markDirty(e);
     }
 
     /** A new filter: raised to QoS 1 when it overlaps a filter some handler asks at QoS 1. */
@@ -220,17 +353,21 @@ final class ConnectionRoute implements MessageListener {
     /** Removes a handler's filters; call under the lock. */
     void detach(HandlerQueue handler, HandlerInfo info) {
         for (TopicFilter f : info.filters()) {
-            FilterEntry e = entries.get(f.toString());
-            if (e != null) {
-                e.remove(handler);
-                if (e.askedQos() < MqttConstants.QOS_AT_LEAST_ONCE) {
-                    asksQos1.remove(e);
-                }
-                if (!e.isWanted() && !e.onBroker && !e.inFlight) {
-                    drop(e);
-                } else {
-                    markDirty(e);
-                }
+            detach(handler, f);
+        }
+    }
+
+    private void detach(HandlerQueue handler, TopicFilter f) {
+        FilterEntry e = entries.get(f.toString());
+        if (e != null) {
+            e.remove(handler);
+            if (e.askedQos() < MqttConstants.QOS_AT_LEAST_ONCE) {
+                asksQos1.remove(e);
+            }
+            if (!e.isWanted() && !e.onBroker && !e.inFlight) {
+                drop(e);
+            } else {
+                markDirty(e);
             }
         }
     }
@@ -249,7 +386,12 @@ final class ConnectionRoute implements MessageListener {
         schedule();
     }
 
-    /** New service properties; call under the lock. Returns whether the connection came (back) up. */
+    /**
+     * New service properties; call under the lock. Returns whether the connection came (back) up.
+     * Both when it goes down and when it comes up, every handler is set to wait for the retained
+     * messages again: they come with the SUBSCRIBE that restores each filter (when the connection
+     * restores its subscriptions itself first, the retained messages that brings go to nobody).
+     */
     boolean update(Dictionary<String, Object> newProperties, boolean nowConnected) {
         properties = newProperties;
         name = nameOf(newProperties);
@@ -261,10 +403,12 @@ final class ConnectionRoute implements MessageListener {
                     e.state = State.NONE;
                     e.grantedQos = -1;
                 }
+                e.restartRetained();
             }
         } else if (!was && nowConnected) {
             for (FilterEntry e : entries.values()) {
                 e.resubscribe = e.isWanted();
+                e.restartRetained();
                 dirty.add(e);
             }
             schedule();
@@ -290,9 +434,7 @@ final class ConnectionRoute implements MessageListener {
         closing = new CountDownLatch(1);
         asksQos1.clear();
         for (FilterEntry e : new ArrayList<>(entries.values())) {
-            for (HandlerQueue h : e.handlers) {
-                e.remove(h);
-            }
+            e.removeAll();
             if (!e.onBroker && !e.inFlight) {
                 drop(e);
             } else {
@@ -329,10 +471,16 @@ final class ConnectionRoute implements MessageListener {
         final FilterEntry entry;
         /** The QoS to subscribe at, or -1 to unsubscribe. */
         final int qos;
+        /** The SUBSCRIBE's generation (see {@link FilterEntry}), or 0 for an UNSUBSCRIBE. */
+        final int generation;
+        /** Why a SUBSCRIBE in effect is repeated, for the log; null when it is not. */
+        final String again;
 
-        Step(FilterEntry entry, int qos) {
+        Step(FilterEntry entry, int qos, int generation, String again) {
             this.entry = entry;
             this.qos = qos;
+            this.generation = generation;
+            this.again = again;
         }
     }
 
@@ -393,7 +541,7 @@ final class ConnectionRoute implements MessageListener {
             if (!e.isWanted() && e.onBroker && !e.inFlight) {
                 e.inFlight = true;
                 e.state = State.UNSUBSCRIBING;
-                return new Step(e, -1);
+                return new Step(e, -1, 0, null);
             }
             if (e.needsSubscribe()) {
                 return subscribeStep(e); // wanted again
@@ -403,14 +551,24 @@ final class ConnectionRoute implements MessageListener {
         return null;
     }
 
+    /**
+     * Marks the SUBSCRIBE in flight and numbers it. A filter subscribed already is subscribed
+     * again (for the retained messages of handlers that joined) at no lower QoS than before.
+     */
     private static Step subscribeStep(FilterEntry e) {
+        String again = null;
         int qos = e.wantedQos();
+        if (e.state == State.SUBSCRIBED) {
+            again = e.requestedQos < qos ? "at a higher QoS" : "for the retained messages of the handlers that joined";
+            qos = Math.max(qos, e.requestedQos);
+        }
         e.inFlight = true;
         e.resubscribe = false;
         e.state = State.SUBSCRIBING;
         e.requestedQos = qos;
         e.onBroker = true; // from now on it may be, whatever the outcome
-        return new Step(e, qos);
+        // numbered before it is sent: the broker may send retained messages before its SUBACK
+        return new Step(e, qos, e.nextGeneration(), again);
     }
 
     private static FilterEntry takeFirst(Set<FilterEntry> set) {
@@ -454,6 +612,7 @@ final class ConnectionRoute implements MessageListener {
             }
             synchronized (lock) {
                 e.inFlight = false;
+                e.answered = step.generation;
                 if (failure == null) {
                     e.state = State.SUBSCRIBED;
                     e.grantedQos = granted;
@@ -472,8 +631,10 @@ final class ConnectionRoute implements MessageListener {
                 String handlers = handlerIds(e);
                 if (failure == null) {
                     int g = granted;
-                    LOG.log(g < step.qos ? Level.INFO : Level.DEBUG, () -> describe() + ": subscribed " + e + " at QoS "
-                            + step.qos + ", granted " + g + ", for handlers " + handlers);
+                    LOG.log(g < step.qos ? Level.INFO : Level.DEBUG, () -> describe() + ": subscribed " + e
+                            + (step.again == null ? "" : " again (SUBSCRIBE number " + step.generation + ", "
+                                    + step.again + ")")
+                            + " at QoS " + step.qos + ", granted " + g + ", for handlers " + handlers);
                     return null;
                 }
                 return describe() + ": " + e + " (QoS " + step.qos + ") for handlers " + handlers + ": " + e.failure
@@ -514,8 +675,8 @@ final class ConnectionRoute implements MessageListener {
 
     private static String handlerIds(FilterEntry e) {
         StringBuilder s = new StringBuilder("[");
-        for (HandlerQueue h : e.handlers) {
-            s.append(s.length() > 1 ? ", " : "").append(h.serviceId());
+        for (FilterEntry.Attachment a : e.attachments) {
+            s.append(s.length() > 1 ? ", " : "").append(a.queue.serviceId());
         }
         return s.append(']').toString();
     }
@@ -533,6 +694,7 @@ final class ConnectionRoute implements MessageListener {
         dto.subscriptions = sorted.stream().map(FilterEntry::toDTO).toArray(SubscriptionDTO[]::new);
         dto.received = received.get();
         dto.unmatched = unmatched.get();
+        dto.retainedWithheld = withheld.get();
         return dto;
     }
 

@@ -1,17 +1,53 @@
 package io.umqtt.whiteboard.internal;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.HashSet;
+import java.util.Set;
 
 import io.umqtt.api.MqttConstants;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.whiteboard.SubscriptionDTO;
 
 /**
- * One topic filter on one connection: the handlers that want it (the reference count) and
- * what the broker knows of it. Every field but {@link #handlers} is guarded by the whiteboard's
- * lock; {@link #handlers} is a copy-on-write array the connection's I/O thread reads without it.
+ * One topic filter on one connection: the handlers that want it (the reference count), what the
+ * broker knows of it, and which handlers still wait for its retained messages.
+ *
+ * <h2>Retained messages</h2>
+ * Every SUBSCRIBE of the filter gets a number, its generation, counted from 1 for the entry.
+ * Each handler is attached with the generation that serves it: the first SUBSCRIBE sent after
+ * it attached (or after the connection was lost or came back). A broker answers every
+ * SUBSCRIBE, also a repeated one, with the filter's retained messages (RETAIN=1; MQTT 3.1.1
+ * sections 3.3.1.3 and 3.8.4), so a handler that joins a filter subscribed already makes the
+ * reconciler send the SUBSCRIBE again ({@link #awaitsRetained()}); all handlers that joined
+ * meanwhile share it.
+ * <p>
+ * An attachment is <em>open</em> from the moment the SUBSCRIBE of its generation is sent until
+ * that generation is <em>closed</em>, that is, known to have brought all its retained
+ * messages; before it is sent the attachment is <em>waiting</em>, afterwards <em>served</em>.
+ * A retained message goes to a handler when one of its attachments to the matching filters is
+ * open and none of them has had the topic yet (each attachment remembers the topics of the
+ * retained messages its handler had while it was open or waiting, {@link Attachment#had}); no
+ * other handler gets it. Remembering the topics, rather than guessing which SUBSCRIBE a
+ * retained message answers (the packet does not say), covers the retained messages of an
+ * earlier SUBSCRIBE still arriving after the next one was sent, and those that a SUBSCRIBE of
+ * another, overlapping filter brings. A generation closes when
+ * <ul>
+ * <li>a live message (RETAIN=0) of the filter arrives after the generation's SUBACK was
+ * recorded, at a QoS no lower than the SUBSCRIBE's: the broker queued it behind all of that
+ * SUBSCRIBE's retained messages (a QoS 0 message may overtake QoS 1 messages the broker holds
+ * back for its in-flight window, so it closes only generations subscribed at QoS 0); see
+ * {@link #liveArrived(int)};</li>
+ * <li>the connection is lost or comes back ({@link #restartRetained()}): every handler then
+ * waits for the SUBSCRIBE that restores the filter, and gets the retained messages again.</li>
+ * </ul>
+ * The topics are forgotten when the generation closes; until then they are bounded by the
+ * handlers times the retained messages of the filters.
+ *
+ * <h2>Threading</h2>
+ * The fields without a note are guarded by the whiteboard's lock. {@link #attachments} and the
+ * generation counters are written under that lock and read by the connection's I/O thread
+ * without it; the remembered topics and {@link #closedByTraffic} are confined to the I/O thread
+ * (the connection calls its listener one message at a time).
  */
 final class FilterEntry {
     /** Where the filter stands with the broker. */
@@ -25,20 +61,61 @@ final class FilterEntry {
         UNSUBSCRIBING
     }
 
-    private static final HandlerQueue[] NO_HANDLERS = new HandlerQueue[0];
+    /** A handler attached to the filter; replaced when its QoS or generation changes. */
+    static final class Attachment {
+        final HandlerQueue queue;
+        /** The QoS the handler asks for. */
+        final int qos;
+        /** The SUBSCRIBE whose retained messages the handler gets (see the class comment). */
+        final int generation;
+        /** What the handler had of this generation's retained messages; kept when only the QoS changes. */
+        final RetainedTopics had;
+
+        Attachment(HandlerQueue queue, int qos, int generation, RetainedTopics had) {
+            this.queue = queue;
+            this.qos = qos;
+            this.generation = generation;
+            this.had = had;
+        }
+    }
+
+    /** Topics of retained messages a handler had; confined to the I/O thread. */
+    static final class RetainedTopics {
+        /** Null while empty. */
+        private Set<TopicKey> topics;
+
+        boolean contains(TopicKey topic) {
+            return topics != null && topics.contains(topic);
+        }
+
+        void add(TopicKey topic) {
+            if (topics == null) {
+                topics = new HashSet<>();
+            }
+            topics.add(topic);
+        }
+
+        void forget() {
+            topics = null;
+        }
+    }
+
+    private static final Attachment[] NO_ATTACHMENTS = new Attachment[0];
 
     final TopicFilter filter;
     /** The levels of the filter without a {@code $share/group/} prefix. */
     private final String[] levels;
 
-    /** Handler to the QoS it asks for, in arrival order. */
-    private final Map<HandlerQueue, Integer> members = new LinkedHashMap<>();
-    /** The keys of {@link #members}, for dispatch. */
-    volatile HandlerQueue[] handlers = NO_HANDLERS;
+    /**
+     * The handlers, in attach order, which is also ascending {@link Attachment#generation}
+     * order (a new handler gets the next generation, a restart gives all the same); copy on
+     * write, read by the I/O thread.
+     */
+    volatile Attachment[] attachments = NO_ATTACHMENTS;
 
     State state = State.NONE;
-    /** The QoS of the last SUBSCRIBE, or -1. */
-    int requestedQos = -1;
+    /** The QoS of the last SUBSCRIBE, or -1; read by the I/O thread. */
+    volatile int requestedQos = -1;
     /** The QoS of the last successful SUBACK while the connection is up, or -1. */
     int grantedQos = -1;
     /** Why the last SUBSCRIBE or UNSUBSCRIBE failed, or null. */
@@ -55,31 +132,171 @@ final class FilterEntry {
      */
     boolean raised;
 
+    /** The generation of the last SUBSCRIBE sent, 0 before the first; read by the I/O thread. */
+    volatile int sent;
+    /** The generation of the last SUBSCRIBE whose SUBACK (or failure) came back; read by the I/O thread. */
+    volatile int answered;
+    /** Generations up to this one are closed because the connection was lost or came back; read by the I/O thread. */
+    volatile int reset;
+
+    /** Generations up to this one are closed by live messages; I/O thread only. */
+    private int closedByTraffic;
+
     FilterEntry(TopicFilter filter) {
         this.filter = filter;
         this.levels = filter.filter().split("/", -1);
     }
 
+    // ------------------------------------------------------------------ handlers (under the lock)
+
+    /**
+     * Attaches a handler; a handler already attached keeps its generation (it had the retained
+     * messages, or waits for them already) and only changes its QoS.
+     */
     void add(HandlerQueue handler, int qos) {
-        members.put(handler, qos);
-        handlers = members.keySet().toArray(NO_HANDLERS);
+        Attachment[] a = attachments;
+        for (int i = 0; i < a.length; i++) {
+            if (a[i].queue == handler) {
+                if (a[i].qos != qos) {
+                    Attachment[] copy = a.clone();
+                    copy[i] = new Attachment(handler, qos, a[i].generation, a[i].had);
+                    attachments = copy;
+                }
+                return;
+            }
+        }
+        Attachment[] copy = Arrays.copyOf(a, a.length + 1);
+        copy[a.length] = new Attachment(handler, qos, sent + 1, new RetainedTopics());
+        attachments = copy;
     }
 
     void remove(HandlerQueue handler) {
-        if (members.remove(handler) != null) {
-            handlers = members.isEmpty() ? NO_HANDLERS : members.keySet().toArray(NO_HANDLERS);
+        Attachment[] a = attachments;
+        for (int i = 0; i < a.length; i++) {
+            if (a[i].queue == handler) {
+                if (a.length == 1) {
+                    attachments = NO_ATTACHMENTS;
+                } else {
+                    Attachment[] copy = new Attachment[a.length - 1];
+                    System.arraycopy(a, 0, copy, 0, i);
+                    System.arraycopy(a, i + 1, copy, i, a.length - i - 1);
+                    attachments = copy;
+                }
+                return;
+            }
         }
     }
 
-    boolean isWanted() {
-        return !members.isEmpty();
+    void removeAll() {
+        attachments = NO_ATTACHMENTS;
     }
+
+    boolean isWanted() {
+        return attachments.length > 0;
+    }
+
+    /** Some handler waits for a SUBSCRIBE not sent yet to bring it the retained messages. */
+    boolean awaitsRetained() {
+        Attachment[] a = attachments;
+        return a.length > 0 && a[a.length - 1].generation > sent; // ascending: the last is the highest
+    }
+
+    /**
+     * The connection was lost or came back: every generation sent so far is closed, and every
+     * handler waits for the next SUBSCRIBE, the one that restores the filter.
+     */
+    void restartRetained() {
+        int s = sent;
+        reset = s;
+        Attachment[] a = attachments;
+        if (a.length > 0) {
+            // new attachments, also for those waiting already: what they remember is forgotten
+            Attachment[] copy = new Attachment[a.length];
+            for (int i = 0; i < a.length; i++) {
+                copy[i] = new Attachment(a[i].queue, a[i].qos, s + 1, new RetainedTopics());
+            }
+            attachments = copy;
+        }
+    }
+
+    /** Numbers the SUBSCRIBE about to be sent; from now on its retained messages may come. */
+    int nextGeneration() {
+        int g = sent + 1;
+        sent = g;
+        return g;
+    }
+
+    // ------------------------------------------------------------------ dispatch (I/O thread)
+
+    /**
+     * A live message (RETAIN=0) of this filter arrived at {@code qos}: when the SUBACK of a
+     * generation was recorded before it came and it came at least at the QoS subscribed, the
+     * broker sent it after all of that generation's retained messages, so the generations
+     * answered so far close. Costs two volatile reads when there is nothing to close.
+     */
+    void liveArrived(int qos) {
+        int a = answered;
+        if (a > closedByTraffic && qos >= requestedQos) {
+            closedByTraffic = a;
+            int closed = closed();
+            for (Attachment x : attachments) {
+                if (x.generation > closed) {
+                    break; // ascending
+                }
+                x.had.forget();
+            }
+        }
+    }
+
+    /**
+     * A retained message (RETAIN=1) of this filter arrived: hands {@code targets} each attachment
+     * that is open or waiting, saying which; the served ones forget their topics.
+     */
+    void retainedArrived(ConnectionRoute.Targets targets) {
+        int last = sent;
+        int closed = closed();
+        for (Attachment x : attachments) {
+            int g = x.generation;
+            if (g <= closed) {
+                x.had.forget();
+            } else {
+                targets.candidate(x, g <= last);
+            }
+        }
+    }
+
+    private int closed() {
+        return Math.max(reset, closedByTraffic);
+    }
+
+    /** A topic as a set key: a private copy of its bytes (the message's array belongs to its handler). */
+    static final class TopicKey {
+        private final byte[] bytes;
+        private final int hash;
+
+        TopicKey(byte[] topic) {
+            bytes = topic.clone();
+            hash = Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof TopicKey && ((TopicKey) o).hash == hash && Arrays.equals(((TopicKey) o).bytes, bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    // ------------------------------------------------------------------ QoS, overlaps, views (under the lock)
 
     /** The highest QoS a handler of this very filter asks for, or -1 when none wants it. */
     int askedQos() {
         int qos = -1;
-        for (int q : members.values()) {
-            qos = Math.max(qos, q);
+        for (Attachment a : attachments) {
+            qos = Math.max(qos, a.qos);
         }
         return qos;
     }
@@ -133,9 +350,12 @@ final class FilterEntry {
         if (resubscribe || requestedQos < wanted) {
             return true;
         }
-        // SUBSCRIBED at enough QoS is done; REFUSED and FAILED wait for the next reconnect or
-        // a handler asking more, rather than hammering the broker
-        return state != State.SUBSCRIBED && state != State.REFUSED && state != State.FAILED;
+        if (state == State.SUBSCRIBED) {
+            return awaitsRetained(); // again, for a handler that joined since the last SUBSCRIBE
+        }
+        // REFUSED and FAILED wait for the next reconnect or a handler asking more, rather than
+        // hammering the broker
+        return state != State.REFUSED && state != State.FAILED;
     }
 
     SubscriptionDTO toDTO() {
@@ -144,7 +364,7 @@ final class FilterEntry {
         dto.requestedQos = Math.max(wantedQos(), requestedQos);
         dto.grantedQos = state == State.SUBSCRIBED ? grantedQos : -1;
         dto.failure = state == State.REFUSED || state == State.FAILED ? failure : null;
-        dto.handlerServiceIds = Arrays.stream(handlers).mapToLong(HandlerQueue::serviceId).sorted().toArray();
+        dto.handlerServiceIds = Arrays.stream(attachments).mapToLong(a -> a.queue.serviceId()).sorted().toArray();
         switch (state) {
             case SUBSCRIBING:
                 dto.status = SubscriptionDTO.SUBSCRIBING;

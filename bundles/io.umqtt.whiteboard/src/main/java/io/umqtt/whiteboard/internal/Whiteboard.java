@@ -4,6 +4,7 @@ import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.Hashtable;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +43,8 @@ import io.umqtt.whiteboard.WhiteboardRuntimeDTO;
  * (shown in the runtime DTO) without touching anything else. A valid one gets a
  * {@link HandlerQueue} and is attached to every {@link ConnectionRoute} its target selects; a
  * property change that keeps filters, QoS and target changes nothing, any other change detaches
- * and re-attaches it (keeping its queue).
+ * what it no longer wants and attaches what it newly wants, keeping its queue and, for the
+ * filters it keeps, the fact that it had their retained messages.
  *
  * <h2>Threading</h2>
  * Every method may be called from any thread, including from inside a handler's
@@ -244,11 +246,29 @@ final class Whiteboard {
         bindMatching(r);
     }
 
-    /** Call under the lock. */
+    /**
+     * The handler's filters, QoS or target changed. On a connection it stays bound to, the
+     * filters it keeps stay attached (it does not get their retained messages again); call
+     * under the lock.
+     */
     private void rebind(HandlerRecord r, HandlerInfo info) {
-        unbindAll(r);
+        HandlerInfo before = r.info;
         r.info = info;
-        bindMatching(r);
+        for (Iterator<ConnectionRoute> it = r.bound.iterator(); it.hasNext();) {
+            ConnectionRoute route = it.next();
+            if (info.targets(route.properties())) {
+                route.reattach(r.queue, before, info);
+            } else {
+                route.detach(r.queue, before);
+                it.remove();
+            }
+        }
+        for (ConnectionRoute route : routes.values()) {
+            if (!r.bound.contains(route) && info.targets(route.properties())) {
+                route.attach(r.queue, info);
+                r.bound.add(route);
+            }
+        }
     }
 
     /** Call under the lock. */

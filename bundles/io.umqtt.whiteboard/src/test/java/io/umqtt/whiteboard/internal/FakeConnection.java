@@ -4,13 +4,16 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import org.osgi.framework.Constants;
@@ -26,8 +29,16 @@ import io.umqtt.api.TopicFilter;
 /**
  * An {@link MqttConnection} without a broker: it records every SUBSCRIBE and UNSUBSCRIBE in
  * {@link #ops} (as {@code "SUBSCRIBE a/# 1"}, {@code "UNSUBSCRIBE a/#"}), can refuse filters,
- * lower the granted QoS or fail as if down, and {@link #deliver}s messages to its listeners the
- * way the simple connection does (each listener once per message).
+ * lower the granted QoS or fail as if down, and {@link #deliver}s live messages (RETAIN=0) to its
+ * listeners the way the simple connection does (each listener once per message).
+ * <p>
+ * Like a broker it keeps retained messages ({@link #retain}) and answers every SUBSCRIBE, also a
+ * repeated one, with those matching the filter (RETAIN=1, in the order they were first retained),
+ * handed to every listener whose filter matches, before {@code subscribe} returns (a broker may
+ * send them before its SUBACK). With {@link #holdRetained} it holds them back until
+ * {@link #releaseRetained()}, as if still on the wire; with a {@link #gate} a SUBSCRIBE waits
+ * before it starts, as if the broker were slow. Deliveries are serialised, as on a connection's
+ * one I/O thread.
  */
 final class FakeConnection implements MqttConnection {
     final long serviceId;
@@ -36,8 +47,20 @@ final class FakeConnection implements MqttConnection {
     final Set<String> refused = ConcurrentHashMap.newKeySet();
     final List<String> published = new CopyOnWriteArrayList<>();
     private final Map<String, MessageListener> listeners = new ConcurrentHashMap<>();
+    /** Topic to payload, in the order first retained; guarded by itself. */
+    private final Map<String, String> retained = new LinkedHashMap<>();
+    /** Serialises deliveries, as the connection's one I/O thread does. */
+    private final Object io = new Object();
+    /** The retained messages of SUBSCRIBEs held back, oldest SUBSCRIBE first. */
+    private final BlockingQueue<List<TestMessage>> held = new LinkedBlockingQueue<>();
     volatile int maxQos = 1;
     volatile boolean down;
+    /** Hold the retained messages a SUBSCRIBE brings until {@link #releaseRetained()}. */
+    volatile boolean holdRetained;
+    /** When set, each SUBSCRIBE waits for it to open before it starts, after releasing {@link #atGate}. */
+    volatile CountDownLatch gate;
+    /** Released once by each SUBSCRIBE that reached the {@link #gate}. */
+    final Semaphore atGate = new Semaphore(0);
 
     FakeConnection(long serviceId, String name) {
         this.serviceId = serviceId;
@@ -78,6 +101,18 @@ final class FakeConnection implements MqttConnection {
 
     @Override
     public int subscribe(String filter, int qos, MessageListener listener) throws IOException {
+        CountDownLatch g = gate;
+        if (g != null) {
+            atGate.release();
+            try {
+                if (!g.await(30, TimeUnit.SECONDS)) {
+                    throw new IOException("the test never opened the gate");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted at the gate", e);
+            }
+        }
         try {
             if (down) {
                 throw new IOException("not connected");
@@ -87,7 +122,9 @@ final class FakeConnection implements MqttConnection {
                         "SUBACK refused '" + filter + "' (0x80)");
             }
             listeners.put(filter, listener);
-            return Math.min(qos, maxQos);
+            int granted = Math.min(qos, maxQos);
+            sendRetained(filter, granted);
+            return granted;
         } finally {
             // recorded last, so a test that saw the operation sees its effect
             ops.add("SUBSCRIBE " + filter + " " + qos);
@@ -119,18 +156,97 @@ final class FakeConnection implements MqttConnection {
         }
     }
 
-    /** Hands a message to every listener whose filter matches, each listener once. */
+    /** Hands a live message (RETAIN=0, QoS 0) to every listener whose filter matches, each listener once. */
     int deliver(String topic, String payload) throws Exception {
-        List<MessageListener> targets = new ArrayList<>();
-        for (Map.Entry<String, MessageListener> e : listeners.entrySet()) {
-            if (TopicFilter.parse(e.getKey()).matches(topic) && !targets.contains(e.getValue())) {
-                targets.add(e.getValue());
+        return deliver(topic, payload, 0);
+    }
+
+    /** Hands a live message (RETAIN=0) at {@code qos} to every listener whose filter matches, each once. */
+    int deliver(String topic, String payload, int qos) throws Exception {
+        return dispatch(new TestMessage(topic, payload, qos, false, this));
+    }
+
+    /**
+     * Keeps {@code payload} as the retained message of {@code topic} (an empty one deletes it),
+     * as a broker does with a retained PUBLISH; no live copy is delivered (see {@link #deliver}).
+     */
+    void retain(String topic, String payload) {
+        synchronized (retained) {
+            if (payload.isEmpty()) {
+                retained.remove(topic);
+            } else {
+                retained.put(topic, payload);
             }
         }
-        for (MessageListener l : targets) {
-            l.messageArrived(new TestMessage(topic, payload, this));
+    }
+
+    /**
+     * A retained PUBLISH from elsewhere: keeps it ({@link #retain}) and forwards it to the
+     * subscribed listeners as a live message (RETAIN=0, MQTT 3.1.1 section 3.3.1.3).
+     */
+    int publishRetained(String topic, String payload, int qos) throws Exception {
+        retain(topic, payload);
+        return deliver(topic, payload, qos);
+    }
+
+    /**
+     * The retained messages of {@code filter} as the connection's own re-subscription brings
+     * them (a robust connection restoring its subscriptions after a reconnect); not recorded in
+     * {@link #ops}.
+     */
+    void restore(String filter) throws IOException {
+        sendRetained(filter, 0);
+    }
+
+    /** The retained messages matching a new subscription, sent or held back. */
+    private void sendRetained(String filter, int qos) throws IOException {
+        TopicFilter parsed = TopicFilter.parse(filter);
+        List<TestMessage> flow = new ArrayList<>();
+        synchronized (retained) {
+            for (Map.Entry<String, String> r : retained.entrySet()) {
+                if (parsed.matches(r.getKey())) {
+                    flow.add(new TestMessage(r.getKey(), r.getValue(), qos, true, this));
+                }
+            }
         }
-        return targets.size();
+        if (holdRetained) {
+            held.add(flow);
+            return;
+        }
+        try {
+            for (TestMessage m : flow) {
+                dispatch(m);
+            }
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
+    /** Delivers the retained messages of the oldest SUBSCRIBE held back; returns how many. */
+    int releaseRetained() throws Exception {
+        List<TestMessage> flow = held.poll(5, TimeUnit.SECONDS);
+        if (flow == null) {
+            throw new AssertionError("no SUBSCRIBE's retained messages held back");
+        }
+        for (TestMessage m : flow) {
+            dispatch(m);
+        }
+        return flow.size();
+    }
+
+    private int dispatch(TestMessage m) throws Exception {
+        synchronized (io) {
+            List<MessageListener> targets = new ArrayList<>();
+            for (Map.Entry<String, MessageListener> e : listeners.entrySet()) {
+                if (TopicFilter.parse(e.getKey()).matches(m.topicString()) && !targets.contains(e.getValue())) {
+                    targets.add(e.getValue());
+                }
+            }
+            for (MessageListener l : targets) {
+                l.messageArrived(m);
+            }
+            return targets.size();
+        }
     }
 
     /** The listener subscribed under {@code filter}, or null. */
@@ -147,11 +263,20 @@ final class FakeConnection implements MqttConnection {
     static final class TestMessage implements MqttMessage {
         private final byte[] topic;
         private final byte[] payload;
+        private final int qos;
+        private final boolean retain;
         private final MqttConnection connection;
 
+        /** A live message at QoS 0. */
         TestMessage(String topic, String payload, MqttConnection connection) {
+            this(topic, payload, 0, false, connection);
+        }
+
+        TestMessage(String topic, String payload, int qos, boolean retain, MqttConnection connection) {
             this.topic = topic.getBytes(StandardCharsets.UTF_8);
             this.payload = payload.getBytes(StandardCharsets.UTF_8);
+            this.qos = qos;
+            this.retain = retain;
             this.connection = connection;
         }
 
@@ -172,12 +297,12 @@ final class FakeConnection implements MqttConnection {
 
         @Override
         public int qos() {
-            return 0;
+            return qos;
         }
 
         @Override
         public boolean retain() {
-            return false;
+            return retain;
         }
 
         @Override
@@ -192,7 +317,7 @@ final class FakeConnection implements MqttConnection {
 
         @Override
         public String toString() {
-            return topicString() + " " + new String(payload, StandardCharsets.UTF_8);
+            return topicString() + " " + new String(payload, StandardCharsets.UTF_8) + (retain ? " (retained)" : "");
         }
     }
 }

@@ -82,6 +82,7 @@ class WhiteboardTest {
         long h1 = register(new Recorder(), "a/#", 0);
         assertEquals("SUBSCRIBE a/# 0", c.nextOp());
         long h2 = register(new Recorder(), "a/#", 0);
+        assertEquals("SUBSCRIBE a/# 0", c.nextOp(), "subscribed again, for h2's retained messages");
         barrier(c, "barrier/1");
         long h3 = register(new Recorder(), "a/#", 1);
         assertEquals("SUBSCRIBE a/# 1", c.nextOp());
@@ -447,6 +448,337 @@ class WhiteboardTest {
         assertNull(slow.received.poll(), "no call after unregistration");
     }
 
+    // ------------------------------------------------------------------ retained messages
+
+    @Test
+    void aHandlerJoiningASubscribedFilterGetsItsRetainedMessagesAndTheEarlierOneNoSecondCopy() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        c.retain("cfg/a", "1");
+        c.retain("cfg/b", "2");
+        Recorder early = new Recorder();
+        register(early, "cfg/#", 0);
+        assertEquals("SUBSCRIBE cfg/# 0", c.nextOp());
+        assertRetained(early, "cfg/a 1", "cfg/b 2");
+
+        Recorder late = new Recorder();
+        register(late, "cfg/#", 0);
+        assertEquals("SUBSCRIBE cfg/# 0", c.nextOp(), "subscribed again: the broker sends the retained messages again");
+        assertRetained(late, "cfg/a 1", "cfg/b 2");
+        // the SUBACK is recorded (a live message that comes before that tells nothing)
+        barrier(c, "barrier/cfg");
+        // per-handler order is arrival order: a second copy would come before the live message
+        c.publishRetained("cfg/c", "3", 0);
+        assertLive(early, "cfg/c 3");
+        assertLive(late, "cfg/c 3");
+
+        // that live message came after both SUBSCRIBEs' retained messages: a third handler
+        // gets the current ones, the first two nothing again, not even the cfg/c they had live
+        Recorder third = new Recorder();
+        register(third, "cfg/#", 0);
+        assertEquals("SUBSCRIBE cfg/# 0", c.nextOp());
+        assertRetained(third, "cfg/a 1", "cfg/b 2", "cfg/c 3");
+        c.deliver("cfg/marker", "m");
+        for (Recorder r : List.of(early, late, third)) {
+            assertLive(r, "cfg/marker m");
+        }
+        // cfg/a and cfg/b went to the third handler only: nothing was withheld from everyone
+        assertEquals(0, connection(whiteboard.runtimeDTO(), 1).retainedWithheld);
+    }
+
+    @Test
+    void theRepeatedSubscribeKeepsTheQosSubscribedAndAHigherQosOneBringsNoSecondCopy() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        c.retain("q/x", "1");
+        Recorder one = new Recorder();
+        long oneId = register(one, "q/x", 1);
+        assertEquals("SUBSCRIBE q/x 1", c.nextOp());
+        assertRetained(one, "q/x 1");
+        Recorder zero = new Recorder();
+        register(zero, "q/x", 0);
+        assertEquals("SUBSCRIBE q/x 1", c.nextOp(), "a QoS 0 handler joining does not lower the QoS");
+        assertRetained(zero, "q/x 1");
+        whiteboard.removeHandler(oneId);
+        barrier(c, "barrier/q");
+        Recorder another = new Recorder();
+        register(another, "q/x", 0);
+        assertEquals("SUBSCRIBE q/x 1", c.nextOp(), "never lowered while the filter stays subscribed");
+        assertRetained(another, "q/x 1");
+        assertEquals(1, subscription(1, "q/x").requestedQos);
+
+        // a handler asking more raises the QoS with a SUBSCRIBE that brings the retained
+        // messages to it alone; a QoS 1 live message tells that the earlier ones are complete
+        c.retain("r/a", "1");
+        Recorder low = new Recorder();
+        register(low, "r/#", 0);
+        assertEquals("SUBSCRIBE r/# 0", c.nextOp());
+        assertRetained(low, "r/a 1");
+        Recorder high = new Recorder();
+        register(high, "r/#", 1);
+        assertEquals("SUBSCRIBE r/# 1", c.nextOp());
+        assertRetained(high, "r/a 1");
+        barrier(c, "barrier/r");
+        c.publishRetained("r/b", "2", 1);
+        assertLive(low, "r/b 2");
+        assertLive(high, "r/b 2");
+        Recorder last = new Recorder();
+        register(last, "r/#", 0);
+        assertEquals("SUBSCRIBE r/# 1", c.nextOp());
+        assertRetained(last, "r/a 1", "r/b 2");
+        c.deliver("r/end", "marker");
+        for (Recorder r : List.of(low, high, last)) {
+            assertLive(r, "r/end marker");
+        }
+        c.deliver("q/x", "marker");
+        assertLive(zero, "q/x marker");
+        assertLive(another, "q/x marker");
+    }
+
+    @Test
+    void overlappingFiltersGiveEachHandlerEachRetainedMessageOnce() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        c.retain("o/a/b", "1");
+        c.retain("o/c", "2");
+        Recorder wide = new Recorder();
+        register(wide, "o/#", 0);
+        assertEquals("SUBSCRIBE o/# 0", c.nextOp());
+        assertRetained(wide, "o/a/b 1", "o/c 2");
+
+        // a new overlapping filter: its o/a/b matches o/# too, whose handler has it
+        Recorder narrow = new Recorder();
+        register(narrow, "o/a/+", 0);
+        assertEquals("SUBSCRIBE o/a/+ 0", c.nextOp());
+        assertRetained(narrow, "o/a/b 1");
+
+        // a handler on both filters: both are subscribed again, o/a/b comes twice, it gets it once
+        Recorder both = new Recorder();
+        register(both, HandlerConstants.TOPIC, new String[] {"o/#", "o/a/+"});
+        assertEquals(java.util.Set.of("SUBSCRIBE o/# 0", "SUBSCRIBE o/a/+ 0"),
+                java.util.Set.of(c.nextOp(), c.nextOp()));
+        assertRetained(both, "o/a/b 1", "o/c 2");
+        barrier(c, "barrier/o");
+        c.deliver("o/a/end", "m");
+        for (Recorder r : List.of(wide, narrow, both)) {
+            assertLive(r, "o/a/end m");
+        }
+
+        // after that live message, another new overlapping filter: its o/c goes to its handler only
+        Recorder plus = new Recorder();
+        register(plus, "o/+", 0);
+        assertEquals("SUBSCRIBE o/+ 0", c.nextOp());
+        assertRetained(plus, "o/c 2");
+        c.deliver("o/end", "m");
+        assertLive(wide, "o/end m");
+        assertLive(both, "o/end m");
+        assertLive(plus, "o/end m");
+        assertNull(narrow.received.poll());
+        assertEquals(1, connection(whiteboard.runtimeDTO(), 1).retainedWithheld,
+                "the second o/a/b of the two SUBSCRIBEs for 'both' went to nobody");
+    }
+
+    @Test
+    void severalHandlersJoiningAtOnceShareOneSubscribe() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        c.retain("co/x", "1");
+        Recorder first = new Recorder();
+        register(first, "co/x", 0);
+        assertEquals("SUBSCRIBE co/x 0", c.nextOp());
+        assertRetained(first, "co/x 1");
+
+        // the reconciler is busy with another filter while three handlers join
+        CountDownLatch gate = new CountDownLatch(1);
+        c.gate = gate;
+        register(new Recorder(), "co/busy", 0);
+        assertTrue(c.atGate.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS));
+        List<Recorder> joiners = List.of(new Recorder(), new Recorder(), new Recorder());
+        for (Recorder r : joiners) {
+            register(r, "co/x", 0);
+        }
+        c.gate = null;
+        gate.countDown();
+        assertEquals("SUBSCRIBE co/busy 0", c.nextOp());
+        assertEquals("SUBSCRIBE co/x 0", c.nextOp());
+        barrier(c, "barrier/co1");
+        for (Recorder r : joiners) {
+            assertRetained(r, "co/x 1");
+        }
+
+        // a SUBSCRIBE of the filter is on its way while three more join: they share the next one
+        gate = new CountDownLatch(1);
+        c.gate = gate;
+        Recorder during = new Recorder();
+        register(during, "co/x", 0);
+        assertTrue(c.atGate.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS));
+        List<Recorder> more = List.of(new Recorder(), new Recorder(), new Recorder());
+        for (Recorder r : more) {
+            register(r, "co/x", 0);
+        }
+        c.gate = null;
+        gate.countDown();
+        assertEquals("SUBSCRIBE co/x 0", c.nextOp(), "the one on its way");
+        assertEquals("SUBSCRIBE co/x 0", c.nextOp(), "one for the three that joined meanwhile");
+        barrier(c, "barrier/co2");
+        assertRetained(during, "co/x 1");
+        for (Recorder r : more) {
+            assertRetained(r, "co/x 1");
+        }
+        c.deliver("co/x", "live");
+        assertLive(first, "co/x live");
+        for (Recorder r : joiners) {
+            assertLive(r, "co/x live");
+        }
+        assertLive(during, "co/x live");
+        for (Recorder r : more) {
+            assertLive(r, "co/x live");
+        }
+    }
+
+    @Test
+    void aHandlerLeavingBeforeItsSubscribeCausesNoneAndOneLeavingDuringItGetsNothing() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        c.retain("lv/x", "1");
+        Recorder stays = new Recorder();
+        register(stays, "lv/x", 0);
+        assertEquals("SUBSCRIBE lv/x 0", c.nextOp());
+        assertRetained(stays, "lv/x 1");
+
+        CountDownLatch gate = new CountDownLatch(1);
+        c.gate = gate;
+        register(new Recorder(), "lv/busy", 0);
+        assertTrue(c.atGate.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS));
+        Recorder brief = new Recorder();
+        whiteboard.removeHandler(register(brief, "lv/x", 0));
+        c.gate = null;
+        gate.countDown();
+        assertEquals("SUBSCRIBE lv/busy 0", c.nextOp());
+        barrier(c, "barrier/lv1"); // no SUBSCRIBE lv/x: nobody waits for its retained messages
+
+        gate = new CountDownLatch(1);
+        c.gate = gate;
+        Recorder leaving = new Recorder();
+        long leavingId = register(leaving, "lv/x", 0);
+        assertTrue(c.atGate.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS));
+        whiteboard.removeHandler(leavingId);
+        c.gate = null;
+        gate.countDown();
+        assertEquals("SUBSCRIBE lv/x 0", c.nextOp(), "it was on its way when the handler left");
+        barrier(c, "barrier/lv2");
+        c.deliver("lv/x", "live");
+        assertLive(stays, "lv/x live");
+        assertNull(brief.received.poll());
+        assertNull(leaving.received.poll());
+        assertEquals(1, connection(whiteboard.runtimeDTO(), 1).retainedWithheld);
+    }
+
+    @Test
+    void retainedMessagesOfAnEarlierSubscribeStillOnTheWireReachBothHandlersOnce() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        c.retain("w/a", "1");
+        c.retain("w/b", "2");
+        c.holdRetained = true;
+        Recorder a = new Recorder();
+        register(a, "w/#", 0);
+        assertEquals("SUBSCRIBE w/# 0", c.nextOp());
+        Recorder b = new Recorder();
+        register(b, "w/#", 0);
+        assertEquals("SUBSCRIBE w/# 0", c.nextOp());
+        // the first SUBSCRIBE's retained messages arrive only now, after the second was sent
+        assertEquals(2, c.releaseRetained());
+        assertEquals(2, c.releaseRetained());
+        assertRetained(a, "w/a 1", "w/b 2");
+        assertRetained(b, "w/a 1", "w/b 2");
+        c.deliver("w/end", "m");
+        assertLive(a, "w/end m");
+        assertLive(b, "w/end m");
+        assertEquals(2, connection(whiteboard.runtimeDTO(), 1).retainedWithheld,
+                "the second SUBSCRIBE's copies went to nobody");
+    }
+
+    @Test
+    void aQos0LiveMessageOvertakingQos1RetainedMessagesDoesNotCutThemOff() throws Exception {
+        // a broker holds QoS 1 messages back beyond its in-flight window while QoS 0 ones go
+        // out at once: the QoS 0 message says nothing about the QoS 1 retained messages
+        FakeConnection c = connect(1, "plant");
+        c.retain("ov/a", "1");
+        Recorder early = new Recorder();
+        register(early, "ov/#", 1);
+        assertEquals("SUBSCRIBE ov/# 1", c.nextOp());
+        assertRetained(early, "ov/a 1");
+        c.holdRetained = true;
+        Recorder late = new Recorder();
+        register(late, "ov/#", 1);
+        assertEquals("SUBSCRIBE ov/# 1", c.nextOp()); // answered, its retained message still held back
+        barrier(c, "barrier/ov"); // the SUBACK is recorded
+        c.deliver("ov/live", "0", 0);
+        assertLive(early, "ov/live 0");
+        assertLive(late, "ov/live 0");
+        assertEquals(1, c.releaseRetained());
+        assertRetained(late, "ov/a 1");
+        c.deliver("ov/end", "1", 1);
+        assertLive(early, "ov/end 1");
+        assertLive(late, "ov/end 1");
+    }
+
+    @Test
+    void afterAReconnectEveryHandlerGetsTheRetainedMessagesAgainOnce() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        c.retain("rc/x", "1");
+        Recorder a = new Recorder();
+        register(a, "rc/x", 0);
+        assertEquals("SUBSCRIBE rc/x 0", c.nextOp());
+        Recorder b = new Recorder();
+        register(b, "rc/x", 0);
+        assertEquals("SUBSCRIBE rc/x 0", c.nextOp());
+        Recorder two = new Recorder(); // on two filters that both match rc/x
+        register(two, HandlerConstants.TOPIC, new String[] {"rc/x", "rc/+"});
+        assertEquals(java.util.Set.of("SUBSCRIBE rc/x 0", "SUBSCRIBE rc/+ 0"),
+                java.util.Set.of(c.nextOp(), c.nextOp()));
+        assertRetained(a, "rc/x 1");
+        assertRetained(b, "rc/x 1");
+        assertRetained(two, "rc/x 1");
+
+        c.down = true;
+        whiteboard.modifiedConnection(c.properties(false));
+        c.down = false;
+        c.retain("rc/x", "2"); // changed while the connection was down
+        // a robust connection restores its subscription itself before it says connected: the
+        // retained message this brings goes to nobody, the whiteboard's SUBSCRIBE brings it
+        long withheld = connection(whiteboard.runtimeDTO(), 1).retainedWithheld;
+        c.restore("rc/x");
+        assertEquals(withheld + 1, connection(whiteboard.runtimeDTO(), 1).retainedWithheld);
+        whiteboard.modifiedConnection(c.properties(true));
+        assertEquals(java.util.Set.of("SUBSCRIBE rc/x 0", "SUBSCRIBE rc/+ 0"),
+                java.util.Set.of(c.nextOp(), c.nextOp()));
+        assertRetained(a, "rc/x 2");
+        assertRetained(b, "rc/x 2");
+        assertRetained(two, "rc/x 2");
+        c.deliver("rc/x", "live");
+        assertLive(a, "rc/x live");
+        assertLive(b, "rc/x live");
+        assertLive(two, "rc/x live");
+    }
+
+    @Test
+    void aHandlerThatChangesItsFiltersGetsTheRetainedMessagesOfTheNewOnesOnly() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        c.retain("md/a", "1");
+        c.retain("md/b", "2");
+        Recorder h = new Recorder();
+        long id = register(h, "md/a", 0);
+        assertEquals("SUBSCRIBE md/a 0", c.nextOp());
+        assertRetained(h, "md/a 1");
+        modify(id, HandlerConstants.TOPIC, new String[] {"md/a", "md/b"});
+        assertEquals("SUBSCRIBE md/b 0", c.nextOp());
+        barrier(c, "barrier/md1"); // md/a stays as it was
+        assertRetained(h, "md/b 2");
+        // a higher QoS subscribes both again; their retained messages go to nobody
+        modify(id, HandlerConstants.QOS, 1);
+        assertEquals(java.util.Set.of("SUBSCRIBE md/a 1", "SUBSCRIBE md/b 1"),
+                java.util.Set.of(c.nextOp(), c.nextOp()));
+        c.deliver("md/a", "live");
+        assertLive(h, "md/a live");
+        assertEquals(2, connection(whiteboard.runtimeDTO(), 1).retainedWithheld);
+    }
+
     // ------------------------------------------------------------------ SUBACK outcomes
 
     @Test
@@ -590,6 +922,22 @@ class WhiteboardTest {
         register(new Recorder(), HandlerConstants.TOPIC, filter, HandlerConstants.TARGET,
                 "(" + MqttConstants.NAME + "=" + c.name + ")");
         assertEquals("SUBSCRIBE " + filter + " 0", c.nextOp(), "an operation came before the barrier's");
+    }
+
+    /** The recorder's next messages are these retained ones ("topic payload"), in this order. */
+    private static void assertRetained(Recorder r, String... expected) throws InterruptedException {
+        for (String e : expected) {
+            MqttMessage m = r.poll();
+            assertEquals(e, m.topicString() + " " + new String(m.payload(), StandardCharsets.UTF_8));
+            assertTrue(m.retain(), e + " came with RETAIN=1");
+        }
+    }
+
+    /** The recorder's next message is this live one ("topic payload"). */
+    private static void assertLive(Recorder r, String expected) throws InterruptedException {
+        MqttMessage m = r.poll();
+        assertEquals(expected, m.topicString() + " " + new String(m.payload(), StandardCharsets.UTF_8));
+        assertTrue(!m.retain(), expected + " came with RETAIN=0");
     }
 
     /** Waits until the runtime view satisfies {@code condition}, woken by the change announcements. */
