@@ -28,4 +28,12 @@ public interface MqttMessage {
 
     /** The connection it arrived on. */
     MqttConnection connection();
+
+    /**
+     * The same message with its own copies of topic and payload, for a further receiver (the
+     * arrays of this one belong to its receiver).
+     *
+     * @since 1.1
+     */
+    MqttMessage copy();
 }

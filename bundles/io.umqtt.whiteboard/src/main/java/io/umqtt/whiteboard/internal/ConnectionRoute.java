@@ -171,7 +171,7 @@ final class ConnectionRoute implements MessageListener {
             return;
         }
         for (int i = 0; i < targets.count; i++) {
-            targets.handlers[i].offer(i == 0 ? message : MessageCopy.of(message));
+            targets.handlers[i].offer(i == 0 ? message : message.copy());
         }
     }
 

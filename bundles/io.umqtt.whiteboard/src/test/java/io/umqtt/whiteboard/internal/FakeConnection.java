@@ -280,6 +280,19 @@ final class FakeConnection implements MqttConnection {
             this.connection = connection;
         }
 
+        private TestMessage(byte[] topic, byte[] payload, int qos, boolean retain, MqttConnection connection) {
+            this.topic = topic;
+            this.payload = payload;
+            this.qos = qos;
+            this.retain = retain;
+            this.connection = connection;
+        }
+
+        @Override
+        public TestMessage copy() {
+            return new TestMessage(topic.clone(), payload.clone(), qos, retain, connection);
+        }
+
         @Override
         public byte[] topic() {
             return topic;

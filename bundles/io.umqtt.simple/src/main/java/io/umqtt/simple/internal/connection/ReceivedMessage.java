@@ -31,8 +31,8 @@ final class ReceivedMessage implements MqttMessage {
         this.connection = connection;
     }
 
-    /** The same message with its own copies of topic and payload. */
-    ReceivedMessage copy() {
+    @Override
+    public ReceivedMessage copy() {
         return new ReceivedMessage(topic.clone(), payload.clone(), qos, retain, dup, connection);
     }
 
