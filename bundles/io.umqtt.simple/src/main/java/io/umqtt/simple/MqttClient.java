@@ -124,7 +124,7 @@ public class MqttClient implements Closeable {
     /** Packet id to the operation awaiting its ack; guarded by {@link #lock}. */
     private final Map<Integer, Pending> pending = new HashMap<>();
     /** Threads parked until the reader role is free, first come first served; guarded by {@link #lock}. */
-    private final ArrayDeque<Waiter> readerWanted = new ArrayDeque<>();
+    private final ArrayDeque<Waiter> readerWanted = new ArrayDeque<>(2);
     /** The unacknowledged {@link #publishAsync} publishes, oldest first; guarded by {@link #lock}. */
     private Pending asyncHead;
     private Pending asyncTail;
