@@ -45,7 +45,7 @@ public final class Main {
     int roundTrips = 10_000;
     int warmupRoundTrips = 2_000;
     int footprintClients = 100;
-    int threads = 32;
+    int threads = 0;
     int window = 1_000;
     boolean pubLoop;
     int size = 64;
@@ -99,10 +99,12 @@ public final class Main {
                 "  --messages N         QoS 0 messages (default 200000; warm-up a quarter of it)",
                 "  --messages-qos1 N    QoS 1 messages (default 50000; warm-up a fifth of it)",
                 "  --round-trips N      latency round trips (default 10000; warm-up a fifth of it)",
-                "  --threads N          publishing threads of our client for pipelined QoS 1 (default 32)",
-                "  --window N           outstanding publishes of the async peers in pipelined runs (default 1000)",
+                "  --threads N          pipelined QoS 1 of our client with the blocking publish from N threads",
+                "                       (default 0: one thread with publishAsync and the --window, as the peers)",
+                "  --window N           outstanding publishes in pipelined runs, of the async peers and of our",
+                "                       publishAsync (default 1000)",
                 "  --pub-loop           give our publishing client a loop thread too (default: its publishing",
-                "                       threads read their own PUBACKs, umqtt's way)",
+                "                       thread reads its own PUBACKs, umqtt's way)",
                 "  --out DIR            where logs and results go (default: next to the jar, benchmark-results/<time>)");
     }
 
@@ -144,7 +146,8 @@ public final class Main {
                     tripsSet = true;
                     break;
                 case "--threads":
-                    threads = positive(a, value(args, ++i, a));
+                    threads = "0".equals(value(args, i + 1, a)) ? 0 : positive(a, value(args, i + 1, a));
+                    i++;
                     break;
                 case "--window":
                     window = positive(a, value(args, ++i, a));

@@ -10,12 +10,15 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadPoolExecutor;
 
 import io.umqtt.simple.MqttClient;
+import io.umqtt.simple.PublishToken;
 
 /**
  * Our client, {@link io.umqtt.simple.MqttClient}, used the way its README shows: byte[] topic
  * and payload, a thread given to {@code loop()} that reads and runs the callback, publishing from
- * any thread. A QoS 1 publish blocks until its PUBACK, so the pipelined QoS 1 run publishes from
- * {@code threads} threads sharing the one client.
+ * any thread. The pipelined QoS 1 run publishes with {@code publishAsync} from one thread, keeping
+ * at most {@code window} publishes outstanding by awaiting the oldest token, as the async peers
+ * are driven; with {@code threads > 0} it instead calls the blocking {@code publish} from that
+ * many threads sharing the one client.
  */
 final class OursLib implements Lib {
     static final int KEEPALIVE_SECONDS = 60;
@@ -23,17 +26,21 @@ final class OursLib implements Lib {
     private final int port;
     private final String topic;
     private final int threads;
+    private final int window;
     private final boolean publisherLoop;
 
     /**
-     * @param threads publishing threads for the pipelined QoS 1 run
+     * @param threads publishing threads calling the blocking publish in the pipelined QoS 1 run;
+     *        0 for one thread with publishAsync
+     * @param window how many publishAsync publishes the pipelined runs keep outstanding at most
      * @param publisherLoop whether a publishing client also has a loop thread (else the publishing
      *        thread that waits for a PUBACK reads it, umqtt's own way)
      */
-    OursLib(int port, String topic, int threads, boolean publisherLoop) {
+    OursLib(int port, String topic, int threads, int window, boolean publisherLoop) {
         this.port = port;
         this.topic = topic;
         this.threads = threads;
+        this.window = window;
         this.publisherLoop = publisherLoop;
     }
 
@@ -80,10 +87,11 @@ final class OursLib implements Lib {
     @Override
     public Pub publisher(String clientId, byte[] payload, boolean blocking) throws Exception {
         MqttClient c = connect(clientId);
+        c.setMaxInflight(window);
         if (publisherLoop) {
             startLoop(c, "loop-" + clientId);
         }
-        return new OursPub(c, topic.getBytes(StandardCharsets.UTF_8), payload, threads);
+        return new OursPub(c, topic.getBytes(StandardCharsets.UTF_8), payload, threads, window);
     }
 
     private static final class OursPub implements Pub {
@@ -91,19 +99,26 @@ final class OursLib implements Lib {
         private final byte[] topic;
         private final byte[] payload;
         private final int threads;
+        /** The tokens of the last {@code window} publishAsync publishes. */
+        private final PublishToken[] ring;
         private ThreadPoolExecutor pool;
 
-        OursPub(MqttClient client, byte[] topic, byte[] payload, int threads) {
+        OursPub(MqttClient client, byte[] topic, byte[] payload, int threads, int window) {
             this.client = client;
             this.topic = topic;
             this.payload = payload;
             this.threads = threads;
+            this.ring = new PublishToken[window];
         }
 
         @Override
         public void publishAll(int qos, int count) throws Exception {
             if (qos == 0) {
                 publishEach(0, count); // returns once written: nothing to wait for, nothing to pipeline
+                return;
+            }
+            if (threads == 0) {
+                publishAsync(qos, count);
                 return;
             }
             if (pool == null) {
@@ -129,6 +144,28 @@ final class OursLib implements Lib {
                     f.get();
                 } catch (ExecutionException e) {
                     throw (Exception) e.getCause();
+                }
+            }
+        }
+
+        /** One thread, publishAsync, at most {@code window} outstanding (the peers' way). */
+        private void publishAsync(int qos, int count) throws IOException {
+            MqttClient c = client;
+            byte[] t = topic;
+            byte[] p = payload;
+            PublishToken[] r = ring;
+            int w = r.length;
+            for (int i = 0; i < count; i++) {
+                int slot = i % w;
+                if (r[slot] != null) {
+                    r[slot].await(); // at most 'window' publishes outstanding
+                }
+                r[slot] = c.publishAsync(t, p, false, qos);
+            }
+            for (int i = 0; i < w; i++) {
+                if (r[i] != null) {
+                    r[i].await();
+                    r[i] = null;
                 }
             }
         }

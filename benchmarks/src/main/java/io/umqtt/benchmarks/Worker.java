@@ -43,7 +43,8 @@ public final class Worker {
         String name = require("lib");
         switch (name) {
             case "ours":
-                lib = new OursLib(port, topic, intArg("threads", 32), Boolean.parseBoolean(args.getOrDefault("pubLoop", "false")));
+                lib = new OursLib(port, topic, intArg("threads", 0), intArg("window", 1_000),
+                        Boolean.parseBoolean(args.getOrDefault("pubLoop", "false")));
                 break;
             case "paho":
                 lib = new PahoLib(port, topic, intArg("window", 1_000));

@@ -23,6 +23,7 @@ import io.umqtt.robust.internal.OfflineQueue;
 import io.umqtt.robust.internal.OfflineQueue.Entry;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.PacketType;
+import io.umqtt.simple.PublishToken;
 import io.umqtt.simple.TlsSettings;
 
 /**
@@ -454,6 +455,19 @@ public class RobustMqttClient extends MqttClient {
             log(false, e);
             afterQueueing();
         }
+    }
+
+    /**
+     * Not supported: its tokens could not follow a message through the offline queue and the
+     * resend after a reconnect. Use {@link #publish(byte[], byte[], boolean, int)}.
+     *
+     * @throws UnsupportedOperationException always
+     * @since 1.1
+     */
+    @Override
+    public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos) {
+        throw new UnsupportedOperationException("publishAsync is not supported by RobustMqttClient (" + clientId()
+                + "): use publish, which queues while disconnected and resends after a reconnect");
     }
 
     /**

@@ -3,6 +3,7 @@ package io.umqtt.robust;
 import static io.umqtt.simple.ScriptedBroker.bytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -55,6 +56,15 @@ class RobustScriptedTest {
         int topicLength = ((publish[2] & 0xFF) << 8) | (publish[3] & 0xFF);
         int at = 4 + topicLength;
         return ((publish[at] & 0xFF) << 8) | (publish[at + 1] & 0xFF);
+    }
+
+    @Test
+    void publishAsyncIsRefusedWithTheReason() {
+        client = new RobustMqttClient("robust", "127.0.0.1", broker.port(), null, null, 0, null);
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> client.publishAsync("t", "m", false, 1));
+        assertEquals("publishAsync is not supported by RobustMqttClient (robust): use publish, which queues while "
+                + "disconnected and resends after a reconnect", e.getMessage());
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLParameters;
@@ -45,10 +46,16 @@ import io.umqtt.simple.internal.PacketIds;
  * Any thread may publish, subscribe and unsubscribe. Writes are serialised by a write lock.
  * Reading is done by one thread at a time, the <em>reader</em>: the thread in {@code waitMsg},
  * {@code checkMsg} or {@code loop}, or else a thread whose QoS 1 operation waits for its ack.
- * The reader completes every thread's acks by packet id; the others wait on the client's monitor.
+ * The reader completes every thread's acks by packet id and unparks only the threads waiting
+ * for that ack; a thread that waits while another reads is parked until its ack is read or the
+ * reader role is handed to it (first come, first served) when the reader leaves.
  * The callback runs on the reader; a QoS 1 operation it makes reads on until its own ack arrives,
  * and PUBLISHes read meanwhile are queued and delivered after the callback returns, so callbacks
  * never nest and recursion stays bounded.
+ * <p>
+ * {@link #publishAsync} returns once the PUBLISH is written and keeps at most
+ * {@link #setMaxInflight(int) maxInflight} of them unacknowledged; their PUBACKs are read by
+ * whichever thread reads.
  */
 public class MqttClient implements Closeable {
     /** The MQTT port without TLS. */
@@ -63,6 +70,12 @@ public class MqttClient implements Closeable {
     public static final int DEFAULT_READ_TIMEOUT_MILLIS = 30_000;
     /** Default for {@link #setMaxPacketSize(int)}: 4 MiB. */
     public static final int DEFAULT_MAX_PACKET_SIZE = 4 * 1024 * 1024;
+    /**
+     * Default for {@link #setMaxInflight(int)}: 1,000 unacknowledged {@link #publishAsync} publishes.
+     *
+     * @since 1.1
+     */
+    public static final int DEFAULT_MAX_INFLIGHT = 1_000;
 
     private static final System.Logger LOG = System.getLogger(MqttClient.class.getName());
 
@@ -92,6 +105,7 @@ public class MqttClient implements Closeable {
     private volatile int ackTimeoutMillis = DEFAULT_ACK_TIMEOUT_MILLIS;
     private volatile int readTimeoutMillis = DEFAULT_READ_TIMEOUT_MILLIS;
     private volatile int maxPacketSize = DEFAULT_MAX_PACKET_SIZE;
+    private volatile int maxInflight = DEFAULT_MAX_INFLIGHT;
     private volatile MessageCallback callback;
     /** The last will; guarded by {@link #lock}. */
     private byte[] willTopic;
@@ -99,7 +113,7 @@ public class MqttClient implements Closeable {
     private int willQos;
     private boolean willRetain;
 
-    /** Guards the connection state, the reader role and the pending acks; waiters wait on it. */
+    /** Guards the connection state, the reader role, the pending acks and the parked threads. */
     private final Object lock = new Object();
     /** Guarded by {@link #lock}; read without it for fast checks. */
     private volatile ConnectionState state = ConnectionState.CLOSED;
@@ -109,6 +123,12 @@ public class MqttClient implements Closeable {
     private Thread reader;
     /** Packet id to the operation awaiting its ack; guarded by {@link #lock}. */
     private final Map<Integer, Pending> pending = new HashMap<>();
+    /** Threads parked until the reader role is free, first come first served; guarded by {@link #lock}. */
+    private final ArrayDeque<Waiter> readerWanted = new ArrayDeque<>(2);
+    /** The unacknowledged {@link #publishAsync} publishes, oldest first; guarded by {@link #lock}. */
+    private Pending asyncHead;
+    private Pending asyncTail;
+    private int asyncCount;
     /** Guarded by {@link #lock}. */
     private final PacketIds packetIds = new PacketIds();
     /** The current connection's socket and streams; replaced under {@link #lock} on connect. */
@@ -271,6 +291,30 @@ public class MqttClient implements Closeable {
         maxPacketSize = bytes;
     }
 
+    /**
+     * How many QoS 1 {@link #publishAsync} publishes may await their PUBACK at once; a further
+     * one waits until the oldest is acknowledged. Default {@value #DEFAULT_MAX_INFLIGHT}.
+     * Lowering it lets the publishes already in flight complete.
+     *
+     * @throws IllegalArgumentException unless 1..65535
+     * @since 1.1
+     */
+    public void setMaxInflight(int max) {
+        if (max < 1 || max > PacketIds.MAX) {
+            throw new IllegalArgumentException("maxInflight must be 1.." + PacketIds.MAX + ", found " + max);
+        }
+        maxInflight = max;
+    }
+
+    /**
+     * The limit set with {@link #setMaxInflight(int)}.
+     *
+     * @since 1.1
+     */
+    public int maxInflight() {
+        return maxInflight;
+    }
+
     private static int positive(String name, int millis) {
         if (millis <= 0) {
             throw new IllegalArgumentException(name + " must be > 0 ms, found " + millis);
@@ -361,35 +405,7 @@ public class MqttClient implements Closeable {
      */
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
         positive("timeout", timeoutMillis);
-        byte[] connect;
-        synchronized (lock) {
-            if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
-                throw new IllegalStateException("already " + state.name().toLowerCase() + " to " + server + ":" + port);
-            }
-            // the previous connection's reader, if any, leaves as soon as it sees the closed socket
-            long readerDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-            while (reader != null) {
-                long left = readerDeadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new IllegalStateException("a loop step of the previous connection is still running in "
-                            + reader.getName());
-                }
-                try {
-                    lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("interrupted while the previous connection's reader finishes");
-                }
-            }
-            if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
-                throw new IllegalStateException("already " + state.name().toLowerCase() + " to " + server + ":" + port);
-            }
-            state = ConnectionState.CONNECTING;
-            failure = null;
-            reader = Thread.currentThread();
-            connect = Codec.connect(clientId.getBytes(StandardCharsets.UTF_8), cleanSession, keepAliveSeconds,
-                    willTopic, willMessage, willQos, willRetain, user, password);
-        }
+        byte[] connect = takeReaderToConnect(cleanSession, timeoutMillis);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         Socket s = null;
         try {
@@ -431,6 +447,53 @@ public class MqttClient implements Closeable {
             throw e;
         } finally {
             releaseReader(true);
+        }
+    }
+
+    /**
+     * Waits until the previous connection's reader, if any, has left (it leaves as soon as it sees
+     * the closed socket), then takes the reader role, moves to CONNECTING and encodes CONNECT.
+     */
+    private byte[] takeReaderToConnect(boolean cleanSession, int timeoutMillis) throws IOException {
+        Thread me = Thread.currentThread();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        Waiter w = null;
+        try {
+            while (true) {
+                String previous;
+                synchronized (lock) {
+                    if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
+                        throw new IllegalStateException("already " + state.name().toLowerCase() + " to " + server + ":"
+                                + port);
+                    }
+                    if (reader == null) {
+                        state = ConnectionState.CONNECTING;
+                        failure = null;
+                        reader = me;
+                        return Codec.connect(clientId.getBytes(StandardCharsets.UTF_8), cleanSession, keepAliveSeconds,
+                                willTopic, willMessage, willQos, willRetain, user, password);
+                    }
+                    previous = reader.getName();
+                    if (w == null) {
+                        w = new Waiter(me, null);
+                        readerWanted.addLast(w);
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IllegalStateException("a loop step of the previous connection is still running in "
+                            + previous);
+                }
+                LockSupport.parkNanos(this, left);
+                if (Thread.interrupted()) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while the previous connection's reader finishes");
+                }
+            }
+        } finally {
+            if (w != null) {
+                leave(w);
+            }
         }
     }
 
@@ -555,7 +618,7 @@ public class MqttClient implements Closeable {
             state = ConnectionState.CLOSED;
             s = socket;
             failPending(reason);
-            lock.notifyAll();
+            wakeAll();
         }
         closeQuietly(s);
     }
@@ -608,6 +671,46 @@ public class MqttClient implements Closeable {
     }
 
     /**
+     * Publishes a message without waiting for its PUBACK: returns once the PUBLISH is written,
+     * with a token that completes when the PUBACK arrives. While {@link #setMaxInflight(int)
+     * maxInflight} QoS 1 publishes of this method are unacknowledged, it first waits for the
+     * oldest of them (reading from the socket when no other thread does); one not acknowledged
+     * within the ack timeout of that wait is given up, its token failing with TIMEOUT.
+     * <p>
+     * PUBACKs are read by whichever thread reads: a thread in {@link #loop()}, {@link #waitMsg()}
+     * or {@link #checkMsg()}, one waiting in {@link PublishToken#await()}, or this method when the
+     * window is full. When the connection is lost, every token of it fails.
+     *
+     * @return at QoS 0 a token that is already complete (the message was written)
+     * @throws IllegalArgumentException for a bad topic, a null message or an unsupported QoS
+     * @throws MqttException TIMEOUT when the window was full and the oldest publish was not
+     *         acknowledged within the ack timeout: nothing was sent
+     * @throws IOException when not connected or the connection fails: nothing was sent, or the
+     *         write failed
+     * @since 1.1
+     */
+    public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
+        checkPublishArguments(topic, msg, qos);
+        checkConnected();
+        if (qos == 0) {
+            writePublish(topic, msg, 0, retain, false, 0);
+            return Pending.WRITTEN;
+        }
+        Pending p = registerAsync(topic);
+        writePublish(topic, msg, qos, retain, false, p.id);
+        return p;
+    }
+
+    /**
+     * {@link #publishAsync(byte[], byte[], boolean, int)} with the topic and message encoded as UTF-8.
+     *
+     * @since 1.1
+     */
+    public PublishToken publishAsync(String topic, String msg, boolean retain, int qos) throws IOException {
+        return publishAsync(utf8("topic", topic), utf8("msg", msg), retain, qos);
+    }
+
+    /**
      * For subclasses that resend (umqtt.robust): writes a PUBLISH whose arguments the caller has
      * validated, without waiting. At QoS 1 it first registers the PUBACK wait under
      * {@code packetId} when that id is free (a resend with DUP in a surviving session), or under a
@@ -635,6 +738,14 @@ public class MqttClient implements Closeable {
      */
     protected final void awaitPuback(InFlight publish) throws IOException {
         awaitAck((Pending) publish);
+    }
+
+    /** {@link PublishToken#await()}: waits at most the ack timeout, gives the publish up after it. */
+    private void awaitToken(Pending p) throws IOException {
+        if (!p.done) {
+            awaitDone(p, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ackTimeoutMillis), false);
+        }
+        result(p);
     }
 
     /** Writes one PUBLISH packet; does not wait. Zero allocation for payloads that fit the write buffer. */
@@ -855,37 +966,99 @@ public class MqttClient implements Closeable {
      */
     private int acquireReader(boolean wait) throws IOException {
         Thread me = Thread.currentThread();
-        synchronized (lock) {
+        Waiter w = null;
+        try {
             while (true) {
-                if (state != ConnectionState.CONNECTED) {
-                    throw notConnected();
+                synchronized (lock) {
+                    if (state != ConnectionState.CONNECTED) {
+                        throw notConnected();
+                    }
+                    if (reader == me) {
+                        return REENTRANT;
+                    }
+                    if (reader == null) {
+                        reader = me;
+                        return OWNER;
+                    }
+                    if (!wait) {
+                        return BUSY;
+                    }
+                    if (w == null) {
+                        w = new Waiter(me, null);
+                        readerWanted.addLast(w);
+                    }
                 }
-                if (reader == me) {
-                    return REENTRANT;
-                }
-                if (reader == null) {
-                    reader = me;
-                    return OWNER;
-                }
-                if (!wait) {
-                    return BUSY;
-                }
-                try {
-                    lock.wait();
-                } catch (InterruptedException e) {
+                LockSupport.park(this);
+                if (Thread.interrupted()) {
                     Thread.currentThread().interrupt();
                     throw new InterruptedIOException("interrupted while waiting to read from " + server + ":" + port);
                 }
             }
+        } finally {
+            if (w != null) {
+                leave(w);
+            }
         }
     }
 
+    /** Gives the reader role up (when {@code owner}) and unparks the first thread that wants it. */
     private void releaseReader(boolean owner) {
         if (owner) {
+            Waiter next;
             synchronized (lock) {
                 reader = null;
-                lock.notifyAll();
+                next = nextReader();
             }
+            if (next != null) {
+                LockSupport.unpark(next.thread);
+            }
+        }
+    }
+
+    /** The first parked thread that still wants the reader role, or null; caller holds {@link #lock}. */
+    private Waiter nextReader() {
+        for (Waiter w : readerWanted) {
+            if (w.awaited == null || !w.awaited.done) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Unregisters a parked thread that stops waiting. When the reader role is free, the next thread
+     * that wants it is unparked: the wake-up this thread may have received passes on.
+     */
+    private void leave(Waiter w) {
+        Waiter next = null;
+        synchronized (lock) {
+            readerWanted.remove(w);
+            Pending p = w.awaited;
+            if (p != null) {
+                if (p.waiters == w) {
+                    p.waiters = w.next;
+                } else {
+                    for (Waiter x = p.waiters; x != null; x = x.next) {
+                        if (x.next == w) {
+                            x.next = w.next;
+                            break;
+                        }
+                    }
+                }
+            }
+            if (reader == null) {
+                next = nextReader();
+            }
+        }
+        if (next != null) {
+            LockSupport.unpark(next.thread);
+        }
+    }
+
+    /** Unparks every parked thread, to see a state change; caller holds {@link #lock}. */
+    private void wakeAll() {
+        for (Waiter w : readerWanted) {
+            LockSupport.unpark(w.thread);
         }
     }
 
@@ -898,71 +1071,156 @@ public class MqttClient implements Closeable {
             }
             int id = wantedId > 0 && wantedId <= PacketIds.MAX && !pending.containsKey(wantedId) ? wantedId
                     : packetIds.next(pending::containsKey);
-            Pending p = new Pending(id, ackType, subject);
+            Pending p = new Pending(this, id, ackType, subject);
             pending.put(id, p);
             return p;
         }
     }
 
-    /** Waits for the ack of {@code p}, reading from the socket when no other thread does. */
+    /** Registers a {@link #publishAsync} PUBACK wait, first waiting for the oldest while the window is full. */
+    private Pending registerAsync(byte[] topic) throws IOException {
+        while (true) {
+            Pending oldest;
+            synchronized (lock) {
+                if (state != ConnectionState.CONNECTED) {
+                    throw notConnected();
+                }
+                if (asyncCount < maxInflight) {
+                    Pending p = new Pending(this, packetIds.next(pending::containsKey), PacketType.PUBACK, topic);
+                    pending.put(p.id, p);
+                    p.async = true;
+                    p.previous = asyncTail;
+                    if (asyncTail == null) {
+                        asyncHead = p;
+                    } else {
+                        asyncTail.next = p;
+                    }
+                    asyncTail = p;
+                    asyncCount++;
+                    return p;
+                }
+                oldest = asyncHead;
+            }
+            // a broker acks QoS 1 in order (MQTT-4.6.0-2): the oldest is the next to free a slot
+            awaitDone(oldest, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ackTimeoutMillis), false);
+            if (oldest.error != null && !oldest.lost) {
+                throw new MqttException(Reason.TIMEOUT, "publish not sent: " + maxInflight
+                        + " publishAsync publishes (maxInflight) awaited their PUBACK and the oldest was given up: "
+                        + oldest.error.getMessage());
+            }
+        }
+    }
+
+    /** Waits for the ack of {@code p} (at most the ack timeout) and returns its code. */
     private int awaitAck(Pending p) throws IOException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ackTimeoutMillis);
+        awaitDone(p, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ackTimeoutMillis), true);
+        return result(p);
+    }
+
+    /**
+     * Returns when {@code p} is done. Reads from the socket while no other thread does; else
+     * parks until the reader completes {@code p} or hands it the reader role. At the deadline
+     * {@code p} is given up (done, timed out). An interrupt gives it up too when {@code abandon}.
+     */
+    private void awaitDone(Pending p, long deadline, boolean abandon) throws IOException {
         Thread me = Thread.currentThread();
         boolean owner = false;
+        Waiter w = null;
         try {
-            synchronized (lock) {
-                while (!p.done) {
+            while (!p.done) {
+                boolean read;
+                synchronized (lock) {
+                    if (p.done) {
+                        break;
+                    }
+                    read = reader == me;
                     if (reader == null) {
                         reader = me;
                         owner = true;
-                        break;
+                        read = true;
+                    } else if (!read && w == null) {
+                        w = new Waiter(me, p);
+                        w.next = p.waiters;
+                        p.waiters = w;
+                        readerWanted.addLast(w);
                     }
-                    if (reader == me) {
-                        break;
+                }
+                if (read) {
+                    while (!p.done) {
+                        if (deadline - System.nanoTime() <= 0) {
+                            timeOut(p);
+                            break;
+                        }
+                        int total = readPacket(WAIT, deadline, false);
+                        if (total > 0) {
+                            process(total);
+                        }
                     }
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        throw ackTimeout(p);
+                    break;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    timeOut(p);
+                    break;
+                }
+                LockSupport.parkNanos(this, left);
+                if (Thread.interrupted()) {
+                    Thread.currentThread().interrupt();
+                    InterruptedIOException e = new InterruptedIOException("interrupted while waiting for the "
+                            + p.ackType + " of packet id " + p.id);
+                    if (abandon) {
+                        giveUp(p, e);
                     }
-                    lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                    throw e;
                 }
             }
-            while (!p.done) {
-                if (deadline - System.nanoTime() <= 0) {
-                    throw ackTimeout(p);
-                }
-                int total = readPacket(WAIT, deadline, false);
-                if (total > 0) {
-                    process(total);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            synchronized (lock) {
-                pending.remove(p.id, p);
-            }
-            throw new InterruptedIOException("interrupted while waiting for the " + p.ackType + " of packet id "
-                    + p.id);
         } finally {
+            if (w != null) {
+                leave(w);
+            }
             releaseReader(owner);
         }
-        if (p.error != null) {
-            throw new IOException("connection to " + server + ":" + port + " lost while waiting for the " + p.ackType
-                    + " of packet id " + p.id + ": " + p.error.getMessage(), p.error);
-        }
-        return p.code;
     }
 
-    private MqttException ackTimeout(Pending p) {
-        synchronized (lock) {
-            pending.remove(p.id, p);
+    /** The ack's code, or the failure of {@code p} as an exception. */
+    private int result(Pending p) throws IOException {
+        IOException e = p.error;
+        if (e == null) {
+            return p.code;
         }
-        return new MqttException(Reason.TIMEOUT, "no " + p.ackType + " for packet id " + p.id + " ('"
+        if (!p.lost) {
+            throw e; // given up: a timeout, or an interrupt
+        }
+        throw new IOException("connection to " + server + ":" + port + " lost while waiting for the " + p.ackType
+                + " of packet id " + p.id + ": " + e.getMessage(), e);
+    }
+
+    /** Gives {@code p} up as timed out, unless its ack arrived meanwhile. */
+    private void timeOut(Pending p) {
+        giveUp(p, new MqttException(Reason.TIMEOUT, "no " + p.ackType + " for packet id " + p.id + " ('"
                 + new String(p.subject, StandardCharsets.UTF_8) + "') from " + server + ":" + port + " within "
-                + ackTimeoutMillis + " ms");
+                + ackTimeoutMillis + " ms"));
+    }
+
+    /**
+     * Stops awaiting the ack of {@code p}, unless it arrived meanwhile: the operation fails with
+     * {@code why}, and a late ack counts as stray.
+     */
+    private void giveUp(Pending p, IOException why) {
+        Waiter woken;
+        synchronized (lock) {
+            if (!pending.remove(p.id, p)) {
+                return;
+            }
+            unlinkAsync(p);
+            p.error = why;
+            woken = p.finish();
+        }
+        unparkAll(woken);
     }
 
     private void complete(int id, PacketType type, int code) throws IOException {
+        Waiter woken;
         synchronized (lock) {
             Pending p = pending.get(id);
             if (p == null) {
@@ -974,22 +1232,57 @@ public class MqttClient implements Closeable {
                 throw fail(Codec.protocol("received " + type + " for packet id " + id + ", which awaits a " + p.ackType));
             }
             pending.remove(id);
+            unlinkAsync(p);
             p.code = code;
-            p.done = true;
-            lock.notifyAll();
+            woken = p.finish();
+        }
+        unparkAll(woken);
+    }
+
+    private static void unparkAll(Waiter w) {
+        for (; w != null; w = w.next) {
+            LockSupport.unpark(w.thread);
         }
     }
 
-    /** Fails every pending operation; caller holds {@link #lock}. */
+    /** Takes a {@link #publishAsync} publish out of the window; caller holds {@link #lock}. */
+    private void unlinkAsync(Pending p) {
+        if (!p.async) {
+            return;
+        }
+        p.async = false;
+        if (p.previous == null) {
+            asyncHead = p.next;
+        } else {
+            p.previous.next = p.next;
+        }
+        if (p.next == null) {
+            asyncTail = p.previous;
+        } else {
+            p.next.previous = p.previous;
+        }
+        p.previous = null;
+        p.next = null;
+        asyncCount--;
+    }
+
+    /** Fails every pending operation and unparks their threads; caller holds {@link #lock}. */
     private void failPending(IOException cause) {
         if (pending.isEmpty()) {
             return;
         }
         for (Pending p : pending.values()) {
             p.error = cause;
-            p.done = true;
+            p.lost = true;
+            p.async = false;
+            p.previous = null;
+            p.next = null;
+            unparkAll(p.finish());
         }
         pending.clear();
+        asyncHead = null;
+        asyncTail = null;
+        asyncCount = 0;
     }
 
     /**
@@ -1004,7 +1297,7 @@ public class MqttClient implements Closeable {
                 failure = e;
                 s = socket;
                 failPending(e);
-                lock.notifyAll();
+                wakeAll();
             }
         }
         closeQuietly(s);
@@ -1373,33 +1666,105 @@ public class MqttClient implements Closeable {
         return "MqttClient[" + clientId + "@" + server + ":" + port + (tls != null ? " tls" : "") + ", " + state + "]";
     }
 
-    /** A QoS 1 PUBLISH sent with {@link MqttClient#sendPublish} and not yet acknowledged. */
-    protected abstract static class InFlight {
+    /**
+     * A QoS 1 PUBLISH sent with {@link MqttClient#sendPublish} and not yet acknowledged; also a
+     * {@link PublishToken} (since 1.1).
+     */
+    protected abstract static class InFlight extends PublishToken {
         InFlight() {
         }
 
         /** Its packet identifier. */
+        @Override
         public abstract int packetId();
     }
 
-    /** An operation awaiting its ack. Fields after construction are guarded by {@link MqttClient#lock}. */
+    /**
+     * An operation awaiting its ack, and the token {@link #publishAsync} returns. The fields after
+     * {@code subject} are guarded by {@link MqttClient#lock}; {@code done}, {@code code} and
+     * {@code error} are read without it once {@code done} is seen.
+     */
     private static final class Pending extends InFlight {
+        /** The token of a QoS 0 publish: complete once written. */
+        static final Pending WRITTEN = new Pending(null, 0, PacketType.PUBACK, new byte[0]);
+
+        static {
+            WRITTEN.done = true;
+        }
+
+        final MqttClient client;
         final int id;
         final PacketType ackType;
         final byte[] subject;
         volatile boolean done;
         int code;
         IOException error;
+        /** Whether {@code error} is the connection's failure (else the operation was given up). */
+        boolean lost;
+        /** The threads parked for this ack, linked through {@link Waiter#next}. */
+        Waiter waiters;
+        /** Whether in the {@link #publishAsync} window, linked oldest first. */
+        boolean async;
+        Pending previous;
+        Pending next;
 
-        Pending(int id, PacketType ackType, byte[] subject) {
+        Pending(MqttClient client, int id, PacketType ackType, byte[] subject) {
+            this.client = client;
             this.id = id;
             this.ackType = ackType;
             this.subject = subject;
         }
 
+        /** Marks it done and returns the waiters to unpark; caller holds the client's lock. */
+        Waiter finish() {
+            done = true;
+            Waiter w = waiters;
+            waiters = null;
+            return w;
+        }
+
         @Override
         public int packetId() {
             return id;
+        }
+
+        @Override
+        public boolean isDone() {
+            return done;
+        }
+
+        @Override
+        public void await() throws IOException {
+            if (client != null) {
+                client.awaitToken(this);
+            }
+        }
+
+        @Override
+        public IOException failure() {
+            return done ? error : null;
+        }
+
+        @Override
+        public String toString() {
+            if (client == null) {
+                return "PublishToken[QoS 0, written]";
+            }
+            return "PublishToken[packet id " + id + (!done ? ", awaiting " + ackType
+                    : error == null ? ", acknowledged" : ", failed: " + error.getMessage()) + "]";
+        }
+    }
+
+    /** A thread parked in the client, for the ack of {@code awaited} or (null) for the reader role. */
+    private static final class Waiter {
+        final Thread thread;
+        final Pending awaited;
+        /** The next thread parked for the same ack; guarded by {@link MqttClient#lock}. */
+        Waiter next;
+
+        Waiter(Thread thread, Pending awaited) {
+            this.thread = thread;
+            this.awaited = awaited;
         }
     }
 

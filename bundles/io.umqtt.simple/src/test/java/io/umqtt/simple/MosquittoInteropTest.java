@@ -13,7 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -239,6 +241,33 @@ class MosquittoInteropTest {
                 () -> "mosquitto never received the receiver's PUBACK\n" + broker.log());
         assertTrue(broker.log().contains("Sending PUBACK to " + publisher.clientId()),
                 () -> "mosquitto never acknowledged the publisher's QoS 1 PUBLISH\n" + broker.log());
+    }
+
+    @Test
+    void publishAsyncKeepsItsWindowAndEveryTokenCompletes() throws Exception {
+        String t = topic("async");
+        ReceivingClient receiver = receiver("async-receiver");
+        assertEquals(1, receiver.client().subscribe(t, 1), "granted QoS");
+        MqttClient publisher = connected("async-publisher");
+        publisher.setMaxInflight(50);
+        int n = 2_000;
+        List<PublishToken> tokens = new ArrayList<>(n);
+
+        for (int i = 0; i < n; i++) {
+            tokens.add(publisher.publishAsync(t, "m" + i, false, 1)); // no loop thread: the window reads PUBACKs
+            assertTrue(publisher.pendingPacketIds().size() <= 50, "at most maxInflight await their PUBACK");
+        }
+        for (PublishToken token : tokens) {
+            token.await();
+        }
+
+        assertTrue(publisher.pendingPacketIds().isEmpty());
+        assertEquals(0, publisher.strayAcks());
+        for (int i = 0; i < n; i++) {
+            Message m = receiver.next();
+            assertEquals("m" + i, m.payloadString(), "in order, none lost");
+            assertEquals(1, m.qos());
+        }
     }
 
     @Test

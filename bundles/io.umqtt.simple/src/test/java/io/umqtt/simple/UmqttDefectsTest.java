@@ -500,6 +500,67 @@ class UmqttDefectsTest {
                 client.loop();
                 return null;
             });
+            manyThreadsPublishAtQos1();
+        }
+
+        @Test
+        void manyThreadsPublishAtQos1WithoutALoopAndHandTheReadingOn() throws Exception {
+            // each reads until its own PUBACK, then hands the reader role to a thread still waiting
+            connect(0);
+            manyThreadsPublishAtQos1();
+        }
+
+        @Test
+        void aLoopStartedWhileAPublisherReadsTakesOverWhenItLeaves() throws Exception {
+            connect(0);
+            Future<?> publishing = pool.submit(() -> {
+                client.publish("t", "m", false, 1);
+                return null;
+            });
+            peer.readPacket(); // the publisher now reads, waiting for its PUBACK
+            Future<?> loop = pool.submit(() -> {
+                client.loop();
+                return null;
+            });
+            peer.write(bytes(0x40, 0x02, 0x00, 0x01));
+            within(publishing);
+            peer.write(bytes(0x30, 0x05, 0x00, 0x01, 'x', 'm', '2'));
+            assertEquals("x=m2 q0", received.poll(10, TimeUnit.SECONDS), "the loop reads once the publisher left");
+            client.disconnect();
+            within(loop);
+        }
+
+        @Test
+        void anInterruptedPublisherGivesItsAckUpAndTheLateAckIsStray() throws Exception {
+            connect(0);
+            pool.submit(() -> {
+                client.loop();
+                return null;
+            });
+            peer.write(bytes(0x30, 0x05, 0x00, 0x01, 'x', 'm', '1'));
+            assertEquals("x=m1 q0", received.poll(10, TimeUnit.SECONDS)); // the loop thread is the reader
+            CompletableFuture<Thread> publisher = new CompletableFuture<>();
+            Future<Boolean> publishing = pool.submit(() -> {
+                publisher.complete(Thread.currentThread());
+                try {
+                    client.publish("t", "m", false, 1);
+                    return false;
+                } catch (java.io.InterruptedIOException e) {
+                    return Thread.currentThread().isInterrupted();
+                }
+            });
+            peer.readPacket();
+            publisher.get(10, TimeUnit.SECONDS).interrupt();
+            assertTrue(within(publishing), "InterruptedIOException with the interrupt flag kept");
+            assertTrue(client.pendingPacketIds().isEmpty(), "the interrupted publish no longer awaits its PUBACK");
+
+            peer.write(bytes(0x40, 0x02, 0x00, 0x01), bytes(0x30, 0x05, 0x00, 0x01, 'x', 'm', '3'));
+            assertEquals("x=m3 q0", received.poll(10, TimeUnit.SECONDS));
+            assertEquals(1, client.strayAcks());
+        }
+
+        /** 8 threads x 200 QoS 1 publishes; the broker acks each batch in reverse order. */
+        private void manyThreadsPublishAtQos1() throws Exception {
             int threads = 8;
             int each = 200;
             ConcurrentHashMap<String, Boolean> acked = new ConcurrentHashMap<>();
