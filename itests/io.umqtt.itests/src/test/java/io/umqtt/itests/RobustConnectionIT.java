@@ -60,7 +60,6 @@ import org.osgi.service.metatype.AttributeDefinition;
 import org.osgi.service.metatype.MetaTypeService;
 import org.osgi.service.metatype.ObjectClassDefinition;
 import org.osgi.util.tracker.ServiceTracker;
-import org.osgi.util.tracker.ServiceTrackerCustomizer;
 
 import io.umqtt.api.MqttConnection;
 import io.umqtt.api.MqttConstants;
@@ -258,26 +257,8 @@ public class RobustConnectionIT extends UmqttTestSupport {
         assertEquals("one socket to the broker", 1, socketsTo(b.port()));
 
         CountDownLatch removed = new CountDownLatch(2);
-        ServiceTracker<MqttConnection, MqttConnection> tracker = new ServiceTracker<>(context,
-                filter("(&(" + org.osgi.framework.Constants.OBJECTCLASS + "=" + MqttConnection.class.getName() + ")(|("
-                        + MqttConstants.NAME + "=r-del)(" + MqttConstants.NAME + "=r-del-down)))"),
-                new ServiceTrackerCustomizer<MqttConnection, MqttConnection>() {
-                    @Override
-                    public MqttConnection addingService(ServiceReference<MqttConnection> reference) {
-                        return context.getService(reference);
-                    }
-
-                    @Override
-                    public void modifiedService(ServiceReference<MqttConnection> reference, MqttConnection service) {
-                    }
-
-                    @Override
-                    public void removedService(ServiceReference<MqttConnection> reference, MqttConnection service) {
-                        context.ungetService(reference);
-                        removed.countDown();
-                    }
-                });
-        tracker.open();
+        ServiceTracker<MqttConnection, MqttConnection> tracker = track("(|(" + MqttConstants.NAME + "=r-del)("
+                + MqttConstants.NAME + "=r-del-down))", removed);
         try {
             assertEquals(2, tracker.size());
             delete(up);

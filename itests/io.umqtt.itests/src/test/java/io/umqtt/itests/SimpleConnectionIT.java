@@ -37,7 +37,6 @@ import org.osgi.service.metatype.MetaTypeInformation;
 import org.osgi.service.metatype.MetaTypeService;
 import org.osgi.service.metatype.ObjectClassDefinition;
 import org.osgi.util.tracker.ServiceTracker;
-import org.osgi.util.tracker.ServiceTrackerCustomizer;
 
 import io.umqtt.api.MqttConnection;
 import io.umqtt.api.MqttConstants;
@@ -140,25 +139,7 @@ public class SimpleConnectionIT extends UmqttTestSupport {
         assertNotNull("the connection thread runs", thread);
 
         CountDownLatch removed = new CountDownLatch(1);
-        ServiceTracker<MqttConnection, MqttConnection> tracker = new ServiceTracker<>(context,
-                filter("(&(objectClass=" + MqttConnection.class.getName() + ")(" + MqttConstants.NAME + "=it-del))"),
-                new ServiceTrackerCustomizer<MqttConnection, MqttConnection>() {
-                    @Override
-                    public MqttConnection addingService(ServiceReference<MqttConnection> reference) {
-                        return context.getService(reference);
-                    }
-
-                    @Override
-                    public void modifiedService(ServiceReference<MqttConnection> reference, MqttConnection service) {
-                    }
-
-                    @Override
-                    public void removedService(ServiceReference<MqttConnection> reference, MqttConnection service) {
-                        context.ungetService(reference);
-                        removed.countDown();
-                    }
-                });
-        tracker.open();
+        ServiceTracker<MqttConnection, MqttConnection> tracker = track("(" + MqttConstants.NAME + "=it-del)", removed);
         try {
             assertEquals(1, tracker.size());
             delete(config);

@@ -290,10 +290,25 @@ public abstract class UmqttTestSupport {
 
     /** A tracker of the MqttConnection services matching an LDAP filter over their properties. */
     protected ServiceTracker<MqttConnection, MqttConnection> track(String propertyFilter) {
-        ServiceTracker<MqttConnection, MqttConnection> tracker = new ServiceTracker<>(context,
-                filter("(&(" + org.osgi.framework.Constants.OBJECTCLASS + "=" + MqttConnection.class.getName() + ")"
-                        + propertyFilter + ")"),
-                null);
+        return track(propertyFilter, null);
+    }
+
+    /**
+     * {@link #track(String)}, counting {@code removed} down for every tracked service that goes
+     * away (null: nothing counted).
+     */
+    protected ServiceTracker<MqttConnection, MqttConnection> track(String propertyFilter, CountDownLatch removed) {
+        ServiceTracker<MqttConnection, MqttConnection> tracker = new ServiceTracker<MqttConnection, MqttConnection>(
+                context, filter("(&(" + org.osgi.framework.Constants.OBJECTCLASS + "=" + MqttConnection.class.getName()
+                        + ")" + propertyFilter + ")"), null) {
+            @Override
+            public void removedService(ServiceReference<MqttConnection> reference, MqttConnection service) {
+                super.removedService(reference, service);
+                if (removed != null) {
+                    removed.countDown();
+                }
+            }
+        };
         tracker.open();
         return tracker;
     }

@@ -33,9 +33,10 @@ import io.umqtt.api.MqttMessage;
 import io.umqtt.robust.OfflineQueueFullException;
 import io.umqtt.robust.RobustConnection;
 import io.umqtt.robust.RobustConstants;
-import io.umqtt.robust.internal.FakeContext.Event;
-import io.umqtt.robust.internal.FakeContext.Kind;
 import io.umqtt.simple.internal.LogCapture;
+import io.umqtt.simple.testing.FakeBundleContext;
+import io.umqtt.simple.testing.FakeBundleContext.Event;
+import io.umqtt.simple.testing.FakeBundleContext.Kind;
 import io.umqtt.simple.testing.MosquittoBroker;
 
 /**
@@ -76,7 +77,7 @@ class RobustConnectionComponentTest {
                 "a connection thread outlived its component");
     }
 
-    private RobustConnectionComponent activate(FakeContext fake, String name, Object... config) {
+    private RobustConnectionComponent activate(FakeBundleContext fake, String name, Object... config) {
         List<Object> kv = new ArrayList<>(List.of("name", name));
         Collections.addAll(kv, FAST);
         Collections.addAll(kv, config);
@@ -104,7 +105,7 @@ class RobustConnectionComponentTest {
         }
     }
 
-    private static Event awaitState(FakeContext fake, String state) throws InterruptedException {
+    private static Event awaitState(FakeBundleContext fake, String state) throws InterruptedException {
         return fake.await(MqttConstants.STATE + "=" + state, e -> e.kind != Kind.UNREGISTERED
                 && state.equals(e.get(MqttConstants.STATE)));
     }
@@ -122,7 +123,7 @@ class RobustConnectionComponentTest {
     @Test
     void registersAtOnceWhileTheBrokerIsDownQueuesAndConnectsWhenItStarts() throws Exception {
         int port = freePort();
-        FakeContext fake = new FakeContext();
+        FakeBundleContext fake = new FakeBundleContext();
         RobustConnectionComponent c = activate(fake, "late", "server", MosquittoBroker.HOST, "port", port,
                 "username", "user", "password", SECRET);
 
@@ -176,7 +177,7 @@ class RobustConnectionComponentTest {
     @Test
     void survivesBrokerKillAndRestartWithSubscriptionsAndQueuedPublishes() throws Exception {
         MosquittoBroker b = broker(MosquittoBroker.builder());
-        FakeContext fake = new FakeContext();
+        FakeBundleContext fake = new FakeBundleContext();
         RobustConnectionComponent c = activate(fake, "kill", "server", b.host(), "port", b.port());
         assertEquals("CONNECTING", fake.next().get(MqttConstants.STATE));
         awaitState(fake, "CONNECTED");
@@ -211,7 +212,7 @@ class RobustConnectionComponentTest {
     @Test
     void configuredCleanSessionIsUsedOnEveryConnect() throws Exception {
         MosquittoBroker b = broker(MosquittoBroker.builder());
-        FakeContext fake = new FakeContext();
+        FakeBundleContext fake = new FakeBundleContext();
         activate(fake, "c0", "server", b.host(), "port", b.port(), "client.id", "robust-c0", "clean.session", false);
         awaitState(fake, "CONNECTED");
         String connect = "as robust-c0 (p2, c0, k60)";
@@ -236,7 +237,7 @@ class RobustConnectionComponentTest {
     void failsOverToTheNextServerAndSaysWhereItIsConnected() throws Exception {
         MosquittoBroker b = broker(MosquittoBroker.builder());
         int dead = freePort();
-        FakeContext fake = new FakeContext();
+        FakeBundleContext fake = new FakeBundleContext();
         activate(fake, "failover", "server", MosquittoBroker.HOST, "port", dead, "failover.servers",
                 new String[] {MosquittoBroker.HOST + ":" + b.port(), "spare.invalid"});
         Event registered = fake.next();
@@ -250,7 +251,7 @@ class RobustConnectionComponentTest {
     @Test
     void deactivateWhileReconnectingEndsTheThreadAndReportsTheQueue() throws Exception {
         int port = freePort();
-        FakeContext fake = new FakeContext();
+        FakeBundleContext fake = new FakeBundleContext();
         RobustConnectionComponent c = activate(fake, "stop", "server", MosquittoBroker.HOST, "port", port);
         RobustConnection conn = (RobustConnection) fake.next().service;
         fake.await("a failed attempt", e -> ((Integer) e.get(RobustConstants.RECONNECT_ATTEMPT)) >= 1);
@@ -269,7 +270,7 @@ class RobustConnectionComponentTest {
     @Test
     void deactivateWhileConnectedDisconnectsCleanly() throws Exception {
         MosquittoBroker b = broker(MosquittoBroker.builder());
-        FakeContext fake = new FakeContext();
+        FakeBundleContext fake = new FakeBundleContext();
         RobustConnectionComponent c = activate(fake, "bye", "server", b.host(), "port", b.port(),
                 "lwt.topic", "bye/will", "lwt.message", "died");
         String clientId = (String) awaitState(fake, "CONNECTED").get(MqttConstants.CLIENT_ID);
@@ -283,7 +284,7 @@ class RobustConnectionComponentTest {
     @Test
     void givesUpAfterTheConfiguredAttemptsAndStaysClosed() throws Exception {
         int port = freePort();
-        FakeContext fake = new FakeContext();
+        FakeBundleContext fake = new FakeBundleContext();
         RobustConnectionComponent c = activate(fake, "giveup", "server", MosquittoBroker.HOST, "port", port,
                 "reconnect.max.attempts", 2);
         RobustConnection conn = (RobustConnection) fake.next().service;
@@ -303,7 +304,7 @@ class RobustConnectionComponentTest {
     @Test
     void fullOfflineQueueRejectsTheNewestAndReportsIt() throws Exception {
         int port = freePort();
-        FakeContext fake = new FakeContext();
+        FakeBundleContext fake = new FakeBundleContext();
         activate(fake, "full", "server", MosquittoBroker.HOST, "port", port, "queue.max.messages", 1,
                 "queue.overflow", "REJECT_NEWEST");
         RobustConnection conn = (RobustConnection) fake.next().service;
@@ -321,7 +322,7 @@ class RobustConnectionComponentTest {
     @Test
     void refusedCredentialsAreReportedAndNeverLogged() throws Exception {
         MosquittoBroker b = broker(MosquittoBroker.builder().user("alice", SECRET));
-        FakeContext fake = new FakeContext();
+        FakeBundleContext fake = new FakeBundleContext();
         activate(fake, "refused", "server", b.host(), "port", b.port(), "username", "alice", "password",
                 "wrong-" + SECRET);
         Event failed = fake.await("a refused attempt", e -> ((Integer) e.get(RobustConstants.RECONNECT_ATTEMPT)) >= 1);

@@ -21,6 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import io.umqtt.robust.OverflowPolicy;
 import io.umqtt.simple.internal.connection.ConnectionSettings;
+import io.umqtt.simple.testing.FakeBundleContext;
 
 /** The configuration of the robust component: defaults, every check's message, failover parsing. */
 class RobustConnectionConfigTest {
@@ -126,7 +127,7 @@ class RobustConnectionConfigTest {
 
     @Test
     void badValueFailsActivationBeforeAnyThreadOrRegistration() {
-        FakeContext fake = new FakeContext();
+        FakeBundleContext fake = new FakeBundleContext();
         RobustConnectionComponent c = new RobustConnectionComponent();
         RobustConnectionConfig bad = RobustConfigs.of("name", "bad", "reconnect.jitter", 2.0);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.activate(fake.context,

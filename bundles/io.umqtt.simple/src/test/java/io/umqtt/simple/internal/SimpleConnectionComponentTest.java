@@ -33,8 +33,9 @@ import io.umqtt.api.MessageListener;
 import io.umqtt.api.MqttConnection;
 import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttMessage;
-import io.umqtt.simple.internal.FakeBundleContext.Event;
-import io.umqtt.simple.internal.FakeBundleContext.Kind;
+import io.umqtt.simple.testing.FakeBundleContext;
+import io.umqtt.simple.testing.FakeBundleContext.Event;
+import io.umqtt.simple.testing.FakeBundleContext.Kind;
 import io.umqtt.simple.testing.MosquittoBroker;
 
 /**
@@ -102,7 +103,7 @@ class SimpleConnectionComponentTest {
         SimpleConnectionComponent c = activateOnBroker(fake, "c1", "username", "user", "password", SECRET);
         Event e = fake.next();
         assertEquals(Kind.REGISTERED, e.kind);
-        assertEquals(MqttConnection.class.getName(), e.objectClass);
+        assertEquals(List.of(MqttConnection.class.getName()), e.objectClasses);
         assertEquals("umqtt-simple-c1", e.thread, "registered by the connection thread");
         Map<String, Object> p = e.properties;
         assertEquals("c1", p.get(MqttConstants.NAME));

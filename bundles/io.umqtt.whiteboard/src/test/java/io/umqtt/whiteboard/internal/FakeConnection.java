@@ -99,6 +99,27 @@ final class FakeConnection implements MqttConnection {
                 + " qos " + qos);
     }
 
+    /** Closes the {@link #gate}: the next SUBSCRIBEs wait at it until {@link #openGate()}. */
+    void closeGate() {
+        gate = new CountDownLatch(1);
+    }
+
+    /** Waits until a SUBSCRIBE has reached the closed gate; fails after {@code seconds}. */
+    void awaitAtGate(long seconds) throws InterruptedException {
+        if (!atGate.tryAcquire(seconds, TimeUnit.SECONDS)) {
+            throw new AssertionError("no SUBSCRIBE reached the gate within " + seconds + " s");
+        }
+    }
+
+    /** Opens the gate: waiting SUBSCRIBEs go on, later ones do not stop. */
+    void openGate() {
+        CountDownLatch g = gate;
+        gate = null;
+        if (g != null) {
+            g.countDown();
+        }
+    }
+
     @Override
     public int subscribe(String filter, int qos, MessageListener listener) throws IOException {
         CountDownLatch g = gate;

@@ -585,16 +585,14 @@ class WhiteboardTest {
         assertRetained(first, "co/x 1");
 
         // the reconciler is busy with another filter while three handlers join
-        CountDownLatch gate = new CountDownLatch(1);
-        c.gate = gate;
+        c.closeGate();
         register(new Recorder(), "co/busy", 0);
-        assertTrue(c.atGate.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS));
+        c.awaitAtGate(WAIT_SECONDS);
         List<Recorder> joiners = List.of(new Recorder(), new Recorder(), new Recorder());
         for (Recorder r : joiners) {
             register(r, "co/x", 0);
         }
-        c.gate = null;
-        gate.countDown();
+        c.openGate();
         assertEquals("SUBSCRIBE co/busy 0", c.nextOp());
         assertEquals("SUBSCRIBE co/x 0", c.nextOp());
         barrier(c, "barrier/co1");
@@ -603,17 +601,15 @@ class WhiteboardTest {
         }
 
         // a SUBSCRIBE of the filter is on its way while three more join: they share the next one
-        gate = new CountDownLatch(1);
-        c.gate = gate;
+        c.closeGate();
         Recorder during = new Recorder();
         register(during, "co/x", 0);
-        assertTrue(c.atGate.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS));
+        c.awaitAtGate(WAIT_SECONDS);
         List<Recorder> more = List.of(new Recorder(), new Recorder(), new Recorder());
         for (Recorder r : more) {
             register(r, "co/x", 0);
         }
-        c.gate = null;
-        gate.countDown();
+        c.openGate();
         assertEquals("SUBSCRIBE co/x 0", c.nextOp(), "the one on its way");
         assertEquals("SUBSCRIBE co/x 0", c.nextOp(), "one for the three that joined meanwhile");
         barrier(c, "barrier/co2");
@@ -641,25 +637,21 @@ class WhiteboardTest {
         assertEquals("SUBSCRIBE lv/x 0", c.nextOp());
         assertRetained(stays, "lv/x 1");
 
-        CountDownLatch gate = new CountDownLatch(1);
-        c.gate = gate;
+        c.closeGate();
         register(new Recorder(), "lv/busy", 0);
-        assertTrue(c.atGate.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS));
+        c.awaitAtGate(WAIT_SECONDS);
         Recorder brief = new Recorder();
         whiteboard.removeHandler(register(brief, "lv/x", 0));
-        c.gate = null;
-        gate.countDown();
+        c.openGate();
         assertEquals("SUBSCRIBE lv/busy 0", c.nextOp());
         barrier(c, "barrier/lv1"); // no SUBSCRIBE lv/x: nobody waits for its retained messages
 
-        gate = new CountDownLatch(1);
-        c.gate = gate;
+        c.closeGate();
         Recorder leaving = new Recorder();
         long leavingId = register(leaving, "lv/x", 0);
-        assertTrue(c.atGate.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS));
+        c.awaitAtGate(WAIT_SECONDS);
         whiteboard.removeHandler(leavingId);
-        c.gate = null;
-        gate.countDown();
+        c.openGate();
         assertEquals("SUBSCRIBE lv/x 0", c.nextOp(), "it was on its way when the handler left");
         barrier(c, "barrier/lv2");
         c.deliver("lv/x", "live");

@@ -1,4 +1,4 @@
-package io.umqtt.robust.internal;
+package io.umqtt.simple.testing;
 
 import java.lang.reflect.Proxy;
 import java.util.Arrays;
@@ -17,21 +17,23 @@ import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.ServiceRegistration;
 
 /**
- * Just enough of a {@link BundleContext} for the robust component: it records the service
- * registration, its property updates and its unregistration as {@link Event}s, and answers the
- * EventAdmin tracker with "no such service" (there is no EventAdmin without a framework). Every
- * other method throws.
+ * Just enough of a {@link BundleContext} for a component that registers its service itself (the
+ * simple and robust connection components): {@code registerService} and the registration's
+ * {@code setProperties} and {@code unregister} are recorded as {@link Event}s a test can wait for;
+ * service lookups and listeners answer "no such service" (an optional EventAdmin stays absent).
+ * Every other method throws.
  */
-final class FakeContext {
-    enum Kind { REGISTERED, MODIFIED, UNREGISTERED }
+public final class FakeBundleContext {
+    /** What happened to the registration. */
+    public enum Kind { REGISTERED, MODIFIED, UNREGISTERED }
 
     /** One call, with a copy of the properties at that moment. */
-    static final class Event {
-        final Kind kind;
-        final List<String> objectClasses;
-        final Object service;
-        final Map<String, Object> properties;
-        final String thread;
+    public static final class Event {
+        public final Kind kind;
+        public final List<String> objectClasses;
+        public final Object service;
+        public final Map<String, Object> properties;
+        public final String thread;
 
         Event(Kind kind, List<String> objectClasses, Object service, Map<String, Object> properties) {
             this.kind = kind;
@@ -41,21 +43,27 @@ final class FakeContext {
             this.thread = Thread.currentThread().getName();
         }
 
-        Object get(String property) {
+        /** A property of the registration at that moment. */
+        public Object get(String property) {
             return properties.get(property);
         }
 
         @Override
         public String toString() {
-            return kind + " " + properties + " on " + thread;
+            return kind + " " + objectClasses + " " + properties + " on " + thread;
         }
     }
 
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-    final BundleContext context = (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(),
+    /** The fake to hand to the component. */
+    public final BundleContext context = (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(),
             new Class<?>[] {BundleContext.class}, (p, m, args) -> {
                 switch (m.getName()) {
                     case "registerService":
+                        if (args[0] instanceof Class) {
+                            return register(List.of(((Class<?>) args[0]).getName()), args[1],
+                                    copy((Dictionary<?, ?>) args[2]));
+                        }
                         if (args[0] instanceof String[]) {
                             return register(Arrays.asList((String[]) args[0]), args[1], copy((Dictionary<?, ?>) args[2]));
                         }
@@ -67,13 +75,13 @@ final class FakeContext {
                         return null;
                     case "getServiceReferences":
                     case "getAllServiceReferences":
-                        return null; // no EventAdmin here
+                        return null; // no other services here
                     case "toString":
-                        return "FakeContext";
+                        return "FakeBundleContext";
                     default:
                         break;
                 }
-                throw new UnsupportedOperationException("FakeContext." + m.getName());
+                throw new UnsupportedOperationException("FakeBundleContext." + m.getName());
             });
 
     private ServiceRegistration<?> register(List<String> classes, Object service, Map<String, Object> props) {
@@ -106,7 +114,7 @@ final class FakeContext {
     }
 
     /** The next event, waiting at most 10 s; fails when none came. */
-    Event next() throws InterruptedException {
+    public Event next() throws InterruptedException {
         Event e = events.poll(10, TimeUnit.SECONDS);
         if (e == null) {
             throw new AssertionError("no service event within 10 s");
@@ -115,7 +123,7 @@ final class FakeContext {
     }
 
     /** Skips events until one matches, waiting at most 10 s for each; fails when none does. */
-    Event await(String what, Predicate<Event> condition) throws InterruptedException {
+    public Event await(String what, Predicate<Event> condition) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         StringBuilder seen = new StringBuilder();
         while (true) {
@@ -132,7 +140,7 @@ final class FakeContext {
     }
 
     /** The next event if one is already recorded, else null. */
-    Event poll() {
+    public Event poll() {
         return events.poll();
     }
 
