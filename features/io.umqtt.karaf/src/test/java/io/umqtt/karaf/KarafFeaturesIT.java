@@ -179,6 +179,27 @@ class KarafFeaturesIT {
                 (connected - configured) / 1_000_000);
     }
 
+    @Test
+    void robustConnectionFromAnEtcFileConnectsAndGoesWithTheFile() throws Exception {
+        // the README's other way: a file etc/<factory pid>-<alias>.cfg, read by Karaf's fileinstall
+        install("umqtt-robust");
+        String name = "etc-file";
+        String clientId = "umqtt-karaf-etc";
+        Path cfg = karaf.base().resolve("etc").resolve(ROBUST + "-" + name + ".cfg");
+        try {
+            Files.write(cfg, List.of("name = " + name, "server = " + broker.host(), "port = " + broker.port(),
+                    "client.id = " + clientId));
+            Map<String, String> service = awaitConnected(name);
+            assertEquals(Integer.toString(broker.port()), service.get("mqtt.port"), service::toString);
+            assertTrue(broker.awaitLog(" as " + clientId + " ", 10, TimeUnit.SECONDS),
+                    () -> "mosquitto did not log " + clientId + " connecting; its log:\n" + broker.log());
+        } finally {
+            Files.deleteIfExists(cfg);
+        }
+        // deleting the file deletes the configuration, and with it the connection
+        awaitGone(name);
+    }
+
     // ------------------------------------------------------------------ console helpers
 
     /** Installs a feature into a Karaf without umqtt bundles (a fresh one, or as {@link #uninstallEverythingUmqtt()} left it). */
@@ -258,6 +279,22 @@ class KarafFeaturesIT {
                 throw new AssertionError("connection " + name + " not connected within " + CONNECT_TIMEOUT
                         + "; service:list io.umqtt.api.MqttConnection:\n" + last + "\nmosquitto's log:\n"
                         + broker.log() + karaf.diagnostics());
+            }
+            karaf.pause();
+        }
+    }
+
+    /** Polls {@code service:list io.umqtt.api.MqttConnection} until no service has the connection's name. */
+    private static void awaitGone(String name) throws InterruptedException {
+        long deadline = System.nanoTime() + CONNECT_TIMEOUT.toNanos();
+        while (true) {
+            String out = karaf.exec("service:list io.umqtt.api.MqttConnection").output();
+            if (services(out).stream().noneMatch(s -> name.equals(s.get("mqtt.connection.name")))) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("connection " + name + " still registered " + CONNECT_TIMEOUT
+                        + " after its file went; service:list io.umqtt.api.MqttConnection:\n" + out + karaf.diagnostics());
             }
             karaf.pause();
         }
