@@ -440,10 +440,21 @@ public class MqttClient implements Closeable {
             }
             return sessionPresent;
         } catch (IOException | RuntimeException e) {
-            IOException cause = e instanceof IOException ? (IOException) e
+            IOException explained = e instanceof IOException ? explainTlsRefusal(s, (IOException) e) : null;
+            IOException cause = explained != null ? explained : e instanceof IOException ? (IOException) e
                     : new IOException("connect to " + server + ":" + port + " failed: " + e, e);
+            if (explained != null) {
+                synchronized (lock) {
+                    if (failure == e) { // the failed write or read recorded it already: tell the cause there too
+                        failure = explained;
+                    }
+                }
+            }
             fail(cause);
             closeQuietly(s);
+            if (explained != null) {
+                throw explained;
+            }
             throw e;
         } finally {
             releaseReader(true);
@@ -541,6 +552,34 @@ public class MqttClient implements Closeable {
             closeQuietly(plain);
             throw e;
         }
+    }
+
+    /**
+     * A TLS connection that the broker closes after a complete handshake and before CONNACK. With
+     * TLS 1.3 the client's handshake ends before the broker has checked the client's certificate, so
+     * a broker requiring one (mosquitto's require_certificate) refuses it by an alert and a close
+     * that reach the client as whatever its next read or write meets: the alert, "Broken pipe",
+     * "Connection reset" or end of stream. Returns that failure with its likely cause named, or null
+     * when {@code e} is not such a failure.
+     */
+    private IOException explainTlsRefusal(Socket s, IOException e) {
+        if (!(s instanceof SSLSocket) || e instanceof MqttException || e instanceof InterruptedIOException) {
+            return null;
+        }
+        boolean presented;
+        try {
+            presented = ((SSLSocket) s).getSession().getLocalCertificates() != null;
+        } catch (RuntimeException unknown) {
+            return null;
+        }
+        String why = presented
+                ? "the broker may have refused the client certificate this client presented (is it signed by a CA "
+                        + "the broker trusts, and still valid?)"
+                : "this client presented no client certificate: a broker that requires one (mosquitto: "
+                        + "require_certificate true) refuses such a connection this way; configure a key store with "
+                        + "the client's certificate and key";
+        return new IOException("the broker " + server + ":" + port + " closed the TLS connection after the handshake, "
+                + "before CONNACK (" + e + "); " + why, e);
     }
 
     private static boolean isIpLiteral(String host) {
