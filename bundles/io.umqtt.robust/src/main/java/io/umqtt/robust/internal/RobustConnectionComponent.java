@@ -29,6 +29,7 @@ import io.umqtt.robust.RobustListener;
 import io.umqtt.robust.RobustMqttClient;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.internal.connection.ConnectionSettings;
+import io.umqtt.simple.internal.connection.KuraConfigurable;
 import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
 
 /**
@@ -83,6 +84,8 @@ public final class RobustConnectionComponent {
     private volatile String[] servers;
     /** The registered service; null before registration and from the start of deactivation. */
     private volatile ServiceRegistration<?> registration;
+    /** The marker service that shows this configuration in Kura's UI; null outside Kura. */
+    private volatile ServiceRegistration<?> kura;
 
     // what the listener learnt, for the service properties
     private volatile int attempt;
@@ -137,6 +140,7 @@ public final class RobustConnectionComponent {
                         + "attempt within " + START_WAIT_MILLIS + " ms; registering the service anyway");
             }
             registration = context.registerService(SERVICE_CLASSES, service, initial);
+            kura = KuraConfigurable.register(context, RobustConnectionComponent.class.getClassLoader(), properties);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             shutdown();
@@ -158,6 +162,8 @@ public final class RobustConnectionComponent {
         ManagedClient c = client;
         String name = settings.name();
         c.stop();
+        KuraConfigurable.unregister(kura);
+        kura = null;
         ServiceRegistration<?> reg = registration;
         registration = null;
         unregister(reg);

@@ -3,6 +3,7 @@ package io.umqtt.simple.internal;
 import io.umqtt.simple.internal.connection.ConnectionSettings;
 import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
 import io.umqtt.simple.internal.connection.ClientConnection;
+import io.umqtt.simple.internal.connection.KuraConfigurable;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -65,6 +66,8 @@ public final class SimpleConnectionComponent {
     private volatile ConnectionSettings settings;
     private volatile ClientConnection connection;
     private volatile Thread thread;
+    /** The marker service that shows this configuration in Kura's UI; null outside Kura. */
+    private volatile ServiceRegistration<?> kura;
 
     /**
      * Validates the configuration and starts the connection thread.
@@ -84,6 +87,7 @@ public final class SimpleConnectionComponent {
         this.thread = t;
         LOG.log(Level.INFO, () -> "starting MQTT connection " + s);
         t.start();
+        kura = KuraConfigurable.register(context, SimpleConnectionComponent.class.getClassLoader(), properties);
     }
 
     /**
@@ -99,6 +103,8 @@ public final class SimpleConnectionComponent {
             reg = registration;
             registration = null;
         }
+        KuraConfigurable.unregister(kura);
+        kura = null;
         unregister(reg);
         ClientConnection c = connection;
         try {

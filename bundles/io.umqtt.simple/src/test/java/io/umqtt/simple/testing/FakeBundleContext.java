@@ -64,6 +64,9 @@ public final class FakeBundleContext {
                             return register(List.of(((Class<?>) args[0]).getName()), args[1],
                                     copy((Dictionary<?, ?>) args[2]));
                         }
+                        if (args[0] instanceof String) {
+                            return register(List.of((String) args[0]), args[1], copy((Dictionary<?, ?>) args[2]));
+                        }
                         if (args[0] instanceof String[]) {
                             return register(Arrays.asList((String[]) args[0]), args[1], copy((Dictionary<?, ?>) args[2]));
                         }
