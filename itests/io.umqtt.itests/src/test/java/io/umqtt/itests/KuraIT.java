@@ -4,11 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.options;
 import static org.ops4j.pax.exam.CoreOptions.streamBundle;
-import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
 
 import java.io.IOException;
 import java.util.Arrays;
@@ -20,6 +16,7 @@ import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.OptionUtils;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
@@ -48,14 +45,8 @@ public class KuraIT extends UmqttTestSupport {
     @Override
     @Configuration
     public Option[] configuration() throws IOException {
-        return options(
-                workingDirectory("target/paxexam"),
-                cleanCaches(true),
-                felixRuntime(),
-                streamBundle(KuraStub.bundle()), // installed before the umqtt bundles, as in Kura
-                umqttBundles(),
-                broker(),
-                junitBundles());
+        // Pax Exam installs every bundle before it starts any: the umqtt bundles resolve with it
+        return OptionUtils.combine(super.configuration(), streamBundle(KuraStub.bundle()));
     }
 
     @Test
