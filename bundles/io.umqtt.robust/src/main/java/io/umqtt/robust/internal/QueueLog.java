@@ -213,7 +213,9 @@ public final class QueueLog implements AutoCloseable {
             nextSegment = Math.max(nextSegment, index + 1);
             byte[] data = Files.readAllBytes(file);
             if (data.length < MAGIC_BYTES || ByteBuffer.wrap(data).getInt() != MAGIC) {
-                if (data.length == 0) { // created, then the process died before the magic was written
+                if (data.length < MAGIC_BYTES) { // created, then the process died before the magic was written
+                    LOG.log(Level.WARNING, "offline queue file " + file + " holds only " + data.length + " bytes, a "
+                            + "segment whose creation a crash interrupted; deleted, it held no message");
                     Files.deleteIfExists(file);
                     continue;
                 }

@@ -211,6 +211,16 @@ class QueueLogTest {
     }
 
     @Test
+    void aSegmentCutBeforeItsMagicIsDeletedWithAWarning() throws IOException {
+        queue("one");
+        Path torn = dir.resolve(String.format("%s%016x%s", QueueLog.SEGMENT_PREFIX, 7L, QueueLog.SEGMENT_SUFFIX));
+        Files.write(torn, new byte[] {0x55, 0x4D});
+        assertEquals(List.of("one"), payloads(open().recovered()));
+        assertFalse(Files.exists(torn));
+        assertTrue(log.text().contains("WARNING offline queue file " + torn + " holds only 2 bytes"), log.text());
+    }
+
+    @Test
     void segmentsRotateAndDoneOnesAreDeletedSoDiskStaysBounded() throws IOException {
         long segment = 4 * 1024;
         QueueLog l = open(segment);
