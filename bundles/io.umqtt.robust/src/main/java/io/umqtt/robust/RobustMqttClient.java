@@ -142,8 +142,8 @@ public class RobustMqttClient extends MqttClient {
         synchronized (queueSwap) {
             OfflineQueue old = queue;
             OfflineQueue fresh = new OfflineQueue(maxMessages, maxBytes, overflow, old.log());
+            queue = fresh; // first, so that no publish goes to the old queue after it was emptied
             move(old.take(Integer.MAX_VALUE), fresh, "it did not fit the resized offline queue");
-            queue = fresh;
         }
     }
 
@@ -192,10 +192,10 @@ public class RobustMqttClient extends MqttClient {
             QueueLog log = QueueLog.open(directory, segment, QUEUE_SYNC_MILLIS);
             OfflineQueue fresh = new OfflineQueue(old.maxMessages(), old.maxBytes(), old.policy(), log);
             List<Entry> loaded = log.recovered();
-            move(loaded, fresh, "it did not fit the offline queue it was loaded into");
-            queuedTotal.addAndGet(fresh.size()); // those queued now were counted when they came
+            queue = fresh; // first, so that no publish goes to the old queue after it was emptied
+            // those loaded count as queued; those queued in memory were counted when they came
+            queuedTotal.addAndGet(move(loaded, fresh, "it did not fit the offline queue it was loaded into"));
             move(old.take(Integer.MAX_VALUE), fresh, "it did not fit the offline queue");
-            queue = fresh;
             if (!loaded.isEmpty()) {
                 LOG.log(Level.INFO, () -> "MQTT client " + clientId() + ": loaded " + loaded.size() + " message(s) "
                         + "from the offline queue in " + log.directory() + "; they are sent after connecting");
@@ -216,8 +216,10 @@ public class RobustMqttClient extends MqttClient {
     /**
      * Offers {@code entries} to {@code target} in order; reports (and removes from disk) what does
      * not fit, and what could not be written to disk.
+     *
+     * @return how many were taken
      */
-    private void move(List<Entry> entries, OfflineQueue target, String why) {
+    private int move(List<Entry> entries, OfflineQueue target, String why) {
         List<Entry> lost = new ArrayList<>();
         List<Entry> unwritten = new ArrayList<>();
         IOException failure = null;
@@ -238,6 +240,7 @@ public class RobustMqttClient extends MqttClient {
         for (Entry e : unwritten) {
             reportDropped(e, "the offline queue on disk could not be written: " + failure.getMessage());
         }
+        return entries.size() - lost.size() - unwritten.size();
     }
 
     /**
