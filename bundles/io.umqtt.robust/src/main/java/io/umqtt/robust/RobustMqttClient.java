@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -21,6 +22,7 @@ import io.umqtt.api.MqttException.Reason;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.robust.internal.OfflineQueue;
 import io.umqtt.robust.internal.OfflineQueue.Entry;
+import io.umqtt.robust.internal.QueueLog;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.PacketType;
 import io.umqtt.simple.PublishToken;
@@ -37,7 +39,8 @@ import io.umqtt.simple.TlsSettings;
  * <li>QoS 1 publishes that were not acknowledged resent after reconnect, with DUP and the same
  * packet id when the session survived, as new messages when it did not;</li>
  * <li>a bounded offline queue for publishes made while disconnected ({@link OverflowPolicy});
- * what it drops or refuses is reported;</li>
+ * what it drops or refuses is reported; optionally kept on disk, so that it survives a restart
+ * or a crash of the JVM ({@link #setOfflineQueueDirectory(Path)});</li>
  * <li>several servers for failover, tried in order, then round again.</li>
  * </ul>
  * <h2>Two ways to drive it</h2>
@@ -60,10 +63,17 @@ public class RobustMqttClient extends MqttClient {
     public static final long DEFAULT_QUEUE_BYTES = 10L * 1024 * 1024;
     /** How many queued QoS 1 messages are in flight at once while the queue is flushed. */
     private static final int FLUSH_WINDOW = 256;
+    /** A durable queue forces its file to the device at most this often while messages are queued. */
+    private static final long QUEUE_SYNC_MILLIS = 1_000;
+    /** Smallest and largest segment file of a durable queue; between them, an eighth of the byte bound. */
+    private static final long MIN_SEGMENT_BYTES = 64 * 1024;
+    private static final long MAX_SEGMENT_BYTES = 8L * 1024 * 1024;
 
     private volatile ReconnectPolicy policy = ReconnectPolicy.DEFAULT;
+    /** Replaced only under {@link #queueSwap}. */
     private volatile OfflineQueue queue = new OfflineQueue(DEFAULT_QUEUE_MESSAGES, DEFAULT_QUEUE_BYTES,
             OverflowPolicy.DROP_OLDEST);
+    private final Object queueSwap = new Object();
     private volatile RobustListener listener = new RobustListener() {
     };
     private final List<String[]> servers = new CopyOnWriteArrayList<>();
@@ -129,18 +139,108 @@ public class RobustMqttClient extends MqttClient {
         if (overflow == null) {
             throw new IllegalArgumentException("overflow policy must not be null");
         }
-        OfflineQueue fresh = new OfflineQueue(maxMessages, maxBytes, overflow);
-        OfflineQueue old = queue;
-        queue = fresh;
-        List<Entry> lost = new ArrayList<>();
-        for (Entry e : old.take(Integer.MAX_VALUE)) {
-            if (!fresh.offer(e, lost)) {
-                lost.add(e);
+        synchronized (queueSwap) {
+            OfflineQueue old = queue;
+            OfflineQueue fresh = new OfflineQueue(maxMessages, maxBytes, overflow, old.log());
+            queue = fresh; // first, so that no publish goes to the old queue after it was emptied
+            move(old.take(Integer.MAX_VALUE), fresh, "it did not fit the resized offline queue");
+        }
+    }
+
+    /**
+     * Keeps the offline queue on disk in {@code directory} (created if needed), so that messages
+     * queued while disconnected survive a restart or a crash of the JVM. Call it before connecting.
+     * <p>
+     * What the directory holds from an earlier run is loaded first, in order, and sent after the
+     * connect, before what is queued now; it counts as queued ({@link #queued()},
+     * {@link #queuedTotal()}), and the queue's bounds and overflow policy apply to it. Every
+     * message the queue accepts is written to the file before {@code publish} returns (to the
+     * operating system: it survives the JVM being killed), and removed once sent at QoS 0 or
+     * acknowledged at QoS 1; messages dropped by the overflow policy are removed too. The file is
+     * forced to the device (fsync) when a segment file is full, at most once a second while
+     * messages are queued, and on {@link #close()} / {@link #disconnect()}: a power loss can lose
+     * the messages of the last second. A record torn by a crash or failing its CRC is skipped with
+     * a warning naming the file; the ones before it are loaded. Disk use stays near the queue's
+     * byte bound plus one segment (at most 8 MiB); with nothing queued the directory holds only
+     * its lock file.
+     * <p>
+     * One client at a time may use a directory: it is locked until {@link #close()} or
+     * {@link #disconnect()}, which release it (and every file handle); a later {@code connect} or
+     * {@link #start(String)} locks it again. A message sent but not yet acknowledged when the
+     * process ends is sent again by the next run: at least once.
+     *
+     * @param directory null keeps the queue in memory only (the default)
+     * @throws IOException naming the directory when it cannot be created, is not a writable
+     *         directory, or another client uses it
+     * @throws IllegalStateException when a directory is already set
+     * @since 1.2
+     */
+    public void setOfflineQueueDirectory(Path directory) throws IOException {
+        synchronized (queueSwap) {
+            OfflineQueue old = queue;
+            if (old.log() != null) {
+                if (directory != null && old.log().directory().equals(directory.toAbsolutePath().normalize())) {
+                    return;
+                }
+                throw new IllegalStateException("the offline queue of " + clientId() + " is already kept in "
+                        + old.log().directory() + "; set the directory once, before connecting");
+            }
+            if (directory == null) {
+                return;
+            }
+            long segment = Math.max(MIN_SEGMENT_BYTES, Math.min(MAX_SEGMENT_BYTES, old.maxBytes() / 8));
+            QueueLog log = QueueLog.open(directory, segment, QUEUE_SYNC_MILLIS);
+            OfflineQueue fresh = new OfflineQueue(old.maxMessages(), old.maxBytes(), old.policy(), log);
+            List<Entry> loaded = log.recovered();
+            queue = fresh; // first, so that no publish goes to the old queue after it was emptied
+            // those loaded count as queued; those queued in memory were counted when they came
+            queuedTotal.addAndGet(move(loaded, fresh, "it did not fit the offline queue it was loaded into"));
+            move(old.take(Integer.MAX_VALUE), fresh, "it did not fit the offline queue");
+            if (!loaded.isEmpty()) {
+                LOG.log(Level.INFO, () -> "MQTT client " + clientId() + ": loaded " + loaded.size() + " message(s) "
+                        + "from the offline queue in " + log.directory() + "; they are sent after connecting");
             }
         }
-        for (Entry e : lost) {
-            reportDropped(e, "it did not fit the resized offline queue");
+    }
+
+    /**
+     * The directory the offline queue is kept in, or null when it is in memory only.
+     *
+     * @since 1.2
+     */
+    public Path offlineQueueDirectory() {
+        QueueLog log = queue.log();
+        return log == null ? null : log.directory();
+    }
+
+    /**
+     * Offers {@code entries} to {@code target} in order; reports (and removes from disk) what does
+     * not fit, and what could not be written to disk.
+     *
+     * @return how many were taken
+     */
+    private int move(List<Entry> entries, OfflineQueue target, String why) {
+        List<Entry> lost = new ArrayList<>();
+        List<Entry> unwritten = new ArrayList<>();
+        IOException failure = null;
+        for (Entry e : entries) {
+            try {
+                if (!target.offer(e, lost)) {
+                    lost.add(e);
+                }
+            } catch (IOException io) {
+                unwritten.add(e);
+                failure = io;
+            }
         }
+        markSent(target, lost);
+        for (Entry e : lost) {
+            reportDropped(e, why);
+        }
+        for (Entry e : unwritten) {
+            reportDropped(e, "the offline queue on disk could not be written: " + failure.getMessage());
+        }
+        return entries.size() - lost.size() - unwritten.size();
     }
 
     /**
@@ -221,6 +321,7 @@ public class RobustMqttClient extends MqttClient {
         this.cleanSession = cleanSession;
         if (!reconnecting) {
             closed = false; // a connect by the user; the reconnect loop must not undo a close()
+            reopenQueueLog();
         }
         connectAttempts.incrementAndGet();
         boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
@@ -392,23 +493,53 @@ public class RobustMqttClient extends MqttClient {
             }
         }, name);
         closed = false;
+        try {
+            reopenQueueLog();
+        } catch (IOException e) {
+            throw new IllegalStateException("MQTT client " + clientId() + " cannot start: " + e.getMessage(), e);
+        }
         runner = t;
         t.start();
         return t;
     }
 
-    /** Stops reconnecting, sends DISCONNECT if connected, closes. Queued messages stay queued. */
+    /**
+     * Stops reconnecting, sends DISCONNECT if connected, closes. Queued messages stay queued; a
+     * durable queue's files are forced to the device, closed and unlocked.
+     */
     @Override
     public void disconnect() throws IOException {
         stop();
-        super.disconnect();
+        try {
+            super.disconnect();
+        } finally {
+            closeQueueLog();
+        }
     }
 
-    /** Stops reconnecting and closes without DISCONNECT (the last will is published). */
+    /**
+     * Stops reconnecting and closes without DISCONNECT (the last will is published). Queued
+     * messages stay queued; a durable queue's files are forced to the device, closed and unlocked.
+     */
     @Override
     public void close() {
         stop();
         super.close();
+        closeQueueLog();
+    }
+
+    private void closeQueueLog() {
+        QueueLog log = queue.log();
+        if (log != null) {
+            log.close();
+        }
+    }
+
+    private void reopenQueueLog() throws IOException {
+        QueueLog log = queue.log();
+        if (log != null) {
+            log.reopen();
+        }
     }
 
     private void stop() {
@@ -451,7 +582,12 @@ public class RobustMqttClient extends MqttClient {
             if (e instanceof MqttException && ((MqttException) e).reason() == Reason.TIMEOUT) {
                 fail(e); // an ack that never comes: treat the connection as broken, resend on a new one
             }
-            requeue(List.of(entry.withPacketId(id)));
+            try {
+                requeue(List.of(entry.withPacketId(id)));
+            } catch (IOException notKept) {
+                notKept.addSuppressed(e);
+                throw notKept;
+            }
             log(false, e);
             afterQueueing();
         }
@@ -515,8 +651,27 @@ public class RobustMqttClient extends MqttClient {
         }
     }
 
-    private void requeue(List<Entry> entries) {
+    private void requeue(List<Entry> entries) throws IOException {
         queue.requeue(entries);
+    }
+
+    /**
+     * Tells the queue that messages it held were sent (QoS 0), acknowledged (QoS 1) or dropped,
+     * so that a durable queue does not load them again. A failure to note it means that the next
+     * run sends them once more (at least once), so it is logged, not thrown.
+     */
+    private void markSent(OfflineQueue q, List<Entry> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        try {
+            q.done(entries);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, () -> "MQTT client " + clientId() + ": " + entries.size() + " message(s) sent "
+                    + "or dropped could not be removed from the offline queue on disk; a restart would send them "
+                    + "again: "
+                    + e.getMessage());
+        }
     }
 
     private void reportDropped(Entry e, String why) {
@@ -555,17 +710,21 @@ public class RobustMqttClient extends MqttClient {
                             awaitPuback(sent[acked]);
                         }
                     }
+                    markSent(q, batch);
                 } catch (IOException e) {
                     List<Entry> back = new ArrayList<>(batch.size() - acked);
+                    List<Entry> gone = new ArrayList<>(batch.subList(0, acked));
                     for (int i = acked; i < batch.size(); i++) {
                         Entry en = batch.get(i);
                         if (en.qos == 0 && i < written) {
+                            gone.add(en);
                             continue; // written at QoS 0: at most once, not sent again
                         }
                         // written at QoS 1: keep its packet id for a DUP resend; not written yet: as it was
                         back.add(sent[i] != null ? en.withPacketId(sent[i].packetId()) : en);
                     }
-                    requeue(back);
+                    markSent(q, gone);
+                    requeue(back); // all of them are on disk already when the queue is durable
                     if (!closed && e instanceof MqttException && ((MqttException) e).reason() == Reason.TIMEOUT) {
                         fail(e);
                     }

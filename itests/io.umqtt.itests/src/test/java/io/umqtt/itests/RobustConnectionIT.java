@@ -243,6 +243,25 @@ public class RobustConnectionIT extends UmqttTestSupport {
     }
 
     @Test
+    public void persistentOfflineQueueLivesInTheBundleDataArea() throws Exception {
+        configureRobust("r-disk", "port", freePort(), "queue.persistent", true);
+        ServiceReference<MqttConnection> ref = awaitService("r-disk", "");
+        RobustConnection conn = (RobustConnection) context.getService(ref);
+        try {
+            conn.publish("it/disk", bytes("kept"), 1, false); // the broker is down: queued, on disk
+            assertEquals(1, conn.queued());
+        } finally {
+            context.ungetService(ref);
+        }
+        Path dir = robustBundle().getDataFile("offline-queue/r-disk").toPath();
+        assertTrue(dir + " holds the lock", Files.exists(dir.resolve("queue.lock")));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals("one segment file with the message", 1,
+                    files.filter(f -> f.getFileName().toString().startsWith("segment-")).count());
+        }
+    }
+
+    @Test
     public void deletedConfigurationLeavesNoThreadAndNoSocketBehind() throws Exception {
         MosquittoBroker b = broker(MosquittoBroker.builder());
         org.osgi.service.cm.Configuration up = configureRobust("r-del", "port", b.port(), "lwt.topic", "it/will",
@@ -314,6 +333,9 @@ public class RobustConnectionIT extends UmqttTestSupport {
         AttributeDefinition overflow = ad(ads, "queue.overflow");
         assertArrayEquals(new String[] {"DROP_OLDEST", "REJECT_NEWEST"}, overflow.getOptionValues());
         assertArrayEquals(new String[] {"DROP_OLDEST"}, overflow.getDefaultValue());
+        assertEquals(AttributeDefinition.BOOLEAN, ad(ads, "queue.persistent").getType());
+        assertArrayEquals(new String[] {"false"}, ad(ads, "queue.persistent").getDefaultValue());
+        assertEquals(AttributeDefinition.STRING, ad(ads, "queue.directory").getType());
         AttributeDefinition failover = ad(ads, "failover.servers");
         assertEquals(AttributeDefinition.STRING, failover.getType());
         assertEquals(Integer.MAX_VALUE, failover.getCardinality());

@@ -1,7 +1,9 @@
 package io.umqtt.robust.internal;
 
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 
 import io.umqtt.robust.OverflowPolicy;
@@ -20,17 +22,28 @@ public final class OfflineQueue {
         public final int qos;
         public final boolean retain;
         public final int packetId;
+        /** Its number in the {@link QueueLog}; 0 when it is not on disk. */
+        public final long seq;
 
         public Entry(byte[] topic, byte[] payload, int qos, boolean retain, int packetId) {
+            this(topic, payload, qos, retain, packetId, 0);
+        }
+
+        public Entry(byte[] topic, byte[] payload, int qos, boolean retain, int packetId, long seq) {
             this.topic = topic;
             this.payload = payload;
             this.qos = qos;
             this.retain = retain;
             this.packetId = packetId;
+            this.seq = seq;
         }
 
         public Entry withPacketId(int id) {
-            return new Entry(topic, payload, qos, retain, id);
+            return new Entry(topic, payload, qos, retain, id, seq);
+        }
+
+        public Entry withSeq(long s) {
+            return new Entry(topic, payload, qos, retain, packetId, s);
         }
 
         long bytes() {
@@ -41,12 +54,19 @@ public final class OfflineQueue {
     private final int maxMessages;
     private final long maxBytes;
     private final OverflowPolicy policy;
+    /** Null: memory only. */
+    private final QueueLog log;
     /** Guarded by this. */
     private final ArrayDeque<Entry> entries = new ArrayDeque<>();
     /** Guarded by this. */
     private long bytes;
 
     public OfflineQueue(int maxMessages, long maxBytes, OverflowPolicy policy) {
+        this(maxMessages, maxBytes, policy, null);
+    }
+
+    /** @param log where the messages are kept on disk; null: memory only */
+    public OfflineQueue(int maxMessages, long maxBytes, OverflowPolicy policy, QueueLog log) {
         if (maxMessages < 0) {
             throw new IllegalArgumentException("offline queue capacity must be >= 0 messages, found " + maxMessages);
         }
@@ -56,38 +76,81 @@ public final class OfflineQueue {
         this.maxMessages = maxMessages;
         this.maxBytes = maxBytes;
         this.policy = policy;
+        this.log = log;
     }
 
     /**
-     * Adds a new message at the end.
+     * Adds a new message at the end; with a log, writes it (and marks what it drops done) first.
+     * A message that is already in the log ({@code seq != 0}) is not written again.
      *
      * @param dropped receives the entries dropped to make room (DROP_OLDEST)
      * @return false when refused (REJECT_NEWEST, or a message larger than the whole queue)
+     * @throws IOException when the log cannot be written; the queue is then unchanged
      */
-    public synchronized boolean offer(Entry e, List<Entry> dropped) {
+    public synchronized boolean offer(Entry e, List<Entry> dropped) throws IOException {
         if (e.bytes() > maxBytes || maxMessages == 0) {
             return false;
         }
-        while (entries.size() >= maxMessages || bytes + e.bytes() > maxBytes) {
+        int drop = 0;
+        long freed = 0;
+        Iterator<Entry> oldest = entries.iterator();
+        while (entries.size() - drop >= maxMessages || bytes - freed + e.bytes() > maxBytes) {
             if (policy == OverflowPolicy.REJECT_NEWEST) {
                 return false;
             }
-            Entry oldest = entries.pollFirst();
-            bytes -= oldest.bytes();
-            dropped.add(oldest);
+            freed += oldest.next().bytes();
+            drop++;
         }
-        entries.addLast(e);
-        bytes += e.bytes();
+        List<Entry> out = new ArrayList<>(drop);
+        oldest = entries.iterator();
+        for (int i = 0; i < drop; i++) {
+            out.add(oldest.next());
+        }
+        Entry added = e;
+        if (log != null) {
+            Entry written = log.append(e.seq == 0 ? e : null, out);
+            if (written != null) {
+                added = written;
+            }
+        }
+        for (int i = 0; i < drop; i++) {
+            entries.pollFirst();
+        }
+        bytes -= freed;
+        dropped.addAll(out);
+        entries.addLast(added);
+        bytes += added.bytes();
         return true;
     }
 
-    /** Puts messages taken with {@link #take} back at the front, in their order. */
-    public synchronized void requeue(List<Entry> front) {
-        for (int i = front.size() - 1; i >= 0; i--) {
-            Entry e = front.get(i);
+    /**
+     * Puts messages taken with {@link #take} back at the front, in their order. With a log, those
+     * not yet in it (a publish that failed before it was ever queued) are written first.
+     *
+     * @throws IOException when the log cannot be written; the queue is then unchanged
+     */
+    public synchronized void requeue(List<Entry> front) throws IOException {
+        List<Entry> all = log == null ? front : log.appendAll(front);
+        for (int i = all.size() - 1; i >= 0; i--) {
+            Entry e = all.get(i);
             entries.addFirst(e);
             bytes += e.bytes();
         }
+    }
+
+    /**
+     * Marks messages taken with {@link #take} as sent (QoS 0) or acknowledged (QoS 1), or drops
+     * them: with a log, they are not loaded again. Without a log, nothing to do.
+     */
+    public void done(List<Entry> sent) throws IOException {
+        if (log != null && !sent.isEmpty()) {
+            log.done(sent);
+        }
+    }
+
+    /** The log keeping this queue on disk, or null. */
+    public QueueLog log() {
+        return log;
     }
 
     /** Takes up to {@code max} messages from the front. */

@@ -1,8 +1,10 @@
 package io.umqtt.robust.internal;
 
+import java.io.File;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Hashtable;
@@ -49,7 +51,9 @@ import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
  * <p>
  * Deactivation stops the client from reconnecting, unregisters the service, disconnects (DISCONNECT,
  * so no last will) and waits for the thread to end: no thread or socket outlives it. Messages still
- * in the offline queue then are logged as not sent.
+ * in the offline queue then are logged as not sent, or, with {@code queue.persistent}, as kept on
+ * disk for the next start (the queue's files are closed and unlocked: no file handle outlives it
+ * either).
  *
  * <h2>Threading</h2>
  * SCR calls {@link #activate} and {@link #deactivate}; the fields they set are volatile and written
@@ -66,6 +70,8 @@ public final class RobustConnectionComponent {
     public static final String PID = "io.umqtt.robust";
     /** The connection thread is named this prefix plus the connection name. */
     public static final String THREAD_PREFIX = "umqtt-robust-";
+    /** A durable offline queue without a configured directory lives here, plus the connection name, in the bundle's data area. */
+    static final String QUEUE_AREA = "offline-queue/";
     /** How long deactivation waits for the connection thread before interrupting it. */
     static final long STOP_WAIT_MILLIS = 5_000;
     /** How long activation waits for the connection thread to start (a thread start, not the network). */
@@ -127,6 +133,14 @@ public final class RobustConnectionComponent {
         this.servers = all.toArray(new String[0]);
         this.service = new RobustConnectionService(s.name(), c);
         this.events = new ConnectionEvents(context);
+        if (r.queuePersistent()) {
+            try {
+                openQueueDirectory(context, pid, s.name(), r, c);
+            } catch (RuntimeException e) {
+                events.close();
+                throw e;
+            }
+        }
         Thread t = new Thread(this::run, THREAD_PREFIX + s.name());
         t.setDaemon(true);
         this.thread = t;
@@ -150,6 +164,35 @@ public final class RobustConnectionComponent {
             throw e;
         }
         refresh(); // to the state the first attempt has reached meanwhile
+    }
+
+    /** The directory of a durable offline queue, in the bundle's data area unless configured. */
+    private static void openQueueDirectory(BundleContext context, String pid, String name, RobustSettings r,
+            ManagedClient c) {
+        Path dir = r.queueDirectory();
+        String property = RobustSettings.QUEUE_DIRECTORY;
+        Object value = dir;
+        if (dir == null) {
+            property = RobustSettings.QUEUE_PERSISTENT;
+            value = true;
+            File data = context.getDataFile(QUEUE_AREA + safeFileName(name));
+            if (data == null) {
+                throw RobustSettings.invalid(pid, property, value, "needs " + RobustSettings.QUEUE_DIRECTORY + ": the "
+                        + "framework gives this bundle no persistent storage area");
+            }
+            dir = data.toPath();
+        }
+        try {
+            c.setOfflineQueueDirectory(dir);
+        } catch (IOException e) {
+            throw RobustSettings.invalid(pid, property, value, "cannot keep the offline queue: " + e.getMessage());
+        }
+    }
+
+    /** {@code name} as one file name: only letters, digits, '.', '-' and '_', and never "." or "..". */
+    static String safeFileName(String name) {
+        String safe = name.replaceAll("[^A-Za-z0-9._-]", "_");
+        return safe.isEmpty() || safe.chars().allMatch(ch -> ch == '.') ? safe.replace('.', '_') + "_" : safe;
     }
 
     /** Stops reconnecting, unregisters the service, disconnects and waits for the thread to end. */
@@ -190,7 +233,11 @@ public final class RobustConnectionComponent {
                     + settings.connectTimeoutSeconds() + " s)");
         }
         int left = c.queued();
-        if (left > 0) {
+        Path dir = c.offlineQueueDirectory();
+        if (left > 0 && dir != null) {
+            LOG.log(Level.INFO, () -> "MQTT connection " + name + " stopped with " + left + " message(s) in its offline "
+                    + "queue; they stay in " + dir + " and are sent after the next start");
+        } else if (left > 0) {
             LOG.log(Level.WARNING, "MQTT connection " + name + " stopped with " + left + " message(s) in its offline "
                     + "queue; they were not sent and are discarded");
         } else {
@@ -408,6 +455,11 @@ public final class RobustConnectionComponent {
     /** The connection thread (tests). */
     Thread thread() {
         return thread;
+    }
+
+    /** The client (tests). */
+    ManagedClient client() {
+        return client;
     }
 
     /** The service object (tests). */

@@ -185,6 +185,21 @@ import org.osgi.service.metatype.annotations.Option;
                 @Option(label = "Reject the new message (publish fails)", value = "REJECT_NEWEST")})
     String queue_overflow() default "DROP_OLDEST";
 
+    @AttributeDefinition(name = "Keep the offline queue on disk",
+            description = "Write every queued message to disk before the publish returns, so that the queue "
+                    + "survives a restart or a crash of the gateway; it is loaded and sent after the next connect. "
+                    + "Messages leave the disk once sent (QoS 0) or acknowledged (QoS 1). The files are forced to "
+                    + "the device at most once a second and when the connection stops, not per message: a power "
+                    + "loss may lose the last second. Off: memory only.")
+    boolean queue_persistent() default false;
+
+    @AttributeDefinition(name = "Offline queue directory",
+            description = "Absolute path of the directory that keeps the offline queue when it is on disk; one "
+                    + "connection per directory. Empty: offline-queue/<connection name> in the bundle's persistent "
+                    + "storage area.",
+            required = false)
+    String queue_directory() default "";
+
     // ------------------------------------------------------------------ failover
 
     @AttributeDefinition(name = "Failover servers",

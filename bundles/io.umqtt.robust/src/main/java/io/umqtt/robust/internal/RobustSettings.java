@@ -1,5 +1,7 @@
 package io.umqtt.robust.internal;
 
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -23,6 +25,8 @@ final class RobustSettings {
     static final String QUEUE_MAX_MESSAGES = "queue.max.messages";
     static final String QUEUE_MAX_BYTES = "queue.max.bytes";
     static final String QUEUE_OVERFLOW = "queue.overflow";
+    static final String QUEUE_PERSISTENT = "queue.persistent";
+    static final String QUEUE_DIRECTORY = "queue.directory";
     static final String FAILOVER_SERVERS = "failover.servers";
 
     /** Upper bound of both delays: one day. */
@@ -52,14 +56,19 @@ final class RobustSettings {
     private final long queueMaxBytes;
     private final OverflowPolicy overflow;
     private final List<Server> failover;
+    private final boolean queuePersistent;
+    /** Null: the bundle's persistent storage area. */
+    private final Path queueDirectory;
 
     private RobustSettings(ReconnectPolicy policy, int queueMaxMessages, long queueMaxBytes, OverflowPolicy overflow,
-            List<Server> failover) {
+            List<Server> failover, boolean queuePersistent, Path queueDirectory) {
         this.policy = policy;
         this.queueMaxMessages = queueMaxMessages;
         this.queueMaxBytes = queueMaxBytes;
         this.overflow = overflow;
         this.failover = failover;
+        this.queuePersistent = queuePersistent;
+        this.queueDirectory = queueDirectory;
     }
 
     /**
@@ -115,8 +124,23 @@ final class RobustSettings {
                 }
             }
         }
+        boolean persistent = c.queue_persistent();
+        Path directory = null;
+        String d = c.queue_directory() == null ? "" : c.queue_directory().strip();
+        if (persistent && !d.isEmpty()) { // without queue.persistent the directory is not used
+            try {
+                directory = Path.of(d);
+            } catch (InvalidPathException e) {
+                throw invalid(pid, QUEUE_DIRECTORY, d, "is not a valid path: " + e.getReason());
+            }
+            if (!directory.isAbsolute()) {
+                throw invalid(pid, QUEUE_DIRECTORY, d, "is a relative path; give an absolute one, or leave it empty "
+                        + "for the bundle's persistent storage area");
+            }
+            directory = directory.normalize();
+        }
         return new RobustSettings(new ReconnectPolicy(initial, max, jitter, attempts), messages, bytes, overflow,
-                List.copyOf(servers));
+                List.copyOf(servers), persistent, directory);
     }
 
     /** Parses {@code host}, {@code host:port}, {@code [v6]} or {@code [v6]:port}. */
@@ -166,7 +190,7 @@ final class RobustSettings {
         return new Server(host, p);
     }
 
-    private static IllegalArgumentException invalid(String pid, String property, Object value, String why) {
+    static IllegalArgumentException invalid(String pid, String property, Object value, String why) {
         return new IllegalArgumentException("invalid configuration of " + pid + ": " + property + "=" + value + " "
                 + why);
     }
@@ -187,6 +211,19 @@ final class RobustSettings {
         return overflow;
     }
 
+    /** Whether the offline queue is kept on disk. */
+    boolean queuePersistent() {
+        return queuePersistent;
+    }
+
+    /**
+     * The directory of the durable offline queue; null when it is not persistent or lives in the
+     * bundle's persistent storage area.
+     */
+    Path queueDirectory() {
+        return queueDirectory;
+    }
+
     /** The failover servers in order, without the primary one. */
     List<Server> failover() {
         return failover;
@@ -197,6 +234,8 @@ final class RobustSettings {
         return "reconnect " + policy.initialDelayMillis() + ".." + policy.maxDelayMillis() + " ms, jitter "
                 + policy.jitter() + ", max attempts " + (policy.maxAttempts() == 0 ? "unlimited" : policy.maxAttempts())
                 + "; offline queue " + queueMaxMessages + " messages / " + queueMaxBytes + " bytes, " + overflow
+                + (queuePersistent ? ", on disk in " + (queueDirectory == null ? "the bundle's data area" : queueDirectory)
+                        : "")
                 + (failover.isEmpty() ? "" : "; failover " + failover);
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,7 @@ class OfflineQueueTest {
     }
 
     @Test
-    void rejectNewestKeepsWhatIsQueued() {
+    void rejectNewestKeepsWhatIsQueued() throws IOException {
         OfflineQueue q = new OfflineQueue(2, 1_000, OverflowPolicy.REJECT_NEWEST);
         List<Entry> dropped = new ArrayList<>();
         assertTrue(q.offer(msg("a"), dropped));
@@ -39,7 +40,7 @@ class OfflineQueueTest {
     }
 
     @Test
-    void dropOldestMakesRoomAndSaysWhatItDropped() {
+    void dropOldestMakesRoomAndSaysWhatItDropped() throws IOException {
         OfflineQueue q = new OfflineQueue(2, 1_000, OverflowPolicy.DROP_OLDEST);
         List<Entry> dropped = new ArrayList<>();
         for (String p : new String[] {"a", "b", "c", "d"}) {
@@ -50,7 +51,7 @@ class OfflineQueueTest {
     }
 
     @Test
-    void theByteBoundCountsTopicAndPayload() {
+    void theByteBoundCountsTopicAndPayload() throws IOException {
         OfflineQueue q = new OfflineQueue(100, 10, OverflowPolicy.DROP_OLDEST); // "t" + 4 bytes = 5 each
         List<Entry> dropped = new ArrayList<>();
         q.offer(msg("1111"), dropped);
@@ -62,7 +63,7 @@ class OfflineQueueTest {
     }
 
     @Test
-    void requeuedMessagesGoBackToTheFrontInOrderEvenBeyondTheBound() {
+    void requeuedMessagesGoBackToTheFrontInOrderEvenBeyondTheBound() throws IOException {
         OfflineQueue q = new OfflineQueue(2, 1_000, OverflowPolicy.REJECT_NEWEST);
         List<Entry> dropped = new ArrayList<>();
         q.offer(msg("c"), dropped);

@@ -45,6 +45,33 @@ class RobustConnectionConfigTest {
         assertEquals(10L * 1024 * 1024, r.queueMaxBytes());
         assertEquals(OverflowPolicy.DROP_OLDEST, r.overflow());
         assertTrue(r.failover().isEmpty());
+        assertFalse(r.queuePersistent(), "memory only unless asked");
+        assertNull(r.queueDirectory());
+    }
+
+    @Test
+    void queueDirectoryIsTakenOnlyWithQueuePersistent() {
+        RobustSettings r = RobustSettings.of(PID, RobustConfigs.of("queue.persistent", true, "queue.directory",
+                " /var/lib/gw/../gw/queue "));
+        assertTrue(r.queuePersistent());
+        assertEquals(java.nio.file.Path.of("/var/lib/gw/queue"), r.queueDirectory());
+        assertNull(RobustSettings.of(PID, RobustConfigs.of("queue.persistent", true)).queueDirectory(),
+                "empty: the bundle's data area");
+        RobustSettings off = RobustSettings.of(PID, RobustConfigs.of("queue.directory", "relative/ignored"));
+        assertFalse(off.queuePersistent());
+        assertNull(off.queueDirectory(), "not used, so not checked");
+    }
+
+    @Test
+    void aRelativeQueueDirectoryNamesPropertyAndValue() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RobustSettings.of(PID,
+                RobustConfigs.of("queue.persistent", true, "queue.directory", "queue")));
+        assertEquals("invalid configuration of " + PID + ": queue.directory=queue is a relative path; give an absolute "
+                + "one, or leave it empty for the bundle's persistent storage area", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> RobustSettings.of(PID,
+                RobustConfigs.of("queue.persistent", true, "queue.directory", "/a\u0000b")));
+        assertTrue(e.getMessage().startsWith("invalid configuration of " + PID + ": queue.directory=/a\u0000b is not a "
+                + "valid path"), e.getMessage());
     }
 
     @Test
