@@ -351,12 +351,7 @@ public final class QueueLog implements AutoCloseable {
         if (added != null) {
             long seq = nextSeq;
             withSeq = added.withSeq(seq);
-            int length = ADD_FIXED_BYTES + added.topic.length + added.payload.length;
-            int start = buf.position();
-            buf.putInt(length).putInt(0).put(TYPE_ADD).putLong(seq)
-                    .put((byte) ((added.qos & FLAG_QOS_MASK) | (added.retain ? FLAG_RETAIN : 0)))
-                    .putInt(added.topic.length).put(added.topic).put(added.payload);
-            seal(buf, start, length, crc);
+            putAdd(buf, added, seq, crc);
         }
         for (Entry d : done) {
             if (d.seq != 0 && pending.containsKey(d.seq)) {
@@ -374,6 +369,16 @@ public final class QueueLog implements AutoCloseable {
         }
         maybeSync();
         return withSeq;
+    }
+
+    /** Puts the ADD record of {@code e} under {@code seq}, sealed with its length and CRC. */
+    private static void putAdd(ByteBuffer buf, Entry e, long seq, CRC32 crc) {
+        int length = ADD_FIXED_BYTES + e.topic.length + e.payload.length;
+        int start = buf.position();
+        buf.putInt(length).putInt(0).put(TYPE_ADD).putLong(seq)
+                .put((byte) ((e.qos & FLAG_QOS_MASK) | (e.retain ? FLAG_RETAIN : 0)))
+                .putInt(e.topic.length).put(e.topic).put(e.payload);
+        seal(buf, start, length, crc);
     }
 
     /** Writes the DONE records of those {@code entries} that are pending here, in one write. */
@@ -402,12 +407,7 @@ public final class QueueLog implements AutoCloseable {
                 out.add(e);
                 continue;
             }
-            int length = ADD_FIXED_BYTES + e.topic.length + e.payload.length;
-            int start = buf.position();
-            buf.putInt(length).putInt(0).put(TYPE_ADD).putLong(seq)
-                    .put((byte) ((e.qos & FLAG_QOS_MASK) | (e.retain ? FLAG_RETAIN : 0)))
-                    .putInt(e.topic.length).put(e.topic).put(e.payload);
-            seal(buf, start, length, crc);
+            putAdd(buf, e, seq, crc);
             out.add(e.withSeq(seq++));
         }
         write(buf);
