@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.testing.MosquittoBroker;
 import io.umqtt.simple.testing.ReceivingClient;
+import io.umqtt.simple.testing.FreePort;
 
 /**
  * The durable offline queue end to end against mosquitto: messages queued while the broker is down
@@ -38,11 +37,6 @@ class DurableQueueTest {
     @TempDir
     Path dir;
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     private static RobustMqttClient client(String id, int port, Path dir) throws IOException {
         RobustMqttClient c = new RobustMqttClient(id, MosquittoBroker.HOST, port);
@@ -53,7 +47,7 @@ class DurableQueueTest {
 
     @Test
     void queuedMessagesSurviveARestartAndAreSentInOrderByTheNextClient() throws Exception {
-        int port = freePort(); // no broker there yet
+        int port = FreePort.pick(); // no broker there yet
 
         // 1. the broker is down: a client queues N messages at QoS 1, then is closed (the restart)
         RobustMqttClient first = client("durable-1", port, dir);

@@ -10,8 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -32,6 +30,7 @@ import io.umqtt.api.MqttException;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.testing.MosquittoBroker;
 import io.umqtt.simple.testing.ReceivingClient;
+import io.umqtt.simple.testing.FreePort;
 
 /**
  * Faults injected between the robust client and mosquitto: each is detected (keepalive, read
@@ -156,11 +155,6 @@ class RobustFaultsTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     @Test
     void aConnectionThatStallsWithoutClosingIsDeclaredDeadByKeepalive() throws Exception {
@@ -245,7 +239,7 @@ class RobustFaultsTest {
 
     @Test
     void theFirstConnectToABrokerThatIsDownDoesNotBlockAndPublishesQueue() throws Exception {
-        int port = freePort();
+        int port = FreePort.pick();
         CountDownLatch subscriberReady = new CountDownLatch(1);
         RobustMqttClient c = new GatedClient("early", port, subscriberReady);
         closeables.add(c);
@@ -267,7 +261,7 @@ class RobustFaultsTest {
 
     @Test
     void afterTheMaximumAttemptsItGivesUpAndSaysSo() throws Exception {
-        RobustMqttClient c = new RobustMqttClient("give-up", "127.0.0.1", freePort(), null, null, 5, null);
+        RobustMqttClient c = new RobustMqttClient("give-up", "127.0.0.1", FreePort.pick(), null, null, 5, null);
         closeables.add(c);
         c.setReconnectPolicy(new ReconnectPolicy(5, 20, 0, 3));
         java.util.concurrent.CompletableFuture<IOException> gaveUp = new java.util.concurrent.CompletableFuture<>();
@@ -285,7 +279,7 @@ class RobustFaultsTest {
 
     @Test
     void aFullQueueRejectingTheNewestSaysSo() throws Exception {
-        RobustMqttClient c = client("full-reject", freePort(), 5);
+        RobustMqttClient c = client("full-reject", FreePort.pick(), 5);
         c.setOfflineQueue(3, 1_000_000, OverflowPolicy.REJECT_NEWEST);
         run(c);
         for (int i = 0; i < 3; i++) {
@@ -302,7 +296,7 @@ class RobustFaultsTest {
 
     @Test
     void aFullQueueDroppingTheOldestReportsEachDropAndDeliversTheRest() throws Exception {
-        int port = freePort();
+        int port = FreePort.pick();
         CountDownLatch subscriberReady = new CountDownLatch(1);
         RobustMqttClient c = new GatedClient("full-drop", port, subscriberReady);
         closeables.add(c);

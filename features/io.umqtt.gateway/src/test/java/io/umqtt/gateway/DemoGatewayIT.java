@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.umqtt.robust.ReconnectPolicy;
 import io.umqtt.robust.RobustMqttClient;
 import io.umqtt.simple.PacketType;
+import io.umqtt.simple.testing.FreePort;
 
 /**
  * The gateway as the README's run command starts it, with the shipped {@code conf/} (only the
@@ -50,8 +51,8 @@ class DemoGatewayIT {
 
     @Test
     void shippedConfigurationRunsWithItsEmbeddedBroker() throws Exception {
-        int mqttPort = GatewayProcess.freePort();
-        gateway = new GatewayProcess(dir, GatewayProcess.freePort(), Map.of()).copyConf(GatewayProcess.shippedConf());
+        int mqttPort = FreePort.pick();
+        gateway = new GatewayProcess(dir, FreePort.pick(), Map.of()).copyConf(GatewayProcess.shippedConf());
         Path conf = dir.resolve("conf");
         for (String file : new String[] { "io.umqtt.demo.broker.cfg", "io.umqtt.robust-demo.cfg" }) {
             rewrite(conf.resolve(file), "port=1883", "port=" + mqttPort);

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.umqtt.simple.testing.MosquittoBroker;
+import io.umqtt.simple.testing.FreePort;
 
 /**
  * Starts the exported gateway jar as a process, as a user would, and drives its web console over
@@ -43,7 +44,7 @@ class GatewayIT {
     @Test
     void connectionCreatedInTheWebConsoleConnectsAndSurvivesARestart() throws Exception {
         broker = MosquittoBroker.start();
-        gateway = new GatewayProcess(dir, GatewayProcess.freePort(), Map.of());
+        gateway = new GatewayProcess(dir, FreePort.pick(), Map.of());
 
         long started = System.nanoTime();
         gateway.start();

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -31,6 +30,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import io.umqtt.simple.testing.FreePort;
 
 /**
  * The exported gateway jar run as a child process, as a user runs it, with the plumbing that tests
@@ -46,7 +46,7 @@ import java.util.stream.Stream;
  * Usage:
  *
  * <pre>
- * try (GatewayProcess gateway = new GatewayProcess(dir, GatewayProcess.freePort(), Map.of())) {
+ * try (GatewayProcess gateway = new GatewayProcess(dir, GatewayProcess.FreePort.pick(), Map.of())) {
  *     gateway.start();
  *     gateway.awaitConsole();
  *     HttpResponse&lt;String&gt; r = gateway.get("/system/console/bundles.json");
@@ -117,12 +117,6 @@ final class GatewayProcess implements AutoCloseable {
         return jar().resolveSibling("conf");
     }
 
-    /** A TCP port that was free a moment ago. */
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     // ------------------------------------------------------------------ accessors
 

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.umqtt.simple.testing.MosquittoBroker;
+import io.umqtt.simple.testing.FreePort;
 
 /**
  * What an operator sees: headless Chromium renders the web console's configuration page of a
@@ -74,7 +75,7 @@ class WebConsoleScreenshotIT {
         Path screenshots = Paths.get(System.getProperty("umqtt.screenshots.dir", "target/screenshots"));
 
         broker = MosquittoBroker.start();
-        gateway = new GatewayProcess(dir.resolve("gateway"), GatewayProcess.freePort(), Map.of());
+        gateway = new GatewayProcess(dir.resolve("gateway"), FreePort.pick(), Map.of());
         gateway.start();
         gateway.awaitConsole();
 

@@ -10,8 +10,6 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,6 +66,7 @@ import io.umqtt.robust.OfflineQueueFullException;
 import io.umqtt.robust.RobustConnection;
 import io.umqtt.robust.RobustConstants;
 import io.umqtt.simple.testing.MosquittoBroker;
+import io.umqtt.simple.testing.FreePort;
 
 /**
  * The robust connection component in Felix with EventAdmin: a factory configuration in, a
@@ -122,7 +121,7 @@ public class RobustConnectionIT extends UmqttTestSupport {
 
     @Test
     public void serviceIsRegisteredWhileTheBrokerIsDownAndConnectsWhenItStarts() throws Exception {
-        int port = freePort();
+        int port = FreePort.pick();
         BlockingQueue<Event> events = events("r-late");
         configureRobust("r-late", "port", port);
 
@@ -215,7 +214,7 @@ public class RobustConnectionIT extends UmqttTestSupport {
 
     @Test
     public void fullOfflineQueueIsReportedAsAnEvent() throws Exception {
-        int port = freePort();
+        int port = FreePort.pick();
         BlockingQueue<Event> events = events("r-full");
         configureRobust("r-full", "port", port, "queue.max.messages", 1, "queue.overflow", "REJECT_NEWEST");
         ServiceReference<MqttConnection> ref = awaitService("r-full", "");
@@ -244,7 +243,7 @@ public class RobustConnectionIT extends UmqttTestSupport {
 
     @Test
     public void persistentOfflineQueueLivesInTheBundleDataArea() throws Exception {
-        configureRobust("r-disk", "port", freePort(), "queue.persistent", true);
+        configureRobust("r-disk", "port", FreePort.pick(), "queue.persistent", true);
         ServiceReference<MqttConnection> ref = awaitService("r-disk", "");
         RobustConnection conn = (RobustConnection) context.getService(ref);
         try {
@@ -266,7 +265,7 @@ public class RobustConnectionIT extends UmqttTestSupport {
         MosquittoBroker b = broker(MosquittoBroker.builder());
         org.osgi.service.cm.Configuration up = configureRobust("r-del", "port", b.port(), "lwt.topic", "it/will",
                 "lwt.message", "died");
-        org.osgi.service.cm.Configuration down = configureRobust("r-del-down", "port", freePort());
+        org.osgi.service.cm.Configuration down = configureRobust("r-del-down", "port", FreePort.pick());
         String clientId = (String) awaitConnected("r-del").getProperty(MqttConstants.CLIENT_ID);
         awaitService("r-del-down", "(" + RobustConstants.RECONNECT_ATTEMPT + ">=1)");
         Thread upThread = thread(THREAD_PREFIX + "r-del");
@@ -301,7 +300,7 @@ public class RobustConnectionIT extends UmqttTestSupport {
 
     @Test
     public void noRobustThreadOutlivesItsConfiguration() throws Exception {
-        org.osgi.service.cm.Configuration c = configureRobust("r-any", "port", freePort());
+        org.osgi.service.cm.Configuration c = configureRobust("r-any", "port", FreePort.pick());
         awaitService("r-any", "");
         delete(c);
         // every configuration of this class is deleted by now or at the end of its test
@@ -479,11 +478,6 @@ public class RobustConnectionIT extends UmqttTestSupport {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     /**
      * How many open TCP sockets of this JVM (the framework runs in it) are connected to the

@@ -11,8 +11,6 @@ import java.io.File;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,9 +18,7 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -43,6 +39,7 @@ import io.umqtt.simple.internal.LogCapture;
 import io.umqtt.simple.testing.FakeBundleContext;
 import io.umqtt.simple.testing.FakeBundleContext.Kind;
 import io.umqtt.simple.testing.MosquittoBroker;
+import io.umqtt.simple.testing.FreePort;
 
 /**
  * {@code queue.persistent} and {@code queue.directory} of the robust component: the queue lives in
@@ -51,7 +48,6 @@ import io.umqtt.simple.testing.MosquittoBroker;
  */
 @Timeout(60)
 class DurableQueueComponentTest {
-    private static final Object[] FAST = {"reconnect.initial.delay", 50L, "reconnect.max.delay", 200L};
 
     @TempDir
     Path tmp;
@@ -87,12 +83,7 @@ class DurableQueueComponentTest {
     }
 
     private RobustConnectionComponent activate(BundleContext context, String name, Object... config) {
-        List<Object> kv = new ArrayList<>(List.of("name", name));
-        Collections.addAll(kv, FAST);
-        Collections.addAll(kv, config);
-        RobustConnectionComponent c = new RobustConnectionComponent();
-        RobustConnectionConfig form = RobustConfigs.of(kv.toArray());
-        c.activate(context, form, RobustConfigs.common(form), Map.of("service.pid", "io.umqtt.robust~" + name));
+        RobustConnectionComponent c = RobustConfigs.activate(context, name, config);
         active.add(c);
         return c;
     }
@@ -102,11 +93,6 @@ class DurableQueueComponentTest {
         c.deactivate();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     /** Waits (on file system events, at most 10 s) until {@code dir} holds no segment file. */
     private static void awaitNoSegments(Path dir) throws IOException, InterruptedException {
@@ -131,7 +117,7 @@ class DurableQueueComponentTest {
 
     @Test
     void theQueueLivesInTheDataAreaAndSurvivesARestartOfTheComponent() throws Exception {
-        int port = freePort(); // the broker is down at first
+        int port = FreePort.pick(); // the broker is down at first
         Path data = tmp.resolve("bundle-data");
         FakeBundleContext fake = new FakeBundleContext();
         RobustConnectionComponent first = activate(withDataArea(fake, data), "plant/1", "server",

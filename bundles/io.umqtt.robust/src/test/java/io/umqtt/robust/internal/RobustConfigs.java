@@ -1,10 +1,14 @@
 package io.umqtt.robust.internal;
 
 import java.lang.reflect.Proxy;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
+
+import org.osgi.framework.BundleContext;
 
 import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
 
@@ -29,6 +33,21 @@ final class RobustConfigs {
         }
         RobustConnectionConfig c = view(RobustConnectionConfig.class, props);
         PROPERTIES.put(c, props);
+        return c;
+    }
+
+    /**
+     * Activates a robust component as SCR would for the factory configuration
+     * {@code io.umqtt.robust~<name>}: named {@code name}, with fast reconnects (50 ms doubling to
+     * 200 ms), then {@code config} ({@code key, value...}, which may override them).
+     */
+    static RobustConnectionComponent activate(BundleContext context, String name, Object... config) {
+        List<Object> kv = new ArrayList<>(List.of("name", name, "reconnect.initial.delay", 50L,
+                "reconnect.max.delay", 200L));
+        Collections.addAll(kv, config);
+        RobustConnectionComponent c = new RobustConnectionComponent();
+        RobustConnectionConfig form = of(kv.toArray());
+        c.activate(context, form, common(form), Map.of("service.pid", "io.umqtt.robust~" + name));
         return c;
     }
 

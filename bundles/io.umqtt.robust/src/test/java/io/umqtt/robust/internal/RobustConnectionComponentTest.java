@@ -10,13 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +34,7 @@ import io.umqtt.simple.testing.FakeBundleContext;
 import io.umqtt.simple.testing.FakeBundleContext.Event;
 import io.umqtt.simple.testing.FakeBundleContext.Kind;
 import io.umqtt.simple.testing.MosquittoBroker;
+import io.umqtt.simple.testing.FreePort;
 
 /**
  * The component without a framework: SCR's calls made directly, a recording BundleContext, and
@@ -49,8 +46,6 @@ import io.umqtt.simple.testing.MosquittoBroker;
 class RobustConnectionComponentTest {
     private static final String SECRET = "pw-4711-secret";
     private static final long WAIT_SECONDS = 10;
-    /** Fast reconnects for tests. */
-    private static final Object[] FAST = {"reconnect.initial.delay", 50L, "reconnect.max.delay", 200L};
 
     private final List<RobustConnectionComponent> active = new ArrayList<>();
     private final List<MosquittoBroker> brokers = new ArrayList<>();
@@ -78,12 +73,7 @@ class RobustConnectionComponentTest {
     }
 
     private RobustConnectionComponent activate(FakeBundleContext fake, String name, Object... config) {
-        List<Object> kv = new ArrayList<>(List.of("name", name));
-        Collections.addAll(kv, FAST);
-        Collections.addAll(kv, config);
-        RobustConnectionComponent c = new RobustConnectionComponent();
-        RobustConnectionConfig form = RobustConfigs.of(kv.toArray());
-        c.activate(fake.context, form, RobustConfigs.common(form), Map.of("service.pid", "io.umqtt.robust~" + name));
+        RobustConnectionComponent c = RobustConfigs.activate(fake.context, name, config);
         active.add(c);
         return c;
     }
@@ -99,11 +89,6 @@ class RobustConnectionComponentTest {
         return b;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     private static Event awaitState(FakeBundleContext fake, String state) throws InterruptedException {
         return fake.await(MqttConstants.STATE + "=" + state, e -> e.kind != Kind.UNREGISTERED
@@ -122,7 +107,7 @@ class RobustConnectionComponentTest {
 
     @Test
     void registersAtOnceWhileTheBrokerIsDownQueuesAndConnectsWhenItStarts() throws Exception {
-        int port = freePort();
+        int port = FreePort.pick();
         FakeBundleContext fake = new FakeBundleContext();
         RobustConnectionComponent c = activate(fake, "late", "server", MosquittoBroker.HOST, "port", port,
                 "username", "user", "password", SECRET);
@@ -236,7 +221,7 @@ class RobustConnectionComponentTest {
     @Test
     void failsOverToTheNextServerAndSaysWhereItIsConnected() throws Exception {
         MosquittoBroker b = broker(MosquittoBroker.builder());
-        int dead = freePort();
+        int dead = FreePort.pick();
         FakeBundleContext fake = new FakeBundleContext();
         activate(fake, "failover", "server", MosquittoBroker.HOST, "port", dead, "failover.servers",
                 new String[] {MosquittoBroker.HOST + ":" + b.port(), "spare.invalid"});
@@ -250,7 +235,7 @@ class RobustConnectionComponentTest {
 
     @Test
     void deactivateWhileReconnectingEndsTheThreadAndReportsTheQueue() throws Exception {
-        int port = freePort();
+        int port = FreePort.pick();
         FakeBundleContext fake = new FakeBundleContext();
         RobustConnectionComponent c = activate(fake, "stop", "server", MosquittoBroker.HOST, "port", port);
         RobustConnection conn = (RobustConnection) fake.next().service;
@@ -283,7 +268,7 @@ class RobustConnectionComponentTest {
 
     @Test
     void givesUpAfterTheConfiguredAttemptsAndStaysClosed() throws Exception {
-        int port = freePort();
+        int port = FreePort.pick();
         FakeBundleContext fake = new FakeBundleContext();
         RobustConnectionComponent c = activate(fake, "giveup", "server", MosquittoBroker.HOST, "port", port,
                 "reconnect.max.attempts", 2);
@@ -303,7 +288,7 @@ class RobustConnectionComponentTest {
 
     @Test
     void fullOfflineQueueRejectsTheNewestAndReportsIt() throws Exception {
-        int port = freePort();
+        int port = FreePort.pick();
         FakeBundleContext fake = new FakeBundleContext();
         activate(fake, "full", "server", MosquittoBroker.HOST, "port", port, "queue.max.messages", 1,
                 "queue.overflow", "REJECT_NEWEST");

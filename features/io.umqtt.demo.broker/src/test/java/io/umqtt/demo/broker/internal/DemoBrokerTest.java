@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.annotation.Annotation;
 import java.net.ConnectException;
@@ -24,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
 import io.umqtt.robust.ReconnectPolicy;
 import io.umqtt.robust.RobustMqttClient;
 import io.umqtt.simple.PacketType;
+import io.umqtt.simple.testing.FreePort;
 
 /** The demo broker is a real MQTT broker on the configured port, and says clearly when it cannot be. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -38,7 +38,7 @@ class DemoBrokerTest {
      */
     @Test
     void isABrokerOnTheConfiguredPort() throws Exception {
-        int port = freePort();
+        int port = FreePort.pick();
         DemoBroker broker = new DemoBroker(config(true, "127.0.0.1", port));
         try {
             RobustMqttClient client = new RobustMqttClient("demo-broker-test", "127.0.0.1", port);
@@ -73,7 +73,7 @@ class DemoBrokerTest {
 
     @Test
     void disabledListensNowhere() throws Exception {
-        int port = freePort();
+        int port = FreePort.pick();
         DemoBroker broker = new DemoBroker(config(false, "127.0.0.1", port));
         assertRefused(port);
         broker.stop();
@@ -103,11 +103,6 @@ class DemoBrokerTest {
         return bytes.toString(UTF_8);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     private static DemoBroker.Config config(boolean enabled, String host, int port) {
         return new DemoBroker.Config() {
