@@ -1,7 +1,6 @@
 package io.umqtt.api;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -32,12 +31,14 @@ public interface MqttConnection {
      */
     void publish(byte[] topic, byte[] payload, int qos, boolean retain) throws IOException;
 
-    /** {@link #publish(byte[], byte[], int, boolean)} with the topic encoded as UTF-8. */
+    /**
+     * {@link #publish(byte[], byte[], int, boolean)} with the topic encoded as UTF-8.
+     *
+     * @throws IllegalArgumentException also for a topic with a lone surrogate (an unpaired half of
+     *         a UTF-16 pair), which UTF-8 cannot encode
+     */
     default void publish(String topic, byte[] payload, int qos, boolean retain) throws IOException {
-        if (topic == null) {
-            throw new IllegalArgumentException("topic must not be null");
-        }
-        publish(topic.getBytes(StandardCharsets.UTF_8), payload, qos, retain);
+        publish(MqttUtf8.encode("topic", topic), payload, qos, retain);
     }
 
     /**

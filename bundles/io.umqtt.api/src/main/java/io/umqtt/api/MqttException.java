@@ -15,7 +15,10 @@ public class MqttException extends IOException {
 
     /** What went wrong. */
     public enum Reason {
-        /** CONNACK with a non-zero return code (1..5); see {@link MqttException#returnCode()}. */
+        /**
+         * CONNACK with a non-zero return code: 1..5 as MQTT 3.1.1 defines them, or a reserved code
+         * 6..255 as it came (named "unknown return code N"); see {@link MqttException#returnCode()}.
+         */
         CONNECTION_REFUSED,
         /** SUBACK with the failure return code 0x80. */
         SUBSCRIPTION_REFUSED,
@@ -49,12 +52,19 @@ public class MqttException extends IOException {
         return reason;
     }
 
-    /** The MQTT return code the broker sent (CONNACK 1..5, SUBACK 0x80), or {@link #NO_RETURN_CODE}. */
+    /**
+     * The MQTT return code the broker sent, or {@link #NO_RETURN_CODE}: for
+     * {@link Reason#CONNECTION_REFUSED} the CONNACK return code, 1..5, or a code 6..255 that
+     * MQTT 3.1.1 reserves, reported unchanged; for {@link Reason#SUBSCRIPTION_REFUSED} 0x80.
+     */
     public int returnCode() {
         return returnCode;
     }
 
-    /** A human-readable name of a CONNACK return code of MQTT 3.1.1. */
+    /**
+     * A human-readable name of a CONNACK return code of MQTT 3.1.1; "unknown return code N" for
+     * a code that MQTT 3.1.1 does not define.
+     */
     public static String connackReturnCodeName(int code) {
         switch (code) {
             case 0: return "connection accepted";

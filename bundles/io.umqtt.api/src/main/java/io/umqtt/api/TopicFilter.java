@@ -37,13 +37,19 @@ public final class TopicFilter {
     }
 
     /**
-     * Parses and validates a filter.
+     * Parses and validates a filter: not empty, at most 65,535 bytes of UTF-8, no U+0000, no
+     * lone surrogate (which UTF-8 cannot encode), {@code +} alone in its level, {@code #} alone in
+     * the last level.
      *
      * @throws IllegalArgumentException naming the filter and what is wrong with it
      */
     public static TopicFilter parse(String text) {
         if (text == null) {
             throw new IllegalArgumentException("topic filter must not be null");
+        }
+        int lone = MqttUtf8.loneSurrogate(text);
+        if (lone >= 0) {
+            throw bad(text, MqttUtf8.loneSurrogate("topic filter", text, lone).getMessage());
         }
         String group = null;
         String filter = text;
@@ -89,28 +95,43 @@ public final class TopicFilter {
     }
 
     /**
-     * Checks a topic name for PUBLISH: non-empty, no wildcards, no U+0000, at most 65,535 bytes.
+     * Checks a topic name for PUBLISH: non-empty, at most 65,535 bytes, well-formed UTF-8 (no
+     * overlong forms, encoded surrogates, code points above U+10FFFF, truncated sequences or
+     * stray continuation bytes), no U+0000 and no wildcards. Control characters, non-characters
+     * and U+FEFF are accepted (MQTT 3.1.1 section 1.5.3). Allocates nothing unless it throws.
      *
-     * @throws IllegalArgumentException naming what is wrong
+     * @throws IllegalArgumentException naming what is wrong, and for UTF-8 where ("topic is not
+     *         well-formed UTF-8: overlong 2-byte encoding at byte 2 (C0 AF)")
      */
     public static void validateTopicName(byte[] topic) {
         if (topic == null) {
             throw new IllegalArgumentException("topic must not be null");
         }
-        if (topic.length == 0) {
+        int n = topic.length;
+        if (n == 0) {
             throw new IllegalArgumentException("topic must not be empty");
         }
-        if (topic.length > MqttConstants.MAX_TOPIC_LENGTH) {
-            throw new IllegalArgumentException("topic is " + topic.length + " bytes long, the maximum is "
+        if (n > MqttConstants.MAX_TOPIC_LENGTH) {
+            throw new IllegalArgumentException("topic is " + n + " bytes long, the maximum is "
                     + MqttConstants.MAX_TOPIC_LENGTH);
         }
-        for (byte b : topic) {
-            if (b == '+' || b == '#') {
-                throw new IllegalArgumentException("topic must not contain wildcards, found '" + (char) b + "' in '"
-                        + new String(topic, StandardCharsets.UTF_8) + "'");
-            }
-            if (b == 0) {
-                throw new IllegalArgumentException("topic must not contain U+0000");
+        int i = 0;
+        while (i < n) {
+            byte b = topic[i];
+            if (b > 0) { // ASCII but U+0000: the common case
+                if (b == '+' || b == '#') {
+                    throw new IllegalArgumentException("topic must not contain wildcards, found '" + (char) b
+                            + "' at byte " + i + " in '" + new String(topic, StandardCharsets.UTF_8) + "'");
+                }
+                i++;
+            } else if (b == 0) {
+                throw new IllegalArgumentException("topic must not contain U+0000, found at byte " + i);
+            } else {
+                int length = MqttUtf8.sequenceLength(topic, i, n);
+                if (length == 0) {
+                    throw MqttUtf8.illFormed("topic", topic, i, n);
+                }
+                i += length;
             }
         }
     }
