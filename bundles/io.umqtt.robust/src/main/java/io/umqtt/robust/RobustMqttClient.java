@@ -246,9 +246,25 @@ public class RobustMqttClient extends MqttClient {
     /**
      * The clean session flag for {@link #reconnect()} and {@link #runForever()} (default on);
      * {@link #connect(boolean)} sets it too.
+     *
+     * @throws IllegalArgumentException for {@code false} when the client id is empty (MQTT-3.1.3-7):
+     *         every connect would be refused, so it is refused here, once
      */
     public void setCleanSession(boolean cleanSession) {
+        requireIdForSession(cleanSession);
         this.cleanSession = cleanSession;
+    }
+
+    /**
+     * Refuses clean session off with an empty client id, which MQTT 3.1.1 forbids: a
+     * configuration error that no reconnect could fix, so it never reaches the reconnect loop.
+     */
+    private void requireIdForSession(boolean cleanSession) {
+        if (!cleanSession && clientId().isEmpty()) {
+            throw new IllegalArgumentException("MQTT client to " + server() + ":" + port() + " cannot keep a session "
+                    + "(clean session false) with an empty client id: MQTT 3.1.1 allows an empty client id only with "
+                    + "clean session (MQTT-3.1.3-7); give the client an id");
+        }
     }
 
     /** Receives connection events and drops. */
@@ -315,9 +331,13 @@ public class RobustMqttClient extends MqttClient {
      * Connects once (no retry, like umqtt), remembers {@code cleanSession} for reconnects, then
      * restores subscriptions and sends the offline queue. This is the {@code connect} hook the
      * reconnect loop calls.
+     *
+     * @throws IllegalArgumentException for {@code cleanSession} false with an empty client id
+     *         (MQTT-3.1.3-7): nothing is sent, and the flag for reconnects stays as it was
      */
     @Override
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
+        requireIdForSession(cleanSession); // before it is remembered for the reconnects
         this.cleanSession = cleanSession;
         if (!reconnecting) {
             closed = false; // a connect by the user; the reconnect loop must not undo a close()

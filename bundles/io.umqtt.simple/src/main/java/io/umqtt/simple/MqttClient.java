@@ -30,6 +30,7 @@ import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.simple.internal.Codec;
+import io.umqtt.simple.internal.MqttStrings;
 import io.umqtt.simple.internal.PacketIds;
 
 /**
@@ -173,30 +174,26 @@ public class MqttClient implements Closeable {
     /**
      * A client; no I/O happens until {@link #connect(boolean)}.
      *
-     * @param clientId the MQTT client identifier (may be empty for a clean session)
+     * @param clientId the MQTT client identifier (may be empty, then only for a clean session)
      * @param server host name or address of the broker
      * @param port the broker's port; 0 means {@value #DEFAULT_PORT}, or {@value #DEFAULT_TLS_PORT} with TLS
      * @param user the user name, or {@code null}
      * @param password the password, or {@code null}; requires a user
      * @param keepAliveSeconds the MQTT keepalive, 0..65535; 0 turns keepalive off
      * @param tls TLS settings, or {@code null} for plain TCP
+     * @throws IllegalArgumentException naming the bad argument: a client id or user with a lone
+     *         surrogate or U+0000, a password with a lone surrogate, a string above 65,535 bytes
      */
     public MqttClient(String clientId, String server, int port, String user, String password, int keepAliveSeconds,
             TlsSettings tls) {
-        this(clientId, server, port, user, password == null ? null : password.getBytes(StandardCharsets.UTF_8),
+        this(clientId, server, port, user, password == null ? null : MqttStrings.utf8("password", password),
                 keepAliveSeconds, tls);
     }
 
     /** As the other constructor, with the password as bytes (MQTT passwords are binary data). */
     public MqttClient(String clientId, String server, int port, String user, byte[] password, int keepAliveSeconds,
             TlsSettings tls) {
-        if (clientId == null) {
-            throw new IllegalArgumentException("clientId must not be null");
-        }
-        byte[] id = clientId.getBytes(StandardCharsets.UTF_8);
-        if (id.length > MqttConstants.MAX_TOPIC_LENGTH) {
-            throw new IllegalArgumentException("clientId is " + id.length + " bytes long, the maximum is 65535");
-        }
+        MqttStrings.connectString("clientId", clientId);
         if (server == null || server.trim().isEmpty()) {
             throw new IllegalArgumentException("server must be a host name or address, found '" + server + "'");
         }
@@ -212,7 +209,10 @@ public class MqttClient implements Closeable {
         this.clientId = clientId;
         this.server = server.trim();
         this.port = port != 0 ? port : tls != null ? DEFAULT_TLS_PORT : DEFAULT_PORT;
-        this.user = user == null ? null : user.getBytes(StandardCharsets.UTF_8);
+        this.user = user == null ? null : MqttStrings.connectString("user", user);
+        if (password != null) {
+            MqttStrings.checkConnectField("password", password);
+        }
         this.password = password == null ? null : password.clone();
         this.keepAliveSeconds = keepAliveSeconds;
         this.tls = tls;
@@ -402,9 +402,16 @@ public class MqttClient implements Closeable {
      *         TIMEOUT when it does not answer in time; PROTOCOL_ERROR for a bad answer
      * @throws IOException when the socket or TLS fails
      * @throws IllegalStateException when already connected
+     * @throws IllegalArgumentException for {@code cleanSession} false with an empty client id,
+     *         which MQTT 3.1.1 forbids (MQTT-3.1.3-7): nothing is sent
      */
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
         positive("timeout", timeoutMillis);
+        if (!cleanSession && clientId.isEmpty()) {
+            throw new IllegalArgumentException("cannot connect to " + server + ":" + port + " without clean session: "
+                    + "the client id is empty, and MQTT 3.1.1 allows an empty client id only with clean session "
+                    + "(MQTT-3.1.3-7); give the client an id to keep a session");
+        }
         byte[] connect = takeReaderToConnect(cleanSession, timeoutMillis);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         Socket s = null;
@@ -814,12 +821,13 @@ public class MqttClient implements Closeable {
         return subscribe(filter, 0);
     }
 
-    /** {@link #subscribe(String, int)} with the filter as UTF-8 bytes. */
+    /**
+     * {@link #subscribe(String, int)} with the filter as UTF-8 bytes.
+     *
+     * @throws IllegalArgumentException also when the bytes are not well-formed UTF-8
+     */
     public int subscribe(byte[] filter, int qos) throws IOException {
-        if (filter == null) {
-            throw new IllegalArgumentException("filter must not be null");
-        }
-        return subscribe(new String(filter, StandardCharsets.UTF_8), qos);
+        return subscribe(MqttStrings.decode("filter", filter), qos);
     }
 
     /**
@@ -860,12 +868,13 @@ public class MqttClient implements Closeable {
         awaitAck(p);
     }
 
-    /** {@link #unsubscribe(String)} with the filter as UTF-8 bytes. */
+    /**
+     * {@link #unsubscribe(String)} with the filter as UTF-8 bytes.
+     *
+     * @throws IllegalArgumentException also when the bytes are not well-formed UTF-8
+     */
     public void unsubscribe(byte[] filter) throws IOException {
-        if (filter == null) {
-            throw new IllegalArgumentException("filter must not be null");
-        }
-        unsubscribe(new String(filter, StandardCharsets.UTF_8));
+        unsubscribe(MqttStrings.decode("filter", filter));
     }
 
     /**
@@ -892,11 +901,9 @@ public class MqttClient implements Closeable {
         }
     }
 
+    /** {@code s} as UTF-8; a lone surrogate is refused rather than sent as '?'. */
     private static byte[] utf8(String name, String s) {
-        if (s == null) {
-            throw new IllegalArgumentException(name + " must not be null");
-        }
-        return s.getBytes(StandardCharsets.UTF_8);
+        return MqttStrings.utf8(name, s);
     }
 
     private void checkConnected() throws IOException {
@@ -1607,6 +1614,12 @@ public class MqttClient implements Closeable {
             throw fail(Codec.protocol("PUBLISH with an empty topic name"));
         }
         byte[] topic = Arrays.copyOfRange(rbuf, off + 2, off + 2 + topicLength);
+        try {
+            TopicFilter.validateTopicName(topic); // MQTT-1.5.3-1/2, MQTT-3.3.2-2: close, deliver nothing
+        } catch (IllegalArgumentException e) {
+            throw fail(Codec.protocol("PUBLISH from " + server + ":" + port + " with an invalid topic name: "
+                    + e.getMessage()));
+        }
         int id = qos > 0 ? Codec.u16(rbuf, off + 2 + topicLength) : 0;
         if (qos > 0 && id == 0) {
             throw fail(Codec.protocol("PUBLISH at QoS 1 with packet id 0"));

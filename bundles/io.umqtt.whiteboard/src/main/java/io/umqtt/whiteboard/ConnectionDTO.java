@@ -19,7 +19,10 @@ public class ConnectionDTO extends DTO {
     /** Messages it delivered to the whiteboard. */
     public long received;
 
-    /** Received messages that matched no handler (for example after the last handler left). */
+    /**
+     * Received messages that matched no handler (for example after the last handler left), or
+     * whose topic was not a valid MQTT topic name, so that they went to no handler.
+     */
     public long unmatched;
 
     /**

@@ -44,6 +44,12 @@ import io.umqtt.whiteboard.internal.FilterEntry.State;
  * handler gets the retained messages of its filters once, however many SUBSCRIBEs of its own
  * or of overlapping filters bring them again (see {@link FilterEntry} for how); one that goes to
  * nobody is counted as withheld.
+ * <p>
+ * A message whose topic is not a valid MQTT topic name (wildcards, U+0000, ill-formed UTF-8,
+ * empty) goes to no handler: it is counted as unmatched and logged at WARNING (at the counts 1,
+ * 2, 4, ...). The umqtt clients close the connection on such a PUBLISH and never deliver it; this
+ * guards against a connection of another implementation. The trie itself compares topic bytes
+ * literally, so a {@code +} or {@code #} in a topic could never act as a wildcard anyway.
  *
  * <h2>Retained messages for handlers that join later</h2>
  * When a handler attaches to a filter that is subscribed already, or whose SUBSCRIBE is on its
@@ -118,6 +124,8 @@ final class ConnectionRoute implements MessageListener {
     private final AtomicLong received = new AtomicLong();
     private final AtomicLong unmatched = new AtomicLong();
     private final AtomicLong late = new AtomicLong();
+    /** Messages with an invalid topic name, dispatched to nobody (also counted in {@link #unmatched}). */
+    private final AtomicLong invalid = new AtomicLong();
     private final AtomicLong withheld = new AtomicLong();
 
     ConnectionRoute(long serviceId, MqttConnection connection, Dictionary<String, Object> properties,
@@ -155,6 +163,18 @@ final class ConnectionRoute implements MessageListener {
             return;
         }
         received.incrementAndGet();
+        try {
+            TopicFilter.validateTopicName(message.topic()); // allocates nothing for a valid topic
+        } catch (IllegalArgumentException e) {
+            unmatched.incrementAndGet();
+            long n = invalid.incrementAndGet();
+            if (Long.bitCount(n) == 1) {
+                LOG.log(Level.WARNING, () -> describe() + " delivered a message whose topic is not a valid MQTT topic "
+                        + "name (" + e.getMessage() + "); it was dispatched to no handler (" + n + " so far; logged at "
+                        + "the counts 1, 2, 4, ...)");
+            }
+            return;
+        }
         Targets targets = new Targets(message);
         index.match(message.topic(), targets);
         if (message.retain()) {

@@ -176,6 +176,37 @@ class TopicTrieTest {
         }
     }
 
+    /**
+     * A topic is never a filter: '+' and '#' in a received topic (which a correct broker never
+     * sends, and the umqtt clients refuse) are compared as plain bytes, so they match only
+     * filters that would match any level there.
+     */
+    @Test
+    void wildcardsInATopicAreLiteralBytes() {
+        TopicTrie<String> trie = new TopicTrie<>();
+        for (String f : new String[] {"a", "a/b", "a/b/c", "b/c", "x/y", "a/+", "+/b", "+/+", "a/#", "#", "+"}) {
+            trie.add(TopicFilter.parse(f), f);
+        }
+        Map<String, Set<String>> expected = new LinkedHashMap<>();
+        expected.put("#", Set.of("#", "+"));
+        expected.put("+", Set.of("#", "+"));
+        expected.put("a/#", Set.of("a/+", "+/+", "a/#", "#"));
+        expected.put("a/+", Set.of("a/+", "+/+", "a/#", "#"));
+        expected.put("+/b", Set.of("+/b", "+/+", "#"));
+        expected.put("#/c", Set.of("+/+", "#"));
+        expected.put("+/+", Set.of("+/+", "#"));
+        expected.put("+/+/+", Set.of("#"));
+        expected.put("a/#/c", Set.of("a/#", "#"));
+        for (Map.Entry<String, Set<String>> e : expected.entrySet()) {
+            List<String> found = match(trie, e.getKey());
+            assertEquals(e.getValue(), new HashSet<>(found), "topic '" + e.getKey() + "'");
+            assertEquals(e.getValue().size(), found.size(), "each once: " + found);
+            for (String f : e.getValue()) {
+                assertTrue(TopicFilter.parse(f).matches(e.getKey()), f + " agrees with TopicFilter");
+            }
+        }
+    }
+
     @Test
     void valuesUnderOneFilterAndOneValueUnderSeveralFiltersAreAllReported() {
         TopicTrie<String> trie = new TopicTrie<>();

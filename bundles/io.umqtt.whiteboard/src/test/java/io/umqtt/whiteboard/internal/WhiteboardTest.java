@@ -869,6 +869,36 @@ class WhiteboardTest {
 
     // ------------------------------------------------------------------ helpers
 
+    // ------------------------------------------------------------------ invalid topics
+
+    @Test
+    void aMessageWithAnInvalidTopicNameGoesToNoHandler() throws Exception {
+        // the umqtt clients never deliver one (they close the connection); another implementation might
+        FakeConnection c = connect(1, "plant");
+        Recorder all = new Recorder();
+        register(all, "#", 0);
+        assertEquals("SUBSCRIBE # 0", c.nextOp());
+        Recorder plus = new Recorder();
+        register(plus, "a/+", 0);
+        assertEquals("SUBSCRIBE a/+ 0", c.nextOp());
+        awaitRuntime(r -> Arrays.stream(connection(r, 1).subscriptions).allMatch(
+                s -> SubscriptionDTO.SUBSCRIBED.equals(s.status)), "both SUBSCRIBED");
+
+        c.deliver("a/#", "wildcard");
+        c.deliver("a/+", "plus");
+        c.deliver("a/\u0000", "nul");
+        c.deliver("a/b", "valid");
+        assertEquals("a/b valid", all.next(), "the invalid ones were dropped, the valid one came through");
+        assertEquals("a/b valid", plus.next());
+        log.await(Level.WARNING, "connection 'plant' (service 1) delivered a message whose topic is not a valid "
+                + "MQTT topic name (topic must not contain wildcards, found '#' at byte 2 in 'a/#'); it was "
+                + "dispatched to no handler (1 so far");
+        log.await(Level.WARNING, "(2 so far");
+        ConnectionDTO counts = connection(whiteboard.runtimeDTO(), 1); // counted on the delivering thread
+        assertEquals(4, counts.received);
+        assertEquals(3, counts.unmatched, "the three invalid ones count as unmatched");
+    }
+
     private FakeConnection connect(long serviceId, String name) {
         FakeConnection c = new FakeConnection(serviceId, name);
         whiteboard.addConnection(c.properties(true), c);

@@ -533,6 +533,7 @@ public final class ConnectionSettings {
                     throw invalid(PASSWORD + " is set but " + USERNAME
                             + " is empty: MQTT 3.1.1 sends no password without a user name");
                 }
+                checkEncodable(PASSWORD, null, pass); // the password is never shown
                 if (pass.getBytes(StandardCharsets.UTF_8).length > MAX_STRING_BYTES) {
                     throw invalid(PASSWORD + " is longer than " + MAX_STRING_BYTES + " bytes of UTF-8");
                 }
@@ -549,6 +550,8 @@ public final class ConnectionSettings {
                 }
                 willMessage = null;
             } else {
+                checkEncodable(LWT_TOPIC, willTopic, willTopic);
+                checkEncodable(LWT_MESSAGE, willMessage, willMessage);
                 try {
                     TopicFilter.validateTopicName(willTopic.getBytes(StandardCharsets.UTF_8));
                 } catch (IllegalArgumentException e) {
@@ -642,7 +645,26 @@ public final class ConnectionSettings {
             }
         }
 
+        /**
+         * Refuses a lone surrogate (half of a UTF-16 pair), which UTF-8 cannot encode: the client
+         * would otherwise send '?' in its place. {@code shown} is the value for the message, or
+         * null to show none (a password).
+         */
+        private void checkEncodable(String property, String shown, String value) {
+            for (int i = 0; i < value.length(); i++) {
+                char c = value.charAt(i);
+                if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                    i++;
+                } else if (Character.isSurrogate(c)) {
+                    String why = String.format("contains a lone surrogate U+%04X at index %d (half of a UTF-16 pair "
+                            + "without its other half), which UTF-8 cannot encode", (int) c, i);
+                    throw shown == null ? invalid(property + " " + why) : invalid(property, shown, why);
+                }
+            }
+        }
+
         private void checkMqttString(String property, String value) {
+            checkEncodable(property, value, value);
             if (value.indexOf('\u0000') >= 0) {
                 throw invalid(property, value.replace('\u0000', '?'), "contains U+0000");
             }
