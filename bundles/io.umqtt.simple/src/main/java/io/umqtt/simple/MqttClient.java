@@ -1601,6 +1601,10 @@ public class MqttClient implements Closeable {
         if (qos == 2) {
             throw fail(Codec.protocol("PUBLISH at QoS 2, but this client never subscribes at QoS 2"));
         }
+        if (qos == 0 && (flags & Codec.PUBLISH_FLAG_DUP) != 0) {
+            throw fail(Codec.protocol("PUBLISH from " + server + ":" + port + " at QoS 0 with the DUP flag set: DUP "
+                    + "must be 0 at QoS 0 (MQTT-3.3.1-2)"));
+        }
         if (rem < 2) {
             throw fail(Codec.protocol("PUBLISH remaining length " + rem + " cannot hold a topic length"));
         }

@@ -169,14 +169,17 @@ class StrictStringsTest {
             assertTrue(received.isEmpty(), () -> "delivered: " + received);
         }
 
-        @Test
-        void dupAtQos0ClosesTheConnection() throws Exception {
+        @ParameterizedTest(name = "retain {0}")
+        @CsvSource({"false", "true"})
+        void dupAtQos0ClosesTheConnection(boolean retain) throws Exception {
             connect();
-            peer.write(publish(0, true, "a/b".getBytes(StandardCharsets.UTF_8)));
+            byte[] packet = publish(0, true, "a/b".getBytes(StandardCharsets.UTF_8));
+            packet[0] |= retain ? 0x01 : 0;
+            peer.write(packet);
             MqttException e = assertThrows(MqttException.class, () -> within(pool.submit(client::waitMsg)));
             assertEquals(Reason.PROTOCOL_ERROR, e.reason());
-            assertEquals("PUBLISH at QoS 0 with the DUP flag set (first byte 0x38): DUP must be 0 at QoS 0 "
-                    + "(MQTT-3.3.1-2)", e.getMessage());
+            assertEquals("PUBLISH from 127.0.0.1:" + broker.port() + " at QoS 0 with the DUP flag set: DUP must be 0 "
+                    + "at QoS 0 (MQTT-3.3.1-2)", e.getMessage());
             assertEquals(ConnectionState.LOST, client.state());
             assertArrayEquals(new byte[0], readUntilClosed());
             assertTrue(received.isEmpty(), () -> "delivered: " + received);
@@ -221,6 +224,33 @@ class StrictStringsTest {
             assertEquals("6f6b=m q1", received.poll());
             assertArrayEquals(bytes(0x40, 0x02, 0x00, 0x07), readUntilClosed(), "only the valid message's PUBACK");
             assertTrue(received.isEmpty());
+        }
+
+        @Test
+        void anInvalidTopicReadWhileACallbackWaitsForItsPubackIsNotDeferredButFailsTheConnection() throws Exception {
+            connect();
+            BlockingQueue<IOException> callbackFailures = new ArrayBlockingQueue<>(1);
+            client.setCallback((topic, msg, retain, dup, qos) -> {
+                received.add(new String(topic, StandardCharsets.UTF_8));
+                try {
+                    client.publish("echo", "x", false, 1); // reads on until its PUBACK: meets the bad PUBLISH
+                } catch (IOException e) {
+                    callbackFailures.add(e);
+                }
+            });
+            peer.write(publish(0, false, "ok".getBytes(StandardCharsets.UTF_8)));
+            Future<PacketType> step = pool.submit(client::waitMsg);
+            byte[] echo = peer.readPacket();
+            assertEquals(0x32, echo[0] & 0xFF, "the callback's QoS 1 PUBLISH");
+            peer.write(publish(1, false, hex("65 2F ED A0 80")));
+            assertEquals(PacketType.PUBLISH, within(step));
+            IOException e = callbackFailures.poll(10, TimeUnit.SECONDS);
+            assertTrue(e != null && e.getMessage().contains("with an invalid topic name: topic is not well-formed UTF-8: "
+                    + "encoded surrogate U+D800"), String.valueOf(e));
+            assertEquals("ok", received.poll());
+            assertTrue(received.isEmpty(), () -> "delivered: " + received);
+            assertArrayEquals(new byte[0], readUntilClosed(), "no PUBACK for the bad PUBLISH");
+            assertEquals(ConnectionState.LOST, client.state());
         }
 
         @Test

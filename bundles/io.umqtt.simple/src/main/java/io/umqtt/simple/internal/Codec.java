@@ -68,8 +68,8 @@ public final class Codec {
      *
      * @return {@code -1} while the fixed header or the body is incomplete; otherwise
      *         {@code (headerLength << 32) | totalLength}
-     * @throws MqttException PROTOCOL_ERROR for a reserved type, bad flags (also DUP at QoS 0), a
-     *         packet only clients send, a malformed remaining length or one above {@code maxRemaining}
+     * @throws MqttException PROTOCOL_ERROR for a reserved type, bad flags, a packet only clients
+     *         send, a malformed remaining length or one above {@code maxRemaining}
      */
     public static long frame(byte[] b, int off, int avail, int maxRemaining) throws MqttException {
         if (avail < 1) {
@@ -118,10 +118,6 @@ public final class Codec {
             case PUBLISH:
                 if ((flags & PUBLISH_QOS_MASK) == PUBLISH_QOS_MASK) {
                     throw protocol(String.format("PUBLISH with both QoS bits set (first byte 0x%02X)", first));
-                }
-                if ((flags & PUBLISH_FLAG_DUP) != 0 && (flags & PUBLISH_QOS_MASK) == 0) {
-                    throw protocol(String.format("PUBLISH at QoS 0 with the DUP flag set (first byte 0x%02X): "
-                            + "DUP must be 0 at QoS 0 (MQTT-3.3.1-2)", first));
                 }
                 return type;
             case CONNECT:

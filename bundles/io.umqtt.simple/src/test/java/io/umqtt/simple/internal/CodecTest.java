@@ -114,8 +114,6 @@ class CodecTest {
             "C0, only clients send",
             "E0, only clients send",
             "36, both QoS bits set",
-            "38, PUBLISH at QoS 0 with the DUP flag set (first byte 0x38): DUP must be 0 at QoS 0 (MQTT-3.3.1-2)",
-            "39, PUBLISH at QoS 0 with the DUP flag set (first byte 0x39)",
             "41, PUBACK fixed header flags must be 0x0, found 0x1",
             "92, SUBACK fixed header flags must be 0x0, found 0x2",
             "60, PUBREL fixed header flags must be 0x2, found 0x0",
@@ -125,13 +123,6 @@ class CodecTest {
             MqttException e = assertThrows(MqttException.class, () -> Codec.checkFirstByte(first));
             assertEquals(MqttException.Reason.PROTOCOL_ERROR, e.reason());
             assertTrue(e.getMessage().contains(message), e.getMessage());
-        }
-
-        @ParameterizedTest(name = "0x{0}")
-        @CsvSource({"30", "31", "32", "33", "34", "35", "3A", "3B", "3C", "3D"})
-        void publishFlagsAllowedAreAccepted(String hex) throws MqttException {
-            // DUP only with QoS 1 or 2 (QoS 2 itself is refused later, with its own message)
-            assertEquals(io.umqtt.simple.PacketType.PUBLISH, Codec.checkFirstByte(Integer.parseInt(hex, 16)));
         }
     }
 
