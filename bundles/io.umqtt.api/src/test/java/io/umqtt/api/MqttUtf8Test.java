@@ -114,7 +114,7 @@ class MqttUtf8Test {
     /** Whether the JDK's UTF-8 decoder, reporting every error, decodes {@code b} (it follows Unicode's table). */
     private static boolean jdkWellFormed(CharsetDecoder decoder, byte[] b) {
         decoder.reset();
-        CharBuffer out = CharBuffer.allocate(b.length * 2);
+        CharBuffer out = CharBuffer.allocate(8);
         return !decoder.decode(ByteBuffer.wrap(b), out, true).isError() && !decoder.flush(out).isError();
     }
 
@@ -134,15 +134,24 @@ class MqttUtf8Test {
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
     }
 
+    /** Asserts the JDK and {@link MqttUtf8} agree on {@code b}; the message is made only on failure. */
+    private static void agree(CharsetDecoder jdk, byte[] b) {
+        boolean expected = jdkWellFormed(jdk, b);
+        if (wellFormed(b) != expected) {
+            throw new AssertionError("the JDK says " + (expected ? "well-formed" : "ill-formed") + ": "
+                    + java.util.HexFormat.ofDelimiter(" ").formatHex(b));
+        }
+    }
+
     @Test
     void agreesWithTheJdkOnEveryOneAndTwoByteString() {
         CharsetDecoder jdk = strictDecoder();
         for (int a = 0; a < 256; a++) {
             byte[] one = {(byte) a};
-            assertEquals(jdkWellFormed(jdk, one), wellFormed(one), String.format("%02X", a));
+            agree(jdk, one);
             for (int b = 0; b < 256; b++) {
                 byte[] two = {(byte) a, (byte) b};
-                assertEquals(jdkWellFormed(jdk, two), wellFormed(two), String.format("%02X %02X", a, b));
+                agree(jdk, two);
             }
         }
     }
@@ -155,12 +164,10 @@ class MqttUtf8Test {
             for (int second = 0; second < 256; second++) {
                 for (int third : tails) {
                     byte[] three = {(byte) lead, (byte) second, (byte) third};
-                    assertEquals(jdkWellFormed(jdk, three), wellFormed(three),
-                            String.format("%02X %02X %02X", lead, second, third));
-                    for (int fourth : new int[] {0x2F, 0x80, 0xBF, 0xC0}) {
+                    agree(jdk, three);
+                    for (int fourth : lead < 0xF0 ? new int[0] : new int[] {0x2F, 0x80, 0xBF, 0xC0}) {
                         byte[] four = {(byte) lead, (byte) second, (byte) third, (byte) fourth};
-                        assertEquals(jdkWellFormed(jdk, four), wellFormed(four),
-                                String.format("%02X %02X %02X %02X", lead, second, third, fourth));
+                        agree(jdk, four);
                     }
                 }
             }
@@ -168,15 +175,46 @@ class MqttUtf8Test {
     }
 
     @Test
-    void everyCodePointEncodedByTheJdkIsAccepted() {
+    void everyCodePointIsAcceptedAsOneSequence() {
+        byte[] b = new byte[4];
         for (int cp = 1; cp <= Character.MAX_CODE_POINT; cp++) {
-            if (cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE || cp == '+' || cp == '#') {
+            if (cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE) {
                 continue;
             }
-            byte[] b = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
-            assertTrue(wellFormed(b), Integer.toHexString(cp));
+            int n = encode(cp, b);
+            if (MqttUtf8.sequenceLength(b, 0, n) != n) {
+                throw new AssertionError("U+" + Integer.toHexString(cp) + " refused");
+            }
+            if (cp % 251 == 0) { // the encoding above is the JDK's
+                assertArrayEquals(new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8),
+                        java.util.Arrays.copyOf(b, n), Integer.toHexString(cp));
+            }
         }
         TopicFilter.validateTopicName(new String(Character.toChars(0x10FFFF)).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** UTF-8 of {@code cp} into {@code b}; returns its length. */
+    private static int encode(int cp, byte[] b) {
+        if (cp < 0x80) {
+            b[0] = (byte) cp;
+            return 1;
+        }
+        if (cp < 0x800) {
+            b[0] = (byte) (0xC0 | cp >> 6);
+            b[1] = (byte) (0x80 | cp & 0x3F);
+            return 2;
+        }
+        if (cp < 0x10000) {
+            b[0] = (byte) (0xE0 | cp >> 12);
+            b[1] = (byte) (0x80 | cp >> 6 & 0x3F);
+            b[2] = (byte) (0x80 | cp & 0x3F);
+            return 3;
+        }
+        b[0] = (byte) (0xF0 | cp >> 18);
+        b[1] = (byte) (0x80 | cp >> 12 & 0x3F);
+        b[2] = (byte) (0x80 | cp >> 6 & 0x3F);
+        b[3] = (byte) (0x80 | cp & 0x3F);
+        return 4;
     }
 
     // ------------------------------------------------------------------ Strings
