@@ -349,7 +349,10 @@ public class MqttClient implements Closeable {
         }
     }
 
-    /** {@link #setLastWill(byte[], byte[], boolean, int)} with UTF-8 strings. */
+    /**
+     * {@link #setLastWill(byte[], byte[], boolean, int)} with UTF-8 strings; a lone surrogate in
+     * either is refused ({@code IllegalArgumentException}), never sent as '?'.
+     */
     public void setLastWill(String topic, String msg, boolean retain, int qos) {
         setLastWill(utf8("topic", topic), utf8("msg", msg), retain, qos);
     }
@@ -686,12 +689,18 @@ public class MqttClient implements Closeable {
         publish(topic, msg, false, 0);
     }
 
-    /** {@link #publish(byte[], byte[], boolean, int)} with the topic and message encoded as UTF-8. */
+    /**
+     * {@link #publish(byte[], byte[], boolean, int)} with the topic and message encoded as UTF-8;
+     * a lone surrogate in either is refused ({@code IllegalArgumentException}), never sent as '?'.
+     */
     public void publish(String topic, String msg, boolean retain, int qos) throws IOException {
         publish(utf8("topic", topic), utf8("msg", msg), retain, qos);
     }
 
-    /** {@link #publish(byte[], byte[], boolean, int)} with the topic encoded as UTF-8. */
+    /**
+     * {@link #publish(byte[], byte[], boolean, int)} with the topic encoded as UTF-8; a lone
+     * surrogate is refused ({@code IllegalArgumentException}), never sent as '?'.
+     */
     public void publish(String topic, byte[] msg, boolean retain, int qos) throws IOException {
         publish(utf8("topic", topic), msg, retain, qos);
     }
@@ -748,7 +757,8 @@ public class MqttClient implements Closeable {
     }
 
     /**
-     * {@link #publishAsync(byte[], byte[], boolean, int)} with the topic and message encoded as UTF-8.
+     * {@link #publishAsync(byte[], byte[], boolean, int)} with the topic and message encoded as UTF-8;
+     * a lone surrogate in either is refused ({@code IllegalArgumentException}), never sent as '?'.
      *
      * @since 1.1
      */
