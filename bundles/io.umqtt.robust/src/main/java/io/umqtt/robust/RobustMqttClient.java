@@ -553,6 +553,9 @@ public class RobustMqttClient extends MqttClient {
                 ReconnectPolicy p = policy;
                 int tried = backoffLevel();
                 if (p.maxAttempts() > 0 && tried >= p.maxAttempts()) {
+                    synchronized (backoff) {
+                        unsuccessful = 0; // a later reconnect() has the policy's attempts again
+                    }
                     throw new IOException("gave up connecting " + clientId() + " after " + tried + " attempts (in a "
                             + "row, none successful); last: " + failed.getMessage(), failed);
                 }

@@ -194,6 +194,31 @@ class RobustRecoveryTest {
         assertTrue(lost.availablePermits() >= 4, "every accepted connection's loss is reported: " + events);
     }
 
+    @Test
+    void twoClientsWithOneClientIdKickingEachOtherOffBackOff() throws Exception {
+        try (MosquittoBroker mosquitto = MosquittoBroker.start()) {
+            RobustMqttClient a = new RobustMqttClient("twin", mosquitto.host(), mosquitto.port(), null, null, 0, null);
+            RobustMqttClient b = new RobustMqttClient("twin", mosquitto.host(), mosquitto.port(), null, null, 0, null);
+            closeables.add(a);
+            closeables.add(b);
+            for (RobustMqttClient c : List.of(a, b)) {
+                c.setReconnectPolicy(new ReconnectPolicy(200, 60_000, 0, 0));
+            }
+            long window = 5_000;
+            a.start("twin-a");
+            b.start("twin-b");
+            Thread.sleep(window);
+            long attempts = a.connectAttempts() + b.connectAttempts();
+            a.close();
+            b.close();
+            // every connection is short, so each client's attempts start at least 200, 400, 800, 1600,
+            // 3200 ms apart: at most 5 in 5 s each (the former client made hundreds)
+            System.out.println("twins: " + attempts + " connect attempts in " + window + " ms");
+            assertTrue(attempts <= 12, "connect attempts of both clients in " + window + " ms: " + attempts);
+            assertTrue(a.reconnects() + b.reconnects() >= 1, "they did kick each other off");
+        }
+    }
+
     /** A client that records the backoff waits it makes. */
     static final class RecordingClient extends RobustMqttClient {
         final List<Integer> delays = new CopyOnWriteArrayList<>();
