@@ -14,11 +14,19 @@ public interface RobustListener {
     default void connected(String server, int port, boolean sessionPresent) {
     }
 
-    /** The connection was lost (not closed on purpose). */
+    /**
+     * A connection the broker had accepted was lost (not closed on purpose); called once for every
+     * accepted connection, also when it broke while subscriptions were restored or the offline
+     * queue was sent, before {@link #connected} was called for it.
+     */
     default void connectionLost(IOException cause) {
     }
 
-    /** Attempt {@code attempt} failed with {@code cause}; the next one starts after {@code delayMillis}. */
+    /**
+     * A connect attempt failed with {@code cause} (no CONNACK accepting it); {@code attempt} is the
+     * number of unsuccessful attempts in a row, counting connections lost before they were stable
+     * ({@link ReconnectPolicy}); the next one starts after {@code delayMillis}.
+     */
     default void reconnectFailed(int attempt, long delayMillis, IOException cause) {
     }
 

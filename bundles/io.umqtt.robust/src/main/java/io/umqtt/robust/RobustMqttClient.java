@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -54,6 +55,40 @@ import io.umqtt.simple.TlsSettings;
  * fails meanwhile, when it was queued for sending after the reconnect.
  * The hooks {@link #delay(int)}, {@link #log(boolean, Throwable)} and
  * {@link #connect(boolean, int)} are umqtt.robust's and may be overridden.
+ * <h2>Backoff and losses</h2>
+ * The backoff follows how long connections lived, not how often {@link #reconnect()} was called:
+ * unsuccessful attempts in a row (failed ones, and connections the broker accepted but that were
+ * lost before they stayed up {@code max(keepalive, 10 s)}, see
+ * {@link ReconnectPolicy#withStableAfter(long)}) make the next attempt wait longer; only a stable
+ * connection resets the count. Every connection the broker accepted has its end reported once
+ * ({@link RobustListener#connectionLost}), also when it broke while subscriptions were restored or
+ * the offline queue was sent. Each attempt is bounded by {@link #connectAttemptTimeoutMillis()}
+ * (10 s by default), so that after a network outage the connection is back within about
+ * {@code max(connect timeout, backoff delay reached)}.
+ * <h2>Threading and locks</h2>
+ * Publishing, subscribing and the loop are the simple client's (see {@link MqttClient}); this
+ * class adds the locks below. Lock order: {@code queueSwap} before the offline queue's own
+ * lock; {@code flushLock} before the simple client's {@code lock} and write lock; every other
+ * one is never held while another is taken (no nesting, so no order to break):
+ * <ul>
+ * <li>{@code reconnectLock}: hands the reconnect role to one thread at a time (the flag
+ * {@code reconnecting}); held only to take or give back the role, never while connecting or
+ * waiting the backoff: another thread wanting to reconnect waits for the role, not for I/O;</li>
+ * <li>{@code queueSwap}: replacing the offline queue (settings);</li>
+ * <li>{@code flushLock}: one thread sends the offline queue at a time; held across the simple
+ * client's writes and ack waits;</li>
+ * <li>{@code subscriptions}: the remembered subscriptions; never held while calling anything;</li>
+ * <li>{@code sleeper}: the backoff wait, woken by {@link #close()};</li>
+ * <li>{@code backoff}: the backoff state (unsuccessful attempts in a row, when the last attempt
+ * started, when the current connection was accepted and whether its end was reported); held
+ * only to read or write those fields: the {@link #backoffMillis(int)} hook, the listener and
+ * the log are called without it.</li>
+ * </ul>
+ * The thread holding the reconnect role, or the one running {@link #runForever()}, reports a
+ * connection's end; the {@code backoff} lock makes that happen once. The listener is called
+ * without any of these locks; what it throws is logged and does not affect the connection.
+ * {@link #runForever()} survives every exception: what nobody handles is logged, the connection
+ * is closed (never left {@code CONNECTED} with nobody reading) and reconnected with backoff.
  */
 public class RobustMqttClient extends MqttClient {
     private static final System.Logger LOG = System.getLogger(RobustMqttClient.class.getName());
@@ -61,6 +96,21 @@ public class RobustMqttClient extends MqttClient {
     /** Default offline queue: 10,000 messages, 10 MiB, dropping the oldest. */
     public static final int DEFAULT_QUEUE_MESSAGES = 10_000;
     public static final long DEFAULT_QUEUE_BYTES = 10L * 1024 * 1024;
+    /**
+     * The robust client's connect timeout unless {@link #setConnectTimeout(int)} sets another:
+     * 10 s (the simple client's is 30 s), so that an attempt lost in a network blackhole is
+     * retried soon. See {@link ReconnectPolicy} for the trade-off.
+     *
+     * @since 1.3
+     */
+    public static final int DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS = 10_000;
+    /**
+     * A connection counts as stable, resetting the backoff, once it stayed up
+     * {@code max(keepalive, 10 s)}, unless {@link ReconnectPolicy#withStableAfter(long)} says otherwise.
+     *
+     * @since 1.3
+     */
+    public static final long DEFAULT_STABLE_AFTER_MILLIS = 10_000;
     /** How many queued QoS 1 messages are in flight at once while the queue is flushed. */
     private static final int FLUSH_WINDOW = 256;
     /** A durable queue forces its file to the device at most this often while messages are queued. */
@@ -97,6 +147,22 @@ public class RobustMqttClient extends MqttClient {
     private final ReentrantLock flushLock = new ReentrantLock();
     private final Object sleeper = new Object();
     private volatile boolean lastAttemptRefused;
+    private volatile int connectTimeoutMillis = DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS;
+
+    /** Guards the backoff state below; a leaf: nothing is called while it is held. */
+    private final Object backoff = new Object();
+    /** Unsuccessful attempts in a row: failed, or their connection lost before it was stable. */
+    private int unsuccessful;
+    /** When the last attempt started; the backoff counts from there. */
+    private long attemptStartNanos;
+    /** The next attempt starts no earlier. */
+    private long notBeforeNanos;
+    /** When the broker accepted the current (or last) connection. */
+    private long connectedAtNanos;
+    /** Whether a connection the broker accepted has not had its end reported yet. */
+    private boolean unreportedConnection;
+    /** Connections the broker accepted so far. */
+    private long acceptedConnections;
 
     private final AtomicLong reconnects = new AtomicLong();
     private final AtomicLong connectAttempts = new AtomicLong();
@@ -108,6 +174,7 @@ public class RobustMqttClient extends MqttClient {
     public RobustMqttClient(String clientId, String server, int port, String user, String password,
             int keepAliveSeconds, TlsSettings tls) {
         super(clientId, server, port, user, password, keepAliveSeconds, tls);
+        super.setConnectTimeout(DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS);
         servers.add(new String[] {server(), Integer.toString(port())});
     }
 
@@ -118,7 +185,7 @@ public class RobustMqttClient extends MqttClient {
 
     // ------------------------------------------------------------------ settings
 
-    /** Sets the backoff; takes effect at the next failed attempt. */
+    /** Sets the backoff; takes effect at the next unsuccessful attempt, its connect timeout at the next attempt. */
     public void setReconnectPolicy(ReconnectPolicy policy) {
         if (policy == null) {
             throw new IllegalArgumentException("policy must not be null");
@@ -328,9 +395,23 @@ public class RobustMqttClient extends MqttClient {
     // ------------------------------------------------------------------ connecting
 
     /**
+     * Connects once (no retry, like umqtt) within {@link #connectAttemptTimeoutMillis()}; see
+     * {@link #connect(boolean, int)}.
+     */
+    @Override
+    public boolean connect(boolean cleanSession) throws IOException {
+        return connect(cleanSession, connectAttemptTimeoutMillis());
+    }
+
+    /**
      * Connects once (no retry, like umqtt), remembers {@code cleanSession} for reconnects, then
      * restores subscriptions and sends the offline queue. This is the {@code connect} hook the
      * reconnect loop calls.
+     * <p>
+     * Once the broker accepted the connection, a failure to restore the subscriptions or to send
+     * the queue (an ack that never comes, a broken socket, anything thrown) closes the connection
+     * (state {@code LOST}, never a {@code CONNECTED} connection nobody serves), reports its loss
+     * ({@link RobustListener#connectionLost}) and is thrown.
      *
      * @throws IllegalArgumentException for {@code cleanSession} false with an empty client id
      *         (MQTT-3.1.3-7): nothing is sent, and the flag for reconnects stays as it was
@@ -342,24 +423,73 @@ public class RobustMqttClient extends MqttClient {
         if (!reconnecting) {
             closed = false; // a connect by the user; the reconnect loop must not undo a close()
             reopenQueueLog();
+            synchronized (backoff) {
+                attemptStartNanos = System.nanoTime();
+            }
         }
         connectAttempts.incrementAndGet();
         boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
+        synchronized (backoff) {
+            connectedAtNanos = System.nanoTime();
+            unreportedConnection = true;
+            acceptedConnections++;
+        }
         if (everConnected) {
             reconnects.incrementAndGet();
         }
         everConnected = true;
         lastSessionPresent = sessionPresent;
-        restoreSubscriptions(sessionPresent);
-        listener.connected(server(), port(), sessionPresent);
-        flushQueue();
+        try {
+            restoreSubscriptions(sessionPresent);
+            tell("connected", l -> l.connected(server(), port(), sessionPresent));
+            flushQueue();
+        } catch (IOException | RuntimeException e) {
+            IOException cause = e instanceof IOException ? (IOException) e
+                    : new IOException("MQTT client " + clientId() + " to " + server() + ":" + port() + ": failed after "
+                            + "the broker accepted the connection: " + e, e);
+            fail(cause); // nobody would serve it: closed, LOST
+            connectionEnded(cause);
+            throw e;
+        }
         return sessionPresent;
+    }
+
+    /**
+     * The connect timeout of every attempt of this client: the reconnect policy's
+     * ({@link ReconnectPolicy#withConnectTimeout(int)}) when it has one, else the client's
+     * ({@link #setConnectTimeout(int)}, default {@value #DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS} ms).
+     *
+     * @since 1.3
+     */
+    public int connectAttemptTimeoutMillis() {
+        int p = policy.connectTimeoutMillis();
+        return p > 0 ? p : connectTimeoutMillis;
+    }
+
+    /**
+     * Timeout for TCP connect, TLS handshake and CONNACK together; for the robust client
+     * {@value #DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS} ms unless set (the simple client's default is
+     * 30 s). A reconnect policy with its own connect timeout takes precedence
+     * ({@link #connectAttemptTimeoutMillis()}).
+     */
+    @Override
+    public void setConnectTimeout(int millis) {
+        super.setConnectTimeout(millis);
+        connectTimeoutMillis = millis;
     }
 
     /**
      * Connects, retrying with backoff until it succeeds, the policy's attempts are used up, or the
      * client is closed. Returns at once when connected. Several threads may call it: one
      * connects, the others wait for it.
+     * <p>
+     * A connection the broker had accepted and that was lost since is reported first
+     * ({@link RobustListener#connectionLost}) unless that was done already. The first attempt
+     * after the loss of a connection that stayed up long enough ({@link ReconnectPolicy}) starts at
+     * once; otherwise every attempt waits the backoff ({@link #delay(int)}), counted from the
+     * start of the unsuccessful attempt before it. Nothing but {@code IOException} leaves it: an
+     * unexpected exception of an attempt is logged and counts as a failed attempt, its connection
+     * closed.
      *
      * @throws IOException when the client was closed or the attempts are used up
      */
@@ -379,21 +509,29 @@ public class RobustMqttClient extends MqttClient {
             reconnecting = true;
         }
         try {
-            int attempt = 0;
+            connectionEnded(lossCause()); // a loss the caller met, unless reported already
             int next = 0;
             while (true) {
+                int level = backoffLevel();
+                if (level > 0 && !closed) {
+                    delay(level);
+                }
                 if (closed) {
                     throw new IOException("client " + clientId() + " was closed; not reconnecting");
                 }
-                attempt++;
+                if (isConnected()) {
+                    return; // another thread connected meanwhile (a connect by the user)
+                }
                 String[] target = servers.get(next % servers.size());
-                setServer(target[0], Integer.parseInt(target[1]));
+                long acceptedBefore;
+                synchronized (backoff) {
+                    attemptStartNanos = System.nanoTime();
+                    acceptedBefore = acceptedConnections;
+                }
+                IOException failed;
                 try {
-                    try {
-                        connect(cleanSession);
-                    } catch (IllegalStateException e) {
-                        throw new IOException("connect attempt not possible yet: " + e.getMessage(), e);
-                    }
+                    setServer(target[0], Integer.parseInt(target[1]));
+                    connect(cleanSession);
                     if (closed) { // close() came while this attempt was under way
                         super.close();
                         throw new IOException("client " + clientId() + " was closed while connecting");
@@ -404,17 +542,44 @@ public class RobustMqttClient extends MqttClient {
                     if (closed) {
                         throw e;
                     }
-                    lastAttemptRefused = e instanceof MqttException
-                            && ((MqttException) e).reason() == Reason.CONNECTION_REFUSED;
-                    log(true, e);
-                    ReconnectPolicy p = policy;
-                    if (p.maxAttempts() > 0 && attempt >= p.maxAttempts()) {
-                        throw new IOException("gave up connecting " + clientId() + " after " + attempt
-                                + " attempts; last: " + e.getMessage(), e);
+                    failed = e;
+                } catch (RuntimeException e) {
+                    failed = new IOException("connect attempt of " + clientId() + " to " + target[0] + ":" + target[1]
+                            + " failed unexpectedly: " + e, e);
+                    LOG.log(Level.ERROR, failed.getMessage() + "; closing it and retrying", e);
+                    if (closed) {
+                        throw failed;
                     }
-                    next++;
-                    delay(attempt);
                 }
+                ConnectionState s = state();
+                if (s == ConnectionState.CONNECTED || s == ConnectionState.CONNECTING) {
+                    fail(failed); // an overridden connect hook failed after connecting: nobody serves it
+                }
+                boolean accepted;
+                synchronized (backoff) {
+                    accepted = acceptedConnections != acceptedBefore;
+                }
+                if (accepted) {
+                    connectionEnded(failed); // a loss, not a failed attempt; backoff by how long it lived
+                } else {
+                    lastAttemptRefused = failed instanceof MqttException
+                            && ((MqttException) failed).reason() == Reason.CONNECTION_REFUSED;
+                    log(true, failed);
+                    long wait = unsuccessful();
+                    int attempt = backoffLevel();
+                    IOException cause = failed;
+                    tell("reconnectFailed", l -> l.reconnectFailed(attempt, wait, cause));
+                }
+                ReconnectPolicy p = policy;
+                int tried = backoffLevel();
+                if (p.maxAttempts() > 0 && tried >= p.maxAttempts()) {
+                    synchronized (backoff) {
+                        unsuccessful = 0; // a later reconnect() has the policy's attempts again
+                    }
+                    throw new IOException("gave up connecting " + clientId() + " after " + tried + " attempts (in a "
+                            + "row, none successful); last: " + failed.getMessage(), failed);
+                }
+                next++;
             }
         } finally {
             synchronized (reconnectLock) {
@@ -424,24 +589,114 @@ public class RobustMqttClient extends MqttClient {
         }
     }
 
-    /** The delay the reconnect loop waits after failed attempt {@code attempt} (1-based), with jitter. */
+    /** Why the connection was lost, for reporting a loss the caller met. */
+    private IOException lossCause() {
+        IOException f = failure();
+        return f != null ? f : new IOException("connection of " + clientId() + " to " + server() + ":" + port() + " lost");
+    }
+
+    /** Unsuccessful attempts in a row (failed, or a connection lost before it was stable): the backoff level. */
+    private int backoffLevel() {
+        synchronized (backoff) {
+            return unsuccessful;
+        }
+    }
+
+    /**
+     * Counts one more unsuccessful attempt and sets when the next may start: the backoff after
+     * the start of this one.
+     *
+     * @return milliseconds from now until then
+     */
+    private long unsuccessful() {
+        int level;
+        long start;
+        synchronized (backoff) {
+            level = ++unsuccessful;
+            start = attemptStartNanos;
+        }
+        long notBefore = start + TimeUnit.MILLISECONDS.toNanos(backoffMillis(level)); // a hook: called without the lock
+        synchronized (backoff) {
+            notBeforeNanos = notBefore;
+        }
+        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(notBefore - System.nanoTime()));
+    }
+
+    /** How long a connection must stay up to reset the backoff. */
+    private long stableAfterMillis() {
+        long p = policy.stableAfterMillis();
+        return p > 0 ? p : Math.max(keepAliveSeconds() * 1000L, DEFAULT_STABLE_AFTER_MILLIS);
+    }
+
+    /**
+     * The end of a connection the broker had accepted, once: reports it (unless the client was
+     * closed on purpose) and sets the backoff by how long it lived: after a stable one the next
+     * attempt starts at once, after a short one it waits as after a failed attempt.
+     *
+     * @return whether this call reported it (false: reported already, or none was up)
+     */
+    private boolean connectionEnded(IOException cause) {
+        long lived;
+        synchronized (backoff) {
+            if (!unreportedConnection) {
+                return false;
+            }
+            unreportedConnection = false;
+            lived = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - connectedAtNanos);
+        }
+        long stableAfter = stableAfterMillis();
+        if (lived >= stableAfter) {
+            synchronized (backoff) {
+                unsuccessful = 0;
+            }
+            lastAttemptRefused = false;
+        } else {
+            lastAttemptRefused = false;
+            long wait = unsuccessful();
+            LOG.log(Level.INFO, () -> "MQTT client " + clientId() + ": the connection to " + server() + ":" + port()
+                    + " lived " + lived + " ms, less than the " + stableAfter + " ms that make it stable; next attempt"
+                    + " in " + wait + " ms");
+        }
+        if (closed) {
+            return true;
+        }
+        log(false, cause);
+        tell("connectionLost", l -> l.connectionLost(cause));
+        return true;
+    }
+
+    /** Calls the listener; what it throws is logged, it never breaks the connection or the reconnect loop. */
+    private void tell(String event, java.util.function.Consumer<RobustListener> call) {
+        try {
+            call.accept(listener);
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "MQTT client " + clientId() + ": the listener's " + event + " threw; ignored", e);
+        }
+    }
+
+    /**
+     * The delay the reconnect loop waits after unsuccessful attempt {@code attempt} (1-based: how
+     * many in a row), with jitter, counted from the start of that attempt.
+     */
     protected long backoffMillis(int attempt) {
         return policy.delayMillis(attempt, lastAttemptRefused, ThreadLocalRandom.current().nextDouble());
     }
 
     /**
-     * umqtt.robust's {@code delay(i)} hook: waits {@link #backoffMillis(int)} before the next
-     * attempt; returns early when the client is closed.
+     * umqtt.robust's {@code delay(i)} hook, called before an attempt that follows {@code attempt}
+     * unsuccessful ones in a row: waits until {@link #backoffMillis(int)} after the start of the
+     * last of them; returns early when the client is closed.
      */
     protected void delay(int attempt) throws InterruptedIOException {
-        long millis = backoffMillis(attempt);
-        listener.reconnectFailed(attempt, millis, failure());
-        long deadline = System.nanoTime() + millis * 1_000_000L;
+        long deadline;
+        synchronized (backoff) {
+            deadline = notBeforeNanos;
+        }
         synchronized (sleeper) {
             long left;
             while (!closed && (left = deadline - System.nanoTime()) > 0) {
                 try {
-                    sleeper.wait(Math.max(1, left / 1_000_000L));
+                    sleeper.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new InterruptedIOException("interrupted while waiting to reconnect");
@@ -467,6 +722,11 @@ public class RobustMqttClient extends MqttClient {
      * the policy's attempts are used up it tells {@link RobustListener#gaveUp} and throws; the
      * client is then caller-driven again (a publish reconnects on its caller's thread) unless it
      * is closed.
+     * <p>
+     * Whatever else fails on this thread (an exception of a hook, a listener, the loop) is logged,
+     * the connection is closed and reconnected with backoff: the thread ends only when the client
+     * is closed or the attempts are used up, or, after closing the connection, for a
+     * {@link VirtualMachineError}.
      *
      * @throws IOException when the reconnect policy's attempts are used up
      */
@@ -480,8 +740,11 @@ public class RobustMqttClient extends MqttClient {
                     if (closed) {
                         return;
                     }
-                    listener.gaveUp(e);
+                    tell("gaveUp", l -> l.gaveUp(e));
                     throw e;
+                } catch (RuntimeException | Error e) {
+                    unexpected(e);
+                    continue;
                 }
                 try {
                     flushQueue();
@@ -490,12 +753,31 @@ public class RobustMqttClient extends MqttClient {
                     if (closed) {
                         return;
                     }
-                    log(false, e);
-                    listener.connectionLost(e);
+                    connectionEnded(e);
+                } catch (RuntimeException | Error e) {
+                    unexpected(e);
                 }
             }
         } finally {
             runner = null;
+        }
+    }
+
+    /**
+     * What {@link #runForever()} does with an exception nobody handles: logs it, closes the
+     * connection (never left CONNECTED with nobody reading), reports the loss or counts an
+     * unsuccessful attempt, so that the next attempt waits the backoff.
+     */
+    private void unexpected(Throwable e) {
+        IOException cause = new IOException("MQTT client " + clientId() + ": unexpected failure on its connection "
+                + "thread: " + e, e);
+        LOG.log(Level.ERROR, cause.getMessage() + "; closing the connection and reconnecting", e);
+        fail(cause);
+        if (!closed && !connectionEnded(cause)) {
+            unsuccessful();
+        }
+        if (e instanceof VirtualMachineError) {
+            throw (VirtualMachineError) e;
         }
     }
 
@@ -510,6 +792,9 @@ public class RobustMqttClient extends MqttClient {
                 runForever();
             } catch (IOException e) {
                 LOG.log(Level.ERROR, "MQTT client " + clientId() + " stopped: " + e.getMessage(), e);
+            } catch (RuntimeException | Error e) { // runForever lets only a VirtualMachineError out
+                LOG.log(Level.ERROR, "MQTT client " + clientId() + " stopped; its connection was closed", e);
+                throw e;
             }
         }, name);
         closed = false;
@@ -880,7 +1165,9 @@ public class RobustMqttClient extends MqttClient {
                 if (closed || !callerDriven()) {
                     throw e;
                 }
-                log(false, e);
+                if (!connectionEnded(e)) {
+                    log(false, e);
+                }
                 reconnect();
             }
         }
@@ -898,7 +1185,9 @@ public class RobustMqttClient extends MqttClient {
             if (closed || !callerDriven()) {
                 throw e;
             }
-            log(false, e);
+            if (!connectionEnded(e)) {
+                log(false, e);
+            }
             reconnect();
             return super.checkMsg();
         }

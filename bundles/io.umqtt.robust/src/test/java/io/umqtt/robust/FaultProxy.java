@@ -9,11 +9,13 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TCP proxy between a client and the broker that injects faults: it can cut the connection in
- * the middle of a packet from the broker, stall it without closing, or refuse new connections.
+ * the middle of a packet from the broker, stall it without closing, refuse new connections, or
+ * blackhole the network ({@link #blackhole(boolean)}).
  */
 final class FaultProxy implements AutoCloseable {
     enum Fault {
@@ -34,6 +36,7 @@ final class FaultProxy implements AutoCloseable {
     private final AtomicInteger accepted = new AtomicInteger();
     private volatile Fault fault = Fault.NONE;
     private volatile boolean refusing;
+    private volatile boolean blackhole;
     private final Object stalled = new Object();
     private volatile boolean closed;
 
@@ -65,6 +68,16 @@ final class FaultProxy implements AutoCloseable {
         refusing = on;
     }
 
+    /**
+     * A network blackhole while on: nothing is forwarded on the open connections any more (what
+     * they carry is discarded, nothing is closed), and new connections are accepted but never
+     * reach the broker, so a CONNECT gets no CONNACK (on loopback, the nearest to a SYN nobody
+     * answers). Connections that met the blackhole stay dead when it ends; new ones work again.
+     */
+    void blackhole(boolean on) {
+        blackhole = on;
+    }
+
     private void acceptLoop() {
         while (!closed) {
             try {
@@ -75,12 +88,17 @@ final class FaultProxy implements AutoCloseable {
                     client.close();
                     continue;
                 }
+                sockets.add(client);
+                if (blackhole) {
+                    sink(client);
+                    continue;
+                }
                 fault = Fault.NONE; // a new connection starts healthy
                 Socket broker = new Socket(targetHost, targetPort);
-                sockets.add(client);
                 sockets.add(broker);
-                pump(client, broker, false);
-                pump(broker, client, true);
+                AtomicBoolean dead = new AtomicBoolean();
+                pump(client, broker, false, dead);
+                pump(broker, client, true, dead);
             } catch (IOException e) {
                 if (!closed) {
                     System.err.println("fault proxy: " + e);
@@ -89,12 +107,35 @@ final class FaultProxy implements AutoCloseable {
         }
     }
 
-    private void pump(Socket from, Socket to, boolean fromBroker) {
+    /** Reads and discards what {@code s} carries until it or the proxy closes. */
+    private void sink(Socket s) {
+        Thread t = new Thread(() -> {
+            byte[] buf = new byte[8192];
+            try (InputStream in = s.getInputStream()) {
+                while (in.read(buf) >= 0) {
+                    // a blackhole answers nothing
+                }
+            } catch (IOException e) {
+                // closed
+            }
+            closeQuietly(s);
+        }, "fault-proxy-sink");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void pump(Socket from, Socket to, boolean fromBroker, AtomicBoolean dead) {
         Thread t = new Thread(() -> {
             byte[] buf = new byte[8192];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buf)) >= 0) {
+                    if (blackhole) {
+                        dead.set(true);
+                    }
+                    if (dead.get()) {
+                        continue; // lost in the blackhole, for good
+                    }
                     Fault f = fault;
                     if (f == Fault.STALL) {
                         stall();

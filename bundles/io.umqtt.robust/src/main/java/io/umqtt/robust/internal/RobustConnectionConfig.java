@@ -70,9 +70,10 @@ import org.osgi.service.metatype.annotations.Option;
 
     @AttributeDefinition(name = "Connect timeout (s)",
             description = "Longest time for TCP connect, TLS handshake and the broker's CONNACK together, "
-                    + "1..86400 seconds.",
+                    + "1..86400 seconds, for every connect attempt. Short, so that an attempt lost in a network "
+                    + "outage is soon retried; raise it for slow links where a TLS handshake takes longer.",
             min = "1", max = "86400")
-    int connect_timeout() default 30;
+    int connect_timeout() default 10;
 
     @AttributeDefinition(name = "Acknowledgement timeout (s)",
             description = "How long a QoS 1 publish, a subscribe or an unsubscribe waits for the broker's "

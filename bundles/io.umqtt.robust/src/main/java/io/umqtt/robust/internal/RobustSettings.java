@@ -139,8 +139,11 @@ final class RobustSettings {
             }
             directory = directory.normalize();
         }
-        return new RobustSettings(new ReconnectPolicy(initial, max, jitter, attempts), messages, bytes, overflow,
-                List.copyOf(servers), persistent, directory);
+        // every attempt is bounded by connect.timeout; read through this type, whose default is the robust
+        // client's 10 s (the simple connection's 30 s would hold recovery after a network blackhole)
+        ReconnectPolicy policy = new ReconnectPolicy(initial, max, jitter, attempts)
+                .withConnectTimeout(Math.max(1, c.connect_timeout()) * 1000);
+        return new RobustSettings(policy, messages, bytes, overflow, List.copyOf(servers), persistent, directory);
     }
 
     /** Parses {@code host}, {@code host:port}, {@code [v6]} or {@code [v6]:port}. */

@@ -1,0 +1,328 @@
+package io.umqtt.robust;
+
+import static io.umqtt.simple.ScriptedBroker.bytes;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.umqtt.api.ConnectionState;
+import io.umqtt.simple.ScriptedBroker;
+import io.umqtt.simple.ScriptedBroker.Peer;
+import io.umqtt.simple.testing.MosquittoBroker;
+
+/**
+ * How the robust client recovers from brokers and networks that fail in awkward ways: a SUBACK
+ * that never comes while subscriptions are restored (the runner must survive, the connection must
+ * not stay CONNECTED), brokers that accept and then break every session at once (backoff must
+ * follow how long connections lived; every accepted connection's loss is reported), and a network
+ * blackhole (recovery after the network returns is bounded by the attempt's connect timeout).
+ */
+class RobustRecoveryTest {
+    private ScriptedBroker broker;
+    private ExecutorService pool;
+    private final List<AutoCloseable> closeables = new CopyOnWriteArrayList<>();
+    private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    private final Semaphore connected = new Semaphore(0);
+    private final Semaphore lost = new Semaphore(0);
+
+    @BeforeEach
+    void setUp() throws IOException {
+        broker = new ScriptedBroker();
+        pool = Executors.newCachedThreadPool();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+        broker.close();
+        pool.shutdownNow();
+    }
+
+    private <C extends RobustMqttClient> C listen(C c) {
+        c.setListener(new RobustListener() {
+            @Override
+            public void connected(String server, int port, boolean sessionPresent) {
+                events.add("connected");
+                connected.release();
+            }
+
+            @Override
+            public void connectionLost(IOException cause) {
+                events.add("lost " + cause.getMessage());
+                lost.release();
+            }
+
+            @Override
+            public void reconnectFailed(int attempt, long delayMillis, IOException cause) {
+                events.add("failed " + attempt + " " + cause.getMessage());
+            }
+        });
+        closeables.add(c);
+        return c;
+    }
+
+    private RobustMqttClient scripted(ReconnectPolicy policy) {
+        RobustMqttClient c = new RobustMqttClient("recovery", "127.0.0.1", broker.port(), null, null, 0, null);
+        c.setReconnectPolicy(policy);
+        return listen(c);
+    }
+
+    private static void subAck(Peer peer, byte[] subscribe) throws IOException {
+        assertEquals(0x82, subscribe[0] & 0xFF, "SUBSCRIBE expected");
+        peer.write(bytes(0x90, 0x03, subscribe[2], subscribe[3], 0x01));
+    }
+
+    // ------------------------------------------------------------------ defect 2: zombie runner
+
+    @Test
+    void aSubackThatNeverComesWhileRestoringLeavesNoZombieAndTheRunnerReconnects() throws Exception {
+        RobustMqttClient c = scripted(new ReconnectPolicy(20, 200, 0, 0));
+        c.setAckTimeout(300);
+        Thread runner = c.start("zombie-runner");
+        Peer first = broker.accept();
+        first.acceptConnect();
+        assertTrue(connected.tryAcquire(10, TimeUnit.SECONDS));
+        Future<Integer> sub = pool.submit(() -> c.subscribe("z/+", 1));
+        subAck(first, first.readPacket());
+        assertEquals(1, sub.get(10, TimeUnit.SECONDS));
+        first.close();
+        assertTrue(lost.tryAcquire(10, TimeUnit.SECONDS), "the first loss is reported");
+
+        // the broker accepts the reconnect, but never answers the restored SUBSCRIBE
+        Peer second = broker.accept();
+        second.acceptConnect();
+        assertEquals(0x82, second.readPacket()[0] & 0xFF, "the subscription is restored");
+        assertTrue(lost.tryAcquire(10, TimeUnit.SECONDS), "a connection lost while restoring is reported as lost");
+        assertNotEquals(ConnectionState.CONNECTED, c.state(), "nobody serves that connection: not CONNECTED");
+        assertTrue(second.awaitClosed(5_000), "the client closed the connection it could not restore");
+        assertTrue(runner.isAlive(), "the runner survives");
+
+        // the broker behaves again: the runner reconnects and restores
+        Peer third = broker.accept();
+        third.acceptConnect();
+        subAck(third, third.readPacket());
+        assertTrue(connected.tryAcquire(10, TimeUnit.SECONDS), "reconnected after the failed restore");
+        assertEquals(ConnectionState.CONNECTED, c.state());
+        assertTrue(runner.isAlive());
+        c.close();
+        runner.join(10_000);
+        assertFalse(runner.isAlive());
+    }
+
+    @Test
+    void callerDrivenSubscribeRetriesARestoreThatTimedOutAndThrowsNoIllegalState() throws Exception {
+        RobustMqttClient c = scripted(new ReconnectPolicy(20, 200, 0, 0));
+        c.setAckTimeout(300);
+        Future<?> connecting = pool.submit(() -> c.connect(true));
+        Peer first = broker.accept();
+        first.acceptConnect();
+        connecting.get(10, TimeUnit.SECONDS);
+
+        Future<Integer> sub = pool.submit(() -> c.subscribe("z/+", 1));
+        assertEquals(0x82, first.readPacket()[0] & 0xFF); // never answered: the subscribe times out
+        Peer second = broker.accept(); // the caller reconnects
+        second.acceptConnect();
+        assertEquals(0x82, second.readPacket()[0] & 0xFF, "restoring the remembered subscription");
+        // never answered either: the restore times out; the caller must try again, not fail
+        Peer third = broker.accept();
+        third.acceptConnect();
+        subAck(third, third.readPacket()); // the restore
+        subAck(third, third.readPacket()); // the caller's subscribe, asked again for its granted QoS
+        assertEquals(1, sub.get(10, TimeUnit.SECONDS));
+        assertEquals(ConnectionState.CONNECTED, c.state());
+    }
+
+    // ------------------------------------------------------------------ defect 3: storm and lifetimes
+
+    /** Accepts every connection, answers CONNACK and then garbage, recording when each was accepted. */
+    private Future<?> garbageBroker(List<Long> acceptedAt) {
+        return pool.submit(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                Peer p = broker.accept();
+                acceptedAt.add(System.nanoTime());
+                p.acceptConnect();
+                p.write(bytes(0x00, 0x00)); // packet type 0 is reserved: a protocol error
+                closeables.add(p);
+            }
+            return null;
+        });
+    }
+
+    @Test
+    void aBrokerThatBreaksEverySessionAtOnceIsRetriedWithGrowingDelays() throws Exception {
+        List<Long> acceptedAt = new CopyOnWriteArrayList<>();
+        RobustMqttClient c = scripted(new ReconnectPolicy(200, 60_000, 0, 0));
+        garbageBroker(acceptedAt);
+        c.start("storm-runner");
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (acceptedAt.size() < 5 && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        assertTrue(acceptedAt.size() >= 5, "5 connects within 20 s: " + acceptedAt.size());
+        long[] gaps = new long[4];
+        for (int i = 0; i < 4; i++) {
+            gaps[i] = TimeUnit.NANOSECONDS.toMillis(acceptedAt.get(i + 1) - acceptedAt.get(i));
+        }
+        // every connection lived a few ms: attempts start at least 200, 400, 800 and 1600 ms apart
+        long slack = 50; // the gap is measured at the broker, one accept latency after each attempt started
+        for (int i = 0; i < 4; i++) {
+            assertTrue(gaps[i] >= (200L << i) - slack, "gap " + i + " of " + Arrays.toString(gaps)
+                    + " ms is shorter than the delay " + (200L << i) + " ms");
+        }
+        System.out.println("storm: gaps between accepted connects " + Arrays.toString(gaps) + " ms");
+        c.close();
+        assertTrue(lost.availablePermits() >= 4, "every accepted connection's loss is reported: " + events);
+    }
+
+    @Test
+    void twoClientsWithOneClientIdKickingEachOtherOffBackOff() throws Exception {
+        try (MosquittoBroker mosquitto = MosquittoBroker.start()) {
+            RobustMqttClient a = new RobustMqttClient("twin", mosquitto.host(), mosquitto.port(), null, null, 0, null);
+            RobustMqttClient b = new RobustMqttClient("twin", mosquitto.host(), mosquitto.port(), null, null, 0, null);
+            closeables.add(a);
+            closeables.add(b);
+            for (RobustMqttClient c : List.of(a, b)) {
+                c.setReconnectPolicy(new ReconnectPolicy(200, 60_000, 0, 0));
+            }
+            long window = 5_000;
+            a.start("twin-a");
+            b.start("twin-b");
+            Thread.sleep(window);
+            long attempts = a.connectAttempts() + b.connectAttempts();
+            a.close();
+            b.close();
+            // every connection is short, so each client's attempts start at least 200, 400, 800, 1600,
+            // 3200 ms apart: at most 5 in 5 s each (the former client made hundreds)
+            System.out.println("twins: " + attempts + " connect attempts in " + window + " ms");
+            assertTrue(attempts <= 12, "connect attempts of both clients in " + window + " ms: " + attempts);
+            assertTrue(a.reconnects() + b.reconnects() >= 1, "they did kick each other off");
+        }
+    }
+
+    /** A client that records the backoff waits it makes. */
+    static final class RecordingClient extends RobustMqttClient {
+        final List<Integer> delays = new CopyOnWriteArrayList<>();
+        final List<Integer> attemptTimeouts = new CopyOnWriteArrayList<>();
+
+        RecordingClient(String id, int port, int keepAlive) {
+            super(id, "127.0.0.1", port, null, null, keepAlive, null);
+        }
+
+        @Override
+        protected void delay(int attempt) throws java.io.InterruptedIOException {
+            delays.add(attempt);
+            super.delay(attempt);
+        }
+
+        @Override
+        public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
+            attemptTimeouts.add(timeoutMillis);
+            return super.connect(cleanSession, timeoutMillis);
+        }
+    }
+
+    @Test
+    void connectionsThatLivedLongEnoughAreReconnectedAtOnceAndEachLossIsReported() throws Exception {
+        RecordingClient c = listen(new RecordingClient("lifetimes", broker.port(), 0));
+        c.setReconnectPolicy(new ReconnectPolicy(200, 60_000, 0, 0).withStableAfter(300));
+        c.start("lifetimes-runner");
+        Peer first = broker.accept();
+        first.acceptConnect();
+        assertTrue(connected.tryAcquire(10, TimeUnit.SECONDS));
+        Future<Integer> sub = pool.submit(() -> c.subscribe("l/+", 1));
+        subAck(first, first.readPacket());
+        assertEquals(1, sub.get(10, TimeUnit.SECONDS));
+        Thread.sleep(400); // lives longer than stableAfter too
+        first.close();
+        // four connections the broker accepts and breaks while the subscription is restored, each
+        // after it lived longer than stableAfter: never a failed attempt, never a growing delay
+        for (int i = 0; i < 4; i++) {
+            Peer p = broker.accept();
+            p.acceptConnect();
+            assertEquals(0x82, p.readPacket()[0] & 0xFF);
+            Thread.sleep(400); // the connection lives 400 ms > stableAfter 300 ms
+            p.close();
+        }
+        Peer last = broker.accept();
+        last.acceptConnect();
+        subAck(last, last.readPacket());
+        assertTrue(connected.tryAcquire(10, TimeUnit.SECONDS));
+        assertEquals(5, lost.availablePermits(), "the loss of each of the 5 accepted connections is reported: "
+                + events);
+        assertTrue(c.delays.isEmpty(), "no backoff after connections that stayed up: " + c.delays);
+        assertFalse(events.stream().anyMatch(e -> e.startsWith("failed")), "no failed attempt: " + events);
+    }
+
+    // ------------------------------------------------------------------ defect 14: blackhole
+
+    @Test
+    void afterANetworkBlackholeTheClientRecoversWithinTheAttemptTimeout() throws Exception {
+        long outageMillis = Long.getLong("blackhole.outage.millis", 8_000);
+        try (MosquittoBroker mosquitto = MosquittoBroker.start();
+                FaultProxy proxy = new FaultProxy(mosquitto.host(), mosquitto.port())) {
+            RecordingClient c = listen(new RecordingClient("blackhole", proxy.port(), 2));
+            c.setReconnectPolicy(new ReconnectPolicy(1_000, 60_000, 0, 0)); // the default, without jitter
+            c.start("blackhole-runner");
+            assertTrue(connected.tryAcquire(10, TimeUnit.SECONDS));
+            proxy.blackhole(true);
+            long start = System.nanoTime();
+            assertTrue(lost.tryAcquire(10, TimeUnit.SECONDS), "keepalive declares the connection dead");
+            long detected = System.nanoTime();
+            Thread.sleep(Math.max(0, outageMillis - TimeUnit.NANOSECONDS.toMillis(detected - start)));
+            proxy.blackhole(false);
+            long back = System.nanoTime();
+            // a generous bound: the attempt in flight when the network returns ends within its 10 s
+            // connect timeout; with the former 30 s timeout it took more than 25 s
+            assertTrue(connected.tryAcquire(20, TimeUnit.SECONDS), "recovered within 20 s after the network returned");
+            long recovered = System.nanoTime();
+            System.out.printf("blackhole: outage %d ms, detected after %d ms, recovered %d ms after the network "
+                    + "returned (%d ms after the outage began); attempt timeouts %s%n", outageMillis,
+                    TimeUnit.NANOSECONDS.toMillis(detected - start), TimeUnit.NANOSECONDS.toMillis(recovered - back),
+                    TimeUnit.NANOSECONDS.toMillis(recovered - start), c.attemptTimeouts);
+            assertEquals(RobustMqttClient.DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS, c.attemptTimeouts.get(1),
+                    "a reconnect attempt's connect timeout");
+            c.close();
+        }
+    }
+
+    @Test
+    void theAttemptTimeoutFollowsThePolicyThenTheClientSetting() throws Exception {
+        RecordingClient c = listen(new RecordingClient("timeouts", broker.port(), 0));
+        Future<?> connecting = pool.submit(() -> c.connect(true));
+        broker.accept().acceptConnect();
+        connecting.get(10, TimeUnit.SECONDS);
+        c.setConnectTimeout(25_000);
+        c.close();
+        c.setReconnectPolicy(new ReconnectPolicy(20, 200, 0, 0).withConnectTimeout(3_000));
+        connecting = pool.submit(() -> c.connect(true));
+        broker.accept().acceptConnect();
+        connecting.get(10, TimeUnit.SECONDS);
+        c.close();
+        c.setReconnectPolicy(new ReconnectPolicy(20, 200, 0, 0));
+        connecting = pool.submit(() -> c.connect(true));
+        broker.accept().acceptConnect();
+        connecting.get(10, TimeUnit.SECONDS);
+        assertEquals(List.of(RobustMqttClient.DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS, 3_000, 25_000), c.attemptTimeouts);
+        assertNotNull(c.reconnectPolicy());
+    }
+}
