@@ -176,6 +176,8 @@ public class MqttClient implements Closeable {
     private volatile MqttException stall;
     /** The socket whose CONNECT has been written; guarded by {@link #writeLock}. */
     private Socket connectWrittenOn;
+    /** The socket a {@link #disconnect()} is sending DISCONNECT on, which {@link #close()} leaves to it. */
+    private volatile Socket disconnectingOn;
 
     // ---- owned by the reader ----
     private byte[] rbuf = new byte[INITIAL_READ_BUFFER];
@@ -519,8 +521,15 @@ public class MqttClient implements Closeable {
                 }
             }
             fail(cause);
-            closeQuietly(s);
-            unwatch();
+            boolean closer;
+            synchronized (lock) {
+                // disconnect() or close() came meanwhile: it closes this socket (after its DISCONNECT)
+                closer = state == ConnectionState.CLOSED && socket == s && s != null;
+            }
+            if (!closer) {
+                closeQuietly(s);
+                unwatch();
+            }
             if (explained != null) {
                 throw explained;
             }
@@ -703,7 +712,9 @@ public class MqttClient implements Closeable {
                 state = ConnectionState.CLOSED;
             }
         }
+        Socket s = socket;
         if (connected || connecting) {
+            disconnectingOn = s;
             byte[] packet = Codec.disconnect();
             try {
                 synchronized (writeLock) {
@@ -716,26 +727,34 @@ public class MqttClient implements Closeable {
                 writeFailure = e;
             }
         }
-        closeConnection(new IOException("client disconnected from " + server + ":" + port));
+        closeConnection(new IOException("client disconnected from " + server + ":" + port), true);
+        disconnectingOn = null;
         if (writeFailure != null) {
             throw new IOException("DISCONNECT could not be sent to " + server + ":" + port + ": " + writeFailure.getMessage(),
                     writeFailure);
         }
     }
 
-    /** Closes the socket without DISCONNECT: the broker publishes the last will. Never throws. */
+    /**
+     * Closes the socket without DISCONNECT: the broker publishes the last will. Never throws.
+     * During a {@link #disconnect()} it leaves the socket to it: its DISCONNECT goes out first, and
+     * it closes the socket right after (within the write timeout).
+     */
     @Override
     public void close() {
-        closeConnection(new IOException("client closed the connection to " + server + ":" + port));
+        closeConnection(new IOException("client closed the connection to " + server + ":" + port), false);
     }
 
-    private void closeConnection(IOException reason) {
+    private void closeConnection(IOException reason, boolean disconnecting) {
         Socket s;
         synchronized (lock) {
             state = ConnectionState.CLOSED;
             s = socket;
             failPending(reason);
             wakeAll();
+        }
+        if (!disconnecting && s != null && disconnectingOn == s) {
+            return; // the disconnect() under way closes it after its DISCONNECT
         }
         WriteWatchdog.Watch w = watch;
         if (w != null && w.writing()) {

@@ -13,8 +13,7 @@ import java.util.function.Consumer;
  * <p>
  * Threading: one daemon thread, {@value #THREAD_NAME}, for all connections of the JVM (not one
  * per connection). It runs only while at least one watch is registered: started by the first
- * {@link #register}, it ends on its own within a {@link #TICK_MILLIS tick} after the last
- * {@link Watch#unregister()}. It checks the writes in progress every {@value #TICK_MILLIS} ms,
+ * {@link #register}, it ends as soon as the last one {@link Watch#unregister() unregisters}. It checks the writes in progress every {@value #TICK_MILLIS} ms,
  * so a stalled write fails between its timeout and its timeout plus one tick. The stall action
  * runs on that thread and must not block. Marking a write costs two volatile writes; the
  * registry is guarded by the class's lock.
@@ -40,10 +39,7 @@ public final class WriteWatchdog {
         synchronized (LOCK) {
             WATCHES.add(w);
             if (thread == null) {
-                Thread t = new Thread(WriteWatchdog::run, THREAD_NAME);
-                t.setDaemon(true);
-                thread = t;
-                t.start();
+                start();
             }
         }
         return w;
@@ -81,21 +77,29 @@ public final class WriteWatchdog {
                 }
             }
             due.clear();
-            try {
-                Thread.sleep(TICK_MILLIS); // the watchdog's tick: a periodic check, not a wait for a result
-            } catch (InterruptedException e) {
-                synchronized (LOCK) {
+            synchronized (LOCK) {
+                if (WATCHES.isEmpty()) {
                     thread = null;
-                    if (!WATCHES.isEmpty()) { // nobody but this class should interrupt it: carry on in a new one
-                        Thread t = new Thread(WriteWatchdog::run, THREAD_NAME);
-                        t.setDaemon(true);
-                        thread = t;
-                        t.start();
-                    }
+                    return;
                 }
-                return;
+                try {
+                    LOCK.wait(TICK_MILLIS); // the tick; woken early only when the last watch leaves
+                } catch (InterruptedException e) {
+                    // nobody but this class should interrupt it: the watches still need a watchdog
+                    thread = null;
+                    start();
+                    return;
+                }
             }
         }
+    }
+
+    /** Starts a watchdog thread; caller holds {@link #LOCK}. */
+    private static void start() {
+        Thread t = new Thread(WriteWatchdog::run, THREAD_NAME);
+        t.setDaemon(true);
+        thread = t;
+        t.start();
     }
 
     /** One connection's writes, as the watchdog sees them. */
@@ -135,7 +139,9 @@ public final class WriteWatchdog {
         /** Stops watching; the watchdog thread ends when nothing is watched any more. */
         public void unregister() {
             synchronized (LOCK) {
-                WATCHES.remove(this);
+                if (WATCHES.remove(this) && WATCHES.isEmpty()) {
+                    LOCK.notifyAll(); // the watchdog ends now rather than at its next tick
+                }
             }
         }
 

@@ -414,6 +414,46 @@ class HostileBrokerTest {
                 + " bytes of a 100 MB packet arrived");
     }
 
+    // ---------------------------------------------------------------- general misbehaviour
+
+    @Test
+    void aBrokerThatNeverAnswersCONNECTFailsTheConnectAtItsTimeout() throws Exception {
+        MqttClient c = client(0);
+        Session s = broker.play(conn -> conn.silence(60_000));
+        MqttException e = failsWith(MqttException.class, pool.submit(() -> c.connect(true, 1_000)));
+        assertEquals(Reason.TIMEOUT, e.reason());
+        assertTrue(e.getMessage().contains("no CONNACK from 127.0.0.1:" + broker.port() + " within 1000 ms"),
+                e.getMessage());
+        assertTrue(s.conn().awaitClientClose(DEADLINE_MILLIS), "the client closes the socket");
+    }
+
+    @Test
+    void garbageAfterConnackIsAProtocolError() throws Exception {
+        MqttClient c = client(0);
+        Session s = connect(c, conn -> {
+            conn.acceptConnect();
+            conn.write(HostileBroker.bytes(0xF0, 0x00)); // reserved packet type 15
+            conn.silence(60_000);
+        });
+        MqttException e = failsWith(MqttException.class, pool.submit(c::waitMsg));
+        assertEquals(Reason.PROTOCOL_ERROR, e.reason());
+        assertEquals(ConnectionState.LOST, c.state());
+        assertTrue(s.conn().awaitClientClose(DEADLINE_MILLIS), "the client closes the socket");
+    }
+
+    @Test
+    void aBrokerThatGoesSilentIsDeclaredDeadAfterOneAndAHalfKeepalives() throws Exception {
+        MqttClient c = client(1);
+        Session s = connect(c, conn -> {
+            conn.acceptConnect();
+            conn.silence(60_000); // reads the PINGREQs, never answers
+        });
+        MqttException e = failsWith(MqttException.class, pool.submit(c::waitMsg));
+        assertEquals(Reason.TIMEOUT, e.reason());
+        assertTrue(e.getMessage().contains("1.5 x keepalive of 1 s"), e.getMessage());
+        assertTrue(s.conn().awaitClientClose(DEADLINE_MILLIS), "the client closes the socket");
+    }
+
     // ---------------------------------------------------------------- helpers for the cases above
 
     @Test
