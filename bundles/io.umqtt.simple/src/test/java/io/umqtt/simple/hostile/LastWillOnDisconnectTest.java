@@ -91,4 +91,45 @@ class LastWillOnDisconnectTest {
             assertEquals("marker", first.payloadString(), "the will was published before the marker");
         }
     }
+
+    /**
+     * The issue's scenario, without a relay: a configuration change stops a connection at any
+     * moment of its start. Disconnects at varied points of connect (socket open, CONNECT sent,
+     * CONNACK read or not, connected): none of them may publish the will.
+     */
+    @Test
+    void disconnectAtAnyMomentOfConnectNeverPublishesTheWill() throws Exception {
+        try (ReceivingClient watcher = ReceivingClient.connect(
+                new MqttClient("watcher", mosquitto.host(), mosquitto.port()), true)) {
+            watcher.client().subscribe(WILL_TOPIC, 1);
+            for (int i = 0; i < 200; i++) {
+                MqttClient device = new MqttClient("device-" + i, mosquitto.host(), mosquitto.port());
+                device.setLastWill(WILL_TOPIC, "offline (will) " + i, false, 1);
+                CountDownLatch started = new CountDownLatch(1);
+                Future<Boolean> connect = pool.submit(() -> {
+                    started.countDown();
+                    return device.connect(true, 10_000);
+                });
+                assertTrue(started.await(10, TimeUnit.SECONDS));
+                long spinUntil = System.nanoTime() + (i % 20) * 50_000L; // 0..1 ms into the connect
+                while (System.nanoTime() - spinUntil < 0) {
+                    Thread.onSpinWait();
+                }
+                device.disconnect();
+                try {
+                    connect.get(10, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    assertTrue(e.getCause() instanceof IOException, String.valueOf(e.getCause()));
+                }
+                device.disconnect(); // when the first came before connect() began, connect() succeeded
+            }
+            try (MqttClient marker = new MqttClient("marker", mosquitto.host(), mosquitto.port())) {
+                marker.connect(true);
+                marker.publish(WILL_TOPIC, "marker", false, 1);
+                marker.disconnect();
+            }
+            ReceivingClient.Message first = watcher.next();
+            assertEquals("marker", first.payloadString(), "a will was published: " + first.payloadString());
+        }
+    }
 }
