@@ -1582,6 +1582,7 @@ public class MqttClient implements Closeable {
         rpos = 0;
         rlen = 0;
         stallClockRunning = false;
+        lastEofProbeNanos = System.nanoTime() - EOF_PROBE_NANOS;
         deferredBytes = 0;
         if (rbuf.length > INITIAL_READ_BUFFER * 16) {
             rbuf = new byte[INITIAL_READ_BUFFER];

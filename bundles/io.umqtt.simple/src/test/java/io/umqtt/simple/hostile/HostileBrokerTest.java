@@ -37,6 +37,7 @@ import io.umqtt.api.MqttException.Reason;
 import io.umqtt.simple.ClientProbe;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.PacketType;
+import io.umqtt.simple.internal.WriteWatchdog;
 import io.umqtt.simple.testing.HostileBroker;
 import io.umqtt.simple.testing.HostileBroker.Conn;
 import io.umqtt.simple.testing.HostileBroker.Session;
@@ -58,12 +59,14 @@ class HostileBrokerTest {
 
     private HostileBroker broker;
     private ThreadCheck threads;
+    private int watchedBefore;
     private ExecutorService pool;
     private MqttClient client;
     private final List<String> received = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void setUp() throws IOException {
+        watchedBefore = WriteWatchdog.watched();
         threads = ThreadCheck.start();
         broker = new HostileBroker();
         pool = Executors.newCachedThreadPool();
@@ -78,6 +81,7 @@ class HostileBrokerTest {
         pool.shutdownNow();
         assertTrue(pool.awaitTermination(DEADLINE_MILLIS, TimeUnit.MILLISECONDS), "a client call is still blocked");
         threads.assertNoneLeft(DEADLINE_MILLIS);
+        assertTrue(WriteWatchdog.watched() <= watchedBefore, "the closed client's writes are still watched");
     }
 
     /** A client of the hostile broker with a callback recording "topic=payload". */
