@@ -380,7 +380,7 @@ class HostileBrokerTest {
         Session s = connect(c, conn -> {
             conn.acceptConnect();
             conn.expect(8); // SUBSCRIBE
-            conn.trickle(publish("t", "slowly", 0, 0), 250); // 11 bytes: 2.5 s
+            conn.trickle(publish("t", "slowly", 0, 0), 400); // 11 bytes: 4 s
             trickled.countDown();
             conn.silence(60_000);
         });
