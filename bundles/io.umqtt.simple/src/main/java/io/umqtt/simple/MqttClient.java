@@ -32,6 +32,7 @@ import io.umqtt.api.TopicFilter;
 import io.umqtt.simple.internal.Codec;
 import io.umqtt.simple.internal.MqttStrings;
 import io.umqtt.simple.internal.PacketIds;
+import io.umqtt.simple.internal.WriteWatchdog;
 
 /**
  * umqtt.simple in Java: an MQTT 3.1.1 client driven by its caller.
@@ -52,7 +53,14 @@ import io.umqtt.simple.internal.PacketIds;
  * reader role is handed to it (first come, first served) when the reader leaves.
  * The callback runs on the reader; a QoS 1 operation it makes reads on until its own ack arrives,
  * and PUBLISHes read meanwhile are queued and delivered after the callback returns, so callbacks
- * never nest and recursion stays bounded.
+ * never nest and recursion stays bounded. The queue is bounded
+ * ({@value #MAX_QUEUED_WHILE_CALLBACK_WAITS} messages or 16 MiB): when it is full the reader stops
+ * reading (TCP holds the broker back) and the operation times out unless its ack was already read.
+ * <p>
+ * Every write is bounded: a write that makes no progress for the {@link #setWriteTimeout write
+ * timeout} is seen by one daemon thread shared by all clients, {@code umqtt-watchdog} (running
+ * while any client is connected), which closes the socket: the connection is declared dead even
+ * when the reader itself is the thread blocked in the write.
  * <p>
  * {@link #publishAsync} returns once the PUBLISH is written and keeps at most
  * {@link #setMaxInflight(int) maxInflight} of them unacknowledged; their PUBACKs are read by
@@ -78,6 +86,20 @@ public class MqttClient implements Closeable {
      */
     public static final int DEFAULT_MAX_INFLIGHT = 1_000;
 
+    /**
+     * Default for {@link #setWriteTimeout(int)}: 30 s.
+     *
+     * @since 1.2
+     */
+    public static final int DEFAULT_WRITE_TIMEOUT_MILLIS = 30_000;
+    /**
+     * How many PUBLISHes read while a callback waits for an ack are queued for delivery after it
+     * returns (see the class documentation); beyond it, or beyond 16 MiB of them, reading pauses.
+     *
+     * @since 1.2
+     */
+    public static final int MAX_QUEUED_WHILE_CALLBACK_WAITS = 1_000;
+
     private static final System.Logger LOG = System.getLogger(MqttClient.class.getName());
 
     private static final int INITIAL_READ_BUFFER = 512;
@@ -86,6 +108,15 @@ public class MqttClient implements Closeable {
     private static final int MAX_INLINE_PAYLOAD = 16 * 1024;
     /** How long {@link #checkMsg()} lets a TLS socket look for a record (TLS hides what is buffered). */
     private static final int TLS_POLL_MILLIS = 1;
+    /**
+     * How often {@link #checkMsg()} on a plain socket with nothing available reads for 1 ms to see
+     * the end of stream ({@code available()} is 0 both when nothing arrived and at the end).
+     */
+    private static final long EOF_PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Writes are watched in chunks: a large write fails when one chunk makes no progress in time. */
+    private static final int WRITE_CHUNK = 64 * 1024;
+    /** The bytes of PUBLISHes queued while a callback waits, beyond which reading pauses. */
+    private static final long MAX_QUEUED_BYTES_WHILE_CALLBACK_WAITS = 16L * 1024 * 1024;
 
     private static final int WAIT = 0;
     private static final int POLL = 1;
@@ -106,6 +137,7 @@ public class MqttClient implements Closeable {
     private volatile int ackTimeoutMillis = DEFAULT_ACK_TIMEOUT_MILLIS;
     private volatile int readTimeoutMillis = DEFAULT_READ_TIMEOUT_MILLIS;
     private volatile int maxPacketSize = DEFAULT_MAX_PACKET_SIZE;
+    private volatile int writeTimeoutMillis = DEFAULT_WRITE_TIMEOUT_MILLIS;
     private volatile int maxInflight = DEFAULT_MAX_INFLIGHT;
     private volatile MessageCallback callback;
     /** The last will; guarded by {@link #lock}. */
@@ -137,17 +169,31 @@ public class MqttClient implements Closeable {
     private volatile InputStream in;
     private volatile OutputStream out;
     private volatile boolean secure;
+    /** The TCP socket under TLS (or the socket itself); closed first when a write stalls. */
+    private volatile Socket transport;
+    /** The current connection's writes, as the shared {@link WriteWatchdog} sees them. */
+    private volatile WriteWatchdog.Watch watch;
+    /** Why the current connection was declared dead by a stalled write, or null. */
+    private volatile MqttException stall;
+    /** The socket whose CONNECT has been written; guarded by {@link #writeLock}. */
+    private Socket connectWrittenOn;
+    /** The socket a {@link #disconnect()} is sending DISCONNECT on, which {@link #close()} leaves to it. */
+    private volatile Socket disconnectingOn;
 
     // ---- owned by the reader ----
     private byte[] rbuf = new byte[INITIAL_READ_BUFFER];
     private int rpos;
     private int rlen;
     private long partialSinceNanos;
+    /** Whether {@code partialSinceNanos} runs: from when the reader began waiting for the packet's rest. */
+    private boolean stallClockRunning;
+    private long lastEofProbeNanos;
     private int headerLength;
     /** The SO_TIMEOUT last set on the socket, -1 when unknown; set only when it changes (it boxes). */
     private int soTimeout = -1;
     private int callbackDepth;
     private ArrayDeque<Received> deferred;
+    private long deferredBytes;
 
     // ---- guarded by writeLock ----
     private final Object writeLock = new Object();
@@ -280,6 +326,17 @@ public class MqttClient implements Closeable {
     /** How long the rest of a packet may take once its first byte arrived; default 30 s. */
     public void setReadTimeout(int millis) {
         readTimeoutMillis = positive("readTimeout", millis);
+    }
+
+    /**
+     * How long one write to the socket may make no progress before the connection is declared
+     * dead (the broker stopped reading) and closed; default 30 s. Writes are watched by one shared
+     * daemon thread ({@code umqtt-watchdog}), since socket writes have no timeout of their own.
+     *
+     * @since 1.2
+     */
+    public void setWriteTimeout(int millis) {
+        writeTimeoutMillis = positive("writeTimeout", millis);
     }
 
     /** The largest remaining length accepted from the broker; larger packets are a protocol error. */
@@ -429,12 +486,25 @@ public class MqttClient implements Closeable {
                 in = s.getInputStream();
                 out = s.getOutputStream();
                 secure = tls != null;
+                stall = null;
+                Socket connection = s;
+                Socket raw = transport;
+                watch = WriteWatchdog.register(w -> writeStalled(w, connection, raw));
             }
             long now = System.nanoTime();
             lastReceivedNanos = now;
             pingOutstanding = false;
             synchronized (writeLock) {
-                send(connect, 0, connect.length);
+                synchronized (lock) {
+                    if (state != ConnectionState.CONNECTING) {
+                        throw new IOException("connect to " + server + ":" + port
+                                + " aborted before CONNECT was sent: the client was disconnected or closed");
+                    }
+                }
+                long left = Math.max(deadline - now, TimeUnit.MILLISECONDS.toNanos(1));
+                sendWithin(connect, 0, connect.length,
+                        Math.min(left, TimeUnit.MILLISECONDS.toNanos(writeTimeoutMillis)));
+                connectWrittenOn = s; // from now on a disconnect() sends DISCONNECT: the will must not fire
             }
             int total = readPacket(CONNACK, deadline, false);
             if (total == 0) {
@@ -461,7 +531,15 @@ public class MqttClient implements Closeable {
                 }
             }
             fail(cause);
-            closeQuietly(s);
+            boolean closer;
+            synchronized (lock) {
+                // disconnect() or close() came meanwhile: it closes this socket (after its DISCONNECT)
+                closer = state == ConnectionState.CLOSED && socket == s && s != null;
+            }
+            if (!closer) {
+                closeQuietly(s);
+                unwatch();
+            }
             if (explained != null) {
                 throw explained;
             }
@@ -525,6 +603,7 @@ public class MqttClient implements Closeable {
                 throw new IOException("connect to " + server + ":" + port + " aborted: the client was closed");
             }
             socket = plain; // so that close() and disconnect() can abort the TCP connect and the handshake
+            transport = plain;
         }
         try {
             plain.setTcpNoDelay(true);
@@ -624,44 +703,59 @@ public class MqttClient implements Closeable {
         return sessionPresent;
     }
 
-    /** Sends DISCONNECT and closes the socket (umqtt's {@code disconnect}); the last will is not published. */
+    /**
+     * Sends DISCONNECT and closes the socket (umqtt's {@code disconnect}); the last will is not
+     * published. Also while connecting: once the CONNECT is written, DISCONNECT follows it at once
+     * (MQTT 3.1.1 lets a client send packets before CONNACK), so a stop never fires the will; the
+     * {@code connect} under way then fails. Takes at most the {@link #setWriteTimeout write timeout}
+     * (a write of another thread that is stalled is failed by then).
+     */
     public void disconnect() throws IOException {
         IOException writeFailure = null;
         boolean connected;
+        boolean connecting;
         synchronized (lock) {
             // CLOSED before DISCONNECT goes out: the broker then closing the socket is no loss
             connected = state == ConnectionState.CONNECTED;
-            if (connected) {
+            connecting = state == ConnectionState.CONNECTING;
+            if (connected || connecting) {
                 state = ConnectionState.CLOSED;
             }
         }
-        if (connected) {
+        Socket s = socket;
+        if (connected || connecting) {
+            disconnectingOn = s;
             byte[] packet = Codec.disconnect();
             try {
                 synchronized (writeLock) {
-                    OutputStream o = out;
-                    if (o != null) {
-                        o.write(packet);
+                    // while connecting: only after CONNECT, which connect() writes under this lock
+                    if (connected || (connectWrittenOn != null && connectWrittenOn == socket)) {
+                        send(packet, 0, packet.length);
                     }
                 }
             } catch (IOException e) {
                 writeFailure = e;
             }
         }
-        closeConnection(new IOException("client disconnected from " + server + ":" + port));
+        closeConnection(new IOException("client disconnected from " + server + ":" + port), true);
+        disconnectingOn = null;
         if (writeFailure != null) {
             throw new IOException("DISCONNECT could not be sent to " + server + ":" + port + ": " + writeFailure.getMessage(),
                     writeFailure);
         }
     }
 
-    /** Closes the socket without DISCONNECT: the broker publishes the last will. Never throws. */
+    /**
+     * Closes the socket without DISCONNECT: the broker publishes the last will. Never throws.
+     * During a {@link #disconnect()} it leaves the socket to it: its DISCONNECT goes out first, and
+     * it closes the socket right after (within the write timeout).
+     */
     @Override
     public void close() {
-        closeConnection(new IOException("client closed the connection to " + server + ":" + port));
+        closeConnection(new IOException("client closed the connection to " + server + ":" + port), false);
     }
 
-    private void closeConnection(IOException reason) {
+    private void closeConnection(IOException reason, boolean disconnecting) {
         Socket s;
         synchronized (lock) {
             state = ConnectionState.CLOSED;
@@ -669,7 +763,57 @@ public class MqttClient implements Closeable {
             failPending(reason);
             wakeAll();
         }
+        if (!disconnecting && s != null && disconnectingOn == s) {
+            return; // the disconnect() under way closes it after its DISCONNECT
+        }
+        WriteWatchdog.Watch w = watch;
+        if (w != null && w.writing()) {
+            closeQuietly(transport); // a write is blocked: closing TLS first would try to write close_notify
+        }
         closeQuietly(s);
+        unwatch();
+    }
+
+    /** Stops watching the current connection's writes (it is closed). */
+    private void unwatch() {
+        WriteWatchdog.Watch w = watch;
+        if (w != null) {
+            w.unregister();
+        }
+    }
+
+    /**
+     * Called by the {@link WriteWatchdog} when a write of the connection on {@code s} outlasted
+     * the write timeout: the broker stopped reading. Closes the socket (which fails the blocked
+     * write) and declares the connection dead.
+     */
+    private void writeStalled(WriteWatchdog.Watch w, Socket s, Socket raw) {
+        w.unregister();
+        if (watch != w) {
+            return; // an earlier connection's
+        }
+        MqttException e = new MqttException(Reason.TIMEOUT, "write to " + server + ":" + port + " made no progress for "
+                + w.timeoutMillis() + " ms (write timeout): the broker stopped reading; connection declared dead");
+        stall = e;
+        LOG.log(Level.WARNING, () -> "MQTT client " + clientId + ": " + e.getMessage());
+        closeQuietly(raw); // first the TCP socket: closing TLS would try to write close_notify
+        fail(e);
+        closeQuietly(s);
+    }
+
+    /**
+     * The exception for an I/O failure of the connection: the write stall that closed it, if that
+     * was the cause; {@code e} itself after a close by this client; else {@code e} with the broker named.
+     */
+    private IOException connectionError(String action, IOException e) {
+        MqttException stalled = stall;
+        if (stalled != null) {
+            return new MqttException(Reason.TIMEOUT, stalled.getMessage(), e);
+        }
+        if (state == ConnectionState.CLOSED) {
+            return e;
+        }
+        return new IOException(action + " " + server + ":" + port + " failed: " + e.getMessage(), e);
     }
 
     // ------------------------------------------------------------------ operations
@@ -1004,6 +1148,10 @@ public class MqttClient implements Closeable {
             drainDeferred();
             return PacketType.PUBLISH;
         }
+        if (queueFull()) { // waitMsg or checkMsg called by a callback: no more PUBLISHes are read
+            PacketType head = rlen > rpos ? PacketType.of((rbuf[rpos] & 0xFF) >>> 4) : PacketType.NONE;
+            return processBufferedAck() ? head : PacketType.NONE;
+        }
         int total = readPacket(mode, 0, true);
         if (total == 0) {
             return PacketType.NONE;
@@ -1202,10 +1350,20 @@ public class MqttClient implements Closeable {
                     }
                 }
                 if (read) {
+                    boolean paused = false;
                     while (!p.done) {
-                        if (deadline - System.nanoTime() <= 0) {
-                            timeOut(p);
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            timeOut(p, paused);
                             break;
+                        }
+                        if (queueFull()) {
+                            // back-pressure: read no more PUBLISHes until the callback returns
+                            paused = true;
+                            if (!processBufferedAck()) {
+                                pauseReading(p, left, abandon);
+                            }
+                            continue;
                         }
                         int total = readPacket(WAIT, deadline, false);
                         if (total > 0) {
@@ -1238,6 +1396,63 @@ public class MqttClient implements Closeable {
         }
     }
 
+    /**
+     * Whether the PUBLISHes queued while a callback runs reached their bound (reader only): then the
+     * reader reads no more until the callback returns, and the broker is held back by TCP.
+     */
+    private boolean queueFull() {
+        return callbackDepth > 0 && deferred != null && (deferred.size() >= MAX_QUEUED_WHILE_CALLBACK_WAITS
+                || deferredBytes >= MAX_QUEUED_BYTES_WHILE_CALLBACK_WAITS);
+    }
+
+    /**
+     * While reading is paused: processes the packet at the head of the buffer if it is whole and
+     * not a PUBLISH (an ack may be there already). Returns whether it did.
+     */
+    private boolean processBufferedAck() throws IOException {
+        long framed;
+        try {
+            framed = Codec.frame(rbuf, rpos, rlen - rpos, maxPacketSize);
+        } catch (MqttException e) {
+            throw fail(e);
+        }
+        if (framed < 0 || PacketType.of((rbuf[rpos] & 0xFF) >>> 4) == PacketType.PUBLISH) {
+            return false;
+        }
+        headerLength = (int) (framed >>> 32);
+        process((int) framed);
+        return true;
+    }
+
+    /**
+     * The reader, while reading is paused, parks until {@code p} is done (the connection is lost)
+     * or {@code nanos} pass.
+     */
+    private void pauseReading(Pending p, long nanos, boolean abandon) throws IOException {
+        Waiter w = new Waiter(Thread.currentThread(), p);
+        synchronized (lock) {
+            if (p.done) {
+                return;
+            }
+            w.next = p.waiters;
+            p.waiters = w;
+        }
+        try {
+            LockSupport.parkNanos(this, nanos);
+        } finally {
+            leave(w);
+        }
+        if (Thread.interrupted()) {
+            Thread.currentThread().interrupt();
+            InterruptedIOException e = new InterruptedIOException("interrupted while waiting for the " + p.ackType
+                    + " of packet id " + p.id);
+            if (abandon) {
+                giveUp(p, e);
+            }
+            throw e;
+        }
+    }
+
     /** The ack's code, or the failure of {@code p} as an exception. */
     private int result(Pending p) throws IOException {
         IOException e = p.error;
@@ -1253,9 +1468,19 @@ public class MqttClient implements Closeable {
 
     /** Gives {@code p} up as timed out, unless its ack arrived meanwhile. */
     private void timeOut(Pending p) {
+        timeOut(p, false);
+    }
+
+    /** {@link #timeOut(Pending)}, saying when reading was paused because the callback's queue was full. */
+    private void timeOut(Pending p, boolean paused) {
+        String why = !paused ? ""
+                : ": reading paused while the " + deferred.size() + " messages (" + deferredBytes
+                        + " bytes) received meanwhile wait for the running callback to return (at most "
+                        + MAX_QUEUED_WHILE_CALLBACK_WAITS + " messages or " + MAX_QUEUED_BYTES_WHILE_CALLBACK_WAITS
+                        + " bytes are queued); the ack may be behind them";
         giveUp(p, new MqttException(Reason.TIMEOUT, "no " + p.ackType + " for packet id " + p.id + " ('"
                 + new String(p.subject, StandardCharsets.UTF_8) + "') from " + server + ":" + port + " within "
-                + ackTimeoutMillis + " ms"));
+                + ackTimeoutMillis + " ms" + why));
     }
 
     /**
@@ -1356,7 +1581,14 @@ public class MqttClient implements Closeable {
                 wakeAll();
             }
         }
-        closeQuietly(s);
+        if (s != null) {
+            WriteWatchdog.Watch w = watch;
+            if (w != null && w.writing()) {
+                closeQuietly(transport); // a write is blocked: closing TLS first would try to write close_notify
+            }
+            closeQuietly(s);
+            unwatch();
+        }
         return e;
     }
 
@@ -1366,6 +1598,9 @@ public class MqttClient implements Closeable {
         soTimeout = -1;
         rpos = 0;
         rlen = 0;
+        stallClockRunning = false;
+        lastEofProbeNanos = System.nanoTime() - EOF_PROBE_NANOS;
+        deferredBytes = 0;
         if (rbuf.length > INITIAL_READ_BUFFER * 16) {
             rbuf = new byte[INITIAL_READ_BUFFER];
         }
@@ -1378,7 +1613,11 @@ public class MqttClient implements Closeable {
     /**
      * Reads until a whole packet is buffered at {@code rbuf[rpos]}; returns its total length, or 0
      * when none is complete: in POLL mode when no more bytes are available, otherwise when the
-     * deadline (if not {@code forever}) passed before its first byte.
+     * deadline (if not {@code forever}) passed; a packet begun stays buffered for the next call.
+     * <p>
+     * A packet begun must be complete within the read timeout, counted from when the reader began
+     * waiting for its rest (not from when its first bytes arrived: the reader may have been busy in
+     * a callback meanwhile); bytes that arrived meanwhile are read before a stall is declared.
      */
     private int readPacket(int mode, long deadline, boolean forever) throws IOException {
         while (true) {
@@ -1395,16 +1634,27 @@ public class MqttClient implements Closeable {
             long now = System.nanoTime();
             long waitNanos;
             if (rlen > rpos) {
-                long stallDeadline = partialSinceNanos + TimeUnit.MILLISECONDS.toNanos(readTimeoutMillis);
-                if (mode == CONNACK && deadline - stallDeadline < 0) {
-                    stallDeadline = deadline;
+                if (!stallClockRunning) {
+                    stallClockRunning = true;
+                    partialSinceNanos = now;
                 }
+                long stallDeadline = partialSinceNanos + TimeUnit.MILLISECONDS.toNanos(readTimeoutMillis);
                 waitNanos = stallDeadline - now;
                 if (waitNanos <= 0) {
+                    if (fill(-1) > 0) {
+                        continue; // the rest may have arrived while the reader was busy
+                    }
                     throw fail(new MqttException(Reason.TIMEOUT, "read from " + server + ":" + port
                             + " stalled in the middle of a packet: " + (rlen - rpos) + " bytes of a "
                             + PacketType.of((rbuf[rpos] & 0xFF) >>> 4) + " packet arrived, the rest did not within "
                             + TimeUnit.NANOSECONDS.toMillis(now - partialSinceNanos) + " ms"));
+                }
+                if (!forever && mode != POLL) {
+                    long left = deadline - now;
+                    if (left <= 0) {
+                        return 0; // this wait's own deadline; the packet's rest is read by the next wait
+                    }
+                    waitNanos = Math.min(waitNanos, left);
                 }
             } else {
                 waitNanos = forever ? Long.MAX_VALUE : deadline - now;
@@ -1465,9 +1715,13 @@ public class MqttClient implements Closeable {
         try {
             if (waitNanos < 0) {
                 int available = input.available();
+                long now = System.nanoTime();
                 if (available > 0) {
                     n = input.read(rbuf, rlen, Math.min(available, rbuf.length - rlen));
-                } else if (secure) {
+                } else if (secure || rlen > rpos || now - lastEofProbeNanos >= EOF_PROBE_NANOS) {
+                    // TLS hides what is buffered; a plain socket's available() is 0 also at the end of
+                    // stream, which only a read sees: read for 1 ms (every time in a packet's middle)
+                    lastEofProbeNanos = now;
                     setSoTimeout(s, TLS_POLL_MILLIS);
                     n = input.read(rbuf, rlen, rbuf.length - rlen);
                 } else {
@@ -1480,8 +1734,7 @@ public class MqttClient implements Closeable {
         } catch (SocketTimeoutException e) {
             return 0;
         } catch (IOException e) {
-            throw fail(state == ConnectionState.CLOSED ? e
-                    : new IOException("connection to " + server + ":" + port + " failed: " + e.getMessage(), e));
+            throw fail(connectionError("connection to", e));
         }
         if (n < 0) {
             throw fail(new EOFException("connection closed by " + server + ":" + port
@@ -1489,7 +1742,8 @@ public class MqttClient implements Closeable {
         }
         long now = System.nanoTime();
         if (rlen == rpos) {
-            partialSinceNanos = now;
+            partialSinceNanos = now; // a packet's first bytes arrived while the reader reads
+            stallClockRunning = true;
         }
         rlen += n;
         lastReceivedNanos = now;
@@ -1510,23 +1764,25 @@ public class MqttClient implements Closeable {
         return (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos + 999_999));
     }
 
-    /** Makes space after {@code rlen}: compacts, and grows the buffer to hold the packet being read. */
+    /**
+     * Makes space after {@code rlen}: compacts when little is left, and grows a full buffer that
+     * holds part of one packet by doubling, up to the packet's size: a packet is never allocated
+     * before its bytes arrive, whatever size its header announces.
+     */
     private void makeRoom() {
         if (rpos == rlen) {
             rpos = 0;
             rlen = 0;
         }
-        int need = packetSizeHint();
-        if (need > rbuf.length) {
-            byte[] bigger = new byte[need];
-            System.arraycopy(rbuf, rpos, bigger, 0, rlen - rpos);
-            rlen -= rpos;
-            rpos = 0;
-            rbuf = bigger;
-        } else if (rlen == rbuf.length || need > rbuf.length - rpos) {
+        if (rpos > 0 && rbuf.length - rlen < rbuf.length / 4) {
             System.arraycopy(rbuf, rpos, rbuf, 0, rlen - rpos);
             rlen -= rpos;
             rpos = 0;
+        }
+        if (rlen == rbuf.length) {
+            int need = packetSizeHint(); // > rbuf.length, or the packet would be complete
+            int grown = (int) Math.min(Math.max(need, rbuf.length + 1L), rbuf.length * 2L);
+            rbuf = Arrays.copyOf(rbuf, grown);
         }
     }
 
@@ -1545,9 +1801,8 @@ public class MqttClient implements Closeable {
 
     private void consume(int total) {
         rpos += total;
-        if (rpos < rlen) {
-            partialSinceNanos = lastReceivedNanos; // the next packet began arriving with the last read
-        } else {
+        stallClockRunning = false; // the next packet's clock starts when the reader waits for it
+        if (rpos >= rlen) {
             rpos = 0;
             rlen = 0;
             if (rbuf.length > INITIAL_READ_BUFFER * 128) {
@@ -1647,6 +1902,7 @@ public class MqttClient implements Closeable {
                 deferred = new ArrayDeque<>();
             }
             deferred.add(new Received(topic, payload, retain, dup, qos, id));
+            deferredBytes += topic.length + payload.length;
             return;
         }
         dispatch(topic, payload, retain, dup, qos, id);
@@ -1656,6 +1912,7 @@ public class MqttClient implements Closeable {
     private void drainDeferred() throws IOException {
         while (deferred != null && !deferred.isEmpty()) {
             Received r = deferred.poll();
+            deferredBytes -= r.topic.length + r.payload.length;
             dispatch(r.topic, r.payload, r.retain, r.dup, r.qos, r.id);
         }
     }
@@ -1688,17 +1945,35 @@ public class MqttClient implements Closeable {
 
     // ------------------------------------------------------------------ writing
 
-    /** Writes bytes; caller holds {@link #writeLock}. */
+    /** Writes bytes within the write timeout; caller holds {@link #writeLock}. */
     private void send(byte[] b, int off, int len) throws IOException {
+        sendWithin(b, off, len, TimeUnit.MILLISECONDS.toNanos(writeTimeoutMillis));
+    }
+
+    /**
+     * Writes bytes, each chunk of {@value #WRITE_CHUNK} bytes within {@code timeoutNanos}: a chunk
+     * that takes longer makes the {@link WriteWatchdog} close the socket. Caller holds {@link #writeLock}.
+     */
+    private void sendWithin(byte[] b, int off, int len, long timeoutNanos) throws IOException {
         OutputStream o = out;
-        if (o == null) {
+        WriteWatchdog.Watch w = watch;
+        if (o == null || w == null) {
             throw notConnected();
         }
+        int done = 0;
         try {
-            o.write(b, off, len);
+            do {
+                int n = Math.min(len - done, WRITE_CHUNK);
+                w.begin(timeoutNanos);
+                try {
+                    o.write(b, off + done, n);
+                } finally {
+                    w.end();
+                }
+                done += n;
+            } while (done < len);
         } catch (IOException e) {
-            throw fail(state == ConnectionState.CLOSED ? e
-                    : new IOException("write to " + server + ":" + port + " failed: " + e.getMessage(), e));
+            throw fail(connectionError("write to", e));
         }
         lastSentNanos = System.nanoTime();
     }
@@ -1718,6 +1993,16 @@ public class MqttClient implements Closeable {
         synchronized (lock) {
             packetIds.setLast(id);
         }
+    }
+
+    /** The read buffer's capacity (tests: a huge announced packet is not allocated up front). */
+    int readBufferCapacity() {
+        return rbuf.length;
+    }
+
+    /** How many PUBLISHes wait for the running callback to return; call on the reader (tests). */
+    int deferredCount() {
+        return deferred == null ? 0 : deferred.size();
     }
 
     /** The packet ids currently awaiting acks (tests). */
