@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -20,10 +21,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeoutException;
 
+import javax.net.ssl.SSLException;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
@@ -98,6 +103,46 @@ class TlsConnectTest {
         assertTrue(elapsedMillis >= 1_400, "connect ended before its timeout: " + elapsedMillis + " ms");
         assertEquals(ConnectionState.LOST, client.state());
         trickling.cancel(true);
+    }
+
+    /**
+     * A broker answering the ClientHello with a fatal alert: the message names the broker, the
+     * alert with what it means, and that this client presented no certificate (it was never
+     * asked). Raw bytes, so the alert arrives every time (a real broker's alert often loses the
+     * race against the client's next write, which then meets "Broken pipe"; TlsInteropTest).
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({ "handshake_failure, 40", "bad_certificate, 42", "certificate_unknown, 46", "unknown_ca, 48",
+            "certificate_required, 116" })
+    void anAlertOfTheBrokerIsNamed(String alert, int code) throws Exception {
+        server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        pool.submit(() -> {
+            try (Socket peer = server.accept()) {
+                peer.setSoTimeout(10_000);
+                InputStream in = peer.getInputStream();
+                byte[] header = in.readNBytes(5); // the ClientHello's record header, then its body
+                in.readNBytes(((header[3] & 0xFF) << 8) | (header[4] & 0xFF));
+                OutputStream out = peer.getOutputStream();
+                out.write(new byte[] { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, (byte) code }); // fatal alert record
+                out.flush();
+                while (in.read() >= 0) {
+                    // until the client closes
+                }
+            }
+            return null;
+        });
+        client = new MqttClient("alert", "127.0.0.1", server.getLocalPort(), null, (byte[]) null, 0,
+                TlsSettings.defaults());
+
+        IOException e = assertThrows(IOException.class, () -> client.connect(true, 10_000));
+
+        String message = e.getMessage();
+        assertTrue(message.startsWith("TLS handshake with broker 127.0.0.1:" + server.getLocalPort() + " failed: the "
+                + "broker sent the alert " + alert + " ("), message);
+        assertTrue(message.contains("This client presented no client certificate"), message);
+        assertTrue(e.getCause() instanceof SSLException && e.getCause().getMessage().contains(alert),
+                () -> "not the JSSE failure: " + e.getCause());
+        assertEquals(message, client.failure().getMessage(), "failure() tells the same");
     }
 
     @Test
