@@ -43,7 +43,7 @@ import io.umqtt.api.MqttException.Reason;
  * when the connect timeout has passed, since a socket read timeout bounds only each single read.
  * <p>
  * Threading: the static methods run on the connecting thread. {@link Deadline}s share one daemon
- * timer thread, which only closes sockets.
+ * timer thread, which only closes sockets and ends after 10 s without a pending connect.
  */
 final class TlsConnector {
     private static final Logger LOG = System.getLogger(TlsConnector.class.getName());
@@ -359,6 +359,7 @@ final class TlsConnector {
         private static final int FIRED = 1;
         private static final int DISARMED = 2;
         private static final long GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+        private static final long TIMER_IDLE_SECONDS = 10;
         private static final ScheduledExecutorService TIMER = timer();
 
         private final AtomicInteger state = new AtomicInteger(ARMED);
@@ -385,6 +386,10 @@ final class TlsConnector {
                 return thread;
             });
             t.setRemoveOnCancelPolicy(true);
+            // the thread ends when no connect has been pending for a while: nothing lingers after
+            // the bundle stops
+            t.setKeepAliveTime(TIMER_IDLE_SECONDS, TimeUnit.SECONDS);
+            t.allowCoreThreadTimeOut(true);
             return Executors.unconfigurableScheduledExecutorService(t);
         }
 
