@@ -233,6 +233,10 @@ final class TlsConnector {
         private String unknownBecause;
         private X509Certificate chosen;
         private String keyStore;
+        /** The key managers record what they choose, so {@link #asked} is known. */
+        private boolean recorded;
+        /** The broker asked for a client certificate (a key manager was asked to choose one). */
+        private boolean asked;
 
         /** Whether a certificate was presented cannot be told: the keys come from {@code source}. */
         void unknown(String source) {
@@ -256,6 +260,11 @@ final class TlsConnector {
                         + unknownBecause + "): if the broker requires one, check that those keys hold a certificate "
                         + "signed by a CA the broker trusts";
             }
+            if (chosen == null && recorded && !asked) {
+                return "This client presented no client certificate, and the broker had not asked for one: the "
+                        + "refusal is likely about something else (TLS versions or cipher suites both sides accept; "
+                        + "see the broker's log)";
+            }
             if (chosen == null) {
                 return "This client presented no client certificate"
                         + (keyStore != null ? " (none in key store " + keyStore + " fits what the broker asked for)"
@@ -276,6 +285,7 @@ final class TlsConnector {
 
         /** {@code managers} with each X.509 key manager recording the client certificate it chooses. */
         javax.net.ssl.KeyManager[] recording(javax.net.ssl.KeyManager[] managers) {
+            recorded = true;
             javax.net.ssl.KeyManager[] result = managers.clone();
             for (int i = 0; i < result.length; i++) {
                 if (result[i] instanceof X509KeyManager) {
@@ -283,6 +293,44 @@ final class TlsConnector {
                 }
             }
             return result;
+        }
+
+        /** Key managers without keys that record whether the broker asked for a client certificate. */
+        javax.net.ssl.KeyManager[] recordingNoKeys() {
+            return recording(new javax.net.ssl.KeyManager[] { new NoKeys() });
+        }
+
+        /** No key at all. */
+        private static final class NoKeys extends X509ExtendedKeyManager {
+            @Override
+            public String[] getClientAliases(String keyType, Principal[] issuers) {
+                return null;
+            }
+
+            @Override
+            public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+                return null;
+            }
+
+            @Override
+            public String[] getServerAliases(String keyType, Principal[] issuers) {
+                return null;
+            }
+
+            @Override
+            public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+                return null;
+            }
+
+            @Override
+            public X509Certificate[] getCertificateChain(String alias) {
+                return null;
+            }
+
+            @Override
+            public PrivateKey getPrivateKey(String alias) {
+                return null;
+            }
         }
 
         /** Delegates; remembers the certificate of the alias chosen for the client side. */
@@ -294,6 +342,7 @@ final class TlsConnector {
             }
 
             private String record(String alias) {
+                asked = true;
                 X509Certificate[] chain = alias == null ? null : delegate.getCertificateChain(alias);
                 chosen(chain == null || chain.length == 0 ? null : chain[0]);
                 return alias;

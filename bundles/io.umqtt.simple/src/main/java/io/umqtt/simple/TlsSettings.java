@@ -121,9 +121,11 @@ public final class TlsSettings {
                         keyStorePassword == null ? new char[0] : keyStorePassword);
             }
             KeyManager[] keys = kmf == null ? null : kmf.getKeyManagers();
-            if (keys != null && presented != null) {
+            if (presented != null && keys != null) {
                 presented.keyStore(keyStore.toString());
                 keys = presented.recording(keys);
+            } else if (presented != null) {
+                keys = presented.recordingNoKeys(); // none, as without key managers; tells whether one was asked for
             }
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(keys, tmf == null ? null : tmf.getTrustManagers(), null);
