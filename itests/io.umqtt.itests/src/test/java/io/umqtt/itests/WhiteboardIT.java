@@ -432,6 +432,43 @@ public class WhiteboardIT extends UmqttTestSupport {
     }
 
     /**
+     * Two handlers of one shared subscription on one connection: the connection is one member of
+     * the group and its handlers take turns, each message to one of them, each in order (before,
+     * each got every message).
+     */
+    @Test
+    public void handlersOfOneSharedSubscriptionOnOneConnectionTakeTurns() throws Exception {
+        configureSimple("wb-rr");
+        awaitConnected("wb-rr");
+        String filter = "$share/wbrr/wb/rr/+";
+        Collector a = new Collector();
+        Collector b = new Collector();
+        register(a, "wb-rr", 1, filter);
+        awaitSubscribed("wb-rr", filter);
+        long bId = (Long) register(b, "wb-rr", 1, filter).getReference().getProperty(Constants.SERVICE_ID);
+        awaitRuntime(r -> Arrays.stream(subscriptions(r, "wb-rr").get(filter).handlerServiceIds)
+                .anyMatch(id -> id == bId), "both handlers on " + filter);
+
+        int n = 20;
+        for (int i = 0; i < n; i++) {
+            publisher.publish("wb/rr/" + i, Integer.toString(i), false, 1);
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
+        while (a.count() + b.count() < n && System.nanoTime() < deadline) {
+            a.arrivals.poll(20, TimeUnit.MILLISECONDS);
+        }
+        List<Integer> toA = a.payloads();
+        List<Integer> toB = b.payloads();
+        Set<Integer> all = new HashSet<>(toA);
+        all.addAll(toB);
+        assertEquals("each message to one handler: " + toA + " and " + toB, n, toA.size() + toB.size());
+        assertEquals(n, all.size());
+        assertEquals("turns: " + toA + " and " + toB, n / 2, toA.size());
+        assertIncreasing(toA);
+        assertIncreasing(toB);
+    }
+
+    /**
      * A '$share' handler and a plain handler of an overlapping filter on one connection: MQTT
      * 3.1.1 does not say which subscription brought a message, so the shared handler would get the
      * plain subscription's messages too (before: all 20, while another member of the group got
@@ -642,7 +679,7 @@ public class WhiteboardIT extends UmqttTestSupport {
         }
 
         final List<MqttMessage> received = new CopyOnWriteArrayList<>();
-        private final BlockingQueue<MqttMessage> arrivals = new LinkedBlockingQueue<>();
+        final BlockingQueue<MqttMessage> arrivals = new LinkedBlockingQueue<>();
         private final Action action;
 
         Collector() {
