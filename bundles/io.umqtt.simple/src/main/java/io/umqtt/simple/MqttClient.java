@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -20,8 +21,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 
 import io.umqtt.api.ConnectionState;
@@ -474,9 +473,10 @@ public class MqttClient implements Closeable {
         }
         byte[] connect = takeReaderToConnect(cleanSession, timeoutMillis);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        TlsConnector.Deadline guard = TlsConnector.Deadline.at(deadline); // closes the socket when time is up
         Socket s = null;
         try {
-            s = openSocket(timeoutMillis, deadline);
+            s = openSocket(timeoutMillis, deadline, guard);
             resetReader();
             synchronized (lock) {
                 if (state != ConnectionState.CONNECTING) {
@@ -512,6 +512,9 @@ public class MqttClient implements Closeable {
                         + timeoutMillis + " ms");
             }
             boolean sessionPresent = readConnack(total, cleanSession);
+            if (!guard.disarm()) {
+                throw new SocketException("connect deadline passed");
+            }
             synchronized (lock) {
                 if (state != ConnectionState.CONNECTING) {
                     throw new IOException("connection to " + server + ":" + port + " was closed while connecting");
@@ -520,7 +523,9 @@ public class MqttClient implements Closeable {
             }
             return sessionPresent;
         } catch (IOException | RuntimeException e) {
-            IOException explained = e instanceof IOException ? explainTlsRefusal(s, (IOException) e) : null;
+            IOException explained = guard.expired() && !(e instanceof MqttException)
+                    ? guard.timeout(server, port, timeoutMillis, socket, s, e)
+                    : e instanceof IOException ? explainTlsRefusal(s, (IOException) e) : null;
             IOException cause = explained != null ? explained : e instanceof IOException ? (IOException) e
                     : new IOException("connect to " + server + ":" + port + " failed: " + e, e);
             if (explained != null) {
@@ -545,6 +550,7 @@ public class MqttClient implements Closeable {
             }
             throw e;
         } finally {
+            guard.disarm();
             releaseReader(true);
         }
     }
@@ -596,7 +602,7 @@ public class MqttClient implements Closeable {
         }
     }
 
-    private Socket openSocket(int timeoutMillis, long deadline) throws IOException {
+    private Socket openSocket(int timeoutMillis, long deadline, TlsConnector.Deadline guard) throws IOException {
         Socket plain = new Socket();
         synchronized (lock) {
             if (state != ConnectionState.CONNECTING) {
@@ -605,6 +611,7 @@ public class MqttClient implements Closeable {
             socket = plain; // so that close() and disconnect() can abort the TCP connect and the handshake
             transport = plain;
         }
+        guard.watch(plain);
         try {
             plain.setTcpNoDelay(true);
             try {
@@ -616,63 +623,16 @@ public class MqttClient implements Closeable {
             if (tls == null) {
                 return plain;
             }
-            SSLSocket ssl = (SSLSocket) tls.socketFactory().createSocket(plain, server, port, true);
-            SSLParameters params = ssl.getSSLParameters();
-            if (tls.verifiesHostname()) {
-                params.setEndpointIdentificationAlgorithm("HTTPS");
-            }
-            if (!isIpLiteral(server)) {
-                params.setServerNames(List.of(new SNIHostName(server)));
-            }
-            ssl.setSSLParameters(params);
-            try {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new SocketTimeoutException("connect timeout used up before the handshake began");
-                }
-                ssl.setSoTimeout(toTimeoutMillis(left));
-                ssl.startHandshake();
-            } catch (SocketTimeoutException e) {
-                throw new MqttException(Reason.TIMEOUT, "TLS handshake with " + server + ":" + port
-                        + " did not complete within the connect timeout of " + timeoutMillis + " ms", e);
-            }
-            return ssl;
+            return TlsConnector.handshake(plain, server, port, tls, timeoutMillis, deadline);
         } catch (IOException | RuntimeException e) {
             closeQuietly(plain);
             throw e;
         }
     }
 
-    /**
-     * A TLS connection that the broker closes after a complete handshake and before CONNACK. With
-     * TLS 1.3 the client's handshake ends before the broker has checked the client's certificate, so
-     * a broker requiring one (mosquitto's require_certificate) refuses it by an alert and a close
-     * that reach the client as whatever its next read or write meets: the alert, "Broken pipe",
-     * "Connection reset" or end of stream. Returns that failure with its likely cause named, or null
-     * when {@code e} is not such a failure.
-     */
+    /** A TLS connection that failed after the handshake and before CONNACK, explained; else null. */
     private IOException explainTlsRefusal(Socket s, IOException e) {
-        if (!(s instanceof SSLSocket) || e instanceof MqttException || e instanceof InterruptedIOException) {
-            return null;
-        }
-        boolean presented;
-        try {
-            presented = ((SSLSocket) s).getSession().getLocalCertificates() != null;
-        } catch (RuntimeException unknown) {
-            return null;
-        }
-        String why = presented
-                ? "the broker may have refused the client certificate this client presented (is it signed by a CA "
-                        + "the broker trusts, and still valid?)"
-                : "this client presented no client certificate: a broker that requires one (mosquitto: "
-                        + "require_certificate true) refuses such a connection this way; configure a key store with "
-                        + "the client's certificate and key";
-        return new IOException("the broker " + server + ":" + port + " closed the TLS connection after the handshake, "
-                + "before CONNACK (" + e + "); " + why, e);
-    }
-
-    private static boolean isIpLiteral(String host) {
-        return host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
+        return s instanceof SSLSocket ? TlsConnector.explainAfterHandshake(server, port, (SSLSocket) s, e) : null;
     }
 
     private boolean readConnack(int total, boolean cleanSession) throws IOException {

@@ -2,12 +2,16 @@ package io.umqtt.simple;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.util.Objects;
 
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
@@ -83,10 +87,25 @@ public final class TlsSettings {
 
     /** The socket factory these settings describe; loads the key stores. */
     public SSLSocketFactory socketFactory() throws IOException {
+        return socketFactory(null);
+    }
+
+    /**
+     * The socket factory for one connection; {@code presented}, when not null, learns which client
+     * certificate its handshake presents (or that this cannot be known).
+     */
+    SSLSocketFactory socketFactory(TlsConnector.ClientCertificate presented) throws IOException {
         if (context != null) {
+            if (presented != null) {
+                presented.unknown("the application's SSLContext");
+            }
             return context.getSocketFactory();
         }
         if (trustStore == null && keyStore == null) {
+            String systemKeyStore = System.getProperty("javax.net.ssl.keyStore");
+            if (presented != null && systemKeyStore != null && !systemKeyStore.isEmpty()) {
+                presented.unknown("the javax.net.ssl.keyStore system property");
+            }
             return (SSLSocketFactory) SSLSocketFactory.getDefault();
         }
         try {
@@ -101,8 +120,15 @@ public final class TlsSettings {
                 kmf.init(load(keyStore, keyStorePassword, keyStoreType, "key store"),
                         keyStorePassword == null ? new char[0] : keyStorePassword);
             }
+            KeyManager[] keys = kmf == null ? null : kmf.getKeyManagers();
+            if (presented != null && keys != null) {
+                presented.keyStore(keyStore.toString());
+                keys = presented.recording(keys);
+            } else if (presented != null) {
+                keys = presented.recordingNoKeys(); // none, as without key managers; tells whether one was asked for
+            }
             SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), null);
+            ctx.init(keys, tmf == null ? null : tmf.getTrustManagers(), null);
             return ctx.getSocketFactory();
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot set up TLS: " + e.getMessage(), e);
@@ -120,9 +146,28 @@ public final class TlsSettings {
         try (InputStream in = Files.newInputStream(file)) {
             ks.load(in, password);
         } catch (IOException e) {
-            throw new IOException("cannot read " + what + " " + file + ": " + e.getMessage(), e);
+            throw new IOException("cannot read " + what + " " + file + ": " + reason(e, file), e);
         }
         return ks;
+    }
+
+    /** Why reading {@code file} failed, without repeating its path (the file system exceptions' message). */
+    private static String reason(IOException e, Path file) {
+        if (e instanceof NoSuchFileException) {
+            return "the file does not exist";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileSystemException) {
+            String why = ((FileSystemException) e).getReason();
+            return why != null ? why : e.getClass().getSimpleName();
+        }
+        String message = e.getMessage();
+        if (message == null || message.isEmpty() || message.equals(file.toString())) {
+            return e.getClass().getSimpleName();
+        }
+        return message;
     }
 
     private static char[] copy(char[] chars) {

@@ -7,7 +7,11 @@ public class WhiteboardRuntimeDTO extends DTO {
     /** The valid handler registrations, by ascending service id. */
     public HandlerDTO[] handlers;
 
-    /** The handler registrations the whiteboard ignores because their properties are invalid. */
+    /**
+     * The handler registrations the whiteboard ignores because their properties are invalid, or
+     * refuses on a connection because a filter would overlap a shared subscription there; by
+     * ascending service id.
+     */
     public FailedHandlerDTO[] failedHandlers;
 
     /** The tracked connection services, by ascending service id. */

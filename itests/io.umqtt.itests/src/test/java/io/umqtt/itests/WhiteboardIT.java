@@ -431,6 +431,108 @@ public class WhiteboardIT extends UmqttTestSupport {
                 perConnection.keySet());
     }
 
+    /**
+     * Two handlers of one shared subscription on one connection: the connection is one member of
+     * the group and its handlers take turns, each message to one of them, each in order (before,
+     * each got every message).
+     */
+    @Test
+    public void handlersOfOneSharedSubscriptionOnOneConnectionTakeTurns() throws Exception {
+        configureSimple("wb-rr");
+        awaitConnected("wb-rr");
+        String filter = "$share/wbrr/wb/rr/+";
+        Collector a = new Collector();
+        Collector b = new Collector();
+        register(a, "wb-rr", 1, filter);
+        awaitSubscribed("wb-rr", filter);
+        long bId = (Long) register(b, "wb-rr", 1, filter).getReference().getProperty(Constants.SERVICE_ID);
+        awaitRuntime(r -> Arrays.stream(subscriptions(r, "wb-rr").get(filter).handlerServiceIds)
+                .anyMatch(id -> id == bId), "both handlers on " + filter);
+
+        int n = 20;
+        for (int i = 0; i < n; i++) {
+            publisher.publish("wb/rr/" + i, Integer.toString(i), false, 1);
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
+        while (a.count() + b.count() < n && System.nanoTime() < deadline) {
+            a.arrivals.poll(20, TimeUnit.MILLISECONDS);
+        }
+        List<Integer> toA = a.payloads();
+        List<Integer> toB = b.payloads();
+        Set<Integer> all = new HashSet<>(toA);
+        all.addAll(toB);
+        assertEquals("each message to one handler: " + toA + " and " + toB, n, toA.size() + toB.size());
+        assertEquals(n, all.size());
+        assertEquals("turns: " + toA + " and " + toB, n / 2, toA.size());
+        assertIncreasing(toA);
+        assertIncreasing(toB);
+    }
+
+    /**
+     * A '$share' handler and a plain handler of an overlapping filter on one connection: MQTT
+     * 3.1.1 does not say which subscription brought a message, so the shared handler would get the
+     * plain subscription's messages too (before: all 20, while another member of the group got
+     * 10). The later registration is refused on that connection; the group's messages reach each
+     * member once.
+     */
+    @Test
+    public void aSharedHandlerGetsOnlyItsGroupsMessagesAndAnOverlappingPlainHandlerIsRefused() throws Exception {
+        configureSimple("wb-ov");
+        awaitConnected("wb-ov");
+        String filter = "$share/wbov/wb/ov/z";
+        // the other member of the group: a plain client whose loop thread queues what it gets
+        MqttClient member = new MqttClient("wb-it-member-" + CLIENTS.incrementAndGet(), brokerHost(), brokerPort());
+        BlockingQueue<Integer> other = new LinkedBlockingQueue<>();
+        member.setCallback((topic, msg, retain, dup, qos) -> other.add(
+                Integer.parseInt(new String(msg, StandardCharsets.UTF_8))));
+        member.connect(true);
+        Thread loop = new Thread(() -> {
+            try {
+                member.loop();
+            } catch (IOException e) {
+                other.add(-1); // fails the count below
+            }
+        }, "wb-it-member-loop");
+        loop.setDaemon(true);
+        loop.start();
+        try {
+            assertEquals(1, member.subscribe(filter, 1));
+            Collector shared = new Collector();
+            register(shared, "wb-ov", 1, filter);
+            awaitSubscribed("wb-ov", filter);
+            Collector plain = new Collector();
+            long plainId = (Long) register(plain, "wb-ov", 1, "wb/ov/+").getReference()
+                    .getProperty(Constants.SERVICE_ID);
+            awaitRuntime(r -> Arrays.stream(r.failedHandlers).anyMatch(f -> f.serviceId == plainId
+                    && f.reason.contains("'wb/ov/+'") && f.reason.contains("'" + filter + "'")
+                    && f.reason.contains("wb-ov")), "the plain handler refused on wb-ov");
+            assertFalse(subscriptions(dto(), "wb-ov").containsKey("wb/ov/+"));
+
+            int n = 20;
+            for (int i = 0; i < n; i++) {
+                publisher.publish("wb/ov/z", Integer.toString(i), false, 1);
+            }
+            List<Integer> toOther = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
+            while (shared.count() + toOther.size() < n && System.nanoTime() < deadline) {
+                Integer m = other.poll(50, TimeUnit.MILLISECONDS);
+                if (m != null) {
+                    toOther.add(m);
+                }
+            }
+            List<Integer> toGateway = shared.payloads();
+            Set<Integer> all = new HashSet<>(toGateway);
+            all.addAll(toOther);
+            assertEquals("each message once in the group: gateway " + toGateway + ", other member " + toOther, n,
+                    toGateway.size() + toOther.size());
+            assertEquals("every message reached the group", n, all.size());
+            assertEquals("the refused handler got nothing", 0, plain.count());
+        } finally {
+            member.disconnect();
+            loop.join(TIMEOUT_MILLIS);
+        }
+    }
+
     @Test
     public void handlersReceiveAgainAfterTheBrokerRestartsUnderARobustConnection() throws Exception {
         // a broker of this test's own, started inside the framework, so that it can kill it
@@ -577,7 +679,7 @@ public class WhiteboardIT extends UmqttTestSupport {
         }
 
         final List<MqttMessage> received = new CopyOnWriteArrayList<>();
-        private final BlockingQueue<MqttMessage> arrivals = new LinkedBlockingQueue<>();
+        final BlockingQueue<MqttMessage> arrivals = new LinkedBlockingQueue<>();
         private final Action action;
 
         Collector() {

@@ -362,6 +362,17 @@ public final class MosquittoBroker implements AutoCloseable {
                     config.wrongHostPki.wrongHostKey());
         }
         Files.write(confFile, c.toString().getBytes(StandardCharsets.UTF_8));
+        if (config.maxTlsProtocol != null) {
+            // mosquitto's tls_version is only a minimum: cap the version in OpenSSL's own configuration
+            String cnf = "openssl_conf = umqtt_test_conf\n\n[umqtt_test_conf]\nssl_conf = umqtt_test_ssl\n\n"
+                    + "[umqtt_test_ssl]\nsystem_default = umqtt_test_tls\n\n[umqtt_test_tls]\nMaxProtocol = "
+                    + config.maxTlsProtocol + "\n";
+            Files.write(opensslConfFile(), cnf.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private Path opensslConfFile() {
+        return dir.resolve("openssl.cnf");
     }
 
     private void tlsListener(StringBuilder c, TestPki pki, Path cert, Path key) {
@@ -395,6 +406,10 @@ public final class MosquittoBroker implements AutoCloseable {
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile.toFile()));
+        pb.environment().putAll(config.env);
+        if (config.maxTlsProtocol != null) {
+            pb.environment().put("OPENSSL_CONF", opensslConfFile().toAbsolutePath().toString());
+        }
         process = pb.start();
         if (shutdownHook == null) {
             shutdownHook = new Thread(this::killQuietly, "mosquitto-shutdown-" + port);
@@ -545,6 +560,8 @@ public final class MosquittoBroker implements AutoCloseable {
     public static final class Builder {
         private final Map<String, String> users = new LinkedHashMap<>();
         private final List<String> extra = new ArrayList<>();
+        private final Map<String, String> env = new LinkedHashMap<>();
+        private String maxTlsProtocol;
         private TestPki pki;
         private TestPki wrongHostPki;
         private boolean requireClientCertificate;
@@ -605,6 +622,30 @@ public final class MosquittoBroker implements AutoCloseable {
             return this;
         }
 
+        /** Sets an environment variable of the mosquitto process (added to this JVM's environment). */
+        public Builder env(String name, String value) {
+            if (name == null || name.isEmpty() || name.indexOf('=') >= 0 || value == null) {
+                throw new IllegalArgumentException("env needs a name without '=' and a value, found " + name + "="
+                        + value);
+            }
+            env.put(name, value);
+            return this;
+        }
+
+        /**
+         * Caps the TLS version the broker's listeners accept, e.g. {@code "TLSv1.2"} (mosquitto's
+         * {@code tls_version} is only a minimum): writes an {@code openssl.cnf} with
+         * {@code MaxProtocol} into the broker's directory and points {@code OPENSSL_CONF} at it.
+         */
+        public Builder maxTlsProtocol(String protocol) {
+            if (protocol == null || !protocol.matches("TLSv1(\\.[0-3])?")) {
+                throw new IllegalArgumentException("maxTlsProtocol takes TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3, found '"
+                        + protocol + "'");
+            }
+            this.maxTlsProtocol = protocol;
+            return this;
+        }
+
         /** Uses this port for the plain listener instead of a free one (e.g. one used before). */
         public Builder port(int port) {
             if (port < 1 || port > 65_535) {
@@ -638,6 +679,8 @@ public final class MosquittoBroker implements AutoCloseable {
             Builder b = new Builder();
             b.users.putAll(users);
             b.extra.addAll(extra);
+            b.env.putAll(env);
+            b.maxTlsProtocol = maxTlsProtocol;
             b.pki = pki;
             b.wrongHostPki = wrongHostPki;
             b.requireClientCertificate = requireClientCertificate;

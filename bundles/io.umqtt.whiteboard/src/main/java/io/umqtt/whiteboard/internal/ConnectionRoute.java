@@ -39,7 +39,9 @@ import io.umqtt.whiteboard.internal.FilterEntry.State;
  * topic up in the {@link TopicTrie} (no lock), collects each matching handler once, and queues
  * the message for each (see {@link HandlerQueue}); the first handler gets the message, every
  * further one its own copy. A live message (RETAIN=0) goes to every handler of every matching
- * filter. A retained message (RETAIN=1) answers a SUBSCRIBE: it goes only to the handlers that
+ * filter, except that the handlers of one shared subscription ({@code $share/group/filter})
+ * take turns, round robin ({@link FilterEntry#nextTurn()}): the broker hands this connection a
+ * share of the group's messages, and the connection's handlers of the group split that share. A retained message (RETAIN=1) answers a SUBSCRIBE: it goes only to the handlers that
  * wait for the retained messages of a matching filter and have not had its topic yet, so a
  * handler gets the retained messages of its filters once, however many SUBSCRIBEs of its own
  * or of overlapping filters bring them again (see {@link FilterEntry} for how); one that goes to
@@ -59,6 +61,14 @@ import io.umqtt.whiteboard.internal.FilterEntry.State;
  * or before the reconciler gets to the filter, share one SUBSCRIBE; a handler that leaves before
  * it is sent causes none. After the connection is lost and back, every handler gets the retained
  * messages again with the SUBSCRIBE that restores the filter.
+ *
+ * <h2>Shared subscriptions</h2>
+ * An MQTT 3.1.1 PUBLISH does not say which subscription brought it, so a shared subscription
+ * may not overlap any other filter on the same connection (a plain one, another group's, or
+ * another filter of the same group): the whiteboard refuses the later registration on that
+ * connection ({@link #conflict}), and attaches it once the overlap is gone. No SUBSCRIBE is
+ * repeated for the retained messages of a handler joining a shared subscription: brokers send
+ * none for shared subscriptions.
  *
  * <h2>Subscriptions</h2>
  * Attaching and detaching handlers (under the whiteboard's lock) only changes the reference
@@ -84,6 +94,9 @@ import io.umqtt.whiteboard.internal.FilterEntry.State;
  */
 final class ConnectionRoute implements MessageListener {
     private static final System.Logger LOG = System.getLogger(ConnectionRoute.class.getName());
+    private static final String WHY_NO_OVERLAP = ": an MQTT 3.1.1 message does not say which subscription brought it, "
+            + "so a shared subscription ($share) must not overlap any other filter on the same connection (use "
+            + "another connection for it)";
 
     final long serviceId;
     final MqttConnection connection;
@@ -226,8 +239,12 @@ final class ConnectionRoute implements MessageListener {
                 entry.retainedArrived(this);
                 return;
             }
-            for (FilterEntry.Attachment x : a) {
-                add(x.queue);
+            if (entry.shared && a.length > 1) {
+                add(entry.nextTurn()); // one member of the group: its handlers take turns
+            } else {
+                for (FilterEntry.Attachment x : a) {
+                    add(x.queue);
+                }
             }
             entry.liveArrived(message.qos());
         }
@@ -306,6 +323,54 @@ final class ConnectionRoute implements MessageListener {
     }
 
     // ------------------------------------------------------------------ reference counts (under the lock)
+
+    /**
+     * Why {@code info}'s filters cannot be attached here, or null when they can. A shared
+     * subscription ({@code $share/group/filter}) must not overlap another filter on the same
+     * connection, plain or shared: an MQTT 3.1.1 PUBLISH does not say which subscription brought
+     * it, so a message that came through the other subscription would reach the shared
+     * subscription's handlers as well (and the other's handlers would get the group's messages).
+     * The same shared filter is the same subscription and may have many handlers. Filters of
+     * {@code handler} attached here already do not count (they are being replaced). Call under
+     * the lock.
+     */
+    String conflict(HandlerQueue handler, HandlerInfo info) {
+        List<TopicFilter> filters = new ArrayList<>(info.filters());
+        for (int i = 0; i < filters.size(); i++) {
+            TopicFilter f = filters.get(i);
+            String[] levels = FilterEntry.levels(f);
+            for (int j = i + 1; j < filters.size(); j++) {
+                TopicFilter g = filters.get(j);
+                if (clash(f, levels, g, FilterEntry.levels(g))) {
+                    return "its filters '" + f + "' and '" + g + "' overlap and one is a shared subscription"
+                            + WHY_NO_OVERLAP;
+                }
+            }
+            for (FilterEntry e : entries.values()) {
+                HandlerQueue other = otherHandler(e, handler);
+                if (other != null && clash(f, levels, e.filter, FilterEntry.levels(e.filter))) {
+                    return "its filter '" + f + "' overlaps '" + e.filter + "' of " + other + " on " + describe()
+                            + WHY_NO_OVERLAP + "; it is attached there once the overlap is gone";
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean clash(TopicFilter f, String[] fLevels, TopicFilter g, String[] gLevels) {
+        return (f.shareGroup() != null || g.shareGroup() != null) && !f.toString().equals(g.toString())
+                && FilterEntry.overlaps(fLevels, gLevels);
+    }
+
+    /** A handler other than {@code handler} attached to {@code e}, or null. */
+    private static HandlerQueue otherHandler(FilterEntry e, HandlerQueue handler) {
+        for (FilterEntry.Attachment a : e.attachments) {
+            if (a.queue != handler) {
+                return a.queue;
+            }
+        }
+        return null;
+    }
 
     /** Adds a handler's filters; call under the lock. */
     void attach(HandlerQueue handler, HandlerInfo info) {

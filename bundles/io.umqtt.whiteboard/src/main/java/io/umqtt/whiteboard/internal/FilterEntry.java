@@ -105,6 +105,8 @@ final class FilterEntry {
     final TopicFilter filter;
     /** The levels of the filter without a {@code $share/group/} prefix. */
     private final String[] levels;
+    /** A shared subscription ({@code $share/group/filter}): its handlers take turns (see {@link #nextTurn}). */
+    final boolean shared;
 
     /**
      * The handlers, in attach order, which is also ascending {@link Attachment#generation}
@@ -141,10 +143,18 @@ final class FilterEntry {
 
     /** Generations up to this one are closed by live messages; I/O thread only. */
     private int closedByTraffic;
+    /** The attachment whose turn it is for the next message of a shared subscription; I/O thread only. */
+    private int turn;
 
     FilterEntry(TopicFilter filter) {
         this.filter = filter;
-        this.levels = filter.filter().split("/", -1);
+        this.levels = levels(filter);
+        this.shared = filter.shareGroup() != null;
+    }
+
+    /** The levels of {@code filter} without a {@code $share/group/} prefix. */
+    static String[] levels(TopicFilter filter) {
+        return filter.filter().split("/", -1);
     }
 
     // ------------------------------------------------------------------ handlers (under the lock)
@@ -249,6 +259,25 @@ final class FilterEntry {
     }
 
     /**
+     * The handler of a shared subscription whose turn it is: the broker hands the group's
+     * messages to its members one by one, and this connection's handlers of the subscription
+     * split what this member gets the same way, round robin; each handler's messages stay in
+     * order. Null when no handler is attached.
+     */
+    HandlerQueue nextTurn() {
+        Attachment[] a = attachments;
+        if (a.length == 0) {
+            return null;
+        }
+        int t = turn;
+        if (t >= a.length) {
+            t = 0; // a handler left
+        }
+        turn = t + 1;
+        return a[t].queue;
+    }
+
+    /**
      * A retained message (RETAIN=1) of this filter arrived: hands {@code targets} each attachment
      * that is open or waiting, saying which; the served ones forget their topics.
      */
@@ -313,8 +342,11 @@ final class FilterEntry {
      * nothing; a wildcard in the first level never meets a literal starting with '$'.
      */
     boolean overlaps(FilterEntry other) {
-        String[] a = levels;
-        String[] b = other.levels;
+        return overlaps(levels, other.levels);
+    }
+
+    /** {@link #overlaps(FilterEntry)} for two filters' {@link #levels(TopicFilter) levels}. */
+    static boolean overlaps(String[] a, String[] b) {
         for (int i = 0;; i++) {
             if (i == a.length && i == b.length) {
                 return true;
@@ -351,7 +383,9 @@ final class FilterEntry {
             return true;
         }
         if (state == State.SUBSCRIBED) {
-            return awaitsRetained(); // again, for a handler that joined since the last SUBSCRIBE
+            // again, for a handler that joined since the last SUBSCRIBE; but brokers send no
+            // retained messages for a shared subscription, so repeating one would bring nothing
+            return !shared && awaitsRetained();
         }
         // REFUSED and FAILED wait for the next reconnect or a handler asking more, rather than
         // hammering the broker

@@ -113,9 +113,9 @@ final class HandlerQueue implements Runnable {
             executor.execute(this);
         } catch (RejectedExecutionException e) {
             // only once the whiteboard is shutting down its pool
-            int discarded = close();
-            LOG.log(Level.WARNING, () -> name + ": the delivery pool is shut down; " + discarded
-                    + " queued messages were discarded: " + e);
+            Discarded discarded = close();
+            LOG.log(Level.WARNING, () -> name + ": the delivery pool is shut down; " + discarded.queued
+                    + " queued messages were discarded" + discarded.overflowNote() + ": " + e);
         }
     }
 
@@ -178,17 +178,48 @@ final class HandlerQueue implements Runnable {
     /**
      * Stops delivery: nothing is queued or started afterwards (a call in progress finishes).
      *
-     * @return how many queued messages were discarded
+     * @return what was discarded, and the drops of an overflow still going on (its end, which
+     *         would have logged them, never comes)
      */
-    int close() {
+    Discarded close() {
         synchronized (this) {
             if (closed) {
-                return 0;
+                return Discarded.NOTHING;
             }
             closed = true;
             int n = queue.size();
             queue.clear();
-            return n;
+            long inOverflow = droppedInOverflow;
+            droppedInOverflow = 0;
+            return n == 0 && inOverflow == 0 ? Discarded.NOTHING : new Discarded(n, inOverflow, dropped);
+        }
+    }
+
+    /** What {@link #close()} threw away; immutable. */
+    static final class Discarded {
+        static final Discarded NOTHING = new Discarded(0, 0, 0);
+
+        /** Messages still queued. */
+        final int queued;
+        /** Messages dropped in the overflow the queue was in, not logged yet; 0 when none. */
+        final long overflowDropped;
+        /** All drops of the handler. */
+        final long totalDropped;
+
+        Discarded(int queued, long overflowDropped, long totalDropped) {
+            this.queued = queued;
+            this.overflowDropped = overflowDropped;
+            this.totalDropped = totalDropped;
+        }
+
+        boolean isEmpty() {
+            return queued == 0 && overflowDropped == 0;
+        }
+
+        /** "; N messages were dropped in the overflow it was in (M in all)", or "" when it was in none. */
+        String overflowNote() {
+            return overflowDropped == 0 ? "" : "; " + overflowDropped + " messages were dropped in the overflow it was "
+                    + "in (" + totalDropped + " in all; policy: drop oldest)";
         }
     }
 

@@ -2,9 +2,11 @@ package io.umqtt.whiteboard.internal;
 
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
+import java.util.stream.Collectors;
 
 import org.osgi.framework.Constants;
 
@@ -45,6 +48,13 @@ import io.umqtt.whiteboard.WhiteboardRuntimeDTO;
  * property change that keeps filters, QoS and target changes nothing, any other change detaches
  * what it no longer wants and attaches what it newly wants, keeping its queue and, for the
  * filters it keeps, the fact that it had their retained messages.
+ * <p>
+ * A handler whose filters would overlap a shared subscription on a connection (or whose shared
+ * subscription would overlap another filter there) is refused on that connection: the
+ * registration or property change that would make the overlap is refused (when a connection
+ * appears, the lower service id wins); the refusal is logged naming the handler, the filters
+ * and the connection, shown in the runtime DTO among the failed handlers, and undone once the
+ * overlap is gone (see {@link ConnectionRoute#conflict}).
  *
  * <h2>Threading</h2>
  * Every method may be called from any thread, including from inside a handler's
@@ -77,6 +87,8 @@ final class Whiteboard {
     private final Map<Long, ConnectionRoute> routes = new TreeMap<>();
     /** Guarded by {@link #lock}. */
     private boolean closed;
+    /** Refusals and attachments after a refusal, to log once the lock is released; guarded by {@link #lock}. */
+    private final List<Runnable> pendingLogs = new ArrayList<>();
 
     private volatile Settings settings;
     private final ThreadPoolExecutor delivery;
@@ -146,6 +158,7 @@ final class Whiteboard {
                 add(info, owner, handler);
             }
         }
+        logPending();
         LOG.log(Level.DEBUG, () -> "tracking " + info);
         changed();
     }
@@ -170,6 +183,7 @@ final class Whiteboard {
                 rebind(r, info);
             }
         }
+        logPending();
         LOG.log(Level.DEBUG, () -> "now tracking " + info);
         changed();
     }
@@ -177,7 +191,7 @@ final class Whiteboard {
     /** A handler service went away; its queued messages are discarded. */
     void removeHandler(long serviceId) {
         HandlerRecord r;
-        int discarded = 0;
+        HandlerQueue.Discarded discarded = HandlerQueue.Discarded.NOTHING;
         synchronized (lock) {
             boolean wasFailed = failures.remove(serviceId) != null;
             r = handlers.remove(serviceId);
@@ -187,12 +201,14 @@ final class Whiteboard {
             if (r != null) {
                 unbindAll(r);
                 discarded = r.queue.close();
+                retryRefused();
             }
         }
-        if (discarded > 0) {
-            int d = discarded;
-            LOG.log(Level.INFO, () -> r.queue + " was unregistered with " + d
-                    + " messages still queued; they were discarded");
+        logPending();
+        if (!discarded.isEmpty()) {
+            HandlerQueue.Discarded d = discarded;
+            LOG.log(Level.INFO, () -> r.queue + " was unregistered with " + d.queued
+                    + " messages still queued; they were discarded" + d.overflowNote());
         }
         changed();
     }
@@ -218,7 +234,7 @@ final class Whiteboard {
 
     private void fail(long serviceId, long bundleId, String owner, String reason) {
         HandlerRecord dropped;
-        int discarded = 0;
+        HandlerQueue.Discarded discarded = HandlerQueue.Discarded.NOTHING;
         synchronized (lock) {
             if (closed) {
                 return;
@@ -227,12 +243,15 @@ final class Whiteboard {
             if (dropped != null) {
                 unbindAll(dropped);
                 discarded = dropped.queue.close();
+                retryRefused();
             }
             failures.put(serviceId, new Failure(bundleId, reason));
         }
-        int d = discarded;
+        logPending();
+        HandlerQueue.Discarded d = discarded;
         LOG.log(Level.WARNING, () -> HandlerInfo.describe(serviceId, owner) + " is ignored: " + reason
-                + (dropped == null ? "" : " (it was valid before; " + d + " queued messages were discarded)"));
+                + (dropped == null ? "" : " (it was valid before; " + d.queued + " queued messages were discarded"
+                        + d.overflowNote() + ")"));
         changed();
     }
 
@@ -256,27 +275,85 @@ final class Whiteboard {
         r.info = info;
         for (Iterator<ConnectionRoute> it = r.bound.iterator(); it.hasNext();) {
             ConnectionRoute route = it.next();
-            if (info.targets(route.properties())) {
+            String conflict = info.targets(route.properties()) ? route.conflict(r.queue, info) : null;
+            if (info.targets(route.properties()) && conflict == null) {
                 route.reattach(r.queue, before, info);
             } else {
                 route.detach(r.queue, before);
                 it.remove();
+                if (conflict != null) {
+                    refuse(r, route, conflict);
+                }
             }
         }
+        r.refused.keySet().removeIf(route -> !info.targets(route.properties()));
         for (ConnectionRoute route : routes.values()) {
             if (!r.bound.contains(route) && info.targets(route.properties())) {
-                route.attach(r.queue, info);
-                r.bound.add(route);
+                bind(r, route);
             }
         }
+        retryRefused();
+    }
+
+    /**
+     * Attaches the handler's filters to the route, unless they would overlap a shared
+     * subscription there (see {@link ConnectionRoute#conflict}); then the handler is refused on
+     * that route until the overlap is gone. Call under the lock.
+     */
+    private void bind(HandlerRecord r, ConnectionRoute route) {
+        String conflict = route.conflict(r.queue, r.info);
+        if (conflict != null) {
+            refuse(r, route, conflict);
+            return;
+        }
+        route.attach(r.queue, r.info);
+        r.bound.add(route);
+        if (r.refused.remove(route) != null) {
+            pendingLogs.add(() -> LOG.log(Level.INFO, () -> r.queue + " is attached to " + route.describe()
+                    + " now that the overlap that refused it is gone"));
+        }
+    }
+
+    /** Call under the lock. */
+    private void refuse(HandlerRecord r, ConnectionRoute route, String conflict) {
+        if (!conflict.equals(r.refused.put(route, conflict))) {
+            pendingLogs.add(() -> LOG.log(Level.WARNING, () -> r.queue + " is not attached to " + route.describe()
+                    + ": " + conflict));
+        }
+    }
+
+    /**
+     * Attaches the handlers refused on some route whose overlap went away, in registration
+     * order (the earlier registration wins). Call under the lock.
+     */
+    private void retryRefused() {
+        for (HandlerRecord r : handlers.values()) {
+            if (!r.refused.isEmpty()) {
+                for (ConnectionRoute route : new ArrayList<>(r.refused.keySet())) {
+                    bind(r, route);
+                }
+            }
+        }
+    }
+
+    /** Logs what the last change under the lock refused or attached after a refusal; call outside the lock. */
+    private void logPending() {
+        List<Runnable> logs;
+        synchronized (lock) {
+            if (pendingLogs.isEmpty()) {
+                return;
+            }
+            logs = new ArrayList<>(pendingLogs);
+            pendingLogs.clear();
+        }
+        logs.forEach(Runnable::run);
     }
 
     /** Call under the lock. */
     private void bindMatching(HandlerRecord r) {
         for (ConnectionRoute route : routes.values()) {
             if (r.info.targets(route.properties())) {
-                route.attach(r.queue, r.info);
-                r.bound.add(route);
+                bind(r, route);
             }
         }
     }
@@ -287,6 +364,7 @@ final class Whiteboard {
             route.detach(r.queue, r.info);
         }
         r.bound.clear();
+        r.refused.clear();
     }
 
     // ------------------------------------------------------------------ connections
@@ -303,13 +381,13 @@ final class Whiteboard {
             }
             route = new ConnectionRoute(serviceId, connection, dictionary, up, lock, subscriber, this::changed);
             routes.put(serviceId, route);
-            for (HandlerRecord r : handlers.values()) {
+            for (HandlerRecord r : handlers.values()) { // by service id: the earlier registration wins an overlap
                 if (r.info.targets(dictionary)) {
-                    route.attach(r.queue, r.info);
-                    r.bound.add(route);
+                    bind(r, route);
                 }
             }
         }
+        logPending();
         LOG.log(Level.DEBUG, () -> "tracking " + route.describe() + (up ? ", connected" : ", not connected"));
         changed();
     }
@@ -336,12 +414,15 @@ final class Whiteboard {
                 if (was && !now) {
                     route.detach(r.queue, r.info);
                     r.bound.remove(route);
-                } else if (!was && now) {
-                    route.attach(r.queue, r.info);
-                    r.bound.add(route);
+                } else if (!now) {
+                    r.refused.remove(route);
+                } else if (!was && !r.refused.containsKey(route)) {
+                    bind(r, route);
                 }
             }
+            retryRefused();
         }
+        logPending();
         if (cameUp) {
             LOG.log(Level.DEBUG, () -> route.describe() + " is connected: subscribing its filters again");
         }
@@ -358,6 +439,7 @@ final class Whiteboard {
             route.retire();
             for (HandlerRecord r : handlers.values()) {
                 r.bound.remove(route);
+                r.refused.remove(route);
             }
         }
         changed();
@@ -399,6 +481,18 @@ final class Whiteboard {
                 d.reason = f.getValue().reason;
                 failed.add(d);
             }
+            for (HandlerRecord r : handlers.values()) {
+                if (!r.refused.isEmpty()) {
+                    FailedHandlerDTO d = new FailedHandlerDTO();
+                    d.serviceId = r.info.serviceId();
+                    d.bundleId = r.info.bundleId();
+                    d.reason = r.refused.entrySet().stream()
+                            .map(e -> "not attached to " + e.getKey().describe() + ": " + e.getValue())
+                            .collect(Collectors.joining("; "));
+                    failed.add(d);
+                }
+            }
+            failed.sort(Comparator.comparingLong(d -> d.serviceId));
             dto.failedHandlers = failed.toArray(new FailedHandlerDTO[0]);
             dto.connections = routes.values().stream().map(ConnectionRoute::toDTO).toArray(ConnectionDTO[]::new);
         }
@@ -433,21 +527,27 @@ final class Whiteboard {
     void close() {
         List<CountDownLatch> unsubscribed = new ArrayList<>();
         int discarded = 0;
+        long overflowDropped = 0;
         synchronized (lock) {
             if (closed) {
                 return;
             }
             closed = true;
             for (HandlerRecord r : handlers.values()) {
-                discarded += r.queue.close();
+                HandlerQueue.Discarded d = r.queue.close();
+                discarded += d.queued;
+                overflowDropped += d.overflowDropped;
             }
             for (ConnectionRoute route : routes.values()) {
                 unsubscribed.add(route.close());
             }
         }
-        if (discarded > 0) {
+        if (discarded > 0 || overflowDropped > 0) {
             int d = discarded;
-            LOG.log(Level.INFO, () -> "MQTT whiteboard stopping: " + d + " queued messages were discarded");
+            long o = overflowDropped;
+            LOG.log(Level.INFO, () -> "MQTT whiteboard stopping: " + d + " queued messages were discarded"
+                    + (o == 0 ? "" : "; " + o + " messages were dropped in the overflows of slow handlers "
+                            + "(policy: drop oldest)"));
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
         try {
@@ -492,6 +592,11 @@ final class Whiteboard {
         final HandlerQueue queue;
         /** The routes its filters are attached to; guarded by the whiteboard's lock. */
         final Set<ConnectionRoute> bound = new LinkedHashSet<>();
+        /**
+         * The routes it targets but is not attached to because its filters would overlap a shared
+         * subscription there, with why; guarded by the whiteboard's lock.
+         */
+        final Map<ConnectionRoute, String> refused = new LinkedHashMap<>();
 
         HandlerRecord(HandlerInfo info, HandlerQueue queue) {
             this.info = info;

@@ -201,6 +201,116 @@ class WhiteboardTest {
         assertEquals("jobs/42 do it", r.next());
     }
 
+    /**
+     * MQTT 3.1.1 does not say which subscription brought a PUBLISH: a '$share' handler next to an
+     * overlapping plain filter on the same connection would get the messages of the plain one
+     * too. The later registration is refused on that connection, in the runtime view and the log,
+     * and attached once the overlap is gone.
+     */
+    @Test
+    void aFilterOverlappingASharedOneOnTheSameConnectionIsRefused() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        Recorder shared = new Recorder();
+        long s = register(shared, "$share/g1/t/z", 0);
+        assertEquals("SUBSCRIBE $share/g1/t/z 0", c.nextOp());
+        Recorder plain = new Recorder();
+        long p = register(plain, "t/+", 0);
+        barrier(c, "barrier/1");
+
+        FailedHandlerDTO refused = failure(whiteboard.runtimeDTO(), p);
+        assertTrue(refused.reason.contains("'t/+'") && refused.reason.contains("'$share/g1/t/z'")
+                && refused.reason.contains("service " + s) && refused.reason.contains("connection 'plant'"),
+                refused.reason);
+        assertEquals(0, handler(whiteboard.runtimeDTO(), p).connectionServiceIds.length);
+        String warning = log.text(Level.WARNING);
+        assertTrue(warning.contains("MessageHandler service " + p) && warning.contains("'t/+'")
+                && warning.contains("connection 'plant'"), warning);
+        assertEquals(1, c.deliver("t/z", "1"));
+        assertEquals("t/z 1", shared.next());
+        assertNull(plain.received.poll(200, TimeUnit.MILLISECONDS), "the refused handler gets nothing");
+
+        whiteboard.removeHandler(s);
+        assertEquals(java.util.Set.of("SUBSCRIBE t/+ 0", "UNSUBSCRIBE $share/g1/t/z"),
+                java.util.Set.of(c.nextOp(), c.nextOp()), "the refused handler is attached once the overlap is gone");
+        awaitRuntime(r -> Arrays.stream(r.failedHandlers).noneMatch(f -> f.serviceId == p), "no longer refused");
+        c.deliver("t/z", "2");
+        assertEquals("t/z 2", plain.next());
+    }
+
+    @Test
+    void aSharedFilterOverlappingAPlainOrAnotherGroupsOneIsRefusedButTheSameSharedFilterIsNot() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        long plain = register(new Recorder(), "t/#", 0);
+        assertEquals("SUBSCRIBE t/# 0", c.nextOp());
+        long shared = register(new Recorder(), "$share/g1/t/z", 0);
+        long otherGroup = register(new Recorder(), "$share/g2/u/v", 0);
+        assertEquals("SUBSCRIBE $share/g2/u/v 0", c.nextOp(), "no overlap with anything");
+        long sameGroupOtherFilter = register(new Recorder(), "$share/g2/u/+", 0);
+        long sameFilter = register(new Recorder(), "$share/g2/u/v", 0);
+        long unrelated = register(new Recorder(), "w", 0);
+        assertEquals("SUBSCRIBE w 0", c.nextOp());
+
+        WhiteboardRuntimeDTO dto = whiteboard.runtimeDTO();
+        assertTrue(failure(dto, shared).reason.contains("'t/#'"), failure(dto, shared).reason);
+        assertTrue(failure(dto, sameGroupOtherFilter).reason.contains("'$share/g2/u/v'"),
+                failure(dto, sameGroupOtherFilter).reason);
+        assertEquals(java.util.Set.of(shared, sameGroupOtherFilter),
+                Arrays.stream(dto.failedHandlers).map(f -> f.serviceId).collect(java.util.stream.Collectors.toSet()));
+        assertArrayEquals(new long[] {otherGroup, sameFilter}, find(dto, 1, "$share/g2/u/v").handlerServiceIds);
+        assertArrayEquals(new long[] {1}, handler(dto, plain).connectionServiceIds);
+        assertArrayEquals(new long[] {1}, handler(dto, unrelated).connectionServiceIds);
+    }
+
+    @Test
+    void aConnectionAppearingLaterRefusesTheLaterOfTwoOverlappingHandlers() throws Exception {
+        long shared = register(new Recorder(), "$share/g1/t/z", 0);
+        long plain = register(new Recorder(), "t/z", 0);
+        FakeConnection c = connect(1, "plant");
+        assertEquals("SUBSCRIBE $share/g1/t/z 0", c.nextOp());
+        barrier(c, "barrier/1");
+        WhiteboardRuntimeDTO dto = whiteboard.runtimeDTO();
+        assertTrue(failure(dto, plain).reason.contains("'$share/g1/t/z'"), failure(dto, plain).reason);
+        assertArrayEquals(new long[] {1}, handler(dto, shared).connectionServiceIds);
+    }
+
+    /** The gateway's handlers of one shared subscription share its messages: round robin, each in order. */
+    @Test
+    void handlersOfOneSharedSubscriptionTakeTurns() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        Recorder a = new Recorder();
+        Recorder b = new Recorder();
+        register(a, "$share/g1/jobs/+", 1);
+        assertEquals("SUBSCRIBE $share/g1/jobs/+ 1", c.nextOp());
+        long idB = register(b, "$share/g1/jobs/+", 1);
+        for (int i = 1; i <= 6; i++) {
+            assertEquals(1, c.deliver("jobs/" + i, "job"));
+        }
+        assertEquals("jobs/1 job", a.next());
+        assertEquals("jobs/3 job", a.next());
+        assertEquals("jobs/5 job", a.next());
+        assertEquals("jobs/2 job", b.next());
+        assertEquals("jobs/4 job", b.next());
+        assertEquals("jobs/6 job", b.next());
+
+        whiteboard.removeHandler(idB);
+        c.deliver("jobs/7", "job");
+        c.deliver("jobs/8", "job");
+        assertEquals("jobs/7 job", a.next());
+        assertEquals("jobs/8 job", a.next());
+        assertNull(b.received.poll(100, TimeUnit.MILLISECONDS));
+    }
+
+    /** Brokers send no retained messages for a shared subscription: a second handler causes no SUBSCRIBE. */
+    @Test
+    void aSecondSharedHandlerSendsNoSubscribeForRetainedMessages() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        register(new Recorder(), "$share/g1/jobs/+", 0);
+        assertEquals("SUBSCRIBE $share/g1/jobs/+ 0", c.nextOp());
+        register(new Recorder(), "$share/g1/jobs/+", 0);
+        barrier(c, "barrier/1");
+        assertEquals(SubscriptionDTO.SUBSCRIBED, subscription(1, "$share/g1/jobs/+").status);
+    }
+
     // ------------------------------------------------------------------ invalid registrations
 
     @Test
@@ -446,6 +556,32 @@ class WhiteboardTest {
         assertEquals("UNSUBSCRIBE u", c.nextOp());
         assertEquals(0, c.deliver("u", "3"), "unsubscribed: no listener left");
         assertNull(slow.received.poll(), "no call after unregistration");
+    }
+
+    /** A handler unregistered while its queue overflows: the drops of that overflow are logged with the discard. */
+    @Test
+    void aHandlerUnregisteredDuringAnOverflowLogsItsDrops() throws Exception {
+        whiteboard.update(Settings.of(2, 5));
+        FakeConnection c = connect(1, "plant");
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch blocked = new CountDownLatch(1);
+        Recorder slow = new Recorder(m -> {
+            blocked.countDown();
+            release.await();
+        });
+        long id = register(slow, "q/+", 0);
+        c.nextOp();
+        c.deliver("q/0", "in the handler");
+        assertTrue(blocked.await(WAIT_SECONDS, TimeUnit.SECONDS));
+        for (int i = 1; i <= 12; i++) {
+            c.deliver("q/" + i, "queued");
+        }
+        whiteboard.removeHandler(id);
+        release.countDown();
+        log.await(Level.INFO, "MessageHandler service " + id + " of bundle " + OWNER
+                + " was unregistered with 5 messages still queued; they were discarded");
+        String text = log.text(Level.INFO);
+        assertTrue(text.contains("7 messages were dropped in the overflow it was in"), text);
     }
 
     // ------------------------------------------------------------------ retained messages
