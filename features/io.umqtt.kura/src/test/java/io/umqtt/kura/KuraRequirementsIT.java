@@ -120,6 +120,34 @@ class KuraRequirementsIT {
         }
     }
 
+    /**
+     * Kura reads {@code OSGI-INF/metatype/<pid>.xml} for each PID and takes the OCD whose id is that
+     * PID: every metatype file here must be named after the (factory) PID it designates, with an OCD
+     * of that id.
+     */
+    @Test
+    void metatypeFilesAreNamedAfterTheirPids() {
+        Map<String, String> expected = Map.of("io.umqtt.simple", "factoryPid=\"io.umqtt.simple\"",
+                "io.umqtt.robust", "factoryPid=\"io.umqtt.robust\"",
+                "io.umqtt.whiteboard", "pid=\"io.umqtt.whiteboard\"");
+        for (Map.Entry<String, String> bundle : expected.entrySet()) {
+            Map<String, byte[]> entries = ENTRIES.get(bundle.getKey());
+            List<String> metatype = new ArrayList<>();
+            entries.keySet().stream().filter(n -> n.startsWith("OSGI-INF/metatype/") && n.endsWith(".xml"))
+                    .forEach(metatype::add);
+            String file = "OSGI-INF/metatype/" + bundle.getKey() + ".xml";
+            assertEquals(List.of(file), metatype, bundle.getKey());
+            String xml = new String(entries.get(file), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(xml.contains("<OCD id=\"" + bundle.getKey() + "\""), file + ": " + xml);
+            Matcher designate = Pattern.compile("<Designate ([^>]*)>").matcher(xml);
+            assertTrue(designate.find(), file);
+            assertEquals(bundle.getValue(), designate.group(1).trim(), file);
+            Matcher object = Pattern.compile("<Object ocdref=\"([^\"]*)\"").matcher(xml);
+            assertTrue(object.find(), file);
+            assertEquals(bundle.getKey(), object.group(1), file);
+        }
+    }
+
     /** The clauses of a manifest header: split at commas outside quotes. */
     static List<String> clauses(String header) {
         List<String> out = new ArrayList<>();
