@@ -8,6 +8,11 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +32,27 @@ class DeploymentPackageIT {
     private static final List<String> BUNDLES = List.of("io.umqtt.api", "io.umqtt.simple", "io.umqtt.robust",
             "io.umqtt.whiteboard");
 
+    /**
+     * A snapshot build's version ends in the build's time (yyyyMMddHHmm, UTC), so that a rebuilt .dp
+     * installed over an older one in Kura replaces its bundles; a release keeps its plain version.
+     */
+    private static void assertQualifier(String version) {
+        String mavenVersion = System.getProperty("umqtt.version");
+        String base = mavenVersion.replace("-SNAPSHOT", "");
+        if (!mavenVersion.endsWith("-SNAPSHOT")) {
+            assertEquals(base, version);
+            return;
+        }
+        String qualifier = System.getProperty("umqtt.qualifier");
+        assertEquals(base + "." + qualifier, version, "a snapshot's version is qualified with the build time");
+        Instant built = LocalDateTime.parse(qualifier, DateTimeFormatter.ofPattern("yyyyMMddHHmm"))
+                .toInstant(ZoneOffset.UTC);
+        Duration age = Duration.between(built, Instant.now());
+        // this build's own start (not a fixed timestamp such as project.build.outputTimestamp)
+        assertTrue(!age.isNegative() || age.abs().toMinutes() < 1, "qualifier in the future: " + qualifier);
+        assertTrue(age.toHours() < 12, "qualifier " + qualifier + " is not this build's time");
+    }
+
     @Test
     void manifestHeadersAndBundleEntriesMatch() throws IOException {
         byte[] dp = Files.readAllBytes(Paths.get(System.getProperty("umqtt.dp")));
@@ -38,6 +64,7 @@ class DeploymentPackageIT {
             assertEquals("io.umqtt", main.getValue("DeploymentPackage-SymbolicName"));
             String version = main.getValue("DeploymentPackage-Version");
             assertTrue(version != null && version.matches("\\d+\\.\\d+\\.\\d+(\\.[\\w-]+)?"), "OSGi version: " + version);
+            assertQualifier(version);
 
             List<String> entries = new ArrayList<>();
             for (JarEntry e; (e = in.getNextJarEntry()) != null;) {

@@ -1,5 +1,6 @@
 package io.umqtt.itests;
 
+import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.bundle;
@@ -22,6 +23,7 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
@@ -33,8 +35,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import javax.inject.Inject;
 
 import org.junit.After;
+import org.junit.Before;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Filter;
 import org.osgi.framework.InvalidSyntaxException;
@@ -50,9 +54,9 @@ import io.umqtt.api.MqttConstants;
 import io.umqtt.simple.testing.MosquittoBroker;
 
 /**
- * Composes the Felix runtime the umqtt bundles run in (SCR, ConfigAdmin, Metatype, Felix Log, the
- * bundles this reactor built) and a mosquitto on a free loopback port; offers the waits the
- * tests share. Nothing here sleeps: every wait is a tracker, a latch or a join with a timeout.
+ * Composes the runtime the umqtt bundles run in (Felix's or Kura 5's, see {@link #RUNTIME_PROPERTY}:
+ * SCR, ConfigAdmin, Metatype, a Log service, the bundles this reactor built) and a mosquitto on a
+ * free loopback port; offers the waits the tests share. Nothing here sleeps: every wait is a tracker, a latch or a join with a timeout.
  * <p>
  * With the native container the {@link Configuration} method runs in the driver (the JVM's own
  * class loader), the test methods and {@code @Before/@After(Class)} inside the framework (the
@@ -65,6 +69,17 @@ public abstract class UmqttTestSupport {
     public static final String PORT_PROPERTY = "umqtt.it.port";
     /** mosquitto's log file ({@code log_type all}), for tests that check what the broker saw. */
     public static final String LOG_PROPERTY = "umqtt.it.broker.log";
+    /**
+     * The services runtime these tests run in, chosen by the system property {@value #RUNTIME_PROPERTY}
+     * (the pom's two failsafe executions): {@code felix} (default; Felix framework, SCR 2.2,
+     * ConfigAdmin, Metatype, Log) or {@code kura}, Eclipse Kura 5's (Equinox 3.16 on the class path
+     * instead of Felix, SCR 2.1.16, Equinox ConfigAdmin and Metatype, the OSGi APIs of
+     * {@code org.eclipse.osgi.services} and {@code org.eclipse.osgi.util}; Equinox's own Log).
+     */
+    public static final String RUNTIME_PROPERTY = "umqtt.it.runtime";
+    /** Whether these tests run in Kura 5's runtime ({@value #RUNTIME_PROPERTY}=kura). */
+    protected static final boolean KURA_RUNTIME = "kura".equals(System.getProperty(RUNTIME_PROPERTY));
+
     /** Factory PID of the simple connection component. */
     public static final String SIMPLE_PID = "io.umqtt.simple";
     /** Factory PID of the robust connection component. */
@@ -87,12 +102,39 @@ public abstract class UmqttTestSupport {
     @Configuration
     public Option[] configuration() throws IOException {
         return options(
-                workingDirectory("target/paxexam"),
+                workingDirectory(KURA_RUNTIME ? "target/paxexam-kura" : "target/paxexam"),
                 cleanCaches(true),
-                felixRuntime(),
+                runtime(),
                 umqttBundles(),
                 broker(),
                 junitBundles());
+    }
+
+    /** The services runtime of the framework Pax Exam launched: Felix's or Kura's, see {@link #RUNTIME_PROPERTY}. */
+    protected static Option runtime() {
+        return KURA_RUNTIME ? kuraRuntime() : felixRuntime();
+    }
+
+    /**
+     * Kura 5's services on Equinox (BUILD-RECIPE §11), versions from the pom (system properties
+     * {@code kura.*.version}); EventAdmin only through {@link #eventAdmin()}, as with Felix.
+     */
+    protected static Option kuraRuntime() {
+        return composite(
+                mavenBundle("org.eclipse.platform", "org.eclipse.osgi.services", kuraVersion("osgi.services")),
+                mavenBundle("org.eclipse.platform", "org.eclipse.osgi.util", kuraVersion("osgi.util")),
+                mavenBundle("org.eclipse.platform", "org.eclipse.equinox.cm", kuraVersion("equinox.cm")),
+                mavenBundle("org.eclipse.platform", "org.eclipse.equinox.metatype", kuraVersion("equinox.metatype")),
+                mavenBundle("org.apache.felix", "org.apache.felix.scr", kuraVersion("scr")));
+    }
+
+    private static String kuraVersion(String what) {
+        String key = "kura." + what + ".version";
+        String version = System.getProperty(key);
+        if (version == null) {
+            throw new IllegalStateException(key + " is not set (the pom's kura-runtime failsafe execution sets it)");
+        }
+        return version;
     }
 
     /** SCR, ConfigAdmin, Metatype and the Felix Log they need (recipe P7). */
@@ -116,8 +158,11 @@ public abstract class UmqttTestSupport {
                 bundle(reactorBundle("umqtt.bundle.whiteboard")));
     }
 
-    /** Felix EventAdmin, for tests of the events the robust connection posts. */
+    /** EventAdmin (Felix's, or Equinox's in Kura's runtime), for tests of the events the robust connection posts. */
     protected static Option eventAdmin() {
+        if (KURA_RUNTIME) {
+            return mavenBundle("org.eclipse.platform", "org.eclipse.equinox.event", kuraVersion("equinox.event"));
+        }
         return mavenBundle("org.apache.felix", "org.apache.felix.eventadmin").versionAsInProject();
     }
 
@@ -248,6 +293,20 @@ public abstract class UmqttTestSupport {
     protected void delete(org.osgi.service.cm.Configuration config) throws IOException {
         created.remove(config);
         config.delete();
+    }
+
+    /** Fails a test that runs in another framework or DS runtime than {@link #RUNTIME_PROPERTY} asks for. */
+    @Before
+    public void runsInTheChosenRuntime() {
+        String framework = context.getBundle(0).getSymbolicName();
+        Bundle scr = Arrays.stream(context.getBundles()).filter(b -> "org.apache.felix.scr".equals(b.getSymbolicName()))
+                .findFirst().orElseThrow(() -> new AssertionError("no SCR bundle"));
+        if (KURA_RUNTIME) {
+            assertEquals("Equinox must run Kura's runtime", "org.eclipse.osgi", framework);
+            assertEquals(System.getProperty("kura.scr.version"), scr.getVersion().toString());
+        } else {
+            assertEquals("org.apache.felix.framework", framework);
+        }
     }
 
     @After

@@ -4,7 +4,8 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /** The whiteboard's configuration (PID {@value WhiteboardComponent#PID}); optional, the defaults suit most gateways. */
-@ObjectClassDefinition(name = "umqtt MQTT whiteboard",
+@ObjectClassDefinition(id = WhiteboardComponent.PID, // OSGI-INF/metatype/<pid>.xml, where Kura looks for it
+        name = "umqtt MQTT whiteboard",
         description = "Delivers the messages received by the MQTT connections to the MessageHandler services "
                 + "whose mqtt.topic filters match, and keeps the connections' subscriptions equal to those filters.")
 @interface WhiteboardConfig {
