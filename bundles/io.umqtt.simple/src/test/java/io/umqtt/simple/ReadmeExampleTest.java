@@ -2,17 +2,27 @@ package io.umqtt.simple;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 
 import org.junit.jupiter.api.Test;
 
 import io.umqtt.simple.testing.MosquittoBroker;
 
-/** The README's plain-Java example, line for line (host and port aside), against mosquitto. */
+/**
+ * The README's plain-Java example (section "The client from plain Java"), line for line (host and
+ * port aside), against mosquitto; and a check that the README still shows exactly these lines.
+ */
 class ReadmeExampleTest {
+    /** The repository's README, from this module's directory (where Surefire runs the tests). */
+    private static final Path README = Paths.get("../../README.md");
+    private static final String SECTION = "## The client from plain Java";
 
     static void example(String host, int port) throws IOException {
         MqttClient client = new MqttClient("sensor-1", host, port, null, (String) null, 60, null);
@@ -39,5 +49,23 @@ class ReadmeExampleTest {
             }
         }
         assertEquals("sensors/1/temp: 21.5" + System.lineSeparator(), captured.toString(UTF_8));
+    }
+
+    @Test
+    void theReadmeShowsThisExample() throws IOException {
+        String readme = Files.readString(README);
+        int section = readme.indexOf(SECTION);
+        assertTrue(section >= 0, () -> README + " has no section '" + SECTION + "'");
+        int start = readme.indexOf("```java\n", section);
+        int end = readme.indexOf("```", start + 7);
+        assertTrue(start >= 0 && end > start, () -> "no java code block in the README's section '" + SECTION + "'");
+        String source = Files.readString(Paths.get("src/test/java/io/umqtt/simple/ReadmeExampleTest.java"));
+        for (String line : readme.substring(start + 8, end).split("\n")) {
+            if (line.isBlank() || line.startsWith("import ")) {
+                continue; // this class's own imports differ (same package)
+            }
+            String here = line.replace("\"broker.local\", 1883", "host, port");
+            assertTrue(source.contains(here), () -> "the README's example has a line this test does not run: " + line);
+        }
     }
 }

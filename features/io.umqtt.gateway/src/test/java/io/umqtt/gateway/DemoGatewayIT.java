@@ -109,7 +109,7 @@ class DemoGatewayIT {
                 "nothing may listen on " + mqttPort + " once the demo broker is off");
     }
 
-    private static void rewrite(Path file, String from, String to) throws IOException {
+    static void rewrite(Path file, String from, String to) throws IOException {
         String text = Files.readString(file);
         assertTrue(text.contains(from), () -> file + " no longer has '" + from + "':\n" + text);
         // written outside conf/ and moved in: fileinstall must never see a half-written or foreign file

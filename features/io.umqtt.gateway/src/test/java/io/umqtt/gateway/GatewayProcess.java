@@ -77,6 +77,7 @@ final class GatewayProcess implements AutoCloseable {
     private final int httpPort;
     private final Map<String, String> systemProperties;
     private final Path logFile;
+    private Path javaHome = Paths.get(System.getProperty("java.home"));
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
 
@@ -117,6 +118,20 @@ final class GatewayProcess implements AutoCloseable {
         return jar().resolveSibling("conf");
     }
 
+
+    /**
+     * Runs the gateway with the JDK (or JRE) at {@code home} instead of the one that runs the
+     * tests. Call it before {@link #start()}.
+     */
+    GatewayProcess javaHome(Path home) {
+        this.javaHome = home;
+        return this;
+    }
+
+    /** The {@code java} executable that {@link #start()} runs. */
+    Path javaExecutable() {
+        return javaHome.resolve("bin").resolve("java");
+    }
 
     // ------------------------------------------------------------------ accessors
 
@@ -182,14 +197,16 @@ final class GatewayProcess implements AutoCloseable {
         return this;
     }
 
-    /** Starts {@code java -D... -jar umqtt-gateway.jar} in the working directory; returns at once. */
+    /**
+     * Starts {@code java -D... -jar umqtt-gateway.jar} in the working directory, with the test's own
+     * JDK unless {@link #javaHome(Path)} named another; returns at once.
+     */
     void start() throws IOException {
         if (isRunning()) {
             throw new IllegalStateException("the gateway already runs (pid " + process.pid() + ")");
         }
-        Path java = Paths.get(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>();
-        command.add(java.toString());
+        command.add(javaExecutable().toString());
         systemProperties.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");
         command.add(jar().toString());

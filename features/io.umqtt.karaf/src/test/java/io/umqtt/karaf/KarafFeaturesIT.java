@@ -32,7 +32,7 @@ import io.umqtt.simple.testing.MosquittoBroker;
 
 /**
  * Boots a real Karaf 4.4 (the distribution the build unpacked, as a separate process on Java 17) and
- * does in its console what the README tells a Karaf user to type: {@code feature:repo-add} of this
+ * does in its console what docs/deploying.md tells a Karaf user to type: {@code feature:repo-add} of this
  * build's features.xml by its Maven URL, {@code feature:install} of each feature, and a robust
  * connection made with {@code config:edit --factory} that connects to a mosquitto started here.
  * <p>
@@ -73,7 +73,7 @@ class KarafFeaturesIT {
 
         String version = System.getProperty("umqtt.version");
         Path repository = Paths.get(System.getProperty("umqtt.karaf.repository"));
-        // the features.xml under its Maven coordinates, so that the README's mvn: URL resolves
+        // the features.xml under its Maven coordinates, so that the mvn: URL of docs/deploying.md resolves
         Path features = repository.resolve("io/umqtt/io.umqtt.karaf/" + version)
                 .resolve("io.umqtt.karaf-" + version + "-features.xml");
         Files.createDirectories(features.getParent());
@@ -150,7 +150,7 @@ class KarafFeaturesIT {
 
     @Test
     void robustConnectionConfiguredInTheConsoleConnectsToMosquitto() throws Exception {
-        // the README's steps, with this test's broker and a client id to find in its log
+        // the steps of docs/deploying.md, with this test's broker and a client id to find in its log
         install("umqtt-robust umqtt-whiteboard");
         assertActive("umqtt-robust umqtt-whiteboard", Set.of(API, SIMPLE, ROBUST, WHITEBOARD));
 
@@ -181,7 +181,7 @@ class KarafFeaturesIT {
 
     @Test
     void robustConnectionFromAnEtcFileConnectsAndGoesWithTheFile() throws Exception {
-        // the README's other way: a file etc/<factory pid>-<alias>.cfg, read by Karaf's fileinstall
+        // the other way in docs/deploying.md: a file etc/<factory pid>-<alias>.cfg, read by Karaf's fileinstall
         install("umqtt-robust");
         String name = "etc-file";
         String clientId = "umqtt-karaf-etc";

@@ -93,7 +93,7 @@ final class KarafInstance implements AutoCloseable {
         String password = HexFormat.of().formatHex(secret);
         configure(base, ports, password, repository);
 
-        Path java = Paths.get(System.getProperty("java.home"));
+        Path java = karafJava();
         // sh, not the file's exec bit: unpacking may not keep it
         ProcessBuilder pb = new ProcessBuilder("/bin/sh", script.toString(), "daemon")
                 .directory(base.toFile())
@@ -104,7 +104,7 @@ final class KarafInstance implements AutoCloseable {
         Stream.of("KARAF_HOME", "KARAF_ETC", "KARAF_DATA", "KARAF_LOG", "KARAF_OPTS", "KARAF_SYSTEM_OPTS",
                 "KARAF_DEBUG", "JAVA_OPTS", "EXTRA_JAVA_OPTS", "KARAF_EXEC").forEach(env::remove);
         env.put("KARAF_BASE", base.toString());
-        env.put("JAVA_HOME", java.toString()); // the JVM running the tests: Java 17 here
+        env.put("JAVA_HOME", java.toString());
         // the script refuses to start when the pid recorded in KARAF_HOME/instances is alive: a stale
         // record whose pid was reused must not stop a test
         env.put("CHECK_ROOT_INSTANCE_RUNNING", "false");
@@ -373,5 +373,45 @@ final class KarafInstance implements AutoCloseable {
                 }
             });
         }
+    }
+
+    /** The newest Java that Karaf 4.4.10 can start on: Java 24+ refuse its options ({@link #karafJava()}). */
+    static final int KARAF_MAX_JAVA = 23;
+    private static final Pattern JAVA_VERSION = Pattern.compile("(?m)^JAVA_VERSION=\"(\\d+)");
+
+    /**
+     * The JDK that runs Karaf: the one running the tests, unless that is Java 24 or newer, on which
+     * Karaf 4.4.10 does not start (its {@code bin/karaf} adds {@code -Djava.security.manager=allow},
+     * which those refuse; without it its logging fails with "getSubject is not supported"). Then
+     * {@code -Dumqtt.karaf.java=<java home>}, else the first JDK 17..23 under {@code /usr/lib/jvm}.
+     */
+    static Path karafJava() throws IOException {
+        Path own = Paths.get(System.getProperty("java.home"));
+        if (Runtime.version().feature() <= KARAF_MAX_JAVA) {
+            return own;
+        }
+        String configured = System.getProperty("umqtt.karaf.java");
+        if (configured != null && !configured.isBlank()) {
+            return Paths.get(configured);
+        }
+        Path jvms = Paths.get("/usr/lib/jvm");
+        if (Files.isDirectory(jvms)) {
+            List<Path> homes;
+            try (Stream<Path> list = Files.list(jvms)) {
+                homes = list.sorted().collect(Collectors.toList());
+            }
+            for (Path home : homes) {
+                Path release = home.resolve("release");
+                if (Files.isExecutable(home.resolve("bin/java")) && Files.isRegularFile(release)) {
+                    Matcher m = JAVA_VERSION.matcher(Files.readString(release));
+                    if (m.find() && Integer.parseInt(m.group(1)) >= 17 && Integer.parseInt(m.group(1)) <= KARAF_MAX_JAVA) {
+                        return home;
+                    }
+                }
+            }
+        }
+        throw new IllegalStateException("Karaf 4.4.10 does not start on Java " + Runtime.version().feature()
+                + " (the JDK running the tests), and no JDK 17.." + KARAF_MAX_JAVA + " is under " + jvms
+                + ": set -Dumqtt.karaf.java=<java home of a JDK 17..." + KARAF_MAX_JAVA + ">");
     }
 }
