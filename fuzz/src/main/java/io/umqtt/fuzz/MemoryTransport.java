@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
@@ -242,7 +243,7 @@ final class MemoryTransport {
             // nothing to create
         }
 
-        private synchronized void attach() throws IOException {
+        private synchronized void attach(InetAddress to, int toPort) throws IOException {
             Connection c = PREPARED.get();
             if (c == null) {
                 throw new ConnectException("in-memory transport: no connection prepared for thread "
@@ -250,22 +251,37 @@ final class MemoryTransport {
             }
             PREPARED.remove();
             connection = c;
+            address = to;
+            port = toPort;
+            localport = 50_000;
             c.connect();
         }
 
         @Override
         protected void connect(String host, int port) throws IOException {
-            attach();
+            attach(InetAddress.getByName(host), port);
         }
 
         @Override
         protected void connect(InetAddress address, int port) throws IOException {
-            attach();
+            attach(address, port);
         }
 
         @Override
         protected void connect(SocketAddress address, int timeout) throws IOException {
-            attach();
+            InetSocketAddress a = (InetSocketAddress) address;
+            attach(a.getAddress(), a.getPort());
+        }
+
+        /** Half-closes mean nothing to a stream whose server bytes are fixed: accepted and ignored. */
+        @Override
+        protected void shutdownInput() {
+            // nothing to do
+        }
+
+        @Override
+        protected void shutdownOutput() {
+            // nothing to do
         }
 
         @Override
