@@ -47,6 +47,8 @@ final class Case {
     final Reader reader;
     final int asyncCount;
     final boolean awaitFirst;
+    /** Whether the callback, for the first message, publishes at QoS 1 (and so reads on, deferring messages). */
+    final boolean nest;
     final int maxPacket;
     /** The server's bytes, CONNACK first. */
     final byte[] data;
@@ -55,13 +57,14 @@ final class Case {
     /** Whether the client's first poll at the start of segment i+1 finds nothing yet. */
     final boolean[] late;
 
-    Case(String kind, Op op, Reader reader, int asyncCount, boolean awaitFirst, int maxPacket, byte[] data, int[] ends,
-            boolean[] late) {
+    Case(String kind, Op op, Reader reader, int asyncCount, boolean awaitFirst, boolean nest, int maxPacket, byte[] data,
+            int[] ends, boolean[] late) {
         this.kind = kind;
         this.op = op;
         this.reader = reader;
         this.asyncCount = op == Op.ASYNC ? asyncCount : 0;
         this.awaitFirst = op == Op.ASYNC && awaitFirst;
+        this.nest = nest;
         this.maxPacket = maxPacket;
         this.data = data;
         this.ends = ends;
@@ -92,8 +95,13 @@ final class Case {
         return m;
     }
 
+    /** The packet id of the callback's publish: the next after the operation's ids; 0 without {@link #nest}. */
+    int nestedId() {
+        return nest ? 1 + (op == Op.NONE ? 0 : op == Op.ASYNC ? asyncCount : 1) : 0;
+    }
+
     Verdict judge() {
-        return Reference.judge(data, CONNACK.length, awaited(), SUBSCRIBE_QOS, maxPacket);
+        return Reference.judge(data, CONNACK.length, awaited(), SUBSCRIBE_QOS, maxPacket, nestedId());
     }
 
     String mode() {
@@ -105,7 +113,7 @@ final class Case {
         StringBuilder b = new StringBuilder();
         b.append("op=").append(op.name().toLowerCase(Locale.ROOT)).append(" reader=")
                 .append(reader.name().toLowerCase(Locale.ROOT)).append(" async=").append(asyncCount).append(" await=")
-                .append(awaitFirst).append(" max=").append(maxPacket).append(" kind=").append(kind).append(" data=");
+                .append(awaitFirst).append(" nest=").append(nest).append(" max=").append(maxPacket).append(" kind=").append(kind).append(" data=");
         int start = 0;
         for (int i = 0; i < ends.length; i++) {
             if (i > 0) {
@@ -150,6 +158,7 @@ final class Case {
         return new Case(f.getOrDefault("kind", "given"), Op.valueOf(require(f, "op").toUpperCase(Locale.ROOT)),
                 Reader.valueOf(require(f, "reader").toUpperCase(Locale.ROOT)),
                 Integer.parseInt(f.getOrDefault("async", "0")), Boolean.parseBoolean(f.getOrDefault("await", "false")),
+                Boolean.parseBoolean(f.getOrDefault("nest", "false")),
                 Integer.parseInt(f.getOrDefault("max", String.valueOf(4 * 1024 * 1024))), Hex.parse(hex.toString()), e,
                 l);
     }

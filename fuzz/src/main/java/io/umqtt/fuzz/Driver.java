@@ -23,6 +23,7 @@ final class Driver {
     static final int CHECK_IDLE_POLLS = 64;
     private static final byte[] FILTER_TOPIC = "fuzz/out".getBytes(StandardCharsets.UTF_8);
     private static final byte[] PAYLOAD = {'p'};
+    private static final byte[] NESTED_TOPIC = "fuzz/nested".getBytes(StandardCharsets.UTF_8);
 
     /** Where the watchdog finds the client a worker is driving. */
     static final class Watch {
@@ -50,7 +51,12 @@ final class Driver {
         client.setAckTimeout(60_000);
         client.setReadTimeout(60_000);
         client.setMaxPacketSize(c.maxPacket);
-        client.setCallback((topic, msg, retain, dup, qos) -> o.delivered.add(new Message(topic, msg, qos, retain, dup, 0)));
+        client.setCallback((topic, msg, retain, dup, qos) -> {
+            o.delivered.add(new Message(topic, msg, qos, retain, dup, 0));
+            if (c.nest && o.delivered.size() == 1) {
+                nestedPublish(client, o);
+            }
+        });
         if (watch != null) {
             watch.closedByWatchdog = false;
             watch.client = client;
@@ -101,6 +107,23 @@ final class Driver {
         }
         outbound(c, conn.written(), o);
         return o;
+    }
+
+    /** The callback's QoS 1 publish: it reads on until its PUBACK, deferring the messages read meanwhile. */
+    private static void nestedPublish(MqttClient client, Observed o) {
+        try {
+            client.publish(NESTED_TOPIC, PAYLOAD, false, 1);
+            o.nestResult = "ok";
+        } catch (MqttException e) {
+            record(o, e);
+            o.nestResult = e.reason() == MqttException.Reason.PROTOCOL_ERROR ? "lost" : e.reason().name().toLowerCase();
+        } catch (IOException e) {
+            record(o, e);
+            o.nestResult = "lost";
+        } catch (RuntimeException e) {
+            record(o, e);
+            o.nestResult = "threw:" + e.getClass().getName();
+        }
     }
 
     private static void operation(Case c, MqttClient client, Observed o, List<PublishToken> tokens) {
@@ -258,6 +281,9 @@ final class Driver {
         List<Integer> expected = new ArrayList<>();
         for (Integer id : c.awaited().keySet()) {
             expected.add(id);
+        }
+        if (!"none".equals(o.nestResult)) {
+            expected.add(c.nestedId());
         }
         expected.sort(null);
         List<Integer> sent = new ArrayList<>(opIds);

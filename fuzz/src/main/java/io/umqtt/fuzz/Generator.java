@@ -48,7 +48,11 @@ final class Generator {
         int asyncCount = 1 + r.nextInt(4);
         boolean awaitFirst = r.nextBoolean();
         int maxPacket = r.nextInt(4) == 0 ? 2 + r.nextInt(400) : DEFAULT_MAX_PACKET;
+        boolean nest = r.nextInt(4) == 0;
         Context c = new Context(r, op, asyncCount, maxPacket);
+        if (nest) {
+            c.nestedId = 1 + (op == Case.Op.NONE ? 0 : op == Case.Op.ASYNC ? asyncCount : 1);
+        }
         int roll = r.nextInt(100);
         String kind;
         Bytes stream = new Bytes();
@@ -113,7 +117,7 @@ final class Generator {
                 late[i] = r.nextBoolean();
             }
         }
-        return new Case(kind, op, reader, asyncCount, awaitFirst, maxPacket, data, ends, late);
+        return new Case(kind, op, reader, asyncCount, awaitFirst, nest, maxPacket, data, ends, late);
     }
 
     /** A 64-bit finaliser (splitmix64), so that neighbouring seeds and indexes give unrelated streams. */
@@ -212,6 +216,9 @@ final class Generator {
         /** Awaited packet ids whose ack has not been generated yet. */
         final List<Integer> owed = new ArrayList<>();
         final int ackType;
+        /** The packet id of the callback's publish, 0 for none; its PUBACK goes after the first message. */
+        int nestedId;
+        boolean nestedOwed;
 
         Context(SplittableRandom r, Case.Op op, int asyncCount, int maxPacket) {
             this.r = r;
@@ -262,6 +269,15 @@ final class Generator {
                     int qos = r.nextInt(2);
                     s.add(publish(qos, r.nextInt(5) == 0, qos > 0 && r.nextInt(5) == 0, topic(), packetId(),
                             payload()));
+                    if (nestedId != 0 && !nestedOwed) {
+                        nestedOwed = true;
+                        if (r.nextInt(4) != 0) {
+                            valid(s, r.nextInt(3)); // messages that arrive while the callback waits
+                            s.add(ack(Reference.PUBACK, nestedId));
+                        } else {
+                            owed.add(nestedId);
+                        }
+                    }
                 } else if (roll < 80 && !owed.isEmpty()) {
                     s.add(ackFor(owed.remove(r.nextInt(owed.size()))));
                 } else if (roll < 92) {
@@ -279,7 +295,8 @@ final class Generator {
         }
 
         private byte[] ackFor(int id) {
-            return ackType == Reference.SUBACK ? suback(id, validSubackCode()) : ack(ackType, id);
+            return ackType == Reference.SUBACK && id != nestedId ? suback(id, validSubackCode())
+                    : ack(ackType == 0 || id == nestedId ? Reference.PUBACK : ackType, id);
         }
 
         private int packetId() {

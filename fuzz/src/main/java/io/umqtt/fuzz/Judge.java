@@ -41,6 +41,10 @@ final class Judge {
                 return null;
             }
         }
+        if (v.nestIndex >= 0 && !"ok".equals(o.nestResult) && o.delivered.size() > v.nestIndex
+                && o.delivered.size() < v.full.messages && commonPrefix(v.messages, o.delivered) == o.delivered.size()) {
+            return new Disagreement("drops-deferred", v, o); // read while the callback waited, never delivered
+        }
         // name it relative to the allowed outcome with as many messages as the client delivered, else the full one
         Verdict.Outcome ref = v.full;
         for (Verdict.Outcome out : allowed) {
@@ -65,7 +69,7 @@ final class Judge {
                 if (!opMatches(c, v, ref, o)) {
                     return new Disagreement("op-result:" + c.op.name().toLowerCase(), v, o);
                 }
-                if (!pubacks(v, ref).equals(o.pubacks)) {
+                if (!pubacks(v, ref, o).equals(o.pubacks)) {
                     return new Disagreement("pubacks", v, o);
                 }
                 return new Disagreement("checkMsg-misses-end", v, o);
@@ -81,12 +85,24 @@ final class Judge {
         if (!opMatches(c, v, ref, o)) {
             return new Disagreement("op-result:" + c.op.name().toLowerCase(), v, o);
         }
+        if (!nestMatches(c, v, ref, o)) {
+            return new Disagreement("op-result:callback-publish", v, o);
+        }
         return new Disagreement("pubacks", v, o);
     }
 
     private static boolean matches(Case c, Verdict v, Verdict.Outcome out, Observed o) {
         return out.messages == o.delivered.size() && prefixEquals(v.messages, out.messages, o.delivered)
-                && endMatches(out.end, o.end) && opMatches(c, v, out, o) && pubacks(v, out).equals(o.pubacks);
+                && endMatches(out.end, o.end) && opMatches(c, v, out, o) && nestMatches(c, v, out, o)
+                && pubacks(v, out, o).equals(o.pubacks);
+    }
+
+    /** The callback's publish: ok when its PUBACK is among the outcome's completions, lost otherwise. */
+    private static boolean nestMatches(Case c, Verdict v, Verdict.Outcome out, Observed o) {
+        if (v.nestIndex < 0 || v.nestIndex >= out.messages) {
+            return o.nestResult.equals("none");
+        }
+        return o.nestResult.equals(v.completion(c.nestedId(), out.completions) != null ? "ok" : "lost");
     }
 
     private static boolean prefixEquals(List<Message> expected, int n, List<Message> delivered) {
@@ -142,10 +158,15 @@ final class Judge {
         }
     }
 
-    /** The PUBACKs a correct client writes: one per delivered QoS 1 message, in order. */
-    private static List<Integer> pubacks(Verdict v, Verdict.Outcome out) {
+    /**
+     * The PUBACKs a correct client writes: one per delivered QoS 1 message, in order, each once its
+     * callback returned. When the callback's own publish lost the connection, that message and the
+     * ones read while it waited are delivered after the loss: nothing acks them.
+     */
+    private static List<Integer> pubacks(Verdict v, Verdict.Outcome out, Observed o) {
         List<Integer> ids = new ArrayList<>();
-        for (int i = 0; i < out.messages; i++) {
+        int acked = v.nestIndex >= 0 && !"ok".equals(o.nestResult) ? Math.min(v.nestIndex, out.messages) : out.messages;
+        for (int i = 0; i < acked; i++) {
             Message m = v.messages.get(i);
             if (m.qos == 1) {
                 ids.add(m.packetId);

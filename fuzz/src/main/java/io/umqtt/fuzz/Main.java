@@ -142,7 +142,7 @@ public final class Main {
             return true;
         }
         for (String category : s.findingCounts.keySet()) {
-            String known = KnownDefects.UNDER_REPAIR.get(category);
+            String known = KnownDefects.why(category);
             out.println("finding: " + category + (known != null ? " (known: " + known + ")" : ""));
         }
         return false;
@@ -171,7 +171,7 @@ public final class Main {
         out.printf(Locale.ROOT, "findings: %,d new, %,d in known categories%n", s.newFindings(),
                 s.allFindings() - s.newFindings());
         for (Map.Entry<String, Long> e : s.findingCounts.entrySet()) {
-            String known = KnownDefects.UNDER_REPAIR.get(e.getKey());
+            String known = KnownDefects.why(e.getKey());
             out.printf(Locale.ROOT, "  %-40s %,12d%s%n", e.getKey(), e.getValue(),
                     known != null ? "  (known: " + known + ")" : "  NEW");
             List<Stats.Finding> kept = s.findings.get(e.getKey());

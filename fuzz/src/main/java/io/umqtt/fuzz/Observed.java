@@ -17,6 +17,8 @@ final class Observed {
     String endMessage;
     /** The operation's result: none, ok, granted:N, refused, lost, or an MqttException reason. */
     String opResult = "none";
+    /** The callback's own QoS 1 publish (nest mode): none, ok, lost, or an MqttException reason. */
+    String nestResult = "none";
     boolean[] tokenAcked = new boolean[0];
     boolean[] tokenDone = new boolean[0];
     /** The packet ids of the PUBACKs the client wrote, in order. */
@@ -40,6 +42,9 @@ final class Observed {
             b.append(" (").append(endMessage).append(')');
         }
         b.append(", op ").append(opResult);
+        if (!"none".equals(nestResult)) {
+            b.append(", callback's publish ").append(nestResult);
+        }
         for (int i = 0; i < tokenAcked.length; i++) {
             b.append(", token ").append(i + 1).append(tokenAcked[i] ? " acked" : tokenDone[i] ? " failed" : " open");
         }

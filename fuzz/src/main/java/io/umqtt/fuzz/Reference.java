@@ -115,6 +115,15 @@ final class Reference {
      * @param maxRemaining the client's largest accepted remaining length
      */
     static Verdict judge(byte[] s, int from, Map<Integer, Integer> awaited, int requestedQos, int maxRemaining) {
+        return judge(s, from, awaited, requestedQos, maxRemaining, 0);
+    }
+
+    /**
+     * As above, for a client whose callback, for the first message, publishes at QoS 1 with packet
+     * id {@code nestedId} (0: it does not): from that delivery on, the client also awaits that PUBACK.
+     */
+    static Verdict judge(byte[] s, int from, Map<Integer, Integer> awaited, int requestedQos, int maxRemaining,
+            int nestedId) {
         Map<Integer, Integer> pending = new HashMap<>(awaited);
         Verdict v = new Verdict();
         int p = from;
@@ -178,6 +187,10 @@ final class Reference {
             switch (type) {
                 case PUBLISH:
                     violation = publish(v, s, body, value, flags, offset);
+                    if (violation == null && nestedId != 0 && v.nestIndex < 0) {
+                        v.nestIndex = v.messages.size() - 1;
+                        pending.put(nestedId, PUBACK);
+                    }
                     break;
                 case PUBACK:
                 case UNSUBACK:

@@ -108,7 +108,7 @@ final class Stats {
         findings.clear();
     }
 
-    /** Findings outside {@link KnownDefects#UNDER_REPAIR}. */
+    /** Findings outside the categories {@link KnownDefects#isKnown} excuses. */
     long newFindings() {
         long n = 0;
         for (Map.Entry<String, Long> e : findingCounts.entrySet()) {

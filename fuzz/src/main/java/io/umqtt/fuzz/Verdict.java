@@ -63,6 +63,8 @@ final class Verdict {
     final List<Completion> completions = new ArrayList<>();
     /** The "MAY close" points, each an allowed outcome ending in a protocol error. */
     final List<Outcome> mayStops = new ArrayList<>();
+    /** The message whose callback publishes (nest mode), or -1. */
+    int nestIndex = -1;
     /** Packets parsed whole (delivered, acks, ignored). */
     int packets;
     Outcome full;

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class FuzzSampleTest {
     static final long SEED = 1;
-    static final long STREAMS = 100_000;
+    static final long STREAMS = 60_000;
 
     @Test
     void seededSampleAgreesWithTheReference() throws Exception {
