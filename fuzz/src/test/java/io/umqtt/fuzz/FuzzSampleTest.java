@@ -15,14 +15,15 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CI sample of the fuzzer: a fixed seed and stream count (about 30-60 s on 2 shared cores),
- * so every run judges the same streams. Zero hangs, leaks and undocumented exception types, and
- * zero disagreements with the reference outside {@link KnownDefects#UNDER_REPAIR}; and the sample
+ * The CI sample of the fuzzer: a fixed seed and stream count (about 8 s on 2 idle cores, 45 s on 2
+ * cores shared with other builds), so every run judges the same streams. Zero hangs, leaks and
+ * undocumented exception types, and zero disagreements with the reference outside the categories
+ * {@link KnownDefects#isKnown} excuses; and the sample
  * must reach every rule of the reference, so that a generator change cannot quietly stop testing one.
  */
 class FuzzSampleTest {
     static final long SEED = 1;
-    static final long STREAMS = 60_000;
+    static final long STREAMS = 120_000;
 
     @Test
     void seededSampleAgreesWithTheReference() throws Exception {
