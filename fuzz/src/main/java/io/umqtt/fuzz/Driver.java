@@ -1,0 +1,295 @@
+package io.umqtt.fuzz;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MqttException;
+import io.umqtt.simple.MqttClient;
+import io.umqtt.simple.PacketType;
+import io.umqtt.simple.PublishToken;
+
+/**
+ * Runs one {@link Case} against a real {@link MqttClient} over the {@link MemoryTransport}: connect,
+ * the case's operation, then its reader until the connection ends; then close. Records what the
+ * client delivered and wrote, how the connection ended, every exception, and whether the socket
+ * was closed. One driver per worker thread; the {@link Watch} lets the watchdog reach the client.
+ */
+final class Driver {
+    /** Polls of {@code checkMsg()} without a byte read after which the reader is given up. */
+    static final int CHECK_IDLE_POLLS = 64;
+    private static final byte[] FILTER_TOPIC = "fuzz/out".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] PAYLOAD = {'p'};
+    private static final byte[] NESTED_TOPIC = "fuzz/nested".getBytes(StandardCharsets.UTF_8);
+
+    /** Where the watchdog finds the client a worker is driving. */
+    static final class Watch {
+        volatile MqttClient client;
+        volatile long startNanos;
+        volatile long index = -1;
+        volatile boolean closedByWatchdog;
+        volatile String hangStack;
+        final Thread thread;
+
+        Watch(Thread thread) {
+            this.thread = thread;
+        }
+    }
+
+    private Driver() {
+    }
+
+    static Observed run(Case c, Watch watch) {
+        MemoryTransport.Connection conn = new MemoryTransport.Connection(c.data, c.ends, c.late);
+        MemoryTransport.prepare(conn);
+        MqttClient client = new MqttClient("fuzz", "127.0.0.1", 1883);
+        Observed o = new Observed();
+        client.setConnectTimeout(60_000);
+        client.setAckTimeout(60_000);
+        client.setReadTimeout(60_000);
+        client.setMaxPacketSize(c.maxPacket);
+        client.setCallback((topic, msg, retain, dup, qos) -> {
+            o.delivered.add(new Message(topic, msg, qos, retain, dup, 0));
+            if (c.nest && o.delivered.size() == 1) {
+                nestedPublish(client, o);
+            }
+        });
+        if (watch != null) {
+            watch.closedByWatchdog = false;
+            watch.client = client;
+            watch.startNanos = System.nanoTime();
+        }
+        List<PublishToken> tokens = new ArrayList<>();
+        try {
+            try {
+                client.connect(true);
+            } catch (Throwable e) {
+                record(o, e);
+                o.problems.add("connect-failed: " + e);
+                return o;
+            }
+            operation(c, client, o, tokens);
+            if (client.state() == ConnectionState.CONNECTED) {
+                read(c, client, conn, o);
+            }
+            IOException failure = client.failure();
+            o.end = failure == null ? Observed.NONE : endKind(failure);
+            o.endMessage = failure == null ? null : failure.getMessage();
+            if (failure != null) {
+                if (!conn.isClosed()) {
+                    o.problems.add("leak:socket-open-after-loss");
+                }
+                if (client.state() != ConnectionState.LOST) {
+                    o.problems.add("state-after-loss:" + client.state());
+                }
+            }
+        } finally {
+            client.close();
+            if (watch != null) {
+                watch.startNanos = 0;
+                watch.client = null;
+                o.hung = watch.closedByWatchdog;
+                Thread.interrupted(); // an interrupt the watchdog sent must not reach the next stream
+            }
+        }
+        if (!conn.isClosed()) {
+            o.problems.add("leak:socket-open-after-close");
+        }
+        o.tokenAcked = new boolean[tokens.size()];
+        o.tokenDone = new boolean[tokens.size()];
+        for (int i = 0; i < tokens.size(); i++) {
+            PublishToken t = tokens.get(i);
+            o.tokenDone[i] = t.isDone();
+            o.tokenAcked[i] = t.isDone() && t.failure() == null;
+        }
+        outbound(c, conn.written(), o);
+        return o;
+    }
+
+    /** The callback's QoS 1 publish: it reads on until its PUBACK, deferring the messages read meanwhile. */
+    private static void nestedPublish(MqttClient client, Observed o) {
+        try {
+            client.publish(NESTED_TOPIC, PAYLOAD, false, 1);
+            o.nestResult = "ok";
+        } catch (MqttException e) {
+            record(o, e);
+            o.nestResult = e.reason() == MqttException.Reason.PROTOCOL_ERROR ? "lost" : e.reason().name().toLowerCase();
+        } catch (IOException e) {
+            record(o, e);
+            o.nestResult = "lost";
+        } catch (RuntimeException e) {
+            record(o, e);
+            o.nestResult = "threw:" + e.getClass().getName();
+        }
+    }
+
+    private static void operation(Case c, MqttClient client, Observed o, List<PublishToken> tokens) {
+        try {
+            switch (c.op) {
+                case SUBSCRIBE:
+                    o.opResult = "granted:" + client.subscribe("fuzz/#", Case.SUBSCRIBE_QOS);
+                    break;
+                case UNSUBSCRIBE:
+                    client.unsubscribe("fuzz/#");
+                    o.opResult = "ok";
+                    break;
+                case PUBLISH:
+                    client.publish(FILTER_TOPIC, PAYLOAD, false, 1);
+                    o.opResult = "ok";
+                    break;
+                case ASYNC:
+                    for (int i = 0; i < c.asyncCount; i++) {
+                        tokens.add(client.publishAsync(FILTER_TOPIC, PAYLOAD, false, 1));
+                    }
+                    o.opResult = "sent";
+                    if (c.awaitFirst) {
+                        tokens.get(0).await();
+                    }
+                    break;
+                default:
+                    break;
+            }
+        } catch (MqttException e) {
+            record(o, e);
+            if (e.reason() == MqttException.Reason.SUBSCRIPTION_REFUSED) {
+                o.opResult = "refused";
+            } else if (c.op != Case.Op.ASYNC) {
+                // a protocol error read while waiting for the ack is the connection's loss, thrown as it is
+                o.opResult = e.reason() == MqttException.Reason.PROTOCOL_ERROR ? "lost" : e.reason().name().toLowerCase();
+            }
+        } catch (IOException e) {
+            record(o, e);
+            if (c.op != Case.Op.ASYNC) {
+                o.opResult = "lost";
+            }
+        } catch (Throwable e) {
+            record(o, e);
+            o.opResult = "threw:" + e.getClass().getName();
+        }
+    }
+
+    private static void read(Case c, MqttClient client, MemoryTransport.Connection conn, Observed o) {
+        try {
+            switch (c.reader) {
+                case WAIT:
+                    while (true) {
+                        client.waitMsg();
+                    }
+                case LOOP:
+                    client.loop();
+                    o.problems.add("loop-returned: loop() returned normally on a connection nobody closed");
+                    break;
+                default:
+                    int lastPosition = -1;
+                    int idle = 0;
+                    while (true) {
+                        if (client.checkMsg() != PacketType.NONE) {
+                            idle = 0;
+                            continue;
+                        }
+                        int position = conn.position();
+                        if (position != lastPosition) {
+                            lastPosition = position;
+                            idle = 0;
+                        } else if (++idle >= CHECK_IDLE_POLLS) {
+                            o.checkStall = conn.allRead() ? "all bytes read, end of stream never reported"
+                                    : "stopped reading with " + (c.data.length - position) + " bytes left";
+                            return;
+                        }
+                    }
+            }
+        } catch (Throwable e) {
+            record(o, e);
+        }
+    }
+
+    private static String endKind(IOException failure) {
+        if (failure instanceof MqttException) {
+            MqttException.Reason r = ((MqttException) failure).reason();
+            return r == MqttException.Reason.PROTOCOL_ERROR ? Observed.PROTOCOL : r.name();
+        }
+        if (failure instanceof EOFException) {
+            return Observed.EOF;
+        }
+        return failure.getClass().getName();
+    }
+
+    /** Records an exception a client call threw; one not documented for these calls is kept apart. */
+    static void record(Observed o, Throwable e) {
+        String name = e instanceof MqttException ? "MqttException:" + ((MqttException) e).reason()
+                : e.getClass().getName();
+        o.exceptions.add(name);
+        if (!(e instanceof IOException)) {
+            StackTraceElement[] st = e.getStackTrace();
+            o.undocumented.add(e.getClass().getName() + ": " + e.getMessage() + (st.length > 0 ? " at " + st[0] : ""));
+        }
+    }
+
+    /** Parses what the client wrote (its own small parser): CONNECT first, the operation's ids, the PUBACKs. */
+    private static void outbound(Case c, byte[] w, Observed o) {
+        List<Integer> opIds = new ArrayList<>();
+        int p = 0;
+        boolean first = true;
+        while (p < w.length) {
+            int type = (w[p] & 0xFF) >>> 4;
+            int flags = w[p] & 0x0F;
+            int value = 0;
+            int digits = 0;
+            int d;
+            do {
+                if (p + 1 + digits >= w.length) {
+                    o.problems.add("model: the client wrote a truncated packet header at offset " + p);
+                    return;
+                }
+                d = w[p + 1 + digits] & 0xFF;
+                value |= (d & 0x7F) << (7 * digits);
+                digits++;
+            } while ((d & 0x80) != 0 && digits < 4);
+            int body = p + 1 + digits;
+            if (body + value > w.length) {
+                o.problems.add("model: the client wrote a truncated packet at offset " + p);
+                return;
+            }
+            if (first && type != Reference.CONNECT) {
+                o.problems.add("model: the client's first packet is type " + type + ", not CONNECT");
+            }
+            first = false;
+            int id = value >= 2 ? (w[body] & 0xFF) << 8 | (w[body + 1] & 0xFF) : -1;
+            switch (type) {
+                case Reference.PUBACK:
+                    o.pubacks.add(id);
+                    break;
+                case Reference.SUBSCRIBE:
+                case Reference.UNSUBSCRIBE:
+                    opIds.add(id);
+                    break;
+                case Reference.PUBLISH:
+                    if ((flags & 0x06) != 0) {
+                        int tl = id;
+                        int at = body + 2 + tl;
+                        opIds.add(at + 2 <= body + value ? (w[at] & 0xFF) << 8 | (w[at + 1] & 0xFF) : -1);
+                    }
+                    break;
+                default:
+                    break;
+            }
+            p = body + value;
+        }
+        List<Integer> expected = new ArrayList<>();
+        for (Integer id : c.awaited().keySet()) {
+            expected.add(id);
+        }
+        if (!"none".equals(o.nestResult)) {
+            expected.add(c.nestedId());
+        }
+        expected.sort(null);
+        List<Integer> sent = new ArrayList<>(opIds);
+        sent.sort(null);
+        if (!sent.equals(expected) && !(sent.isEmpty() && o.opResult.equals("lost"))) {
+            o.problems.add("model: the operation's packet ids are " + opIds + ", the fuzzer assumed " + expected);
+        }
+    }
+}

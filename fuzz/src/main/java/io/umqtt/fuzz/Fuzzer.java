@@ -1,0 +1,323 @@
+package io.umqtt.fuzz;
+
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Runs streams {@code first .. first + streams - 1} of a seed on worker threads, in batches. Every
+ * stream is generated, judged by the {@link Reference}, driven through the client and compared
+ * ({@link Judge}); a watchdog thread declares a stream that runs longer than the hang limit a hang,
+ * dumps its thread and closes its client. After each batch: every in-memory socket must be closed,
+ * the thread count must be back to its baseline, and the heap used after GC must stay within a
+ * bound of its baseline. The coordinator thread (the caller) merges the workers' {@link Stats}.
+ */
+final class Fuzzer {
+    /** What to run. */
+    static final class Config {
+        long seed = 1;
+        long first;
+        long streams = 1_000_000;
+        int threads = Runtime.getRuntime().availableProcessors();
+        int batch = 50_000;
+        int hangSeconds = 10;
+        long heapBoundMiB = 64;
+        int progressSeconds = 10;
+        /** Progress lines, or null for none. */
+        PrintStream progress;
+    }
+
+    /** What a run found. */
+    static final class Result {
+        final Stats stats = new Stats();
+        long seed;
+        long first;
+        long streams;
+        int threads;
+        double seconds;
+        long hangs;
+        long socketsOpened;
+        long socketsClosed;
+        int threadBaseline;
+        int threadMax;
+        long heapBaselineBytes;
+        long heapMaxBytes;
+        long heapBoundBytes;
+        /** Set when the run stopped early (a worker that never came back). */
+        String aborted;
+
+        double streamsPerSecond() {
+            return seconds > 0 ? stats.streams / seconds : 0;
+        }
+    }
+
+    private Fuzzer() {
+    }
+
+    static Result run(Config cfg) throws InterruptedException {
+        MemoryTransport.install();
+        checkTransport();
+        Result result = new Result();
+        result.seed = cfg.seed;
+        result.first = cfg.first;
+        result.streams = cfg.streams;
+        result.threads = cfg.threads;
+        result.heapBoundBytes = cfg.heapBoundMiB * 1024 * 1024;
+        Map<Thread, Driver.Watch> watches = new ConcurrentHashMap<>();
+        AtomicInteger workerNumber = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(cfg.threads, r -> {
+            Thread t = new Thread(r, "fuzz-worker-" + workerNumber.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        Watchdog watchdog = new Watchdog(watches, TimeUnit.SECONDS.toNanos(cfg.hangSeconds));
+        watchdog.start();
+        long start = System.nanoTime();
+        long lastProgress = start;
+        Set<Long> baselineThreads = null;
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        long end = cfg.first + cfg.streams;
+        try {
+            for (long batchStart = cfg.first; batchStart < end; batchStart += cfg.batch) {
+                long batchEnd = Math.min(end, batchStart + cfg.batch);
+                AtomicLong next = new AtomicLong(batchStart);
+                List<Future<Stats>> futures = new ArrayList<>();
+                for (int i = 0; i < cfg.threads; i++) {
+                    futures.add(pool.submit(() -> work(cfg.seed, next, batchEnd, watches)));
+                }
+                for (Future<Stats> f : futures) {
+                    try {
+                        result.stats.merge(f.get(3L * cfg.hangSeconds + 60, TimeUnit.SECONDS));
+                    } catch (TimeoutException e) {
+                        result.aborted = "a worker did not come back from batch " + batchStart + ".." + (batchEnd - 1)
+                                + " although the watchdog closed its client and interrupted it:\n" + dumpAll();
+                        result.stats.finding("hang", cfg.seed, -1, "batch " + batchStart + ".." + (batchEnd - 1),
+                                result.aborted);
+                        return result;
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        throw new IllegalStateException("fuzz worker failed: " + e.getCause(), e.getCause());
+                    }
+                }
+                // ---- checks between batches: sockets, threads, heap
+                long opened = MemoryTransport.opened();
+                long closed = MemoryTransport.closed();
+                result.socketsOpened = opened;
+                result.socketsClosed = closed;
+                if (opened != closed) {
+                    result.stats.finding("leak:sockets", cfg.seed, batchStart, "batch " + batchStart + ".." + (batchEnd - 1),
+                            (opened - closed) + " in-memory socket(s) left open after the batch (" + opened + " opened, "
+                                    + closed + " closed)");
+                }
+                if (baselineThreads == null) {
+                    baselineThreads = liveThreadIds(threads);
+                    result.threadBaseline = baselineThreads.size();
+                    result.threadMax = baselineThreads.size();
+                } else {
+                    Set<Long> extra = extraThreads(threads, baselineThreads);
+                    result.threadMax = Math.max(result.threadMax, baselineThreads.size() + extra.size());
+                    if (!extra.isEmpty()) {
+                        result.stats.finding("leak:threads", cfg.seed, batchStart, "batch " + batchStart + ".."
+                                + (batchEnd - 1), "threads not in the baseline: " + names(threads, extra));
+                    }
+                }
+                System.gc();
+                long used = memory.getHeapMemoryUsage().getUsed();
+                if (result.heapBaselineBytes == 0) {
+                    result.heapBaselineBytes = used;
+                }
+                result.heapMaxBytes = Math.max(result.heapMaxBytes, used);
+                if (used > result.heapBaselineBytes + result.heapBoundBytes) {
+                    result.stats.finding("leak:heap", cfg.seed, batchStart, "batch " + batchStart + ".." + (batchEnd - 1),
+                            "heap used after GC " + used / 1024 / 1024 + " MiB, baseline "
+                                    + result.heapBaselineBytes / 1024 / 1024 + " MiB, bound +" + cfg.heapBoundMiB + " MiB");
+                }
+                long now = System.nanoTime();
+                if (cfg.progress != null && (now - lastProgress >= TimeUnit.SECONDS.toNanos(cfg.progressSeconds)
+                        || batchEnd == end)) {
+                    lastProgress = now;
+                    double s = (now - start) / 1e9;
+                    cfg.progress.printf("%,d / %,d streams, %.0f s, %,.0f streams/s, findings: %,d new, %,d known%n",
+                            result.stats.streams, cfg.streams, s, result.stats.streams / s, result.stats.newFindings(),
+                            result.stats.allFindings() - result.stats.newFindings());
+                }
+            }
+        } finally {
+            result.seconds = (System.nanoTime() - start) / 1e9;
+            result.hangs = result.stats.findingCounts.getOrDefault("hang", 0L);
+            watchdog.interrupt();
+            pool.shutdownNow();
+            pool.awaitTermination(10, TimeUnit.SECONDS);
+        }
+        return result;
+    }
+
+    private static Stats work(long seed, AtomicLong next, long end, Map<Thread, Driver.Watch> watches) {
+        Thread me = Thread.currentThread();
+        Driver.Watch watch = watches.computeIfAbsent(me, Driver.Watch::new);
+        Stats s = new Stats();
+        for (long i = next.getAndIncrement(); i < end; i = next.getAndIncrement()) {
+            watch.index = i;
+            Case c = Generator.generate(seed, i);
+            runOne(c, seed, i, watch, s);
+        }
+        return s;
+    }
+
+    /** Generates nothing: judges, drives and compares one case into {@code s}. */
+    static Observed runOne(Case c, long seed, long index, Driver.Watch watch, Stats s) {
+        Verdict v = c.judge();
+        Observed o = Driver.run(c, watch);
+        s.streams++;
+        s.bytes += c.data.length;
+        s.messages += o.delivered.size();
+        Stats.count(s.kinds, c.kind, 1);
+        Stats.count(s.modes, c.mode(), 1);
+        Stats.count(s.referenceEnds, v.full.end + (v.full.rule != null ? " " + v.full.rule : ""), 1);
+        for (Verdict.Outcome m : v.mayStops) {
+            Stats.count(s.mayRules, m.rule, 1);
+        }
+        Stats.count(s.observedEnds, String.valueOf(o.end), 1);
+        for (String e : o.exceptions) {
+            Stats.count(s.exceptionTypes, e, 1);
+        }
+        java.util.function.Supplier<String> reproducer = c::encode;
+        if (o.hung) {
+            String stack = watch != null ? watch.hangStack : "";
+            s.finding("hang", seed, index, reproducer, () -> "stream ran longer than the hang limit; its thread was:\n"
+                    + stack + "\n" + v + "\n" + o);
+            return o;
+        }
+        Judge.Disagreement d = Judge.compare(c, v, o);
+        if (d != null) {
+            // the connection was lost inside the callback's own publish: one family of defects, named apart
+            String category = c.nest && !"ok".equals(o.nestResult) && !"none".equals(o.nestResult)
+                    ? KnownDefects.IN_CALLBACK_LOSS + d.category : d.category;
+            s.finding(category, seed, index, reproducer, d::detail);
+        }
+        for (String u : o.undocumented) {
+            s.finding("exception:" + u.substring(0, u.indexOf(':')), seed, index, reproducer, () -> u);
+        }
+        for (String p : o.problems) {
+            int colon = p.indexOf(": ");
+            s.finding(colon > 0 ? p.substring(0, colon) : p, seed, index, reproducer, () -> p);
+        }
+        if (o.checkStall != null && !o.checkStall.startsWith("all bytes read")) {
+            s.finding("checkMsg-stalls", seed, index, reproducer, () -> o.checkStall + "\n" + v + "\n" + o);
+        }
+        return o;
+    }
+
+    /** The fuzzer is meaningless if the client bypasses the in-memory transport: check once. */
+    private static void checkTransport() {
+        long before = MemoryTransport.opened();
+        Case c = Case.decode("op=none reader=wait max=100 data=20020000d000");
+        Observed o = Driver.run(c, null);
+        if (MemoryTransport.opened() != before + 1 || !Observed.EOF.equals(o.end)) {
+            throw new IllegalStateException("the client did not connect through the in-memory transport ("
+                    + (MemoryTransport.opened() - before) + " connections, end " + o.end + ", " + o.problems
+                    + "): does MqttClient still open its socket with new Socket()?");
+        }
+    }
+
+    private static Set<Long> liveThreadIds(ThreadMXBean threads) {
+        Set<Long> ids = new HashSet<>();
+        for (long id : threads.getAllThreadIds()) {
+            ids.add(id);
+        }
+        return ids;
+    }
+
+    /** Threads alive now and not in the baseline, after giving finishing threads up to 2 s to end. */
+    private static Set<Long> extraThreads(ThreadMXBean threads, Set<Long> baseline) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (true) {
+            Set<Long> extra = liveThreadIds(threads);
+            extra.removeAll(baseline);
+            if (extra.isEmpty() || System.nanoTime() > deadline) {
+                return extra;
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static String names(ThreadMXBean threads, Set<Long> ids) {
+        List<String> names = new ArrayList<>();
+        for (long id : ids) {
+            ThreadInfo info = threads.getThreadInfo(id);
+            names.add(info == null ? "#" + id + " (ended)" : info.getThreadName());
+        }
+        return names.toString();
+    }
+
+    static String dumpAll() {
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+            b.append('"').append(e.getKey().getName()).append("\" ").append(e.getKey().getState()).append('\n');
+            for (StackTraceElement el : e.getValue()) {
+                b.append("    at ").append(el).append('\n');
+            }
+        }
+        return b.toString();
+    }
+
+    /** Declares a stream that runs longer than the limit a hang: dumps its thread, closes its client, interrupts. */
+    private static final class Watchdog extends Thread {
+        private final Map<Thread, Driver.Watch> watches;
+        private final long limitNanos;
+
+        Watchdog(Map<Thread, Driver.Watch> watches, long limitNanos) {
+            super("fuzz-watchdog");
+            setDaemon(true);
+            this.watches = watches;
+            this.limitNanos = limitNanos;
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (!isInterrupted()) {
+                    Thread.sleep(100);
+                    long now = System.nanoTime();
+                    for (Driver.Watch w : watches.values()) {
+                        long started = w.startNanos;
+                        if (started == 0 || now - started < limitNanos) {
+                            continue;
+                        }
+                        if (!w.closedByWatchdog) {
+                            StringBuilder b = new StringBuilder("\"" + w.thread.getName() + "\" stream " + w.index + "\n");
+                            for (StackTraceElement el : w.thread.getStackTrace()) {
+                                b.append("    at ").append(el).append('\n');
+                            }
+                            w.hangStack = b.toString();
+                            w.closedByWatchdog = true;
+                            io.umqtt.simple.MqttClient c = w.client;
+                            if (c != null) {
+                                c.close();
+                            }
+                        } else if (now - started > 2 * limitNanos) {
+                            w.thread.interrupt();
+                        }
+                    }
+                }
+            } catch (InterruptedException e) {
+                // the run is over
+            }
+        }
+    }
+}
