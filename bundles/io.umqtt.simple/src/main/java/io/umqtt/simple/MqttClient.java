@@ -109,7 +109,9 @@ public class MqttClient implements Closeable {
     private static final int TLS_POLL_MILLIS = 1;
     /**
      * How often {@link #checkMsg()} on a plain socket with nothing available reads for 1 ms to see
-     * the end of stream ({@code available()} is 0 both when nothing arrived and at the end).
+     * the end of stream ({@code available()} is 0 both when nothing arrived and at the end); it also
+     * reads once as soon as nothing is available after bytes arrived, so a close right after the
+     * last packet is seen by the next poll.
      */
     private static final long EOF_PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** Writes are watched in chunks: a large write fails when one chunk makes no progress in time. */
@@ -1678,9 +1680,11 @@ public class MqttClient implements Closeable {
                 long now = System.nanoTime();
                 if (available > 0) {
                     n = input.read(rbuf, rlen, Math.min(available, rbuf.length - rlen));
-                } else if (secure || rlen > rpos || now - lastEofProbeNanos >= EOF_PROBE_NANOS) {
+                } else if (secure || rlen > rpos || lastReceivedNanos - lastEofProbeNanos > 0
+                        || now - lastEofProbeNanos >= EOF_PROBE_NANOS) {
                     // TLS hides what is buffered; a plain socket's available() is 0 also at the end of
-                    // stream, which only a read sees: read for 1 ms (every time in a packet's middle)
+                    // stream, which only a read sees: read for 1 ms (every time in a packet's middle,
+                    // the first time nothing is available after bytes arrived, else every 100 ms)
                     lastEofProbeNanos = now;
                     setSoTimeout(s, TLS_POLL_MILLIS);
                     n = input.read(rbuf, rlen, rbuf.length - rlen);
