@@ -2,6 +2,7 @@ package io.umqtt.itests;
 
 import static io.umqtt.itests.KuraConfigurationModel.values;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
@@ -12,7 +13,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Dictionary;
 import java.util.Hashtable;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -246,6 +249,50 @@ public class KuraConfigurationModelIT extends UmqttTestSupport {
         }
     }
 
+    /**
+     * Kura reads {@code OSGI-INF/metatype/<pid>.xml} by element name and treats an AD without
+     * {@code required="false"} as required: every attribute that may stay empty must say so, and
+     * every required one needs a default (the form is pre-filled with it).
+     */
+    @Test
+    public void theFormsMarkEveryOptionalAttributeNotRequired() throws Exception {
+        Set<String> optional = Set.of("name", "client.id", "username", "password", "tls.truststore",
+                "tls.truststore.password", "tls.keystore", "tls.keystore.password", "tls.store.type", "lwt.topic",
+                "lwt.message", "webconsole.configurationFactory.nameHint");
+        Set<String> robustOptional = new HashSet<>(optional);
+        robustOptional.addAll(Set.of("queue.directory", "failover.servers"));
+        assertForm("io.umqtt.simple", SIMPLE_PID, optional);
+        assertForm("io.umqtt.robust", ROBUST_PID, robustOptional);
+    }
+
+    private void assertForm(String bsn, String pid, Set<String> optional) throws Exception {
+        java.net.URL entry = bundle(bsn).getEntry("OSGI-INF/metatype/" + pid + ".xml");
+        assertNotNull(bsn + " has no OSGI-INF/metatype/" + pid + ".xml, where Kura looks", entry);
+        javax.xml.parsers.DocumentBuilderFactory f = javax.xml.parsers.DocumentBuilderFactory.newInstance();
+        f.setNamespaceAware(false); // as Kura's parser
+        org.w3c.dom.Document doc;
+        try (java.io.InputStream in = entry.openStream()) {
+            doc = f.newDocumentBuilder().parse(in);
+        }
+        org.w3c.dom.NodeList ocds = doc.getElementsByTagName("OCD");
+        assertEquals(1, ocds.getLength());
+        assertEquals(pid, ((org.w3c.dom.Element) ocds.item(0)).getAttribute("id"));
+        org.w3c.dom.NodeList ads = doc.getElementsByTagName("AD");
+        Set<String> notRequired = new HashSet<>();
+        for (int i = 0; i < ads.getLength(); i++) {
+            org.w3c.dom.Element ad = (org.w3c.dom.Element) ads.item(i);
+            String id = ad.getAttribute("id");
+            if ("false".equals(ad.getAttribute("required"))) {
+                notRequired.add(id);
+            } else {
+                assertFalse(pid + ": required attribute " + id + " has no default, Kura's form would start empty",
+                        ad.getAttribute("default").isEmpty());
+            }
+        }
+        assertEquals(pid + ": the attributes marked required=\"false\"", new java.util.TreeSet<>(optional),
+                new java.util.TreeSet<>(notRequired));
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /**
@@ -253,6 +300,13 @@ public class KuraConfigurationModelIT extends UmqttTestSupport {
      * must stay registered once each (a loop re-registers them again and again).
      */
     private void assertStable(String name) throws InterruptedException {
+        // the marker is registered right after the connection service: wait for it first
+        CountDownLatch tick = new CountDownLatch(1);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
+        while (!kura.tracks(name) && System.nanoTime() < deadline) {
+            tick.await(10, TimeUnit.MILLISECONDS);
+        }
+        assertTrue("no marker for " + name + " within " + TIMEOUT_MILLIS + " ms", kura.tracks(name));
         int markers = kura.markerRegistrations(name);
         int connections = connectionRegistrations.computeIfAbsent(name, n -> new AtomicInteger()).get();
         new CountDownLatch(1).await(SETTLE_MILLIS, TimeUnit.MILLISECONDS); // a bounded observation window

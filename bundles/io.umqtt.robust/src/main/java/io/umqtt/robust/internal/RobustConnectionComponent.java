@@ -89,8 +89,9 @@ import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
  * {@link #lock} guards the registrations and which run is in force, and is held while calling
  * {@code registerService}, {@code setProperties} and {@code unregister}, so that the framework
  * never modifies a service that is being unregistered (Felix's log bundle fails on such events).
- * Nothing else is done under it: no wait, no blocking client call, no other lock; stopping a run
- * (disconnect, join) happens outside it.
+ * Nothing else is done under it: no client call (the client calls the listener while holding its
+ * own locks, so the order is client locks, then this lock, never the reverse), no wait; stopping a
+ * run (disconnect, join) happens outside it.
  */
 @Component(configurationPid = RobustConnectionComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {})
@@ -487,8 +488,10 @@ public final class RobustConnectionComponent {
      * Sets the service properties to {@link #properties()}. Calls from several threads are
      * coalesced: the first caller updates, and goes round again as long as others asked
      * meanwhile, so the last update always reflects the latest state; a caller that finds an
-     * update running returns at once (also when the framework calls back into it). The update
-     * itself is made under {@link #lock}, never once deactivation began.
+     * update running returns at once (also when the framework calls back into it). The properties
+     * are read from the client outside {@link #lock} (the client may call the listener, and so
+     * this method, while holding its own locks); only {@code setProperties} is made under it, and
+     * never once deactivation began.
      */
     private void refresh() {
         if (refreshRequests.getAndIncrement() != 0) {
@@ -497,10 +500,11 @@ public final class RobustConnectionComponent {
         int handled;
         do {
             handled = refreshRequests.get();
+            Hashtable<String, Object> now = properties(); // outside the lock: it asks the client
             synchronized (lock) {
                 if (!stopped && registration != null) {
                     try {
-                        registration.setProperties(properties());
+                        registration.setProperties(now);
                     } catch (IllegalStateException e) {
                         // the framework unregistered it: our bundle is stopping
                         LOG.log(Level.DEBUG, () -> "MQTT connection service already unregistered: " + e);
@@ -537,10 +541,7 @@ public final class RobustConnectionComponent {
     }
 
     private static String describe(Throwable t) {
-        if (t == null) {
-            return "unknown cause";
-        }
-        return t.getMessage() != null ? t.getMessage() : t.getClass().getName();
+        return ConnectionSettings.describe(t); // names an unknown host as such
     }
 
     /** Hears one run's client; runs on its connection thread, and on publishing threads for drops. */

@@ -416,6 +416,15 @@ class RobustConnectionComponentTest {
     }
 
     @Test
+    void anUnresolvableHostIsReportedAsSuch() throws Exception {
+        FakeBundleContext fake = new FakeBundleContext();
+        activate(fake, "nohost", "server", "no-such-host.invalid", "connect.timeout", 5);
+        Event e = fake.await(RobustConstants.LAST_FAILURE, ev -> ev.get(RobustConstants.LAST_FAILURE) != null);
+        assertEquals("unknown host no-such-host.invalid (the name does not resolve)",
+                e.get(RobustConstants.LAST_FAILURE));
+    }
+
+    @Test
     void aDurableQueueInTheDataAreaIsRefusedUnderKura() throws Exception {
         FakeBundleContext fake = new FakeBundleContext();
         RobustConnectionComponent c = new RobustConnectionComponent();

@@ -306,7 +306,7 @@ public final class SimpleConnectionComponent {
             }
             LOG.log(Level.WARNING, "MQTT connection " + s.name() + ": connect to " + s.server() + ":"
                     + s.effectivePort() + " failed; the simple connection does not retry (use the robust one for "
-                    + "that), its service is registered with state LOST: " + e.getMessage(), e);
+                    + "that), its service is registered with state LOST: " + ConnectionSettings.describe(e), e);
             update(r, ConnectionState.LOST);
             return;
         }

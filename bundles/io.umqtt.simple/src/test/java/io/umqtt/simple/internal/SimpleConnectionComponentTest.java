@@ -273,6 +273,18 @@ class SimpleConnectionComponentTest {
     }
 
     @Test
+    void anUnresolvableHostIsReportedAsSuch() throws Exception {
+        FakeBundleContext fake = new FakeBundleContext();
+        SimpleConnectionComponent c = activate(fake, "nohost", "server", "no-such-host.invalid", "connect.timeout", 5);
+        Event e = fake.next();
+        assertEquals("LOST", e.get(MqttConstants.STATE));
+        c.thread().join(10_000);
+        assertTrue(log.text().contains("connect to no-such-host.invalid:1883 failed; the simple connection does not "
+                + "retry (use the robust one for that), its service is registered with state LOST: unknown host "
+                + "no-such-host.invalid (the name does not resolve)"), log.text());
+    }
+
+    @Test
     void rewritingTheSameSettingsChangesNothing() throws Exception {
         FakeBundleContext fake = new FakeBundleContext();
         SimpleConnectionComponent c = activateOnBroker(fake, "same", "username", "user", "password", SECRET);

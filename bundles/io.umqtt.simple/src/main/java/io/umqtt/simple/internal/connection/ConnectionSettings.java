@@ -349,6 +349,23 @@ public final class ConnectionSettings {
         return props;
     }
 
+    /**
+     * A failure as operators should read it: its message, except that an
+     * {@link java.net.UnknownHostException} (whose message is the bare host name) reads
+     * {@code unknown host <name> (the name does not resolve)}.
+     */
+    public static String describe(Throwable t) {
+        if (t == null) {
+            return "unknown cause";
+        }
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.net.UnknownHostException) {
+                return "unknown host " + c.getMessage() + " (the name does not resolve)";
+            }
+        }
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getName();
+    }
+
     /** The settings without any secret: a password shows as {@code ***}. */
     @Override
     public String toString() {
