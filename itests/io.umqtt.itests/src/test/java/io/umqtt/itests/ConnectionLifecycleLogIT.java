@@ -82,13 +82,13 @@ public class ConnectionLifecycleLogIT extends UmqttTestSupport {
             try {
                 org.osgi.service.cm.Configuration config = configure(ROBUST_PID, name, "client.id", name + "-a",
                         "reconnect.initial.delay", 50L, "reconnect.max.delay", 200L);
-                awaitDelivery(name, received);
+                awaitDelivery(name, name + "-a", received);
 
                 // a change of settings while the handler's filters are subscribed: one reconnect
                 Dictionary<String, Object> props = config.getProperties();
                 props.put("client.id", name + "-b");
                 config.update(props);
-                awaitDelivery(name, received);
+                awaitDelivery(name, name + "-b", received);
 
                 // deleted right after a change, with the SUBSCRIBEs of the new client possibly in flight
                 props.put("client.id", name + "-c");
@@ -112,9 +112,22 @@ public class ConnectionLifecycleLogIT extends UmqttTestSupport {
         return context.registerService(MessageHandler.class, received::add, p);
     }
 
-    /** Publishes through the connection until its handler gets a message (the whiteboard subscribes on its own thread). */
-    private void awaitDelivery(String name, BlockingQueue<MqttMessage> received) throws Exception {
-        MqttConnection c = context.getService(awaitConnected(name));
+    /**
+     * Waits for the connection as {@code clientId}, then publishes through it until its handler
+     * gets a message (the whiteboard subscribes on its own thread).
+     */
+    private void awaitDelivery(String name, String clientId, BlockingQueue<MqttMessage> received) throws Exception {
+        // connected with the settings just written (ConfigAdmin applies them on its own thread)
+        org.osgi.util.tracker.ServiceTracker<MqttConnection, MqttConnection> tracker = track("(" + MqttConstants.NAME
+                + "=" + name + ")(" + MqttConstants.CONNECTED + "=true)(" + MqttConstants.CLIENT_ID + "=" + clientId
+                + ")");
+        MqttConnection c;
+        try {
+            c = tracker.waitForService(TIMEOUT_MILLIS);
+        } finally {
+            tracker.close();
+        }
+        assertNotNull(name + " not connected as " + clientId + " within " + TIMEOUT_MILLIS + " ms", c);
         MqttMessage m = null;
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
         while (m == null && System.nanoTime() < deadline) {

@@ -195,6 +195,7 @@ public class KuraConfigurationModelIT extends UmqttTestSupport {
         create("kura-bad");
         try {
             awaitConnected("kura-bad");
+            awaitTracked("kura-bad"); // Kura edits only what it lists
             assertTrue(kura.edit("kura-bad", values("server", "mqtt://" + secured.host())));
             ServiceTracker<MqttConnection, MqttConnection> failed = track("(" + MqttConstants.NAME + "=kura-bad)("
                     + MqttConstants.ERROR + "=*)");
@@ -300,13 +301,7 @@ public class KuraConfigurationModelIT extends UmqttTestSupport {
      * must stay registered once each (a loop re-registers them again and again).
      */
     private void assertStable(String name) throws InterruptedException {
-        // the marker is registered right after the connection service: wait for it first
-        CountDownLatch tick = new CountDownLatch(1);
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
-        while (!kura.tracks(name) && System.nanoTime() < deadline) {
-            tick.await(10, TimeUnit.MILLISECONDS);
-        }
-        assertTrue("no marker for " + name + " within " + TIMEOUT_MILLIS + " ms", kura.tracks(name));
+        awaitTracked(name); // the marker is registered right after the connection service
         int markers = kura.markerRegistrations(name);
         int connections = connectionRegistrations.computeIfAbsent(name, n -> new AtomicInteger()).get();
         new CountDownLatch(1).await(SETTLE_MILLIS, TimeUnit.MILLISECONDS); // a bounded observation window
@@ -317,6 +312,16 @@ public class KuraConfigurationModelIT extends UmqttTestSupport {
                 connectionRegistrations.get(name).get());
         assertEquals(connections, connectionRegistrations.get(name).get());
         assertTrue(kura.tracks(name));
+    }
+
+    /** Waits until Kura's model lists {@code name} (its marker is registered). */
+    private void awaitTracked(String name) throws InterruptedException {
+        CountDownLatch tick = new CountDownLatch(1);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MILLIS);
+        while (!kura.tracks(name) && System.nanoTime() < deadline) {
+            tick.await(10, TimeUnit.MILLISECONDS);
+        }
+        assertTrue("no marker for " + name + " within " + TIMEOUT_MILLIS + " ms", kura.tracks(name));
     }
 
     private ServiceReference<MqttConnection> awaitConnectedAs(String name, String clientId)
