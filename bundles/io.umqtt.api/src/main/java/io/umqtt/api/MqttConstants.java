@@ -21,6 +21,17 @@ public final class MqttConstants {
     public static final String STATE = "mqtt.state";
     /** Service property: whether the connection is up (Boolean). */
     public static final String CONNECTED = "mqtt.connected";
+    /**
+     * Service property, present only while the connection is out of service because its
+     * configuration is invalid (String): what is wrong, naming the property and its value, for
+     * example {@code invalid configuration of io.umqtt.robust~a: port=70000 is outside 0..65535}.
+     * The state is then {@link ConnectionState#CLOSED}, publish and subscribe throw an
+     * {@code IOException} with this text, and the component recovers by itself once the
+     * configuration is fixed.
+     *
+     * @since 1.2
+     */
+    public static final String ERROR = "mqtt.error";
 
     /** QoS 0: at most once. */
     public static final int QOS_AT_MOST_ONCE = 0;

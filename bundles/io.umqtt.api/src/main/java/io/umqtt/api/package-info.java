@@ -8,5 +8,5 @@
  * {@link io.umqtt.api.HandlerConstants} receive the messages of their topic filters.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package io.umqtt.api;

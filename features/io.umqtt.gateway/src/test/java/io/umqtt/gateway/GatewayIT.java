@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -84,6 +85,20 @@ class GatewayIT {
         // the operators' Gogo command shows it with its state and counters
         String line = gateway.gogo("mqtt:list", l -> l.startsWith("it-console ") && l.contains("CONNECTED"));
         assertTrue(line.contains(broker.host() + ":" + broker.port()) && line.contains("attempts=1"), line);
+
+        // an invalid value: the connection stays listed with its error, which reaches the console
+        // output once, naming the connection (not its generated PID) and the property
+        long offset = gateway.logSize();
+        Map<String, String> bad = new LinkedHashMap<>();
+        bad.put("name", "it-bad");
+        bad.put("server", "mqtt://" + broker.host());
+        HttpResponse<String> badCreated = gateway.createFactoryConfiguration("io.umqtt.robust", bad);
+        assertEquals(302, badCreated.statusCode(), () -> "configMgr POST: " + badCreated.body());
+        String logged = gateway.awaitLogLine(offset, l -> l.contains("MQTT connection it-bad is out of service"),
+                Duration.ofSeconds(10), "the configuration error in the console output");
+        assertTrue(logged.contains("server=mqtt://" + broker.host() + " must be a host name"), logged);
+        String listed = gateway.gogo("mqtt:list", l -> l.startsWith("it-bad ") && l.contains("error: "));
+        assertTrue(listed.contains("CLOSED") && listed.contains("server=mqtt://" + broker.host()), listed);
 
         // the ConfigAdmin store lives in ./storage: a restart keeps the connection
         gateway.stop();

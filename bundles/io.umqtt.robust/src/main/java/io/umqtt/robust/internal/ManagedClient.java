@@ -2,10 +2,12 @@ package io.umqtt.robust.internal;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MqttException;
 import io.umqtt.robust.RobustMqttClient;
 import io.umqtt.simple.TlsSettings;
 
@@ -31,6 +33,8 @@ final class ManagedClient extends RobustMqttClient {
     private volatile boolean stopped;
     /** Set when the reconnect attempts were used up: the client stays closed. */
     private volatile boolean retired;
+    /** See {@link #carrySubscriptions}. */
+    private volatile Map<String, Integer> carried = Map.of();
 
     ManagedClient(String clientId, String server, int port, String user, String password, int keepAliveSeconds,
             TlsSettings tls) {
@@ -47,7 +51,40 @@ final class ManagedClient extends RobustMqttClient {
         refuseIfStopped();
         boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
         refuseIfStopped();
+        subscribeCarried();
         return sessionPresent;
+    }
+
+    /**
+     * Subscriptions this client takes over from the client of the previous settings (the
+     * listeners of the service stay); made after its first successful connect, from then on
+     * remembered and restored like every other.
+     */
+    void carrySubscriptions(Map<String, Integer> wanted) {
+        carried = Map.copyOf(wanted);
+    }
+
+    private void subscribeCarried() throws IOException {
+        Map<String, Integer> wanted = carried;
+        if (wanted.isEmpty()) {
+            return;
+        }
+        carried = Map.of();
+        Map<String, Integer> have = subscriptions();
+        for (Map.Entry<String, Integer> w : wanted.entrySet()) {
+            if (have.containsKey(w.getKey())) {
+                continue;
+            }
+            try {
+                subscribe(w.getKey(), w.getValue()); // remembered first: restored on the next connect if this fails
+            } catch (MqttException e) {
+                if (e.reason() != MqttException.Reason.SUBSCRIPTION_REFUSED) {
+                    throw e;
+                }
+                LOG.log(Level.ERROR, () -> "MQTT client " + clientId() + ": the broker refused the subscription to '"
+                        + w.getKey() + "' carried over from the previous settings: " + e.getMessage());
+            }
+        }
     }
 
     private void refuseIfStopped() throws IOException {

@@ -20,6 +20,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.Designate;
 
 import io.umqtt.api.ConnectionState;
@@ -32,6 +33,7 @@ import io.umqtt.robust.RobustMqttClient;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.internal.connection.ConnectionSettings;
 import io.umqtt.simple.internal.connection.KuraConfigurable;
+import io.umqtt.simple.internal.connection.KuraCrypto;
 import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
 
 /**
@@ -46,8 +48,32 @@ import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
  * reports ({@link RobustListener}) refreshes the service properties ({@link MqttConstants} plus
  * {@link RobustConstants}) and is posted to EventAdmin when one is present
  * ({@link ConnectionEvents}; this class never touches the EventAdmin types, whose import is
- * optional). A configuration change deactivates and reactivates the component (there is no
- * modified method).
+ * optional).
+ *
+ * <h2>Configuration changes</h2>
+ * A changed configuration is taken in place ({@link #modified}): the service object, its
+ * registration and Kura's marker stay. When the effective settings are the same (Kura and
+ * ConfigAdmin rewrite configurations with equal values; bookkeeping properties such as
+ * {@code service.pid} do not count) nothing happens at all. When they differ, the service says
+ * {@code CLOSED} (so that its users stop using the old client before it goes), the old client is
+ * stopped and disconnected (DISCONNECT: no last will) and its thread ends; its offline queue, in
+ * memory, is discarded with a warning (a durable one stays on disk and is loaded by the new client
+ * when the directory is the same); then a new client with the new settings connects, and takes
+ * over the subscriptions of the service's listeners ({@link ManagedClient#carrySubscriptions}).
+ * <p>
+ * An invalid configuration does not fail activation: the component is then out of service. The
+ * error (naming the property and value) is logged once at ERROR with the connection's name, the
+ * service is registered with {@code mqtt.state=CLOSED}, {@code mqtt.connected=false} and
+ * {@link MqttConstants#ERROR}, its publish and subscribe throw an {@code IOException} naming the
+ * error, and Kura's marker stays, so that the configuration stays visible and editable in Kura.
+ * A fixed configuration starts the connection without a restart.
+ * <p>
+ * The connection is named after {@code name}, else Kura's {@code kura.service.pid}, else the PID.
+ * Where Kura's CryptoService is present the passwords are decrypted first ({@link KuraCrypto}).
+ * A durable offline queue without {@code queue.directory} lives in the bundle's data area, which
+ * does not survive a framework started with {@code osgi.clean=true} (Kura does so on every boot):
+ * there, and whenever the configuration comes from Kura, the configuration is refused (out of
+ * service) with a message asking for an explicit {@code queue.directory}.
  * <p>
  * Deactivation stops the client from reconnecting, unregisters the service, disconnects (DISCONNECT,
  * so no last will) and waits for the thread to end: no thread or socket outlives it. Messages still
@@ -56,11 +82,16 @@ import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
  * either).
  *
  * <h2>Threading</h2>
- * SCR calls {@link #activate} and {@link #deactivate}; the fields they set are volatile and written
- * before the connection thread starts. The client calls the listener on the connection thread
- * (connected, lost, attempt failed) and on publishing threads (message dropped). Property updates
- * from several threads are coalesced by {@link #refresh()} without a lock: no lock is held while
- * calling the framework or the client.
+ * SCR calls {@link #activate}, {@link #modified} and {@link #deactivate}, one at a time. The
+ * client calls the listener on its connection thread (connected, lost, attempt failed) and on
+ * publishing threads (message dropped); a listener of a run that was replaced or stopped is
+ * ignored. Property updates from several threads are coalesced by {@link #refresh()}.
+ * {@link #lock} guards the registrations and which run is in force, and is held while calling
+ * {@code registerService}, {@code setProperties} and {@code unregister}, so that the framework
+ * never modifies a service that is being unregistered (Felix's log bundle fails on such events).
+ * Nothing else is done under it: no client call (the client calls the listener while holding its
+ * own locks, so the order is client locks, then this lock, never the reverse), no wait; stopping a
+ * run (disconnect, join) happens outside it.
  */
 @Component(configurationPid = RobustConnectionComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {})
@@ -80,41 +111,174 @@ public final class RobustConnectionComponent {
     private static final System.Logger LOG = System.getLogger(RobustConnectionComponent.class.getName());
     private static final String[] SERVICE_CLASSES = {MqttConnection.class.getName(), RobustConnection.class.getName()};
 
-    // set by activate before the thread starts; read by the thread, the listener and deactivate
-    private volatile ConnectionSettings settings;
-    private volatile RobustSettings robust;
-    private volatile ManagedClient client;
+    private final Object lock = new Object();
+    /** The registered service; guarded by {@link #lock}. */
+    private ServiceRegistration<?> registration;
+    /** The marker service that shows this configuration in Kura's UI; null outside Kura; guarded by {@link #lock}. */
+    private ServiceRegistration<?> kura;
+    /** Set once deactivation began; guarded by {@link #lock}. */
+    private boolean stopped;
+    /** The run of the settings in force; null while out of service. Written under {@link #lock}. */
+    private volatile Run current;
+
+    // written by SCR's calls only (one at a time)
+    private volatile BundleContext context;
     private volatile RobustConnectionService service;
     private volatile ConnectionEvents events;
-    private volatile Thread thread;
-    private volatile String[] servers;
-    /** The registered service; null before registration and from the start of deactivation. */
-    private volatile ServiceRegistration<?> registration;
-    /** The marker service that shows this configuration in Kura's UI; null outside Kura. */
-    private volatile ServiceRegistration<?> kura;
+    /** The configuration error in force and the name it is reported under; null when none. */
+    private volatile String error;
+    private volatile String errorName;
+    /** Loads Kura's interfaces where they are; tests replace it. */
+    volatile ClassLoader kuraLoader = RobustConnectionComponent.class.getClassLoader();
 
-    // what the listener learnt, for the service properties
-    private volatile int attempt;
-    private volatile String lastFailure;
-    /** Whether a drop was seen since the last state change (the first one refreshes the properties). */
-    private final AtomicBoolean dropSeen = new AtomicBoolean();
     /** Pending property refreshes; see {@link #refresh()}. */
     private final AtomicInteger refreshRequests = new AtomicInteger();
 
+    /** One client with its settings, thread and what its listener learnt. */
+    private final class Run {
+        final ConnectionSettings settings;
+        final RobustSettings robust;
+        final ManagedClient client;
+        final String[] servers;
+        Thread thread;
+        volatile int attempt;
+        volatile String lastFailure;
+        /** Whether a drop was seen since the last state change (the first one refreshes the properties). */
+        final AtomicBoolean dropSeen = new AtomicBoolean();
+
+        Run(ConnectionSettings settings, RobustSettings robust, ManagedClient client, String[] servers) {
+            this.settings = settings;
+            this.robust = robust;
+            this.client = client;
+            this.servers = servers;
+        }
+
+        String name() {
+            return settings.name();
+        }
+    }
+
     /**
-     * Validates the configuration, starts the connection thread and registers the service.
-     *
-     * @throws IllegalArgumentException naming the bad property and value; SCR logs it and the
-     *         component stays inactive, with no thread started
+     * Applies the configuration: starts the connection thread and registers the service, or, when
+     * the configuration is invalid, registers the service out of service (see the class comment).
+     * Registers Kura's marker where Kura is.
      */
     @Activate
     void activate(BundleContext context, RobustConnectionConfig config, SimpleConnectionConfig common,
             Map<String, Object> properties) {
-        Object pidValue = properties.get(Constants.SERVICE_PID);
-        String pid = pidValue instanceof String ? (String) pidValue : PID;
-        ConnectionSettings s = ConnectionSettings.of(pid, common); // the connection properties, as the simple component
-        RobustSettings r = RobustSettings.of(pid, config);
+        this.context = context;
+        this.events = new ConnectionEvents(context);
+        apply(config, common, properties);
+        synchronized (lock) {
+            if (!stopped) {
+                kura = KuraConfigurable.register(context, kuraLoader, properties);
+            }
+        }
+    }
 
+    /**
+     * Takes a changed configuration in place: nothing happens when the effective settings are the
+     * same; otherwise one reconnect with the new settings (see the class comment).
+     */
+    @Modified
+    void modified(RobustConnectionConfig config, SimpleConnectionConfig common, Map<String, Object> properties) {
+        apply(config, common, properties);
+    }
+
+    private void apply(RobustConnectionConfig config, SimpleConnectionConfig common, Map<String, Object> properties) {
+        String pid = pidOf(properties);
+        String defaultName = defaultName(properties, pid);
+        ConnectionSettings s = null;
+        RobustSettings r = null;
+        String failure = null;
+        try (KuraCrypto crypto = KuraCrypto.open(context, kuraLoader)) {
+            s = ConnectionSettings.of(pid, defaultName, common, crypto); // the connection properties, as the simple component
+            r = RobustSettings.of(pid, config);
+            if (r.queuePersistent() && r.queueDirectory() == null && dataAreaIsWiped(properties)) {
+                throw RobustSettings.invalid(pid, RobustSettings.QUEUE_PERSISTENT, true, "needs "
+                        + RobustSettings.QUEUE_DIRECTORY + " under Kura: the bundle's data area, the default, is "
+                        + "wiped on every start (osgi.clean=true), so the queue would not survive a restart; set "
+                        + RobustSettings.QUEUE_DIRECTORY + " to an absolute path outside the OSGi storage area");
+            }
+        } catch (IllegalArgumentException e) {
+            failure = e.getMessage();
+        }
+        Run old = current;
+        if (failure == null && old != null && old.settings.sameAs(s) && old.robust.sameAs(r)) {
+            LOG.log(Level.DEBUG, () -> "MQTT connection " + defaultName + ": configuration rewritten with the same "
+                    + "settings; nothing to do");
+            return;
+        }
+        String name = failure == null ? s.name() : nameOf(common, defaultName);
+        if (failure != null && failure.equals(error) && name.equals(errorName)) {
+            return; // the same error: logged already
+        }
+        if (old != null) {
+            LOG.log(Level.INFO, () -> "MQTT connection " + old.name() + ": configuration changed; disconnecting to "
+                    + "apply it");
+            // users (the whiteboard) hear that it is going down (CLOSED) before it does: no SUBSCRIBE races the DISCONNECT
+            old.client.stop();
+            refresh();
+            stop(old);
+        }
+        if (failure == null) {
+            try {
+                start(pid, s, r);
+                return;
+            } catch (IllegalArgumentException e) { // the durable queue's directory cannot be used
+                failure = e.getMessage();
+            }
+        }
+        outOfService(name, failure);
+    }
+
+    /** Whether the bundle's data area does not survive a restart: under Kura, or with osgi.clean=true. */
+    private boolean dataAreaIsWiped(Map<String, Object> properties) {
+        if (properties.get(KuraConfigurable.KURA_SERVICE_PID) != null) {
+            return true;
+        }
+        String clean = context.getProperty("osgi.clean");
+        if ("true".equalsIgnoreCase(clean == null ? null : clean.strip())) {
+            return true;
+        }
+        try {
+            kuraLoader.loadClass(KuraConfigurable.INTERFACE);
+            return true;
+        } catch (ClassNotFoundException | LinkageError notKura) {
+            return false;
+        }
+    }
+
+    /** Puts the service out of service with the configuration error {@code failure}, logged once. */
+    private void outOfService(String name, String failure) {
+        error = failure;
+        errorName = name;
+        LOG.log(Level.ERROR, "MQTT connection " + name + " is out of service: " + failure + ". The connection "
+                + "starts once its configuration is fixed; meanwhile its service says " + MqttConstants.STATE + "="
+                + ConnectionState.CLOSED + " and " + MqttConstants.ERROR + ".");
+        RobustConnectionService c = service;
+        if (c == null) {
+            c = new RobustConnectionService(name, failure);
+            service = c;
+        } else {
+            c.fail(name, failure);
+        }
+        synchronized (lock) {
+            current = null;
+            if (stopped) {
+                return;
+            }
+            if (registration == null) {
+                registration = context.registerService(SERVICE_CLASSES, c,
+                        ConnectionSettings.failedProperties(name, RobustConstants.KIND, failure));
+                return;
+            }
+        }
+        refresh();
+    }
+
+    /** Makes the client of new settings, starts its thread and registers (or updates) the service. */
+    private void start(String pid, ConnectionSettings s, RobustSettings r) {
         ManagedClient c = s.newClient(ManagedClient::new);
         c.setCleanSession(s.cleanSession());
         c.setReconnectPolicy(r.policy());
@@ -126,24 +290,25 @@ public final class RobustConnectionComponent {
             int defaultPort = s.tls() ? MqttClient.DEFAULT_TLS_PORT : MqttClient.DEFAULT_PORT;
             all.add(new RobustSettings.Server(f.host, f.port != 0 ? f.port : defaultPort).toString());
         }
-        c.setListener(new Listener());
-        this.settings = s;
-        this.robust = r;
-        this.client = c;
-        this.servers = all.toArray(new String[0]);
-        this.service = new RobustConnectionService(s.name(), c);
-        this.events = new ConnectionEvents(context);
         if (r.queuePersistent()) {
-            try {
-                openQueueDirectory(context, pid, s.name(), r, c);
-            } catch (RuntimeException e) {
-                events.close();
-                throw e;
-            }
+            openQueueDirectory(context, pid, s.name(), r, c); // throws IllegalArgumentException naming the property
         }
-        Thread t = new Thread(this::run, THREAD_PREFIX + s.name());
+        Run run = new Run(s, r, c, all.toArray(new String[0]));
+        c.setListener(new Listener(run));
+        RobustConnectionService svc = service;
+        if (svc == null) {
+            svc = new RobustConnectionService(s.name(), c);
+            service = svc;
+        } else {
+            c.carrySubscriptions(svc.wantedSubscriptions());
+            svc.use(s.name(), c);
+        }
+        error = null;
+        errorName = null;
+        Thread t = new Thread(() -> run(run), THREAD_PREFIX + s.name());
         t.setDaemon(true);
-        this.thread = t;
+        run.thread = t;
+        current = run;
         LOG.log(Level.INFO, () -> "starting robust MQTT connection " + s + "; " + r);
         Hashtable<String, Object> initial = properties(); // CONNECTING: nothing has happened yet
         t.start();
@@ -153,15 +318,15 @@ public final class RobustConnectionComponent {
                 LOG.log(Level.WARNING, "MQTT connection " + s.name() + ": thread " + t.getName() + " made no connect "
                         + "attempt within " + START_WAIT_MILLIS + " ms; registering the service anyway");
             }
-            registration = context.registerService(SERVICE_CLASSES, service, initial);
-            kura = KuraConfigurable.register(context, RobustConnectionComponent.class.getClassLoader(), properties);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            shutdown();
-            throw new IllegalStateException("interrupted while starting MQTT connection " + s.name(), e);
-        } catch (RuntimeException e) {
-            shutdown();
-            throw e;
+            LOG.log(Level.WARNING, "MQTT connection " + s.name() + ": interrupted while waiting for its thread; "
+                    + "registering the service anyway");
+        }
+        synchronized (lock) {
+            if (!stopped && registration == null) {
+                registration = context.registerService(SERVICE_CLASSES, svc, initial);
+            }
         }
         refresh(); // to the state the first attempt has reached meanwhile
     }
@@ -198,25 +363,35 @@ public final class RobustConnectionComponent {
     /** Stops reconnecting, unregisters the service, disconnects and waits for the thread to end. */
     @Deactivate
     void deactivate() {
-        shutdown();
+        Run r = current;
+        if (r != null) {
+            r.client.stop();
+        }
+        synchronized (lock) {
+            stopped = true;
+            KuraConfigurable.unregister(kura);
+            kura = null;
+            unregister(registration);
+            registration = null;
+        }
+        if (r != null) {
+            stop(r);
+        }
+        events.close();
     }
 
-    private void shutdown() {
-        ManagedClient c = client;
-        String name = settings.name();
+    /** Stops a run: no more reconnects, DISCONNECT, waits for its thread, reports the offline queue. */
+    private void stop(Run run) {
+        ManagedClient c = run.client;
+        String name = run.name();
         c.stop();
-        KuraConfigurable.unregister(kura);
-        kura = null;
-        ServiceRegistration<?> reg = registration;
-        registration = null;
-        unregister(reg);
         try {
             c.disconnect();
         } catch (IOException e) {
             LOG.log(Level.WARNING, "MQTT connection " + name + ": DISCONNECT could not be sent; the socket is closed "
                     + "anyway, so the broker may publish the last will", e);
         }
-        Thread t = thread;
+        Thread t = run.thread;
         try {
             t.join(STOP_WAIT_MILLIS);
             if (t.isAlive()) {
@@ -226,11 +401,10 @@ public final class RobustConnectionComponent {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        events.close();
         if (t.isAlive()) {
             LOG.log(Level.WARNING, "MQTT connection " + name + ": thread " + t.getName() + " did not end within "
                     + 2 * STOP_WAIT_MILLIS + " ms; it ends when its current connect attempt times out (at most "
-                    + settings.connectTimeoutSeconds() + " s)");
+                    + run.settings.connectTimeoutSeconds() + " s)");
         }
         int left = c.queued();
         Path dir = c.offlineQueueDirectory();
@@ -245,10 +419,10 @@ public final class RobustConnectionComponent {
         }
     }
 
-    /** The body of the connection thread. */
-    private void run() {
-        ManagedClient c = client;
-        String name = settings.name();
+    /** The body of a connection thread. */
+    private void run(Run run) {
+        ManagedClient c = run.client;
+        String name = run.name();
         try {
             c.runForever(); // returns once stopped
             LOG.log(Level.DEBUG, () -> "MQTT connection " + name + ": thread ends, the connection was stopped");
@@ -257,23 +431,26 @@ public final class RobustConnectionComponent {
                 LOG.log(Level.DEBUG, () -> "MQTT connection " + name + " ended while stopping: " + e);
                 return;
             }
-            LOG.log(Level.ERROR, "MQTT connection " + name + " gave up after " + robust.policy().maxAttempts()
+            LOG.log(Level.ERROR, "MQTT connection " + name + " gave up after " + run.robust.policy().maxAttempts()
                     + " failed connect attempts (" + RobustSettings.RECONNECT_MAX_ATTEMPTS + "); it stays closed "
                     + "until its configuration changes: " + e.getMessage(), e);
-            giveUp(e);
+            giveUp(run, e);
         } catch (RuntimeException | LinkageError e) {
             LOG.log(Level.ERROR, "MQTT connection " + name + ": its thread failed; the connection stays closed until "
                     + "its configuration changes", e);
-            giveUp(e);
+            giveUp(run, e);
         }
     }
 
-    private void giveUp(Throwable cause) {
-        lastFailure = describe(cause);
-        client.retire();
+    private void giveUp(Run run, Throwable cause) {
+        run.lastFailure = describe(cause);
+        run.client.retire();
+        if (run != current) {
+            return;
+        }
         refresh();
-        Map<String, Object> p = eventProperties();
-        p.put(RobustConstants.EVENT_CAUSE, lastFailure);
+        Map<String, Object> p = eventProperties(run);
+        p.put(RobustConstants.EVENT_CAUSE, run.lastFailure);
         p.put(RobustConstants.EVENT_CAUSE_CLASS, cause.getClass().getName());
         events.post(RobustConstants.TOPIC_GAVE_UP, p);
     }
@@ -282,19 +459,25 @@ public final class RobustConnectionComponent {
 
     /** The service properties now. No secret is among them. */
     Hashtable<String, Object> properties() {
-        ManagedClient c = client;
+        Run run = current;
+        if (run == null) {
+            String e = error;
+            String n = errorName;
+            return ConnectionSettings.failedProperties(n == null ? "" : n, RobustConstants.KIND, e == null ? "" : e);
+        }
+        ManagedClient c = run.client;
         ConnectionState state = c.serviceState();
         boolean connected = state == ConnectionState.CONNECTED;
-        Hashtable<String, Object> p = settings.serviceProperties(RobustConstants.KIND, state);
+        Hashtable<String, Object> p = run.settings.serviceProperties(RobustConstants.KIND, state);
         p.put(MqttConstants.SERVER, c.server()); // the server connected to or tried last (failover)
         p.put(MqttConstants.PORT, c.port());
-        p.put(RobustConstants.SERVERS, servers.clone());
+        p.put(RobustConstants.SERVERS, run.servers.clone());
         p.put(RobustConstants.SESSION_PRESENT, connected && c.sessionPresent());
-        p.put(RobustConstants.RECONNECT_ATTEMPT, connected ? 0 : attempt);
+        p.put(RobustConstants.RECONNECT_ATTEMPT, connected ? 0 : run.attempt);
         p.put(RobustConstants.RECONNECTS, c.reconnects());
         p.put(RobustConstants.DROPPED, c.dropped());
         p.put(RobustConstants.QUEUED, c.queued());
-        String failure = lastFailure;
+        String failure = run.lastFailure;
         if (failure != null) {
             p.put(RobustConstants.LAST_FAILURE, failure);
         }
@@ -303,9 +486,12 @@ public final class RobustConnectionComponent {
 
     /**
      * Sets the service properties to {@link #properties()}. Calls from several threads are
-     * coalesced without a lock: the first caller updates, and goes round again as long as others
-     * asked meanwhile, so the last update always reflects the latest state; a caller that finds
-     * an update running returns at once (also when the framework calls back into it).
+     * coalesced: the first caller updates, and goes round again as long as others asked
+     * meanwhile, so the last update always reflects the latest state; a caller that finds an
+     * update running returns at once (also when the framework calls back into it). The properties
+     * are read from the client outside {@link #lock} (the client may call the listener, and so
+     * this method, while holding its own locks); only {@code setProperties} is made under it, and
+     * never once deactivation began.
      */
     private void refresh() {
         if (refreshRequests.getAndIncrement() != 0) {
@@ -314,20 +500,21 @@ public final class RobustConnectionComponent {
         int handled;
         do {
             handled = refreshRequests.get();
-            ServiceRegistration<?> reg = registration;
-            if (reg != null) {
-                try {
-                    reg.setProperties(properties());
-                } catch (IllegalStateException e) {
-                    // deactivate unregistered it between the two steps
-                    LOG.log(Level.DEBUG, () -> "MQTT connection " + settings.name() + ": service already "
-                            + "unregistered: " + e);
+            Hashtable<String, Object> now = properties(); // outside the lock: it asks the client
+            synchronized (lock) {
+                if (!stopped && registration != null) {
+                    try {
+                        registration.setProperties(now);
+                    } catch (IllegalStateException e) {
+                        // the framework unregistered it: our bundle is stopping
+                        LOG.log(Level.DEBUG, () -> "MQTT connection service already unregistered: " + e);
+                    }
                 }
             }
         } while (refreshRequests.addAndGet(-handled) != 0);
     }
 
-    private void unregister(ServiceRegistration<?> reg) {
+    private static void unregister(ServiceRegistration<?> reg) {
         if (reg == null) {
             return;
         }
@@ -342,10 +529,10 @@ public final class RobustConnectionComponent {
     // ------------------------------------------------------------------ events
 
     /** The properties every event carries. */
-    private Map<String, Object> eventProperties() {
-        ManagedClient c = client;
+    private Map<String, Object> eventProperties(Run run) {
+        ManagedClient c = run.client;
         Map<String, Object> p = new HashMap<>();
-        p.put(MqttConstants.NAME, settings.name());
+        p.put(MqttConstants.NAME, run.name());
         p.put(MqttConstants.KIND, RobustConstants.KIND);
         p.put(MqttConstants.SERVER, c.server());
         p.put(MqttConstants.PORT, c.port());
@@ -354,25 +541,28 @@ public final class RobustConnectionComponent {
     }
 
     private static String describe(Throwable t) {
-        if (t == null) {
-            return "unknown cause";
-        }
-        return t.getMessage() != null ? t.getMessage() : t.getClass().getName();
+        return ConnectionSettings.describe(t); // names an unknown host as such
     }
 
-    /** Hears the client; runs on the connection thread, and on publishing threads for drops. */
+    /** Hears one run's client; runs on its connection thread, and on publishing threads for drops. */
     private final class Listener implements RobustListener {
+        private final Run run;
+
+        Listener(Run run) {
+            this.run = run;
+        }
+
         @Override
         public void connected(String server, int port, boolean sessionPresent) {
             if (stopping()) {
                 return;
             }
-            attempt = 0;
-            dropSeen.set(false);
-            LOG.log(Level.INFO, () -> "MQTT connection " + settings.name() + " connected to " + server + ":" + port
-                    + " as " + client.clientId() + (sessionPresent ? " (session resumed)" : ""));
+            run.attempt = 0;
+            run.dropSeen.set(false);
+            LOG.log(Level.INFO, () -> "MQTT connection " + run.name() + " connected to " + server + ":" + port
+                    + " as " + run.client.clientId() + (sessionPresent ? " (session resumed)" : ""));
             refresh();
-            Map<String, Object> p = eventProperties();
+            Map<String, Object> p = eventProperties(run);
             p.put(RobustConstants.EVENT_SESSION_PRESENT, sessionPresent);
             events.post(RobustConstants.TOPIC_CONNECTED, p);
         }
@@ -382,10 +572,10 @@ public final class RobustConnectionComponent {
             if (stopping()) {
                 return;
             }
-            lastFailure = describe(cause);
-            dropSeen.set(false);
+            run.lastFailure = describe(cause);
+            run.dropSeen.set(false);
             refresh();
-            events.post(RobustConstants.TOPIC_LOST, withCause(eventProperties(), cause));
+            events.post(RobustConstants.TOPIC_LOST, withCause(eventProperties(run), cause));
         }
 
         @Override
@@ -393,11 +583,11 @@ public final class RobustConnectionComponent {
             if (stopping()) {
                 return;
             }
-            attempt = failedAttempt;
-            lastFailure = describe(cause);
-            dropSeen.set(false);
+            run.attempt = failedAttempt;
+            run.lastFailure = describe(cause);
+            run.dropSeen.set(false);
             refresh();
-            Map<String, Object> p = withCause(eventProperties(), cause);
+            Map<String, Object> p = withCause(eventProperties(run), cause);
             p.put(RobustConstants.EVENT_ATTEMPT, failedAttempt);
             p.put(RobustConstants.EVENT_DELAY, delayMillis);
             events.post(RobustConstants.TOPIC_RECONNECT_FAILED, p);
@@ -405,10 +595,13 @@ public final class RobustConnectionComponent {
 
         @Override
         public void messageDropped(byte[] topic, byte[] payload, int qos, String reason) {
-            if (dropSeen.compareAndSet(false, true)) {
+            if (run != current) {
+                return;
+            }
+            if (run.dropSeen.compareAndSet(false, true)) {
                 refresh();
             }
-            Map<String, Object> p = eventProperties();
+            Map<String, Object> p = eventProperties(run);
             p.put(RobustConstants.EVENT_MESSAGE_TOPIC, new String(topic, StandardCharsets.UTF_8));
             p.put(RobustConstants.EVENT_MESSAGE_QOS, qos);
             p.put(RobustConstants.EVENT_MESSAGE_SIZE, payload.length);
@@ -418,17 +611,17 @@ public final class RobustConnectionComponent {
 
         @Override
         public void subscriptionFailed(String filter, IOException cause) {
-            Map<String, Object> p = withCause(eventProperties(), cause);
+            Map<String, Object> p = withCause(eventProperties(run), cause);
             p.put(RobustConstants.EVENT_FILTER, filter);
             events.post(RobustConstants.TOPIC_SUBSCRIPTION_FAILED, p);
         }
 
         /**
-         * Whether the component is stopping: then the connection ends on purpose, and neither the
-         * properties of a service being unregistered nor events of a loss are wanted.
+         * Whether this run is stopping or replaced: then the connection ends on purpose, and
+         * neither the properties of a service being unregistered nor events of a loss are wanted.
          */
         private boolean stopping() {
-            return client.isStopped();
+            return run.client.isStopped() || run != current;
         }
 
         private Map<String, Object> withCause(Map<String, Object> p, IOException cause) {
@@ -440,30 +633,58 @@ public final class RobustConnectionComponent {
         }
     }
 
+    // ------------------------------------------------------------------ names
+
+    private static String pidOf(Map<String, Object> properties) {
+        Object pid = properties.get(Constants.SERVICE_PID);
+        return pid instanceof String ? (String) pid : PID;
+    }
+
+    /** The name when {@code name} is empty: Kura's {@code kura.service.pid} when present, else {@code pid}. */
+    private static String defaultName(Map<String, Object> properties, String pid) {
+        Object kuraPid = properties.get(KuraConfigurable.KURA_SERVICE_PID);
+        return kuraPid instanceof String && !((String) kuraPid).isBlank() ? ((String) kuraPid).strip() : pid;
+    }
+
+    /** The name to report an invalid configuration under: the configured one (made printable), else the default. */
+    private static String nameOf(SimpleConnectionConfig config, String defaultName) {
+        String n = config.name() == null ? "" : config.name().strip().replaceAll("\\p{Cntrl}", "?");
+        return n.isEmpty() ? defaultName : n;
+    }
+
     // ------------------------------------------------------------------ tests
 
-    /** The settings in force (tests). */
+    /** The settings in force, null while out of service (tests). */
     ConnectionSettings settings() {
-        return settings;
+        Run r = current;
+        return r == null ? null : r.settings;
     }
 
     /** The robust settings in force (tests). */
     RobustSettings robustSettings() {
-        return robust;
+        Run r = current;
+        return r == null ? null : r.robust;
     }
 
     /** The connection thread (tests). */
     Thread thread() {
-        return thread;
+        Run r = current;
+        return r == null ? null : r.thread;
     }
 
     /** The client (tests). */
     ManagedClient client() {
-        return client;
+        Run r = current;
+        return r == null ? null : r.client;
     }
 
     /** The service object (tests). */
     RobustConnectionService connection() {
         return service;
+    }
+
+    /** The configuration error in force, or null (tests). */
+    String error() {
+        return error;
     }
 }

@@ -27,7 +27,9 @@ import org.osgi.service.metatype.annotations.Option;
 
     @AttributeDefinition(name = "Connection name",
             description = "The name other bundles select this connection by (service property "
-                    + "mqtt.connection.name). Empty: the configuration's PID.")
+                    + "mqtt.connection.name). Empty: the name given in Kura (kura.service.pid), else the "
+                    + "configuration's PID.",
+            required = false)
     String name() default "";
 
     @AttributeDefinition(name = "Broker host", description = "Host name or IP address of the MQTT broker.")
@@ -112,7 +114,8 @@ import org.osgi.service.metatype.annotations.Option;
             type = AttributeType.PASSWORD, required = false)
     String tls_keystore_password() default "";
 
-    @AttributeDefinition(name = "TLS key store type", description = "Type of both key stores, e.g. PKCS12 or JKS.")
+    @AttributeDefinition(name = "TLS key store type",
+            description = "Type of both key stores, e.g. PKCS12 or JKS. Empty: PKCS12.", required = false)
     String tls_store_type() default "PKCS12";
 
     @AttributeDefinition(name = "Verify TLS host name",
@@ -197,7 +200,8 @@ import org.osgi.service.metatype.annotations.Option;
     @AttributeDefinition(name = "Offline queue directory",
             description = "Absolute path of the directory that keeps the offline queue when it is on disk; one "
                     + "connection per directory. Empty: offline-queue/<connection name> in the bundle's persistent "
-                    + "storage area.",
+                    + "storage area, which does not survive a restart under Kura (osgi.clean=true): there this "
+                    + "directory must be given.",
             required = false)
     String queue_directory() default "";
 
@@ -206,10 +210,14 @@ import org.osgi.service.metatype.annotations.Option;
     @AttributeDefinition(name = "Failover servers",
             description = "Further brokers as host:port (IPv6 as [address]:port; host alone: the default port), "
                     + "tried in order after the broker above fails, then round again. Same credentials and TLS "
-                    + "settings. Empty: none.",
+                    + "settings. Several may be given in one value, separated by commas (Kura's form shows at most "
+                    + "10 values). Empty: none.",
             required = false)
     String[] failover_servers() default {};
 
     /** How the Felix web console lists the configurations of this factory. */
+    @AttributeDefinition(name = "Felix web console name hint",
+            description = "How the Felix web console lists these configurations; not used by the connection.",
+            required = false)
     String webconsole_configurationFactory_nameHint() default "{name} {server}:{port}";
 }

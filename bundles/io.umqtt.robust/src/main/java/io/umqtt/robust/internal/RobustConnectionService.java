@@ -13,58 +13,77 @@ import io.umqtt.simple.internal.connection.ClientConnection;
  * ({@link ManagedClient#serviceState()}), and a subscription the client remembered although the
  * broker could not be asked (disconnected) keeps its listener, since the client makes the
  * subscription when the connection is back. Listeners live in {@link ClientConnection}, apart from
- * the socket, so they survive every reconnect. Thread-safe like {@link ClientConnection}.
+ * the socket, so they survive every reconnect, and every settings change (the component hands the
+ * service a new client, {@link ClientConnection#use}). Out of service (invalid configuration) it
+ * has no client: state CLOSED, counters 0. Thread-safe like {@link ClientConnection}.
  */
 final class RobustConnectionService extends ClientConnection implements RobustConnection {
-    private final ManagedClient client;
 
     RobustConnectionService(String name, ManagedClient client) {
         super(name, client);
-        this.client = client;
+    }
+
+    /** Out of service from the start: the configuration is invalid. */
+    RobustConnectionService(String name, String failure) {
+        super(name, failure);
+    }
+
+    /** The client in force, or null while out of service: its counters then read 0. */
+    private ManagedClient managed() {
+        return (ManagedClient) client();
     }
 
     @Override
     public ConnectionState state() {
-        return client.serviceState();
+        ManagedClient c = managed();
+        return c == null ? ConnectionState.CLOSED : c.serviceState();
     }
 
     @Override
     protected boolean keepsSubscription(String filter) {
-        return client.subscriptions().containsKey(filter);
+        ManagedClient c = managed();
+        return c != null && c.subscriptions().containsKey(filter);
     }
 
     @Override
     public long reconnects() {
-        return client.reconnects();
+        ManagedClient c = managed();
+        return c == null ? 0 : c.reconnects();
     }
 
     @Override
     public long connectAttempts() {
-        return client.connectAttempts();
+        ManagedClient c = managed();
+        return c == null ? 0 : c.connectAttempts();
     }
 
     @Override
     public int queued() {
-        return client.queued();
+        ManagedClient c = managed();
+        return c == null ? 0 : c.queued();
     }
 
     @Override
     public long queuedTotal() {
-        return client.queuedTotal();
+        ManagedClient c = managed();
+        return c == null ? 0 : c.queuedTotal();
     }
 
     @Override
     public long resent() {
-        return client.resent();
+        ManagedClient c = managed();
+        return c == null ? 0 : c.resent();
     }
 
     @Override
     public long dropped() {
-        return client.dropped();
+        ManagedClient c = managed();
+        return c == null ? 0 : c.dropped();
     }
 
     @Override
     public boolean sessionPresent() {
-        return client.sessionPresent();
+        ManagedClient c = managed();
+        return c != null && c.sessionPresent();
     }
 }

@@ -117,11 +117,20 @@ final class RobustSettings {
         List<Server> servers = new ArrayList<>();
         String[] entries = c.failover_servers();
         if (entries != null) {
-            for (int i = 0; i < entries.length; i++) {
-                String e = entries[i] == null ? "" : entries[i].strip();
-                if (!e.isEmpty()) { // the web console sends an empty field as ""
-                    servers.add(server(pid, i, e));
+            // each value may list several, comma-separated: Kura's form shows at most 10 values
+            List<String> all = new ArrayList<>();
+            for (String entry : entries) {
+                if (entry != null) {
+                    for (String part : entry.split(",", -1)) {
+                        String e = part.strip();
+                        if (!e.isEmpty()) { // the web console sends an empty field as ""
+                            all.add(e);
+                        }
+                    }
                 }
+            }
+            for (int i = 0; i < all.size(); i++) {
+                servers.add(server(pid, i, all.get(i)));
             }
         }
         boolean persistent = c.queue_persistent();
@@ -230,6 +239,29 @@ final class RobustSettings {
     /** The failover servers in order, without the primary one. */
     List<Server> failover() {
         return failover;
+    }
+
+    /** Whether {@code other} holds the same settings (a configuration rewritten with equal values). */
+    boolean sameAs(RobustSettings other) {
+        if (other == null || queueMaxMessages != other.queueMaxMessages || queueMaxBytes != other.queueMaxBytes
+                || overflow != other.overflow || queuePersistent != other.queuePersistent
+                || !java.util.Objects.equals(queueDirectory, other.queueDirectory)
+                || failover.size() != other.failover.size()) {
+            return false;
+        }
+        ReconnectPolicy p = other.policy;
+        if (policy.initialDelayMillis() != p.initialDelayMillis() || policy.maxDelayMillis() != p.maxDelayMillis()
+                || Double.compare(policy.jitter(), p.jitter()) != 0 || policy.maxAttempts() != p.maxAttempts()) {
+            return false;
+        }
+        for (int i = 0; i < failover.size(); i++) {
+            Server a = failover.get(i);
+            Server b = other.failover.get(i);
+            if (!a.host.equals(b.host) || a.port != b.port) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

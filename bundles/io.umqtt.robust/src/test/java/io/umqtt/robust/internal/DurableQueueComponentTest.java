@@ -185,52 +185,51 @@ class DurableQueueComponentTest {
     }
 
     @Test
-    void aDirectoryThatIsAFileFailsActivationNamingPropertyAndValue() throws IOException {
+    void aDirectoryThatIsAFileIsOutOfServiceNamingPropertyAndValue() throws Exception {
         Path file = tmp.resolve("not-a-dir");
         Files.write(file, new byte[] {1});
         FakeBundleContext fake = new FakeBundleContext();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> activate(fake.context,
+        String e = outOfService(fake, activate(fake.context,
                 "file", "port", 1, "queue.persistent", true, "queue.directory", file.toString()));
-        assertTrue(e.getMessage().startsWith("invalid configuration of io.umqtt.robust~file: queue.directory=" + file
-                + " cannot keep the offline queue: offline queue directory " + file + " "), e.getMessage());
+        assertTrue(e.startsWith("invalid configuration of io.umqtt.robust~file: queue.directory=" + file
+                + " cannot keep the offline queue: offline queue directory " + file + " "), e);
         assertNoThreadAndNoService(fake, "file");
     }
 
     @Test
-    void aDirectoryThatCannotBeCreatedFailsActivationNamingPropertyAndValue() throws IOException {
+    void aDirectoryThatCannotBeCreatedIsOutOfServiceNamingPropertyAndValue() throws Exception {
         Path file = tmp.resolve("plain");
         Files.write(file, new byte[] {1});
         Path below = file.resolve("queue");
         FakeBundleContext fake = new FakeBundleContext();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> activate(fake.context,
+        String e = outOfService(fake, activate(fake.context,
                 "below", "port", 1, "queue.persistent", true, "queue.directory", below.toString()));
-        assertTrue(e.getMessage().startsWith("invalid configuration of io.umqtt.robust~below: queue.directory=" + below
+        assertTrue(e.startsWith("invalid configuration of io.umqtt.robust~below: queue.directory=" + below
                 + " cannot keep the offline queue: offline queue directory " + below + " cannot be created"),
-                e.getMessage());
+                e);
         assertNoThreadAndNoService(fake, "below");
     }
 
     @Test
-    void aDirectoryInUseByAnotherConnectionFailsActivationNamingIt() {
+    void aDirectoryInUseByAnotherConnectionIsOutOfServiceNamingIt() throws Exception {
         Path dir = tmp.resolve("shared");
         activate(new FakeBundleContext().context, "one", "port", 1, "queue.persistent", true, "queue.directory",
                 dir.toString());
         FakeBundleContext fake = new FakeBundleContext();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> activate(fake.context,
+        String e = outOfService(fake, activate(fake.context,
                 "two", "port", 1, "queue.persistent", true, "queue.directory", dir.toString()));
         assertEquals("invalid configuration of io.umqtt.robust~two: queue.directory=" + dir + " cannot keep the "
                 + "offline queue: offline queue directory " + dir + " is in use by another client (lock "
-                + dir.resolve("queue.lock") + " is held); give each client its own directory", e.getMessage());
+                + dir.resolve("queue.lock") + " is held); give each client its own directory", e);
         assertNoThreadAndNoService(fake, "two");
     }
 
     @Test
-    void noStorageAreaAndNoDirectoryFailsActivationNamingQueuePersistent() {
+    void noStorageAreaAndNoDirectoryIsOutOfServiceNamingQueuePersistent() throws Exception {
         FakeBundleContext fake = new FakeBundleContext();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> activate(withDataArea(fake, null), "nodata", "port", 1, "queue.persistent", true));
+        String e = outOfService(fake, activate(withDataArea(fake, null), "nodata", "port", 1, "queue.persistent", true));
         assertEquals("invalid configuration of io.umqtt.robust~nodata: queue.persistent=true needs queue.directory: "
-                + "the framework gives this bundle no persistent storage area", e.getMessage());
+                + "the framework gives this bundle no persistent storage area", e);
         assertNoThreadAndNoService(fake, "nodata");
     }
 
@@ -243,11 +242,27 @@ class DurableQueueComponentTest {
         assertEquals("_", RobustConnectionComponent.safeFileName(""));
     }
 
+    /**
+     * Asserts that {@code c} is out of service (an invalid configuration): no thread, its service
+     * registered with state CLOSED and the error; returns the error.
+     */
+    private static String outOfService(FakeBundleContext fake, RobustConnectionComponent c) throws InterruptedException {
+        assertNull(c.thread(), "no connection thread for an invalid configuration");
+        FakeBundleContext.Event ev = fake.next();
+        assertEquals(Kind.REGISTERED, ev.kind);
+        assertEquals("CLOSED", ev.get(MqttConstants.STATE));
+        assertEquals(false, ev.get(MqttConstants.CONNECTED));
+        String error = (String) ev.get(MqttConstants.ERROR);
+        assertNotNull(error, ev.toString());
+        assertEquals(error, c.error());
+        return error;
+    }
+
     private void assertNoThreadAndNoService(FakeBundleContext fake, String name) {
         assertTrue(Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().equals(RobustConnectionComponent.THREAD_PREFIX + name) && t.isAlive()));
         for (FakeBundleContext.Event ev = fake.poll(); ev != null; ev = fake.poll()) {
-            assertTrue(ev.kind != Kind.REGISTERED, "registered although activation failed: " + ev);
+            assertTrue(ev.kind != Kind.REGISTERED, "registered a second time: " + ev);
         }
         assertFalse(log.text().contains(MqttConstants.STATE + "=CONNECTED"));
     }

@@ -42,13 +42,29 @@ final class RobustConfigs {
      * 200 ms), then {@code config} ({@code key, value...}, which may override them).
      */
     static RobustConnectionComponent activate(BundleContext context, String name, Object... config) {
+        RobustConnectionComponent c = new RobustConnectionComponent();
+        RobustConnectionConfig form = withDefaults(name, config);
+        c.activate(context, form, common(form), Map.of("service.pid", "io.umqtt.robust~" + name));
+        return c;
+    }
+
+    /**
+     * Calls {@code modified} as SCR does for a changed configuration {@code io.umqtt.robust~<name>}:
+     * the same defaults as {@link #activate}, then {@code config}; {@code extra} are further
+     * component properties (bookkeeping such as {@code service.changecount}, or Kura's name).
+     */
+    static void modify(RobustConnectionComponent c, String name, Map<String, Object> extra, Object... config) {
+        RobustConnectionConfig form = withDefaults(name, config);
+        Map<String, Object> props = new HashMap<>(extra);
+        props.put("service.pid", "io.umqtt.robust~" + name);
+        c.modified(form, common(form), props);
+    }
+
+    private static RobustConnectionConfig withDefaults(String name, Object... config) {
         List<Object> kv = new ArrayList<>(List.of("name", name, "reconnect.initial.delay", 50L,
                 "reconnect.max.delay", 200L));
         Collections.addAll(kv, config);
-        RobustConnectionComponent c = new RobustConnectionComponent();
-        RobustConnectionConfig form = of(kv.toArray());
-        c.activate(context, form, common(form), Map.of("service.pid", "io.umqtt.robust~" + name));
-        return c;
+        return of(kv.toArray());
     }
 
     /** The connection-properties view of the same configuration as {@code config}. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -317,5 +318,144 @@ class RobustConnectionComponentTest {
                 + log.text());
         assertFalse(b.log().contains(SECRET));
         // cleanUp() checks that the password was never logged
+    }
+
+    // ------------------------------------------------------------------ configuration changes (@Modified)
+
+    @Test
+    void rewritingTheSameSettingsChangesNothing() throws Exception {
+        MosquittoBroker b = broker(MosquittoBroker.builder());
+        FakeBundleContext fake = new FakeBundleContext();
+        RobustConnectionComponent c = activate(fake, "same", "server", b.host(), "port", b.port(),
+                "username", "user", "password", SECRET, "failover.servers", new String[] {"h1:1", "h2"});
+        Event registered = fake.next();
+        assertEquals(Kind.REGISTERED, registered.kind);
+        awaitState(fake, "CONNECTED");
+        ManagedClient client = c.client();
+        Thread thread = c.thread();
+        long attempts = client.connectAttempts();
+
+        // what Kura (on every marker it does not track) and ConfigAdmin do: equal values, new bookkeeping
+        for (int i = 0; i < 5; i++) {
+            RobustConfigs.modify(c, "same", java.util.Map.of("service.changecount", (long) i,
+                    "felix.fileinstall.filename", "file:/etc/x" + i), "server", b.host(), "port", b.port(),
+                    "username", "user", "password", SECRET, "failover.servers", new String[] {"h1:1", "h2"});
+        }
+        assertNull(fake.poll(), "no re-registration and no property change");
+        assertSame(client, c.client(), "no new client");
+        assertSame(thread, c.thread());
+        assertEquals(attempts, client.connectAttempts(), "no reconnect");
+        assertTrue(client.isConnected());
+    }
+
+    @Test
+    void changedSettingsReconnectOnceKeepingTheRegistrationAndTheSubscriptions() throws Exception {
+        MosquittoBroker b = broker(MosquittoBroker.builder());
+        FakeBundleContext fake = new FakeBundleContext();
+        RobustConnectionComponent c = activate(fake, "chg", "server", b.host(), "port", b.port(), "client.id", "chg-1",
+                "lwt.topic", "chg/will", "lwt.message", "died");
+        Event registered = fake.next();
+        assertEquals(Kind.REGISTERED, registered.kind);
+        awaitState(fake, "CONNECTED");
+        RobustConnection service = (RobustConnection) registered.service;
+        BlockingQueue<MqttMessage> received = new LinkedBlockingQueue<>();
+        service.subscribe("chg/#", 1, received::add);
+        ManagedClient before = c.client();
+
+        RobustConfigs.modify(c, "chg", java.util.Map.of(), "server", b.host(), "port", b.port(), "client.id",
+                "chg-2", "lwt.topic", "chg/will", "lwt.message", "died");
+        assertTrue(before.isStopped());
+        assertFalse(before.isConnected());
+        // the old client left with DISCONNECT: no last will
+        assertTrue(b.awaitLog("Client chg-1 disconnected.", WAIT_SECONDS, TimeUnit.SECONDS), b.log());
+        Event connected = fake.await("CONNECTED as chg-2", e -> "chg-2".equals(e.get(MqttConstants.CLIENT_ID))
+                && "CONNECTED".equals(e.get(MqttConstants.STATE)));
+        assertEquals(Kind.MODIFIED, connected.kind, "the registration stays");
+        assertSame(service, connected.service, "the same service object");
+        assertNotSame(before, c.client());
+
+        // the listener's subscription moved to the new client
+        service.publish("chg/a", "after".getBytes(StandardCharsets.UTF_8), 1, false);
+        assertEquals("chg/a=after", text(next(received)));
+        for (Event e = fake.poll(); e != null; e = fake.poll()) {
+            assertEquals(Kind.MODIFIED, e.kind, "nothing but property changes: " + e);
+        }
+        assertEquals(1, count(b.log(), "as chg-2 ("), "one connect with the new settings:\n" + b.log());
+        assertFalse(b.log().contains("'chg/will'"), "the will was never published:\n" + b.log());
+    }
+
+    @Test
+    void aBadValueIsOutOfServiceUntilFixedWithoutARestart() throws Exception {
+        MosquittoBroker b = broker(MosquittoBroker.builder());
+        FakeBundleContext fake = new FakeBundleContext();
+        RobustConnectionComponent c = new RobustConnectionComponent();
+        RobustConnectionConfig bad = RobustConfigs.of("server", b.host(), "port", b.port(), "reconnect.jitter", 1.5);
+        java.util.Map<String, Object> props = java.util.Map.of("service.pid", "io.umqtt.robust~42",
+                "kura.service.pid", "line-3");
+        c.activate(fake.context, bad, RobustConfigs.common(bad), props);
+        active.add(c);
+        Event failed = fake.next();
+        assertEquals(Kind.REGISTERED, failed.kind);
+        assertEquals("CLOSED", failed.get(MqttConstants.STATE));
+        assertEquals("line-3", failed.get(MqttConstants.NAME));
+        String error = "invalid configuration of io.umqtt.robust~42: reconnect.jitter=1.5 is outside 0..1";
+        assertEquals(error, failed.get(MqttConstants.ERROR));
+        RobustConnection service = (RobustConnection) failed.service;
+        IOException e = assertThrows(IOException.class, () -> service.publish("t", new byte[0], 1, false));
+        assertTrue(e.getMessage().contains(error), e.getMessage());
+        assertTrue(log.text().contains("SEVERE MQTT connection line-3 is out of service: " + error), log.text());
+
+        RobustConnectionConfig fixed = RobustConfigs.of("server", b.host(), "port", b.port(), "reconnect.jitter", 0.5);
+        c.modified(fixed, RobustConfigs.common(fixed), props);
+        Event connected = awaitState(fake, "CONNECTED");
+        assertEquals(Kind.MODIFIED, connected.kind);
+        assertSame(service, connected.service);
+        assertNull(connected.get(MqttConstants.ERROR));
+        assertEquals("line-3", service.name());
+        assertTrue(service.isConnected());
+    }
+
+    @Test
+    void anUnresolvableHostIsReportedAsSuch() throws Exception {
+        FakeBundleContext fake = new FakeBundleContext();
+        activate(fake, "nohost", "server", "no-such-host.invalid", "connect.timeout", 5);
+        Event e = fake.await(RobustConstants.LAST_FAILURE, ev -> ev.get(RobustConstants.LAST_FAILURE) != null);
+        assertEquals("unknown host no-such-host.invalid (the name does not resolve)",
+                e.get(RobustConstants.LAST_FAILURE));
+    }
+
+    @Test
+    void aDurableQueueInTheDataAreaIsRefusedUnderKura() throws Exception {
+        FakeBundleContext fake = new FakeBundleContext();
+        RobustConnectionComponent c = new RobustConnectionComponent();
+        RobustConnectionConfig config = RobustConfigs.of("port", 1, "queue.persistent", true);
+        c.activate(fake.context, config, RobustConfigs.common(config), java.util.Map.of("service.pid",
+                "io.umqtt.robust~7", "kura.service.pid", "kq"));
+        active.add(c);
+        Event failed = fake.next();
+        assertEquals("CLOSED", failed.get(MqttConstants.STATE));
+        String error = (String) failed.get(MqttConstants.ERROR);
+        assertTrue(error.startsWith("invalid configuration of io.umqtt.robust~7: queue.persistent=true needs "
+                + "queue.directory under Kura"), error);
+        assertNull(c.thread());
+
+        // the same outside Kura, in a framework started with osgi.clean=true
+        FakeBundleContext clean = new FakeBundleContext();
+        clean.setFrameworkProperty("osgi.clean", "true");
+        RobustConnectionComponent d = activate(clean, "clean", "port", 1, "queue.persistent", true);
+        assertTrue(((String) clean.next().get(MqttConstants.ERROR)).contains("needs queue.directory"));
+        assertNull(d.thread());
+    }
+
+    @Test
+    void passwordsEncryptedByKurasCryptoServiceAreDecrypted() throws Exception {
+        MosquittoBroker b = broker(MosquittoBroker.builder().user("user", SECRET));
+        FakeBundleContext fake = new FakeBundleContext();
+        fake.addService(io.umqtt.simple.testing.KuraStub.CRYPTO_INTERFACE,
+                io.umqtt.simple.testing.KuraStub.crypto(org.eclipse.kura.crypto.CryptoService.class));
+        String encrypted = io.umqtt.simple.testing.KuraStub.encrypt(SECRET);
+        activate(fake, "enc", "server", b.host(), "port", b.port(), "username", "user", "password", encrypted);
+        awaitState(fake, "CONNECTED");
+        assertFalse(log.text().contains(encrypted), log.text());
     }
 }

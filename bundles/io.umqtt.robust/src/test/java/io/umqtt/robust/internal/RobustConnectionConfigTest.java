@@ -20,6 +20,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import io.umqtt.robust.OverflowPolicy;
+import io.umqtt.api.MqttConstants;
 import io.umqtt.simple.internal.connection.ConnectionSettings;
 import io.umqtt.simple.testing.FakeBundleContext;
 
@@ -153,16 +154,25 @@ class RobustConnectionConfigTest {
     }
 
     @Test
-    void badValueFailsActivationBeforeAnyThreadOrRegistration() {
+    void badValueActivatesOutOfServiceWithoutAThread() throws Exception {
         FakeBundleContext fake = new FakeBundleContext();
         RobustConnectionComponent c = new RobustConnectionComponent();
         RobustConnectionConfig bad = RobustConfigs.of("name", "bad", "reconnect.jitter", 2.0);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.activate(fake.context,
-                bad, RobustConfigs.common(bad), Map.of("service.pid", "io.umqtt.robust~bad")));
-        assertEquals("invalid configuration of io.umqtt.robust~bad: reconnect.jitter=2.0 is outside 0..1", e.getMessage());
-        assertNull(c.thread());
-        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("umqtt-robust-bad")));
-        assertNull(fake.poll());
+        c.activate(fake.context, bad, RobustConfigs.common(bad), Map.of("service.pid", "io.umqtt.robust~bad"));
+        try {
+            assertNull(c.thread());
+            assertTrue(Thread.getAllStackTraces().keySet().stream()
+                    .noneMatch(t -> t.getName().equals("umqtt-robust-bad")));
+            FakeBundleContext.Event e = fake.next();
+            assertEquals(FakeBundleContext.Kind.REGISTERED, e.kind);
+            assertEquals("invalid configuration of io.umqtt.robust~bad: reconnect.jitter=2.0 is outside 0..1",
+                    e.get(MqttConstants.ERROR));
+            assertEquals("CLOSED", e.get(MqttConstants.STATE));
+            assertEquals("bad", e.get(MqttConstants.NAME));
+            assertNull(fake.poll());
+        } finally {
+            c.deactivate();
+        }
     }
 
     @Test
@@ -195,5 +205,17 @@ class RobustConnectionConfigTest {
         try (InputStream in = type.getResourceAsStream(resource)) {
             return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
         }
+    }
+
+    @Test
+    void failoverServersAlsoAcceptCommaSeparatedValues() {
+        // Kura's form shows at most 10 values of a multi-value attribute: one value may list several
+        RobustSettings r = RobustSettings.of(PID, RobustConfigs.of("failover.servers",
+                new String[] {"a:1, b:2", "", "c", " d:4 ,"}));
+        assertEquals("[a:1, b:2, c, d:4]", r.failover().toString());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RobustSettings.of(PID,
+                RobustConfigs.of("failover.servers", new String[] {"a:1,b:x"})));
+        assertEquals("invalid configuration of " + PID + ": failover.servers[1]=b:x has a port that is not a number",
+                e.getMessage());
     }
 }

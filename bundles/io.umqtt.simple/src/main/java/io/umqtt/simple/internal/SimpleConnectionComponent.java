@@ -1,12 +1,14 @@
 package io.umqtt.simple.internal;
 
-import io.umqtt.simple.internal.connection.ConnectionSettings;
-import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
 import io.umqtt.simple.internal.connection.ClientConnection;
+import io.umqtt.simple.internal.connection.ConnectionSettings;
 import io.umqtt.simple.internal.connection.KuraConfigurable;
+import io.umqtt.simple.internal.connection.KuraCrypto;
+import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.util.Dictionary;
 import java.util.Map;
 
 import org.osgi.framework.BundleContext;
@@ -16,10 +18,12 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.Designate;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttConnection;
+import io.umqtt.api.MqttConstants;
 import io.umqtt.simple.MqttClient;
 
 /**
@@ -31,14 +35,43 @@ import io.umqtt.simple.MqttClient;
  * {@link MqttConnection} service; its properties say where it connects to and whether it is
  * connected. Like umqtt.simple this component never reconnects: when the connection is lost, or
  * the first connect fails, the cause is logged and the service stays registered with
- * {@code mqtt.state=LOST}, {@code mqtt.connected=false}. A configuration change deactivates and
- * reactivates the component (there is no modified method), which opens a new connection.
- * Deactivation unregisters the service, sends DISCONNECT and waits for the thread to end.
+ * {@code mqtt.state=LOST}, {@code mqtt.connected=false}. Deactivation unregisters the service,
+ * sends DISCONNECT and waits for the thread to end.
+ *
+ * <h2>Configuration changes</h2>
+ * A changed configuration is taken in place ({@link #modified}); the service object and its
+ * registration (and Kura's marker) stay. When the effective settings are the same (Kura and
+ * ConfigAdmin rewrite configurations with equal values, bookkeeping properties such as
+ * {@code service.pid} do not count) nothing happens at all. When they differ, the service says
+ * {@code CLOSED} (so that its users stop using the old client before it goes), the old client is
+ * disconnected (DISCONNECT: no last will), its thread ends, and a new client connects once with
+ * the new settings; meanwhile the service says {@code CONNECTING}. Before it says
+ * {@code CONNECTED} again the thread subscribes the new client to every filter a listener of the
+ * service is subscribed to ({@link ClientConnection#wantedSubscriptions()}), so subscriptions
+ * made through the service survive a settings change (a failure of one is logged, its listener
+ * stays).
+ * <p>
+ * An invalid configuration does not fail activation: the component is then out of service. The
+ * error (naming the property and value) is logged once at ERROR with the connection's name, the
+ * service is registered with {@code mqtt.state=CLOSED}, {@code mqtt.connected=false} and
+ * {@link MqttConstants#ERROR}, its publish and subscribe throw an {@code IOException} naming the
+ * error, and Kura's marker stays, so that the configuration stays visible and editable in Kura.
+ * A fixed configuration starts the connection without a restart.
+ * <p>
+ * The connection is named after {@code name}, else Kura's {@code kura.service.pid}, else the
+ * configuration's PID. Where Kura's CryptoService is present the passwords are decrypted first
+ * ({@link KuraCrypto}).
  *
  * <h2>Threading</h2>
- * SCR calls {@link #activate} and {@link #deactivate}; the connection thread registers the
- * service and updates its properties. {@link #lock} guards the hand-over of the registration
- * between the two; no lock is held while calling the framework or the client.
+ * SCR calls {@link #activate}, {@link #modified} and {@link #deactivate}, one at a time; the
+ * connection thread of the settings in force registers the service and updates its properties.
+ * A settings change stops the old thread (outside the lock) before the new one starts; the old
+ * thread's updates are ignored once it is stopped. {@link #lock} guards the registrations and
+ * which run is in force, and is held while calling {@code registerService},
+ * {@code setProperties} and {@code unregister}, so that the framework never modifies a service
+ * that is being unregistered (Felix's log bundle fails on such events). Nothing else is done under
+ * it: no client call, no wait, no other lock; a service listener that the framework calls
+ * synchronously must not wait for this component's connection thread.
  */
 @Component(configurationPid = SimpleConnectionComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {})
@@ -58,36 +91,149 @@ public final class SimpleConnectionComponent {
     private final Object lock = new Object();
     /** The registered service, or null; guarded by {@link #lock}. */
     private ServiceRegistration<MqttConnection> registration;
+    /** The marker service that shows this configuration in Kura's UI; null outside Kura; guarded by {@link #lock}. */
+    private ServiceRegistration<?> kura;
     /** Set once deactivation began; guarded by {@link #lock}. */
     private boolean stopped;
+    /** The run of the settings in force, null while out of service; guarded by {@link #lock}. */
+    private Run current;
 
-    // set by activate before the thread starts, read by the thread and by deactivate
+    // written by SCR's calls only (one at a time); volatile for the tests' accessors
     private volatile BundleContext context;
-    private volatile ConnectionSettings settings;
     private volatile ClientConnection connection;
-    private volatile Thread thread;
-    /** The marker service that shows this configuration in Kura's UI; null outside Kura. */
-    private volatile ServiceRegistration<?> kura;
+    /** The configuration error in force, null when none. */
+    private volatile String error;
+    /** Loads Kura's interfaces where they are; tests replace it. */
+    volatile ClassLoader kuraLoader = SimpleConnectionComponent.class.getClassLoader();
+
+    /** One client with its settings and thread. */
+    private static final class Run {
+        final ConnectionSettings settings;
+        final MqttClient client;
+        final Thread thread;
+        /** Set (under the lock) when the run is stopped: its thread no longer touches the service. */
+        boolean stopping;
+
+        Run(ConnectionSettings settings, MqttClient client, Thread thread) {
+            this.settings = settings;
+            this.client = client;
+            this.thread = thread;
+        }
+    }
 
     /**
-     * Validates the configuration and starts the connection thread.
-     *
-     * @throws IllegalArgumentException naming the bad property and value; SCR logs it and the
-     *         component stays inactive
+     * Applies the configuration: starts the connection thread, or, when the configuration is
+     * invalid, registers the service out of service (see the class comment). Registers Kura's
+     * marker where Kura is.
      */
     @Activate
     void activate(BundleContext context, SimpleConnectionConfig config, Map<String, Object> properties) {
-        Object pid = properties.get(Constants.SERVICE_PID);
-        ConnectionSettings s = ConnectionSettings.of(pid instanceof String ? (String) pid : PID, config);
         this.context = context;
-        this.settings = s;
-        this.connection = new ClientConnection(s.name(), s.newClient());
-        Thread t = new Thread(this::run, THREAD_PREFIX + s.name());
+        apply(config, properties);
+        ServiceRegistration<?> marker = null;
+        synchronized (lock) {
+            if (!stopped) {
+                marker = KuraConfigurable.register(context, kuraLoader, properties);
+                kura = marker;
+            }
+        }
+    }
+
+    /**
+     * Takes a changed configuration in place: nothing happens when the effective settings are the
+     * same; otherwise one reconnect with the new settings (see the class comment).
+     */
+    @Modified
+    void modified(SimpleConnectionConfig config, Map<String, Object> properties) {
+        apply(config, properties);
+    }
+
+    private void apply(SimpleConnectionConfig config, Map<String, Object> properties) {
+        String pid = pid(properties, PID);
+        String defaultName = defaultName(properties, pid);
+        ConnectionSettings s = null;
+        String failure = null;
+        try (KuraCrypto crypto = KuraCrypto.open(context, kuraLoader)) {
+            s = ConnectionSettings.of(pid, defaultName, config, crypto);
+        } catch (IllegalArgumentException e) {
+            failure = e.getMessage();
+        }
+        Run old;
+        synchronized (lock) {
+            old = current;
+        }
+        if (s != null && old != null && old.settings.sameAs(s)) {
+            LOG.log(Level.DEBUG, () -> "MQTT connection " + defaultName + ": configuration rewritten with the same "
+                    + "settings; nothing to do");
+            return;
+        }
+        if (s == null && failure.equals(error)) {
+            return; // the same error: logged already
+        }
+        if (old != null) {
+            LOG.log(Level.INFO, () -> "MQTT connection " + old.settings.name() + ": configuration changed; "
+                    + "disconnecting to apply it");
+            // users (the whiteboard) hear that it is going down before it does: no SUBSCRIBE races the DISCONNECT
+            synchronized (lock) {
+                old.stopping = true;
+                if (registration != null) {
+                    publish(old, old.settings.serviceProperties(KIND, ConnectionState.CLOSED));
+                }
+            }
+            stop(old);
+        }
+        if (s == null) {
+            outOfService(nameOf(config, defaultName), failure);
+            return;
+        }
+        start(s);
+    }
+
+    /** Puts the service out of service with the configuration error {@code failure}, logged once. */
+    private void outOfService(String name, String failure) {
+        error = failure;
+        LOG.log(Level.ERROR, "MQTT connection " + name + " is out of service: " + failure + ". The connection "
+                + "starts once its configuration is fixed; meanwhile its service says " + MqttConstants.STATE + "="
+                + ConnectionState.CLOSED + " and " + MqttConstants.ERROR + ".");
+        ClientConnection c = connection;
+        if (c == null) {
+            c = new ClientConnection(name, failure);
+            connection = c;
+        } else {
+            c.fail(name, failure);
+        }
+        synchronized (lock) {
+            current = null;
+            publish(null, ConnectionSettings.failedProperties(name, KIND, failure));
+        }
+    }
+
+    private void start(ConnectionSettings s) {
+        error = null;
+        MqttClient client = s.newClient();
+        ClientConnection c = connection;
+        if (c == null) {
+            c = new ClientConnection(s.name(), client);
+            connection = c;
+        } else {
+            c.use(s.name(), client);
+        }
+        Run[] self = new Run[1];
+        Thread t = new Thread(() -> run(self[0]), THREAD_PREFIX + s.name());
         t.setDaemon(true);
-        this.thread = t;
+        Run r = new Run(s, client, t);
+        self[0] = r;
+        synchronized (lock) {
+            if (stopped) {
+                return;
+            }
+            current = r;
+            if (registration != null) { // new settings, or a fixed configuration: the service stays
+                publish(r, s.serviceProperties(KIND, ConnectionState.CONNECTING));
+            }
+        }
         LOG.log(Level.INFO, () -> "starting MQTT connection " + s);
         t.start();
-        kura = KuraConfigurable.register(context, SimpleConnectionComponent.class.getClassLoader(), properties);
     }
 
     /**
@@ -97,23 +243,36 @@ public final class SimpleConnectionComponent {
      */
     @Deactivate
     void deactivate() {
-        ServiceRegistration<MqttConnection> reg;
+        Run r;
         synchronized (lock) {
             stopped = true;
-            reg = registration;
+            r = current;
+            if (r != null) {
+                r.stopping = true;
+            }
+            KuraConfigurable.unregister(kura);
+            kura = null;
+            unregister(registration);
             registration = null;
         }
-        KuraConfigurable.unregister(kura);
-        kura = null;
-        unregister(reg);
-        ClientConnection c = connection;
+        if (r != null) {
+            stop(r);
+        }
+    }
+
+    /** Stops a run: its thread no longer touches the service; DISCONNECT; waits for the thread. */
+    private void stop(Run r) {
+        synchronized (lock) {
+            r.stopping = true;
+        }
+        String name = r.settings.name();
         try {
-            c.client().disconnect();
+            r.client.disconnect();
         } catch (IOException e) {
-            LOG.log(Level.WARNING, "MQTT connection " + c.name() + ": DISCONNECT could not be sent; the socket is "
+            LOG.log(Level.WARNING, "MQTT connection " + name + ": DISCONNECT could not be sent; the socket is "
                     + "closed anyway, so the broker may publish the last will", e);
         }
-        Thread t = thread;
+        Thread t = r.thread;
         try {
             t.join(STOP_WAIT_MILLIS);
             if (t.isAlive()) {
@@ -124,34 +283,35 @@ public final class SimpleConnectionComponent {
             Thread.currentThread().interrupt();
         }
         if (t.isAlive()) {
-            LOG.log(Level.WARNING, "MQTT connection " + c.name() + ": thread " + t.getName() + " did not end within "
+            LOG.log(Level.WARNING, "MQTT connection " + name + ": thread " + t.getName() + " did not end within "
                     + 2 * STOP_WAIT_MILLIS + " ms; it ends when its current connect attempt times out (at most "
-                    + settings.connectTimeoutSeconds() + " s)");
+                    + r.settings.connectTimeoutSeconds() + " s)");
         } else {
-            LOG.log(Level.INFO, () -> "MQTT connection " + c.name() + " stopped");
+            LOG.log(Level.INFO, () -> "MQTT connection " + name + " stopped");
         }
     }
 
-    /** The body of the connection thread: connect once, register, loop until closed or lost. */
-    private void run() {
-        ConnectionSettings s = settings;
-        MqttClient client = connection.client();
+    /** The body of a connection thread: connect once, restore subscriptions, register, loop until closed or lost. */
+    private void run(Run r) {
+        ConnectionSettings s = r.settings;
+        MqttClient client = r.client;
         try {
             boolean sessionPresent = client.connect(s.cleanSession());
             LOG.log(Level.INFO, () -> "MQTT connection " + s.name() + " connected to " + s.server() + ":"
                     + s.effectivePort() + " as " + s.clientId() + (sessionPresent ? " (session resumed)" : ""));
         } catch (IOException | RuntimeException e) {
-            if (isStopped()) {
+            if (isStopping(r)) {
                 LOG.log(Level.DEBUG, () -> "MQTT connection " + s.name() + " stopped while connecting: " + e);
                 return;
             }
             LOG.log(Level.WARNING, "MQTT connection " + s.name() + ": connect to " + s.server() + ":"
                     + s.effectivePort() + " failed; the simple connection does not retry (use the robust one for "
-                    + "that), its service is registered with state LOST: " + e.getMessage(), e);
-            register(ConnectionState.LOST);
+                    + "that), its service is registered with state LOST: " + ConnectionSettings.describe(e), e);
+            update(r, ConnectionState.LOST);
             return;
         }
-        if (!register(ConnectionState.CONNECTED)) {
+        restoreSubscriptions(r);
+        if (!update(r, ConnectionState.CONNECTED)) {
             return;
         }
         Exception failure = null;
@@ -160,7 +320,7 @@ public final class SimpleConnectionComponent {
         } catch (IOException | RuntimeException e) {
             failure = e;
         }
-        if (isStopped()) {
+        if (isStopping(r)) {
             Exception f = failure;
             LOG.log(Level.DEBUG, () -> "MQTT connection " + s.name() + " ended while stopping" + (f == null ? ""
                     : ": " + f));
@@ -170,7 +330,7 @@ public final class SimpleConnectionComponent {
             // closed through the client itself, not by this component (loop() throws when that
             // happened before it started)
             LOG.log(Level.WARNING, "MQTT connection " + s.name() + " was closed by its client");
-            update(ConnectionState.CLOSED);
+            update(r, ConnectionState.CLOSED);
             return;
         }
         if (failure instanceof RuntimeException) {
@@ -179,53 +339,72 @@ public final class SimpleConnectionComponent {
         LOG.log(Level.WARNING, "MQTT connection " + s.name() + " to " + s.server() + ":" + s.effectivePort()
                 + " lost; the simple connection does not reconnect: "
                 + (failure == null ? "loop ended in state " + client.state() : failure.getMessage()), failure);
-        update(ConnectionState.LOST);
+        update(r, ConnectionState.LOST);
     }
 
-    private boolean isStopped() {
+    /**
+     * After a settings change: subscribes the new client to what the service's listeners hold.
+     * Runs on the connection thread before {@code loop()}, so the client reads the SUBACKs itself.
+     */
+    private void restoreSubscriptions(Run r) {
+        Map<String, Integer> wanted = connection.wantedSubscriptions();
+        for (Map.Entry<String, Integer> w : wanted.entrySet()) {
+            if (isStopping(r)) {
+                return;
+            }
+            try {
+                r.client.subscribe(w.getKey(), w.getValue());
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "MQTT connection " + r.settings.name() + ": the subscription to '"
+                        + w.getKey() + "' of its listeners could not be made again with the new settings: "
+                        + e.getMessage());
+            }
+        }
+        if (!wanted.isEmpty()) {
+            LOG.log(Level.DEBUG, () -> "MQTT connection " + r.settings.name() + ": subscribed again to "
+                    + wanted.keySet());
+        }
+    }
+
+    private boolean isStopping(Run r) {
         synchronized (lock) {
-            return stopped;
+            return stopped || r.stopping;
         }
     }
 
     /**
-     * Registers the service in {@code state}, unless deactivation began (then it unregisters it
-     * again at once). Returns whether it stays registered.
+     * Registers the service in {@code state}, or updates its properties, unless the run was
+     * stopped meanwhile. Returns whether the run is still in force.
      */
-    private boolean register(ConnectionState state) {
-        if (isStopped()) {
-            return false;
-        }
-        ServiceRegistration<MqttConnection> reg = context.registerService(MqttConnection.class, connection,
-                settings.serviceProperties(KIND, state));
+    private boolean update(Run r, ConnectionState state) {
         synchronized (lock) {
-            if (!stopped) {
-                registration = reg;
-                return true;
+            if (stopped || r.stopping || r != current) {
+                return false;
             }
+            publish(r, r.settings.serviceProperties(KIND, state));
+            return true;
         }
-        unregister(reg);
-        return false;
     }
 
-    /** Replaces the service properties with those of {@code state}. */
-    private void update(ConnectionState state) {
-        ServiceRegistration<MqttConnection> reg;
-        synchronized (lock) {
-            reg = stopped ? null : registration;
+    /** Registers the service or sets its properties; call under the lock. */
+    private void publish(Run r, Dictionary<String, Object> properties) {
+        if (stopped) {
+            return;
         }
-        if (reg == null) {
+        if (registration == null) {
+            registration = context.registerService(MqttConnection.class, connection, properties);
             return;
         }
         try {
-            reg.setProperties(settings.serviceProperties(KIND, state));
+            registration.setProperties(properties);
         } catch (IllegalStateException e) {
-            // deactivate unregistered it between the two steps
-            LOG.log(Level.DEBUG, () -> "MQTT connection " + settings.name() + ": service already unregistered: " + e);
+            // the framework unregistered it: our bundle is stopping
+            String name = r == null ? "" : r.settings.name();
+            LOG.log(Level.DEBUG, () -> "MQTT connection " + name + ": service already unregistered: " + e);
         }
     }
 
-    private void unregister(ServiceRegistration<MqttConnection> reg) {
+    private static void unregister(ServiceRegistration<MqttConnection> reg) {
         if (reg == null) {
             return;
         }
@@ -237,18 +416,49 @@ public final class SimpleConnectionComponent {
         }
     }
 
-    /** The settings in force (tests). */
-    ConnectionSettings settings() {
-        return settings;
+    // ------------------------------------------------------------------ shared by both components
+
+    /** The configuration's PID, or {@code fallback}. */
+    static String pid(Map<String, Object> properties, String fallback) {
+        Object pid = properties.get(Constants.SERVICE_PID);
+        return pid instanceof String ? (String) pid : fallback;
     }
 
-    /** The connection thread (tests). */
+    /** The name when {@code name} is empty: Kura's {@code kura.service.pid} when present, else {@code pid}. */
+    static String defaultName(Map<String, Object> properties, String pid) {
+        Object kuraPid = properties.get(KuraConfigurable.KURA_SERVICE_PID);
+        return kuraPid instanceof String && !((String) kuraPid).isBlank() ? ((String) kuraPid).strip() : pid;
+    }
+
+    /** The name to report an invalid configuration under: the configured one (made printable), else the default. */
+    static String nameOf(SimpleConnectionConfig config, String defaultName) {
+        String n = config.name() == null ? "" : config.name().strip().replaceAll("\\p{Cntrl}", "?");
+        return n.isEmpty() ? defaultName : n;
+    }
+
+    // ------------------------------------------------------------------ tests
+
+    /** The settings in force, null while out of service (tests). */
+    ConnectionSettings settings() {
+        synchronized (lock) {
+            return current == null ? null : current.settings;
+        }
+    }
+
+    /** The connection thread of the settings in force, null while out of service (tests). */
     Thread thread() {
-        return thread;
+        synchronized (lock) {
+            return current == null ? null : current.thread;
+        }
     }
 
     /** The service object (tests). */
     ClientConnection connection() {
         return connection;
+    }
+
+    /** The configuration error in force, or null (tests). */
+    String error() {
+        return error;
     }
 }

@@ -36,6 +36,7 @@ import io.umqtt.api.MqttMessage;
 import io.umqtt.simple.testing.FakeBundleContext;
 import io.umqtt.simple.testing.FakeBundleContext.Event;
 import io.umqtt.simple.testing.FakeBundleContext.Kind;
+import io.umqtt.simple.testing.KuraStub;
 import io.umqtt.simple.testing.MosquittoBroker;
 
 /**
@@ -222,16 +223,219 @@ class SimpleConnectionComponentTest {
     }
 
     @Test
-    void badConfigurationFailsActivationBeforeAnyThread() {
+    void badConfigurationRegistersTheServiceOutOfServiceAndAFixRecoversIt() throws Exception {
         FakeBundleContext fake = new FakeBundleContext();
         SimpleConnectionComponent c = new SimpleConnectionComponent();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.activate(fake.context,
-                TestConfigs.simple("name", "bad", "port", 70000), Map.of("service.pid", "io.umqtt.simple~bad")));
-        assertEquals("invalid configuration of io.umqtt.simple~bad: port=70000 is outside 0..65535 "
-                + "(0 = 1883, or 8883 with TLS)", e.getMessage());
-        assertNull(c.thread());
-        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("umqtt-simple-bad")));
+        Map<String, Object> props = Map.of("service.pid", "io.umqtt.simple~0815", "kura.service.pid", "plant-a");
+        c.activate(fake.context, TestConfigs.simple("port", 70000), props);
+        active.add(c);
+        assertNull(c.thread(), "no connection thread for an invalid configuration");
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("umqtt-simple-")
+                && t.getName().contains("plant-a")));
+
+        Event failed = fake.next();
+        assertEquals(Kind.REGISTERED, failed.kind);
+        assertEquals(Thread.currentThread().getName(), failed.thread, "registered by activate itself");
+        String error = "invalid configuration of io.umqtt.simple~0815: port=70000 is outside 0..65535 "
+                + "(0 = 1883, or 8883 with TLS)";
+        assertEquals(error, failed.get(MqttConstants.ERROR));
+        assertEquals("CLOSED", failed.get(MqttConstants.STATE));
+        assertEquals(false, failed.get(MqttConstants.CONNECTED));
+        assertEquals("plant-a", failed.get(MqttConstants.NAME), "named after Kura's name, not the PID");
+        MqttConnection service = (MqttConnection) failed.service;
+        assertEquals(ConnectionState.CLOSED, service.state());
+        IOException publish = assertThrows(IOException.class, () -> service.publish("t", new byte[0], 0, false));
+        assertTrue(publish.getMessage().contains(error), publish.getMessage());
+        IOException subscribe = assertThrows(IOException.class, () -> service.subscribe("t", 0, m -> { }));
+        assertTrue(subscribe.getMessage().contains(error), subscribe.getMessage());
+        assertEquals(1, log.text().split(java.util.regex.Pattern.quote("SEVERE MQTT connection plant-a is out of service: " + error),
+                -1).length - 1,
+                "logged once at ERROR with the connection's name:\n" + log.text());
+
+        // the same bad configuration again (Kura rewrites it): nothing new, not even a log line
+        c.modified(TestConfigs.simple("port", 70000), props);
         assertNull(fake.poll());
+        assertEquals(1, log.text().split("is out of service", -1).length - 1, log.text());
+
+        // fixed: the same registration recovers, no restart
+        c.modified(TestConfigs.simple("server", broker.host(), "port", broker.port()), props);
+        Event connecting = fake.next();
+        assertEquals(Kind.MODIFIED, connecting.kind);
+        assertEquals("CONNECTING", connecting.get(MqttConstants.STATE));
+        assertNull(connecting.get(MqttConstants.ERROR));
+        Event connected = fake.next();
+        assertEquals(Kind.MODIFIED, connected.kind);
+        assertEquals("CONNECTED", connected.get(MqttConstants.STATE));
+        assertSame(service, connected.service);
+        assertEquals("plant-a", service.name());
+        assertTrue(service.isConnected());
+        assertNull(c.error());
+    }
+
+    @Test
+    void anUnresolvableHostIsReportedAsSuch() throws Exception {
+        FakeBundleContext fake = new FakeBundleContext();
+        SimpleConnectionComponent c = activate(fake, "nohost", "server", "no-such-host.invalid", "connect.timeout", 5);
+        Event e = fake.next();
+        assertEquals("LOST", e.get(MqttConstants.STATE));
+        c.thread().join(10_000);
+        assertTrue(log.text().contains("connect to no-such-host.invalid:1883 failed; the simple connection does not "
+                + "retry (use the robust one for that), its service is registered with state LOST: unknown host "
+                + "no-such-host.invalid (the name does not resolve)"), log.text());
+    }
+
+    @Test
+    void rewritingTheSameSettingsChangesNothing() throws Exception {
+        FakeBundleContext fake = new FakeBundleContext();
+        SimpleConnectionComponent c = activateOnBroker(fake, "same", "username", "user", "password", SECRET);
+        Event registered = fake.next();
+        assertEquals("CONNECTED", registered.get(MqttConstants.STATE));
+        Thread thread = c.thread();
+        String clientId = (String) registered.get(MqttConstants.CLIENT_ID);
+
+        // what Kura and ConfigAdmin do: the same values, other bookkeeping properties
+        for (int i = 0; i < 5; i++) {
+            c.modified(TestConfigs.simple("name", "same", "server", broker.host(), "port", broker.port(),
+                    "username", "user", "password", SECRET),
+                    Map.of("service.pid", "io.umqtt.simple~same", "felix.fileinstall.filename", "file:/x" + i,
+                            "service.changecount", (long) i));
+        }
+        assertNull(fake.poll(), "no re-registration, no property change");
+        assertSame(thread, c.thread(), "no reconnect");
+        assertTrue(thread.isAlive());
+        assertTrue(((MqttConnection) registered.service).isConnected());
+        assertEquals(clientId, c.settings().clientId(), "the generated client id stays");
+    }
+
+    @Test
+    void changedSettingsReconnectOnceKeepingTheServiceAndItsSubscriptions() throws Exception {
+        FakeBundleContext fake = new FakeBundleContext();
+        SimpleConnectionComponent c = activateOnBroker(fake, "chg", "keepalive", 60);
+        Event registered = fake.next();
+        MqttConnection service = (MqttConnection) registered.service;
+        BlockingQueue<MqttMessage> received = new ArrayBlockingQueue<>(10);
+        service.subscribe("chg/#", 1, received::add);
+        Thread before = c.thread();
+
+        c.modified(TestConfigs.simple("name", "chg", "server", broker.host(), "port", broker.port(),
+                "keepalive", 30), Map.of("service.pid", "io.umqtt.simple~chg"));
+        assertFalse(before.isAlive(), "the old connection thread ended before modified returned");
+        Event closing = fake.next();
+        assertEquals(Kind.MODIFIED, closing.kind);
+        assertEquals("CLOSED", closing.get(MqttConstants.STATE), "users hear first that the old client goes");
+        Event connecting = fake.next();
+        assertEquals(Kind.MODIFIED, connecting.kind);
+        assertEquals("CONNECTING", connecting.get(MqttConstants.STATE));
+        Event connected = fake.next();
+        assertEquals(Kind.MODIFIED, connected.kind, "the registration stays");
+        assertEquals("CONNECTED", connected.get(MqttConstants.STATE));
+        assertSame(service, connected.service, "the same service object");
+        assertEquals(30, c.settings().keepAliveSeconds());
+
+        // the listener's subscription was made again on the new client before it said CONNECTED
+        service.publish("chg/a", "after".getBytes(StandardCharsets.UTF_8), 1, false);
+        MqttMessage m = received.poll(10, TimeUnit.SECONDS);
+        assertTrue(m != null, "the subscription did not survive the settings change");
+        assertEquals("chg/a", m.topicString());
+        assertNull(fake.poll(), "one reconnect: nothing else happened");
+    }
+
+    @Test
+    void theNameDefaultsToKurasName() throws Exception {
+        FakeBundleContext fake = new FakeBundleContext();
+        SimpleConnectionComponent c = new SimpleConnectionComponent();
+        c.activate(fake.context, TestConfigs.simple("server", broker.host(), "port", broker.port()),
+                Map.of("service.pid", "io.umqtt.simple~4711", "kura.service.pid", "kura-name"));
+        active.add(c);
+        Event e = fake.next();
+        assertEquals("kura-name", e.get(MqttConstants.NAME));
+        assertEquals("umqtt-simple-kura-name", c.thread().getName());
+    }
+
+    @Test
+    void passwordsEncryptedByKurasCryptoServiceAreDecryptedAndPlainOnesKept() throws Exception {
+        try (MosquittoBroker secured = MosquittoBroker.builder().user("user", SECRET).start()) {
+            FakeBundleContext fake = new FakeBundleContext();
+            fake.addService(KuraStub.CRYPTO_INTERFACE, KuraStub.crypto(org.eclipse.kura.crypto.CryptoService.class));
+            String encrypted = KuraStub.encrypt(SECRET);
+            SimpleConnectionComponent c = activate(fake, "enc", "server", secured.host(), "port", secured.port(),
+                    "username", "user", "password", encrypted);
+            Event e = fake.next();
+            assertEquals("CONNECTED", e.get(MqttConstants.STATE), "the decrypted password was accepted: " + e);
+            deactivate(c);
+            fake.next();
+
+            // stored unencrypted (some of Kura's paths): does not decrypt, used as it is
+            FakeBundleContext plain = new FakeBundleContext();
+            plain.addService(KuraStub.CRYPTO_INTERFACE, KuraStub.crypto(org.eclipse.kura.crypto.CryptoService.class));
+            activate(plain, "plain", "server", secured.host(), "port", secured.port(), "username", "user",
+                    "password", SECRET);
+            assertEquals("CONNECTED", plain.next().get(MqttConstants.STATE));
+
+            // without a CryptoService the ciphertext goes to the broker, which refuses it
+            FakeBundleContext none = new FakeBundleContext();
+            activate(none, "none", "server", secured.host(), "port", secured.port(), "username", "user",
+                    "password", encrypted);
+            assertEquals("LOST", none.next().get(MqttConstants.STATE));
+            String text = log.text();
+            assertFalse(text.contains(encrypted), "the encrypted password was logged:\n" + text);
+        }
+    }
+
+    @Test
+    void setPropertiesNeverOverlapsUnregister() throws Exception {
+        // a registration that notices when unregister comes while setProperties is still running
+        // (Felix's log bundle then fails with a NullPointerException on the MODIFIED event)
+        java.util.concurrent.CountDownLatch inSetProperties = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean overlapped = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean unregistered = new java.util.concurrent.atomic.AtomicBoolean();
+        org.osgi.framework.ServiceRegistration<?> reg = (org.osgi.framework.ServiceRegistration<?>)
+                java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                        new Class<?>[] {org.osgi.framework.ServiceRegistration.class}, (p, m, args) -> {
+                            switch (m.getName()) {
+                                case "setProperties":
+                                    busy.set(true);
+                                    inSetProperties.countDown();
+                                    release.await(10, TimeUnit.SECONDS);
+                                    busy.set(false);
+                                    return null;
+                                case "unregister":
+                                    overlapped.compareAndSet(false, busy.get());
+                                    unregistered.set(true);
+                                    return null;
+                                default:
+                                    return null;
+                            }
+                        });
+        FakeBundleContext fake = new FakeBundleContext();
+        org.osgi.framework.BundleContext context = (org.osgi.framework.BundleContext) java.lang.reflect.Proxy
+                .newProxyInstance(getClass().getClassLoader(), new Class<?>[] {org.osgi.framework.BundleContext.class},
+                        (p, m, args) -> "registerService".equals(m.getName()) ? reg : m.invoke(fake.context, args));
+        SimpleConnectionComponent c = new SimpleConnectionComponent();
+        Map<String, Object> props = Map.of("service.pid", "io.umqtt.simple~race");
+        c.activate(context, TestConfigs.simple("name", "race", "port", 70000), props); // registered out of service
+        active.add(c);
+        Thread fixer = new Thread(() -> c.modified(TestConfigs.simple("name", "race", "server", broker.host(),
+                "port", broker.port()), props)); // setProperties(CONNECTING), held in it
+        fixer.start();
+        assertTrue(inSetProperties.await(10, TimeUnit.SECONDS));
+        Thread stopper = new Thread(() -> {
+            active.remove(c);
+            c.deactivate();
+        });
+        stopper.start();
+        // the stopper must wait for setProperties to return: it blocks (or unregisters: the defect)
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (stopper.getState() != Thread.State.BLOCKED && !unregistered.get() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        release.countDown();
+        fixer.join(10_000);
+        stopper.join(20_000);
+        assertTrue(unregistered.get(), "deactivate unregistered the service");
+        assertFalse(overlapped.get(), "unregister ran while setProperties was still running");
     }
 
     @Test

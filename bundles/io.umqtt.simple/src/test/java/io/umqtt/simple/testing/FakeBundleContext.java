@@ -14,13 +14,16 @@ import java.util.function.Predicate;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.FrameworkUtil;
+import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
 
 /**
  * Just enough of a {@link BundleContext} for a component that registers its service itself (the
  * simple and robust connection components): {@code registerService} and the registration's
  * {@code setProperties} and {@code unregister} are recorded as {@link Event}s a test can wait for;
- * service lookups and listeners answer "no such service" (an optional EventAdmin stays absent).
+ * service lookups and listeners answer "no such service" (an optional EventAdmin stays absent),
+ * except for services a test adds ({@link #addService}); {@code getProperty} answers what a test
+ * set ({@link #setFrameworkProperty}).
  * Every other method throws.
  */
 public final class FakeBundleContext {
@@ -55,6 +58,40 @@ public final class FakeBundleContext {
     }
 
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    /** Services of others the component may look up, by interface name; see {@link #addService}. */
+    private final Map<String, Object> others = new java.util.concurrent.ConcurrentHashMap<>();
+    /** What {@code getProperty} answers; see {@link #setFrameworkProperty}. */
+    private final Map<String, String> frameworkProperties = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Makes {@code service} visible to lookups by {@code objectClass} (another bundle's service). */
+    public void addService(String objectClass, Object service) {
+        others.put(objectClass, service);
+    }
+
+    /** Sets a framework property ({@code BundleContext.getProperty}). */
+    public void setFrameworkProperty(String key, String value) {
+        frameworkProperties.put(key, value);
+    }
+
+    private ServiceReference<?> reference(String objectClass) {
+        return (ServiceReference<?>) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {ServiceReference.class}, (p, m, args) -> {
+                    switch (m.getName()) {
+                        case "getProperty":
+                            return "objectClass.name".equals(args[0]) ? objectClass : null;
+                        case "compareTo":
+                            return 0;
+                        case "equals":
+                            return p == args[0];
+                        case "hashCode":
+                            return System.identityHashCode(p);
+                        case "toString":
+                            return "FakeReference[" + objectClass + "]";
+                        default:
+                            throw new UnsupportedOperationException("FakeReference." + m.getName());
+                    }
+                });
+    }
     /** The fake to hand to the component. */
     public final BundleContext context = (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(),
             new Class<?>[] {BundleContext.class}, (p, m, args) -> {
@@ -78,7 +115,16 @@ public final class FakeBundleContext {
                         return null;
                     case "getServiceReferences":
                     case "getAllServiceReferences":
+                        if (args[0] instanceof String && others.containsKey(args[0])) {
+                            return new ServiceReference<?>[] {reference((String) args[0])};
+                        }
                         return null; // no other services here
+                    case "getService":
+                        return others.get(((ServiceReference<?>) args[0]).getProperty("objectClass.name"));
+                    case "ungetService":
+                        return true;
+                    case "getProperty":
+                        return frameworkProperties.get((String) args[0]);
                     case "toString":
                         return "FakeBundleContext";
                     default:

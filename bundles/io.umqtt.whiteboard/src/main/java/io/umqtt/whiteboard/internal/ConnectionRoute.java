@@ -595,9 +595,11 @@ final class ConnectionRoute implements MessageListener {
             if (outcome != null) {
                 boolean gone;
                 synchronized (lock) {
-                    gone = retired;
+                    gone = retired || !connected;
                 }
-                // a failure because the connection service is going away is no news
+                // a failure because the connection service is going away, or because it went down
+                // meanwhile (closed by a configuration change, which says so before it disconnects,
+                // or lost: its filters are subscribed again when it is back), is no news
                 LOG.log(gone ? Level.DEBUG : Level.WARNING, outcome);
             }
         }

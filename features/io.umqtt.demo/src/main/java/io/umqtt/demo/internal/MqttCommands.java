@@ -56,21 +56,26 @@ public class MqttCommands {
         connections.remove(connection);
     }
 
-    /** mqtt:list: every connection service with its broker, state and counters. */
+    /**
+     * mqtt:list: every connection service with its broker, state and counters; for a connection out
+     * of service because its configuration is invalid, the error instead of the counters.
+     */
     public String list() {
         StringBuilder out = new StringBuilder();
         out.append(String.format("%-16s %-8s %-28s %-12s %s%n", "NAME", "KIND", "BROKER", "STATE", "COUNTERS"));
         connections.forEach((connection, p) -> {
-            String broker = p.get(MqttConstants.SERVER) + ":" + p.get(MqttConstants.PORT)
-                    + (Boolean.TRUE.equals(p.get(MqttConstants.TLS)) ? " (tls)" : "");
+            String broker = p.get(MqttConstants.SERVER) == null ? "-" // out of service: no settings
+                    : p.get(MqttConstants.SERVER) + ":" + p.get(MqttConstants.PORT)
+                            + (Boolean.TRUE.equals(p.get(MqttConstants.TLS)) ? " (tls)" : "");
             String counters = "";
             if (connection instanceof RobustConnection) {
                 RobustConnection r = (RobustConnection) connection;
                 counters = String.format("attempts=%d reconnects=%d queued=%d queuedTotal=%d resent=%d dropped=%d",
                         r.connectAttempts(), r.reconnects(), r.queued(), r.queuedTotal(), r.resent(), r.dropped());
             }
+            Object error = p.get(MqttConstants.ERROR); // an invalid configuration: what is wrong
             out.append(String.format("%-16s %-8s %-28s %-12s %s%n", connection.name(), p.get(MqttConstants.KIND),
-                    broker, connection.state(), counters));
+                    broker, connection.state(), error != null ? "error: " + error : counters));
         });
         return out.toString();
     }

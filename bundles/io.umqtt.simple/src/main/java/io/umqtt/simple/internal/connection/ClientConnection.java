@@ -3,7 +3,9 @@ package io.umqtt.simple.internal.connection;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,17 +24,28 @@ import io.umqtt.simple.MqttClient;
  * {@link #state()} and keeps the listener of a subscription its client remembers although the
  * broker has not granted it yet ({@link #keepsSubscription(String)}). The listener list does not
  * depend on the connection: it survives reconnects.
+ * <p>
+ * One service object lives as long as its component, through configuration changes: a component
+ * that applies new settings hands it a new client ({@link #use}), and its listeners stay (the
+ * component makes their subscriptions again on the new client, see {@link #wantedSubscriptions()}).
+ * A component whose configuration is invalid puts it out of service ({@link #fail}): it then has
+ * no client, reports {@link ConnectionState#CLOSED}, and every publish and subscribe throws an
+ * {@link IOException} naming the configuration error.
  *
  * <h2>Threading</h2>
  * Any thread may call every method. The subscription list is copy-on-write: the client's reader
  * thread walks a snapshot while other threads subscribe and unsubscribe. Listeners run on the
- * reader thread, one after the other, in subscription order.
+ * reader thread, one after the other, in subscription order. The client and the configuration
+ * error are volatile: a call uses the client in force when it starts.
  */
 public class ClientConnection implements MqttConnection {
     private static final System.Logger LOG = System.getLogger(ClientConnection.class.getName());
 
-    private final String name;
-    private final MqttClient client;
+    private volatile String name;
+    /** The client in force; null while the configuration is invalid. */
+    private volatile MqttClient client;
+    /** Why there is no client (the configuration error); null when there is one. */
+    private volatile String failure;
     /** (filter, listener) pairs in subscription order; copy-on-write, so no lock. */
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     private final AtomicLong unmatched = new AtomicLong();
@@ -45,9 +58,67 @@ public class ClientConnection implements MqttConnection {
         client.setCallback(this::deliver);
     }
 
-    /** The wrapped client. */
+    /**
+     * A service object out of service from the start: its configuration is invalid ({@link #fail}).
+     */
+    public ClientConnection(String name, String failure) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.failure = Objects.requireNonNull(failure, "failure");
+    }
+
+    /** The wrapped client; null while out of service ({@link #fail}). */
     public MqttClient client() {
         return client;
+    }
+
+    /**
+     * Puts {@code newClient} in service (new settings, or a fixed configuration): it becomes the
+     * client's message callback target, later calls use it. The listeners stay; the old client's
+     * messages still in flight are delivered too. Its caller disconnects the old client.
+     */
+    public void use(String newName, MqttClient newClient) {
+        newClient.setCallback(this::deliver);
+        this.name = Objects.requireNonNull(newName, "name");
+        this.failure = null;
+        this.client = newClient;
+    }
+
+    /**
+     * Puts the service out of service: its configuration is invalid. {@code error} names the
+     * property and value; publish and subscribe then throw an {@link IOException} with it. The
+     * listeners stay, for when a fixed configuration puts a client in service again.
+     */
+    public void fail(String newName, String error) {
+        this.name = Objects.requireNonNull(newName, "name");
+        this.failure = Objects.requireNonNull(error, "error");
+        this.client = null;
+    }
+
+    /** The configuration error while out of service, else null. */
+    public String failure() {
+        return client == null ? failure : null;
+    }
+
+    /**
+     * The filters the listeners are subscribed to, each with the highest QoS one of them asked,
+     * in subscription order: what a new client must subscribe to for them.
+     */
+    public Map<String, Integer> wantedSubscriptions() {
+        Map<String, Integer> wanted = new LinkedHashMap<>();
+        for (Subscription s : subscriptions) {
+            wanted.merge(s.filter.toString(), s.qos, Math::max);
+        }
+        return wanted;
+    }
+
+    /** The client in force, or an IOException naming the configuration error. */
+    private MqttClient live() throws IOException {
+        MqttClient c = client;
+        if (c == null) {
+            throw new IOException("MQTT connection " + name + " is out of service, its configuration is invalid: "
+                    + failure);
+        }
+        return c;
     }
 
     @Override
@@ -57,12 +128,14 @@ public class ClientConnection implements MqttConnection {
 
     @Override
     public ConnectionState state() {
-        return client.state();
+        MqttClient c = client;
+        return c == null ? ConnectionState.CLOSED : c.state();
     }
 
+    /** @throws IOException also while out of service (invalid configuration), naming the error */
     @Override
     public void publish(byte[] topic, byte[] payload, int qos, boolean retain) throws IOException {
-        client.publish(topic, payload, retain, qos);
+        live().publish(topic, payload, retain, qos);
     }
 
     /**
@@ -81,6 +154,7 @@ public class ClientConnection implements MqttConnection {
         if (qos < 0 || qos > 2) { // checked before the others' QoS is mixed in (the client names QoS 2 itself)
             throw new IllegalArgumentException("qos must be 0 or 1, found " + qos);
         }
+        MqttClient c = live();
         Subscription s = new Subscription(parsed, listener, qos);
         Subscription replaced = null;
         int brokerQos = qos;
@@ -100,7 +174,7 @@ public class ClientConnection implements MqttConnection {
         }
         boolean done = false;
         try {
-            int granted = client.subscribe(filter, brokerQos);
+            int granted = c.subscribe(filter, brokerQos);
             done = true;
             return granted;
         } finally {
@@ -127,7 +201,7 @@ public class ClientConnection implements MqttConnection {
     public void unsubscribe(String filter) throws IOException {
         TopicFilter parsed = TopicFilter.parse(filter);
         subscriptions.removeIf(s -> s.filter.equals(parsed));
-        client.unsubscribe(filter);
+        live().unsubscribe(filter);
     }
 
     /**
@@ -146,7 +220,8 @@ public class ClientConnection implements MqttConnection {
                 || subscriptions.stream().anyMatch(s -> s.filter.equals(parsed))) {
             return false;
         }
-        client.unsubscribe(filter);
+        MqttClient c = live();
+        c.unsubscribe(filter);
         int qos = -1;
         for (Subscription s : subscriptions) {
             if (s.filter.equals(parsed)) {
@@ -156,7 +231,7 @@ public class ClientConnection implements MqttConnection {
         if (qos >= 0) {
             LOG.log(Level.DEBUG, () -> "connection " + name + ": '" + filter + "' got a listener while it was being "
                     + "unsubscribed; subscribing it again");
-            client.subscribe(filter, qos);
+            c.subscribe(filter, qos);
             return false;
         }
         return true;
@@ -210,7 +285,8 @@ public class ClientConnection implements MqttConnection {
 
     @Override
     public String toString() {
-        return "MqttConnection[" + name + ", " + client + "]";
+        MqttClient c = client;
+        return "MqttConnection[" + name + ", " + (c != null ? c : "out of service: " + failure) + "]";
     }
 
     private static final class Subscription {

@@ -11,6 +11,7 @@ import java.security.KeyStore;
 import java.security.KeyStoreException;
 import java.util.Hashtable;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttConstants;
@@ -80,6 +81,8 @@ public final class ConnectionSettings {
     private final String lwtMessage;
     private final int lwtQos;
     private final boolean lwtRetain;
+    /** The configured values as the builder took them (secrets included; never shown): see {@link #sameAs}. */
+    private final java.util.List<Object> inputs;
 
     private ConnectionSettings(Builder b, String name, String server, String clientId, boolean generated,
             String username, String password, TlsSettings tls, String lwtTopic, String lwtMessage) {
@@ -101,6 +104,7 @@ public final class ConnectionSettings {
         this.lwtMessage = lwtMessage;
         this.lwtQos = b.lwtQos;
         this.lwtRetain = b.lwtRetain;
+        this.inputs = b.inputs();
     }
 
     /**
@@ -110,13 +114,27 @@ public final class ConnectionSettings {
      * @throws IllegalArgumentException naming the bad property and value
      */
     public static ConnectionSettings of(String pid, SimpleConnectionConfig c) {
+        return of(pid, pid, c, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #of(String, SimpleConnectionConfig)}, for a component: the connection is named
+     * {@code defaultName} when the configuration names none (Kura's {@code kura.service.pid}, or
+     * the PID), and the three passwords go through {@code secrets} first (Kura's decryption, see
+     * {@link KuraCrypto}).
+     *
+     * @throws IllegalArgumentException naming the bad property and value
+     */
+    public static ConnectionSettings of(String pid, String defaultName, SimpleConnectionConfig c,
+            UnaryOperator<String> secrets) {
         return builder(pid)
+                .defaultName(defaultName)
                 .name(c.name())
                 .server(c.server())
                 .port(c.port())
                 .clientId(c.client_id())
                 .username(c.username())
-                .password(c.password())
+                .password(secrets.apply(c.password()))
                 .keepAlive(c.keepalive())
                 .cleanSession(c.clean_session())
                 .connectTimeout(c.connect_timeout())
@@ -124,9 +142,9 @@ public final class ConnectionSettings {
                 .maxPacketSize(c.max_packet_size())
                 .tlsEnabled(c.tls_enabled())
                 .trustStore(c.tls_truststore())
-                .trustStorePassword(c.tls_truststore_password())
+                .trustStorePassword(secrets.apply(c.tls_truststore_password()))
                 .keyStore(c.tls_keystore())
-                .keyStorePassword(c.tls_keystore_password())
+                .keyStorePassword(secrets.apply(c.tls_keystore_password()))
                 .storeType(c.tls_store_type())
                 .verifyHostname(c.tls_verify_hostname())
                 .lwtTopic(c.lwt_topic())
@@ -306,6 +324,48 @@ public final class ConnectionSettings {
         return props;
     }
 
+    /**
+     * Whether {@code other} has the same effective settings: every configured value equal (the
+     * passwords as decrypted), so that a client made from either behaves the same. Two generated
+     * client identifiers count as equal (each build generates a new one); the PID is not compared.
+     */
+    public boolean sameAs(ConnectionSettings other) {
+        return other != null && inputs.equals(other.inputs);
+    }
+
+    /**
+     * The service properties of a connection whose configuration is invalid: its name, kind,
+     * {@code mqtt.state=CLOSED}, {@code mqtt.connected=false} and {@link MqttConstants#ERROR}, the
+     * error naming the property and value. The server and port are those configured, where they
+     * could be read.
+     */
+    public static Hashtable<String, Object> failedProperties(String name, String kind, String error) {
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put(MqttConstants.NAME, name);
+        props.put(MqttConstants.KIND, kind);
+        props.put(MqttConstants.STATE, ConnectionState.CLOSED.name());
+        props.put(MqttConstants.CONNECTED, false);
+        props.put(MqttConstants.ERROR, error);
+        return props;
+    }
+
+    /**
+     * A failure as operators should read it: its message, except that an
+     * {@link java.net.UnknownHostException} (whose message is the bare host name) reads
+     * {@code unknown host <name> (the name does not resolve)}.
+     */
+    public static String describe(Throwable t) {
+        if (t == null) {
+            return "unknown cause";
+        }
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.net.UnknownHostException) {
+                return "unknown host " + c.getMessage() + " (the name does not resolve)";
+            }
+        }
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getName();
+    }
+
     /** The settings without any secret: a password shows as {@code ***}. */
     @Override
     public String toString() {
@@ -336,6 +396,7 @@ public final class ConnectionSettings {
      */
     public static final class Builder {
         private final String pid;
+        private String defaultName;
         private String name = "";
         private String server = "localhost";
         private int port;
@@ -361,6 +422,23 @@ public final class ConnectionSettings {
 
         private Builder(String pid) {
             this.pid = pid;
+            this.defaultName = pid;
+        }
+
+        /** The connection name when {@link #name} is empty; the PID unless set. */
+        public Builder defaultName(String v) {
+            defaultName = v == null || v.isBlank() ? pid : v.strip();
+            return this;
+        }
+
+        /** Every value as configured, normalised as {@link #build()} reads it, for {@link ConnectionSettings#sameAs}. */
+        java.util.List<Object> inputs() {
+            return java.util.Arrays.asList(defaultName, trim(name), trim(server), port, trim(clientId), trim(username),
+                    password == null ? "" : password, keepAliveSeconds, cleanSession, connectTimeoutSeconds,
+                    ackTimeoutSeconds, maxPacketSize, tlsEnabled, trim(trustStore),
+                    trustStorePassword == null ? "" : trustStorePassword, trim(keyStore),
+                    keyStorePassword == null ? "" : keyStorePassword, trim(storeType), verifyHostname,
+                    trim(lwtTopic), lwtMessage == null ? "" : lwtMessage, lwtQos, lwtRetain);
         }
 
         public Builder name(String v) {
@@ -482,7 +560,7 @@ public final class ConnectionSettings {
         public ConnectionSettings build() {
             String n = trim(name);
             if (n.isEmpty()) {
-                n = pid;
+                n = defaultName;
             }
             checkNoControl(NAME, n);
 

@@ -25,7 +25,9 @@ public @interface SimpleConnectionConfig {
 
     @AttributeDefinition(name = "Connection name",
             description = "The name other bundles select this connection by (service property "
-                    + "mqtt.connection.name). Empty: the configuration's PID.")
+                    + "mqtt.connection.name). Empty: the name given in Kura (kura.service.pid), else the "
+                    + "configuration's PID.",
+            required = false)
     String name() default "";
 
     @AttributeDefinition(name = "Broker host", description = "Host name or IP address of the MQTT broker.")
@@ -106,7 +108,8 @@ public @interface SimpleConnectionConfig {
             type = AttributeType.PASSWORD, required = false)
     String tls_keystore_password() default "";
 
-    @AttributeDefinition(name = "TLS key store type", description = "Type of both key stores, e.g. PKCS12 or JKS.")
+    @AttributeDefinition(name = "TLS key store type",
+            description = "Type of both key stores, e.g. PKCS12 or JKS. Empty: PKCS12.", required = false)
     String tls_store_type() default "PKCS12";
 
     @AttributeDefinition(name = "Verify TLS host name",
@@ -132,5 +135,8 @@ public @interface SimpleConnectionConfig {
     boolean lwt_retain() default false;
 
     /** How the Felix web console lists the configurations of this factory. */
+    @AttributeDefinition(name = "Felix web console name hint",
+            description = "How the Felix web console lists these configurations; not used by the connection.",
+            required = false)
     String webconsole_configurationFactory_nameHint() default "{name} {server}:{port}";
 }
