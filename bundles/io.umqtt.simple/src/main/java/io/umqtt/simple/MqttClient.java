@@ -617,7 +617,10 @@ public class MqttClient implements Closeable {
         try {
             plain.setTcpNoDelay(true);
             try {
-                plain.connect(new InetSocketAddress(server, port), timeoutMillis);
+                // the lookup of a name counts into the connect timeout too
+                InetSocketAddress address = HostResolver.resolve(server, port, timeoutMillis, deadline);
+                plain.connect(address, (int) Math.max(1, Math.min(timeoutMillis,
+                        TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
             } catch (SocketTimeoutException e) {
                 throw new MqttException(Reason.TIMEOUT, "TCP connect to " + server + ":" + port + " did not complete within "
                         + timeoutMillis + " ms", e);

@@ -420,7 +420,8 @@ class RobustConnectionComponentTest {
         FakeBundleContext fake = new FakeBundleContext();
         activate(fake, "nohost", "server", "no-such-host.invalid", "connect.timeout", 5);
         Event e = fake.await(RobustConstants.LAST_FAILURE, ev -> ev.get(RobustConstants.LAST_FAILURE) != null);
-        assertEquals("unknown host no-such-host.invalid (the name does not resolve)",
+        assertEquals("unknown host no-such-host.invalid: the name does not resolve (connecting to "
+                + "no-such-host.invalid:1883)",
                 e.get(RobustConstants.LAST_FAILURE));
     }
 

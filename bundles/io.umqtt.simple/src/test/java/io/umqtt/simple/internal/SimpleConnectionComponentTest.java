@@ -281,7 +281,7 @@ class SimpleConnectionComponentTest {
         c.thread().join(10_000);
         assertTrue(log.text().contains("connect to no-such-host.invalid:1883 failed; the simple connection does not "
                 + "retry (use the robust one for that), its service is registered with state LOST: unknown host "
-                + "no-such-host.invalid (the name does not resolve)"), log.text());
+                + "no-such-host.invalid: the name does not resolve (connecting to no-such-host.invalid:1883)"), log.text());
     }
 
     @Test

@@ -360,7 +360,9 @@ public final class ConnectionSettings {
         }
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof java.net.UnknownHostException) {
-                return "unknown host " + c.getMessage() + " (the name does not resolve)";
+                String m = c.getMessage();
+                // the client names it already; a bare UnknownHostException's message is just the name
+                return m != null && m.startsWith("unknown host ") ? m : "unknown host " + m + " (the name does not resolve)";
             }
         }
         return t.getMessage() != null ? t.getMessage() : t.getClass().getName();
