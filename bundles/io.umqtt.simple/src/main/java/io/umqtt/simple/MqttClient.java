@@ -1142,6 +1142,12 @@ public class MqttClient implements Closeable {
             while (true) {
                 synchronized (lock) {
                     if (state != ConnectionState.CONNECTED) {
+                        if (state == ConnectionState.LOST && reader == null && deferred != null && !deferred.isEmpty()) {
+                            // messages read before the loss, queued while a callback ran (and then threw):
+                            // step() delivers them before it reports the loss
+                            reader = me;
+                            return OWNER;
+                        }
                         throw notConnected();
                     }
                     if (reader == me) {

@@ -110,6 +110,37 @@ class InCallbackLossTest {
     }
 
     @Test
+    void messagesReadWhileTheCallbackWaitedAreDeliveredByTheNextWaitMsgWhenTheCallbackThrew() throws Exception {
+        client.setCallback((topic, msg, retain, dup, qos) -> {
+            received.add(new String(topic, StandardCharsets.UTF_8) + "=" + new String(msg, StandardCharsets.UTF_8));
+            if (received.size() == 1) {
+                try {
+                    client.publish("nested", "n", false, 1);
+                } catch (IOException e) {
+                    nested.set(e);
+                }
+                throw new IllegalStateException("the callback fails after its publish failed");
+            }
+        });
+        Session s = broker.play(conn -> {
+            conn.acceptConnect();
+            conn.write(publish("first", "1", 1, 5));
+            conn.expect(3); // the callback's publish
+            conn.write(publish("second", "2", 0, 0), publish("third", "3", 1, 6));
+            conn.close(); // end of stream before the callback's PUBACK
+        });
+        client.connect(true, (int) DEADLINE_MILLIS);
+        assertInstanceOf(IllegalStateException.class, catchFrom(pool.submit(() -> client.waitMsg())));
+        assertEquals(List.of("first=1"), received);
+        within(pool.submit(() -> client.waitMsg()));
+        assertEquals(List.of("first=1", "second=2", "third=3"), received,
+                "the next waitMsg delivers the messages read before the loss, in order");
+        IOException e = assertInstanceOf(IOException.class, catchFrom(pool.submit(() -> client.waitMsg())));
+        assertTrue(e.getMessage().contains("connection lost"), e.getMessage());
+        s.awaitEnd(DEADLINE_MILLIS);
+    }
+
+    @Test
     void anOperationWhoseAckWasReadBeforeTheLossSucceeds() throws Exception {
         Session s = broker.play(conn -> {
             conn.acceptConnect();
