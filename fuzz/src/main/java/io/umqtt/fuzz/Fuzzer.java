@@ -205,10 +205,7 @@ final class Fuzzer {
         }
         Judge.Disagreement d = Judge.compare(c, v, o);
         if (d != null) {
-            // the connection was lost inside the callback's own publish: one family of defects, named apart
-            String category = c.nest && !"ok".equals(o.nestResult) && !"none".equals(o.nestResult)
-                    ? KnownDefects.IN_CALLBACK_LOSS + d.category : d.category;
-            s.finding(category, seed, index, reproducer, d::detail);
+            s.finding(d.category, seed, index, reproducer, d::detail);
         }
         for (String u : o.undocumented) {
             s.finding("exception:" + u.substring(0, u.indexOf(':')), seed, index, reproducer, () -> u);

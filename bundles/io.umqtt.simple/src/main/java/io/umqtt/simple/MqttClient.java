@@ -1113,6 +1113,11 @@ public class MqttClient implements Closeable {
             drainDeferred();
             return PacketType.PUBLISH;
         }
+        if (state != ConnectionState.CONNECTED) {
+            // lost while a callback ran (its own publish read on): the messages read before the loss
+            // were delivered above; nothing buffered after the loss is framed, delivered or acked
+            throw notConnected();
+        }
         if (queueFull()) { // waitMsg or checkMsg called by a callback: no more PUBLISHes are read
             PacketType head = rlen > rpos ? PacketType.of((rbuf[rpos] & 0xFF) >>> 4) : PacketType.NONE;
             return processBufferedAck() ? head : PacketType.NONE;
@@ -1140,6 +1145,12 @@ public class MqttClient implements Closeable {
             while (true) {
                 synchronized (lock) {
                     if (state != ConnectionState.CONNECTED) {
+                        if (state == ConnectionState.LOST && reader == null && deferred != null && !deferred.isEmpty()) {
+                            // messages read before the loss, queued while a callback ran (and then threw):
+                            // step() delivers them before it reports the loss
+                            reader = me;
+                            return OWNER;
+                        }
                         throw notConnected();
                     }
                     if (reader == me) {
@@ -1897,7 +1908,10 @@ public class MqttClient implements Closeable {
             }
         } finally {
             callbackDepth--;
-            if (qos == 1) {
+            // once the connection is lost (say while the callback's own publish read on) there is
+            // nothing to ack on: the messages read before the loss are still delivered, then the
+            // loss is reported, and an operation whose ack was read before the loss still succeeds
+            if (qos == 1 && state == ConnectionState.CONNECTED) {
                 sendPuback(id);
             }
         }
