@@ -59,6 +59,8 @@ final class KuraConfigurationModel implements AutoCloseable {
     private final Method encryptAes;
     /** The names of the markers registered now (Kura's tracked names). */
     private final Set<String> tracked = Collections.synchronizedSet(new HashSet<>());
+    /** Orders write-backs and edits: an edit never runs between a write-back's read and its update. */
+    private final Object writes = new Object();
     /** Configuration PID by name, for the names this model created. */
     private final Map<String, String> pids = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> markerRegistrations = new ConcurrentHashMap<>();
@@ -121,17 +123,19 @@ final class KuraConfigurationModel implements AutoCloseable {
      * nothing, when Kura does not track the name (as Kura ignores edits to forgotten names).
      */
     boolean edit(String name, Map<String, Object> values) throws Exception {
-        if (!tracked.contains(name)) {
-            return false;
+        synchronized (writes) { // after any write-back under way, which must not overwrite the edit
+            if (!tracked.contains(name)) {
+                return false;
+            }
+            Configuration config = configuration(name);
+            ObjectClassDefinition ocd = ocd(config.getFactoryPid());
+            Dictionary<String, Object> props = config.getProperties();
+            for (Map.Entry<String, Object> e : encrypted(ocd, values).entrySet()) {
+                props.put(e.getKey(), e.getValue());
+            }
+            config.update(props);
+            return true;
         }
-        Configuration config = configuration(name);
-        ObjectClassDefinition ocd = ocd(config.getFactoryPid());
-        Dictionary<String, Object> props = config.getProperties();
-        for (Map.Entry<String, Object> e : encrypted(ocd, values).entrySet()) {
-            props.put(e.getKey(), e.getValue());
-        }
-        config.update(props);
-        return true;
     }
 
     /** Deletes the configuration of {@code name}. */
@@ -175,8 +179,14 @@ final class KuraConfigurationModel implements AutoCloseable {
         switch (event.getType()) {
             case ServiceEvent.REGISTERED:
                 markerRegistrations.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet();
-                if (tracked.add(name)) {
-                    writeBack(name, (String) servicePid);
+                // the name counts as tracked once its write-back is done, as in Kura, whose edits go
+                // through the configurations it tracks: an edit can then never be overwritten by a
+                // write-back of the properties read before it
+                synchronized (writes) {
+                    if (!tracked.contains(name)) {
+                        writeBack(name, (String) servicePid);
+                        tracked.add(name);
+                    }
                 }
                 break;
             case ServiceEvent.UNREGISTERING:
