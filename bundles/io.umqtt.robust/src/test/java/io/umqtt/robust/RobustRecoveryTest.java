@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -154,12 +155,16 @@ class RobustRecoveryTest {
 
     // ------------------------------------------------------------------ defect 3: storm and lifetimes
 
-    /** Accepts every connection, answers CONNACK and then garbage, recording when each was accepted. */
-    private Future<?> garbageBroker(List<Long> acceptedAt) {
+    /**
+     * Accepts every connection, answers CONNACK and then garbage, recording when each was accepted
+     * and counting it down on {@code accepts}.
+     */
+    private Future<?> garbageBroker(List<Long> acceptedAt, CountDownLatch accepts) {
         return pool.submit(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 Peer p = broker.accept();
                 acceptedAt.add(System.nanoTime());
+                accepts.countDown();
                 p.acceptConnect();
                 p.write(bytes(0x00, 0x00)); // packet type 0 is reserved: a protocol error
                 closeables.add(p);
@@ -172,13 +177,10 @@ class RobustRecoveryTest {
     void aBrokerThatBreaksEverySessionAtOnceIsRetriedWithGrowingDelays() throws Exception {
         List<Long> acceptedAt = new CopyOnWriteArrayList<>();
         RobustMqttClient c = scripted(new ReconnectPolicy(200, 60_000, 0, 0));
-        garbageBroker(acceptedAt);
+        CountDownLatch fiveAccepted = new CountDownLatch(5);
+        garbageBroker(acceptedAt, fiveAccepted);
         c.start("storm-runner");
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (acceptedAt.size() < 5 && System.nanoTime() < until) {
-            Thread.sleep(10);
-        }
-        assertTrue(acceptedAt.size() >= 5, "5 connects within 20 s: " + acceptedAt.size());
+        assertTrue(fiveAccepted.await(20, TimeUnit.SECONDS), "5 connects within 20 s: " + acceptedAt.size());
         long[] gaps = new long[4];
         for (int i = 0; i < 4; i++) {
             gaps[i] = TimeUnit.NANOSECONDS.toMillis(acceptedAt.get(i + 1) - acceptedAt.get(i));
