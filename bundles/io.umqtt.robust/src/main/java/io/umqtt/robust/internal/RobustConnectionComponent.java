@@ -253,9 +253,7 @@ public final class RobustConnectionComponent {
     private void outOfService(String name, String failure) {
         error = failure;
         errorName = name;
-        LOG.log(Level.ERROR, "MQTT connection " + name + " is out of service: " + failure + ". The connection "
-                + "starts once its configuration is fixed; meanwhile its service says " + MqttConstants.STATE + "="
-                + ConnectionState.CLOSED + " and " + MqttConstants.ERROR + ".");
+        LOG.log(Level.ERROR, ConnectionSettings.outOfServiceMessage(name, failure));
         RobustConnectionService c = service;
         if (c == null) {
             c = new RobustConnectionService(name, failure);

@@ -192,9 +192,7 @@ public final class SimpleConnectionComponent {
     /** Puts the service out of service with the configuration error {@code failure}, logged once. */
     private void outOfService(String name, String failure) {
         error = failure;
-        LOG.log(Level.ERROR, "MQTT connection " + name + " is out of service: " + failure + ". The connection "
-                + "starts once its configuration is fixed; meanwhile its service says " + MqttConstants.STATE + "="
-                + ConnectionState.CLOSED + " and " + MqttConstants.ERROR + ".");
+        LOG.log(Level.ERROR, ConnectionSettings.outOfServiceMessage(name, failure));
         ClientConnection c = connection;
         if (c == null) {
             c = new ClientConnection(name, failure);

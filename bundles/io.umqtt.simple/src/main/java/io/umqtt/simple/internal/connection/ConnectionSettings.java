@@ -350,6 +350,16 @@ public final class ConnectionSettings {
     }
 
     /**
+     * The one log line of a connection put out of service by the configuration error {@code failure}
+     * (both components log it once, at ERROR).
+     */
+    public static String outOfServiceMessage(String name, String failure) {
+        return "MQTT connection " + name + " is out of service: " + failure + ". The connection starts once its "
+                + "configuration is fixed; meanwhile its service says " + MqttConstants.STATE + "="
+                + ConnectionState.CLOSED + " and " + MqttConstants.ERROR + ".";
+    }
+
+    /**
      * A failure as operators should read it: its message, except that an
      * {@link java.net.UnknownHostException} (whose message is the bare host name) reads
      * {@code unknown host <name> (the name does not resolve)}.
