@@ -34,7 +34,7 @@ import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.connection.ConnectionSettings;
 import io.umqtt.simple.connection.KuraConfigurable;
 import io.umqtt.simple.connection.KuraCrypto;
-import io.umqtt.simple.connection.SimpleConnectionConfig;
+import io.umqtt.simple.connection.ConnectionConfig;
 
 /**
  * One self-healing connection per factory configuration of {@value #PID}.
@@ -95,7 +95,7 @@ import io.umqtt.simple.connection.SimpleConnectionConfig;
  */
 @Component(configurationPid = RobustConnectionComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {})
-@Designate(ocd = RobustConnectionConfig.class, factory = true)
+@Designate(ocd = RobustConnectionForm.class, factory = true)
 public final class RobustConnectionComponent {
     /** The factory PID of the configurations. */
     public static final String PID = "io.umqtt.robust";
@@ -164,7 +164,7 @@ public final class RobustConnectionComponent {
      * Registers Kura's marker where Kura is.
      */
     @Activate
-    void activate(BundleContext context, RobustConnectionConfig config, SimpleConnectionConfig common,
+    void activate(BundleContext context, RobustConnectionConfig config, ConnectionConfig common,
             Map<String, Object> properties) {
         this.context = context;
         this.events = new ConnectionEvents(context);
@@ -181,18 +181,18 @@ public final class RobustConnectionComponent {
      * same; otherwise one reconnect with the new settings (see the class comment).
      */
     @Modified
-    void modified(RobustConnectionConfig config, SimpleConnectionConfig common, Map<String, Object> properties) {
+    void modified(RobustConnectionConfig config, ConnectionConfig common, Map<String, Object> properties) {
         apply(config, common, properties);
     }
 
-    private void apply(RobustConnectionConfig config, SimpleConnectionConfig common, Map<String, Object> properties) {
+    private void apply(RobustConnectionConfig config, ConnectionConfig common, Map<String, Object> properties) {
         String pid = pidOf(properties);
         String defaultName = defaultName(properties, pid);
         ConnectionSettings s = null;
         RobustSettings r = null;
         String failure = null;
         try (KuraCrypto crypto = KuraCrypto.open(context, kuraLoader)) {
-            s = ConnectionSettings.of(pid, defaultName, common, crypto); // the connection properties, as the simple component
+            s = ConnectionSettings.of(pid, defaultName, common, config.connect_timeout(), crypto); // as the simple component
             r = RobustSettings.of(pid, config);
             if (r.queuePersistent() && r.queueDirectory() == null && dataAreaIsWiped(properties)) {
                 throw RobustSettings.invalid(pid, RobustSettings.QUEUE_PERSISTENT, true, "needs "
@@ -645,7 +645,7 @@ public final class RobustConnectionComponent {
     }
 
     /** The name to report an invalid configuration under: the configured one (made printable), else the default. */
-    private static String nameOf(SimpleConnectionConfig config, String defaultName) {
+    private static String nameOf(ConnectionConfig config, String defaultName) {
         String n = config.name() == null ? "" : config.name().strip().replaceAll("\\p{Cntrl}", "?");
         return n.isEmpty() ? defaultName : n;
     }

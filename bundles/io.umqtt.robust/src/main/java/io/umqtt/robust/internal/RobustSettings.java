@@ -9,6 +9,7 @@ import java.util.Locale;
 
 import io.umqtt.robust.OverflowPolicy;
 import io.umqtt.robust.ReconnectPolicy;
+import io.umqtt.robust.RobustMqttClient;
 
 /**
  * The validated reconnect, offline queue and failover settings of one robust connection; the
@@ -31,6 +32,16 @@ final class RobustSettings {
 
     /** Upper bound of both delays: one day. */
     static final long MAX_DELAY_MILLIS = 86_400_000L;
+
+    // the defaults of the robust attributes (RobustConnectionConfig), those of ReconnectPolicy.DEFAULT and the client
+    /** Default connect timeout of each attempt, in seconds: the robust client's. */
+    static final int DEFAULT_CONNECT_TIMEOUT_SECONDS = RobustMqttClient.DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS / 1000;
+    /** Default first reconnect delay ({@link ReconnectPolicy#DEFAULT}). */
+    static final long DEFAULT_RECONNECT_INITIAL_DELAY_MILLIS = 1_000;
+    /** Default cap of the reconnect delay ({@link ReconnectPolicy#DEFAULT}). */
+    static final long DEFAULT_RECONNECT_MAX_DELAY_MILLIS = 60_000;
+    /** Default reconnect jitter ({@link ReconnectPolicy#DEFAULT}). */
+    static final double DEFAULT_RECONNECT_JITTER = 0.5;
     private static final int MAX_PORT = 65_535;
 
     /** A failover broker. */

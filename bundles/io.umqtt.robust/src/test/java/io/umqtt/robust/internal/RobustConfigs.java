@@ -10,14 +10,14 @@ import java.util.WeakHashMap;
 
 import org.osgi.framework.BundleContext;
 
-import io.umqtt.simple.connection.SimpleConnectionConfig;
+import io.umqtt.simple.connection.ConnectionConfig;
 
 /**
  * Configurations as SCR hands them to the robust component: proxies whose methods return the
  * configured value of their property (method name with {@code _} read as {@code .}) or the
  * method's default. SCR gives the component two views of one configuration,
- * {@link RobustConnectionConfig} and {@link SimpleConnectionConfig}; {@link #common} makes the
- * second from the first's properties, with the simple type's defaults, as SCR does.
+ * {@link RobustConnectionConfig} and {@link ConnectionConfig}; {@link #common} makes the
+ * second from the first's properties, with the shared type's defaults, as SCR does.
  */
 final class RobustConfigs {
     private static final Map<Object, Map<String, Object>> PROPERTIES = Collections.synchronizedMap(new WeakHashMap<>());
@@ -68,12 +68,12 @@ final class RobustConfigs {
     }
 
     /** The connection-properties view of the same configuration as {@code config}. */
-    static SimpleConnectionConfig common(RobustConnectionConfig config) {
+    static ConnectionConfig common(RobustConnectionConfig config) {
         Map<String, Object> props = PROPERTIES.get(config);
         if (props == null) {
             throw new IllegalArgumentException("not made by RobustConfigs.of: " + config);
         }
-        return view(SimpleConnectionConfig.class, props);
+        return view(ConnectionConfig.class, props);
     }
 
     private static <A> A view(Class<A> type, Map<String, Object> props) {

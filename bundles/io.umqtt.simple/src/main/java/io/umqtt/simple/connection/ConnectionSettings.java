@@ -1,21 +1,11 @@
 package io.umqtt.simple.connection;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.KeyStoreException;
 import java.util.Hashtable;
-import java.util.UUID;
 import java.util.function.UnaryOperator;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttConstants;
-import io.umqtt.api.TopicFilter;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.TlsSettings;
 
@@ -55,13 +45,33 @@ public final class ConnectionSettings {
 
     /** Prefix of generated client identifiers. */
     public static final String GENERATED_CLIENT_ID_PREFIX = "umqtt-";
+
+    // The defaults and limits of the configuration: the builder starts from these, the validation
+    // checks these and the Metatype forms state these (ConnectionConfig); nowhere a second literal.
+    /** Default broker host. */
+    public static final String DEFAULT_SERVER = "localhost";
+    /** Default MQTT keepalive, in seconds. */
+    public static final int DEFAULT_KEEPALIVE_SECONDS = 60;
+    /** The simple connection's default connect timeout, in seconds (the robust component has its own). */
+    public static final int DEFAULT_CONNECT_TIMEOUT_SECONDS = 30;
+    /** Default acknowledgement timeout, in seconds. */
+    public static final int DEFAULT_ACK_TIMEOUT_SECONDS = 30;
+    /** Default largest packet accepted from the broker: the client's, 4 MiB. */
+    public static final int DEFAULT_MAX_PACKET_SIZE = MqttClient.DEFAULT_MAX_PACKET_SIZE;
+    /** Default type of the TLS key stores. */
+    public static final String DEFAULT_STORE_TYPE = TlsSettings.DEFAULT_STORE_TYPE;
     /** Upper bound of both timeouts, in seconds (one day). */
     public static final int MAX_TIMEOUT_SECONDS = 86_400;
-    private static final int MAX_KEEPALIVE = 65_535;
-    private static final int MAX_PORT = 65_535;
-    private static final int MIN_PACKET_SIZE = 2;
+    /** Upper bound of the keepalive, in seconds (a 16-bit field); 0 turns keepalive off. */
+    public static final int MAX_KEEPALIVE_SECONDS = 65_535;
+    /** Upper bound of the port; 0 stands for the default port. */
+    public static final int MAX_PORT = 65_535;
+    /** Bounds of the maximum packet size, in bytes (remaining length). */
+    public static final int MIN_PACKET_SIZE_BYTES = 2;
+    /** Upper bound of the maximum packet size: the largest remaining length MQTT can encode. */
+    public static final int MAX_PACKET_SIZE_BYTES = MqttConstants.MAX_REMAINING_LENGTH;
     /** MQTT strings (client id, user name, password, will message) carry a 16-bit length. */
-    private static final int MAX_STRING_BYTES = 65_535;
+    static final int MAX_STRING_BYTES = 65_535;
 
     private final String pid;
     private final String name;
@@ -84,7 +94,7 @@ public final class ConnectionSettings {
     /** The configured values as the builder took them (secrets included; never shown): see {@link #sameAs}. */
     private final java.util.List<Object> inputs;
 
-    private ConnectionSettings(Builder b, String name, String server, String clientId, boolean generated,
+    ConnectionSettings(Builder b, String name, String server, String clientId, boolean generated,
             String username, String password, TlsSettings tls, String lwtTopic, String lwtMessage) {
         this.pid = b.pid;
         this.name = name;
@@ -108,24 +118,25 @@ public final class ConnectionSettings {
     }
 
     /**
-     * Maps a component's configuration onto validated settings: the one mapping of the simple and
-     * the robust components.
+     * Maps the shared connection attributes onto validated settings, with the default connect
+     * timeout ({@value #DEFAULT_CONNECT_TIMEOUT_SECONDS} s) and the PID as the default name.
      *
      * @throws IllegalArgumentException naming the bad property and value
      */
-    public static ConnectionSettings of(String pid, SimpleConnectionConfig c) {
-        return of(pid, pid, c, UnaryOperator.identity());
+    public static ConnectionSettings of(String pid, ConnectionConfig c) {
+        return of(pid, pid, c, DEFAULT_CONNECT_TIMEOUT_SECONDS, UnaryOperator.identity());
     }
 
     /**
-     * As {@link #of(String, SimpleConnectionConfig)}, for a component: the connection is named
-     * {@code defaultName} when the configuration names none (Kura's {@code kura.service.pid}, or
-     * the PID), and the three passwords go through {@code secrets} first (Kura's decryption, see
-     * {@link KuraCrypto}).
+     * Maps a component's configuration onto validated settings: the one mapping of the simple and
+     * the robust components. The connection is named {@code defaultName} when the configuration
+     * names none (Kura's {@code kura.service.pid}, or the PID), the connect timeout is the
+     * component's own attribute ({@code connect.timeout}, validated here), and the three passwords
+     * go through {@code secrets} first (Kura's decryption, see {@link KuraCrypto}).
      *
      * @throws IllegalArgumentException naming the bad property and value
      */
-    public static ConnectionSettings of(String pid, String defaultName, SimpleConnectionConfig c,
+    public static ConnectionSettings of(String pid, String defaultName, ConnectionConfig c, int connectTimeoutSeconds,
             UnaryOperator<String> secrets) {
         return builder(pid)
                 .defaultName(defaultName)
@@ -137,7 +148,7 @@ public final class ConnectionSettings {
                 .password(secrets.apply(c.password()))
                 .keepAlive(c.keepalive())
                 .cleanSession(c.clean_session())
-                .connectTimeout(c.connect_timeout())
+                .connectTimeout(connectTimeoutSeconds)
                 .ackTimeout(c.ack_timeout())
                 .maxPacketSize(c.max_packet_size())
                 .tlsEnabled(c.tls_enabled())
@@ -407,30 +418,31 @@ public final class ConnectionSettings {
      * count as empty. Not thread-safe.
      */
     public static final class Builder {
-        private final String pid;
-        private String defaultName;
-        private String name = "";
-        private String server = "localhost";
-        private int port;
-        private String clientId = "";
-        private String username = "";
-        private String password = "";
-        private int keepAliveSeconds = 60;
-        private boolean cleanSession = true;
-        private int connectTimeoutSeconds = 30;
-        private int ackTimeoutSeconds = 30;
-        private int maxPacketSize = MqttClient.DEFAULT_MAX_PACKET_SIZE;
-        private boolean tlsEnabled;
-        private String trustStore = "";
-        private String trustStorePassword = "";
-        private String keyStore = "";
-        private String keyStorePassword = "";
-        private String storeType = TlsSettings.DEFAULT_STORE_TYPE;
-        private boolean verifyHostname = true;
-        private String lwtTopic = "";
-        private String lwtMessage = "";
-        private int lwtQos;
-        private boolean lwtRetain;
+        // read by SettingsValidator
+        final String pid;
+        String defaultName;
+        String name = "";
+        String server = DEFAULT_SERVER;
+        int port;
+        String clientId = "";
+        String username = "";
+        String password = "";
+        int keepAliveSeconds = DEFAULT_KEEPALIVE_SECONDS;
+        boolean cleanSession = true;
+        int connectTimeoutSeconds = DEFAULT_CONNECT_TIMEOUT_SECONDS;
+        int ackTimeoutSeconds = DEFAULT_ACK_TIMEOUT_SECONDS;
+        int maxPacketSize = DEFAULT_MAX_PACKET_SIZE;
+        boolean tlsEnabled;
+        String trustStore = "";
+        String trustStorePassword = "";
+        String keyStore = "";
+        String keyStorePassword = "";
+        String storeType = DEFAULT_STORE_TYPE;
+        boolean verifyHostname = true;
+        String lwtTopic = "";
+        String lwtMessage = "";
+        int lwtQos;
+        boolean lwtRetain;
 
         private Builder(String pid) {
             this.pid = pid;
@@ -564,226 +576,18 @@ public final class ConnectionSettings {
         }
 
         /**
-         * Validates the values and returns the settings. With TLS enabled it also loads the key
-         * stores, so that a missing file or a wrong password is reported now.
+         * Validates the values and returns the settings ({@link SettingsValidator}, the one
+         * validation of both components). With TLS enabled it also loads the key stores, so that a
+         * missing file or a wrong password is reported now.
          *
          * @throws IllegalArgumentException naming the first bad property and its value
          */
         public ConnectionSettings build() {
-            String n = trim(name);
-            if (n.isEmpty()) {
-                n = defaultName;
-            }
-            checkNoControl(NAME, n);
-
-            String host = trim(server);
-            if (host.isEmpty()) {
-                throw invalid(SERVER + " is empty: it must name the broker's host or IP address");
-            }
-            if (host.contains("://")) {
-                throw invalid(SERVER, host, "must be a host name or address, not a URI; put the port in '"
-                        + PORT + "' and use '" + TLS_ENABLED + "' for TLS");
-            }
-            if (host.chars().anyMatch(Character::isWhitespace) || host.chars().anyMatch(Character::isISOControl)) {
-                throw invalid(SERVER, host, "contains white space or control characters");
-            }
-            if (port < 0 || port > MAX_PORT) {
-                throw invalid(PORT, port, "is outside 0..65535 (0 = 1883, or 8883 with TLS)");
-            }
-            if (keepAliveSeconds < 0 || keepAliveSeconds > MAX_KEEPALIVE) {
-                throw invalid(KEEPALIVE, keepAliveSeconds, "is outside 0..65535 seconds (0 = off)");
-            }
-            checkTimeout(CONNECT_TIMEOUT, connectTimeoutSeconds);
-            checkTimeout(ACK_TIMEOUT, ackTimeoutSeconds);
-            if (maxPacketSize < MIN_PACKET_SIZE || maxPacketSize > MqttConstants.MAX_REMAINING_LENGTH) {
-                throw invalid(MAX_PACKET_SIZE, maxPacketSize, "is outside " + MIN_PACKET_SIZE + ".."
-                        + MqttConstants.MAX_REMAINING_LENGTH + " bytes");
-            }
-
-            String id = trim(clientId);
-            boolean generated = id.isEmpty();
-            if (generated) {
-                if (!cleanSession) {
-                    throw invalid(CLEAN_SESSION + "=false needs a fixed " + CLIENT_ID
-                            + ": a generated identifier changes with every start, so the session could never be "
-                            + "resumed");
-                }
-                id = GENERATED_CLIENT_ID_PREFIX + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
-            } else {
-                checkMqttString(CLIENT_ID, id);
-            }
-
-            String user = emptyToNull(username);
-            if (user != null) {
-                checkMqttString(USERNAME, user);
-            }
-            String pass = password == null || password.isEmpty() ? null : password;
-            if (pass != null) {
-                if (user == null) {
-                    throw invalid(PASSWORD + " is set but " + USERNAME
-                            + " is empty: MQTT 3.1.1 sends no password without a user name");
-                }
-                checkEncodable(PASSWORD, null, pass); // the password is never shown
-                if (pass.getBytes(StandardCharsets.UTF_8).length > MAX_STRING_BYTES) {
-                    throw invalid(PASSWORD + " is longer than " + MAX_STRING_BYTES + " bytes of UTF-8");
-                }
-            }
-
-            TlsSettings tls = tlsEnabled ? tls() : null;
-
-            String willTopic = emptyToNull(lwtTopic);
-            String willMessage = lwtMessage == null ? "" : lwtMessage;
-            if (willTopic == null) {
-                if (!willMessage.isEmpty()) {
-                    throw invalid(LWT_MESSAGE + " is set but " + LWT_TOPIC
-                            + " is empty: a last will needs a topic");
-                }
-                willMessage = null;
-            } else {
-                checkEncodable(LWT_TOPIC, willTopic, willTopic);
-                checkEncodable(LWT_MESSAGE, willMessage, willMessage);
-                try {
-                    TopicFilter.validateTopicName(willTopic.getBytes(StandardCharsets.UTF_8));
-                } catch (IllegalArgumentException e) {
-                    throw invalid(LWT_TOPIC, willTopic, "is not a valid topic name: " + e.getMessage());
-                }
-                int length = willMessage.getBytes(StandardCharsets.UTF_8).length;
-                if (length > MAX_STRING_BYTES) {
-                    throw invalid(LWT_MESSAGE + " is " + length + " bytes of UTF-8, the maximum is "
-                            + MAX_STRING_BYTES);
-                }
-            }
-            if (lwtQos != 0 && lwtQos != 1) {
-                throw invalid(LWT_QOS, lwtQos, "must be 0 or 1");
-            }
-            return new ConnectionSettings(this, n, host, id, generated, user, pass, tls, willTopic, willMessage);
-        }
-
-        private TlsSettings tls() {
-            String type = trim(storeType);
-            if (type.isEmpty()) {
-                type = TlsSettings.DEFAULT_STORE_TYPE;
-            }
-            try {
-                KeyStore.getInstance(type);
-            } catch (KeyStoreException e) {
-                throw invalid(TLS_STORE_TYPE, type, "is not a key store type this Java runtime supports");
-            }
-            Path trust = storePath(TLS_TRUSTSTORE, trustStore);
-            char[] trustPassword = chars(trustStorePassword);
-            Path key = storePath(TLS_KEYSTORE, keyStore);
-            char[] keyPassword = chars(keyStorePassword);
-            TlsSettings settings;
-            if (trust == null && key == null) {
-                settings = TlsSettings.defaults();
-            } else {
-                if (trust != null) {
-                    checkStore(TLS_TRUSTSTORE, trust, trustPassword, type, TLS_TRUSTSTORE_PASSWORD);
-                }
-                if (key != null) {
-                    checkStore(TLS_KEYSTORE, key, keyPassword, type, TLS_KEYSTORE_PASSWORD);
-                }
-                settings = TlsSettings.fromStores(trust, trustPassword, key, keyPassword, type);
-                try {
-                    settings.socketFactory();
-                } catch (IOException e) {
-                    throw invalid((key != null ? TLS_KEYSTORE + "=" + key : TLS_TRUSTSTORE + "=" + trust)
-                            + " cannot be used for TLS: " + e.getMessage());
-                }
-            }
-            return settings.withHostnameVerification(verifyHostname);
-        }
-
-        private Path storePath(String property, String value) {
-            String v = trim(value);
-            if (v.isEmpty()) {
-                return null;
-            }
-            Path p;
-            try {
-                p = Path.of(v);
-            } catch (InvalidPathException e) {
-                throw invalid(property, v, "is not a valid path: " + e.getMessage());
-            }
-            if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
-                throw invalid(property, v, "is not a readable file");
-            }
-            return p;
-        }
-
-        /** Loads a store once so that a wrong type, a damaged file or a wrong password fail here. */
-        private void checkStore(String property, Path file, char[] storePassword, String type,
-                String passwordProperty) {
-            try (InputStream in = Files.newInputStream(file)) {
-                KeyStore.getInstance(type).load(in, storePassword);
-            } catch (IOException | GeneralSecurityException e) {
-                String hint = e.getCause() instanceof java.security.UnrecoverableKeyException
-                        ? " (is " + passwordProperty + " right?)" : "";
-                throw invalid(property, file, "cannot be read as a " + type + " key store: " + e.getMessage() + hint);
-            }
-        }
-
-        private void checkTimeout(String property, int seconds) {
-            if (seconds < 1 || seconds > MAX_TIMEOUT_SECONDS) {
-                throw invalid(property, seconds, "is outside 1.." + MAX_TIMEOUT_SECONDS + " seconds");
-            }
-        }
-
-        private void checkNoControl(String property, String value) {
-            if (value.chars().anyMatch(Character::isISOControl)) {
-                throw invalid(property, value.replaceAll("\\p{Cntrl}", "?"), "contains control characters");
-            }
-        }
-
-        /**
-         * Refuses a lone surrogate (half of a UTF-16 pair), which UTF-8 cannot encode: the client
-         * would otherwise send '?' in its place. {@code shown} is the value for the message, or
-         * null to show none (a password).
-         */
-        private void checkEncodable(String property, String shown, String value) {
-            for (int i = 0; i < value.length(); i++) {
-                char c = value.charAt(i);
-                if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
-                    i++;
-                } else if (Character.isSurrogate(c)) {
-                    String why = String.format("contains a lone surrogate U+%04X at index %d (half of a UTF-16 pair "
-                            + "without its other half), which UTF-8 cannot encode", (int) c, i);
-                    throw shown == null ? invalid(property + " " + why) : invalid(property, shown, why);
-                }
-            }
-        }
-
-        private void checkMqttString(String property, String value) {
-            checkEncodable(property, value, value);
-            if (value.indexOf('\u0000') >= 0) {
-                throw invalid(property, value.replace('\u0000', '?'), "contains U+0000");
-            }
-            int length = value.getBytes(StandardCharsets.UTF_8).length;
-            if (length > MAX_STRING_BYTES) {
-                throw invalid(property, value.substring(0, 32) + "...", "is " + length
-                        + " bytes of UTF-8, the maximum is " + MAX_STRING_BYTES);
-            }
-        }
-
-        private IllegalArgumentException invalid(String property, Object value, String why) {
-            return invalid(property + "=" + value + " " + why);
-        }
-
-        private IllegalArgumentException invalid(String what) {
-            return new IllegalArgumentException("invalid configuration of " + pid + ": " + what);
+            return new SettingsValidator(this).validate();
         }
 
         private static String trim(String s) {
             return s == null ? "" : s.strip();
-        }
-
-        private static String emptyToNull(String s) {
-            String t = trim(s);
-            return t.isEmpty() ? null : t;
-        }
-
-        private static char[] chars(String s) {
-            return s == null || s.isEmpty() ? null : s.toCharArray();
         }
     }
 }

@@ -4,7 +4,7 @@ import io.umqtt.simple.connection.ClientConnection;
 import io.umqtt.simple.connection.ConnectionSettings;
 import io.umqtt.simple.connection.KuraConfigurable;
 import io.umqtt.simple.connection.KuraCrypto;
-import io.umqtt.simple.connection.SimpleConnectionConfig;
+import io.umqtt.simple.connection.ConnectionConfig;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -75,7 +75,7 @@ import io.umqtt.simple.MqttClient;
  */
 @Component(configurationPid = SimpleConnectionComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {})
-@Designate(ocd = SimpleConnectionConfig.class, factory = true)
+@Designate(ocd = SimpleConnectionForm.class, factory = true)
 public final class SimpleConnectionComponent {
     /** The factory PID of the configurations. */
     public static final String PID = "io.umqtt.simple";
@@ -127,9 +127,10 @@ public final class SimpleConnectionComponent {
      * marker where Kura is.
      */
     @Activate
-    void activate(BundleContext context, SimpleConnectionConfig config, Map<String, Object> properties) {
+    void activate(BundleContext context, ConnectionConfig config, SimpleConnectionConfig own,
+            Map<String, Object> properties) {
         this.context = context;
-        apply(config, properties);
+        apply(config, own, properties);
         ServiceRegistration<?> marker = null;
         synchronized (lock) {
             if (!stopped) {
@@ -144,17 +145,17 @@ public final class SimpleConnectionComponent {
      * same; otherwise one reconnect with the new settings (see the class comment).
      */
     @Modified
-    void modified(SimpleConnectionConfig config, Map<String, Object> properties) {
-        apply(config, properties);
+    void modified(ConnectionConfig config, SimpleConnectionConfig own, Map<String, Object> properties) {
+        apply(config, own, properties);
     }
 
-    private void apply(SimpleConnectionConfig config, Map<String, Object> properties) {
+    private void apply(ConnectionConfig config, SimpleConnectionConfig own, Map<String, Object> properties) {
         String pid = pid(properties, PID);
         String defaultName = defaultName(properties, pid);
         ConnectionSettings s = null;
         String failure = null;
         try (KuraCrypto crypto = KuraCrypto.open(context, kuraLoader)) {
-            s = ConnectionSettings.of(pid, defaultName, config, crypto);
+            s = ConnectionSettings.of(pid, defaultName, config, own.connect_timeout(), crypto);
         } catch (IllegalArgumentException e) {
             failure = e.getMessage();
         }
@@ -429,7 +430,7 @@ public final class SimpleConnectionComponent {
     }
 
     /** The name to report an invalid configuration under: the configured one (made printable), else the default. */
-    static String nameOf(SimpleConnectionConfig config, String defaultName) {
+    static String nameOf(ConnectionConfig config, String defaultName) {
         String n = config.name() == null ? "" : config.name().strip().replaceAll("\\p{Cntrl}", "?");
         return n.isEmpty() ? defaultName : n;
     }

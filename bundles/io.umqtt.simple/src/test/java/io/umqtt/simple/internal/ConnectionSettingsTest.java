@@ -27,6 +27,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.util.function.UnaryOperator;
+
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttConstants;
 import io.umqtt.simple.MqttClient;
@@ -40,7 +42,8 @@ class ConnectionSettingsTest {
     Path dir;
 
     private static ConnectionSettings settings(Object... keyValues) {
-        return ConnectionSettings.of(PID, TestConfigs.simple(keyValues));
+        TestConfigs.Simple c = TestConfigs.simple(keyValues);
+        return ConnectionSettings.of(PID, PID, c, c.connect_timeout(), UnaryOperator.identity());
     }
 
     private static String failure(Object... keyValues) {

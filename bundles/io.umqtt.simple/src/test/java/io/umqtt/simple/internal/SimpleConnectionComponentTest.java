@@ -82,7 +82,7 @@ class SimpleConnectionComponentTest {
         List<Object> kv = new ArrayList<>(List.of("name", name));
         Collections.addAll(kv, config);
         SimpleConnectionComponent c = new SimpleConnectionComponent();
-        c.activate(fake.context, TestConfigs.simple(kv.toArray()), Map.of("service.pid", "io.umqtt.simple~" + name));
+        TestConfigs.activate(c, fake.context, TestConfigs.simple(kv.toArray()), Map.of("service.pid", "io.umqtt.simple~" + name));
         active.add(c);
         return c;
     }
@@ -227,7 +227,7 @@ class SimpleConnectionComponentTest {
         FakeBundleContext fake = new FakeBundleContext();
         SimpleConnectionComponent c = new SimpleConnectionComponent();
         Map<String, Object> props = Map.of("service.pid", "io.umqtt.simple~0815", "kura.service.pid", "plant-a");
-        c.activate(fake.context, TestConfigs.simple("port", 70000), props);
+        TestConfigs.activate(c, fake.context, TestConfigs.simple("port", 70000), props);
         active.add(c);
         assertNull(c.thread(), "no connection thread for an invalid configuration");
         assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("umqtt-simple-")
@@ -253,12 +253,12 @@ class SimpleConnectionComponentTest {
                 "logged once at ERROR with the connection's name:\n" + log.text());
 
         // the same bad configuration again (Kura rewrites it): nothing new, not even a log line
-        c.modified(TestConfigs.simple("port", 70000), props);
+        TestConfigs.modified(c, TestConfigs.simple("port", 70000), props);
         assertNull(fake.poll());
         assertEquals(1, log.text().split("is out of service", -1).length - 1, log.text());
 
         // fixed: the same registration recovers, no restart
-        c.modified(TestConfigs.simple("server", broker.host(), "port", broker.port()), props);
+        TestConfigs.modified(c, TestConfigs.simple("server", broker.host(), "port", broker.port()), props);
         Event connecting = fake.next();
         assertEquals(Kind.MODIFIED, connecting.kind);
         assertEquals("CONNECTING", connecting.get(MqttConstants.STATE));
@@ -295,7 +295,7 @@ class SimpleConnectionComponentTest {
 
         // what Kura and ConfigAdmin do: the same values, other bookkeeping properties
         for (int i = 0; i < 5; i++) {
-            c.modified(TestConfigs.simple("name", "same", "server", broker.host(), "port", broker.port(),
+            TestConfigs.modified(c, TestConfigs.simple("name", "same", "server", broker.host(), "port", broker.port(),
                     "username", "user", "password", SECRET),
                     Map.of("service.pid", "io.umqtt.simple~same", "felix.fileinstall.filename", "file:/x" + i,
                             "service.changecount", (long) i));
@@ -317,7 +317,7 @@ class SimpleConnectionComponentTest {
         service.subscribe("chg/#", 1, received::add);
         Thread before = c.thread();
 
-        c.modified(TestConfigs.simple("name", "chg", "server", broker.host(), "port", broker.port(),
+        TestConfigs.modified(c, TestConfigs.simple("name", "chg", "server", broker.host(), "port", broker.port(),
                 "keepalive", 30), Map.of("service.pid", "io.umqtt.simple~chg"));
         assertFalse(before.isAlive(), "the old connection thread ended before modified returned");
         Event closing = fake.next();
@@ -344,7 +344,7 @@ class SimpleConnectionComponentTest {
     void theNameDefaultsToKurasName() throws Exception {
         FakeBundleContext fake = new FakeBundleContext();
         SimpleConnectionComponent c = new SimpleConnectionComponent();
-        c.activate(fake.context, TestConfigs.simple("server", broker.host(), "port", broker.port()),
+        TestConfigs.activate(c, fake.context, TestConfigs.simple("server", broker.host(), "port", broker.port()),
                 Map.of("service.pid", "io.umqtt.simple~4711", "kura.service.pid", "kura-name"));
         active.add(c);
         Event e = fake.next();
@@ -415,9 +415,9 @@ class SimpleConnectionComponentTest {
                         (p, m, args) -> "registerService".equals(m.getName()) ? reg : m.invoke(fake.context, args));
         SimpleConnectionComponent c = new SimpleConnectionComponent();
         Map<String, Object> props = Map.of("service.pid", "io.umqtt.simple~race");
-        c.activate(context, TestConfigs.simple("name", "race", "port", 70000), props); // registered out of service
+        TestConfigs.activate(c, context, TestConfigs.simple("name", "race", "port", 70000), props); // registered out of service
         active.add(c);
-        Thread fixer = new Thread(() -> c.modified(TestConfigs.simple("name", "race", "server", broker.host(),
+        Thread fixer = new Thread(() -> TestConfigs.modified(c, TestConfigs.simple("name", "race", "server", broker.host(),
                 "port", broker.port()), props)); // setProperties(CONNECTING), held in it
         fixer.start();
         assertTrue(inSetProperties.await(10, TimeUnit.SECONDS));

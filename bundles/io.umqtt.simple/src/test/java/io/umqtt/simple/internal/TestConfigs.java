@@ -5,7 +5,9 @@ import java.lang.reflect.Proxy;
 import java.util.HashMap;
 import java.util.Map;
 
-import io.umqtt.simple.connection.SimpleConnectionConfig;
+import org.osgi.framework.BundleContext;
+
+import io.umqtt.simple.connection.ConnectionConfig;
 
 /**
  * Configuration annotations as SCR hands them to components: a proxy whose methods return the
@@ -13,16 +15,33 @@ import io.umqtt.simple.connection.SimpleConnectionConfig;
  * method's default.
  */
 final class TestConfigs {
+    /**
+     * Both views SCR gives the simple component of one configuration: the shared connection
+     * attributes and the component's own.
+     */
+    interface Simple extends ConnectionConfig, SimpleConnectionConfig {
+    }
+
     private TestConfigs() {
     }
 
-    /** A {@link SimpleConnectionConfig} with the given properties, {@code key, value, key, value...}. */
-    static SimpleConnectionConfig simple(Object... keyValues) {
+    /** The simple component's configuration with the given properties, {@code key, value, key, value...}. */
+    static Simple simple(Object... keyValues) {
         Map<String, Object> props = new HashMap<>();
         for (int i = 0; i < keyValues.length; i += 2) {
             props.put((String) keyValues[i], keyValues[i + 1]);
         }
-        return of(SimpleConnectionConfig.class, props);
+        return of(Simple.class, props);
+    }
+
+    /** Activates {@code c} as SCR does, with both views of {@code config}. */
+    static void activate(SimpleConnectionComponent c, BundleContext context, Simple config, Map<String, Object> props) {
+        c.activate(context, config, config, props);
+    }
+
+    /** Calls {@code modified} as SCR does, with both views of {@code config}. */
+    static void modified(SimpleConnectionComponent c, Simple config, Map<String, Object> props) {
+        c.modified(config, config, props);
     }
 
     static <A> A of(Class<A> type, Map<String, Object> props) {

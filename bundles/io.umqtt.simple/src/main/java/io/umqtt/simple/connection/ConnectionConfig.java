@@ -2,26 +2,32 @@ package io.umqtt.simple.connection;
 
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.AttributeType;
-import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.osgi.service.metatype.annotations.Option;
 
 /**
- * The configuration of one simple connection component: one factory configuration of
- * {@code io.umqtt.simple} per broker connection. Property ids are the method names with {@code _}
- * read as {@code .} ({@code client_id()} is {@code client.id}). Every value is validated by
- * {@link ConnectionSettings#of}.
+ * The connection attributes that the simple and the robust component share, written once: the
+ * broker, credentials, session, limits, TLS and last will of one connection. Property ids are the
+ * method names with {@code _} read as {@code .} ({@code client_id()} is {@code client.id}, the
+ * constants of {@link ConnectionSettings}); the defaults are {@link ConnectionSettings}'s
+ * {@code DEFAULT_*} constants, the same the settings builder starts from, and every value is
+ * validated by {@link ConnectionSettings#of} alone.
  * <p>
- * The robust component reads its connection properties through this type too (a second view of
- * its configuration), so that both map them onto {@link ConnectionSettings} in one place; its own
- * Metatype definition repeats these attributes, with the same ids and defaults (tested).
+ * Two uses, no copy:
+ * <ul>
+ * <li>A Declarative Services component property type: each component takes it as a parameter of
+ * its activate and modified methods, next to a type of its own attributes.</li>
+ * <li>The shared part of each component's Metatype: the component's
+ * {@code @ObjectClassDefinition} is an interface extending this type and the component's own
+ * annotation type (bnd's Metatype processing takes the attributes of the extended types, in the
+ * order they are extended), so these attributes come first in both forms.</li>
+ * </ul>
+ * <p>
+ * {@code connect.timeout} is not here: each component declares it with its own default (the
+ * simple connection's 30 s, the robust client's 10 s per attempt) and hands it to
+ * {@link ConnectionSettings#of(String, String, ConnectionConfig, int, java.util.function.UnaryOperator)}.
+ * The Felix web console's name hint is the component's too.
  */
-@ObjectClassDefinition(
-        id = "io.umqtt.simple", // OSGI-INF/metatype/<pid>.xml, where Kura looks for it
-        name = "umqtt simple MQTT connection",
-        description = "One MQTT 3.1.1 connection driven by the umqtt simple client. It connects once and does not "
-                + "reconnect; it is registered as an io.umqtt.api.MqttConnection service whose properties say "
-                + "which broker it talks to and whether it is connected.")
-public @interface SimpleConnectionConfig {
+public @interface ConnectionConfig {
 
     @AttributeDefinition(name = "Connection name",
             description = "The name other bundles select this connection by (service property "
@@ -31,11 +37,11 @@ public @interface SimpleConnectionConfig {
     String name() default "";
 
     @AttributeDefinition(name = "Broker host", description = "Host name or IP address of the MQTT broker.")
-    String server() default "localhost";
+    String server() default ConnectionSettings.DEFAULT_SERVER;
 
     @AttributeDefinition(name = "Broker port",
             description = "TCP port of the broker, 1..65535. 0: 1883, or 8883 when TLS is enabled.",
-            min = "0", max = "65535")
+            min = "0", max = "" + ConnectionSettings.MAX_PORT)
     int port() default 0;
 
     @AttributeDefinition(name = "Client identifier",
@@ -56,33 +62,31 @@ public @interface SimpleConnectionConfig {
 
     @AttributeDefinition(name = "Keepalive (s)",
             description = "Seconds between the client's packets, 0..65535; the client pings when it has nothing "
-                    + "else to send and declares the connection dead after 1.5 times this without a packet from "
-                    + "the broker. 0 turns keepalive off.",
-            min = "0", max = "65535")
-    int keepalive() default 60;
+                    + "else to send and declares the connection dead (a robust connection then reconnects) after "
+                    + "1.5 times this without a packet from the broker. 0 turns keepalive off: a dead connection "
+                    + "is then only noticed when a write fails.",
+            min = "0", max = "" + ConnectionSettings.MAX_KEEPALIVE_SECONDS)
+    int keepalive() default ConnectionSettings.DEFAULT_KEEPALIVE_SECONDS;
 
     @AttributeDefinition(name = "Clean session",
-            description = "Start with a fresh session. Off: the broker keeps subscriptions and QoS 1 messages "
-                    + "for this client identifier while it is away (needs a fixed client identifier).")
+            description = "Start with a fresh session (a robust connection: every connection, reconnects "
+                    + "included; the client restores its subscriptions itself). Off: the broker keeps "
+                    + "subscriptions and QoS 1 messages for this client identifier while it is away (needs a "
+                    + "fixed client identifier).")
     boolean clean_session() default true;
-
-    @AttributeDefinition(name = "Connect timeout (s)",
-            description = "Longest time for TCP connect, TLS handshake and the broker's CONNACK together, "
-                    + "1..86400 seconds.",
-            min = "1", max = "86400")
-    int connect_timeout() default 30;
 
     @AttributeDefinition(name = "Acknowledgement timeout (s)",
             description = "How long a QoS 1 publish, a subscribe or an unsubscribe waits for the broker's "
-                    + "acknowledgement, 1..86400 seconds.",
-            min = "1", max = "86400")
-    int ack_timeout() default 30;
+                    + "acknowledgement, 1..86400 seconds (a robust connection resends a publish whose PUBACK "
+                    + "does not come in time on a new connection).",
+            min = "1", max = "" + ConnectionSettings.MAX_TIMEOUT_SECONDS)
+    int ack_timeout() default ConnectionSettings.DEFAULT_ACK_TIMEOUT_SECONDS;
 
     @AttributeDefinition(name = "Maximum packet size (bytes)",
             description = "The largest packet accepted from the broker (remaining length), 2..268435455 bytes; "
                     + "a larger one is a protocol error that ends the connection.",
-            min = "2", max = "268435455")
-    int max_packet_size() default 4 * 1024 * 1024;
+            min = "" + ConnectionSettings.MIN_PACKET_SIZE_BYTES, max = "" + ConnectionSettings.MAX_PACKET_SIZE_BYTES)
+    int max_packet_size() default ConnectionSettings.DEFAULT_MAX_PACKET_SIZE;
 
     @AttributeDefinition(name = "Use TLS", description = "Connect with TLS. The server certificate is verified.")
     boolean tls_enabled() default false;
@@ -110,11 +114,12 @@ public @interface SimpleConnectionConfig {
 
     @AttributeDefinition(name = "TLS key store type",
             description = "Type of both key stores, e.g. PKCS12 or JKS. Empty: PKCS12.", required = false)
-    String tls_store_type() default "PKCS12";
+    String tls_store_type() default ConnectionSettings.DEFAULT_STORE_TYPE;
 
     @AttributeDefinition(name = "Verify TLS host name",
-            description = "Check that the server certificate names the broker host. Turn off only for tests "
-                    + "or a private CA that issues certificates without host names.")
+            description = "Check that the server certificate names the broker host (a robust connection: each "
+                    + "failover server too). Turn off only for tests or a private CA that issues certificates "
+                    + "without host names.")
     boolean tls_verify_hostname() default true;
 
     @AttributeDefinition(name = "Last will topic",
@@ -133,10 +138,4 @@ public @interface SimpleConnectionConfig {
 
     @AttributeDefinition(name = "Retain last will", description = "Publish the last will as a retained message.")
     boolean lwt_retain() default false;
-
-    /** How the Felix web console lists the configurations of this factory. */
-    @AttributeDefinition(name = "Felix web console name hint",
-            description = "How the Felix web console lists these configurations; not used by the connection.",
-            required = false)
-    String webconsole_configurationFactory_nameHint() default "{name} {server}:{port}";
 }

@@ -1,0 +1,305 @@
+package io.umqtt.simple.connection;
+
+import static io.umqtt.simple.connection.ConnectionSettings.*;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.KeyStoreException;
+import java.util.UUID;
+
+import io.umqtt.api.TopicFilter;
+import io.umqtt.simple.TlsSettings;
+
+/**
+ * The one validation of a connection's configuration, for the simple and the robust component
+ * alike: the raw values of a {@link ConnectionSettings.Builder} in, {@link ConnectionSettings} or
+ * an {@link IllegalArgumentException} out. Every check names the configuration property and the
+ * bad value ({@code invalid configuration of io.umqtt.simple~a: port=70000 is outside 0..65535});
+ * a secret is never part of a message. The limits are {@link ConnectionSettings}'s constants, the
+ * same the Metatype forms state ({@link ConnectionConfig}). With TLS the key stores are loaded once
+ * here, so that a missing file, a wrong type or a wrong password is reported at configuration time.
+ * <p>
+ * One use per instance, on one thread.
+ */
+final class SettingsValidator {
+    private final ConnectionSettings.Builder builder;
+    private final String pid;
+    private final String defaultName;
+    private final String name;
+    private final String server;
+    private final int port;
+    private final String clientId;
+    private final String username;
+    private final String password;
+    private final int keepAliveSeconds;
+    private final boolean cleanSession;
+    private final int connectTimeoutSeconds;
+    private final int ackTimeoutSeconds;
+    private final int maxPacketSize;
+    private final boolean tlsEnabled;
+    private final String trustStore;
+    private final String trustStorePassword;
+    private final String keyStore;
+    private final String keyStorePassword;
+    private final String storeType;
+    private final boolean verifyHostname;
+    private final String lwtTopic;
+    private final String lwtMessage;
+    private final int lwtQos;
+
+    SettingsValidator(ConnectionSettings.Builder b) {
+        this.builder = b;
+        this.pid = b.pid;
+        this.defaultName = b.defaultName;
+        this.name = b.name;
+        this.server = b.server;
+        this.port = b.port;
+        this.clientId = b.clientId;
+        this.username = b.username;
+        this.password = b.password;
+        this.keepAliveSeconds = b.keepAliveSeconds;
+        this.cleanSession = b.cleanSession;
+        this.connectTimeoutSeconds = b.connectTimeoutSeconds;
+        this.ackTimeoutSeconds = b.ackTimeoutSeconds;
+        this.maxPacketSize = b.maxPacketSize;
+        this.tlsEnabled = b.tlsEnabled;
+        this.trustStore = b.trustStore;
+        this.trustStorePassword = b.trustStorePassword;
+        this.keyStore = b.keyStore;
+        this.keyStorePassword = b.keyStorePassword;
+        this.storeType = b.storeType;
+        this.verifyHostname = b.verifyHostname;
+        this.lwtTopic = b.lwtTopic;
+        this.lwtMessage = b.lwtMessage;
+        this.lwtQos = b.lwtQos;
+    }
+
+    /**
+     * Validates the values and returns the settings. With TLS enabled it also loads the key
+     * stores, so that a missing file or a wrong password is reported now.
+     *
+     * @throws IllegalArgumentException naming the first bad property and its value
+     */
+    ConnectionSettings validate() {
+        String n = trim(name);
+        if (n.isEmpty()) {
+            n = defaultName;
+        }
+        checkNoControl(NAME, n);
+
+        String host = trim(server);
+        if (host.isEmpty()) {
+            throw invalid(SERVER + " is empty: it must name the broker's host or IP address");
+        }
+        if (host.contains("://")) {
+            throw invalid(SERVER, host, "must be a host name or address, not a URI; put the port in '"
+                    + PORT + "' and use '" + TLS_ENABLED + "' for TLS");
+        }
+        if (host.chars().anyMatch(Character::isWhitespace) || host.chars().anyMatch(Character::isISOControl)) {
+            throw invalid(SERVER, host, "contains white space or control characters");
+        }
+        if (port < 0 || port > MAX_PORT) {
+            throw invalid(PORT, port, "is outside 0.." + MAX_PORT + " (0 = 1883, or 8883 with TLS)");
+        }
+        if (keepAliveSeconds < 0 || keepAliveSeconds > MAX_KEEPALIVE_SECONDS) {
+            throw invalid(KEEPALIVE, keepAliveSeconds, "is outside 0.." + MAX_KEEPALIVE_SECONDS + " seconds (0 = off)");
+        }
+        checkTimeout(CONNECT_TIMEOUT, connectTimeoutSeconds);
+        checkTimeout(ACK_TIMEOUT, ackTimeoutSeconds);
+        if (maxPacketSize < MIN_PACKET_SIZE_BYTES || maxPacketSize > MAX_PACKET_SIZE_BYTES) {
+            throw invalid(MAX_PACKET_SIZE, maxPacketSize, "is outside " + MIN_PACKET_SIZE_BYTES + ".."
+                    + MAX_PACKET_SIZE_BYTES + " bytes");
+        }
+
+        String id = trim(clientId);
+        boolean generated = id.isEmpty();
+        if (generated) {
+            if (!cleanSession) {
+                throw invalid(CLEAN_SESSION + "=false needs a fixed " + CLIENT_ID
+                        + ": a generated identifier changes with every start, so the session could never be "
+                        + "resumed");
+            }
+            id = GENERATED_CLIENT_ID_PREFIX + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+        } else {
+            checkMqttString(CLIENT_ID, id);
+        }
+
+        String user = emptyToNull(username);
+        if (user != null) {
+            checkMqttString(USERNAME, user);
+        }
+        String pass = password == null || password.isEmpty() ? null : password;
+        if (pass != null) {
+            if (user == null) {
+                throw invalid(PASSWORD + " is set but " + USERNAME
+                        + " is empty: MQTT 3.1.1 sends no password without a user name");
+            }
+            checkEncodable(PASSWORD, null, pass); // the password is never shown
+            if (pass.getBytes(StandardCharsets.UTF_8).length > MAX_STRING_BYTES) {
+                throw invalid(PASSWORD + " is longer than " + MAX_STRING_BYTES + " bytes of UTF-8");
+            }
+        }
+
+        TlsSettings tls = tlsEnabled ? tls() : null;
+
+        String willTopic = emptyToNull(lwtTopic);
+        String willMessage = lwtMessage == null ? "" : lwtMessage;
+        if (willTopic == null) {
+            if (!willMessage.isEmpty()) {
+                throw invalid(LWT_MESSAGE + " is set but " + LWT_TOPIC
+                        + " is empty: a last will needs a topic");
+            }
+            willMessage = null;
+        } else {
+            checkEncodable(LWT_TOPIC, willTopic, willTopic);
+            checkEncodable(LWT_MESSAGE, willMessage, willMessage);
+            try {
+                TopicFilter.validateTopicName(willTopic.getBytes(StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                throw invalid(LWT_TOPIC, willTopic, "is not a valid topic name: " + e.getMessage());
+            }
+            int length = willMessage.getBytes(StandardCharsets.UTF_8).length;
+            if (length > MAX_STRING_BYTES) {
+                throw invalid(LWT_MESSAGE + " is " + length + " bytes of UTF-8, the maximum is "
+                        + MAX_STRING_BYTES);
+            }
+        }
+        if (lwtQos != 0 && lwtQos != 1) {
+            throw invalid(LWT_QOS, lwtQos, "must be 0 or 1");
+        }
+        return new ConnectionSettings(builder, n, host, id, generated, user, pass, tls, willTopic, willMessage);
+    }
+
+    private TlsSettings tls() {
+        String type = trim(storeType);
+        if (type.isEmpty()) {
+            type = TlsSettings.DEFAULT_STORE_TYPE;
+        }
+        try {
+            KeyStore.getInstance(type);
+        } catch (KeyStoreException e) {
+            throw invalid(TLS_STORE_TYPE, type, "is not a key store type this Java runtime supports");
+        }
+        Path trust = storePath(TLS_TRUSTSTORE, trustStore);
+        char[] trustPassword = chars(trustStorePassword);
+        Path key = storePath(TLS_KEYSTORE, keyStore);
+        char[] keyPassword = chars(keyStorePassword);
+        TlsSettings settings;
+        if (trust == null && key == null) {
+            settings = TlsSettings.defaults();
+        } else {
+            if (trust != null) {
+                checkStore(TLS_TRUSTSTORE, trust, trustPassword, type, TLS_TRUSTSTORE_PASSWORD);
+            }
+            if (key != null) {
+                checkStore(TLS_KEYSTORE, key, keyPassword, type, TLS_KEYSTORE_PASSWORD);
+            }
+            settings = TlsSettings.fromStores(trust, trustPassword, key, keyPassword, type);
+            try {
+                settings.socketFactory();
+            } catch (IOException e) {
+                throw invalid((key != null ? TLS_KEYSTORE + "=" + key : TLS_TRUSTSTORE + "=" + trust)
+                        + " cannot be used for TLS: " + e.getMessage());
+            }
+        }
+        return settings.withHostnameVerification(verifyHostname);
+    }
+
+    private Path storePath(String property, String value) {
+        String v = trim(value);
+        if (v.isEmpty()) {
+            return null;
+        }
+        Path p;
+        try {
+            p = Path.of(v);
+        } catch (InvalidPathException e) {
+            throw invalid(property, v, "is not a valid path: " + e.getMessage());
+        }
+        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+            throw invalid(property, v, "is not a readable file");
+        }
+        return p;
+    }
+
+    /** Loads a store once so that a wrong type, a damaged file or a wrong password fail here. */
+    private void checkStore(String property, Path file, char[] storePassword, String type,
+            String passwordProperty) {
+        try (InputStream in = Files.newInputStream(file)) {
+            KeyStore.getInstance(type).load(in, storePassword);
+        } catch (IOException | GeneralSecurityException e) {
+            String hint = e.getCause() instanceof java.security.UnrecoverableKeyException
+                    ? " (is " + passwordProperty + " right?)" : "";
+            throw invalid(property, file, "cannot be read as a " + type + " key store: " + e.getMessage() + hint);
+        }
+    }
+
+    private void checkTimeout(String property, int seconds) {
+        if (seconds < 1 || seconds > MAX_TIMEOUT_SECONDS) {
+            throw invalid(property, seconds, "is outside 1.." + MAX_TIMEOUT_SECONDS + " seconds");
+        }
+    }
+
+    private void checkNoControl(String property, String value) {
+        if (value.chars().anyMatch(Character::isISOControl)) {
+            throw invalid(property, value.replaceAll("\\p{Cntrl}", "?"), "contains control characters");
+        }
+    }
+
+    /**
+     * Refuses a lone surrogate (half of a UTF-16 pair), which UTF-8 cannot encode: the client
+     * would otherwise send '?' in its place. {@code shown} is the value for the message, or
+     * null to show none (a password).
+     */
+    private void checkEncodable(String property, String shown, String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                String why = String.format("contains a lone surrogate U+%04X at index %d (half of a UTF-16 pair "
+                        + "without its other half), which UTF-8 cannot encode", (int) c, i);
+                throw shown == null ? invalid(property + " " + why) : invalid(property, shown, why);
+            }
+        }
+    }
+
+    private void checkMqttString(String property, String value) {
+        checkEncodable(property, value, value);
+        if (value.indexOf('\u0000') >= 0) {
+            throw invalid(property, value.replace('\u0000', '?'), "contains U+0000");
+        }
+        int length = value.getBytes(StandardCharsets.UTF_8).length;
+        if (length > MAX_STRING_BYTES) {
+            throw invalid(property, value.substring(0, 32) + "...", "is " + length
+                    + " bytes of UTF-8, the maximum is " + MAX_STRING_BYTES);
+        }
+    }
+
+    private IllegalArgumentException invalid(String property, Object value, String why) {
+        return invalid(property + "=" + value + " " + why);
+    }
+
+    private IllegalArgumentException invalid(String what) {
+        return new IllegalArgumentException("invalid configuration of " + pid + ": " + what);
+    }
+
+    private static String trim(String s) {
+        return s == null ? "" : s.strip();
+    }
+
+    private static String emptyToNull(String s) {
+        String t = trim(s);
+        return t.isEmpty() ? null : t;
+    }
+
+    private static char[] chars(String s) {
+        return s == null || s.isEmpty() ? null : s.toCharArray();
+    }
+}
