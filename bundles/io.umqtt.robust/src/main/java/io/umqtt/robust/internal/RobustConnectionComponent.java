@@ -6,15 +6,12 @@ import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -23,7 +20,6 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.Designate;
 
-import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttConnection;
 import io.umqtt.api.MqttConstants;
 import io.umqtt.robust.RobustConnection;
@@ -31,10 +27,11 @@ import io.umqtt.robust.RobustConstants;
 import io.umqtt.robust.RobustListener;
 import io.umqtt.robust.RobustMqttClient;
 import io.umqtt.simple.MqttClient;
+import io.umqtt.simple.connection.ConnectionConfig;
+import io.umqtt.simple.connection.ConnectionNames;
 import io.umqtt.simple.connection.ConnectionSettings;
 import io.umqtt.simple.connection.KuraConfigurable;
 import io.umqtt.simple.connection.KuraCrypto;
-import io.umqtt.simple.connection.ConnectionConfig;
 
 /**
  * One self-healing connection per factory configuration of {@value #PID}.
@@ -134,30 +131,6 @@ public final class RobustConnectionComponent {
     /** Pending property refreshes; see {@link #refresh()}. */
     private final AtomicInteger refreshRequests = new AtomicInteger();
 
-    /** One client with its settings, thread and what its listener learnt. */
-    private final class Run {
-        final ConnectionSettings settings;
-        final RobustSettings robust;
-        final ManagedClient client;
-        final String[] servers;
-        Thread thread;
-        volatile int attempt;
-        volatile String lastFailure;
-        /** Whether a drop was seen since the last state change (the first one refreshes the properties). */
-        final AtomicBoolean dropSeen = new AtomicBoolean();
-
-        Run(ConnectionSettings settings, RobustSettings robust, ManagedClient client, String[] servers) {
-            this.settings = settings;
-            this.robust = robust;
-            this.client = client;
-            this.servers = servers;
-        }
-
-        String name() {
-            return settings.name();
-        }
-    }
-
     /**
      * Applies the configuration: starts the connection thread and registers the service, or, when
      * the configuration is invalid, registers the service out of service (see the class comment).
@@ -186,8 +159,8 @@ public final class RobustConnectionComponent {
     }
 
     private void apply(RobustConnectionConfig config, ConnectionConfig common, Map<String, Object> properties) {
-        String pid = pidOf(properties);
-        String defaultName = defaultName(properties, pid);
+        String pid = ConnectionNames.pid(properties, PID);
+        String defaultName = ConnectionNames.defaultName(properties, pid);
         ConnectionSettings s = null;
         RobustSettings r = null;
         String failure = null;
@@ -209,7 +182,7 @@ public final class RobustConnectionComponent {
                     + "settings; nothing to do");
             return;
         }
-        String name = failure == null ? s.name() : nameOf(common, defaultName);
+        String name = failure == null ? s.name() : ConnectionNames.nameOf(common, defaultName);
         if (failure != null && failure.equals(error) && name.equals(errorName)) {
             return; // the same error: logged already
         }
@@ -219,7 +192,7 @@ public final class RobustConnectionComponent {
             // users (the whiteboard) hear that it is going down (CLOSED) before it does: no SUBSCRIBE races the DISCONNECT
             old.client.stop();
             refresh();
-            stop(old);
+            old.stop();
         }
         if (failure == null) {
             try {
@@ -373,48 +346,9 @@ public final class RobustConnectionComponent {
             registration = null;
         }
         if (r != null) {
-            stop(r);
+            r.stop();
         }
         events.close();
-    }
-
-    /** Stops a run: no more reconnects, DISCONNECT, waits for its thread, reports the offline queue. */
-    private void stop(Run run) {
-        ManagedClient c = run.client;
-        String name = run.name();
-        c.stop();
-        try {
-            c.disconnect();
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "MQTT connection " + name + ": DISCONNECT could not be sent; the socket is closed "
-                    + "anyway, so the broker may publish the last will", e);
-        }
-        Thread t = run.thread;
-        try {
-            t.join(STOP_WAIT_MILLIS);
-            if (t.isAlive()) {
-                t.interrupt();
-                t.join(STOP_WAIT_MILLIS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (t.isAlive()) {
-            LOG.log(Level.WARNING, "MQTT connection " + name + ": thread " + t.getName() + " did not end within "
-                    + 2 * STOP_WAIT_MILLIS + " ms; it ends when its current connect attempt times out (at most "
-                    + run.settings.connectTimeoutSeconds() + " s)");
-        }
-        int left = c.queued();
-        Path dir = c.offlineQueueDirectory();
-        if (left > 0 && dir != null) {
-            LOG.log(Level.INFO, () -> "MQTT connection " + name + " stopped with " + left + " message(s) in its offline "
-                    + "queue; they stay in " + dir + " and are sent after the next start");
-        } else if (left > 0) {
-            LOG.log(Level.WARNING, "MQTT connection " + name + " stopped with " + left + " message(s) in its offline "
-                    + "queue; they were not sent and are discarded");
-        } else {
-            LOG.log(Level.INFO, () -> "MQTT connection " + name + " stopped");
-        }
     }
 
     /** The body of a connection thread. */
@@ -447,7 +381,7 @@ public final class RobustConnectionComponent {
             return;
         }
         refresh();
-        Map<String, Object> p = eventProperties(run);
+        Map<String, Object> p = run.eventProperties();
         p.put(RobustConstants.EVENT_CAUSE, run.lastFailure);
         p.put(RobustConstants.EVENT_CAUSE_CLASS, cause.getClass().getName());
         events.post(RobustConstants.TOPIC_GAVE_UP, p);
@@ -463,23 +397,7 @@ public final class RobustConnectionComponent {
             String n = errorName;
             return ConnectionSettings.failedProperties(n == null ? "" : n, RobustConstants.KIND, e == null ? "" : e);
         }
-        ManagedClient c = run.client;
-        ConnectionState state = c.serviceState();
-        boolean connected = state == ConnectionState.CONNECTED;
-        Hashtable<String, Object> p = run.settings.serviceProperties(RobustConstants.KIND, state);
-        p.put(MqttConstants.SERVER, c.server()); // the server connected to or tried last (failover)
-        p.put(MqttConstants.PORT, c.port());
-        p.put(RobustConstants.SERVERS, run.servers.clone());
-        p.put(RobustConstants.SESSION_PRESENT, connected && c.sessionPresent());
-        p.put(RobustConstants.RECONNECT_ATTEMPT, connected ? 0 : run.attempt);
-        p.put(RobustConstants.RECONNECTS, c.reconnects());
-        p.put(RobustConstants.DROPPED, c.dropped());
-        p.put(RobustConstants.QUEUED, c.queued());
-        String failure = run.lastFailure;
-        if (failure != null) {
-            p.put(RobustConstants.LAST_FAILURE, failure);
-        }
-        return p;
+        return run.serviceProperties();
     }
 
     /**
@@ -526,18 +444,6 @@ public final class RobustConnectionComponent {
 
     // ------------------------------------------------------------------ events
 
-    /** The properties every event carries. */
-    private Map<String, Object> eventProperties(Run run) {
-        ManagedClient c = run.client;
-        Map<String, Object> p = new HashMap<>();
-        p.put(MqttConstants.NAME, run.name());
-        p.put(MqttConstants.KIND, RobustConstants.KIND);
-        p.put(MqttConstants.SERVER, c.server());
-        p.put(MqttConstants.PORT, c.port());
-        p.put(MqttConstants.CLIENT_ID, c.clientId());
-        return p;
-    }
-
     private static String describe(Throwable t) {
         return ConnectionSettings.describe(t); // names an unknown host as such
     }
@@ -560,7 +466,7 @@ public final class RobustConnectionComponent {
             LOG.log(Level.INFO, () -> "MQTT connection " + run.name() + " connected to " + server + ":" + port
                     + " as " + run.client.clientId() + (sessionPresent ? " (session resumed)" : ""));
             refresh();
-            Map<String, Object> p = eventProperties(run);
+            Map<String, Object> p = run.eventProperties();
             p.put(RobustConstants.EVENT_SESSION_PRESENT, sessionPresent);
             events.post(RobustConstants.TOPIC_CONNECTED, p);
         }
@@ -573,7 +479,7 @@ public final class RobustConnectionComponent {
             run.lastFailure = describe(cause);
             run.dropSeen.set(false);
             refresh();
-            events.post(RobustConstants.TOPIC_LOST, withCause(eventProperties(run), cause));
+            events.post(RobustConstants.TOPIC_LOST, withCause(run.eventProperties(), cause));
         }
 
         @Override
@@ -585,7 +491,7 @@ public final class RobustConnectionComponent {
             run.lastFailure = describe(cause);
             run.dropSeen.set(false);
             refresh();
-            Map<String, Object> p = withCause(eventProperties(run), cause);
+            Map<String, Object> p = withCause(run.eventProperties(), cause);
             p.put(RobustConstants.EVENT_ATTEMPT, failedAttempt);
             p.put(RobustConstants.EVENT_DELAY, delayMillis);
             events.post(RobustConstants.TOPIC_RECONNECT_FAILED, p);
@@ -599,7 +505,7 @@ public final class RobustConnectionComponent {
             if (run.dropSeen.compareAndSet(false, true)) {
                 refresh();
             }
-            Map<String, Object> p = eventProperties(run);
+            Map<String, Object> p = run.eventProperties();
             p.put(RobustConstants.EVENT_MESSAGE_TOPIC, new String(topic, StandardCharsets.UTF_8));
             p.put(RobustConstants.EVENT_MESSAGE_QOS, qos);
             p.put(RobustConstants.EVENT_MESSAGE_SIZE, payload.length);
@@ -609,7 +515,7 @@ public final class RobustConnectionComponent {
 
         @Override
         public void subscriptionFailed(String filter, IOException cause) {
-            Map<String, Object> p = withCause(eventProperties(run), cause);
+            Map<String, Object> p = withCause(run.eventProperties(), cause);
             p.put(RobustConstants.EVENT_FILTER, filter);
             events.post(RobustConstants.TOPIC_SUBSCRIPTION_FAILED, p);
         }
@@ -629,25 +535,6 @@ public final class RobustConnectionComponent {
             }
             return p;
         }
-    }
-
-    // ------------------------------------------------------------------ names
-
-    private static String pidOf(Map<String, Object> properties) {
-        Object pid = properties.get(Constants.SERVICE_PID);
-        return pid instanceof String ? (String) pid : PID;
-    }
-
-    /** The name when {@code name} is empty: Kura's {@code kura.service.pid} when present, else {@code pid}. */
-    private static String defaultName(Map<String, Object> properties, String pid) {
-        Object kuraPid = properties.get(KuraConfigurable.KURA_SERVICE_PID);
-        return kuraPid instanceof String && !((String) kuraPid).isBlank() ? ((String) kuraPid).strip() : pid;
-    }
-
-    /** The name to report an invalid configuration under: the configured one (made printable), else the default. */
-    private static String nameOf(ConnectionConfig config, String defaultName) {
-        String n = config.name() == null ? "" : config.name().strip().replaceAll("\\p{Cntrl}", "?");
-        return n.isEmpty() ? defaultName : n;
     }
 
     // ------------------------------------------------------------------ tests

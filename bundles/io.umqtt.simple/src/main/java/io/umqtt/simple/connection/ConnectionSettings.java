@@ -11,8 +11,9 @@ import io.umqtt.simple.TlsSettings;
 
 /**
  * The validated settings of one broker connection, built from a configuration by
- * {@link #builder(String)}. Every check names the configuration property and the bad value
- * ({@code invalid configuration of io.umqtt.simple~a: port=70000 is outside 0..65535}); secrets
+ * {@link #builder(String)} or {@link #of}, and checked by {@code SettingsValidator} (the one
+ * validation of both client components). Every check names the configuration property and the
+ * bad value ({@code invalid configuration of io.umqtt.simple~a: port=70000 is outside 0..65535}); secrets
  * are never part of a message, of {@link #toString()} or of {@link #serviceProperties}.
  * <p>
  * It depends on nothing but the JDK and the client classes, so any component that drives an
@@ -66,7 +67,7 @@ public final class ConnectionSettings {
     public static final int MAX_KEEPALIVE_SECONDS = 65_535;
     /** Upper bound of the port; 0 stands for the default port. */
     public static final int MAX_PORT = 65_535;
-    /** Bounds of the maximum packet size, in bytes (remaining length). */
+    /** Lower bound of the maximum packet size, in bytes (remaining length). */
     public static final int MIN_PACKET_SIZE_BYTES = 2;
     /** Upper bound of the maximum packet size: the largest remaining length MQTT can encode. */
     public static final int MAX_PACKET_SIZE_BYTES = MqttConstants.MAX_REMAINING_LENGTH;

@@ -5,6 +5,7 @@ import io.umqtt.simple.connection.ConnectionSettings;
 import io.umqtt.simple.connection.KuraConfigurable;
 import io.umqtt.simple.connection.KuraCrypto;
 import io.umqtt.simple.connection.ConnectionConfig;
+import io.umqtt.simple.connection.ConnectionNames;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -12,7 +13,6 @@ import java.util.Dictionary;
 import java.util.Map;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -150,8 +150,8 @@ public final class SimpleConnectionComponent {
     }
 
     private void apply(ConnectionConfig config, SimpleConnectionConfig own, Map<String, Object> properties) {
-        String pid = pid(properties, PID);
-        String defaultName = defaultName(properties, pid);
+        String pid = ConnectionNames.pid(properties, PID);
+        String defaultName = ConnectionNames.defaultName(properties, pid);
         ConnectionSettings s = null;
         String failure = null;
         try (KuraCrypto crypto = KuraCrypto.open(context, kuraLoader)) {
@@ -184,7 +184,7 @@ public final class SimpleConnectionComponent {
             stop(old);
         }
         if (s == null) {
-            outOfService(nameOf(config, defaultName), failure);
+            outOfService(ConnectionNames.nameOf(config, defaultName), failure);
             return;
         }
         start(s);
@@ -416,24 +416,6 @@ public final class SimpleConnectionComponent {
     }
 
     // ------------------------------------------------------------------ shared by both components
-
-    /** The configuration's PID, or {@code fallback}. */
-    static String pid(Map<String, Object> properties, String fallback) {
-        Object pid = properties.get(Constants.SERVICE_PID);
-        return pid instanceof String ? (String) pid : fallback;
-    }
-
-    /** The name when {@code name} is empty: Kura's {@code kura.service.pid} when present, else {@code pid}. */
-    static String defaultName(Map<String, Object> properties, String pid) {
-        Object kuraPid = properties.get(KuraConfigurable.KURA_SERVICE_PID);
-        return kuraPid instanceof String && !((String) kuraPid).isBlank() ? ((String) kuraPid).strip() : pid;
-    }
-
-    /** The name to report an invalid configuration under: the configured one (made printable), else the default. */
-    static String nameOf(ConnectionConfig config, String defaultName) {
-        String n = config.name() == null ? "" : config.name().strip().replaceAll("\\p{Cntrl}", "?");
-        return n.isEmpty() ? defaultName : n;
-    }
 
     // ------------------------------------------------------------------ tests
 
