@@ -130,7 +130,7 @@ final class FilterEntry {
     boolean resubscribe;
     /**
      * Subscribe at QoS 1 although no handler of this filter asks for it, because it overlaps a
-     * filter that one does (see {@link ConnectionRoute}); kept while the entry lives.
+     * filter that one does (the QoS rule in the class comment of ConnectionRoute); kept while the entry lives.
      */
     boolean raised;
 
@@ -277,11 +277,17 @@ final class FilterEntry {
         return a[t].queue;
     }
 
+    /** Receives the attachments a retained message may go to ({@link #retainedArrived}). */
+    interface Candidates {
+        /** {@code a} is open (its SUBSCRIBE was sent) or, when {@code open} is false, waiting. */
+        void candidate(Attachment a, boolean open);
+    }
+
     /**
      * A retained message (RETAIN=1) of this filter arrived: hands {@code targets} each attachment
      * that is open or waiting, saying which; the served ones forget their topics.
      */
-    void retainedArrived(ConnectionRoute.Targets targets) {
+    void retainedArrived(Candidates targets) {
         int last = sent;
         int closed = closed();
         for (Attachment x : attachments) {
