@@ -2,8 +2,10 @@ package io.umqtt.whiteboard.internal;
 
 import java.lang.System.Logger.Level;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
+import io.umqtt.api.MatchingListener;
 import io.umqtt.api.MessageListener;
 import io.umqtt.api.MqttMessage;
 import io.umqtt.api.TopicFilter;
@@ -13,11 +15,19 @@ import io.umqtt.api.TopicFilter;
  * the whiteboard's filters (a {@link TopicTrie} of {@link FilterEntry}s) and the one
  * {@link MessageListener} the whiteboard subscribes under all of them.
  * <p>
- * {@link #messageArrived} runs on the connection's I/O thread and never blocks: it looks the
- * topic up in the index once, collects each matching handler once ({@link Targets}) and queues
- * the message for each ({@link HandlerQueue}); the first handler gets the message, every further
- * one its own copy. A retained message that goes to nobody because every handler of it had it is
- * counted as withheld; one whose filters have no handler as unmatched.
+ * It is a {@link MatchingListener}: a umqtt connection (API 1.3 on) does not match the
+ * whiteboard's filters itself but hands every message to {@link #route}, which matches it in
+ * the index, once; a message that matches no filter here is not the whiteboard's (another
+ * listener's on the same connection) and is left to the connection, uncounted. A connection that
+ * does not know the type calls {@link #messageArrived} with the messages that matched one of the
+ * whiteboard's filters there, and the index matches them again (that connection's matching is
+ * out of the whiteboard's hands).
+ * <p>
+ * Both run on the connection's I/O thread and never block: they look the topic up in the index,
+ * collect each matching handler once ({@link Targets}) and queue the message for each
+ * ({@link HandlerQueue}); the first handler gets the message, every further one its own copy. A
+ * retained message that goes to nobody because every handler of it had it is counted as
+ * withheld; one whose filters have no handler as unmatched.
  * <p>
  * A message whose topic is not a valid MQTT topic name (wildcards, U+0000, ill-formed UTF-8,
  * empty) goes to no handler: it is counted as unmatched and logged at WARNING (at the counts 1,
@@ -30,7 +40,7 @@ import io.umqtt.api.TopicFilter;
  * without it; the counters are atomic; {@link #stop()} may be called from any thread. The
  * connection calls the listener one message at a time.
  */
-final class Dispatcher implements MessageListener {
+final class Dispatcher implements MatchingListener {
     private static final System.Logger LOG = System.getLogger(Dispatcher.class.getName());
 
     /** Names the connection in log messages. */
@@ -80,6 +90,42 @@ final class Dispatcher implements MessageListener {
         Targets targets = new Targets(message);
         index.match(message.topic(), targets);
         dispatch(message, targets);
+    }
+
+    /**
+     * Matches the message in the index once and dispatches it when one of the whiteboard's
+     * filters matches; false, with nothing counted, when none does.
+     */
+    @Override
+    public boolean route(MqttMessage message) {
+        if (!dispatching || !isValidTopic(message.topic())) {
+            // rare: whether it is ours, asked without the side effects of a dispatch
+            if (index.match(message.topic(), NOTHING) == 0) {
+                return false;
+            }
+            messageArrived(message);
+            return true;
+        }
+        Targets targets = new Targets(message);
+        index.match(message.topic(), targets);
+        if (targets.entries == 0) {
+            return false;
+        }
+        received.incrementAndGet();
+        dispatch(message, targets);
+        return true;
+    }
+
+    private static final Consumer<FilterEntry> NOTHING = e -> {
+    };
+
+    private static boolean isValidTopic(byte[] topic) {
+        try {
+            TopicFilter.validateTopicName(topic); // allocates nothing for a valid topic
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private void late(MqttMessage message) {
