@@ -31,10 +31,10 @@ import io.umqtt.robust.RobustConstants;
 import io.umqtt.robust.RobustListener;
 import io.umqtt.robust.RobustMqttClient;
 import io.umqtt.simple.MqttClient;
-import io.umqtt.simple.internal.connection.ConnectionSettings;
-import io.umqtt.simple.internal.connection.KuraConfigurable;
-import io.umqtt.simple.internal.connection.KuraCrypto;
-import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
+import io.umqtt.simple.connection.ConnectionSettings;
+import io.umqtt.simple.connection.KuraConfigurable;
+import io.umqtt.simple.connection.KuraCrypto;
+import io.umqtt.simple.connection.SimpleConnectionConfig;
 
 /**
  * One self-healing connection per factory configuration of {@value #PID}.

@@ -2,7 +2,7 @@ package io.umqtt.robust.internal;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.robust.RobustConnection;
-import io.umqtt.simple.internal.connection.ClientConnection;
+import io.umqtt.simple.connection.ClientConnection;
 
 /**
  * The service object of a {@link RobustConnectionComponent}: the simple component's

@@ -10,7 +10,7 @@ import java.util.TreeMap;
 
 import org.junit.jupiter.api.Test;
 
-import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
+import io.umqtt.simple.connection.SimpleConnectionConfig;
 
 /**
  * The robust component reads its connection properties through {@link SimpleConnectionConfig},

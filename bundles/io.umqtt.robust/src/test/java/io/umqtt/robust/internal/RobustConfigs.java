@@ -10,7 +10,7 @@ import java.util.WeakHashMap;
 
 import org.osgi.framework.BundleContext;
 
-import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
+import io.umqtt.simple.connection.SimpleConnectionConfig;
 
 /**
  * Configurations as SCR hands them to the robust component: proxies whose methods return the

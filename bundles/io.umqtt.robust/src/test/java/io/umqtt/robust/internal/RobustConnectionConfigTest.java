@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import io.umqtt.robust.OverflowPolicy;
 import io.umqtt.api.MqttConstants;
-import io.umqtt.simple.internal.connection.ConnectionSettings;
+import io.umqtt.simple.connection.ConnectionSettings;
 import io.umqtt.simple.testing.FakeBundleContext;
 
 /** The configuration of the robust component: defaults, every check's message, failover parsing. */

@@ -1,10 +1,10 @@
 package io.umqtt.simple.internal;
 
-import io.umqtt.simple.internal.connection.ClientConnection;
-import io.umqtt.simple.internal.connection.ConnectionSettings;
-import io.umqtt.simple.internal.connection.KuraConfigurable;
-import io.umqtt.simple.internal.connection.KuraCrypto;
-import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
+import io.umqtt.simple.connection.ClientConnection;
+import io.umqtt.simple.connection.ConnectionSettings;
+import io.umqtt.simple.connection.KuraConfigurable;
+import io.umqtt.simple.connection.KuraCrypto;
+import io.umqtt.simple.connection.SimpleConnectionConfig;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;

@@ -1,6 +1,6 @@
 package io.umqtt.simple.internal;
 
-import io.umqtt.simple.internal.connection.ConnectionSettings;
+import io.umqtt.simple.connection.ConnectionSettings;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -5,7 +5,7 @@ import java.lang.reflect.Proxy;
 import java.util.HashMap;
 import java.util.Map;
 
-import io.umqtt.simple.internal.connection.SimpleConnectionConfig;
+import io.umqtt.simple.connection.SimpleConnectionConfig;
 
 /**
  * Configuration annotations as SCR hands them to components: a proxy whose methods return the

@@ -1,4 +1,4 @@
-package io.umqtt.simple.internal.connection;
+package io.umqtt.simple.connection;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package io.umqtt.simple.internal.connection;
+package io.umqtt.simple.connection;
 
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.AttributeType;

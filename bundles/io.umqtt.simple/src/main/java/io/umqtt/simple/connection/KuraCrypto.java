@@ -1,4 +1,4 @@
-package io.umqtt.simple.internal.connection;
+package io.umqtt.simple.connection;
 
 import java.lang.System.Logger.Level;
 import java.lang.reflect.InvocationTargetException;
