@@ -2,7 +2,6 @@ package io.umqtt.whiteboard.internal;
 
 import java.lang.System.Logger.Level;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import io.umqtt.api.MatchingListener;
@@ -87,37 +86,37 @@ final class Dispatcher implements MatchingListener {
         if (!validTopic(message)) {
             return;
         }
-        Targets targets = new Targets(message);
+        Targets targets = new Targets(message, false);
         index.match(message.topic(), targets);
         dispatch(message, targets);
     }
 
     /**
-     * Matches the message in the index once and dispatches it when one of the whiteboard's
-     * filters matches; false, with nothing counted, when none does.
+     * Matches the message in the index once and dispatches it when it is the whiteboard's: when
+     * one of the matching filters was subscribed at the connection (the gate, see {@link Targets});
+     * false, with nothing counted or changed, when it is not.
      */
     @Override
     public boolean route(MqttMessage message) {
         if (!dispatching || !isValidTopic(message.topic())) {
             // rare: whether it is ours, asked without the side effects of a dispatch
-            if (index.match(message.topic(), NOTHING) == 0) {
+            boolean[] ours = {false};
+            index.match(message.topic(), e -> ours[0] |= e.listening);
+            if (!ours[0]) {
                 return false;
             }
             messageArrived(message);
             return true;
         }
-        Targets targets = new Targets(message);
+        Targets targets = new Targets(message, true);
         index.match(message.topic(), targets);
-        if (targets.entries == 0) {
+        if (!targets.isOpen()) {
             return false;
         }
         received.incrementAndGet();
         dispatch(message, targets);
         return true;
     }
-
-    private static final Consumer<FilterEntry> NOTHING = e -> {
-    };
 
     private static boolean isValidTopic(byte[] topic) {
         try {

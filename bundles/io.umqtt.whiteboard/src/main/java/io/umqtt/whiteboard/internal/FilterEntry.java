@@ -124,6 +124,13 @@ final class FilterEntry {
     String failure;
     /** A SUBSCRIBE may be in effect on the broker: one was sent and no UNSUBSCRIBE succeeded since. */
     boolean onBroker;
+    /**
+     * The whiteboard's listener is subscribed under this filter at the connection, as far as the
+     * whiteboard can tell: from the moment its SUBSCRIBE is sent until the broker refuses it or an
+     * UNSUBSCRIBE starts (the connection keeps a listener across reconnects, and the robust one
+     * also through a failed SUBSCRIBE); read by the I/O thread, the gate of {@link Targets}.
+     */
+    volatile boolean listening;
     /** A SUBSCRIBE or UNSUBSCRIBE is on its way. */
     boolean inFlight;
     /** Subscribe again even when {@link State#SUBSCRIBED}: the connection came back. */

@@ -230,6 +230,7 @@ final class Reconciler {
             if (!e.isWanted() && e.onBroker && !e.inFlight) {
                 e.inFlight = true;
                 e.state = State.UNSUBSCRIBING;
+                e.listening = false; // the connection drops the listener first
                 return new Step(e, -1, 0, null);
             }
             if (e.needsSubscribe()) {
@@ -256,6 +257,7 @@ final class Reconciler {
         e.state = State.SUBSCRIBING;
         e.requestedQos = qos;
         e.onBroker = true; // from now on it may be, whatever the outcome
+        e.listening = true; // the connection records the listener before it sends the SUBSCRIBE
         // numbered before it is sent: the broker may send retained messages before its SUBACK
         return new Step(e, qos, e.nextGeneration(), again);
     }
@@ -331,6 +333,7 @@ final class Reconciler {
         } else if (failure instanceof MqttException
                 && ((MqttException) failure).reason() == MqttException.Reason.SUBSCRIPTION_REFUSED) {
             e.state = State.REFUSED;
+            e.listening = false; // the connection dropped the listener again
             e.grantedQos = -1;
             e.failure = "the broker refused it (SUBACK return code 0x80): " + failure.getMessage();
         } else {

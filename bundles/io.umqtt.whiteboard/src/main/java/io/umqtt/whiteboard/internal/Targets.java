@@ -7,7 +7,15 @@ import io.umqtt.api.MqttMessage;
 
 /**
  * The handlers one received message goes to, collected while the {@link TopicTrie} hands over
- * the matching {@link FilterEntry}s: each handler once. For a live message (RETAIN=0) all
+ * the matching {@link FilterEntry}s: each handler once.
+ * <p>
+ * The gate: a message is the whiteboard's only when one of the matching filters was subscribed
+ * with the whiteboard's listener at the connection ({@link FilterEntry#listening}); then it goes
+ * to the handlers of all matching filters, also those whose SUBSCRIBE is not sent yet, as when
+ * the connection matched its subscriptions first and the whiteboard matched again. Entries met
+ * before the gate opens are held back and looked at once it does, so a message that is not the
+ * whiteboard's changes nothing (see {@link #isOpen()}). A connection that matched the
+ * subscriptions itself opened the gate already ({@code gated} false). For a live message (RETAIN=0) all
  * handlers of the matching filters, except that a shared subscription hands over only the
  * handler whose turn it is ({@link FilterEntry#nextTurn()}); for a retained one (RETAIN=1) each
  * handler with an open attachment to a matching filter, unless one of its attachments to the
@@ -21,7 +29,7 @@ final class Targets implements Consumer<FilterEntry>, FilterEntry.Candidates {
     /** The collected handlers, {@link #count} of them. */
     HandlerQueue[] handlers = new HandlerQueue[4];
     int count;
-    /** Matching filters handed over. */
+    /** Matching filters handed over (held back or taken). */
     int entries;
     /** Handlers attached to the matching filters, whether or not collected. */
     int attached;
@@ -30,15 +38,54 @@ final class Targets implements Consumer<FilterEntry>, FilterEntry.Candidates {
     private boolean[] open;
     private int candidateCount;
     private FilterEntry.TopicKey key;
+    /** Some matching filter is subscribed at the connection, or the connection matched already. */
+    private boolean gateOpen;
+    /** Matching entries met before the gate opened; null while none. */
+    private FilterEntry[] held;
+    private int heldCount;
 
-    Targets(MqttMessage message) {
+    /**
+     * @param gated whether the message still has to pass the gate (the connection handed over
+     *        every message, unmatched)
+     */
+    Targets(MqttMessage message, boolean gated) {
         this.message = message;
         this.retained = message.retain();
+        this.gateOpen = !gated;
+    }
+
+    /** Whether the message is the whiteboard's: the gate opened (see the class comment). */
+    boolean isOpen() {
+        return gateOpen;
     }
 
     @Override
     public void accept(FilterEntry entry) {
         entries++;
+        if (!gateOpen) {
+            if (!entry.listening) {
+                hold(entry);
+                return;
+            }
+            gateOpen = true;
+            for (int i = 0; i < heldCount; i++) {
+                take(held[i]);
+            }
+            held = null;
+        }
+        take(entry);
+    }
+
+    private void hold(FilterEntry entry) {
+        if (held == null) {
+            held = new FilterEntry[2];
+        } else if (heldCount == held.length) {
+            held = Arrays.copyOf(held, heldCount * 2);
+        }
+        held[heldCount++] = entry;
+    }
+
+    private void take(FilterEntry entry) {
         FilterEntry.Attachment[] a = entry.attachments;
         attached += a.length;
         if (retained) {

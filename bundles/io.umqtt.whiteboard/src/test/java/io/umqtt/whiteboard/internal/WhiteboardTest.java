@@ -967,6 +967,28 @@ class WhiteboardTest {
     }
 
     @Test
+    void aMessageAnotherListenersSubscriptionBringsSkipsAFilterTheBrokerRefused() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        c.refused.add("r/#");
+        Recorder kept = new Recorder();
+        register(kept, "x", 0);
+        assertEquals("SUBSCRIBE x 0", c.nextOp());
+        Recorder refused = new Recorder();
+        register(refused, "r/#", 0);
+        assertEquals("SUBSCRIBE r/# 0", c.nextOp());
+        awaitRuntime(r -> SubscriptionDTO.REFUSED.equals(find(r, 1, "r/#").status), "REFUSED");
+        List<MqttMessage> other = new java.util.concurrent.CopyOnWriteArrayList<>();
+        c.subscribe("r/a", 0, other::add); // someone else's listener on the same connection
+        assertEquals("SUBSCRIBE r/a 0", c.nextOp());
+        assertEquals(1, c.deliver("r/a", "theirs"), "only the other listener takes it");
+        c.deliver("x", "marker");
+        assertEquals("x marker", kept.next());
+        assertNull(refused.received.poll(), "the refused filter's handler gets nothing, as its SUBSCRIBE did not stand");
+        assertEquals(1, other.size());
+        assertEquals(0, connection(whiteboard.runtimeDTO(), 1).unmatched);
+    }
+
+    @Test
     void aMessageDeliveredAfterTheConnectionWentAwayIsTakenButNotDispatched() throws Exception {
         FakeConnection c = connect(1, "plant");
         Recorder r = new Recorder();
