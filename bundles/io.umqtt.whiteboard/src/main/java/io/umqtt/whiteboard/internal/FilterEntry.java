@@ -128,7 +128,8 @@ final class FilterEntry {
      * The whiteboard's listener is subscribed under this filter at the connection, as far as the
      * whiteboard can tell: from the moment its SUBSCRIBE is sent until the broker refuses it or an
      * UNSUBSCRIBE starts (the connection keeps a listener across reconnects, and the robust one
-     * also through a failed SUBSCRIBE); read by the I/O thread, the gate of {@link Targets}.
+     * also through a failed SUBSCRIBE); read by the I/O thread, where it decides whether a
+     * message is the whiteboard's at all.
      */
     volatile boolean listening;
     /** A SUBSCRIBE or UNSUBSCRIBE is on its way. */
@@ -137,7 +138,7 @@ final class FilterEntry {
     boolean resubscribe;
     /**
      * Subscribe at QoS 1 although no handler of this filter asks for it, because it overlaps a
-     * filter that one does (the QoS rule in the class comment of ConnectionRoute); kept while the entry lives.
+     * filter that one does (the QoS rule of the reference counts); kept while the entry lives.
      */
     boolean raised;
 
