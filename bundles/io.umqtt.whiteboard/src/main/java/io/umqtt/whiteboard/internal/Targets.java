@@ -29,8 +29,6 @@ final class Targets implements Consumer<FilterEntry>, FilterEntry.Candidates {
     /** The collected handlers, {@link #count} of them. */
     HandlerQueue[] handlers = new HandlerQueue[4];
     int count;
-    /** Matching filters handed over (held back or taken). */
-    int entries;
     /** Handlers attached to the matching filters, whether or not collected. */
     int attached;
     /** Retained only: the open and waiting attachments of the matching filters. */
@@ -61,7 +59,6 @@ final class Targets implements Consumer<FilterEntry>, FilterEntry.Candidates {
 
     @Override
     public void accept(FilterEntry entry) {
-        entries++;
         if (!gateOpen) {
             if (!entry.listening) {
                 hold(entry);
