@@ -53,6 +53,10 @@ public interface MqttConnection {
      * Several listeners may share a filter: the broker holds one subscription per filter, asked
      * at the highest QoS any of them wants, so a listener asking QoS 0 never lowers another's
      * QoS 1. Each listener leaves with {@link #unsubscribe(String, MessageListener)}.
+     * <p>
+     * A {@link MatchingListener} matches topics itself: from API 1.3 on, a connection hands it
+     * every received message through {@link MatchingListener#route} while it is subscribed to at
+     * least one filter, without matching the message against its filters first.
      *
      * @throws IllegalArgumentException for a bad filter or QoS
      * @throws MqttException with reason SUBSCRIPTION_REFUSED when the broker refuses it (0x80)

@@ -2,7 +2,7 @@ package io.umqtt.simple.connection;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +11,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MatchingListener;
 import io.umqtt.api.MessageListener;
 import io.umqtt.api.MqttConnection;
 import io.umqtt.api.TopicFilter;
@@ -18,7 +19,13 @@ import io.umqtt.simple.MqttClient;
 
 /**
  * The {@link MqttConnection} service of one {@link MqttClient}: publishing and subscribing
- * delegate to the client; received messages go to every listener whose filter matches.
+ * delegate to the client; received messages go to every listener whose filter matches, each
+ * listener once.
+ * <p>
+ * Each message is matched once against each filter. A {@link MatchingListener} (the whiteboard)
+ * keeps its own index of its filters: its filters are not matched here at all, it gets every
+ * message through {@link MatchingListener#route} and says whether one of its filters matched. The
+ * other listeners' filters (a few, typically) are matched here, one after the other.
  * <p>
  * The robust component extends it (it is not final for that reason): it reports its own
  * {@link #state()} and keeps the listener of a subscription its client remembers although the
@@ -33,10 +40,12 @@ import io.umqtt.simple.MqttClient;
  * {@link IOException} naming the configuration error.
  *
  * <h2>Threading</h2>
- * Any thread may call every method. The subscription list is copy-on-write: the client's reader
- * thread walks a snapshot while other threads subscribe and unsubscribe. Listeners run on the
- * reader thread, one after the other, in subscription order. The client and the configuration
- * error are volatile: a call uses the client in force when it starts.
+ * Any thread may call every method. The subscription list is copy-on-write; every change
+ * publishes, under {@link #routeLock}, a new immutable array {@link #route} of what delivery
+ * walks, which the client's reader thread reads without a lock while other threads subscribe and
+ * unsubscribe. Listeners run on the reader thread, one after the other, in the order of their
+ * first subscription. The client and the configuration error are volatile: a call uses the client
+ * in force when it starts.
  */
 public class ClientConnection implements MqttConnection {
     private static final System.Logger LOG = System.getLogger(ClientConnection.class.getName());
@@ -48,6 +57,14 @@ public class ClientConnection implements MqttConnection {
     private volatile String failure;
     /** (filter, listener) pairs in subscription order; copy-on-write, so no lock. */
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+    /**
+     * What {@link #deliver} walks, in subscription order: every subscription of a listener matched
+     * here, and the first subscription of each {@link MatchingListener}; derived from
+     * {@link #subscriptions} after every change ({@link #reroute()}).
+     */
+    private volatile Subscription[] route = new Subscription[0];
+    /** Serialises {@link #reroute()}, so the last array published reflects the last change. */
+    private final Object routeLock = new Object();
     private final AtomicLong unmatched = new AtomicLong();
     private final AtomicLong listenerFailures = new AtomicLong();
 
@@ -172,6 +189,7 @@ public class ClientConnection implements MqttConnection {
         if (replaced != null) {
             subscriptions.remove(replaced);
         }
+        reroute(); // before the SUBSCRIBE: its retained messages may come before the SUBACK
         boolean done = false;
         try {
             int granted = c.subscribe(filter, brokerQos);
@@ -183,6 +201,7 @@ public class ClientConnection implements MqttConnection {
                 if (replaced != null) { // the listener had it before: it stays as it was
                     subscriptions.add(replaced);
                 }
+                reroute();
             }
         }
     }
@@ -201,6 +220,7 @@ public class ClientConnection implements MqttConnection {
     public void unsubscribe(String filter) throws IOException {
         TopicFilter parsed = TopicFilter.parse(filter);
         subscriptions.removeIf(s -> s.filter.equals(parsed));
+        reroute();
         live().unsubscribe(filter);
     }
 
@@ -216,8 +236,11 @@ public class ClientConnection implements MqttConnection {
         if (listener == null) {
             throw new IllegalArgumentException("listener must not be null");
         }
-        if (!subscriptions.removeIf(s -> s.filter.equals(parsed) && s.listener == listener)
-                || subscriptions.stream().anyMatch(s -> s.filter.equals(parsed))) {
+        boolean removed = subscriptions.removeIf(s -> s.filter.equals(parsed) && s.listener == listener);
+        if (removed) {
+            reroute();
+        }
+        if (!removed || subscriptions.stream().anyMatch(s -> s.filter.equals(parsed))) {
             return false;
         }
         MqttClient c = live();
@@ -237,7 +260,10 @@ public class ClientConnection implements MqttConnection {
         return true;
     }
 
-    /** Messages that matched no listener (for example after an unsubscribe crossed them). */
+    /**
+     * Messages that no listener took: none matched here, and every {@link MatchingListener}
+     * declined (for example after an unsubscribe crossed them).
+     */
     public long unmatchedMessages() {
         return unmatched.get();
     }
@@ -247,36 +273,96 @@ public class ClientConnection implements MqttConnection {
         return listenerFailures.get();
     }
 
-    /** The client's callback: runs on the reader thread. */
-    void deliver(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos) {
-        ReceivedMessage message = new ReceivedMessage(topic, payload, qos, retain, dup, this);
-        List<MessageListener> targets = new ArrayList<>(2);
-        for (Subscription s : subscriptions) {
-            if (s.filter.matches(topic) && !containsSame(targets, s.listener)) {
-                targets.add(s.listener);
+    /**
+     * Publishes a new {@link #route} from the subscriptions as they are now. Called after every
+     * change of {@link #subscriptions}; serialised, so that the array published last was made
+     * after the last change.
+     */
+    private void reroute() {
+        synchronized (routeLock) {
+            Subscription[] all = subscriptions.toArray(new Subscription[0]);
+            Subscription[] walk = new Subscription[all.length];
+            MessageListener[] routed = new MessageListener[all.length];
+            int n = 0;
+            int r = 0;
+            for (Subscription s : all) {
+                if (!s.matching) {
+                    walk[n++] = s;
+                } else if (!contains(routed, r, s.listener)) { // a matching listener is offered each message once
+                    routed[r++] = s.listener;
+                    walk[n++] = s;
+                }
             }
-        }
-        if (targets.isEmpty()) {
-            unmatched.incrementAndGet();
-            LOG.log(Level.DEBUG, () -> "connection " + name + ": no listener for " + message);
-            return;
-        }
-        for (int i = 0; i < targets.size(); i++) {
-            MessageListener listener = targets.get(i);
-            ReceivedMessage m = i == 0 ? message : message.copy();
-            try {
-                listener.messageArrived(m);
-            } catch (Exception | LinkageError e) {
-                listenerFailures.incrementAndGet();
-                LOG.log(Level.WARNING, "connection " + name + ": listener " + listener + " threw on " + m
-                        + "; the other listeners and the connection go on", e);
-            }
+            route = Arrays.copyOf(walk, n);
         }
     }
 
-    private static boolean containsSame(List<MessageListener> list, MessageListener listener) {
-        for (MessageListener l : list) {
-            if (l == listener) {
+    /**
+     * The client's callback: runs on the reader thread. Walks {@link #route} once: a listener
+     * matched here is called when one of its filters matches (once, however many do); a
+     * {@link MatchingListener} is offered the message and matches it itself. The first listener
+     * that takes the message gets it, every further one a copy; a message a matching listener
+     * declines is handed on as it is. Allocates nothing beyond the message while no listener
+     * matched here takes it.
+     */
+    void deliver(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos) {
+        ReceivedMessage message = new ReceivedMessage(topic, payload, qos, retain, dup, this);
+        ReceivedMessage unused = message; // not handed to any listener yet, or declined
+        MessageListener[] called = null; // listeners matched here that had it
+        int calledCount = 0;
+        int taken = 0;
+        for (Subscription s : route) {
+            if (s.matching) {
+                ReceivedMessage m = unused != null ? unused : message.copy();
+                boolean took = offer((MatchingListener) s.listener, m);
+                unused = took ? null : m;
+                taken += took ? 1 : 0;
+            } else if (s.filter.matches(topic) && !contains(called, calledCount, s.listener)) {
+                if (called == null) {
+                    called = new MessageListener[2];
+                } else if (calledCount == called.length) {
+                    called = Arrays.copyOf(called, calledCount * 2);
+                }
+                called[calledCount++] = s.listener;
+                ReceivedMessage m = unused != null ? unused : message.copy();
+                unused = null;
+                taken++;
+                call(s.listener, m);
+            }
+        }
+        if (taken == 0) {
+            unmatched.incrementAndGet();
+            LOG.log(Level.DEBUG, () -> "connection " + name + ": no listener for " + message);
+        }
+    }
+
+    private void call(MessageListener listener, ReceivedMessage m) {
+        try {
+            listener.messageArrived(m);
+        } catch (Exception | LinkageError e) {
+            failed(listener, m, e);
+        }
+    }
+
+    /** Whether the listener took the message; one that threw did. */
+    private boolean offer(MatchingListener listener, ReceivedMessage m) {
+        try {
+            return listener.route(m);
+        } catch (Exception | LinkageError e) {
+            failed(listener, m, e);
+            return true;
+        }
+    }
+
+    private void failed(MessageListener listener, ReceivedMessage m, Throwable e) {
+        listenerFailures.incrementAndGet();
+        LOG.log(Level.WARNING, "connection " + name + ": listener " + listener + " threw on " + m
+                + "; the other listeners and the connection go on", e);
+    }
+
+    private static boolean contains(MessageListener[] list, int count, MessageListener listener) {
+        for (int i = 0; i < count; i++) {
+            if (list[i] == listener) {
                 return true;
             }
         }
@@ -293,11 +379,14 @@ public class ClientConnection implements MqttConnection {
         final TopicFilter filter;
         final MessageListener listener;
         final int qos;
+        /** The listener matches topics itself. */
+        final boolean matching;
 
         Subscription(TopicFilter filter, MessageListener listener, int qos) {
             this.filter = filter;
             this.listener = listener;
             this.qos = qos;
+            this.matching = listener instanceof MatchingListener;
         }
     }
 }

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MatchingListener;
 import io.umqtt.api.MessageListener;
 import io.umqtt.api.MqttMessage;
 import io.umqtt.simple.MqttClient;
@@ -245,6 +246,89 @@ class ClientConnectionTest {
         keeping.deliver("kept/2".getBytes(StandardCharsets.UTF_8), new byte[0], false, false, 0);
         assertEquals(1, got.size());
         assertEquals(1, keeping.unmatchedMessages());
+    }
+
+    @Test
+    void aMatchingListenerIsOfferedEachMessageOnceAndMatchesItItself() throws Exception {
+        ClientConnection keeping = keepingOffline("matching");
+        List<MqttMessage> offered = new CopyOnWriteArrayList<>();
+        List<MqttMessage> plain = new CopyOnWriteArrayList<>();
+        MatchingListener router = new MatchingListener() {
+            @Override
+            public boolean route(MqttMessage m) {
+                offered.add(m);
+                return m.topicString().startsWith("w/");
+            }
+
+            @Override
+            public void messageArrived(MqttMessage m) {
+                throw new AssertionError("a connection that knows MatchingListener never calls messageArrived");
+            }
+        };
+        MessageListener other = plain::add;
+        assertThrows(IOException.class, () -> keeping.subscribe("w/a", 0, router)); // offline, kept
+        assertThrows(IOException.class, () -> keeping.subscribe("w/#", 1, router));
+        assertThrows(IOException.class, () -> keeping.subscribe("p/+", 0, other));
+        assertThrows(IOException.class, () -> keeping.subscribe("w/a", 0, other));
+
+        keeping.deliver(bytes("w/a"), new byte[] {1}, false, false, 0);
+        assertEquals(1, offered.size(), "offered once although two of its filters match");
+        assertEquals(1, plain.size());
+        assertNotSame(offered.get(0).payload(), plain.get(0).payload(), "the second taker gets a copy");
+
+        keeping.deliver(bytes("p/x"), new byte[] {2}, false, false, 0);
+        assertEquals(2, offered.size(), "offered a message none of its filters match: it matches itself");
+        assertEquals(2, plain.size());
+        assertSame(offered.get(1).payload(), plain.get(1).payload(), "declined, so handed on as it was");
+
+        keeping.deliver(bytes("q"), new byte[] {3}, false, false, 0);
+        assertEquals(3, offered.size());
+        assertEquals(1, keeping.unmatchedMessages(), "declined by the matching listener, matched by no other");
+
+        keeping.unsubscribe("w/a", router);
+        keeping.deliver(bytes("w/b"), new byte[] {4}, false, false, 0);
+        assertEquals(4, offered.size(), "still subscribed to w/#");
+        // the last listener of w/#: the offline client cannot tell the broker, the listener goes all the same
+        assertThrows(IOException.class, () -> keeping.unsubscribe("w/#", router));
+        keeping.deliver(bytes("w/c"), new byte[] {5}, false, false, 0);
+        assertEquals(4, offered.size(), "no subscription left: offered nothing");
+        assertEquals(2, keeping.unmatchedMessages());
+    }
+
+    @Test
+    void aMatchingListenerThatThrowsTookTheMessage() throws Exception {
+        ClientConnection keeping = keepingOffline("throwing");
+        MatchingListener router = new MatchingListener() {
+            @Override
+            public boolean route(MqttMessage m) {
+                throw new IllegalStateException("boom");
+            }
+
+            @Override
+            public void messageArrived(MqttMessage m) {
+                throw new AssertionError("never called");
+            }
+        };
+        assertThrows(IOException.class, () -> keeping.subscribe("#", 0, router));
+        keeping.deliver(bytes("t"), new byte[0], false, false, 0);
+        assertEquals(1, keeping.listenerFailures());
+        assertEquals(0, keeping.unmatchedMessages());
+    }
+
+    /** A connection whose client is offline but keeps every subscription (as the robust one does). */
+    private ClientConnection keepingOffline(String name) throws Exception {
+        MqttClient offline = ConnectionSettings.builder("io.umqtt.simple~" + name).server("127.0.0.1")
+                .port(server.getLocalPort()).clientId(name).build().newClient();
+        return new ClientConnection(name, offline) {
+            @Override
+            protected boolean keepsSubscription(String filter) {
+                return true;
+            }
+        };
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     @Test

@@ -124,13 +124,21 @@ final class FilterEntry {
     String failure;
     /** A SUBSCRIBE may be in effect on the broker: one was sent and no UNSUBSCRIBE succeeded since. */
     boolean onBroker;
+    /**
+     * The whiteboard's listener is subscribed under this filter at the connection, as far as the
+     * whiteboard can tell: from the moment its SUBSCRIBE is sent until the broker refuses it or an
+     * UNSUBSCRIBE starts (the connection keeps a listener across reconnects, and the robust one
+     * also through a failed SUBSCRIBE); read by the I/O thread, where it decides whether a
+     * message is the whiteboard's at all.
+     */
+    volatile boolean listening;
     /** A SUBSCRIBE or UNSUBSCRIBE is on its way. */
     boolean inFlight;
     /** Subscribe again even when {@link State#SUBSCRIBED}: the connection came back. */
     boolean resubscribe;
     /**
      * Subscribe at QoS 1 although no handler of this filter asks for it, because it overlaps a
-     * filter that one does (see {@link ConnectionRoute}); kept while the entry lives.
+     * filter that one does (the QoS rule of the reference counts); kept while the entry lives.
      */
     boolean raised;
 
@@ -277,11 +285,17 @@ final class FilterEntry {
         return a[t].queue;
     }
 
+    /** Receives the attachments a retained message may go to ({@link #retainedArrived}). */
+    interface Candidates {
+        /** {@code a} is open (its SUBSCRIBE was sent) or, when {@code open} is false, waiting. */
+        void candidate(Attachment a, boolean open);
+    }
+
     /**
      * A retained message (RETAIN=1) of this filter arrived: hands {@code targets} each attachment
      * that is open or waiting, saying which; the served ones forget their topics.
      */
-    void retainedArrived(ConnectionRoute.Targets targets) {
+    void retainedArrived(Candidates targets) {
         int last = sent;
         int closed = closed();
         for (Attachment x : attachments) {

@@ -6,21 +6,16 @@ import java.util.Comparator;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import java.util.stream.Collectors;
@@ -82,7 +77,7 @@ final class Whiteboard {
     /** Valid registrations by service id; guarded by {@link #lock}. */
     private final Map<Long, HandlerRecord> handlers = new TreeMap<>();
     /** Invalid registrations by service id; guarded by {@link #lock}. */
-    private final Map<Long, Failure> failures = new TreeMap<>();
+    private final Map<Long, HandlerRecord.Failure> failures = new TreeMap<>();
     /** Connections by service id; guarded by {@link #lock}. */
     private final Map<Long, ConnectionRoute> routes = new TreeMap<>();
     /** Guarded by {@link #lock}. */
@@ -101,10 +96,10 @@ final class Whiteboard {
     Whiteboard(Settings settings) {
         this.settings = settings;
         delivery = new ThreadPoolExecutor(settings.threads(), settings.threads(), DELIVERY_IDLE_SECONDS,
-                TimeUnit.SECONDS, new LinkedBlockingQueue<>(), new Threads("umqtt-whiteboard-delivery-"));
+                TimeUnit.SECONDS, new LinkedBlockingQueue<>(), new PoolThreads(this, "umqtt-whiteboard-delivery-"));
         delivery.allowCoreThreadTimeOut(true);
         subscriber = new ThreadPoolExecutor(0, Integer.MAX_VALUE, SUBSCRIBER_IDLE_SECONDS, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), new Threads("umqtt-whiteboard-subscriptions-"));
+                new SynchronousQueue<>(), new PoolThreads(this, "umqtt-whiteboard-subscriptions-"));
     }
 
     /** Applies a new configuration: the pool is resized, queues use the new capacity from now on. */
@@ -245,7 +240,7 @@ final class Whiteboard {
                 discarded = dropped.queue.close();
                 retryRefused();
             }
-            failures.put(serviceId, new Failure(bundleId, reason));
+            failures.put(serviceId, new HandlerRecord.Failure(bundleId, reason));
         }
         logPending();
         HandlerQueue.Discarded d = discarded;
@@ -474,7 +469,7 @@ final class Whiteboard {
         synchronized (lock) {
             dto.handlers = handlers.values().stream().map(HandlerRecord::toDTO).toArray(HandlerDTO[]::new);
             List<FailedHandlerDTO> failed = new ArrayList<>();
-            for (Map.Entry<Long, Failure> f : failures.entrySet()) {
+            for (Map.Entry<Long, HandlerRecord.Failure> f : failures.entrySet()) {
                 FailedHandlerDTO d = new FailedHandlerDTO();
                 d.serviceId = f.getKey();
                 d.bundleId = f.getValue().bundleId;
@@ -583,84 +578,8 @@ final class Whiteboard {
         return delivery.isTerminated() && subscriber.isTerminated();
     }
 
-    // ------------------------------------------------------------------ records
-
-    /** A valid handler registration. */
-    private static final class HandlerRecord {
-        /** Replaced on property changes; guarded by the whiteboard's lock. */
-        HandlerInfo info;
-        final HandlerQueue queue;
-        /** The routes its filters are attached to; guarded by the whiteboard's lock. */
-        final Set<ConnectionRoute> bound = new LinkedHashSet<>();
-        /**
-         * The routes it targets but is not attached to because its filters would overlap a shared
-         * subscription there, with why; guarded by the whiteboard's lock.
-         */
-        final Map<ConnectionRoute, String> refused = new LinkedHashMap<>();
-
-        HandlerRecord(HandlerInfo info, HandlerQueue queue) {
-            this.info = info;
-            this.queue = queue;
-        }
-
-        /** Call under the lock. */
-        HandlerDTO toDTO() {
-            HandlerDTO dto = new HandlerDTO();
-            dto.serviceId = info.serviceId();
-            dto.bundleId = info.bundleId();
-            dto.topics = info.filters().stream().map(Object::toString).toArray(String[]::new);
-            dto.qos = info.qos();
-            dto.target = info.targetText();
-            dto.connectionServiceIds = bound.stream().mapToLong(r -> r.serviceId).sorted().toArray();
-            dto.delivered = queue.delivered();
-            dto.failed = queue.failed();
-            dto.dropped = queue.dropped();
-            dto.queued = queue.queued();
-            return dto;
-        }
-    }
-
-    /** An invalid registration: shown in the runtime DTO until it goes or becomes valid. */
-    private static final class Failure {
-        final long bundleId;
-        final String reason;
-
-        Failure(long bundleId, String reason) {
-            this.bundleId = bundleId;
-            this.reason = reason;
-        }
-    }
-
-    /** Names the pool threads and remembers which whiteboard they belong to. */
-    private final class Threads implements ThreadFactory {
-        private final String prefix;
-        private final AtomicInteger count = new AtomicInteger();
-
-        Threads(String prefix) {
-            this.prefix = prefix;
-        }
-
-        @Override
-        public Thread newThread(Runnable r) {
-            Thread t = new PoolThread(Whiteboard.this, r, prefix + count.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        }
-
-    }
-
     /** Whether the calling thread is one of this whiteboard's pool threads. */
     private boolean onPoolThread() {
-        Thread t = Thread.currentThread();
-        return t instanceof PoolThread && ((PoolThread) t).owner == this;
-    }
-
-    private static final class PoolThread extends Thread {
-        final Whiteboard owner;
-
-        PoolThread(Whiteboard owner, Runnable r, String name) {
-            super(r, name);
-            this.owner = owner;
-        }
+        return PoolThreads.runsOn(this);
     }
 }

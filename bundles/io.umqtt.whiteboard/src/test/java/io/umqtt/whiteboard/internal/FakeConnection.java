@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import org.osgi.framework.Constants;
 
 import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MatchingListener;
 import io.umqtt.api.MessageListener;
 import io.umqtt.api.MqttConnection;
 import io.umqtt.api.MqttConstants;
@@ -30,7 +31,8 @@ import io.umqtt.api.TopicFilter;
  * An {@link MqttConnection} without a broker: it records every SUBSCRIBE and UNSUBSCRIBE in
  * {@link #ops} (as {@code "SUBSCRIBE a/# 1"}, {@code "UNSUBSCRIBE a/#"}), can refuse filters,
  * lower the granted QoS or fail as if down, and {@link #deliver}s live messages (RETAIN=0) to its
- * listeners the way the simple connection does (each listener once per message).
+ * listeners the way the simple connection does (each listener once per message; a
+ * {@link MatchingListener} gets every message to match itself, unless {@link #legacy}).
  * <p>
  * Like a broker it keeps retained messages ({@link #retain}) and answers every SUBSCRIBE, also a
  * repeated one, with those matching the filter (RETAIN=1, in the order they were first retained),
@@ -54,6 +56,11 @@ final class FakeConnection implements MqttConnection {
     /** The retained messages of SUBSCRIBEs held back, oldest SUBSCRIBE first. */
     private final BlockingQueue<List<TestMessage>> held = new LinkedBlockingQueue<>();
     volatile int maxQos = 1;
+    /**
+     * Behave as a connection of API 1.2 and earlier, which does not know {@link MatchingListener}:
+     * it matches every listener's filters itself and calls {@code messageArrived}.
+     */
+    volatile boolean legacy;
     volatile boolean down;
     /** Hold the retained messages a SUBSCRIBE brings until {@link #releaseRetained()}. */
     volatile boolean holdRetained;
@@ -255,18 +262,35 @@ final class FakeConnection implements MqttConnection {
         return flow.size();
     }
 
+    /**
+     * Hands the message to each listener once: a {@link MatchingListener} gets every message
+     * through {@code route} (unless {@link #legacy}), any other listener the messages its filters
+     * match. Returns how many listeners took it.
+     */
     private int dispatch(TestMessage m) throws Exception {
         synchronized (io) {
             List<MessageListener> targets = new ArrayList<>();
+            List<MatchingListener> routers = new ArrayList<>();
             for (Map.Entry<String, MessageListener> e : listeners.entrySet()) {
-                if (TopicFilter.parse(e.getKey()).matches(m.topicString()) && !targets.contains(e.getValue())) {
-                    targets.add(e.getValue());
+                MessageListener l = e.getValue();
+                if (!legacy && l instanceof MatchingListener) {
+                    if (!routers.contains(l)) {
+                        routers.add((MatchingListener) l);
+                    }
+                } else if (TopicFilter.parse(e.getKey()).matches(m.topicString()) && !targets.contains(l)) {
+                    targets.add(l);
                 }
             }
             for (MessageListener l : targets) {
                 l.messageArrived(m);
             }
-            return targets.size();
+            int taken = targets.size();
+            for (MatchingListener r : routers) {
+                if (r.route(m)) {
+                    taken++;
+                }
+            }
+            return taken;
         }
     }
 

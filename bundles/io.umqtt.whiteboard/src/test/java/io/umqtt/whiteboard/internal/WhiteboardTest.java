@@ -121,7 +121,7 @@ class WhiteboardTest {
     void handlerRegisteredBeforeItsConnectionIsSubscribedOnceTheConnectionIsUp() throws Exception {
         Recorder r = new Recorder();
         long id = register(r, "plant/+/temp", 1);
-        FakeConnection c = new FakeConnection(1, "plant");
+        FakeConnection c = newConnection(1, "plant");
         whiteboard.addConnection(c.properties(false), c);
         SubscriptionDTO pending = subscription(1, "plant/+/temp");
         assertEquals(SubscriptionDTO.PENDING, pending.status);
@@ -948,6 +948,59 @@ class WhiteboardTest {
                 retried.toString());
     }
 
+    @Test
+    void aMessageForAnotherListenerOfTheConnectionIsLeftToIt() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        Recorder r = new Recorder();
+        register(r, "a/+", 0);
+        assertEquals("SUBSCRIBE a/+ 0", c.nextOp());
+        List<MqttMessage> other = new java.util.concurrent.CopyOnWriteArrayList<>();
+        c.subscribe("b/#", 0, other::add); // someone else's listener on the same connection
+        assertEquals("SUBSCRIBE b/# 0", c.nextOp());
+        assertEquals(1, c.deliver("b/c", "theirs"), "taken by the other listener only");
+        assertEquals(1, c.deliver("a/b", "ours"), "taken by the whiteboard only");
+        assertEquals("a/b ours", r.next());
+        assertEquals(1, other.size());
+        ConnectionDTO counts = connection(whiteboard.runtimeDTO(), 1);
+        assertEquals(1, counts.received, "the other listener's message is not the whiteboard's");
+        assertEquals(0, counts.unmatched);
+    }
+
+    @Test
+    void aMessageAnotherListenersSubscriptionBringsSkipsAFilterTheBrokerRefused() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        c.refused.add("r/#");
+        Recorder kept = new Recorder();
+        register(kept, "x", 0);
+        assertEquals("SUBSCRIBE x 0", c.nextOp());
+        Recorder refused = new Recorder();
+        register(refused, "r/#", 0);
+        assertEquals("SUBSCRIBE r/# 0", c.nextOp());
+        awaitRuntime(r -> SubscriptionDTO.REFUSED.equals(find(r, 1, "r/#").status), "REFUSED");
+        List<MqttMessage> other = new java.util.concurrent.CopyOnWriteArrayList<>();
+        c.subscribe("r/a", 0, other::add); // someone else's listener on the same connection
+        assertEquals("SUBSCRIBE r/a 0", c.nextOp());
+        assertEquals(1, c.deliver("r/a", "theirs"), "only the other listener takes it");
+        c.deliver("x", "marker");
+        assertEquals("x marker", kept.next());
+        assertNull(refused.received.poll(), "the refused filter's handler gets nothing, as its SUBSCRIBE did not stand");
+        assertEquals(1, other.size());
+        assertEquals(0, connection(whiteboard.runtimeDTO(), 1).unmatched);
+    }
+
+    @Test
+    void aMessageDeliveredAfterTheConnectionWentAwayIsTakenButNotDispatched() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        Recorder r = new Recorder();
+        register(r, "gone/+", 0);
+        assertEquals("SUBSCRIBE gone/+ 0", c.nextOp());
+        whiteboard.removeConnection(1);
+        assertEquals(1, c.deliver("gone/x", "late"), "the whiteboard's filter: taken");
+        log.await(Level.INFO, "arrived after the whiteboard let go of the connection and was not dispatched");
+        assertEquals(0, c.deliver("other", "not ours"), "no filter of the whiteboard: left to the connection");
+        assertNull(r.received.poll());
+    }
+
     // ------------------------------------------------------------------ connections leaving, closing
 
     @Test
@@ -1035,8 +1088,13 @@ class WhiteboardTest {
         assertEquals(3, counts.unmatched, "the three invalid ones count as unmatched");
     }
 
+    /** A connection not added to the whiteboard yet. */
+    FakeConnection newConnection(long serviceId, String name) {
+        return new FakeConnection(serviceId, name);
+    }
+
     private FakeConnection connect(long serviceId, String name) {
-        FakeConnection c = new FakeConnection(serviceId, name);
+        FakeConnection c = newConnection(serviceId, name);
         whiteboard.addConnection(c.properties(true), c);
         return c;
     }
