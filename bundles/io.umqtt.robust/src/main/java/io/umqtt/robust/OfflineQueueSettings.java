@@ -53,9 +53,27 @@ public final class OfflineQueueSettings {
     }
 
     /**
-     * The same queue kept on disk in {@code directory} (null: in memory only); see
-     * {@link RobustMqttClient#setOfflineQueueDirectory(Path)} for what that means. The client
-     * opens (and locks) the directory when it is constructed.
+     * The same queue kept on disk in {@code directory} (created if needed; null: in memory only),
+     * so that messages queued while disconnected survive a restart or a crash of the JVM. The
+     * client opens and locks it when it is constructed.
+     * <p>
+     * What the directory holds from an earlier run is loaded first, in order, and sent after the
+     * connect, before what is queued now; it counts as queued ({@link RobustMqttClient#queued()},
+     * {@link RobustMqttClient#queuedTotal()}), and the queue's bounds and overflow policy apply to
+     * it. Every message the queue accepts is written to the file before {@code publish} returns
+     * (to the operating system: it survives the JVM being killed), and removed once sent at QoS 0
+     * or acknowledged at QoS 1; messages dropped by the overflow policy are removed too. The file
+     * is forced to the device (fsync) when a segment file is full, at most once a second while
+     * messages are queued, and on {@code close()} / {@code disconnect()}: a power loss can lose the
+     * messages of the last second. A record torn by a crash or failing its CRC is skipped with a
+     * warning naming the file; the ones before it are loaded. Disk use stays near the queue's byte
+     * bound plus one segment (at most 8 MiB); with nothing queued the directory holds only its
+     * lock file.
+     * <p>
+     * One client at a time may use a directory: it is locked until {@code close()} or
+     * {@code disconnect()}, which release it (and every file handle); a later {@code connect} or
+     * {@code start} locks it again. A message sent but not yet acknowledged when the process ends
+     * is sent again by the next run: at least once.
      */
     public OfflineQueueSettings withDirectory(Path directory) {
         return new OfflineQueueSettings(maxMessages, maxBytes, overflow, directory);

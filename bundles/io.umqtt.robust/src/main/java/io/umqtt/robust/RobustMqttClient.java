@@ -2,13 +2,9 @@ package io.umqtt.robust;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.Map;
 
-import io.umqtt.api.ConnectionState;
-import io.umqtt.api.MqttException;
-import io.umqtt.api.MqttException.Reason;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.robust.internal.ClientPort;
 import io.umqtt.robust.internal.OfflineQueue;
@@ -48,15 +44,11 @@ import io.umqtt.simple.TlsSettings;
  * The hooks {@link #delay(int)}, {@link #log(boolean, Throwable)} and
  * {@link #connect(boolean, int)} are umqtt.robust's and may be overridden.
  * <h2>Backoff and losses</h2>
- * The backoff follows how long connections lived, not how often {@link #reconnect()} was called:
- * unsuccessful attempts in a row (failed ones, and connections the broker accepted but that were
- * lost before they stayed up {@code max(keepalive, 10 s)}, see
- * {@link ReconnectPolicy#withStableAfter(long)}) make the next attempt wait longer; only a stable
- * connection resets the count. Every connection the broker accepted has its end reported once
+ * The backoff ({@link ReconnectPolicy}: what counts as unsuccessful, the connect timeout of an
+ * attempt) follows how long connections lived, not how often {@link #reconnect()} was called.
+ * Every connection the broker accepted has its end reported once
  * ({@link RobustListener#connectionLost}), also when it broke while subscriptions were restored or
- * the offline queue was sent. Each attempt is bounded by {@link #connectAttemptTimeoutMillis()}
- * (10 s by default), so that after a network outage the connection is back within about
- * {@code max(connect timeout, backoff delay reached)}.
+ * the offline queue was sent.
  * <h2>Threading and locks</h2>
  * This class wires three parts that drive it through the simple client's public and protected
  * API: the reconnector (attempt loop, backoff, loss reports; one leaf monitor), the outbox
@@ -70,8 +62,6 @@ import io.umqtt.simple.TlsSettings;
  * backoff.
  */
 public class RobustMqttClient extends MqttClient {
-    private static final System.Logger LOG = System.getLogger(RobustMqttClient.class.getName());
-
     /** Default offline queue: 10,000 messages, 10 MiB, dropping the oldest. */
     public static final int DEFAULT_QUEUE_MESSAGES = 10_000;
     public static final long DEFAULT_QUEUE_BYTES = 10L * 1024 * 1024;
@@ -92,11 +82,9 @@ public class RobustMqttClient extends MqttClient {
     public static final long DEFAULT_STABLE_AFTER_MILLIS = 10_000;
 
     private final Port view = new Port();
-    private final Reconnector reconnector = new Reconnector(view, server(), port());
-    private final Subscriptions subscriptions = new Subscriptions(view, reconnector);
+    private final Reconnector reconnector = new Reconnector(this, view, keepAliveSeconds());
+    private final Subscriptions subscriptions = new Subscriptions(this, view, reconnector);
     private final Outbox outbox;
-    private volatile RobustListener listener = new RobustListener() {
-    };
     private volatile boolean cleanSession = true;
     private volatile int connectTimeoutMillis = DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS;
 
@@ -119,7 +107,7 @@ public class RobustMqttClient extends MqttClient {
      * As {@link MqttClient#MqttClient(String, String, int, String, String, int, TlsSettings)}, with
      * the offline queue {@code queue}: built once, here. A queue kept in a directory is opened and
      * locked now, and what it holds from an earlier run is loaded (see
-     * {@link #setOfflineQueueDirectory(Path)}).
+     * {@link OfflineQueueSettings#withDirectory(Path)}).
      *
      * @throws IOException naming the directory when it cannot be created, is not a writable
      *         directory, or another client uses it
@@ -141,7 +129,7 @@ public class RobustMqttClient extends MqttClient {
     }
 
     private Outbox newOutbox(OfflineQueueSettings q) throws IOException {
-        return new Outbox(view, reconnector, q.maxMessages(), q.maxBytes(), q.overflow(), q.directory());
+        return new Outbox(this, view, reconnector, q.maxMessages(), q.maxBytes(), q.overflow(), q.directory());
     }
 
     // ------------------------------------------------------------------ settings
@@ -173,25 +161,9 @@ public class RobustMqttClient extends MqttClient {
 
     /**
      * Keeps the offline queue on disk in {@code directory} (created if needed), so that messages
-     * queued while disconnected survive a restart or a crash of the JVM. Call it before connecting.
-     * <p>
-     * What the directory holds from an earlier run is loaded first, in order, and sent after the
-     * connect, before what is queued now; it counts as queued ({@link #queued()},
-     * {@link #queuedTotal()}), and the queue's bounds and overflow policy apply to it. Every
-     * message the queue accepts is written to the file before {@code publish} returns (to the
-     * operating system: it survives the JVM being killed), and removed once sent at QoS 0 or
-     * acknowledged at QoS 1; messages dropped by the overflow policy are removed too. The file is
-     * forced to the device (fsync) when a segment file is full, at most once a second while
-     * messages are queued, and on {@link #close()} / {@link #disconnect()}: a power loss can lose
-     * the messages of the last second. A record torn by a crash or failing its CRC is skipped with
-     * a warning naming the file; the ones before it are loaded. Disk use stays near the queue's
-     * byte bound plus one segment (at most 8 MiB); with nothing queued the directory holds only
-     * its lock file.
-     * <p>
-     * One client at a time may use a directory: it is locked until {@link #close()} or
-     * {@link #disconnect()}, which release it (and every file handle); a later {@code connect} or
-     * {@link #start(String)} locks it again. A message sent but not yet acknowledged when the
-     * process ends is sent again by the next run: at least once.
+     * queued while disconnected survive a restart or a crash of the JVM; what it holds from an
+     * earlier run is loaded first. Call it before connecting. What that means in detail:
+     * {@link OfflineQueueSettings#withDirectory(Path)}.
      *
      * @param directory null keeps the queue in memory only (the default)
      * @throws IOException naming the directory when it cannot be created, is not a writable
@@ -241,8 +213,7 @@ public class RobustMqttClient extends MqttClient {
 
     /** Receives connection events and drops. */
     public void setListener(RobustListener listener) {
-        this.listener = listener == null ? new RobustListener() {
-        } : listener;
+        reconnector.setListener(listener);
     }
 
     /**
@@ -407,10 +378,7 @@ public class RobustMqttClient extends MqttClient {
      * person (credentials, authorisation), retrying alone will not fix them.
      */
     protected void log(boolean inReconnect, Throwable e) {
-        boolean refused = e instanceof MqttException && ((MqttException) e).reason() == Reason.CONNECTION_REFUSED;
-        LOG.log(refused ? Level.ERROR : Level.WARNING, () -> "MQTT client " + clientId() + " to " + server() + ":"
-                + port() + (inReconnect ? ": connect attempt failed: " : ": connection failed: ") + e.getMessage()
-                + (refused ? " (retrying only every " + reconnector.policy().maxDelayMillis() + " ms)" : ""));
+        reconnector.logFailure(inReconnect, e);
     }
 
     /**
@@ -428,7 +396,7 @@ public class RobustMqttClient extends MqttClient {
      * @throws IOException when the reconnect policy's attempts are used up
      */
     public void runForever() throws IOException {
-        reconnector.runForever(outbox::resend);
+        reconnector.runForever(outbox::resend, this::loop);
     }
 
     /**
@@ -437,25 +405,7 @@ public class RobustMqttClient extends MqttClient {
      * A failure that ends the thread (attempts used up) is logged.
      */
     public Thread start(String name) {
-        Thread t = new Thread(() -> {
-            try {
-                runForever();
-            } catch (IOException e) {
-                LOG.log(Level.ERROR, "MQTT client " + clientId() + " stopped: " + e.getMessage(), e);
-            } catch (RuntimeException | Error e) { // runForever lets only a VirtualMachineError out
-                LOG.log(Level.ERROR, "MQTT client " + clientId() + " stopped; its connection was closed", e);
-                throw e;
-            }
-        }, name);
-        reconnector.open();
-        try {
-            outbox.reopenLog();
-        } catch (IOException e) {
-            throw new IllegalStateException("MQTT client " + clientId() + " cannot start: " + e.getMessage(), e);
-        }
-        reconnector.drivenBy(t);
-        t.start();
-        return t;
+        return reconnector.start(name, outbox::reopenLog, this::runForever);
     }
 
     /**
@@ -589,41 +539,6 @@ public class RobustMqttClient extends MqttClient {
     /** The view of this client the parts drive: the simple client's API and the robust hooks. */
     private final class Port implements ClientPort {
         @Override
-        public String clientId() {
-            return RobustMqttClient.this.clientId();
-        }
-
-        @Override
-        public String server() {
-            return RobustMqttClient.this.server();
-        }
-
-        @Override
-        public int port() {
-            return RobustMqttClient.this.port();
-        }
-
-        @Override
-        public int keepAliveSeconds() {
-            return RobustMqttClient.this.keepAliveSeconds();
-        }
-
-        @Override
-        public ConnectionState state() {
-            return RobustMqttClient.this.state();
-        }
-
-        @Override
-        public boolean isConnected() {
-            return RobustMqttClient.this.isConnected();
-        }
-
-        @Override
-        public IOException failure() {
-            return RobustMqttClient.this.failure();
-        }
-
-        @Override
         public void fail(IOException cause) {
             RobustMqttClient.this.fail(cause);
         }
@@ -660,11 +575,6 @@ public class RobustMqttClient extends MqttClient {
         }
 
         @Override
-        public void loop() throws IOException {
-            RobustMqttClient.this.loop();
-        }
-
-        @Override
         public void delay(int attempt) throws InterruptedIOException {
             RobustMqttClient.this.delay(attempt);
         }
@@ -677,11 +587,6 @@ public class RobustMqttClient extends MqttClient {
         @Override
         public void log(boolean inReconnect, Throwable e) {
             RobustMqttClient.this.log(inReconnect, e);
-        }
-
-        @Override
-        public RobustListener listener() {
-            return listener;
         }
     }
 }

@@ -3,35 +3,16 @@ package io.umqtt.robust.internal;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 
-import io.umqtt.api.ConnectionState;
-import io.umqtt.robust.RobustListener;
 import io.umqtt.simple.PublishToken;
 
 /**
- * The narrow view of one client that the robust parts ({@link Reconnector}, {@link Outbox},
- * {@link Subscriptions}) drive: the simple client's operations on the current connection and
- * umqtt.robust's overridable hooks. {@code RobustMqttClient} implements it with a private adapter
- * over {@code MqttClient}'s public and protected API; the parts never see the client itself.
+ * What the robust parts ({@link Reconnector}, {@link Outbox}, {@link Subscriptions}) may do to
+ * their client beyond its public {@code MqttClient} API: the simple client's protected operations
+ * on the current connection (write a PUBLISH, await its PUBACK, fail the connection, connect to
+ * another server), SUBSCRIBE/UNSUBSCRIBE without the robust bookkeeping, and umqtt.robust's
+ * overridable hooks. {@code RobustMqttClient} implements it with a private adapter.
  */
 public interface ClientPort {
-    /** For messages: the client id. */
-    String clientId();
-
-    /** For messages: the server of the current (or last) attempt. */
-    String server();
-
-    /** For messages: the port of the current (or last) attempt. */
-    int port();
-
-    int keepAliveSeconds();
-
-    ConnectionState state();
-
-    boolean isConnected();
-
-    /** Why the last connection ended, or null. */
-    IOException failure();
-
     /** Closes the current connection as failed ({@code LOST}) with {@code cause}. */
     void fail(IOException cause);
 
@@ -56,9 +37,6 @@ public interface ClientPort {
     /** One connect attempt to {@code host:port} through the overridable {@code connect} hook. */
     void connectAttempt(String host, int port) throws IOException;
 
-    /** The loop of the current connection ({@code MqttClient.loop}). */
-    void loop() throws IOException;
-
     /** umqtt.robust's {@code delay(i)} hook. */
     void delay(int attempt) throws InterruptedIOException;
 
@@ -67,7 +45,4 @@ public interface ClientPort {
 
     /** umqtt.robust's {@code log(in_reconnect, e)} hook. */
     void log(boolean inReconnect, Throwable e);
-
-    /** The listener of connection events and drops; never null. */
-    RobustListener listener();
 }

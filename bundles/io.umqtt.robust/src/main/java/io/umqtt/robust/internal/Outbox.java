@@ -44,7 +44,8 @@ public final class Outbox {
     private static final long MIN_SEGMENT_BYTES = 64 * 1024;
     private static final long MAX_SEGMENT_BYTES = 8L * 1024 * 1024;
 
-    private final ClientPort client;
+    private final MqttClient client;
+    private final ClientPort port;
     private final Reconnector reconnector;
     private final ReentrantLock flushLock = new ReentrantLock();
     /** Replaced only under this object's monitor (by the deprecated setters). */
@@ -65,9 +66,10 @@ public final class Outbox {
      *
      * @throws IOException naming the directory when it cannot be used
      */
-    public Outbox(ClientPort client, Reconnector reconnector, int maxMessages, long maxBytes, OverflowPolicy overflow,
-            Path directory) throws IOException {
+    public Outbox(MqttClient client, ClientPort port, Reconnector reconnector, int maxMessages, long maxBytes,
+            OverflowPolicy overflow, Path directory) throws IOException {
         this.client = client;
+        this.port = port;
         this.reconnector = reconnector;
         OfflineQueue memory = new OfflineQueue(maxMessages, maxBytes, overflow);
         this.queue = memory;
@@ -223,17 +225,17 @@ public final class Outbox {
         }
         int id = 0;
         try {
-            PublishToken sent = client.send(entry, false, 0);
+            PublishToken sent = port.send(entry, false, 0);
             if (sent != null) {
                 id = sent.packetId();
-                client.awaitPuback(sent);
+                port.awaitPuback(sent);
             }
         } catch (IOException e) {
             if (reconnector.isClosed()) {
                 throw e;
             }
             if (isTimeout(e)) {
-                client.fail(e); // an ack that never comes: treat the connection as broken, resend on a new one
+                port.fail(e); // an ack that never comes: treat the connection as broken, resend on a new one
             }
             try {
                 queue.requeue(List.of(entry.withPacketId(id)));
@@ -241,7 +243,7 @@ public final class Outbox {
                 notKept.addSuppressed(e);
                 throw notKept;
             }
-            client.log(false, e);
+            port.log(false, e);
             afterQueueing();
         }
     }
@@ -264,7 +266,7 @@ public final class Outbox {
                 inFlight.addLast(entry); // before it is sent: a reconnect meanwhile settles it
             }
             try {
-                PublishToken sent = client.send(entry, false, 0);
+                PublishToken sent = port.send(entry, false, 0);
                 if (sent == null) {
                     synchronized (this) {
                         inFlight.remove(entry);
@@ -282,7 +284,7 @@ public final class Outbox {
                     token.fail(e);
                     throw e;
                 }
-                client.log(false, e); // not written: queued below, sent after the reconnect
+                port.log(false, e); // not written: queued below, sent after the reconnect
             }
         }
         try {
@@ -321,7 +323,7 @@ public final class Outbox {
                 if (reconnector.isClosed()) {
                     return;
                 }
-                client.log(false, e);
+                port.log(false, e);
                 if (!reconnector.callerDriven()) {
                     return; // the runForever thread reconnects and sends the queue
                 }
@@ -336,7 +338,7 @@ public final class Outbox {
             dropped.incrementAndGet();
             String why = "offline queue full (" + q.size() + "/" + q.maxMessages() + " messages, " + q.bytes() + "/"
                     + q.maxBytes() + " bytes, policy " + q.policy() + ")";
-            client.listener().messageDropped(e.topic, e.payload, e.qos, why);
+            reconnector.listener().messageDropped(e.topic, e.payload, e.qos, why);
             throw new OfflineQueueFullException("message to '" + new String(e.topic, StandardCharsets.UTF_8)
                     + "' refused: " + why);
         }
@@ -402,7 +404,7 @@ public final class Outbox {
             e.token.fail(new OfflineQueueFullException("MQTT client " + client.clientId() + ": message to '" + topic
                     + "' " + why));
         }
-        client.listener().messageDropped(e.topic, e.payload, e.qos, why);
+        reconnector.listener().messageDropped(e.topic, e.payload, e.qos, why);
     }
 
     // ------------------------------------------------------------------ sending the queue
@@ -453,14 +455,14 @@ public final class Outbox {
                     if (e.packetId != 0) {
                         resent.incrementAndGet();
                     }
-                    sent[written] = client.send(e, dup, dup ? e.packetId : 0);
+                    sent[written] = port.send(e, dup, dup ? e.packetId : 0);
                     if (e.token != null) {
                         e.token.sent(sent[written]);
                     }
                 }
                 for (; acked < batch.size(); acked++) {
                     if (sent[acked] != null) {
-                        client.awaitPuback(sent[acked]);
+                        port.awaitPuback(sent[acked]);
                     }
                 }
                 markSent(q, batch);
@@ -481,7 +483,7 @@ public final class Outbox {
                 completeAll(gone);
                 requeue(back); // all of them are on disk already when the queue is durable
                 if (!reconnector.isClosed() && isTimeout(e)) {
-                    client.fail(e);
+                    port.fail(e);
                 }
                 throw e;
             }
@@ -547,10 +549,10 @@ public final class Outbox {
         PublishToken h = token.inFlight();
         if (h != null && !h.isDone()) {
             try {
-                client.awaitPuback(h);
+                port.awaitPuback(h);
             } catch (IOException e) {
                 if (isTimeout(e) && !reconnector.isClosed()) {
-                    client.fail(e); // as publish: an ack that never comes breaks the connection; resent on the next
+                    port.fail(e); // as publish: an ack that never comes breaks the connection; resent on the next
                 }
             }
             settle();

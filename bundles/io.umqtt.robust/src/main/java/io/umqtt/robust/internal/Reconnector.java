@@ -15,6 +15,7 @@ import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
 import io.umqtt.robust.ReconnectPolicy;
 import io.umqtt.robust.RobustListener;
+import io.umqtt.simple.MqttClient;
 
 /**
  * The reconnect logic of a robust client, driving it through a {@link ClientPort}: the attempt
@@ -33,9 +34,13 @@ public final class Reconnector {
     /** See {@code RobustMqttClient.DEFAULT_STABLE_AFTER_MILLIS}. */
     private static final long DEFAULT_STABLE_AFTER_MILLIS = 10_000;
 
-    private final ClientPort client;
+    private final MqttClient client;
+    private final ClientPort port;
+    private final int keepAliveSeconds;
     private final List<String[]> servers = new CopyOnWriteArrayList<>();
     private volatile ReconnectPolicy policy = ReconnectPolicy.DEFAULT;
+    private volatile RobustListener listener = new RobustListener() {
+    };
     /** Set by close/disconnect: stop reconnecting. */
     private volatile boolean closed;
     private volatile Thread runner;
@@ -62,9 +67,11 @@ public final class Reconnector {
     private final AtomicLong reconnects = new AtomicLong();
     private final AtomicLong connectAttempts = new AtomicLong();
 
-    public Reconnector(ClientPort client, String server, int port) {
+    public Reconnector(MqttClient client, ClientPort port, int keepAliveSeconds) {
         this.client = client;
-        servers.add(new String[] {server, Integer.toString(port)});
+        this.port = port;
+        this.keepAliveSeconds = keepAliveSeconds;
+        servers.add(new String[] {client.server(), Integer.toString(client.port())});
     }
 
     // ------------------------------------------------------------------ settings and state
@@ -75,6 +82,17 @@ public final class Reconnector {
 
     public ReconnectPolicy policy() {
         return policy;
+    }
+
+    /** @param listener null: none */
+    public void setListener(RobustListener listener) {
+        this.listener = listener == null ? new RobustListener() {
+        } : listener;
+    }
+
+    /** The listener of connection events and drops; never null. */
+    public RobustListener listener() {
+        return listener;
     }
 
     public void addServer(String server, int port) {
@@ -164,7 +182,7 @@ public final class Reconnector {
             IOException cause = e instanceof IOException ? (IOException) e
                     : new IOException("MQTT client " + client.clientId() + " to " + client.server() + ":"
                             + client.port() + ": failed after the broker accepted the connection: " + e, e);
-            client.fail(cause); // nobody would serve it: closed, LOST
+            port.fail(cause); // nobody would serve it: closed, LOST
             connectionEnded(cause);
             throw e;
         }
@@ -203,7 +221,7 @@ public final class Reconnector {
         for (int next = 0;; next++) {
             int level = backoffLevel();
             if (level > 0 && !closed) {
-                client.delay(level);
+                port.delay(level);
             }
             if (closed) {
                 throw new IOException("client " + client.clientId() + " was closed; not reconnecting");
@@ -219,9 +237,9 @@ public final class Reconnector {
             }
             IOException failed;
             try {
-                client.connectAttempt(target[0], Integer.parseInt(target[1]));
+                port.connectAttempt(target[0], Integer.parseInt(target[1]));
                 if (closed) { // close() came while this attempt was under way
-                    client.closeConnection();
+                    port.closeConnection();
                     throw new IOException("client " + client.clientId() + " was closed while connecting");
                 }
                 lastAttemptRefused = false;
@@ -247,7 +265,7 @@ public final class Reconnector {
     private void attemptFailed(IOException failed, long acceptedBefore) throws IOException {
         ConnectionState s = client.state();
         if (s == ConnectionState.CONNECTED || s == ConnectionState.CONNECTING) {
-            client.fail(failed); // an overridden connect hook failed after connecting: nobody serves it
+            port.fail(failed); // an overridden connect hook failed after connecting: nobody serves it
         }
         boolean accepted;
         synchronized (lock) {
@@ -258,7 +276,7 @@ public final class Reconnector {
         } else {
             lastAttemptRefused = failed instanceof MqttException
                     && ((MqttException) failed).reason() == Reason.CONNECTION_REFUSED;
-            client.log(true, failed);
+            port.log(true, failed);
             long wait = unsuccessful();
             int attempt = backoffLevel();
             tell("reconnectFailed", l -> l.reconnectFailed(attempt, wait, failed));
@@ -301,7 +319,7 @@ public final class Reconnector {
             level = ++unsuccessful;
             start = attemptStartNanos;
         }
-        long notBefore = start + TimeUnit.MILLISECONDS.toNanos(client.backoffMillis(level)); // a hook: no lock held
+        long notBefore = start + TimeUnit.MILLISECONDS.toNanos(port.backoffMillis(level)); // a hook: no lock held
         synchronized (lock) {
             notBeforeNanos = notBefore;
         }
@@ -330,7 +348,16 @@ public final class Reconnector {
 
     private long stableAfterMillis() {
         long p = policy.stableAfterMillis();
-        return p > 0 ? p : Math.max(client.keepAliveSeconds() * 1000L, DEFAULT_STABLE_AFTER_MILLIS);
+        return p > 0 ? p : Math.max(keepAliveSeconds * 1000L, DEFAULT_STABLE_AFTER_MILLIS);
+    }
+
+    /** The body of the default {@code log} hook: refusals are errors, other failures warnings. */
+    public void logFailure(boolean inReconnect, Throwable e) {
+        boolean refused = e instanceof MqttException && ((MqttException) e).reason() == Reason.CONNECTION_REFUSED;
+        LOG.log(refused ? Level.ERROR : Level.WARNING, () -> "MQTT client " + client.clientId() + " to "
+                + client.server() + ":" + client.port() + (inReconnect ? ": connect attempt failed: "
+                        : ": connection failed: ") + e.getMessage()
+                + (refused ? " (retrying only every " + policy.maxDelayMillis() + " ms)" : ""));
     }
 
     /**
@@ -363,7 +390,7 @@ public final class Reconnector {
         if (closed) {
             return true;
         }
-        client.log(false, cause);
+        port.log(false, cause);
         tell("connectionLost", l -> l.connectionLost(cause));
         return true;
     }
@@ -371,7 +398,7 @@ public final class Reconnector {
     /** Calls the listener; what it throws is logged, it never breaks the connection or the reconnect loop. */
     public void tell(String event, Consumer<RobustListener> call) {
         try {
-            call.accept(client.listener());
+            call.accept(listener);
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "MQTT client " + client.clientId() + ": the listener's " + event + " threw; ignored", e);
         }
@@ -379,14 +406,17 @@ public final class Reconnector {
 
     // ------------------------------------------------------------------ thread-driven
 
-    /** What {@link #runForever} does on each connection before its loop: send the offline queue. */
+    /** A step of {@link #runForever} or of a connect. */
     @FunctionalInterface
     public interface Step {
         void run() throws IOException;
     }
 
-    /** See {@code RobustMqttClient.runForever()}; {@code beforeLoop} sends the offline queue. */
-    public void runForever(Step beforeLoop) throws IOException {
+    /**
+     * See {@code RobustMqttClient.runForever()}; on each connection, {@code beforeLoop} sends the
+     * offline queue, then {@code loop} serves it until it ends.
+     */
+    public void runForever(Step beforeLoop, Step loop) throws IOException {
         runner = Thread.currentThread();
         try {
             while (!closed) {
@@ -404,7 +434,7 @@ public final class Reconnector {
                 }
                 try {
                     beforeLoop.run();
-                    client.loop();
+                    loop.run();
                 } catch (IOException e) {
                     if (closed) {
                         return;
@@ -419,14 +449,31 @@ public final class Reconnector {
         }
     }
 
-    /** A client closed before may connect again (see {@code RobustMqttClient.start}). */
-    public void open() {
+    /**
+     * {@code RobustMqttClient.start}: a thread named {@code name} running {@code runForever};
+     * when this returns, the client counts as thread-driven. {@code reopen} opens a durable queue
+     * again.
+     */
+    public Thread start(String name, Step reopen, Step runForever) {
+        Thread t = new Thread(() -> {
+            try {
+                runForever.run();
+            } catch (IOException e) {
+                LOG.log(Level.ERROR, "MQTT client " + client.clientId() + " stopped: " + e.getMessage(), e);
+            } catch (RuntimeException | Error e) { // runForever lets only a VirtualMachineError out
+                LOG.log(Level.ERROR, "MQTT client " + client.clientId() + " stopped; its connection was closed", e);
+                throw e;
+            }
+        }, name);
         closed = false;
-    }
-
-    /** Marks the client thread-driven before its thread {@code t} starts (see {@code RobustMqttClient.start}). */
-    public void drivenBy(Thread t) {
+        try {
+            reopen.run();
+        } catch (IOException e) {
+            throw new IllegalStateException("MQTT client " + client.clientId() + " cannot start: " + e.getMessage(), e);
+        }
         runner = t;
+        t.start();
+        return t;
     }
 
     /**
@@ -437,7 +484,7 @@ public final class Reconnector {
         IOException cause = new IOException("MQTT client " + client.clientId() + ": unexpected failure on its "
                 + "connection thread: " + e, e);
         LOG.log(Level.ERROR, cause.getMessage() + "; closing the connection and reconnecting", e);
-        client.fail(cause);
+        port.fail(cause);
         if (!closed && !connectionEnded(cause)) {
             unsuccessful();
         }

@@ -11,6 +11,7 @@ import java.util.Set;
 
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
+import io.umqtt.simple.MqttClient;
 
 /**
  * The subscriptions a robust client remembers, and their restore on a new connection: made again
@@ -21,7 +22,8 @@ import io.umqtt.api.MqttException.Reason;
 public final class Subscriptions {
     private static final System.Logger LOG = System.getLogger(Outbox.LOGGER);
 
-    private final ClientPort client;
+    private final MqttClient client;
+    private final ClientPort port;
     private final Reconnector reconnector;
     /** Filter to requested QoS. */
     private final Map<String, Integer> wanted = new LinkedHashMap<>();
@@ -30,8 +32,9 @@ public final class Subscriptions {
     /** Filters to unsubscribe when the session comes back. */
     private final Set<String> unsubscribeLater = new LinkedHashSet<>();
 
-    public Subscriptions(ClientPort client, Reconnector reconnector) {
+    public Subscriptions(MqttClient client, ClientPort port, Reconnector reconnector) {
         this.client = client;
+        this.port = port;
         this.reconnector = reconnector;
     }
 
@@ -85,12 +88,12 @@ public final class Subscriptions {
             drop = new ArrayList<>(unsubscribeLater);
         }
         for (String filter : drop) {
-            client.unsubscribeNow(filter);
+            port.unsubscribeNow(filter);
             unsubscribed(filter);
         }
         for (Map.Entry<String, Integer> s : missing.entrySet()) {
             try {
-                client.subscribeNow(s.getKey(), s.getValue());
+                port.subscribeNow(s.getKey(), s.getValue());
                 confirmed(s.getKey());
             } catch (MqttException e) {
                 if (e.reason() != Reason.SUBSCRIPTION_REFUSED) {
@@ -98,7 +101,7 @@ public final class Subscriptions {
                 }
                 LOG.log(Level.ERROR, () -> "MQTT client " + client.clientId() + ": the broker refused to restore the "
                         + "subscription to '" + s.getKey() + "': " + e.getMessage());
-                client.listener().subscriptionFailed(s.getKey(), e);
+                reconnector.listener().subscriptionFailed(s.getKey(), e);
             }
         }
     }
@@ -111,7 +114,7 @@ public final class Subscriptions {
         want(filter, qos);
         while (true) {
             try {
-                int granted = client.subscribeNow(filter, qos);
+                int granted = port.subscribeNow(filter, qos);
                 confirmed(filter);
                 return granted;
             } catch (MqttException e) {
@@ -121,7 +124,7 @@ public final class Subscriptions {
                 if (e.reason() != Reason.TIMEOUT || !reconnector.callerDriven() || reconnector.isClosed()) {
                     throw e;
                 }
-                client.fail(e);
+                port.fail(e);
                 reconnector.reconnect();
             } catch (IOException e) {
                 if (!reconnector.callerDriven() || reconnector.isClosed()) {
@@ -137,7 +140,7 @@ public final class Subscriptions {
     public void unsubscribe(String filter) throws IOException {
         unwant(filter);
         try {
-            client.unsubscribeNow(filter);
+            port.unsubscribeNow(filter);
             unsubscribed(filter);
         } catch (IOException e) {
             if (reconnector.isClosed() || !reconnector.callerDriven()) {
