@@ -505,6 +505,10 @@ public final class Outbox {
         synchronized (this) {
             Entry e;
             while ((e = inFlight.peekFirst()) != null) {
+                if (e.token.finished()) {
+                    inFlight.pollFirst(); // completed by its isDone(), or failed by close()
+                    continue;
+                }
                 PublishToken h = e.token.inFlight();
                 if (h == null || !h.isDone()) {
                     break; // being sent, or awaiting its PUBACK
@@ -546,6 +550,9 @@ public final class Outbox {
      * @return false when there is nothing to do but wait for another thread
      */
     boolean advance(RobustToken token) throws IOException {
+        if (token.isDone()) {
+            return true; // its PUBACK was read
+        }
         PublishToken h = token.inFlight();
         if (h != null && !h.isDone()) {
             try {
@@ -555,11 +562,12 @@ public final class Outbox {
                     port.fail(e); // as publish: an ack that never comes breaks the connection; resent on the next
                 }
             }
+            token.isDone();
             settle();
             return true;
         }
         settle();
-        if (h != null || token.isDone() || reconnector.isClosed() || !reconnector.callerDriven()) {
+        if (h != null || token.finished() || reconnector.isClosed() || !reconnector.callerDriven()) {
             return false; // the thread that sent it completes it, or the runForever thread sends it
         }
         if (!client.isConnected()) {

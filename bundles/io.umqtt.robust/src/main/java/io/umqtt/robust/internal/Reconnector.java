@@ -201,12 +201,12 @@ public final class Reconnector {
                     throw new InterruptedIOException("interrupted while another thread reconnects");
                 }
             }
-            if (client.isConnected()) {
-                return;
-            }
             reconnecting = true;
         }
         try {
+            if (client.isConnected()) {
+                return; // another thread reconnected while this one waited for the role
+            }
             connectionEnded(lossCause()); // a loss the caller met, unless reported already
             attempts();
         } finally {

@@ -68,10 +68,17 @@ public final class RobustToken extends PublishToken {
         return packetId;
     }
 
+    /** Whether complete or failed (without looking at its PUBACK handle). */
+    boolean finished() {
+        return outcome.isDone();
+    }
+
+    /** Never blocks and does no I/O: a PUBACK another thread read completes it here. */
     @Override
     public boolean isDone() {
-        if (!outcome.isDone()) {
-            outbox.settle(); // a PUBACK read by another thread completes it here
+        PublishToken h = inFlight;
+        if (!outcome.isDone() && h != null && h.isDone() && h.failure() == null) {
+            complete(); // the outbox drops it from its in-flight list when it next settles
         }
         return outcome.isDone();
     }
