@@ -127,6 +127,21 @@ class RobustPublishAsyncTest {
     }
 
     @Test
+    void whenTheCallerDrivesAwaitReconnectsAndSendsTheQueue() throws Exception {
+        ReceivingClient sub = subscriber("async-caller-sub", "async/caller");
+        RobustMqttClient c = robust(new RobustMqttClient("async-caller", broker.host(), broker.port(), null, null, 5,
+                null), 5);
+        PublishToken token = c.publishAsync("async/caller", "m", false, 1); // never connected: queued, no reconnect
+        assertFalse(token.isDone());
+        assertFalse(c.isConnected(), "publishAsync does not reconnect on the caller's thread");
+        assertEquals(1, c.queued());
+        token.await(); // caller-driven: reconnects, which sends the queue, then the PUBACK completes it
+        assertNull(token.failure());
+        assertTrue(c.isConnected());
+        assertEquals("m", sub.next().payloadString());
+    }
+
+    @Test
     void aMessageLostWithItsConnectionIsResentAndItsTokenCompletesOnce() throws Exception {
         FaultProxy proxy = new FaultProxy(broker.host(), broker.port());
         closeables.add(proxy);
