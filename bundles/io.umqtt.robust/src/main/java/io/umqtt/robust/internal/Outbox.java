@@ -292,11 +292,26 @@ public final class Outbox {
         } catch (OfflineQueueFullException e) {
             token.fail(new OfflineQueueFullException("MQTT client " + client.clientId() + ": " + e.getMessage()));
             return token;
+        } catch (IOException e) { // a durable queue that cannot be written: nothing was accepted
+            token.fail(e);
+            throw e;
         }
-        if (client.isConnected()) {
-            flushIfIdle();
-        }
+        sendQueued();
         return token;
+    }
+
+    /** Sends the queue when connected and no other thread does; a failure leaves it queued for the reconnect. */
+    private void sendQueued() {
+        if (!client.isConnected()) {
+            return;
+        }
+        try {
+            flushIfIdle();
+        } catch (IOException e) {
+            if (!reconnector.isClosed()) {
+                port.log(false, e);
+            }
+        }
     }
 
     private static boolean isTimeout(IOException e) {
@@ -575,7 +590,7 @@ public final class Outbox {
             return true;
         }
         if (!queue.isEmpty() && !flushLock.isLocked()) {
-            flushIfIdle();
+            sendQueued();
             return true;
         }
         return false;
