@@ -53,8 +53,8 @@ import io.umqtt.simple.TlsSettings;
  * This class wires three parts that drive it through the simple client's public and protected
  * API: the reconnector (attempt loop, backoff, loss reports; one leaf monitor), the outbox
  * (offline queue, sending it, publishAsync tokens; a flush lock taken before the simple client's
- * locks, then its own monitor, then the queue's) and the remembered subscriptions (one leaf
- * monitor). Lock order and who holds what: docs/ARCHITECTURE.md, "Robust client: parts, threads
+ * locks and the queue's, and a leaf monitor for the tokens) and the remembered subscriptions (one
+ * leaf monitor). Lock order and who holds what: docs/ARCHITECTURE.md, "Robust client: parts, threads
  * and lock order". The listener is called without any of these locks; what it throws is logged
  * and does not affect the connection (except {@code messageDropped}, called on the publishing
  * thread). {@link #runForever()} survives every exception: what nobody handles is logged, the

@@ -4,11 +4,8 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -27,10 +24,10 @@ import io.umqtt.simple.PublishToken;
  * order once connected, putting back what a lost connection did not deliver, and the
  * {@link RobustToken}s that follow {@code publishAsync} messages.
  * <p>
- * Locks, in this order: {@link #flushLock} (one thread sends the queue at a time; held across the
- * client's writes and PUBACK waits, so also before the simple client's locks), then this object's
- * monitor (the queue reference, the publishAsync messages in flight, the open tokens; never held
- * while calling the client, a listener or a token), then the queue's and its log's own monitors.
+ * Locks, in this order: {@link #flushLock} (one thread sends the queue at a time, and the
+ * deprecated setters replace the queue under it; held across the client's writes and PUBACK
+ * waits, so also before the simple client's locks), then the monitor of its
+ * {@link AsyncPublishes} (a leaf), or the queue's and then its log's own monitors.
  */
 public final class Outbox {
     /** The parts log under the client's name, as before they were split out of it. */
@@ -48,12 +45,9 @@ public final class Outbox {
     private final ClientPort port;
     private final Reconnector reconnector;
     private final ReentrantLock flushLock = new ReentrantLock();
-    /** Replaced only under this object's monitor (by the deprecated setters). */
+    /** Replaced only while {@link #flushLock} is held (by the deprecated setters). */
     private volatile OfflineQueue queue;
-    /** publishAsync messages sent on the current connection, oldest first; guarded by this. */
-    private final ArrayDeque<Entry> inFlight = new ArrayDeque<>();
-    /** Tokens not complete yet; guarded by this. */
-    private final Set<RobustToken> open = new LinkedHashSet<>();
+    private final AsyncPublishes async;
     private volatile int ackTimeoutMillis = MqttClient.DEFAULT_ACK_TIMEOUT_MILLIS;
 
     private final AtomicLong queuedTotal = new AtomicLong();
@@ -71,10 +65,29 @@ public final class Outbox {
         this.client = client;
         this.port = port;
         this.reconnector = reconnector;
-        OfflineQueue memory = new OfflineQueue(maxMessages, maxBytes, overflow);
-        this.queue = memory;
-        if (directory != null) {
-            useDirectory(directory);
+        this.async = new AsyncPublishes(this, client, reconnector);
+        if (directory == null) {
+            queue = new OfflineQueue(maxMessages, maxBytes, overflow);
+            return;
+        }
+        QueueLog log = QueueLog.open(directory, segmentBytes(maxBytes), QUEUE_SYNC_MILLIS);
+        queue = new OfflineQueue(maxMessages, maxBytes, overflow, log); // built once, with its log
+        List<Runnable> reports = new ArrayList<>();
+        load(log, queue, reports);
+        reports.forEach(Runnable::run);
+    }
+
+    private static long segmentBytes(long maxBytes) {
+        return Math.max(MIN_SEGMENT_BYTES, Math.min(MAX_SEGMENT_BYTES, maxBytes / 8));
+    }
+
+    /** Loads what {@code log} holds from an earlier run into {@code target}; they count as queued. */
+    private void load(QueueLog log, OfflineQueue target, List<Runnable> reports) {
+        List<Entry> loaded = log.recovered();
+        queuedTotal.addAndGet(move(loaded, target, "it did not fit the offline queue it was loaded into", reports));
+        if (!loaded.isEmpty()) {
+            LOG.log(Level.INFO, () -> "MQTT client " + client.clientId() + ": loaded " + loaded.size()
+                    + " message(s) from the offline queue in " + log.directory() + "; they are sent after connecting");
         }
     }
 
@@ -82,13 +95,15 @@ public final class Outbox {
 
     /** {@code setOfflineQueue}: a queue with new bounds; queued messages are kept when they fit. */
     public void resize(int maxMessages, long maxBytes, OverflowPolicy overflow) {
-        List<Runnable> reports;
-        synchronized (this) {
+        List<Runnable> reports = new ArrayList<>();
+        flushLock.lock(); // no flush takes from the old queue meanwhile
+        try {
             OfflineQueue old = queue;
             OfflineQueue fresh = new OfflineQueue(maxMessages, maxBytes, overflow, old.log());
             queue = fresh; // first, so that no publish goes to the old queue after it was emptied
-            reports = new ArrayList<>();
             move(old.take(Integer.MAX_VALUE), fresh, "it did not fit the resized offline queue", reports);
+        } finally {
+            flushLock.unlock();
         }
         reports.forEach(Runnable::run);
     }
@@ -96,7 +111,8 @@ public final class Outbox {
     /** {@code setOfflineQueueDirectory}; see there. */
     public void useDirectory(Path directory) throws IOException {
         List<Runnable> reports = new ArrayList<>();
-        synchronized (this) {
+        flushLock.lock(); // no flush takes from the old queue meanwhile
+        try {
             OfflineQueue old = queue;
             if (old.log() != null) {
                 if (directory != null && old.log().directory().equals(directory.toAbsolutePath().normalize())) {
@@ -108,19 +124,14 @@ public final class Outbox {
             if (directory == null) {
                 return;
             }
-            long segment = Math.max(MIN_SEGMENT_BYTES, Math.min(MAX_SEGMENT_BYTES, old.maxBytes() / 8));
-            QueueLog log = QueueLog.open(directory, segment, QUEUE_SYNC_MILLIS);
+            QueueLog log = QueueLog.open(directory, segmentBytes(old.maxBytes()), QUEUE_SYNC_MILLIS);
             OfflineQueue fresh = new OfflineQueue(old.maxMessages(), old.maxBytes(), old.policy(), log);
-            List<Entry> loaded = log.recovered();
             queue = fresh; // first, so that no publish goes to the old queue after it was emptied
             // those loaded count as queued; those queued in memory were counted when they came
-            queuedTotal.addAndGet(move(loaded, fresh, "it did not fit the offline queue it was loaded into", reports));
+            load(log, fresh, reports);
             move(old.take(Integer.MAX_VALUE), fresh, "it did not fit the offline queue", reports);
-            if (!loaded.isEmpty()) {
-                LOG.log(Level.INFO, () -> "MQTT client " + client.clientId() + ": loaded " + loaded.size()
-                        + " message(s) from the offline queue in " + log.directory() + "; they are sent after "
-                        + "connecting");
-            }
+        } finally {
+            flushLock.unlock();
         }
         reports.forEach(Runnable::run);
     }
@@ -257,29 +268,21 @@ public final class Outbox {
         checkOpen();
         settle();
         RobustToken token = new RobustToken(this, qos);
-        synchronized (this) {
-            open.add(token);
-        }
+        async.opened(token);
         Entry entry = new Entry(topic, msg, qos, retain, 0, 0, token);
         if (client.isConnected() && queue.isEmpty()) {
-            synchronized (this) {
-                inFlight.addLast(entry); // before it is sent: a reconnect meanwhile settles it
-            }
+            async.sending(entry); // before it is sent: a reconnect meanwhile settles it
             try {
                 PublishToken sent = port.send(entry, false, 0);
                 if (sent == null) {
-                    synchronized (this) {
-                        inFlight.remove(entry);
-                    }
+                    async.notInFlight(entry);
                     token.complete(); // QoS 0: written
                 } else {
                     token.sent(sent);
                 }
                 return token;
             } catch (IOException e) {
-                synchronized (this) {
-                    inFlight.remove(entry);
-                }
+                async.notInFlight(entry);
                 if (reconnector.isClosed()) {
                     token.fail(e);
                     throw e;
@@ -364,7 +367,7 @@ public final class Outbox {
     }
 
     /** Puts messages back at the front; a token whose message cannot be kept fails. */
-    private void requeue(List<Entry> entries) throws IOException {
+    void requeue(List<Entry> entries) throws IOException {
         for (Entry e : entries) {
             if (e.token != null) {
                 e.token.queued();
@@ -402,7 +405,7 @@ public final class Outbox {
         }
     }
 
-    private static void completeAll(List<Entry> entries) {
+    static void completeAll(List<Entry> entries) {
         for (Entry e : entries) {
             if (e.token != null) {
                 e.token.complete();
@@ -507,55 +510,9 @@ public final class Outbox {
 
     // ------------------------------------------------------------------ publishAsync tokens
 
-    /**
-     * Settles the publishAsync messages sent directly, oldest first: acknowledged ones complete
-     * their tokens; those whose connection was lost (or whose PUBACK was given up) go back to the
-     * front of the queue for the resend, or fail their tokens when the client is closed. Stops at
-     * the first still awaiting its PUBACK (a broker acknowledges in order).
-     */
+    /** See {@link AsyncPublishes#settle()}. */
     void settle() {
-        List<Entry> acked = new ArrayList<>(0);
-        List<Entry> back = new ArrayList<>(0);
-        List<IOException> why = new ArrayList<>(0);
-        synchronized (this) {
-            Entry e;
-            while ((e = inFlight.peekFirst()) != null) {
-                if (e.token.finished()) {
-                    inFlight.pollFirst(); // completed by its isDone(), or failed by close()
-                    continue;
-                }
-                PublishToken h = e.token.inFlight();
-                if (h == null || !h.isDone()) {
-                    break; // being sent, or awaiting its PUBACK
-                }
-                inFlight.pollFirst();
-                if (h.failure() == null) {
-                    acked.add(e);
-                } else {
-                    back.add(e.withPacketId(h.packetId())); // for a DUP resend in a surviving session
-                    why.add(h.failure());
-                }
-            }
-        }
-        completeAll(acked);
-        if (back.isEmpty()) {
-            return;
-        }
-        if (reconnector.isClosed()) {
-            for (int i = 0; i < back.size(); i++) {
-                Entry e = back.get(i);
-                e.token.fail(new IOException("MQTT client " + client.clientId() + " was closed before the PUBACK of "
-                        + "its message to '" + new String(e.topic, StandardCharsets.UTF_8) + "' arrived; the broker "
-                        + "may or may not have it", why.get(i)));
-            }
-            return;
-        }
-        try {
-            requeue(back);
-        } catch (IOException e) {
-            LOG.log(Level.ERROR, () -> "MQTT client " + client.clientId() + ": " + back.size() + " message(s) sent "
-                    + "with publishAsync and not acknowledged could not be queued for the resend: " + e.getMessage());
-        }
+        async.settle();
     }
 
     /**
@@ -597,24 +554,12 @@ public final class Outbox {
     }
 
     /** A token complete or failed: no longer open. */
-    synchronized void forget(RobustToken token) {
-        open.remove(token);
+    void forget(RobustToken token) {
+        async.forget(token);
     }
 
-    /**
-     * The client was closed: publishAsync messages in flight are settled, then every open token
-     * fails. Queued messages stay queued (and on disk); their tokens no longer follow them.
-     */
+    /** See {@link AsyncPublishes#closed()}. */
     public void closed() {
-        settle();
-        List<RobustToken> left;
-        synchronized (this) {
-            left = new ArrayList<>(open);
-        }
-        for (RobustToken t : left) {
-            t.fail(new IOException("MQTT client " + client.clientId() + " was closed before its message was "
-                    + "delivered; a queued message stays in the offline queue and is sent after the next connect, "
-                    + "without this token"));
-        }
+        async.closed();
     }
 }
