@@ -3,7 +3,6 @@ package io.umqtt.robust;
 import static io.umqtt.simple.ScriptedBroker.bytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -58,13 +57,63 @@ class RobustScriptedTest {
         return ((publish[at] & 0xFF) << 8) | (publish[at + 1] & 0xFF);
     }
 
-    @Test
-    void publishAsyncIsRefusedWithTheReason() {
+    @ParameterizedTest(name = "session present {0}")
+    @ValueSource(booleans = {true, false})
+    void aPublishAsyncTokenFollowsItsMessageThroughTheResendAndCompletesOnce(boolean sessionPresent) throws Exception {
         client = new RobustMqttClient("robust", "127.0.0.1", broker.port(), null, null, 0, null);
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> client.publishAsync("t", "m", false, 1));
-        assertEquals("publishAsync is not supported by RobustMqttClient (robust): use publish, which queues while "
-                + "disconnected and resends after a reconnect", e.getMessage());
+        client.setReconnectPolicy(new ReconnectPolicy(20, 200, 0, 0));
+        client.setCleanSession(false);
+        CountDownLatch up = new CountDownLatch(1);
+        client.setListener(new RobustListener() {
+            @Override
+            public void connected(String server, int port, boolean sp) {
+                up.countDown();
+            }
+        });
+        Future<?> running = pool.submit(() -> {
+            client.runForever();
+            return null;
+        });
+        Peer first = broker.accept();
+        first.acceptConnect();
+        assertTrue(up.await(10, TimeUnit.SECONDS));
+
+        io.umqtt.simple.PublishToken token = client.publishAsync("t", "m", false, 1);
+        byte[] original = first.readPacket();
+        assertEquals(0x32, original[0] & 0xFF, "QoS 1, no DUP");
+        int id = packetId(original);
+        first.close(); // dies before the PUBACK: the token must not fail
+
+        Peer second = broker.accept();
+        second.readPacket();
+        second.write(ScriptedBroker.connack(sessionPresent ? 1 : 0, 0));
+        byte[] resent = second.readPacket();
+        if (sessionPresent) {
+            assertEquals(0x3A, resent[0] & 0xFF, "DUP | QoS 1");
+            assertEquals(id, packetId(resent), "same packet id in the surviving session");
+        } else {
+            assertEquals(0x32, resent[0] & 0xFF, "a new message in a new session: no DUP");
+        }
+        assertTrue(!token.isDone(), "not complete before its PUBACK: " + token);
+        second.write(bytes(0x40, 0x02, packetId(resent) >> 8, packetId(resent) & 0xFF));
+        token.await();
+        assertTrue(token.isDone());
+        assertEquals(null, token.failure());
+        assertEquals(packetId(resent), token.packetId());
+        // sent once more, not twice: the next packet after the resend is a probe's
+        Future<?> probe = pool.submit(() -> {
+            client.publish("t", "probe", false, 1);
+            return null;
+        });
+        byte[] p = second.readPacket();
+        assertEquals('p', p[p.length - 5], "the probe, not a second resend");
+        second.write(bytes(0x40, 0x02, packetId(p) >> 8, packetId(p) & 0xFF));
+        probe.get(10, TimeUnit.SECONDS);
+        client.close();
+        running.get(10, TimeUnit.SECONDS);
+        assertEquals(1, client.resent());
+        assertEquals(0, client.queued());
+        assertEquals(null, token.failure(), "closing after completion does not fail it");
     }
 
     @Test

@@ -5,7 +5,8 @@ import java.io.IOException;
 /**
  * The outcome of one {@link MqttClient#publishAsync publishAsync}: complete when the broker's
  * PUBACK has been read (QoS 1), at once at QoS 0, or failed when the connection was lost or the
- * publish was given up after the ack timeout. Only the client creates tokens.
+ * publish was given up after the ack timeout. Only the clients create tokens: this one, and since
+ * 1.3 clients built on it (the robust client's tokens follow a message through its offline queue).
  * <p>
  * A token completes when some thread reads its PUBACK: a loop thread, a thread in
  * {@link #await()}, or {@code publishAsync} waiting for room in its window.
@@ -13,7 +14,12 @@ import java.io.IOException;
  * @since 1.1
  */
 public abstract class PublishToken {
-    PublishToken() {
+    /**
+     * For clients built on {@link MqttClient} whose tokens outlive one connection.
+     *
+     * @since 1.3
+     */
+    protected PublishToken() {
     }
 
     /** The PUBLISH's packet identifier; 0 at QoS 0. */

@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
+import io.umqtt.robust.OfflineQueueSettings;
 import io.umqtt.robust.RobustMqttClient;
 import io.umqtt.simple.TlsSettings;
 
@@ -37,8 +38,8 @@ final class ManagedClient extends RobustMqttClient {
     private volatile Map<String, Integer> carried = Map.of();
 
     ManagedClient(String clientId, String server, int port, String user, String password, int keepAliveSeconds,
-            TlsSettings tls) {
-        super(clientId, server, port, user, password, keepAliveSeconds, tls);
+            TlsSettings tls, OfflineQueueSettings queue) throws IOException {
+        super(clientId, server, port, user, password, keepAliveSeconds, tls, queue);
     }
 
     /**

@@ -24,26 +24,33 @@ public final class OfflineQueue {
         public final int packetId;
         /** Its number in the {@link QueueLog}; 0 when it is not on disk. */
         public final long seq;
+        /** The token of a {@code publishAsync} that follows this message; null for {@code publish}. Not on disk. */
+        public final RobustToken token;
 
         public Entry(byte[] topic, byte[] payload, int qos, boolean retain, int packetId) {
-            this(topic, payload, qos, retain, packetId, 0);
+            this(topic, payload, qos, retain, packetId, 0, null);
         }
 
         public Entry(byte[] topic, byte[] payload, int qos, boolean retain, int packetId, long seq) {
+            this(topic, payload, qos, retain, packetId, seq, null);
+        }
+
+        public Entry(byte[] topic, byte[] payload, int qos, boolean retain, int packetId, long seq, RobustToken token) {
             this.topic = topic;
             this.payload = payload;
             this.qos = qos;
             this.retain = retain;
             this.packetId = packetId;
             this.seq = seq;
+            this.token = token;
         }
 
         public Entry withPacketId(int id) {
-            return new Entry(topic, payload, qos, retain, id, seq);
+            return new Entry(topic, payload, qos, retain, id, seq, token);
         }
 
         public Entry withSeq(long s) {
-            return new Entry(topic, payload, qos, retain, packetId, s);
+            return new Entry(topic, payload, qos, retain, packetId, s, token);
         }
 
         long bytes() {

@@ -2,6 +2,7 @@ package io.umqtt.robust.internal;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -22,6 +23,7 @@ import org.osgi.service.metatype.annotations.Designate;
 
 import io.umqtt.api.MqttConnection;
 import io.umqtt.api.MqttConstants;
+import io.umqtt.robust.OfflineQueueSettings;
 import io.umqtt.robust.RobustConnection;
 import io.umqtt.robust.RobustConstants;
 import io.umqtt.robust.RobustListener;
@@ -250,19 +252,19 @@ public final class RobustConnectionComponent {
 
     /** Makes the client of new settings, starts its thread and registers (or updates) the service. */
     private void start(String pid, ConnectionSettings s, RobustSettings r) {
-        ManagedClient c = s.newClient(ManagedClient::new);
+        OfflineQueueSettings queue = OfflineQueueSettings.of(r.queueMaxMessages(), r.queueMaxBytes(), r.overflow());
+        if (r.queuePersistent()) {
+            queue = queue.withDirectory(queueDirectory(context, pid, r, s.name()));
+        }
+        ManagedClient c = newClient(pid, s, r, queue); // the queue is built once, here
         c.setCleanSession(s.cleanSession());
         c.setReconnectPolicy(r.policy());
-        c.setOfflineQueue(r.queueMaxMessages(), r.queueMaxBytes(), r.overflow());
         List<String> all = new ArrayList<>();
         all.add(new RobustSettings.Server(s.server(), s.effectivePort()).toString());
         for (RobustSettings.Server f : r.failover()) {
             c.addFailoverServer(f.host, f.port);
             int defaultPort = s.tls() ? MqttClient.DEFAULT_TLS_PORT : MqttClient.DEFAULT_PORT;
             all.add(new RobustSettings.Server(f.host, f.port != 0 ? f.port : defaultPort).toString());
-        }
-        if (r.queuePersistent()) {
-            openQueueDirectory(context, pid, s.name(), r, c); // throws IllegalArgumentException naming the property
         }
         Run run = new Run(s, r, c, all.toArray(new String[0]));
         c.setListener(new Listener(run));
@@ -303,25 +305,40 @@ public final class RobustConnectionComponent {
     }
 
     /** The directory of a durable offline queue, in the bundle's data area unless configured. */
-    private static void openQueueDirectory(BundleContext context, String pid, String name, RobustSettings r,
-            ManagedClient c) {
+    private static Path queueDirectory(BundleContext context, String pid, RobustSettings r, String name) {
         Path dir = r.queueDirectory();
-        String property = RobustSettings.QUEUE_DIRECTORY;
-        Object value = dir;
-        if (dir == null) {
-            property = RobustSettings.QUEUE_PERSISTENT;
-            value = true;
-            File data = context.getDataFile(QUEUE_AREA + safeFileName(name));
-            if (data == null) {
-                throw RobustSettings.invalid(pid, property, value, "needs " + RobustSettings.QUEUE_DIRECTORY + ": the "
-                        + "framework gives this bundle no persistent storage area");
-            }
-            dir = data.toPath();
+        if (dir != null) {
+            return dir;
         }
+        File data = context.getDataFile(QUEUE_AREA + safeFileName(name));
+        if (data == null) {
+            throw RobustSettings.invalid(pid, RobustSettings.QUEUE_PERSISTENT, true, "needs "
+                    + RobustSettings.QUEUE_DIRECTORY + ": the framework gives this bundle no persistent storage area");
+        }
+        return data.toPath();
+    }
+
+    /**
+     * The client of these settings with its offline queue; a durable queue's directory is opened
+     * here.
+     *
+     * @throws IllegalArgumentException naming the property when the directory cannot be used
+     */
+    private static ManagedClient newClient(String pid, ConnectionSettings s, RobustSettings r,
+            OfflineQueueSettings queue) {
         try {
-            c.setOfflineQueueDirectory(dir);
-        } catch (IOException e) {
-            throw RobustSettings.invalid(pid, property, value, "cannot keep the offline queue: " + e.getMessage());
+            return s.newClient((id, host, port, user, password, keepAlive, tls) -> {
+                try {
+                    return new ManagedClient(id, host, port, user, password, keepAlive, tls, queue);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            boolean configured = r.queueDirectory() != null;
+            throw RobustSettings.invalid(pid, configured ? RobustSettings.QUEUE_DIRECTORY : RobustSettings.QUEUE_PERSISTENT,
+                    configured ? r.queueDirectory() : (Object) true, "cannot keep the offline queue: "
+                            + e.getCause().getMessage());
         }
     }
 

@@ -1,0 +1,48 @@
+package io.umqtt.robust.internal;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+
+import io.umqtt.simple.PublishToken;
+
+/**
+ * What the robust parts ({@link Reconnector}, {@link Outbox}, {@link Subscriptions}) may do to
+ * their client beyond its public {@code MqttClient} API: the simple client's protected operations
+ * on the current connection (write a PUBLISH, await its PUBACK, fail the connection, connect to
+ * another server), SUBSCRIBE/UNSUBSCRIBE without the robust bookkeeping, and umqtt.robust's
+ * overridable hooks. {@code RobustMqttClient} implements it with a private adapter.
+ */
+public interface ClientPort {
+    /** Closes the current connection as failed ({@code LOST}) with {@code cause}. */
+    void fail(IOException cause);
+
+    /** Closes the current connection without DISCONNECT, leaving the robust client reusable. */
+    void closeConnection();
+
+    /**
+     * Writes a PUBLISH ({@code MqttClient.sendPublish}); at QoS 1 returns the handle to await its
+     * PUBACK with, at QoS 0 null.
+     */
+    PublishToken send(OfflineQueue.Entry e, boolean dup, int packetId) throws IOException;
+
+    /** Waits at most the ack timeout for the PUBACK of {@code sent} ({@code MqttClient.awaitPuback}). */
+    void awaitPuback(PublishToken sent) throws IOException;
+
+    /** SUBSCRIBE on the current connection, without remembering it. */
+    int subscribeNow(String filter, int qos) throws IOException;
+
+    /** UNSUBSCRIBE on the current connection, without forgetting it. */
+    void unsubscribeNow(String filter) throws IOException;
+
+    /** One connect attempt to {@code host:port} through the overridable {@code connect} hook. */
+    void connectAttempt(String host, int port) throws IOException;
+
+    /** umqtt.robust's {@code delay(i)} hook. */
+    void delay(int attempt) throws InterruptedIOException;
+
+    /** The overridable backoff of the {@code attempt}-th unsuccessful attempt in a row. */
+    long backoffMillis(int attempt);
+
+    /** umqtt.robust's {@code log(in_reconnect, e)} hook. */
+    void log(boolean inReconnect, Throwable e);
+}
