@@ -31,6 +31,7 @@ import io.umqtt.api.TopicFilter;
 import io.umqtt.simple.internal.Codec;
 import io.umqtt.simple.internal.MqttStrings;
 import io.umqtt.simple.internal.PacketIds;
+import io.umqtt.simple.internal.WriteCombiner;
 import io.umqtt.simple.internal.WriteWatchdog;
 
 /**
@@ -60,6 +61,15 @@ import io.umqtt.simple.internal.WriteWatchdog;
  * timeout} is seen by one daemon thread shared by all clients, {@code umqtt-watchdog} (running
  * while any client is connected), which closes the socket: the connection is declared dead even
  * when the reader itself is the thread blocked in the write.
+ * <p>
+ * Small packets written close together leave together ({@code internal/WriteCombiner}): a PUBLISH
+ * that follows another within 20 &micro;s, or a {@code publishAsync} while earlier ones await their
+ * PUBACK, is held back until 8 KiB are held, another packet is written, a thread is about to wait
+ * for anything that depends on it, {@link #disconnect()} or {@link #close()}, and at the latest
+ * 1 ms later (one daemon thread shared by all clients, {@code umqtt-flush}, running while
+ * something is held); a PUBACK is held while more received packets are already buffered and
+ * written with them before the reader blocks. The first packet after a pause is written at once.
+ * "Written" below means handed to this write path.
  * <p>
  * {@link #publishAsync} returns once the PUBLISH is written and keeps at most
  * {@link #setMaxInflight(int) maxInflight} of them unacknowledged; their PUBACKs are read by
@@ -114,8 +124,6 @@ public class MqttClient implements Closeable {
      * last packet is seen by the next poll.
      */
     private static final long EOF_PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    /** Writes are watched in chunks: a large write fails when one chunk makes no progress in time. */
-    private static final int WRITE_CHUNK = 64 * 1024;
     /** The bytes of PUBLISHes queued while a callback waits, beyond which reading pauses. */
     private static final long MAX_QUEUED_BYTES_WHILE_CALLBACK_WAITS = 16L * 1024 * 1024;
 
@@ -190,6 +198,8 @@ public class MqttClient implements Closeable {
     private boolean stallClockRunning;
     private long lastEofProbeNanos;
     private int headerLength;
+    /** The publish whose ack the reader waits for in {@link #awaitDone}, or null. */
+    private Pending awaiting;
     /** The SO_TIMEOUT last set on the socket, -1 when unknown; set only when it changes (it boxes). */
     private int soTimeout = -1;
     private int callbackDepth;
@@ -199,6 +209,9 @@ public class MqttClient implements Closeable {
     // ---- guarded by writeLock ----
     private final Object writeLock = new Object();
     private byte[] wbuf = new byte[INITIAL_WRITE_BUFFER];
+    /** Every write goes through it; it combines small packets written close together. */
+    private final WriteCombiner combiner = new WriteCombiner(writeLock,
+            (e, w) -> w == watch ? fail(connectionError("write to", e)) : e); // a late flush to an old connection fails nothing
 
     private volatile long lastSentNanos;
     private volatile long lastReceivedNanos;
@@ -504,6 +517,7 @@ public class MqttClient implements Closeable {
                     }
                 }
                 long left = Math.max(deadline - now, TimeUnit.MILLISECONDS.toNanos(1));
+                combiner.connected(out::write, watch);
                 sendWithin(connect, 0, connect.length,
                         Math.min(left, TimeUnit.MILLISECONDS.toNanos(writeTimeoutMillis)));
                 connectWrittenOn = s; // from now on a disconnect() sends DISCONNECT: the will must not fire
@@ -732,6 +746,9 @@ public class MqttClient implements Closeable {
             return; // the disconnect() under way closes it after its DISCONNECT
         }
         WriteWatchdog.Watch w = watch;
+        if (w != null && !w.writing()) {
+            flushHeldQuietly(); // what was published before close() goes out before the socket closes
+        }
         if (w != null && w.writing()) {
             closeQuietly(transport); // a write is blocked: closing TLS first would try to write close_notify
         }
@@ -830,7 +847,7 @@ public class MqttClient implements Closeable {
             return;
         }
         Pending p = register(PacketType.PUBACK, topic, 0);
-        writePublish(topic, msg, qos, retain, false, p.id);
+        p.mark = writePublish(topic, msg, qos, retain, false, p.id);
         awaitAck(p);
     }
 
@@ -861,7 +878,7 @@ public class MqttClient implements Closeable {
             return Pending.WRITTEN;
         }
         Pending p = registerAsync(topic);
-        writePublish(topic, msg, qos, retain, false, p.id);
+        p.mark = writePublish(topic, msg, qos, retain, false, p.id);
         return p;
     }
 
@@ -890,7 +907,7 @@ public class MqttClient implements Closeable {
             return null;
         }
         Pending p = register(PacketType.PUBACK, topic, packetId);
-        writePublish(topic, msg, qos, retain, dup, p.id);
+        p.mark = writePublish(topic, msg, qos, retain, dup, p.id);
         return p;
     }
 
@@ -913,8 +930,11 @@ public class MqttClient implements Closeable {
         result(p);
     }
 
-    /** Writes one PUBLISH packet; does not wait. Zero allocation for payloads that fit the write buffer. */
-    private void writePublish(byte[] topic, byte[] msg, int qos, boolean retain, boolean dup, int packetId)
+    /**
+     * Writes one PUBLISH packet; does not wait. Zero allocation for payloads that fit the write
+     * buffer. Returns the {@link WriteCombiner#mark()} after it.
+     */
+    private long writePublish(byte[] topic, byte[] msg, int qos, boolean retain, boolean dup, int packetId)
             throws IOException {
         int inline = msg.length <= MAX_INLINE_PAYLOAD ? msg.length : 0;
         synchronized (writeLock) {
@@ -927,11 +947,17 @@ public class MqttClient implements Closeable {
             int p = Codec.publishHead(b, topic, msg.length, qos, retain, dup, packetId);
             if (inline == msg.length) {
                 System.arraycopy(msg, 0, b, p, msg.length);
-                send(b, 0, p + msg.length);
+                checkWritable();
+                // a publishAsync while others await their PUBACK is part of a pipelined stream
+                // (asyncCount is read without the lock: a hint)
+                combiner.cork(b, 0, p + msg.length, TimeUnit.MILLISECONDS.toNanos(writeTimeoutMillis),
+                        asyncCount > 1);
+                lastSentNanos = System.nanoTime();
             } else {
                 send(b, 0, p);
                 send(msg, 0, msg.length);
             }
+            return combiner.mark();
         }
     }
 
@@ -1168,6 +1194,7 @@ public class MqttClient implements Closeable {
                         readerWanted.addLast(w);
                     }
                 }
+                flushHeld();
                 LockSupport.park(this);
                 if (Thread.interrupted()) {
                     Thread.currentThread().interrupt();
@@ -1184,6 +1211,9 @@ public class MqttClient implements Closeable {
     /** Gives the reader role up (when {@code owner}) and unparks the first thread that wants it. */
     private void releaseReader(boolean owner) {
         if (owner) {
+            if (!combiner.holdingOnlyCorked()) {
+                flushHeldQuietly(); // PUBACKs held while more packets were buffered (corked PUBLISHes have the flusher)
+            }
             Waiter next;
             synchronized (lock) {
                 reader = null;
@@ -1341,7 +1371,13 @@ public class MqttClient implements Closeable {
                             }
                             continue;
                         }
-                        int total = readPacket(WAIT, deadline, false);
+                        awaiting = p;
+                        int total;
+                        try {
+                            total = readPacket(WAIT, deadline, false);
+                        } finally {
+                            awaiting = null;
+                        }
                         if (total > 0) {
                             process(total);
                         }
@@ -1352,6 +1388,9 @@ public class MqttClient implements Closeable {
                 if (left <= 0) {
                     timeOut(p);
                     break;
+                }
+                if (!mayWaitHolding(p)) {
+                    flushHeld();
                 }
                 LockSupport.parkNanos(this, left);
                 if (Thread.interrupted()) {
@@ -1414,6 +1453,7 @@ public class MqttClient implements Closeable {
             p.waiters = w;
         }
         try {
+            flushHeld();
             LockSupport.parkNanos(this, nanos);
         } finally {
             leave(w);
@@ -1559,6 +1599,10 @@ public class MqttClient implements Closeable {
         }
         if (s != null) {
             WriteWatchdog.Watch w = watch;
+            if (w != null && !w.writing() && combiner.holding() && !Thread.holdsLock(lock)) {
+                // e.g. the PUBACKs of the messages delivered before a protocol error: they go out first
+                flushHeldQuietly();
+            }
             if (w != null && w.writing()) {
                 closeQuietly(transport); // a write is blocked: closing TLS first would try to write close_notify
             }
@@ -1682,6 +1726,13 @@ public class MqttClient implements Closeable {
      */
     private int fill(long waitNanos) throws IOException {
         InputStream input = in;
+        if (combiner.holding() && !mayWaitHolding(awaiting)
+                && (waitNanos < 0 || secure || input == null || input.available() == 0)) {
+            // called only when no whole packet is buffered: the reader may block now. While more
+            // bytes are already there it reads them first (a peer that waits for what is held sends
+            // nothing more, so the reader flushes before it blocks); the flusher bounds the delay.
+            flushHeld();
+        }
         Socket s = socket;
         if (input == null || s == null) {
             throw notConnected();
@@ -1898,6 +1949,9 @@ public class MqttClient implements Closeable {
     private void dispatch(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, int id)
             throws IOException {
         MessageCallback cb = callback;
+        if (combiner.holding() && System.nanoTime() - combiner.heldSince() - WriteCombiner.FLUSH_DELAY_NANOS > 0) {
+            flushHeld(); // PUBACKs held for a while: written before another callback may take long
+        }
         callbackDepth++;
         try {
             if (cb != null) {
@@ -1920,7 +1974,64 @@ public class MqttClient implements Closeable {
     private void sendPuback(int id) throws IOException {
         synchronized (writeLock) {
             Codec.puback(wbuf, 0, id);
-            send(wbuf, 0, 4);
+            if (state == ConnectionState.CONNECTED && morePending()) { // (once lost, the write reports why)
+                // the reader processes the next packet at once: this PUBACK leaves with the next
+                // write, at the latest before the reader blocks (fill) or gives up the reader role
+                checkWritable();
+                combiner.hold(wbuf, 0, 4, TimeUnit.MILLISECONDS.toNanos(writeTimeoutMillis));
+            } else {
+                send(wbuf, 0, 4);
+            }
+        }
+    }
+
+    /** Whether another whole packet (or a queued message) is buffered for the reader (reader only). */
+    private boolean morePending() {
+        if (deferred != null && !deferred.isEmpty()) {
+            return true;
+        }
+        try {
+            return Codec.frame(rbuf, rpos, rlen - rpos, maxPacketSize) >= 0;
+        } catch (MqttException e) {
+            return false; // the reader fails on it next
+        }
+    }
+
+    /**
+     * Writes what {@link WriteCombiner} holds back, before this thread blocks or stops reading (nothing
+     * written may wait for a thread that waits itself).
+     */
+    private void flushHeld() throws IOException {
+        if (combiner.holding()) {
+            synchronized (writeLock) {
+                combiner.flush();
+            }
+        }
+    }
+
+    /** {@link #flushHeld()} where the caller cannot throw: a failure is the connection's, seen next. */
+    private void flushHeldQuietly() {
+        try {
+            flushHeld();
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, () -> "MQTT client " + clientId + ": writing held packets failed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Whether a thread may block for the ack of {@code p} while {@link WriteCombiner} holds packets:
+     * only when {@code p}'s PUBLISH was written (the broker acks it whatever follows) and only
+     * corked PUBLISHes are held (no PUBACK the broker may wait for); the flusher writes them
+     * within its delay. A pipelined publisher then combines the PUBLISHes it writes while it
+     * waits for the oldest PUBACK.
+     */
+    private boolean mayWaitHolding(Pending p) {
+        return p != null && combiner.holdingOnlyCorked() && combiner.written(p.mark);
+    }
+
+    private void checkWritable() throws IOException {
+        if (out == null || watch == null) {
+            throw notConnected();
         }
     }
 
@@ -1932,30 +2043,12 @@ public class MqttClient implements Closeable {
     }
 
     /**
-     * Writes bytes, each chunk of {@value #WRITE_CHUNK} bytes within {@code timeoutNanos}: a chunk
+     * Writes bytes (after what {@link WriteCombiner} holds), each chunk within {@code timeoutNanos}: a chunk
      * that takes longer makes the {@link WriteWatchdog} close the socket. Caller holds {@link #writeLock}.
      */
     private void sendWithin(byte[] b, int off, int len, long timeoutNanos) throws IOException {
-        OutputStream o = out;
-        WriteWatchdog.Watch w = watch;
-        if (o == null || w == null) {
-            throw notConnected();
-        }
-        int done = 0;
-        try {
-            do {
-                int n = Math.min(len - done, WRITE_CHUNK);
-                w.begin(timeoutNanos);
-                try {
-                    o.write(b, off + done, n);
-                } finally {
-                    w.end();
-                }
-                done += n;
-            } while (done < len);
-        } catch (IOException e) {
-            throw fail(connectionError("write to", e));
-        }
+        checkWritable();
+        combiner.write(b, off, len, timeoutNanos);
         lastSentNanos = System.nanoTime();
     }
 
@@ -2039,6 +2132,8 @@ public class MqttClient implements Closeable {
         boolean async;
         Pending previous;
         Pending next;
+        /** Where its PUBLISH ended in the client's {@link WriteCombiner}; written once that is (a QoS 1 publish). */
+        volatile long mark = Long.MAX_VALUE;
 
         Pending(MqttClient client, int id, PacketType ackType, byte[] subject) {
             this.client = client;

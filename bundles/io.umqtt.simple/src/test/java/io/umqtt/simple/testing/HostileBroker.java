@@ -528,6 +528,8 @@ public final class HostileBroker implements AutoCloseable {
     public static final class ThreadCheck {
         /** The shared watchdog of the simple client: one for all clients, not a per-client thread. */
         public static final String SHARED_WATCHDOG = "umqtt-watchdog";
+        /** The shared flusher of corked writes: one for all clients, ending a second after its last flush. */
+        public static final String SHARED_FLUSHER = "umqtt-flush";
         private final List<Long> before = new ArrayList<>();
 
         private ThreadCheck() {
@@ -542,14 +544,14 @@ public final class HostileBroker implements AutoCloseable {
 
         /**
          * Asserts that every thread started since {@link #start()} whose name begins with
-         * {@code umqtt-} or {@code hostile-broker-} (except the shared watchdog) ends within
+         * {@code umqtt-} or {@code hostile-broker-} (except the shared watchdog and flusher) ends within
          * {@code millis}.
          */
         public void assertNoneLeft(long millis) throws InterruptedException {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
             for (Thread t : Thread.getAllStackTraces().keySet()) {
                 String name = t.getName();
-                if (before.contains(t.getId()) || name.equals(SHARED_WATCHDOG)
+                if (before.contains(t.getId()) || name.equals(SHARED_WATCHDOG) || name.equals(SHARED_FLUSHER)
                         || !(name.startsWith("umqtt-") || name.startsWith("hostile-broker-"))) {
                     continue;
                 }
