@@ -1,0 +1,203 @@
+package io.umqtt.simple;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.concurrent.TimeUnit;
+
+import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MqttException;
+import io.umqtt.api.MqttException.Reason;
+import io.umqtt.simple.internal.Codec;
+import io.umqtt.simple.internal.WriteWatchdog;
+
+/**
+ * Everything the client writes to the broker. Every packet goes out through {@link #write}, the
+ * one place that writes to the {@link Transport}; writes are serialised by {@link #lock}, which
+ * also guards the write buffer (a PUBLISH with a payload up to 16 KiB is encoded into it and
+ * written at once, without allocation).
+ * <p>
+ * Every write is bounded in time: it is watched in chunks by the shared {@link WriteWatchdog},
+ * which closes the connection when a chunk makes no progress for the write timeout (socket writes
+ * have no timeout of their own); the connection is then declared dead with a TIMEOUT naming it.
+ * <p>
+ * Threading: any thread writes, one at a time under {@link #lock}; the transport and watch of the
+ * current connection are volatile and replaced on connect. Lock order: {@link #lock} before the
+ * client's lock (the connect holds both to write CONNECT only while still connecting); no other
+ * lock is taken while writing.
+ */
+final class Outbound {
+    private static final System.Logger LOG = System.getLogger(MqttClient.class.getName());
+    private static final int INITIAL_WRITE_BUFFER = 256;
+    /** Payloads up to this size are copied into the write buffer so a PUBLISH is one write. */
+    private static final int MAX_INLINE_PAYLOAD = 16 * 1024;
+    /** Writes are watched in chunks: a large write fails when one chunk makes no progress in time. */
+    private static final int WRITE_CHUNK = 64 * 1024;
+
+    private final MqttClient client;
+    /** Serialises writes; guards {@link #wbuf} and {@link #connectWrittenOn}. */
+    private final Object lock = new Object();
+    private byte[] wbuf = new byte[INITIAL_WRITE_BUFFER];
+    /** The transport whose CONNECT has been written; guarded by {@link #lock}. */
+    private Transport connectWrittenOn;
+    /** The current connection; replaced under the client's lock on connect. */
+    private volatile Transport transport;
+    /** The current connection's writes, as the shared {@link WriteWatchdog} sees them. */
+    private volatile WriteWatchdog.Watch watch;
+    /** Why the current connection was declared dead by a stalled write, or null. */
+    private volatile MqttException stall;
+
+    Outbound(MqttClient client) {
+        this.client = client;
+    }
+
+    /** Writes go to {@code t} from now on, watched; caller holds the client's lock. */
+    void attach(Transport t) {
+        transport = t;
+        stall = null;
+        watch = WriteWatchdog.register(w -> stalled(w, t));
+    }
+
+    /** Stops watching the current connection's writes (it is closed). */
+    void detach() {
+        WriteWatchdog.Watch w = watch;
+        if (w != null) {
+            w.unregister();
+        }
+    }
+
+    /** Whether a write is in progress (then closing must not write, see {@link Transport#abort()}). */
+    boolean writing() {
+        WriteWatchdog.Watch w = watch;
+        return w != null && w.writing();
+    }
+
+    /**
+     * Writes CONNECT on the transport just attached, within {@code timeoutNanos}, unless the
+     * connect was aborted meanwhile; from then on a {@link #writeDisconnect} sends DISCONNECT.
+     */
+    void writeConnect(Transport t, byte[] connect, long timeoutNanos) throws IOException {
+        synchronized (lock) {
+            client.lifecycle.checkStillConnecting("aborted before CONNECT was sent: the client was disconnected or closed");
+            write(connect, 0, connect.length, timeoutNanos);
+            connectWrittenOn = t;
+        }
+    }
+
+    /**
+     * Writes DISCONNECT when {@code connected}, or while connecting once the CONNECT is written
+     * (which {@link #writeConnect} does under the same lock), on the client's current transport.
+     */
+    void writeDisconnect(boolean connected) throws IOException {
+        byte[] packet = Codec.disconnect();
+        synchronized (lock) {
+            if (connected || (connectWrittenOn != null && connectWrittenOn == client.lifecycle.transport)) {
+                send(packet, 0, packet.length);
+            }
+        }
+    }
+
+    /** Writes a whole encoded packet. */
+    void writePacket(byte[] packet) throws IOException {
+        synchronized (lock) {
+            send(packet, 0, packet.length);
+        }
+    }
+
+    /** Writes one PUBLISH packet; does not wait. Zero allocation for payloads that fit the write buffer. */
+    void writePublish(byte[] topic, byte[] msg, int qos, boolean retain, boolean dup, int packetId) throws IOException {
+        int inline = msg.length <= MAX_INLINE_PAYLOAD ? msg.length : 0;
+        synchronized (lock) {
+            int need = 5 + 2 + topic.length + 2 + inline;
+            byte[] b = wbuf;
+            if (b.length < need) {
+                b = new byte[Math.max(need, b.length * 2)];
+                wbuf = b;
+            }
+            int p = Codec.publishHead(b, topic, msg.length, qos, retain, dup, packetId);
+            if (inline == msg.length) {
+                System.arraycopy(msg, 0, b, p, msg.length);
+                send(b, 0, p + msg.length);
+            } else {
+                send(b, 0, p);
+                send(msg, 0, msg.length);
+            }
+        }
+    }
+
+    /** Writes a PUBACK; no allocation. */
+    void writePuback(int id) throws IOException {
+        synchronized (lock) {
+            Codec.puback(wbuf, 0, id);
+            send(wbuf, 0, 4);
+        }
+    }
+
+    /** Writes bytes within the write timeout; caller holds {@link #lock}. */
+    private void send(byte[] b, int off, int len) throws IOException {
+        write(b, off, len, TimeUnit.MILLISECONDS.toNanos(client.writeTimeoutMillis));
+    }
+
+    /**
+     * The one write to the transport: writes bytes, each chunk of {@value #WRITE_CHUNK} bytes
+     * within {@code timeoutNanos} (a chunk that takes longer makes the {@link WriteWatchdog}
+     * close the connection). A failure fails the connection. Caller holds {@link #lock}.
+     */
+    private void write(byte[] b, int off, int len, long timeoutNanos) throws IOException {
+        Transport t = transport;
+        WriteWatchdog.Watch w = watch;
+        if (t == null || w == null) {
+            throw client.notConnected();
+        }
+        int done = 0;
+        try {
+            do {
+                int n = Math.min(len - done, WRITE_CHUNK);
+                w.begin(timeoutNanos);
+                try {
+                    t.write(b, off + done, n);
+                } finally {
+                    w.end();
+                }
+                done += n;
+            } while (done < len);
+        } catch (IOException e) {
+            throw client.fail(connectionError("write to", e));
+        }
+        client.keepAlive.lastSentNanos = System.nanoTime();
+    }
+
+    /**
+     * Called by the {@link WriteWatchdog} when a write on {@code t} outlasted the write timeout:
+     * the broker stopped reading. Closes the connection (which fails the blocked write) and
+     * declares it dead.
+     */
+    private void stalled(WriteWatchdog.Watch w, Transport t) {
+        w.unregister();
+        if (watch != w) {
+            return; // an earlier connection's
+        }
+        MqttException e = new MqttException(Reason.TIMEOUT, "write to " + client.server() + ":" + client.port()
+                + " made no progress for " + w.timeoutMillis()
+                + " ms (write timeout): the broker stopped reading; connection declared dead");
+        stall = e;
+        LOG.log(Level.WARNING, () -> "MQTT client " + client.clientId() + ": " + e.getMessage());
+        t.abort(); // first the TCP socket: closing TLS would try to write close_notify
+        client.fail(e);
+        t.close();
+    }
+
+    /**
+     * The exception for an I/O failure of the connection: the write stall that closed it, if that
+     * was the cause; {@code e} itself after a close by this client; else {@code e} with the broker named.
+     */
+    IOException connectionError(String action, IOException e) {
+        MqttException stalled = stall;
+        if (stalled != null) {
+            return new MqttException(Reason.TIMEOUT, stalled.getMessage(), e);
+        }
+        if (client.state() == ConnectionState.CLOSED) {
+            return e;
+        }
+        return new IOException(action + " " + client.server() + ":" + client.port() + " failed: " + e.getMessage(), e);
+    }
+}
