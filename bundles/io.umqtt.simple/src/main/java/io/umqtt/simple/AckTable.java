@@ -55,7 +55,7 @@ final class AckTable {
     Pending register(PacketType ackType, byte[] subject, int wantedId) throws IOException {
         synchronized (lock) {
             if (client.state() != ConnectionState.CONNECTED) {
-                throw client.notConnected();
+                throw client.lifecycle.notConnected();
             }
             int id = wantedId > 0 && wantedId <= PacketIds.MAX && !pending.containsKey(wantedId) ? wantedId
                     : packetIds.next(pending::containsKey);
@@ -72,7 +72,7 @@ final class AckTable {
             int max = client.maxInflight();
             synchronized (lock) {
                 if (client.state() != ConnectionState.CONNECTED) {
-                    throw client.notConnected();
+                    throw client.lifecycle.notConnected();
                 }
                 if (asyncCount < max) {
                     Pending p = new Pending(this, packetIds.next(pending::containsKey), PacketType.PUBACK, topic);
@@ -101,7 +101,7 @@ final class AckTable {
     }
 
     private long ackDeadline() {
-        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(client.ackTimeoutMillis);
+        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(client.settings.ackTimeoutMillis);
     }
 
     /** Waits for the ack of {@code p} (at most the ack timeout) and returns its code. */
@@ -216,7 +216,7 @@ final class AckTable {
     void timeOut(Pending p, String why) {
         giveUp(p, new MqttException(Reason.TIMEOUT, "no " + p.ackType + " for packet id " + p.id + " ('"
                 + new String(p.subject, StandardCharsets.UTF_8) + "') from " + client.server() + ":" + client.port()
-                + " within " + client.ackTimeoutMillis + " ms" + why));
+                + " within " + client.settings.ackTimeoutMillis + " ms" + why));
     }
 
     /**

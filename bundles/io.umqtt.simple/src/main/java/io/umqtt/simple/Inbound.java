@@ -67,7 +67,7 @@ final class Inbound {
         if (client.state() != ConnectionState.CONNECTED) {
             // lost while a callback ran (its own publish read on): the messages read before the loss
             // were delivered above; nothing buffered after the loss is framed, delivered or acked
-            throw client.notConnected();
+            throw client.lifecycle.notConnected();
         }
         if (queueFull()) { // waitMsg or checkMsg called by a callback: no more PUBLISHes are read
             PacketType head = reader.headType();
@@ -141,8 +141,9 @@ final class Inbound {
         return deferred == null ? 0 : deferred.size();
     }
 
-    // ---- the packet at the head of the read buffer, framed: reader.rbuf[reader.rpos], its header
-    // ---- reader.headerLength bytes long; the bodies below read it through these names
+    // ------------------------------------------------------------------ decoding
+    // The packet read is framed at the head of the read buffer: reader.rbuf[reader.rpos], with a
+    // fixed header of reader.headerLength bytes. The methods below decode it there.
 
     private IOException fail(IOException e) {
         return client.fail(e);
@@ -157,8 +158,11 @@ final class Inbound {
     }
 
     boolean readConnack(int total, boolean cleanSession) throws IOException {
-        byte[] rbuf = reader.rbuf; int rpos = reader.rpos; int headerLength = reader.headerLength;
-        String server = client.server(); int port = client.port();
+        byte[] rbuf = reader.rbuf; // the packet: rbuf[rpos..rpos+total), header headerLength bytes
+        int rpos = reader.rpos;
+        int headerLength = reader.headerLength;
+        String server = client.server();
+        int port = client.port();
         PacketType type = PacketType.of((rbuf[rpos] & 0xFF) >>> 4);
         int off = rpos + headerLength;
         int rem = total - headerLength;
@@ -188,7 +192,9 @@ final class Inbound {
 
 
     PacketType process(int total) throws IOException {
-        byte[] rbuf = reader.rbuf; int rpos = reader.rpos; int headerLength = reader.headerLength;
+        byte[] rbuf = reader.rbuf; // the packet: rbuf[rpos..rpos+total), header headerLength bytes
+        int rpos = reader.rpos;
+        int headerLength = reader.headerLength;
         int first = rbuf[rpos] & 0xFF;
         PacketType type = PacketType.of(first >>> 4);
         int off = rpos + headerLength;
@@ -238,7 +244,8 @@ final class Inbound {
 
     private void processPublish(int flags, int off, int rem, int total) throws IOException {
         byte[] rbuf = reader.rbuf;
-        String server = client.server(); int port = client.port();
+        String server = client.server();
+        int port = client.port();
         int qos = (flags & Codec.PUBLISH_QOS_MASK) >>> Codec.PUBLISH_QOS_SHIFT;
         if (qos == 2) {
             throw fail(Codec.protocol("PUBLISH at QoS 2, but this client never subscribes at QoS 2"));
@@ -296,7 +303,7 @@ final class Inbound {
 
     private void dispatch(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, int id)
             throws IOException {
-        MessageCallback cb = client.callback;
+        MessageCallback cb = client.settings.callback;
         callbackDepth++;
         try {
             if (cb != null) {

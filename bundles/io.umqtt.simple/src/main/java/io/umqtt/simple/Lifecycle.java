@@ -3,14 +3,12 @@ package io.umqtt.simple;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketException;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
-import io.umqtt.simple.internal.Codec;
 
 /**
  * The connection's life: connect (transport, CONNECT, CONNACK within one deadline), disconnect,
@@ -44,7 +42,7 @@ final class Lifecycle {
         Transport t = null;
         boolean opened = false;
         try {
-            t = c.tls == null ? new TcpTransport() : new TlsTransport(c.tls);
+            t = c.settings.tls == null ? new TcpTransport() : new TlsTransport(c.settings.tls);
             synchronized (c.lock) {
                 checkStillConnecting("aborted: the client was closed");
                 transport = t; // so that close() and disconnect() can abort the TCP connect and the handshake
@@ -61,7 +59,8 @@ final class Lifecycle {
             c.keepAlive.connected(now);
             long left = Math.max(deadline - now, TimeUnit.MILLISECONDS.toNanos(1));
             // from now on a disconnect() sends DISCONNECT: the will must not fire
-            c.outbound.writeConnect(t, connect, Math.min(left, TimeUnit.MILLISECONDS.toNanos(c.writeTimeoutMillis)));
+            long writeTimeout = TimeUnit.MILLISECONDS.toNanos(c.settings.writeTimeoutMillis);
+            c.outbound.writeConnect(t, connect, Math.min(left, writeTimeout));
             int total = c.reader.readPacket(PacketReader.CONNACK, deadline, false);
             if (total == 0) {
                 throw new MqttException(Reason.TIMEOUT, "no CONNACK from " + server + ":" + port + " within "
@@ -143,9 +142,7 @@ final class Lifecycle {
                         c.state = ConnectionState.CONNECTING;
                         c.failure = null;
                         readers.reader = me;
-                        return Codec.connect(c.clientId().getBytes(StandardCharsets.UTF_8), cleanSession,
-                                c.keepAliveSeconds(), c.willTopic, c.willMessage, c.willQos, c.willRetain, c.user,
-                                c.password);
+                        return c.settings.connect(cleanSession);
                     }
                     previous = readers.reader.getName();
                     if (w == null) {
@@ -245,5 +242,16 @@ final class Lifecycle {
             t.close();
         }
         c.outbound.detach();
+    }
+
+    /** The failure of an operation that needs a connection: why there is none. */
+    IOException notConnected() {
+        synchronized (c.lock) {
+            if (c.failure != null && c.state == ConnectionState.LOST) {
+                return new IOException("not connected to " + c.server() + ":" + c.port() + ": connection lost: "
+                        + c.failure.getMessage(), c.failure);
+            }
+            return new IOException("not connected to " + c.server() + ":" + c.port() + " (state " + c.state + ")");
+        }
     }
 }

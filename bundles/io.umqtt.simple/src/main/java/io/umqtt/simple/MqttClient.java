@@ -7,13 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import io.umqtt.api.ConnectionState;
-import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.simple.internal.Codec;
 import io.umqtt.simple.internal.MqttStrings;
-import io.umqtt.simple.internal.PacketIds;
 
 /**
  * umqtt.simple in Java: an MQTT 3.1.1 client driven by its caller.
@@ -83,29 +81,8 @@ public class MqttClient implements Closeable {
 
     private static final System.Logger LOG = System.getLogger(MqttClient.class.getName());
 
-    // ---- configuration, fixed at construction ----
-    private final String clientId;
-    /** The broker; changed only between connections ({@link #setServer}). */
-    private volatile String server;
-    private volatile int port;
-    final byte[] user;
-    final byte[] password;
-    private final int keepAliveSeconds;
-    final TlsSettings tls;
-
-    // ---- settings, read at each use ----
-    private volatile int connectTimeoutMillis = DEFAULT_CONNECT_TIMEOUT_MILLIS;
-    volatile int ackTimeoutMillis = DEFAULT_ACK_TIMEOUT_MILLIS;
-    volatile int readTimeoutMillis = DEFAULT_READ_TIMEOUT_MILLIS;
-    volatile int maxPacketSize = DEFAULT_MAX_PACKET_SIZE;
-    volatile int writeTimeoutMillis = DEFAULT_WRITE_TIMEOUT_MILLIS;
-    private volatile int maxInflight = DEFAULT_MAX_INFLIGHT;
-    volatile MessageCallback callback;
-    /** The last will; guarded by {@link #lock}. */
-    byte[] willTopic;
-    byte[] willMessage;
-    int willQos;
-    boolean willRetain;
+    /** The configuration and settings, validated. */
+    final Settings settings;
 
     /**
      * The client's lock: guards the connection state and failure, the last will, the reader role
@@ -161,32 +138,10 @@ public class MqttClient implements Closeable {
     /** As the other constructor, with the password as bytes (MQTT passwords are binary data). */
     public MqttClient(String clientId, String server, int port, String user, byte[] password, int keepAliveSeconds,
             TlsSettings tls) {
-        MqttStrings.connectString("clientId", clientId);
-        if (server == null || server.trim().isEmpty()) {
-            throw new IllegalArgumentException("server must be a host name or address, found '" + server + "'");
-        }
-        if (port < 0 || port > 65_535) {
-            throw new IllegalArgumentException("port must be 0..65535 (0 = default), found " + port);
-        }
-        if (keepAliveSeconds < 0 || keepAliveSeconds > 65_535) {
-            throw new IllegalArgumentException("keepAliveSeconds must be 0..65535, found " + keepAliveSeconds);
-        }
-        if (password != null && user == null) {
-            throw new IllegalArgumentException("password requires a user: MQTT 3.1.1 has no password without user name");
-        }
-        this.clientId = clientId;
-        this.server = server.trim();
-        this.port = port != 0 ? port : tls != null ? DEFAULT_TLS_PORT : DEFAULT_PORT;
-        this.user = user == null ? null : MqttStrings.connectString("user", user);
-        if (password != null) {
-            MqttStrings.checkConnectField("password", password);
-        }
-        this.password = password == null ? null : password.clone();
-        this.keepAliveSeconds = keepAliveSeconds;
-        this.tls = tls;
+        settings = new Settings(clientId, server, port, user, password, keepAliveSeconds, tls);
         keepAlive = new KeepAlive(this, keepAliveSeconds);
-        outbound = new Outbound(this);
-        reader = new PacketReader(this);
+        outbound = new Outbound(this, settings);
+        reader = new PacketReader(this, settings);
         acks = new AckTable(this, lock);
         readers = new ReaderRole(this, lock);
         inbound = new Inbound(this, reader, acks, keepAlive);
@@ -197,27 +152,27 @@ public class MqttClient implements Closeable {
 
     /** The client identifier. */
     public String clientId() {
-        return clientId;
+        return settings.clientId;
     }
 
     /** The broker's host. */
     public String server() {
-        return server;
+        return settings.server;
     }
 
     /** The broker's port (the default resolved). */
     public int port() {
-        return port;
+        return settings.port;
     }
 
     /** The keepalive in seconds; 0 = off. */
     public int keepAliveSeconds() {
-        return keepAliveSeconds;
+        return settings.keepAliveSeconds;
     }
 
     /** Whether TLS is used. */
     public boolean isTls() {
-        return tls != null;
+        return settings.tls != null;
     }
 
     /**
@@ -227,34 +182,28 @@ public class MqttClient implements Closeable {
      * @throws IllegalStateException while connected or connecting
      */
     protected final void setServer(String server, int port) {
-        if (server == null || server.trim().isEmpty()) {
-            throw new IllegalArgumentException("server must be a host name or address, found '" + server + "'");
-        }
-        if (port < 0 || port > 65_535) {
-            throw new IllegalArgumentException("port must be 0..65535 (0 = default), found " + port);
-        }
+        Settings.checkServer(server, port);
         synchronized (lock) {
             if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
                 throw new IllegalStateException("cannot change the server while " + state);
             }
-            this.server = server.trim();
-            this.port = port != 0 ? port : tls != null ? DEFAULT_TLS_PORT : DEFAULT_PORT;
+            settings.setServer(server, port);
         }
     }
 
     /** Timeout for TCP connect, TLS handshake and CONNACK together; default 30 s. */
     public void setConnectTimeout(int millis) {
-        connectTimeoutMillis = positive("connectTimeout", millis);
+        settings.connectTimeoutMillis = Settings.positive("connectTimeout", millis);
     }
 
     /** How long a QoS 1 publish, subscribe or unsubscribe waits for its ack; default 30 s. */
     public void setAckTimeout(int millis) {
-        ackTimeoutMillis = positive("ackTimeout", millis);
+        settings.ackTimeoutMillis = Settings.positive("ackTimeout", millis);
     }
 
     /** How long the rest of a packet may take once its first byte arrived; default 30 s. */
     public void setReadTimeout(int millis) {
-        readTimeoutMillis = positive("readTimeout", millis);
+        settings.readTimeoutMillis = Settings.positive("readTimeout", millis);
     }
 
     /**
@@ -265,16 +214,12 @@ public class MqttClient implements Closeable {
      * @since 1.2
      */
     public void setWriteTimeout(int millis) {
-        writeTimeoutMillis = positive("writeTimeout", millis);
+        settings.writeTimeoutMillis = Settings.positive("writeTimeout", millis);
     }
 
     /** The largest remaining length accepted from the broker; larger packets are a protocol error. */
     public void setMaxPacketSize(int bytes) {
-        if (bytes < 2 || bytes > MqttConstants.MAX_REMAINING_LENGTH) {
-            throw new IllegalArgumentException("maxPacketSize must be 2.." + MqttConstants.MAX_REMAINING_LENGTH
-                    + ", found " + bytes);
-        }
-        maxPacketSize = bytes;
+        settings.maxPacketSize = Settings.maxPacketSize(bytes);
     }
 
     /**
@@ -286,10 +231,7 @@ public class MqttClient implements Closeable {
      * @since 1.1
      */
     public void setMaxInflight(int max) {
-        if (max < 1 || max > PacketIds.MAX) {
-            throw new IllegalArgumentException("maxInflight must be 1.." + PacketIds.MAX + ", found " + max);
-        }
-        maxInflight = max;
+        settings.maxInflight = Settings.maxInflight(max);
     }
 
     /**
@@ -298,19 +240,12 @@ public class MqttClient implements Closeable {
      * @since 1.1
      */
     public int maxInflight() {
-        return maxInflight;
-    }
-
-    private static int positive(String name, int millis) {
-        if (millis <= 0) {
-            throw new IllegalArgumentException(name + " must be > 0 ms, found " + millis);
-        }
-        return millis;
+        return settings.maxInflight;
     }
 
     /** Sets the receiver of PUBLISH packets (umqtt's {@code set_callback}). */
     public void setCallback(MessageCallback callback) {
-        this.callback = callback;
+        settings.callback = callback;
     }
 
     /**
@@ -319,19 +254,9 @@ public class MqttClient implements Closeable {
      * @throws IllegalArgumentException for a bad topic, a null message or QoS other than 0 and 1
      */
     public void setLastWill(byte[] topic, byte[] msg, boolean retain, int qos) {
-        TopicFilter.validateTopicName(topic);
-        if (msg == null) {
-            throw new IllegalArgumentException("last will message must not be null (use an empty array)");
-        }
-        if (msg.length > MqttConstants.MAX_TOPIC_LENGTH) {
-            throw new IllegalArgumentException("last will message is " + msg.length + " bytes, the maximum is 65535");
-        }
-        checkQos(qos);
+        Settings.checkWill(topic, msg, qos);
         synchronized (lock) {
-            willTopic = topic.clone();
-            willMessage = msg.clone();
-            willRetain = retain;
-            willQos = qos;
+            settings.setWill(topic, msg, retain, qos);
         }
     }
 
@@ -346,8 +271,7 @@ public class MqttClient implements Closeable {
     /** Removes the last will. */
     public void clearLastWill() {
         synchronized (lock) {
-            willTopic = null;
-            willMessage = null;
+            settings.clearWill();
         }
     }
 
@@ -379,7 +303,7 @@ public class MqttClient implements Closeable {
 
     /** Connects with the configured connect timeout; returns the CONNACK's Session Present flag. */
     public boolean connect(boolean cleanSession) throws IOException {
-        return connect(cleanSession, connectTimeoutMillis);
+        return connect(cleanSession, settings.connectTimeoutMillis);
     }
 
     /**
@@ -395,9 +319,9 @@ public class MqttClient implements Closeable {
      *         which MQTT 3.1.1 forbids (MQTT-3.1.3-7): nothing is sent
      */
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
-        positive("timeout", timeoutMillis);
-        if (!cleanSession && clientId.isEmpty()) {
-            throw new IllegalArgumentException("cannot connect to " + server + ":" + port + " without clean session: "
+        Settings.positive("timeout", timeoutMillis);
+        if (!cleanSession && settings.clientId.isEmpty()) {
+            throw new IllegalArgumentException("cannot connect to " + server() + ":" + port() + " without clean session: "
                     + "the client id is empty, and MQTT 3.1.1 allows an empty client id only with clean session "
                     + "(MQTT-3.1.3-7); give the client an id to keep a session");
         }
@@ -422,7 +346,7 @@ public class MqttClient implements Closeable {
      */
     @Override
     public void close() {
-        lifecycle.closeConnection(new IOException("client closed the connection to " + server + ":" + port), false);
+        lifecycle.closeConnection(new IOException("client closed the connection to " + server() + ":" + port()), false);
     }
 
     // ------------------------------------------------------------------ operations
@@ -577,7 +501,7 @@ public class MqttClient implements Closeable {
         outbound.writePacket(packet);
         int granted = acks.awaitAck(p);
         if (granted == Codec.SUBACK_FAILURE) {
-            throw new MqttException(Reason.SUBSCRIPTION_REFUSED, granted, "broker " + server + ":" + port
+            throw new MqttException(Reason.SUBSCRIPTION_REFUSED, granted, "broker " + server() + ":" + port()
                     + " refused the subscription to '" + filter + "' (SUBACK return code 0x80)");
         }
         return granted;
@@ -634,19 +558,10 @@ public class MqttClient implements Closeable {
 
     private void checkConnected() throws IOException {
         if (state != ConnectionState.CONNECTED) {
-            throw notConnected();
+            throw lifecycle.notConnected();
         }
     }
 
-    IOException notConnected() {
-        synchronized (lock) {
-            if (failure != null && state == ConnectionState.LOST) {
-                return new IOException("not connected to " + server + ":" + port + ": connection lost: "
-                        + failure.getMessage(), failure);
-            }
-            return new IOException("not connected to " + server + ":" + port + " (state " + state + ")");
-        }
-    }
 
     // ------------------------------------------------------------------ loop
 
@@ -702,7 +617,7 @@ public class MqttClient implements Closeable {
                 try {
                     inbound.step(PacketReader.WAIT);
                 } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "message callback of MQTT client " + clientId + " threw; continuing", e);
+                    LOG.log(Level.WARNING, "message callback of MQTT client " + settings.clientId + " threw; continuing", e);
                 }
             }
         } catch (IOException e) {
@@ -745,7 +660,8 @@ public class MqttClient implements Closeable {
 
     @Override
     public String toString() {
-        return "MqttClient[" + clientId + "@" + server + ":" + port + (tls != null ? " tls" : "") + ", " + state + "]";
+        return "MqttClient[" + settings.clientId + "@" + server() + ":" + port() + (settings.tls != null ? " tls" : "")
+                + ", " + state + "]";
     }
 
     /**

@@ -34,6 +34,7 @@ final class Outbound {
     private static final int WRITE_CHUNK = 64 * 1024;
 
     private final MqttClient client;
+    private final Settings settings;
     /** Serialises writes; guards {@link #wbuf} and {@link #connectWrittenOn}. */
     private final Object lock = new Object();
     private byte[] wbuf = new byte[INITIAL_WRITE_BUFFER];
@@ -46,8 +47,9 @@ final class Outbound {
     /** Why the current connection was declared dead by a stalled write, or null. */
     private volatile MqttException stall;
 
-    Outbound(MqttClient client) {
+    Outbound(MqttClient client, Settings settings) {
         this.client = client;
+        this.settings = settings;
     }
 
     /** Writes go to {@code t} from now on, watched; caller holds the client's lock. */
@@ -77,7 +79,8 @@ final class Outbound {
      */
     void writeConnect(Transport t, byte[] connect, long timeoutNanos) throws IOException {
         synchronized (lock) {
-            client.lifecycle.checkStillConnecting("aborted before CONNECT was sent: the client was disconnected or closed");
+            client.lifecycle.checkStillConnecting(
+                    "aborted before CONNECT was sent: the client was disconnected or closed");
             write(connect, 0, connect.length, timeoutNanos);
             connectWrittenOn = t;
         }
@@ -134,7 +137,7 @@ final class Outbound {
 
     /** Writes bytes within the write timeout; caller holds {@link #lock}. */
     private void send(byte[] b, int off, int len) throws IOException {
-        write(b, off, len, TimeUnit.MILLISECONDS.toNanos(client.writeTimeoutMillis));
+        write(b, off, len, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
     }
 
     /**
@@ -146,7 +149,7 @@ final class Outbound {
         Transport t = transport;
         WriteWatchdog.Watch w = watch;
         if (t == null || w == null) {
-            throw client.notConnected();
+            throw client.lifecycle.notConnected();
         }
         int done = 0;
         try {

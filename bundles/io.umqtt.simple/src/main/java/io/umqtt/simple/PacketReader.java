@@ -39,6 +39,7 @@ final class PacketReader {
     private static final long EOF_PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final MqttClient client;
+    private final Settings settings;
     /** The current connection; set by the connecting thread (as reader) in {@link #reset}. */
     private volatile Transport transport;
     byte[] rbuf = new byte[INITIAL_READ_BUFFER];
@@ -51,8 +52,9 @@ final class PacketReader {
     private boolean stallClockRunning;
     private long lastEofProbeNanos;
 
-    PacketReader(MqttClient client) {
+    PacketReader(MqttClient client, Settings settings) {
         this.client = client;
+        this.settings = settings;
     }
 
     /** Starts reading a new connection, from an empty buffer. */
@@ -80,7 +82,7 @@ final class PacketReader {
         while (true) {
             long framed;
             try {
-                framed = Codec.frame(rbuf, rpos, rlen - rpos, client.maxPacketSize);
+                framed = Codec.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize);
             } catch (MqttException e) {
                 throw client.fail(e);
             }
@@ -95,7 +97,7 @@ final class PacketReader {
                     stallClockRunning = true;
                     partialSinceNanos = now;
                 }
-                long stallDeadline = partialSinceNanos + TimeUnit.MILLISECONDS.toNanos(client.readTimeoutMillis);
+                long stallDeadline = partialSinceNanos + TimeUnit.MILLISECONDS.toNanos(settings.readTimeoutMillis);
                 waitNanos = stallDeadline - now;
                 if (waitNanos <= 0) {
                     if (fill(-1) > 0) {
@@ -135,7 +137,7 @@ final class PacketReader {
     int bufferedAck() throws IOException {
         long framed;
         try {
-            framed = Codec.frame(rbuf, rpos, rlen - rpos, client.maxPacketSize);
+            framed = Codec.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize);
         } catch (MqttException e) {
             throw client.fail(e);
         }
@@ -158,7 +160,7 @@ final class PacketReader {
     private int fill(long waitNanos) throws IOException {
         Transport t = transport;
         if (t == null) {
-            throw client.notConnected();
+            throw client.lifecycle.notConnected();
         }
         makeRoom();
         int n;

@@ -54,7 +54,7 @@ final class ReaderRole {
                             reader = me;
                             return OWNER;
                         }
-                        throw client.notConnected();
+                        throw client.lifecycle.notConnected();
                     }
                     if (reader == me) {
                         return REENTRANT;
