@@ -18,7 +18,7 @@ import io.umqtt.api.MqttException.Reason;
  * Threading: {@code connect} runs on the calling thread, which holds the reader role from before
  * CONNECT is encoded until CONNACK is read; {@code disconnect}, {@code close} and {@code fail} may
  * be called by any thread at any time. State changes are made under the client's lock; sockets
- * are closed and DISCONNECT is written after it is released. Lock order: {@link Outbound}'s lock
+ * are closed and DISCONNECT is written after it is released. Lock order: {@code Outbound.writeLock}
  * before the client's lock.
  */
 final class Lifecycle {

@@ -86,7 +86,7 @@ public class MqttClient implements Closeable {
 
     /**
      * The client's lock: guards the connection state and failure, the last will, the reader role
-     * ({@link ReaderRole}) and the acks awaited ({@link AckTable}). Taken after {@link Outbound}'s.
+     * ({@link ReaderRole}) and the acks awaited ({@link AckTable}). Taken after {@code Outbound.writeLock}.
      */
     final Object lock = new Object();
     /** Guarded by {@link #lock}; read without it for fast checks. */

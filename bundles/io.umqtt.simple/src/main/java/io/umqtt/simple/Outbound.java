@@ -12,18 +12,19 @@ import io.umqtt.simple.internal.WriteWatchdog;
 
 /**
  * Everything the client writes to the broker. Every packet goes out through {@link #write}, the
- * one place that writes to the {@link Transport}; writes are serialised by {@link #lock}, which
- * also guards the write buffer (a PUBLISH with a payload up to 16 KiB is encoded into it and
+ * one place that writes to the {@link Transport}; writes are serialised by {@link #writeLock},
+ * which also guards the write buffer (a PUBLISH with a payload up to 16 KiB is encoded into it and
  * written at once, without allocation).
  * <p>
  * Every write is bounded in time: it is watched in chunks by the shared {@link WriteWatchdog},
  * which closes the connection when a chunk makes no progress for the write timeout (socket writes
  * have no timeout of their own); the connection is then declared dead with a TIMEOUT naming it.
  * <p>
- * Threading: any thread writes, one at a time under {@link #lock}; the transport and watch of the
- * current connection are volatile and replaced on connect. Lock order: {@link #lock} before the
- * client's lock (the connect holds both to write CONNECT only while still connecting); no other
- * lock is taken while writing.
+ * Threading: any thread writes, one at a time under {@link #writeLock}; the transport and watch of
+ * the current connection are volatile and replaced on connect. Lock order: {@link #writeLock}
+ * before the client's lock, which is taken under it to check that a connect is still under way
+ * before CONNECT, and when a failed write fails the connection. The client never takes
+ * {@link #writeLock} while holding its own lock.
  */
 final class Outbound {
     private static final System.Logger LOG = System.getLogger(MqttClient.class.getName());
@@ -36,9 +37,9 @@ final class Outbound {
     private final MqttClient client;
     private final Settings settings;
     /** Serialises writes; guards {@link #wbuf} and {@link #connectWrittenOn}. */
-    private final Object lock = new Object();
+    private final Object writeLock = new Object();
     private byte[] wbuf = new byte[INITIAL_WRITE_BUFFER];
-    /** The transport whose CONNECT has been written; guarded by {@link #lock}. */
+    /** The transport whose CONNECT has been written; guarded by {@link #writeLock}. */
     private Transport connectWrittenOn;
     /** The current connection; replaced under the client's lock on connect. */
     private volatile Transport transport;
@@ -78,7 +79,7 @@ final class Outbound {
      * connect was aborted meanwhile; from then on a {@link #writeDisconnect} sends DISCONNECT.
      */
     void writeConnect(Transport t, byte[] connect, long timeoutNanos) throws IOException {
-        synchronized (lock) {
+        synchronized (writeLock) {
             client.lifecycle.checkStillConnecting(
                     "aborted before CONNECT was sent: the client was disconnected or closed");
             write(connect, 0, connect.length, timeoutNanos);
@@ -92,7 +93,7 @@ final class Outbound {
      */
     void writeDisconnect(boolean connected) throws IOException {
         byte[] packet = Codec.disconnect();
-        synchronized (lock) {
+        synchronized (writeLock) {
             if (connected || (connectWrittenOn != null && connectWrittenOn == client.lifecycle.transport)) {
                 send(packet, 0, packet.length);
             }
@@ -101,7 +102,7 @@ final class Outbound {
 
     /** Writes a whole encoded packet. */
     void writePacket(byte[] packet) throws IOException {
-        synchronized (lock) {
+        synchronized (writeLock) {
             send(packet, 0, packet.length);
         }
     }
@@ -109,7 +110,7 @@ final class Outbound {
     /** Writes one PUBLISH packet; does not wait. Zero allocation for payloads that fit the write buffer. */
     void writePublish(byte[] topic, byte[] msg, int qos, boolean retain, boolean dup, int packetId) throws IOException {
         int inline = msg.length <= MAX_INLINE_PAYLOAD ? msg.length : 0;
-        synchronized (lock) {
+        synchronized (writeLock) {
             int need = 5 + 2 + topic.length + 2 + inline;
             byte[] b = wbuf;
             if (b.length < need) {
@@ -129,13 +130,13 @@ final class Outbound {
 
     /** Writes a PUBACK; no allocation. */
     void writePuback(int id) throws IOException {
-        synchronized (lock) {
+        synchronized (writeLock) {
             Codec.puback(wbuf, 0, id);
             send(wbuf, 0, 4);
         }
     }
 
-    /** Writes bytes within the write timeout; caller holds {@link #lock}. */
+    /** Writes bytes within the write timeout; caller holds {@link #writeLock}. */
     private void send(byte[] b, int off, int len) throws IOException {
         write(b, off, len, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
     }
@@ -143,7 +144,7 @@ final class Outbound {
     /**
      * The one write to the transport: writes bytes, each chunk of {@value #WRITE_CHUNK} bytes
      * within {@code timeoutNanos} (a chunk that takes longer makes the {@link WriteWatchdog}
-     * close the connection). A failure fails the connection. Caller holds {@link #lock}.
+     * close the connection). A failure fails the connection. Caller holds {@link #writeLock}.
      */
     private void write(byte[] b, int off, int len, long timeoutNanos) throws IOException {
         Transport t = transport;
