@@ -54,7 +54,7 @@ final class AckTable {
     /** Enters an operation awaiting {@code ackType}, under {@code wantedId} when that is free. */
     Pending register(PacketType ackType, byte[] subject, int wantedId) throws IOException {
         synchronized (lock) {
-            if (client.state() != ConnectionState.CONNECTED) {
+            if (client.state != ConnectionState.CONNECTED) {
                 throw client.lifecycle.notConnected();
             }
             int id = wantedId > 0 && wantedId <= PacketIds.MAX && !pending.containsKey(wantedId) ? wantedId
@@ -69,9 +69,9 @@ final class AckTable {
     Pending registerAsync(byte[] topic) throws IOException {
         while (true) {
             Pending oldest;
-            int max = client.maxInflight();
+            int max = client.settings.maxInflight;
             synchronized (lock) {
-                if (client.state() != ConnectionState.CONNECTED) {
+                if (client.state != ConnectionState.CONNECTED) {
                     throw client.lifecycle.notConnected();
                 }
                 if (asyncCount < max) {
@@ -208,14 +208,14 @@ final class AckTable {
         if (!p.lost) {
             throw e; // given up: a timeout, or an interrupt
         }
-        throw new IOException("connection to " + client.server() + ":" + client.port() + " lost while waiting for the "
+        throw new IOException("connection to " + client.settings.broker() + " lost while waiting for the "
                 + p.ackType + " of packet id " + p.id + ": " + e.getMessage(), e);
     }
 
     /** Gives {@code p} up as timed out, unless its ack arrived meanwhile; {@code why} adds to the message. */
     void timeOut(Pending p, String why) {
         giveUp(p, new MqttException(Reason.TIMEOUT, "no " + p.ackType + " for packet id " + p.id + " ('"
-                + new String(p.subject, StandardCharsets.UTF_8) + "') from " + client.server() + ":" + client.port()
+                + new String(p.subject, StandardCharsets.UTF_8) + "') from " + client.settings.broker()
                 + " within " + client.settings.ackTimeoutMillis + " ms" + why));
     }
 

@@ -64,7 +64,7 @@ final class Inbound {
             drainDeferred();
             return PacketType.PUBLISH;
         }
-        if (client.state() != ConnectionState.CONNECTED) {
+        if (client.state != ConnectionState.CONNECTED) {
             // lost while a callback ran (its own publish read on): the messages read before the loss
             // were delivered above; nothing buffered after the loss is framed, delivered or acked
             throw client.lifecycle.notConnected();
@@ -161,8 +161,8 @@ final class Inbound {
         byte[] rbuf = reader.rbuf; // the packet: rbuf[rpos..rpos+total), header headerLength bytes
         int rpos = reader.rpos;
         int headerLength = reader.headerLength;
-        String server = client.server();
-        int port = client.port();
+        String server = client.settings.server;
+        int port = client.settings.port;
         PacketType type = PacketType.of((rbuf[rpos] & 0xFF) >>> 4);
         int off = rpos + headerLength;
         int rem = total - headerLength;
@@ -244,8 +244,8 @@ final class Inbound {
 
     private void processPublish(int flags, int off, int rem, int total) throws IOException {
         byte[] rbuf = reader.rbuf;
-        String server = client.server();
-        int port = client.port();
+        String server = client.settings.server;
+        int port = client.settings.port;
         int qos = (flags & Codec.PUBLISH_QOS_MASK) >>> Codec.PUBLISH_QOS_SHIFT;
         if (qos == 2) {
             throw fail(Codec.protocol("PUBLISH at QoS 2, but this client never subscribes at QoS 2"));
@@ -309,7 +309,7 @@ final class Inbound {
             if (cb != null) {
                 cb.message(topic, payload, retain, dup, qos);
             } else {
-                LOG.log(Level.WARNING, () -> "MQTT client " + client.clientId() + " has no callback: message on '"
+                LOG.log(Level.WARNING, () -> "MQTT client " + client.settings.clientId + " has no callback: message on '"
                         + new String(topic, StandardCharsets.UTF_8) + "' (" + payload.length + " bytes) not delivered");
             }
         } finally {
@@ -317,7 +317,7 @@ final class Inbound {
             // once the connection is lost (say while the callback's own publish read on) there is
             // nothing to ack on: the messages read before the loss are still delivered, then the
             // loss is reported, and an operation whose ack was read before the loss still succeeds
-            if (qos == 1 && client.state() == ConnectionState.CONNECTED) {
+            if (qos == 1 && client.state == ConnectionState.CONNECTED) {
                 client.outbound.writePuback(id);
             }
         }

@@ -46,8 +46,8 @@ final class KeepAlive {
         long dead = ka + ka / 2;
         long sinceReceived = now - lastReceivedNanos;
         if (sinceReceived >= dead) {
-            throw client.fail(new MqttException(Reason.TIMEOUT, "no packet from " + client.server() + ":"
-                    + client.port() + " for " + TimeUnit.NANOSECONDS.toMillis(sinceReceived) + " ms (1.5 x keepalive of "
+            throw client.fail(new MqttException(Reason.TIMEOUT, "no packet from " + client.settings.broker() + " for "
+                    + TimeUnit.NANOSECONDS.toMillis(sinceReceived) + " ms (1.5 x keepalive of "
                     + seconds + " s): connection declared dead"));
         }
         long sinceSent = now - lastSentNanos;

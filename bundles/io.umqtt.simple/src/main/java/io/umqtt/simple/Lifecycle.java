@@ -37,8 +37,8 @@ final class Lifecycle {
         byte[] connect = takeReaderToConnect(cleanSession, timeoutMillis);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         TlsConnector.Deadline guard = TlsConnector.Deadline.at(deadline); // closes the socket when time is up
-        String server = c.server();
-        int port = c.port();
+        String server = c.settings.server;
+        int port = c.settings.port;
         Transport t = null;
         boolean opened = false;
         try {
@@ -116,7 +116,7 @@ final class Lifecycle {
     void checkStillConnecting(String why) throws IOException {
         synchronized (c.lock) {
             if (c.state != ConnectionState.CONNECTING) {
-                throw new IOException("connect to " + c.server() + ":" + c.port() + " " + why);
+                throw new IOException("connect to " + c.settings.broker() + " " + why);
             }
         }
     }
@@ -136,7 +136,7 @@ final class Lifecycle {
                 synchronized (c.lock) {
                     if (c.state == ConnectionState.CONNECTED || c.state == ConnectionState.CONNECTING) {
                         throw new IllegalStateException("already " + c.state.name().toLowerCase() + " to "
-                                + c.server() + ":" + c.port());
+                                + c.settings.broker());
                     }
                     if (readers.reader == null) {
                         c.state = ConnectionState.CONNECTING;
@@ -189,10 +189,10 @@ final class Lifecycle {
                 writeFailure = e;
             }
         }
-        closeConnection(new IOException("client disconnected from " + c.server() + ":" + c.port()), true);
+        closeConnection(new IOException("client disconnected from " + c.settings.broker()), true);
         disconnectingOn = null;
         if (writeFailure != null) {
-            throw new IOException("DISCONNECT could not be sent to " + c.server() + ":" + c.port() + ": "
+            throw new IOException("DISCONNECT could not be sent to " + c.settings.broker() + ": "
                     + writeFailure.getMessage(), writeFailure);
         }
     }
@@ -248,10 +248,10 @@ final class Lifecycle {
     IOException notConnected() {
         synchronized (c.lock) {
             if (c.failure != null && c.state == ConnectionState.LOST) {
-                return new IOException("not connected to " + c.server() + ":" + c.port() + ": connection lost: "
+                return new IOException("not connected to " + c.settings.broker() + ": connection lost: "
                         + c.failure.getMessage(), c.failure);
             }
-            return new IOException("not connected to " + c.server() + ":" + c.port() + " (state " + c.state + ")");
+            return new IOException("not connected to " + c.settings.broker() + " (state " + c.state + ")");
         }
     }
 }

@@ -321,7 +321,7 @@ public class MqttClient implements Closeable {
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
         Settings.positive("timeout", timeoutMillis);
         if (!cleanSession && settings.clientId.isEmpty()) {
-            throw new IllegalArgumentException("cannot connect to " + server() + ":" + port() + " without clean session: "
+            throw new IllegalArgumentException("cannot connect to " + settings.broker() + " without clean session: "
                     + "the client id is empty, and MQTT 3.1.1 allows an empty client id only with clean session "
                     + "(MQTT-3.1.3-7); give the client an id to keep a session");
         }
@@ -346,7 +346,7 @@ public class MqttClient implements Closeable {
      */
     @Override
     public void close() {
-        lifecycle.closeConnection(new IOException("client closed the connection to " + server() + ":" + port()), false);
+        lifecycle.closeConnection(new IOException("client closed the connection to " + settings.broker()), false);
     }
 
     // ------------------------------------------------------------------ operations
@@ -501,7 +501,7 @@ public class MqttClient implements Closeable {
         outbound.writePacket(packet);
         int granted = acks.awaitAck(p);
         if (granted == Codec.SUBACK_FAILURE) {
-            throw new MqttException(Reason.SUBSCRIPTION_REFUSED, granted, "broker " + server() + ":" + port()
+            throw new MqttException(Reason.SUBSCRIPTION_REFUSED, granted, "broker " + settings.broker()
                     + " refused the subscription to '" + filter + "' (SUBACK return code 0x80)");
         }
         return granted;
@@ -660,7 +660,7 @@ public class MqttClient implements Closeable {
 
     @Override
     public String toString() {
-        return "MqttClient[" + settings.clientId + "@" + server() + ":" + port() + (settings.tls != null ? " tls" : "")
+        return "MqttClient[" + settings.clientId + "@" + settings.broker() + (settings.tls != null ? " tls" : "")
                 + ", " + state + "]";
     }
 

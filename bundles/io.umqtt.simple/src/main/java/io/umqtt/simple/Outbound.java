@@ -180,11 +180,11 @@ final class Outbound {
         if (watch != w) {
             return; // an earlier connection's
         }
-        MqttException e = new MqttException(Reason.TIMEOUT, "write to " + client.server() + ":" + client.port()
+        MqttException e = new MqttException(Reason.TIMEOUT, "write to " + client.settings.broker()
                 + " made no progress for " + w.timeoutMillis()
                 + " ms (write timeout): the broker stopped reading; connection declared dead");
         stall = e;
-        LOG.log(Level.WARNING, () -> "MQTT client " + client.clientId() + ": " + e.getMessage());
+        LOG.log(Level.WARNING, () -> "MQTT client " + client.settings.clientId + ": " + e.getMessage());
         t.abort(); // first the TCP socket: closing TLS would try to write close_notify
         client.fail(e);
         t.close();
@@ -199,9 +199,9 @@ final class Outbound {
         if (stalled != null) {
             return new MqttException(Reason.TIMEOUT, stalled.getMessage(), e);
         }
-        if (client.state() == ConnectionState.CLOSED) {
+        if (client.state == ConnectionState.CLOSED) {
             return e;
         }
-        return new IOException(action + " " + client.server() + ":" + client.port() + " failed: " + e.getMessage(), e);
+        return new IOException(action + " " + client.settings.broker() + " failed: " + e.getMessage(), e);
     }
 }

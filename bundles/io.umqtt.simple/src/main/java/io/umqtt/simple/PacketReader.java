@@ -103,8 +103,8 @@ final class PacketReader {
                     if (fill(-1) > 0) {
                         continue; // the rest may have arrived while the reader was busy
                     }
-                    throw client.fail(new MqttException(Reason.TIMEOUT, "read from " + client.server() + ":"
-                            + client.port() + " stalled in the middle of a packet: " + (rlen - rpos) + " bytes of a "
+                    throw client.fail(new MqttException(Reason.TIMEOUT, "read from " + client.settings.broker()
+                            + " stalled in the middle of a packet: " + (rlen - rpos) + " bytes of a "
                             + headType() + " packet arrived, the rest did not within "
                             + TimeUnit.NANOSECONDS.toMillis(now - partialSinceNanos) + " ms"));
                 }
@@ -191,7 +191,7 @@ final class PacketReader {
             throw client.fail(client.outbound.connectionError("connection to", e));
         }
         if (n < 0) {
-            throw client.fail(new EOFException("connection closed by " + client.server() + ":" + client.port()
+            throw client.fail(new EOFException("connection closed by " + client.settings.broker()
                     + (rlen > rpos ? " in the middle of a packet (" + (rlen - rpos) + " bytes of it had arrived)" : "")));
         }
         long now = System.nanoTime();

@@ -46,7 +46,7 @@ final class ReaderRole {
         try {
             while (true) {
                 synchronized (lock) {
-                    ConnectionState state = client.state();
+                    ConnectionState state = client.state;
                     if (state != ConnectionState.CONNECTED) {
                         if (state == ConnectionState.LOST && reader == null && client.inbound.hasDeferred()) {
                             // messages read before the loss, queued while a callback ran (and then threw):
@@ -73,8 +73,8 @@ final class ReaderRole {
                 LockSupport.park(client);
                 if (Thread.interrupted()) {
                     Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("interrupted while waiting to read from " + client.server() + ":"
-                            + client.port());
+                    throw new InterruptedIOException(
+                            "interrupted while waiting to read from " + client.settings.broker());
                 }
             }
         } finally {

@@ -79,6 +79,11 @@ final class Settings {
         this.port = port != 0 ? port : tls != null ? MqttClient.DEFAULT_TLS_PORT : MqttClient.DEFAULT_PORT;
     }
 
+    /** The broker as "host:port", for messages. */
+    String broker() {
+        return server + ":" + port;
+    }
+
     static int positive(String name, int millis) {
         if (millis <= 0) {
             throw new IllegalArgumentException(name + " must be > 0 ms, found " + millis);
