@@ -15,8 +15,8 @@ import io.umqtt.simple.internal.Codec;
 /**
  * What the reader does with a packet: decodes it in the read buffer ({@link #readConnack},
  * {@link #process}), completes acks in the {@link AckTable}, and delivers PUBLISHes to the
- * callback, acknowledging QoS 1 after it returns. Also the loop step ({@link #step}) and the
- * reading an ack wait does ({@link #readUntilDone}).
+ * callback, acknowledging QoS 1 after it returns. Also the loop ({@link #waitMsg},
+ * {@link #checkMsg}, {@link #loop}) and the reading an ack wait does ({@link #readUntilDone}).
  * <p>
  * The callback runs on the reader; a QoS 1 operation it makes reads on until its own ack arrives,
  * and PUBLISHes read meanwhile are queued here and delivered after the callback returns, so
@@ -52,6 +52,56 @@ final class Inbound {
         callbackDepth = 0;
         if (deferred != null) {
             deferred.clear();
+        }
+    }
+
+    /** {@link MqttClient#waitMsg()}: one step as the reader, waiting for a packet. */
+    PacketType waitMsg() throws IOException {
+        ReaderRole readers = client.readers;
+        boolean owner = readers.acquire(true) == ReaderRole.OWNER;
+        try {
+            return step(PacketReader.WAIT);
+        } finally {
+            readers.release(owner);
+        }
+    }
+
+    /** {@link MqttClient#checkMsg()}: one step without waiting, unless another thread reads. */
+    PacketType checkMsg() throws IOException {
+        ReaderRole readers = client.readers;
+        int role = readers.acquire(false);
+        if (role == ReaderRole.BUSY) {
+            return PacketType.NONE; // another thread is reading and will process what comes
+        }
+        boolean owner = role == ReaderRole.OWNER;
+        try {
+            return step(PacketReader.POLL);
+        } finally {
+            readers.release(owner);
+        }
+    }
+
+    /** {@link MqttClient#loop()}: steps as the reader until the connection is closed or lost. */
+    void loop() throws IOException {
+        ReaderRole readers = client.readers;
+        boolean owner = false;
+        try {
+            owner = readers.acquire(true) == ReaderRole.OWNER;
+            while (true) {
+                try {
+                    step(PacketReader.WAIT);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "message callback of MQTT client " + client.settings.clientId
+                            + " threw; continuing", e);
+                }
+            }
+        } catch (IOException e) {
+            if (client.state == ConnectionState.CLOSED) {
+                return;
+            }
+            throw e;
+        } finally {
+            readers.release(owner);
         }
     }
 

@@ -32,8 +32,14 @@ final class Lifecycle {
         this.c = client;
     }
 
-    /** See {@link MqttClient#connect(boolean, int)}; the arguments are checked. */
+    /** See {@link MqttClient#connect(boolean, int)}. */
     boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
+        Settings.positive("timeout", timeoutMillis);
+        if (!cleanSession && c.settings.clientId.isEmpty()) {
+            throw new IllegalArgumentException("cannot connect to " + c.settings.broker() + " without clean session: "
+                    + "the client id is empty, and MQTT 3.1.1 allows an empty client id only with clean session "
+                    + "(MQTT-3.1.3-7); give the client an id to keep a session");
+        }
         byte[] connect = takeReaderToConnect(cleanSession, timeoutMillis);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         TlsConnector.Deadline guard = TlsConnector.Deadline.at(deadline); // closes the socket when time is up

@@ -2,7 +2,6 @@ package io.umqtt.simple;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -78,8 +77,6 @@ public class MqttClient implements Closeable {
      * @since 1.2
      */
     public static final int MAX_QUEUED_WHILE_CALLBACK_WAITS = 1_000;
-
-    private static final System.Logger LOG = System.getLogger(MqttClient.class.getName());
 
     /** The configuration and settings, validated. */
     final Settings settings;
@@ -319,12 +316,6 @@ public class MqttClient implements Closeable {
      *         which MQTT 3.1.1 forbids (MQTT-3.1.3-7): nothing is sent
      */
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
-        Settings.positive("timeout", timeoutMillis);
-        if (!cleanSession && settings.clientId.isEmpty()) {
-            throw new IllegalArgumentException("cannot connect to " + settings.broker() + " without clean session: "
-                    + "the client id is empty, and MQTT 3.1.1 allows an empty client id only with clean session "
-                    + "(MQTT-3.1.3-7); give the client an id to keep a session");
-        }
         return lifecycle.connect(cleanSession, timeoutMillis);
     }
 
@@ -574,12 +565,7 @@ public class MqttClient implements Closeable {
      * @return the type of the packet processed
      */
     public PacketType waitMsg() throws IOException {
-        boolean owner = readers.acquire(true) == ReaderRole.OWNER;
-        try {
-            return inbound.step(PacketReader.WAIT);
-        } finally {
-            readers.release(owner);
-        }
+        return inbound.waitMsg();
     }
 
     /**
@@ -589,16 +575,7 @@ public class MqttClient implements Closeable {
      * @return the type processed, or {@link PacketType#NONE} when nothing complete was pending
      */
     public PacketType checkMsg() throws IOException {
-        int role = readers.acquire(false);
-        if (role == ReaderRole.BUSY) {
-            return PacketType.NONE; // another thread is reading and will process what comes
-        }
-        boolean owner = role == ReaderRole.OWNER;
-        try {
-            return inbound.step(PacketReader.POLL);
-        } finally {
-            readers.release(owner);
-        }
+        return inbound.checkMsg();
     }
 
     /**
@@ -610,24 +587,7 @@ public class MqttClient implements Closeable {
      *         {@link #disconnect()} or {@link #close()}
      */
     public void loop() throws IOException {
-        boolean owner = false;
-        try {
-            owner = readers.acquire(true) == ReaderRole.OWNER;
-            while (true) {
-                try {
-                    inbound.step(PacketReader.WAIT);
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "message callback of MQTT client " + settings.clientId + " threw; continuing", e);
-                }
-            }
-        } catch (IOException e) {
-            if (state == ConnectionState.CLOSED) {
-                return;
-            }
-            throw e;
-        } finally {
-            readers.release(owner);
-        }
+        inbound.loop();
     }
 
     /**
