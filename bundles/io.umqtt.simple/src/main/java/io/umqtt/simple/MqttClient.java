@@ -28,10 +28,24 @@ import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
 import io.umqtt.api.TopicFilter;
-import io.umqtt.simple.internal.Codec;
 import io.umqtt.simple.internal.MqttStrings;
 import io.umqtt.simple.internal.PacketIds;
 import io.umqtt.simple.internal.WriteWatchdog;
+import io.umqtt.simple.internal.codec.ConnackDecoder;
+import io.umqtt.simple.internal.codec.ConnectEncoder;
+import io.umqtt.simple.internal.codec.DisconnectEncoder;
+import io.umqtt.simple.internal.codec.FixedHeader;
+import io.umqtt.simple.internal.codec.PingreqEncoder;
+import io.umqtt.simple.internal.codec.PingrespDecoder;
+import io.umqtt.simple.internal.codec.PubackDecoder;
+import io.umqtt.simple.internal.codec.PubackEncoder;
+import io.umqtt.simple.internal.codec.PublishDecoder;
+import io.umqtt.simple.internal.codec.PublishEncoder;
+import io.umqtt.simple.internal.codec.SubackDecoder;
+import io.umqtt.simple.internal.codec.SubscribeEncoder;
+import io.umqtt.simple.internal.codec.UnsubackDecoder;
+import io.umqtt.simple.internal.codec.UnsubscribeEncoder;
+import io.umqtt.simple.internal.codec.Wire;
 
 /**
  * umqtt.simple in Java: an MQTT 3.1.1 client driven by its caller.
@@ -189,10 +203,11 @@ public class MqttClient implements Closeable {
     /** Whether {@code partialSinceNanos} runs: from when the reader began waiting for the packet's rest. */
     private boolean stallClockRunning;
     private long lastEofProbeNanos;
-    private int headerLength;
     /** The SO_TIMEOUT last set on the socket, -1 when unknown; set only when it changes (it boxes). */
     private int soTimeout = -1;
     private int callbackDepth;
+    /** The PUBLISH last decoded (a flyweight over {@code rbuf}). */
+    private final PublishDecoder inbound = new PublishDecoder();
     private ArrayDeque<Received> deferred;
     private long deferredBytes;
 
@@ -577,7 +592,7 @@ public class MqttClient implements Closeable {
                         state = ConnectionState.CONNECTING;
                         failure = null;
                         reader = me;
-                        return Codec.connect(clientId.getBytes(StandardCharsets.UTF_8), cleanSession, keepAliveSeconds,
+                        return ConnectEncoder.encode(clientId.getBytes(StandardCharsets.UTF_8), cleanSession, keepAliveSeconds,
                                 willTopic, willMessage, willQos, willRetain, user, password);
                     }
                     previous = reader.getName();
@@ -641,31 +656,13 @@ public class MqttClient implements Closeable {
     }
 
     private boolean readConnack(int total, boolean cleanSession) throws IOException {
-        PacketType type = PacketType.of((rbuf[rpos] & 0xFF) >>> 4);
-        int off = rpos + headerLength;
-        int rem = total - headerLength;
-        if (type != PacketType.CONNACK) {
-            throw fail(Codec.protocol("expected CONNACK from " + server + ":" + port + ", received " + type));
+        try {
+            return ConnackDecoder.decode(rbuf, rpos, total, cleanSession, server, port);
+        } catch (MqttException e) {
+            throw fail(e);
+        } finally {
+            consume(total);
         }
-        if (rem != 2) {
-            throw fail(Codec.protocol("CONNACK remaining length must be 2, found " + rem));
-        }
-        int ackFlags = rbuf[off] & 0xFF;
-        int code = rbuf[off + 1] & 0xFF;
-        consume(total);
-        if ((ackFlags & ~Codec.CONNACK_FLAG_SESSION_PRESENT) != 0) {
-            throw fail(Codec.protocol(String.format("CONNACK acknowledge flags must be 0 or 1, found 0x%02X", ackFlags)));
-        }
-        if (code != 0) {
-            throw fail(new MqttException(Reason.CONNECTION_REFUSED, code, "broker " + server + ":" + port
-                    + " refused the connection: " + MqttException.connackReturnCodeName(code)
-                    + " (CONNACK return code " + code + ")"));
-        }
-        boolean sessionPresent = (ackFlags & Codec.CONNACK_FLAG_SESSION_PRESENT) != 0;
-        if (sessionPresent && cleanSession) {
-            throw fail(Codec.protocol("CONNACK has Session Present set although clean session was requested"));
-        }
-        return sessionPresent;
     }
 
     /**
@@ -690,7 +687,7 @@ public class MqttClient implements Closeable {
         Socket s = socket;
         if (connected || connecting) {
             disconnectingOn = s;
-            byte[] packet = Codec.disconnect();
+            byte[] packet = DisconnectEncoder.encode();
             try {
                 synchronized (writeLock) {
                     // while connecting: only after CONNECT, which connect() writes under this lock
@@ -786,7 +783,7 @@ public class MqttClient implements Closeable {
     /** Sends PINGREQ ({@code C0 00}); the PINGRESP is consumed by the loop. */
     public void ping() throws IOException {
         checkConnected();
-        byte[] packet = Codec.pingreq();
+        byte[] packet = PingreqEncoder.encode();
         synchronized (writeLock) {
             send(packet, 0, packet.length);
         }
@@ -924,7 +921,7 @@ public class MqttClient implements Closeable {
                 b = new byte[Math.max(need, b.length * 2)];
                 wbuf = b;
             }
-            int p = Codec.publishHead(b, topic, msg.length, qos, retain, dup, packetId);
+            int p = PublishEncoder.head(b, topic, msg.length, qos, retain, dup, packetId);
             if (inline == msg.length) {
                 System.arraycopy(msg, 0, b, p, msg.length);
                 send(b, 0, p + msg.length);
@@ -962,12 +959,12 @@ public class MqttClient implements Closeable {
         checkConnected();
         byte[] f = filter.getBytes(StandardCharsets.UTF_8);
         Pending p = register(PacketType.SUBACK, f, 0);
-        byte[] packet = Codec.subscribe(p.id, f, qos);
+        byte[] packet = SubscribeEncoder.encode(p.id, f, qos);
         synchronized (writeLock) {
             send(packet, 0, packet.length);
         }
         int granted = awaitAck(p);
-        if (granted == Codec.SUBACK_FAILURE) {
+        if (granted == SubackDecoder.FAILURE) {
             throw new MqttException(Reason.SUBSCRIPTION_REFUSED, granted, "broker " + server + ":" + port
                     + " refused the subscription to '" + filter + "' (SUBACK return code 0x80)");
         }
@@ -980,7 +977,7 @@ public class MqttClient implements Closeable {
         checkConnected();
         byte[] f = filter.getBytes(StandardCharsets.UTF_8);
         Pending p = register(PacketType.UNSUBACK, f, 0);
-        byte[] packet = Codec.unsubscribe(p.id, f);
+        byte[] packet = UnsubscribeEncoder.encode(p.id, f);
         synchronized (writeLock) {
             send(packet, 0, packet.length);
         }
@@ -1007,7 +1004,7 @@ public class MqttClient implements Closeable {
             throw new IllegalArgumentException("msg must not be null (use an empty array)");
         }
         checkQos(qos);
-        Codec.publishRemainingLength(topic.length, msg.length, qos);
+        PublishEncoder.remainingLength(topic.length, msg.length, qos);
     }
 
     /** Validates a QoS: 0 or 1 ({@code IllegalArgumentException} otherwise, with QoS 2 named). */
@@ -1388,14 +1385,13 @@ public class MqttClient implements Closeable {
     private boolean processBufferedAck() throws IOException {
         long framed;
         try {
-            framed = Codec.frame(rbuf, rpos, rlen - rpos, maxPacketSize);
+            framed = FixedHeader.frame(rbuf, rpos, rlen - rpos, maxPacketSize);
         } catch (MqttException e) {
             throw fail(e);
         }
         if (framed < 0 || PacketType.of((rbuf[rpos] & 0xFF) >>> 4) == PacketType.PUBLISH) {
             return false;
         }
-        headerLength = (int) (framed >>> 32);
         process((int) framed);
         return true;
     }
@@ -1486,7 +1482,7 @@ public class MqttClient implements Closeable {
                 return;
             }
             if (p.ackType != type) {
-                throw fail(Codec.protocol("received " + type + " for packet id " + id + ", which awaits a " + p.ackType));
+                throw fail(Wire.protocol("received " + type + " for packet id " + id + ", which awaits a " + p.ackType));
             }
             pending.remove(id);
             unlinkAsync(p);
@@ -1599,12 +1595,11 @@ public class MqttClient implements Closeable {
         while (true) {
             long framed;
             try {
-                framed = Codec.frame(rbuf, rpos, rlen - rpos, maxPacketSize);
+                framed = FixedHeader.frame(rbuf, rpos, rlen - rpos, maxPacketSize);
             } catch (MqttException e) {
                 throw fail(e);
             }
             if (framed >= 0) {
-                headerLength = (int) (framed >>> 32);
                 return (int) framed;
             }
             long now = System.nanoTime();
@@ -1792,89 +1787,57 @@ public class MqttClient implements Closeable {
     // ------------------------------------------------------------------ processing
 
     private PacketType process(int total) throws IOException {
-        int first = rbuf[rpos] & 0xFF;
-        PacketType type = PacketType.of(first >>> 4);
-        int off = rpos + headerLength;
-        int rem = total - headerLength;
-        switch (type) {
-            case PUBLISH:
-                processPublish(first & 0x0F, off, rem, total);
-                return type;
-            case PUBACK:
-            case UNSUBACK:
-                expectLength(type, rem, 2);
-                int id = Codec.u16(rbuf, off);
-                consume(total);
-                complete(id, type, 0);
-                return type;
-            case SUBACK:
-                if (rem != 3) {
-                    throw fail(Codec.protocol("SUBACK remaining length must be 3 (one return code per filter), found "
-                            + rem));
-                }
-                int subId = Codec.u16(rbuf, off);
-                int code = rbuf[off + 2] & 0xFF;
-                consume(total);
-                if (code != 0 && code != 1 && code != 2 && code != Codec.SUBACK_FAILURE) {
-                    throw fail(Codec.protocol(String.format("SUBACK return code must be 0, 1, 2 or 0x80, found 0x%02X",
-                            code)));
-                }
-                complete(subId, type, code);
-                return type;
-            case PINGRESP:
-                expectLength(type, rem, 0);
-                consume(total);
-                pingOutstanding = false;
-                return type;
-            case CONNACK:
-                throw fail(Codec.protocol("unexpected CONNACK on an established connection"));
-            default: // PUBREC, PUBREL, PUBCOMP; client-only types were refused when framing
-                throw fail(Codec.protocol("unexpected " + type + ": this client never uses QoS 2"));
-        }
-    }
-
-    private void expectLength(PacketType type, int rem, int expected) throws IOException {
-        if (rem != expected) {
-            throw fail(Codec.protocol(type + " remaining length must be " + expected + ", found " + rem));
-        }
-    }
-
-    private void processPublish(int flags, int off, int rem, int total) throws IOException {
-        int qos = (flags & Codec.PUBLISH_QOS_MASK) >>> Codec.PUBLISH_QOS_SHIFT;
-        if (qos == 2) {
-            throw fail(Codec.protocol("PUBLISH at QoS 2, but this client never subscribes at QoS 2"));
-        }
-        if (qos == 0 && (flags & Codec.PUBLISH_FLAG_DUP) != 0) {
-            throw fail(Codec.protocol("PUBLISH from " + server + ":" + port + " at QoS 0 with the DUP flag set: DUP "
-                    + "must be 0 at QoS 0 (MQTT-3.3.1-2)"));
-        }
-        if (rem < 2) {
-            throw fail(Codec.protocol("PUBLISH remaining length " + rem + " cannot hold a topic length"));
-        }
-        int topicLength = Codec.u16(rbuf, off);
-        int head = 2 + topicLength + (qos > 0 ? 2 : 0);
-        if (head > rem) {
-            throw fail(Codec.protocol("PUBLISH topic length " + topicLength + (qos > 0 ? " plus packet id" : "")
-                    + " does not fit in remaining length " + rem));
-        }
-        if (topicLength == 0) {
-            throw fail(Codec.protocol("PUBLISH with an empty topic name"));
-        }
-        byte[] topic = Arrays.copyOfRange(rbuf, off + 2, off + 2 + topicLength);
+        PacketType type = FixedHeader.type(rbuf, rpos);
+        int id = 0;
+        int code = 0;
         try {
-            TopicFilter.validateTopicName(topic); // MQTT-1.5.3-1/2, MQTT-3.3.2-2: close, deliver nothing
-        } catch (IllegalArgumentException e) {
-            throw fail(Codec.protocol("PUBLISH from " + server + ":" + port + " with an invalid topic name: "
-                    + e.getMessage()));
+            switch (type) {
+                case PUBLISH:
+                    inbound.decode(rbuf, rpos, total, server, port);
+                    break;
+                case PUBACK:
+                    id = PubackDecoder.decode(rbuf, rpos, total);
+                    break;
+                case UNSUBACK:
+                    id = UnsubackDecoder.decode(rbuf, rpos, total);
+                    break;
+                case SUBACK:
+                    id = SubackDecoder.decode(rbuf, rpos, total);
+                    code = SubackDecoder.returnCode(rbuf, rpos, total);
+                    break;
+                case PINGRESP:
+                    PingrespDecoder.decode(rbuf, rpos, total);
+                    break;
+                case CONNACK:
+                    throw Wire.protocol("unexpected CONNACK on an established connection");
+                default: // PUBREC, PUBREL, PUBCOMP; client-only types were refused when framing
+                    throw Wire.protocol("unexpected " + type + ": this client never uses QoS 2");
+            }
+        } catch (MqttException e) {
+            throw fail(e);
         }
-        int id = qos > 0 ? Codec.u16(rbuf, off + 2 + topicLength) : 0;
-        if (qos > 0 && id == 0) {
-            throw fail(Codec.protocol("PUBLISH at QoS 1 with packet id 0"));
+        if (type == PacketType.PUBLISH) {
+            processPublish(total);
+            return type;
         }
-        byte[] payload = Arrays.copyOfRange(rbuf, off + head, off + rem);
         consume(total);
-        boolean retain = (flags & Codec.PUBLISH_FLAG_RETAIN) != 0;
-        boolean dup = (flags & Codec.PUBLISH_FLAG_DUP) != 0;
+        if (type == PacketType.PINGRESP) {
+            pingOutstanding = false;
+        } else {
+            complete(id, type, code);
+        }
+        return type;
+    }
+
+    /** Delivers (or queues, while a callback runs) the PUBLISH {@link #inbound} decoded. */
+    private void processPublish(int total) throws IOException {
+        byte[] topic = inbound.topic();
+        byte[] payload = Arrays.copyOfRange(rbuf, inbound.payloadOffset(), inbound.payloadEnd());
+        int qos = inbound.qos();
+        int id = inbound.packetId();
+        boolean retain = inbound.retain();
+        boolean dup = inbound.dup();
+        consume(total);
         if (callbackDepth > 0) {
             if (deferred == null) {
                 deferred = new ArrayDeque<>();
@@ -1919,8 +1882,8 @@ public class MqttClient implements Closeable {
 
     private void sendPuback(int id) throws IOException {
         synchronized (writeLock) {
-            Codec.puback(wbuf, 0, id);
-            send(wbuf, 0, 4);
+            PubackEncoder.encode(wbuf, 0, id);
+            send(wbuf, 0, PubackEncoder.LENGTH);
         }
     }
 
