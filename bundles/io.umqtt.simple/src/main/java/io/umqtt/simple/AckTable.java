@@ -14,7 +14,7 @@ import java.util.concurrent.locks.LockSupport;
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
-import io.umqtt.simple.internal.Codec;
+import io.umqtt.simple.internal.codec.Wire;
 import io.umqtt.simple.internal.PacketIds;
 
 /**
@@ -247,7 +247,7 @@ final class AckTable {
                 return;
             }
             if (p.ackType != type) {
-                throw client.fail(Codec.protocol("received " + type + " for packet id " + id + ", which awaits a "
+                throw client.fail(Wire.protocol("received " + type + " for packet id " + id + ", which awaits a "
                         + p.ackType));
             }
             pending.remove(id);

@@ -7,7 +7,9 @@ import java.util.concurrent.TimeUnit;
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
-import io.umqtt.simple.internal.Codec;
+import io.umqtt.simple.internal.codec.DisconnectEncoder;
+import io.umqtt.simple.internal.codec.PubackEncoder;
+import io.umqtt.simple.internal.codec.PublishEncoder;
 import io.umqtt.simple.internal.WriteWatchdog;
 
 /**
@@ -92,7 +94,7 @@ final class Outbound {
      * (which {@link #writeConnect} does under the same lock), on the client's current transport.
      */
     void writeDisconnect(boolean connected) throws IOException {
-        byte[] packet = Codec.disconnect();
+        byte[] packet = DisconnectEncoder.encode();
         synchronized (writeLock) {
             if (connected || (connectWrittenOn != null && connectWrittenOn == client.lifecycle.transport)) {
                 send(packet, 0, packet.length);
@@ -117,7 +119,7 @@ final class Outbound {
                 b = new byte[Math.max(need, b.length * 2)];
                 wbuf = b;
             }
-            int p = Codec.publishHead(b, topic, msg.length, qos, retain, dup, packetId);
+            int p = PublishEncoder.head(b, topic, msg.length, qos, retain, dup, packetId);
             if (inline == msg.length) {
                 System.arraycopy(msg, 0, b, p, msg.length);
                 send(b, 0, p + msg.length);
@@ -131,8 +133,8 @@ final class Outbound {
     /** Writes a PUBACK; no allocation. */
     void writePuback(int id) throws IOException {
         synchronized (writeLock) {
-            Codec.puback(wbuf, 0, id);
-            send(wbuf, 0, 4);
+            PubackEncoder.encode(wbuf, 0, id);
+            send(wbuf, 0, PubackEncoder.LENGTH);
         }
     }
 

@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
-import io.umqtt.simple.internal.Codec;
+import io.umqtt.simple.internal.codec.FixedHeader;
 
 /**
  * The read side of a connection: the read buffer and the framing of packets in it. It
@@ -45,8 +45,6 @@ final class PacketReader {
     byte[] rbuf = new byte[INITIAL_READ_BUFFER];
     int rpos;
     private int rlen;
-    /** The length of the fixed header of the packet at {@code rpos} once framed. */
-    int headerLength;
     private long partialSinceNanos;
     /** Whether {@code partialSinceNanos} runs: from when the reader began waiting for the packet's rest. */
     private boolean stallClockRunning;
@@ -82,12 +80,11 @@ final class PacketReader {
         while (true) {
             long framed;
             try {
-                framed = Codec.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize);
+                framed = FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize);
             } catch (MqttException e) {
                 throw client.fail(e);
             }
             if (framed >= 0) {
-                headerLength = (int) (framed >>> 32);
                 return (int) framed;
             }
             long now = System.nanoTime();
@@ -132,19 +129,18 @@ final class PacketReader {
 
     /**
      * The total length of the packet at the head of the buffer if it is whole and not a PUBLISH
-     * (an ack may be there while reading is paused), with its header framed; else 0. Reads nothing.
+     * (an ack may be there while reading is paused); else 0. Reads nothing.
      */
     int bufferedAck() throws IOException {
         long framed;
         try {
-            framed = Codec.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize);
+            framed = FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize);
         } catch (MqttException e) {
             throw client.fail(e);
         }
         if (framed < 0 || headType() == PacketType.PUBLISH) {
             return 0;
         }
-        headerLength = (int) (framed >>> 32);
         return (int) framed;
     }
 
