@@ -14,7 +14,7 @@ import java.util.concurrent.locks.LockSupport;
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
-import io.umqtt.simple.internal.Codec;
+import io.umqtt.simple.internal.codec.Wire;
 import io.umqtt.simple.internal.PacketIds;
 
 /**
@@ -248,6 +248,7 @@ final class AckTable {
     /** The reader read an ack: completes its operation and unparks the threads waiting for it. */
     void complete(int id, PacketType type, int code) throws IOException {
         ReaderRole.Waiter woken;
+        PacketType awaited;
         synchronized (lock) {
             Pending p = pending.get(id);
             if (p == null) {
@@ -255,16 +256,26 @@ final class AckTable {
                 LOG.log(Level.DEBUG, () -> "ignoring " + type + " for packet id " + id + ", which nothing awaits");
                 return;
             }
-            if (p.ackType != type) {
-                throw client.fail(Codec.protocol("received " + type + " for packet id " + id + ", which awaits a "
-                        + p.ackType));
+            awaited = p.ackType;
+            if (awaited == type) {
+                woken = finish(p, code);
+            } else {
+                woken = null;
             }
-            pending.remove(id);
-            unlinkAsync(p);
-            p.code = code;
-            woken = p.finish();
+        }
+        if (awaited != type) {
+            // failed outside the lock: the write path first writes what it holds (see Lifecycle)
+            throw client.fail(Wire.protocol("received " + type + " for packet id " + id + ", which awaits a " + awaited));
         }
         ReaderRole.unparkAll(woken);
+    }
+
+    /** Completes {@code p} with {@code code}; caller holds {@link #lock}. Returns the threads to unpark. */
+    private ReaderRole.Waiter finish(Pending p, int code) {
+        pending.remove(p.id);
+        unlinkAsync(p);
+        p.code = code;
+        return p.finish();
     }
 
     /** Takes a {@code publishAsync} publish out of the window; caller holds {@link #lock}. */

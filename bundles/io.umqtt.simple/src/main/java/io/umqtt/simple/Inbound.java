@@ -8,10 +8,15 @@ import java.util.Arrays;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
-import io.umqtt.api.MqttException.Reason;
-import io.umqtt.api.TopicFilter;
-import io.umqtt.simple.internal.Codec;
 import io.umqtt.simple.internal.WriteCombiner;
+import io.umqtt.simple.internal.codec.ConnackDecoder;
+import io.umqtt.simple.internal.codec.FixedHeader;
+import io.umqtt.simple.internal.codec.PingrespDecoder;
+import io.umqtt.simple.internal.codec.PubackDecoder;
+import io.umqtt.simple.internal.codec.PublishDecoder;
+import io.umqtt.simple.internal.codec.SubackDecoder;
+import io.umqtt.simple.internal.codec.UnsubackDecoder;
+import io.umqtt.simple.internal.codec.Wire;
 
 /**
  * What the reader does with a packet: decodes it in the read buffer ({@link #readConnack},
@@ -37,6 +42,8 @@ final class Inbound {
     private final AckTable acks;
     private final KeepAlive keepAlive;
     private int callbackDepth;
+    /** The PUBLISH last decoded (a flyweight over the read buffer). */
+    private final PublishDecoder publish = new PublishDecoder();
     private ArrayDeque<Received> deferred;
     private long deferredBytes;
 
@@ -199,8 +206,8 @@ final class Inbound {
     }
 
     // ------------------------------------------------------------------ decoding
-    // The packet read is framed at the head of the read buffer: reader.rbuf[reader.rpos], with a
-    // fixed header of reader.headerLength bytes. The methods below decode it there.
+    // The packet read is framed at the head of the read buffer: reader.rbuf[reader.rpos], total
+    // bytes. The methods below decode it there with the codec (io.umqtt.simple.internal.codec).
 
     private IOException fail(IOException e) {
         return client.fail(e);
@@ -215,129 +222,76 @@ final class Inbound {
     }
 
     boolean readConnack(int total, boolean cleanSession) throws IOException {
-        byte[] rbuf = reader.rbuf; // the packet: rbuf[rpos..rpos+total), header headerLength bytes
+        byte[] rbuf = reader.rbuf; // the packet: rbuf[rpos..rpos+total)
         int rpos = reader.rpos;
-        int headerLength = reader.headerLength;
         String server = client.settings.server;
         int port = client.settings.port;
-        PacketType type = PacketType.of((rbuf[rpos] & 0xFF) >>> 4);
-        int off = rpos + headerLength;
-        int rem = total - headerLength;
-        if (type != PacketType.CONNACK) {
-            throw fail(Codec.protocol("expected CONNACK from " + server + ":" + port + ", received " + type));
+        try {
+            return ConnackDecoder.decode(rbuf, rpos, total, cleanSession, server, port);
+        } catch (MqttException e) {
+            throw fail(e);
+        } finally {
+            consume(total);
         }
-        if (rem != 2) {
-            throw fail(Codec.protocol("CONNACK remaining length must be 2, found " + rem));
-        }
-        int ackFlags = rbuf[off] & 0xFF;
-        int code = rbuf[off + 1] & 0xFF;
-        consume(total);
-        if ((ackFlags & ~Codec.CONNACK_FLAG_SESSION_PRESENT) != 0) {
-            throw fail(Codec.protocol(String.format("CONNACK acknowledge flags must be 0 or 1, found 0x%02X", ackFlags)));
-        }
-        if (code != 0) {
-            throw fail(new MqttException(Reason.CONNECTION_REFUSED, code, "broker " + server + ":" + port
-                    + " refused the connection: " + MqttException.connackReturnCodeName(code)
-                    + " (CONNACK return code " + code + ")"));
-        }
-        boolean sessionPresent = (ackFlags & Codec.CONNACK_FLAG_SESSION_PRESENT) != 0;
-        if (sessionPresent && cleanSession) {
-            throw fail(Codec.protocol("CONNACK has Session Present set although clean session was requested"));
-        }
-        return sessionPresent;
     }
-
 
     PacketType process(int total) throws IOException {
-        byte[] rbuf = reader.rbuf; // the packet: rbuf[rpos..rpos+total), header headerLength bytes
+        byte[] rbuf = reader.rbuf; // the packet: rbuf[rpos..rpos+total)
         int rpos = reader.rpos;
-        int headerLength = reader.headerLength;
-        int first = rbuf[rpos] & 0xFF;
-        PacketType type = PacketType.of(first >>> 4);
-        int off = rpos + headerLength;
-        int rem = total - headerLength;
-        switch (type) {
-            case PUBLISH:
-                processPublish(first & 0x0F, off, rem, total);
-                return type;
-            case PUBACK:
-            case UNSUBACK:
-                expectLength(type, rem, 2);
-                int id = Codec.u16(rbuf, off);
-                consume(total);
-                complete(id, type, 0);
-                return type;
-            case SUBACK:
-                if (rem != 3) {
-                    throw fail(Codec.protocol("SUBACK remaining length must be 3 (one return code per filter), found "
-                            + rem));
-                }
-                int subId = Codec.u16(rbuf, off);
-                int code = rbuf[off + 2] & 0xFF;
-                consume(total);
-                if (code != 0 && code != 1 && code != 2 && code != Codec.SUBACK_FAILURE) {
-                    throw fail(Codec.protocol(String.format("SUBACK return code must be 0, 1, 2 or 0x80, found 0x%02X",
-                            code)));
-                }
-                complete(subId, type, code);
-                return type;
-            case PINGRESP:
-                expectLength(type, rem, 0);
-                consume(total);
-                keepAlive.pingOutstanding = false;
-                return type;
-            case CONNACK:
-                throw fail(Codec.protocol("unexpected CONNACK on an established connection"));
-            default: // PUBREC, PUBREL, PUBCOMP; client-only types were refused when framing
-                throw fail(Codec.protocol("unexpected " + type + ": this client never uses QoS 2"));
-        }
-    }
-
-    private void expectLength(PacketType type, int rem, int expected) throws IOException {
-        if (rem != expected) {
-            throw fail(Codec.protocol(type + " remaining length must be " + expected + ", found " + rem));
-        }
-    }
-
-    private void processPublish(int flags, int off, int rem, int total) throws IOException {
-        byte[] rbuf = reader.rbuf;
         String server = client.settings.server;
         int port = client.settings.port;
-        int qos = (flags & Codec.PUBLISH_QOS_MASK) >>> Codec.PUBLISH_QOS_SHIFT;
-        if (qos == 2) {
-            throw fail(Codec.protocol("PUBLISH at QoS 2, but this client never subscribes at QoS 2"));
-        }
-        if (qos == 0 && (flags & Codec.PUBLISH_FLAG_DUP) != 0) {
-            throw fail(Codec.protocol("PUBLISH from " + server + ":" + port + " at QoS 0 with the DUP flag set: DUP "
-                    + "must be 0 at QoS 0 (MQTT-3.3.1-2)"));
-        }
-        if (rem < 2) {
-            throw fail(Codec.protocol("PUBLISH remaining length " + rem + " cannot hold a topic length"));
-        }
-        int topicLength = Codec.u16(rbuf, off);
-        int head = 2 + topicLength + (qos > 0 ? 2 : 0);
-        if (head > rem) {
-            throw fail(Codec.protocol("PUBLISH topic length " + topicLength + (qos > 0 ? " plus packet id" : "")
-                    + " does not fit in remaining length " + rem));
-        }
-        if (topicLength == 0) {
-            throw fail(Codec.protocol("PUBLISH with an empty topic name"));
-        }
-        byte[] topic = Arrays.copyOfRange(rbuf, off + 2, off + 2 + topicLength);
+        PacketType type = FixedHeader.type(rbuf, rpos);
+        int id = 0;
+        int code = 0;
         try {
-            TopicFilter.validateTopicName(topic); // MQTT-1.5.3-1/2, MQTT-3.3.2-2: close, deliver nothing
-        } catch (IllegalArgumentException e) {
-            throw fail(Codec.protocol("PUBLISH from " + server + ":" + port + " with an invalid topic name: "
-                    + e.getMessage()));
+            switch (type) {
+                case PUBLISH:
+                    publish.decode(rbuf, rpos, total, server, port);
+                    break;
+                case PUBACK:
+                    id = PubackDecoder.decode(rbuf, rpos, total);
+                    break;
+                case UNSUBACK:
+                    id = UnsubackDecoder.decode(rbuf, rpos, total);
+                    break;
+                case SUBACK:
+                    id = SubackDecoder.decode(rbuf, rpos, total);
+                    code = SubackDecoder.returnCode(rbuf, rpos, total);
+                    break;
+                case PINGRESP:
+                    PingrespDecoder.decode(rbuf, rpos, total);
+                    break;
+                case CONNACK:
+                    throw Wire.protocol("unexpected CONNACK on an established connection");
+                default: // PUBREC, PUBREL, PUBCOMP; client-only types were refused when framing
+                    throw Wire.protocol("unexpected " + type + ": this client never uses QoS 2");
+            }
+        } catch (MqttException e) {
+            throw fail(e);
         }
-        int id = qos > 0 ? Codec.u16(rbuf, off + 2 + topicLength) : 0;
-        if (qos > 0 && id == 0) {
-            throw fail(Codec.protocol("PUBLISH at QoS 1 with packet id 0"));
+        if (type == PacketType.PUBLISH) {
+            processPublish(total);
+            return type;
         }
-        byte[] payload = Arrays.copyOfRange(rbuf, off + head, off + rem);
         consume(total);
-        boolean retain = (flags & Codec.PUBLISH_FLAG_RETAIN) != 0;
-        boolean dup = (flags & Codec.PUBLISH_FLAG_DUP) != 0;
+        if (type == PacketType.PINGRESP) {
+            keepAlive.pingOutstanding = false;
+        } else {
+            complete(id, type, code);
+        }
+        return type;
+    }
+
+    /** Delivers (or queues, while a callback runs) the PUBLISH {@link #publish} decoded. */
+    private void processPublish(int total) throws IOException {
+        byte[] rbuf = reader.rbuf;
+        byte[] topic = publish.topic();
+        byte[] payload = Arrays.copyOfRange(rbuf, publish.payloadOffset(), publish.payloadEnd());
+        int qos = publish.qos();
+        int id = publish.packetId();
+        boolean retain = publish.retain();
+        boolean dup = publish.dup();
+        consume(total);
         if (callbackDepth > 0) {
             if (deferred == null) {
                 deferred = new ArrayDeque<>();
@@ -380,7 +334,7 @@ final class Inbound {
             // loss is reported, and an operation whose ack was read before the loss still succeeds
             if (qos == 1 && client.state == ConnectionState.CONNECTED) {
                 // held while the reader has more to process at once (written before it blocks)
-                client.outbound.writePuback(id, hasDeferred() || reader.hasWholePacket());
+                client.outbound.writePuback(id, hasDeferred() || reader.wholePublishNext());
             }
         }
     }

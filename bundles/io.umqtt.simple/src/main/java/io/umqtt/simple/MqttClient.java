@@ -9,7 +9,11 @@ import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
 import io.umqtt.api.TopicFilter;
-import io.umqtt.simple.internal.Codec;
+import io.umqtt.simple.internal.codec.PingreqEncoder;
+import io.umqtt.simple.internal.codec.PublishEncoder;
+import io.umqtt.simple.internal.codec.SubackDecoder;
+import io.umqtt.simple.internal.codec.SubscribeEncoder;
+import io.umqtt.simple.internal.codec.UnsubscribeEncoder;
 import io.umqtt.simple.internal.MqttStrings;
 
 /**
@@ -345,7 +349,7 @@ public class MqttClient implements Closeable {
     /** Sends PINGREQ ({@code C0 00}); the PINGRESP is consumed by the loop. */
     public void ping() throws IOException {
         checkConnected();
-        outbound.writePacket(Codec.pingreq());
+        outbound.writePacket(PingreqEncoder.encode());
         keepAlive.pingOutstanding = true;
     }
 
@@ -489,10 +493,10 @@ public class MqttClient implements Closeable {
         checkConnected();
         byte[] f = filter.getBytes(StandardCharsets.UTF_8);
         Pending p = acks.register(PacketType.SUBACK, f, 0);
-        byte[] packet = Codec.subscribe(p.id, f, qos);
+        byte[] packet = SubscribeEncoder.encode(p.id, f, qos);
         outbound.writePacket(packet);
         int granted = acks.awaitAck(p);
-        if (granted == Codec.SUBACK_FAILURE) {
+        if (granted == SubackDecoder.FAILURE) {
             throw new MqttException(Reason.SUBSCRIPTION_REFUSED, granted, "broker " + settings.broker()
                     + " refused the subscription to '" + filter + "' (SUBACK return code 0x80)");
         }
@@ -505,7 +509,7 @@ public class MqttClient implements Closeable {
         checkConnected();
         byte[] f = filter.getBytes(StandardCharsets.UTF_8);
         Pending p = acks.register(PacketType.UNSUBACK, f, 0);
-        byte[] packet = Codec.unsubscribe(p.id, f);
+        byte[] packet = UnsubscribeEncoder.encode(p.id, f);
         outbound.writePacket(packet);
         acks.awaitAck(p);
     }
@@ -530,7 +534,7 @@ public class MqttClient implements Closeable {
             throw new IllegalArgumentException("msg must not be null (use an empty array)");
         }
         checkQos(qos);
-        Codec.publishRemainingLength(topic.length, msg.length, qos);
+        PublishEncoder.remainingLength(topic.length, msg.length, qos);
     }
 
     /** Validates a QoS: 0 or 1 ({@code IllegalArgumentException} otherwise, with QoS 2 named). */

@@ -7,8 +7,10 @@ import java.util.concurrent.TimeUnit;
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
-import io.umqtt.simple.internal.Codec;
 import io.umqtt.simple.internal.WriteCombiner;
+import io.umqtt.simple.internal.codec.DisconnectEncoder;
+import io.umqtt.simple.internal.codec.PubackEncoder;
+import io.umqtt.simple.internal.codec.PublishEncoder;
 import io.umqtt.simple.internal.WriteWatchdog;
 
 /**
@@ -107,7 +109,7 @@ final class Outbound {
      * (which {@link #writeConnect} does under the same lock), on the client's current transport.
      */
     void writeDisconnect(boolean connected) throws IOException {
-        byte[] packet = Codec.disconnect();
+        byte[] packet = DisconnectEncoder.encode();
         synchronized (writeLock) {
             if (connected || (connectWrittenOn != null && connectWrittenOn == client.lifecycle.transport)) {
                 send(packet, 0, packet.length);
@@ -138,7 +140,7 @@ final class Outbound {
                 b = new byte[Math.max(need, b.length * 2)];
                 wbuf = b;
             }
-            int p = Codec.publishHead(b, topic, msg.length, qos, retain, dup, packetId);
+            int p = PublishEncoder.head(b, topic, msg.length, qos, retain, dup, packetId);
             if (inline == msg.length) {
                 System.arraycopy(msg, 0, b, p, msg.length);
                 checkWritable();
@@ -161,12 +163,12 @@ final class Outbound {
      */
     void writePuback(int id, boolean more) throws IOException {
         synchronized (writeLock) {
-            Codec.puback(wbuf, 0, id);
+            PubackEncoder.encode(wbuf, 0, id);
             if (more && client.state == ConnectionState.CONNECTED) {
                 checkWritable();
-                combiner.hold(wbuf, 0, 4, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
+                combiner.hold(wbuf, 0, PubackEncoder.LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
             } else {
-                send(wbuf, 0, 4);
+                send(wbuf, 0, PubackEncoder.LENGTH);
             }
         }
     }

@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
-import io.umqtt.simple.internal.Codec;
+import io.umqtt.simple.internal.codec.FixedHeader;
 
 /**
  * The read side of a connection: the read buffer and the framing of packets in it. It
@@ -47,8 +47,6 @@ final class PacketReader {
     /** The publish whose ack the reader waits for in {@link Inbound#readUntilDone}, or null. */
     Pending awaiting;
     private int rlen;
-    /** The length of the fixed header of the packet at {@code rpos} once framed. */
-    int headerLength;
     private long partialSinceNanos;
     /** Whether {@code partialSinceNanos} runs: from when the reader began waiting for the packet's rest. */
     private boolean stallClockRunning;
@@ -84,12 +82,11 @@ final class PacketReader {
         while (true) {
             long framed;
             try {
-                framed = Codec.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize);
+                framed = FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize);
             } catch (MqttException e) {
                 throw client.fail(e);
             }
             if (framed >= 0) {
-                headerLength = (int) (framed >>> 32);
                 return (int) framed;
             }
             long now = System.nanoTime();
@@ -134,26 +131,31 @@ final class PacketReader {
 
     /**
      * The total length of the packet at the head of the buffer if it is whole and not a PUBLISH
-     * (an ack may be there while reading is paused), with its header framed; else 0. Reads nothing.
+     * (an ack may be there while reading is paused); else 0. Reads nothing.
      */
     int bufferedAck() throws IOException {
         long framed;
         try {
-            framed = Codec.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize);
+            framed = FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize);
         } catch (MqttException e) {
             throw client.fail(e);
         }
         if (framed < 0 || headType() == PacketType.PUBLISH) {
             return 0;
         }
-        headerLength = (int) (framed >>> 32);
         return (int) framed;
     }
 
-    /** Whether a whole packet is buffered (a malformed one counts as not: it fails when read). */
-    boolean hasWholePacket() {
+    /**
+     * Whether a whole PUBLISH is buffered next (a malformed packet counts as not: it fails when
+     * read). A PUBACK is held only while PUBLISHes follow: an ack that fails the connection (say
+     * one of the wrong type) is processed under the client's lock, where the PUBACK could not be
+     * written first.
+     */
+    boolean wholePublishNext() {
         try {
-            return Codec.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize) >= 0;
+            return FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize) >= 0
+                    && headType() == PacketType.PUBLISH;
         } catch (MqttException e) {
             return false;
         }

@@ -4,7 +4,7 @@ import java.nio.charset.StandardCharsets;
 
 import io.umqtt.api.MqttConstants;
 import io.umqtt.api.TopicFilter;
-import io.umqtt.simple.internal.Codec;
+import io.umqtt.simple.internal.codec.ConnectEncoder;
 import io.umqtt.simple.internal.MqttStrings;
 import io.umqtt.simple.internal.PacketIds;
 
@@ -134,7 +134,7 @@ final class Settings {
 
     /** The CONNECT packet; caller holds the client's lock (the last will). */
     byte[] connect(boolean cleanSession) {
-        return Codec.connect(clientId.getBytes(StandardCharsets.UTF_8), cleanSession, keepAliveSeconds, willTopic,
+        return ConnectEncoder.encode(clientId.getBytes(StandardCharsets.UTF_8), cleanSession, keepAliveSeconds, willTopic,
                 willMessage, willQos, willRetain, user, password);
     }
 }
