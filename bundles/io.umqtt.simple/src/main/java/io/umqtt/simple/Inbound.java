@@ -333,7 +333,7 @@ final class Inbound {
             // nothing to ack on: the messages read before the loss are still delivered, then the
             // loss is reported, and an operation whose ack was read before the loss still succeeds
             if (qos == 1 && client.state == ConnectionState.CONNECTED) {
-                // held while the reader has more to process at once (written before it blocks)
+                // held while a PUBLISH follows that the reader processes at once (written before it blocks)
                 client.outbound.writePuback(id, hasDeferred() || reader.wholePublishNext());
             }
         }

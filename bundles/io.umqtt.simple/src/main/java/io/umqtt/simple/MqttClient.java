@@ -44,6 +44,15 @@ import io.umqtt.simple.internal.MqttStrings;
  * while any client is connected), which closes the socket: the connection is declared dead even
  * when the reader itself is the thread blocked in the write.
  * <p>
+ * Small packets written close together leave together: a PUBLISH that follows another within
+ * 20 &micro;s, or a {@code publishAsync} while earlier ones await their PUBACK, is held back until
+ * 8 KiB are held, another packet is written, a thread is about to wait for anything that depends
+ * on it, {@link #disconnect()}, {@link #close()} or a connection failure, and at the latest 1 ms
+ * later (one daemon thread shared by all clients, {@code umqtt-flush}, running while something
+ * is held back); a PUBACK is held while another received PUBLISH follows, and written before the
+ * reader blocks. The first packet after a pause is written at once. "Written" below means handed
+ * to this write path.
+ * <p>
  * {@link #publishAsync} returns once the PUBLISH is written and keeps at most
  * {@link #setMaxInflight(int) maxInflight} of them unacknowledged; their PUBACKs are read by
  * whichever thread reads.

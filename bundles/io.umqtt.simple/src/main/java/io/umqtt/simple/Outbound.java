@@ -21,7 +21,7 @@ import io.umqtt.simple.internal.WriteWatchdog;
  * <p>
  * Small packets written close together leave in one write ({@link WriteCombiner}, which does the
  * transport writes): a PUBLISH that follows another within 20 &micro;s or is pipelined is corked, a
- * PUBACK is held while the reader has more whole packets buffered; the parts flush what is held
+ * PUBACK is held while a whole PUBLISH follows in the read buffer; the parts flush what is held
  * before a thread blocks on anything that may depend on it ({@link #flushHeld},
  * {@link #mayWaitHolding}), on disconnect, close and failure, and a shared flusher thread writes
  * corked packets at the latest 1 ms later.
@@ -156,8 +156,8 @@ final class Outbound {
     }
 
     /**
-     * Writes a PUBACK; no allocation. With {@code more} (the reader has more whole packets
-     * buffered and processes them at once) it is held, and written with the next write, at the
+     * Writes a PUBACK; no allocation. With {@code more} (a whole PUBLISH follows in the read
+     * buffer, or a queued one: the reader processes it at once) it is held, and written with the next write, at the
      * latest before the reader blocks ({@link #flushHeld}); once the connection is lost it is
      * written at once, so that the write reports why.
      */

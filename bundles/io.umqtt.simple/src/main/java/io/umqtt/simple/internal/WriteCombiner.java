@@ -9,7 +9,7 @@ import java.util.ArrayList;
  * of one each. No thread per connection:
  * <ul>
  * <li>{@link #write} writes at once, with whatever is held before it (order is kept);
- * <li>{@link #hold} keeps a PUBACK back while more received packets are already buffered: the
+ * <li>{@link #hold} keeps a PUBACK back while more received PUBLISHes are already buffered: the
  * reader writes them together before it blocks;
  * <li>{@link #cork} keeps a PUBLISH back while packets stream: when the previous write was less
  * than {@link #STREAM_WINDOW_NANOS} ago, or when the caller says it is pipelined (earlier
