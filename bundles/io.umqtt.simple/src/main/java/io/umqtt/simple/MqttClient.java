@@ -207,7 +207,7 @@ public class MqttClient implements Closeable {
     private int soTimeout = -1;
     private int callbackDepth;
     /** The PUBLISH last decoded (a flyweight over {@code rbuf}). */
-    private final PublishDecoder inbound = new PublishDecoder();
+    private final PublishDecoder publishDecoder = new PublishDecoder();
     private ArrayDeque<Received> deferred;
     private long deferredBytes;
 
@@ -1793,7 +1793,7 @@ public class MqttClient implements Closeable {
         try {
             switch (type) {
                 case PUBLISH:
-                    inbound.decode(rbuf, rpos, total, server, port);
+                    publishDecoder.decode(rbuf, rpos, total, server, port);
                     break;
                 case PUBACK:
                     id = PubackDecoder.decode(rbuf, rpos, total);
@@ -1829,14 +1829,14 @@ public class MqttClient implements Closeable {
         return type;
     }
 
-    /** Delivers (or queues, while a callback runs) the PUBLISH {@link #inbound} decoded. */
+    /** Delivers (or queues, while a callback runs) the PUBLISH {@link #publishDecoder} decoded. */
     private void processPublish(int total) throws IOException {
-        byte[] topic = inbound.topic();
-        byte[] payload = Arrays.copyOfRange(rbuf, inbound.payloadOffset(), inbound.payloadEnd());
-        int qos = inbound.qos();
-        int id = inbound.packetId();
-        boolean retain = inbound.retain();
-        boolean dup = inbound.dup();
+        byte[] topic = publishDecoder.topic();
+        byte[] payload = Arrays.copyOfRange(rbuf, publishDecoder.payloadOffset(), publishDecoder.payloadEnd());
+        int qos = publishDecoder.qos();
+        int id = publishDecoder.packetId();
+        boolean retain = publishDecoder.retain();
+        boolean dup = publishDecoder.dup();
         consume(total);
         if (callbackDepth > 0) {
             if (deferred == null) {
