@@ -43,7 +43,7 @@ final class Inbound {
     private final KeepAlive keepAlive;
     private int callbackDepth;
     /** The PUBLISH last decoded (a flyweight over the read buffer). */
-    private final PublishDecoder publish = new PublishDecoder();
+    private final PublishDecoder publishDecoder = new PublishDecoder();
     private ArrayDeque<Received> deferred;
     private long deferredBytes;
 
@@ -246,7 +246,7 @@ final class Inbound {
         try {
             switch (type) {
                 case PUBLISH:
-                    publish.decode(rbuf, rpos, total, server, port);
+                    publishDecoder.decode(rbuf, rpos, total, server, port);
                     break;
                 case PUBACK:
                     id = PubackDecoder.decode(rbuf, rpos, total);
@@ -282,15 +282,15 @@ final class Inbound {
         return type;
     }
 
-    /** Delivers (or queues, while a callback runs) the PUBLISH {@link #publish} decoded. */
+    /** Delivers (or queues, while a callback runs) the PUBLISH {@link #publishDecoder} decoded. */
     private void processPublish(int total) throws IOException {
         byte[] rbuf = reader.rbuf;
-        byte[] topic = publish.topic();
-        byte[] payload = Arrays.copyOfRange(rbuf, publish.payloadOffset(), publish.payloadEnd());
-        int qos = publish.qos();
-        int id = publish.packetId();
-        boolean retain = publish.retain();
-        boolean dup = publish.dup();
+        byte[] topic = publishDecoder.topic();
+        byte[] payload = Arrays.copyOfRange(rbuf, publishDecoder.payloadOffset(), publishDecoder.payloadEnd());
+        int qos = publishDecoder.qos();
+        int id = publishDecoder.packetId();
+        boolean retain = publishDecoder.retain();
+        boolean dup = publishDecoder.dup();
         consume(total);
         if (callbackDepth > 0) {
             if (deferred == null) {
