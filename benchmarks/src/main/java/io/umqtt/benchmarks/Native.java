@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,7 +20,14 @@ import java.util.concurrent.TimeUnit;
 final class Native {
     /** How long a subscriber may take in total before it gives up and what it got is counted. */
     private static final int SUB_TIMEOUT_SECONDS = 120;
-    private static final String WRAPPER = "\"$@\"; rc=$?; cat /proc/$$/stat > \"$STATFILE\"; exit $rc";
+    /**
+     * Runs the client, then records the shell's /proc io (which holds the reaped client's writes)
+     * and stat (its CPU time as cutime/cstime).
+     */
+    private static final String WRAPPER = "\"$@\"; rc=$?; cat /proc/$$/io > \"$IOFILE\"; "
+            + "cat /proc/$$/stat > \"$STATFILE\"; exit $rc";
+    /** How often the TCP counters of the C clients' connections are sampled while they run. */
+    private static final long SAMPLE_MILLIS = 100;
 
     private Broker broker;
     private final Path pub;
@@ -58,6 +66,7 @@ final class Native {
         cmd.addAll(command);
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("STATFILE", stat.toString());
+        pb.environment().put("IOFILE", stat.resolveSibling(stat.getFileName().toString().replace(".stat", ".io")).toString());
         return pb;
     }
 
@@ -94,6 +103,7 @@ final class Native {
             long t0 = System.nanoTime();
             Process pp = wrapped(pubStat, p).redirectInput(input.toFile()).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("c-pub-" + n + ".out").toFile()).start();
+            Map<String, long[]>[] samples = sampleWhile(pp);
             if (!pp.waitFor(SUB_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 pp.descendants().forEach(ProcessHandle::destroyForcibly);
                 pp.destroyForcibly();
@@ -127,6 +137,7 @@ final class Native {
             if (received > 0 && cpu >= 0) {
                 r.put("cpuUsPerMsg", Math.round(cpu / 1e3 / received * 1000) / 1000.0);
             }
+            wire(r, received, subStat, pubStat, out, samples);
             if (broker0 >= 0 && broker1 >= 0) {
                 r.put("brokerCpuPct", Math.round(100.0 * (broker1 - broker0) / (t1 - t0)));
                 r.put("brokerUsPerMsg", Math.round((broker1 - broker0) / 1e3 / Math.max(1, received) * 1000) / 1000.0);
@@ -137,6 +148,101 @@ final class Native {
                 sp.descendants().forEach(ProcessHandle::destroyForcibly);
                 sp.destroyForcibly();
             }
+        }
+    }
+
+    /**
+     * Samples the TCP counters of the connections to the broker every {@value #SAMPLE_MILLIS} ms
+     * while {@code p} runs; returns the first and the last sample (either null when none was taken).
+     * A C client's connection is gone when it ends, so its counters are read while it runs.
+     */
+    @SuppressWarnings("unchecked")
+    private Map<String, long[]>[] sampleWhile(Process p) {
+        Map<String, long[]>[] firstLast = new Map[2];
+        Thread t = new Thread(() -> {
+            try {
+                while (!p.waitFor(SAMPLE_MILLIS, TimeUnit.MILLISECONDS)) {
+                    Map<String, long[]> m = Wire.clientSockets(broker.port());
+                    if (m != null && p.isAlive()) {
+                        synchronized (firstLast) {
+                            if (firstLast[0] == null) {
+                                firstLast[0] = m;
+                            } else {
+                                firstLast[1] = m;
+                            }
+                        }
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "c-client-tcp-sampler");
+        t.setDaemon(true);
+        t.start();
+        sampler = t;
+        return firstLast;
+    }
+
+    private Thread sampler;
+
+    /**
+     * The C pair's writes per message (both processes, from the wrappers' /proc io, less the
+     * subscriber's output: one write per received line, {@code -F %U} flushes each) and TCP data
+     * segments per message, estimated from the samples: the segments all connections to the broker
+     * sent between the first and the last sample, divided by the messages the publisher sent
+     * meanwhile (its bytes sent over its bytes per message).
+     */
+    private void wire(Result r, long received, Path subStat, Path pubStat, Path out,
+            Map<String, long[]>[] samples) throws InterruptedException {
+        if (sampler != null) {
+            sampler.join(5_000);
+        }
+        if (received <= 0) {
+            return;
+        }
+        long[] subIo = Wire.io(subStat.resolveSibling(subStat.getFileName().toString().replace(".stat", ".io")));
+        long[] pubIo = Wire.io(pubStat.resolveSibling(pubStat.getFileName().toString().replace(".stat", ".io")));
+        long outBytes;
+        try {
+            outBytes = Files.size(out);
+        } catch (IOException e) {
+            return;
+        }
+        if (subIo == null || pubIo == null) {
+            return;
+        }
+        long writes = pubIo[0] + subIo[0] - received;
+        long bytes = pubIo[1] + subIo[1] - outBytes;
+        r.put("writesPerMsg", Wire.round3(writes / (double) received));
+        r.put("writeBytesPerMsg", Wire.round1(bytes / (double) received));
+        r.put("wireBytesPerMsg", Wire.round1(bytes / (double) received)); // the C clients write only to the socket
+        Map<String, long[]> first;
+        Map<String, long[]> last;
+        synchronized (samples) {
+            first = samples[0];
+            last = samples[1];
+        }
+        if (first == null || last == null) {
+            return;
+        }
+        long pubSent = 0;
+        long segs = 0;
+        long allSegs = 0;
+        for (Map.Entry<String, long[]> e : last.entrySet()) {
+            long[] a = e.getValue();
+            long[] b = first.get(e.getKey());
+            if (b == null) {
+                continue;
+            }
+            pubSent = Math.max(pubSent, a[0] - b[0]);
+            segs += a[1] - b[1];
+            allSegs += a[2] - b[2];
+        }
+        double pubBytesPerMsg = pubIo[1] / (double) received;
+        if (pubSent > 0 && pubBytesPerMsg > 0) {
+            double msgs = pubSent / pubBytesPerMsg;
+            r.put("segsPerMsg", Wire.round3(segs / msgs)).put("allSegsPerMsg", Wire.round3(allSegs / msgs))
+                    .put("segsSampledMsgs", Math.round(msgs));
         }
     }
 
@@ -153,31 +259,43 @@ final class Native {
     Result publishOnly(String topic, int messages, Path input, Path empty) throws IOException, InterruptedException {
         long[] base = new long[3];
         for (int i = 0; i < base.length; i++) {
-            base[i] = timePublisher(topic, empty);
+            base[i] = timePublisher(topic, empty, null);
         }
         Arrays.sort(base);
-        long t = timePublisher(topic, input);
+        Result r = new Result();
+        long t = timePublisher(topic, input, r);
         if (t < 0 || base[1] < 0) {
             return new Result().put("error", "mosquitto_pub_failed");
         }
         double seconds = (t - base[1]) / 1e9;
-        return new Result().put("expected", messages).put("rate", Math.round(messages / seconds))
+        return r.put("expected", messages).put("rate", Math.round(messages / seconds))
                 .put("seconds", Math.round(seconds * 1000) / 1000.0)
                 .put("startupMs", Math.round(base[1] / 1e5) / 10.0);
     }
 
-    private long timePublisher(String topic, Path input) throws IOException, InterruptedException {
+    /** The wall time of mosquitto_pub -l over {@code input}; with {@code wire}, also its writes per message. */
+    private long timePublisher(String topic, Path input, Result wire) throws IOException, InterruptedException {
         int n = ++runs;
         List<String> p = common(pub, "bench-c-pub-" + n, topic, 0);
         p.add("-l");
+        Path stat = dir.resolve("c-pub-" + n + ".stat");
         long t0 = System.nanoTime();
-        Process pp = new ProcessBuilder(p).redirectInput(input.toFile()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("c-pub-" + n + ".out").toFile()).start();
+        Process pp = wrapped(stat, p).redirectInput(input.toFile())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("c-pub-" + n + ".out").toFile()).start();
         if (!pp.waitFor(SUB_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             pp.destroyForcibly();
             return -1;
         }
         long t1 = System.nanoTime();
+        if (wire != null && pp.exitValue() == 0) {
+            long lines = Files.size(input) / (Files.readAllLines(input, StandardCharsets.US_ASCII).get(0).length() + 1);
+            long[] io = Wire.io(stat.resolveSibling(stat.getFileName().toString().replace(".stat", ".io")));
+            if (io != null && lines > 0) {
+                wire.put("writesPerMsg", Wire.round3(io[0] / (double) lines))
+                        .put("writeBytesPerMsg", Wire.round1(io[1] / (double) lines))
+                        .put("wireBytesPerMsg", Wire.round1(io[1] / (double) lines));
+            }
+        }
         return pp.exitValue() == 0 ? t1 - t0 : -1;
     }
 }

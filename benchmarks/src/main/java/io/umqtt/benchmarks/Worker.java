@@ -34,11 +34,12 @@ public final class Worker {
     private final String topic;
     private final String id;
     private final long brokerPid;
+    private final int port;
     private final byte[] payload;
 
     private Worker(Map<String, String> args) {
         this.args = args;
-        int port = Integer.parseInt(require("port"));
+        this.port = Integer.parseInt(require("port"));
         this.topic = args.getOrDefault("topic", Lib.topic(0));
         String name = require("lib");
         switch (name) {
@@ -141,6 +142,7 @@ public final class Worker {
                 }
             }
             long before = sink.expect(messages);
+            Wire.Meter wire = new Wire.Meter(port).start();
             Meter m = new Meter(brokerPid);
             long t0 = System.nanoTime();
             publish(pub, qos, messages, each);
@@ -149,6 +151,7 @@ public final class Worker {
             long t1 = sink.lastNanos();
             Result r = m.stop(new Result(), Math.max(t1, tPublished) - t0);
             long received = sink.count() - before;
+            wire.stop(r, received);
             double seconds = (t1 - t0) / 1e9;
             r.put("rate", round(received / seconds))
                     .put("expected", messages).put("received", received).put("lost", messages - received)
@@ -179,11 +182,14 @@ public final class Worker {
             if (warmup > 0) {
                 pub.publishAll(0, warmup);
             }
+            Wire.Meter wire = new Wire.Meter(port).start();
             Meter m = new Meter(brokerPid);
             long t0 = System.nanoTime();
             pub.publishAll(0, messages);
             long t1 = System.nanoTime();
             Result r = m.stop(new Result(), t1 - t0);
+            Thread.sleep(100); // a tail a library still holds for a timed flush reaches the wire first
+            wire.stop(r, messages);
             return r.put("rate", round(messages / ((t1 - t0) / 1e9))).put("expected", messages)
                     .put("seconds", round3((t1 - t0) / 1e9))
                     .put("cpuUsPerMsg", round3(m.cpuNanos / 1e3 / messages))

@@ -61,6 +61,26 @@ class HarnessLogicTest {
     }
 
     @Test
+    void procIoAndTcpInfoFields() {
+        long[] io = Wire.parseIo("rchar: 6976\nwchar: 80\nsyscr: 10\nsyscw: 2\nread_bytes: 0\n");
+        assertEquals(2, io[0]);
+        assertEquals(80, io[1]);
+        assertNull(Wire.parseIo("rchar: 1\n"));
+        String ss = "0      0      [::ffff:127.0.0.1]:55174 [::ffff:127.0.0.1]:39921\n"
+                + "\t bbr wscale:10,10 rto:208 bytes_sent:26 bytes_acked:27 bytes_received:4 segs_out:5 segs_in:4 "
+                + "data_segs_out:2 data_segs_in:1 lastsnd:264\n"
+                + "0      0      127.0.0.1:40000 127.0.0.1:39921\n"
+                + "\t cubic bytes_sent:100 segs_out:9 data_segs_out:7\n";
+        java.util.Map<String, long[]> m = Wire.parseSs(ss);
+        assertEquals(2, m.size());
+        assertEquals(List.of(26L, 2L, 5L), java.util.Arrays.stream(m.get("[::ffff:127.0.0.1]:55174")).boxed().toList());
+        java.util.Map<String, long[]> later = Wire.parseSs(ss.replace("bytes_sent:100 segs_out:9 data_segs_out:7",
+                "bytes_sent:180 segs_out:10 data_segs_out:8"));
+        later.put("127.0.0.1:40001", new long[] {999, 999, 999}); // not in the first snapshot: not counted
+        assertEquals(List.of(80L, 1L, 1L), java.util.Arrays.stream(Wire.delta(m, later)).boxed().toList());
+    }
+
+    @Test
     void procStatFields() {
         // pid (comm with a space) state ppid ... utime=14 stime=15 cutime=16 cstime=17
         String line = "42 (my proc) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16";

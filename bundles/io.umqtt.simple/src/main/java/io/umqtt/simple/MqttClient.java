@@ -1,37 +1,20 @@
 package io.umqtt.simple;
 
 import java.io.Closeable;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InterruptedIOException;
-import java.io.OutputStream;
-import java.lang.System.Logger.Level;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-
-import javax.net.ssl.SSLSocket;
 
 import io.umqtt.api.ConnectionState;
-import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
 import io.umqtt.api.TopicFilter;
-import io.umqtt.simple.internal.Codec;
+import io.umqtt.simple.internal.codec.PingreqEncoder;
+import io.umqtt.simple.internal.codec.PublishEncoder;
+import io.umqtt.simple.internal.codec.SubackDecoder;
+import io.umqtt.simple.internal.codec.SubscribeEncoder;
+import io.umqtt.simple.internal.codec.UnsubscribeEncoder;
 import io.umqtt.simple.internal.MqttStrings;
-import io.umqtt.simple.internal.PacketIds;
-import io.umqtt.simple.internal.WriteWatchdog;
 
 /**
  * umqtt.simple in Java: an MQTT 3.1.1 client driven by its caller.
@@ -60,6 +43,15 @@ import io.umqtt.simple.internal.WriteWatchdog;
  * timeout} is seen by one daemon thread shared by all clients, {@code umqtt-watchdog} (running
  * while any client is connected), which closes the socket: the connection is declared dead even
  * when the reader itself is the thread blocked in the write.
+ * <p>
+ * Small packets written close together leave together: a PUBLISH that follows another within
+ * 20 &micro;s, or a {@code publishAsync} while earlier ones await their PUBACK, is held back until
+ * 8 KiB are held, another packet is written, a thread is about to wait for anything that depends
+ * on it, {@link #disconnect()}, {@link #close()} or a connection failure, and at the latest 1 ms
+ * later (one daemon thread shared by all clients, {@code umqtt-flush}, running while something
+ * is held back); a PUBACK is held while another received PUBLISH follows, and written before the
+ * reader blocks. The first packet after a pause is written at once. "Written" below means handed
+ * to this write path.
  * <p>
  * {@link #publishAsync} returns once the PUBLISH is written and keeps at most
  * {@link #setMaxInflight(int) maxInflight} of them unacknowledged; their PUBACKs are read by
@@ -99,111 +91,27 @@ public class MqttClient implements Closeable {
      */
     public static final int MAX_QUEUED_WHILE_CALLBACK_WAITS = 1_000;
 
-    private static final System.Logger LOG = System.getLogger(MqttClient.class.getName());
+    /** The configuration and settings, validated. */
+    final Settings settings;
 
-    private static final int INITIAL_READ_BUFFER = 512;
-    private static final int INITIAL_WRITE_BUFFER = 256;
-    /** Payloads up to this size are copied into the write buffer so a PUBLISH is one write. */
-    private static final int MAX_INLINE_PAYLOAD = 16 * 1024;
-    /** How long {@link #checkMsg()} lets a TLS socket look for a record (TLS hides what is buffered). */
-    private static final int TLS_POLL_MILLIS = 1;
     /**
-     * How often {@link #checkMsg()} on a plain socket with nothing available reads for 1 ms to see
-     * the end of stream ({@code available()} is 0 both when nothing arrived and at the end); it also
-     * reads once as soon as nothing is available after bytes arrived, so a close right after the
-     * last packet is seen by the next poll.
+     * The client's lock: guards the connection state and failure, the last will, the reader role
+     * ({@link ReaderRole}) and the acks awaited ({@link AckTable}). Taken after {@code Outbound.writeLock}.
      */
-    private static final long EOF_PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    /** Writes are watched in chunks: a large write fails when one chunk makes no progress in time. */
-    private static final int WRITE_CHUNK = 64 * 1024;
-    /** The bytes of PUBLISHes queued while a callback waits, beyond which reading pauses. */
-    private static final long MAX_QUEUED_BYTES_WHILE_CALLBACK_WAITS = 16L * 1024 * 1024;
-
-    private static final int WAIT = 0;
-    private static final int POLL = 1;
-    private static final int CONNACK = 2;
-
-    // ---- configuration, fixed at construction ----
-    private final String clientId;
-    /** The broker; changed only between connections ({@link #setServer}). */
-    private volatile String server;
-    private volatile int port;
-    private final byte[] user;
-    private final byte[] password;
-    private final int keepAliveSeconds;
-    private final TlsSettings tls;
-
-    // ---- settings, read at each use ----
-    private volatile int connectTimeoutMillis = DEFAULT_CONNECT_TIMEOUT_MILLIS;
-    private volatile int ackTimeoutMillis = DEFAULT_ACK_TIMEOUT_MILLIS;
-    private volatile int readTimeoutMillis = DEFAULT_READ_TIMEOUT_MILLIS;
-    private volatile int maxPacketSize = DEFAULT_MAX_PACKET_SIZE;
-    private volatile int writeTimeoutMillis = DEFAULT_WRITE_TIMEOUT_MILLIS;
-    private volatile int maxInflight = DEFAULT_MAX_INFLIGHT;
-    private volatile MessageCallback callback;
-    /** The last will; guarded by {@link #lock}. */
-    private byte[] willTopic;
-    private byte[] willMessage;
-    private int willQos;
-    private boolean willRetain;
-
-    /** Guards the connection state, the reader role, the pending acks and the parked threads. */
-    private final Object lock = new Object();
+    final Object lock = new Object();
     /** Guarded by {@link #lock}; read without it for fast checks. */
-    private volatile ConnectionState state = ConnectionState.CLOSED;
+    volatile ConnectionState state = ConnectionState.CLOSED;
     /** Why the connection was lost; guarded by {@link #lock}. */
-    private IOException failure;
-    /** The thread that reads from the socket, or null; guarded by {@link #lock}. */
-    private Thread reader;
-    /** Packet id to the operation awaiting its ack; guarded by {@link #lock}. */
-    private final Map<Integer, Pending> pending = new HashMap<>();
-    /** Threads parked until the reader role is free, first come first served; guarded by {@link #lock}. */
-    private final ArrayDeque<Waiter> readerWanted = new ArrayDeque<>(2);
-    /** The unacknowledged {@link #publishAsync} publishes, oldest first; guarded by {@link #lock}. */
-    private Pending asyncHead;
-    private Pending asyncTail;
-    private int asyncCount;
-    /** Guarded by {@link #lock}. */
-    private final PacketIds packetIds = new PacketIds();
-    /** The current connection's socket and streams; replaced under {@link #lock} on connect. */
-    private volatile Socket socket;
-    private volatile InputStream in;
-    private volatile OutputStream out;
-    private volatile boolean secure;
-    /** The TCP socket under TLS (or the socket itself); closed first when a write stalls. */
-    private volatile Socket transport;
-    /** The current connection's writes, as the shared {@link WriteWatchdog} sees them. */
-    private volatile WriteWatchdog.Watch watch;
-    /** Why the current connection was declared dead by a stalled write, or null. */
-    private volatile MqttException stall;
-    /** The socket whose CONNECT has been written; guarded by {@link #writeLock}. */
-    private Socket connectWrittenOn;
-    /** The socket a {@link #disconnect()} is sending DISCONNECT on, which {@link #close()} leaves to it. */
-    private volatile Socket disconnectingOn;
+    IOException failure;
 
-    // ---- owned by the reader ----
-    private byte[] rbuf = new byte[INITIAL_READ_BUFFER];
-    private int rpos;
-    private int rlen;
-    private long partialSinceNanos;
-    /** Whether {@code partialSinceNanos} runs: from when the reader began waiting for the packet's rest. */
-    private boolean stallClockRunning;
-    private long lastEofProbeNanos;
-    private int headerLength;
-    /** The SO_TIMEOUT last set on the socket, -1 when unknown; set only when it changes (it boxes). */
-    private int soTimeout = -1;
-    private int callbackDepth;
-    private ArrayDeque<Received> deferred;
-    private long deferredBytes;
-
-    // ---- guarded by writeLock ----
-    private final Object writeLock = new Object();
-    private byte[] wbuf = new byte[INITIAL_WRITE_BUFFER];
-
-    private volatile long lastSentNanos;
-    private volatile long lastReceivedNanos;
-    private volatile boolean pingOutstanding;
-    private volatile long strayAcks;
+    // ---- the parts (see docs/ARCHITECTURE.md, "Simple client: parts, threads and locks") ----
+    final KeepAlive keepAlive;
+    final Outbound outbound;
+    final PacketReader reader;
+    final AckTable acks;
+    final ReaderRole readers;
+    final Inbound inbound;
+    final Lifecycle lifecycle;
 
     /**
      * A client for a broker without TLS, user or keepalive (umqtt's defaults). No I/O happens until
@@ -240,56 +148,41 @@ public class MqttClient implements Closeable {
     /** As the other constructor, with the password as bytes (MQTT passwords are binary data). */
     public MqttClient(String clientId, String server, int port, String user, byte[] password, int keepAliveSeconds,
             TlsSettings tls) {
-        MqttStrings.connectString("clientId", clientId);
-        if (server == null || server.trim().isEmpty()) {
-            throw new IllegalArgumentException("server must be a host name or address, found '" + server + "'");
-        }
-        if (port < 0 || port > 65_535) {
-            throw new IllegalArgumentException("port must be 0..65535 (0 = default), found " + port);
-        }
-        if (keepAliveSeconds < 0 || keepAliveSeconds > 65_535) {
-            throw new IllegalArgumentException("keepAliveSeconds must be 0..65535, found " + keepAliveSeconds);
-        }
-        if (password != null && user == null) {
-            throw new IllegalArgumentException("password requires a user: MQTT 3.1.1 has no password without user name");
-        }
-        this.clientId = clientId;
-        this.server = server.trim();
-        this.port = port != 0 ? port : tls != null ? DEFAULT_TLS_PORT : DEFAULT_PORT;
-        this.user = user == null ? null : MqttStrings.connectString("user", user);
-        if (password != null) {
-            MqttStrings.checkConnectField("password", password);
-        }
-        this.password = password == null ? null : password.clone();
-        this.keepAliveSeconds = keepAliveSeconds;
-        this.tls = tls;
+        settings = new Settings(clientId, server, port, user, password, keepAliveSeconds, tls);
+        keepAlive = new KeepAlive(this, keepAliveSeconds);
+        outbound = new Outbound(this, settings);
+        reader = new PacketReader(this, settings);
+        acks = new AckTable(this, lock);
+        readers = new ReaderRole(this, lock);
+        inbound = new Inbound(this, reader, acks, keepAlive);
+        lifecycle = new Lifecycle(this);
     }
 
     // ------------------------------------------------------------------ settings
 
     /** The client identifier. */
     public String clientId() {
-        return clientId;
+        return settings.clientId;
     }
 
     /** The broker's host. */
     public String server() {
-        return server;
+        return settings.server;
     }
 
     /** The broker's port (the default resolved). */
     public int port() {
-        return port;
+        return settings.port;
     }
 
     /** The keepalive in seconds; 0 = off. */
     public int keepAliveSeconds() {
-        return keepAliveSeconds;
+        return settings.keepAliveSeconds;
     }
 
     /** Whether TLS is used. */
     public boolean isTls() {
-        return tls != null;
+        return settings.tls != null;
     }
 
     /**
@@ -299,34 +192,28 @@ public class MqttClient implements Closeable {
      * @throws IllegalStateException while connected or connecting
      */
     protected final void setServer(String server, int port) {
-        if (server == null || server.trim().isEmpty()) {
-            throw new IllegalArgumentException("server must be a host name or address, found '" + server + "'");
-        }
-        if (port < 0 || port > 65_535) {
-            throw new IllegalArgumentException("port must be 0..65535 (0 = default), found " + port);
-        }
+        Settings.checkServer(server, port);
         synchronized (lock) {
             if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
                 throw new IllegalStateException("cannot change the server while " + state);
             }
-            this.server = server.trim();
-            this.port = port != 0 ? port : tls != null ? DEFAULT_TLS_PORT : DEFAULT_PORT;
+            settings.setServer(server, port);
         }
     }
 
     /** Timeout for TCP connect, TLS handshake and CONNACK together; default 30 s. */
     public void setConnectTimeout(int millis) {
-        connectTimeoutMillis = positive("connectTimeout", millis);
+        settings.connectTimeoutMillis = Settings.positive("connectTimeout", millis);
     }
 
     /** How long a QoS 1 publish, subscribe or unsubscribe waits for its ack; default 30 s. */
     public void setAckTimeout(int millis) {
-        ackTimeoutMillis = positive("ackTimeout", millis);
+        settings.ackTimeoutMillis = Settings.positive("ackTimeout", millis);
     }
 
     /** How long the rest of a packet may take once its first byte arrived; default 30 s. */
     public void setReadTimeout(int millis) {
-        readTimeoutMillis = positive("readTimeout", millis);
+        settings.readTimeoutMillis = Settings.positive("readTimeout", millis);
     }
 
     /**
@@ -337,16 +224,12 @@ public class MqttClient implements Closeable {
      * @since 1.2
      */
     public void setWriteTimeout(int millis) {
-        writeTimeoutMillis = positive("writeTimeout", millis);
+        settings.writeTimeoutMillis = Settings.positive("writeTimeout", millis);
     }
 
     /** The largest remaining length accepted from the broker; larger packets are a protocol error. */
     public void setMaxPacketSize(int bytes) {
-        if (bytes < 2 || bytes > MqttConstants.MAX_REMAINING_LENGTH) {
-            throw new IllegalArgumentException("maxPacketSize must be 2.." + MqttConstants.MAX_REMAINING_LENGTH
-                    + ", found " + bytes);
-        }
-        maxPacketSize = bytes;
+        settings.maxPacketSize = Settings.maxPacketSize(bytes);
     }
 
     /**
@@ -358,10 +241,7 @@ public class MqttClient implements Closeable {
      * @since 1.1
      */
     public void setMaxInflight(int max) {
-        if (max < 1 || max > PacketIds.MAX) {
-            throw new IllegalArgumentException("maxInflight must be 1.." + PacketIds.MAX + ", found " + max);
-        }
-        maxInflight = max;
+        settings.maxInflight = Settings.maxInflight(max);
     }
 
     /**
@@ -370,19 +250,12 @@ public class MqttClient implements Closeable {
      * @since 1.1
      */
     public int maxInflight() {
-        return maxInflight;
-    }
-
-    private static int positive(String name, int millis) {
-        if (millis <= 0) {
-            throw new IllegalArgumentException(name + " must be > 0 ms, found " + millis);
-        }
-        return millis;
+        return settings.maxInflight;
     }
 
     /** Sets the receiver of PUBLISH packets (umqtt's {@code set_callback}). */
     public void setCallback(MessageCallback callback) {
-        this.callback = callback;
+        settings.callback = callback;
     }
 
     /**
@@ -391,19 +264,9 @@ public class MqttClient implements Closeable {
      * @throws IllegalArgumentException for a bad topic, a null message or QoS other than 0 and 1
      */
     public void setLastWill(byte[] topic, byte[] msg, boolean retain, int qos) {
-        TopicFilter.validateTopicName(topic);
-        if (msg == null) {
-            throw new IllegalArgumentException("last will message must not be null (use an empty array)");
-        }
-        if (msg.length > MqttConstants.MAX_TOPIC_LENGTH) {
-            throw new IllegalArgumentException("last will message is " + msg.length + " bytes, the maximum is 65535");
-        }
-        checkQos(qos);
+        Settings.checkWill(topic, msg, qos);
         synchronized (lock) {
-            willTopic = topic.clone();
-            willMessage = msg.clone();
-            willRetain = retain;
-            willQos = qos;
+            settings.setWill(topic, msg, retain, qos);
         }
     }
 
@@ -418,8 +281,7 @@ public class MqttClient implements Closeable {
     /** Removes the last will. */
     public void clearLastWill() {
         synchronized (lock) {
-            willTopic = null;
-            willMessage = null;
+            settings.clearWill();
         }
     }
 
@@ -444,14 +306,14 @@ public class MqttClient implements Closeable {
 
     /** How many acks arrived for packet ids nobody waited for (e.g. after an ack timeout). */
     public long strayAcks() {
-        return strayAcks;
+        return acks.strayAcks;
     }
 
     // ------------------------------------------------------------------ connect / disconnect
 
     /** Connects with the configured connect timeout; returns the CONNACK's Session Present flag. */
     public boolean connect(boolean cleanSession) throws IOException {
-        return connect(cleanSession, connectTimeoutMillis);
+        return connect(cleanSession, settings.connectTimeoutMillis);
     }
 
     /**
@@ -467,205 +329,7 @@ public class MqttClient implements Closeable {
      *         which MQTT 3.1.1 forbids (MQTT-3.1.3-7): nothing is sent
      */
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
-        positive("timeout", timeoutMillis);
-        if (!cleanSession && clientId.isEmpty()) {
-            throw new IllegalArgumentException("cannot connect to " + server + ":" + port + " without clean session: "
-                    + "the client id is empty, and MQTT 3.1.1 allows an empty client id only with clean session "
-                    + "(MQTT-3.1.3-7); give the client an id to keep a session");
-        }
-        byte[] connect = takeReaderToConnect(cleanSession, timeoutMillis);
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        TlsConnector.Deadline guard = TlsConnector.Deadline.at(deadline); // closes the socket when time is up
-        Socket s = null;
-        try {
-            s = openSocket(timeoutMillis, deadline, guard);
-            resetReader();
-            synchronized (lock) {
-                if (state != ConnectionState.CONNECTING) {
-                    throw new IOException("connect to " + server + ":" + port + " aborted: the client was closed");
-                }
-                socket = s;
-                in = s.getInputStream();
-                out = s.getOutputStream();
-                secure = tls != null;
-                stall = null;
-                Socket connection = s;
-                Socket raw = transport;
-                watch = WriteWatchdog.register(w -> writeStalled(w, connection, raw));
-            }
-            long now = System.nanoTime();
-            lastReceivedNanos = now;
-            pingOutstanding = false;
-            synchronized (writeLock) {
-                synchronized (lock) {
-                    if (state != ConnectionState.CONNECTING) {
-                        throw new IOException("connect to " + server + ":" + port
-                                + " aborted before CONNECT was sent: the client was disconnected or closed");
-                    }
-                }
-                long left = Math.max(deadline - now, TimeUnit.MILLISECONDS.toNanos(1));
-                sendWithin(connect, 0, connect.length,
-                        Math.min(left, TimeUnit.MILLISECONDS.toNanos(writeTimeoutMillis)));
-                connectWrittenOn = s; // from now on a disconnect() sends DISCONNECT: the will must not fire
-            }
-            int total = readPacket(CONNACK, deadline, false);
-            if (total == 0) {
-                throw new MqttException(Reason.TIMEOUT, "no CONNACK from " + server + ":" + port + " within "
-                        + timeoutMillis + " ms");
-            }
-            boolean sessionPresent = readConnack(total, cleanSession);
-            if (!guard.disarm()) {
-                throw new SocketException("connect deadline passed");
-            }
-            synchronized (lock) {
-                if (state != ConnectionState.CONNECTING) {
-                    throw new IOException("connection to " + server + ":" + port + " was closed while connecting");
-                }
-                state = ConnectionState.CONNECTED;
-            }
-            return sessionPresent;
-        } catch (IOException | RuntimeException e) {
-            IOException explained = guard.expired() && !(e instanceof MqttException)
-                    ? guard.timeout(server, port, timeoutMillis, socket, s, e)
-                    : e instanceof IOException ? explainTlsRefusal(s, (IOException) e) : null;
-            IOException cause = explained != null ? explained : e instanceof IOException ? (IOException) e
-                    : new IOException("connect to " + server + ":" + port + " failed: " + e, e);
-            if (explained != null) {
-                synchronized (lock) {
-                    if (failure == e) { // the failed write or read recorded it already: tell the cause there too
-                        failure = explained;
-                    }
-                }
-            }
-            fail(cause);
-            boolean closer;
-            synchronized (lock) {
-                // disconnect() or close() came meanwhile: it closes this socket (after its DISCONNECT)
-                closer = state == ConnectionState.CLOSED && socket == s && s != null;
-            }
-            if (!closer) {
-                closeQuietly(s);
-                unwatch();
-            }
-            if (explained != null) {
-                throw explained;
-            }
-            throw e;
-        } finally {
-            guard.disarm();
-            releaseReader(true);
-        }
-    }
-
-    /**
-     * Waits until the previous connection's reader, if any, has left (it leaves as soon as it sees
-     * the closed socket), then takes the reader role, moves to CONNECTING and encodes CONNECT.
-     */
-    private byte[] takeReaderToConnect(boolean cleanSession, int timeoutMillis) throws IOException {
-        Thread me = Thread.currentThread();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        Waiter w = null;
-        try {
-            while (true) {
-                String previous;
-                synchronized (lock) {
-                    if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
-                        throw new IllegalStateException("already " + state.name().toLowerCase() + " to " + server + ":"
-                                + port);
-                    }
-                    if (reader == null) {
-                        state = ConnectionState.CONNECTING;
-                        failure = null;
-                        reader = me;
-                        return Codec.connect(clientId.getBytes(StandardCharsets.UTF_8), cleanSession, keepAliveSeconds,
-                                willTopic, willMessage, willQos, willRetain, user, password);
-                    }
-                    previous = reader.getName();
-                    if (w == null) {
-                        w = new Waiter(me, null);
-                        readerWanted.addLast(w);
-                    }
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new IllegalStateException("a loop step of the previous connection is still running in "
-                            + previous);
-                }
-                LockSupport.parkNanos(this, left);
-                if (Thread.interrupted()) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("interrupted while the previous connection's reader finishes");
-                }
-            }
-        } finally {
-            if (w != null) {
-                leave(w);
-            }
-        }
-    }
-
-    private Socket openSocket(int timeoutMillis, long deadline, TlsConnector.Deadline guard) throws IOException {
-        Socket plain = new Socket();
-        synchronized (lock) {
-            if (state != ConnectionState.CONNECTING) {
-                throw new IOException("connect to " + server + ":" + port + " aborted: the client was closed");
-            }
-            socket = plain; // so that close() and disconnect() can abort the TCP connect and the handshake
-            transport = plain;
-        }
-        guard.watch(plain);
-        try {
-            plain.setTcpNoDelay(true);
-            try {
-                // the lookup of a name counts into the connect timeout too
-                InetSocketAddress address = HostResolver.resolve(server, port, timeoutMillis, deadline);
-                plain.connect(address, (int) Math.max(1, Math.min(timeoutMillis,
-                        TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
-            } catch (SocketTimeoutException e) {
-                throw new MqttException(Reason.TIMEOUT, "TCP connect to " + server + ":" + port + " did not complete within "
-                        + timeoutMillis + " ms", e);
-            }
-            if (tls == null) {
-                return plain;
-            }
-            return TlsConnector.handshake(plain, server, port, tls, timeoutMillis, deadline);
-        } catch (IOException | RuntimeException e) {
-            closeQuietly(plain);
-            throw e;
-        }
-    }
-
-    /** A TLS connection that failed after the handshake and before CONNACK, explained; else null. */
-    private IOException explainTlsRefusal(Socket s, IOException e) {
-        return s instanceof SSLSocket ? TlsConnector.explainAfterHandshake(server, port, (SSLSocket) s, e) : null;
-    }
-
-    private boolean readConnack(int total, boolean cleanSession) throws IOException {
-        PacketType type = PacketType.of((rbuf[rpos] & 0xFF) >>> 4);
-        int off = rpos + headerLength;
-        int rem = total - headerLength;
-        if (type != PacketType.CONNACK) {
-            throw fail(Codec.protocol("expected CONNACK from " + server + ":" + port + ", received " + type));
-        }
-        if (rem != 2) {
-            throw fail(Codec.protocol("CONNACK remaining length must be 2, found " + rem));
-        }
-        int ackFlags = rbuf[off] & 0xFF;
-        int code = rbuf[off + 1] & 0xFF;
-        consume(total);
-        if ((ackFlags & ~Codec.CONNACK_FLAG_SESSION_PRESENT) != 0) {
-            throw fail(Codec.protocol(String.format("CONNACK acknowledge flags must be 0 or 1, found 0x%02X", ackFlags)));
-        }
-        if (code != 0) {
-            throw fail(new MqttException(Reason.CONNECTION_REFUSED, code, "broker " + server + ":" + port
-                    + " refused the connection: " + MqttException.connackReturnCodeName(code)
-                    + " (CONNACK return code " + code + ")"));
-        }
-        boolean sessionPresent = (ackFlags & Codec.CONNACK_FLAG_SESSION_PRESENT) != 0;
-        if (sessionPresent && cleanSession) {
-            throw fail(Codec.protocol("CONNACK has Session Present set although clean session was requested"));
-        }
-        return sessionPresent;
+        return lifecycle.connect(cleanSession, timeoutMillis);
     }
 
     /**
@@ -676,38 +340,7 @@ public class MqttClient implements Closeable {
      * (a write of another thread that is stalled is failed by then).
      */
     public void disconnect() throws IOException {
-        IOException writeFailure = null;
-        boolean connected;
-        boolean connecting;
-        synchronized (lock) {
-            // CLOSED before DISCONNECT goes out: the broker then closing the socket is no loss
-            connected = state == ConnectionState.CONNECTED;
-            connecting = state == ConnectionState.CONNECTING;
-            if (connected || connecting) {
-                state = ConnectionState.CLOSED;
-            }
-        }
-        Socket s = socket;
-        if (connected || connecting) {
-            disconnectingOn = s;
-            byte[] packet = Codec.disconnect();
-            try {
-                synchronized (writeLock) {
-                    // while connecting: only after CONNECT, which connect() writes under this lock
-                    if (connected || (connectWrittenOn != null && connectWrittenOn == socket)) {
-                        send(packet, 0, packet.length);
-                    }
-                }
-            } catch (IOException e) {
-                writeFailure = e;
-            }
-        }
-        closeConnection(new IOException("client disconnected from " + server + ":" + port), true);
-        disconnectingOn = null;
-        if (writeFailure != null) {
-            throw new IOException("DISCONNECT could not be sent to " + server + ":" + port + ": " + writeFailure.getMessage(),
-                    writeFailure);
-        }
+        lifecycle.disconnect();
     }
 
     /**
@@ -717,68 +350,7 @@ public class MqttClient implements Closeable {
      */
     @Override
     public void close() {
-        closeConnection(new IOException("client closed the connection to " + server + ":" + port), false);
-    }
-
-    private void closeConnection(IOException reason, boolean disconnecting) {
-        Socket s;
-        synchronized (lock) {
-            state = ConnectionState.CLOSED;
-            s = socket;
-            failPending(reason);
-            wakeAll();
-        }
-        if (!disconnecting && s != null && disconnectingOn == s) {
-            return; // the disconnect() under way closes it after its DISCONNECT
-        }
-        WriteWatchdog.Watch w = watch;
-        if (w != null && w.writing()) {
-            closeQuietly(transport); // a write is blocked: closing TLS first would try to write close_notify
-        }
-        closeQuietly(s);
-        unwatch();
-    }
-
-    /** Stops watching the current connection's writes (it is closed). */
-    private void unwatch() {
-        WriteWatchdog.Watch w = watch;
-        if (w != null) {
-            w.unregister();
-        }
-    }
-
-    /**
-     * Called by the {@link WriteWatchdog} when a write of the connection on {@code s} outlasted
-     * the write timeout: the broker stopped reading. Closes the socket (which fails the blocked
-     * write) and declares the connection dead.
-     */
-    private void writeStalled(WriteWatchdog.Watch w, Socket s, Socket raw) {
-        w.unregister();
-        if (watch != w) {
-            return; // an earlier connection's
-        }
-        MqttException e = new MqttException(Reason.TIMEOUT, "write to " + server + ":" + port + " made no progress for "
-                + w.timeoutMillis() + " ms (write timeout): the broker stopped reading; connection declared dead");
-        stall = e;
-        LOG.log(Level.WARNING, () -> "MQTT client " + clientId + ": " + e.getMessage());
-        closeQuietly(raw); // first the TCP socket: closing TLS would try to write close_notify
-        fail(e);
-        closeQuietly(s);
-    }
-
-    /**
-     * The exception for an I/O failure of the connection: the write stall that closed it, if that
-     * was the cause; {@code e} itself after a close by this client; else {@code e} with the broker named.
-     */
-    private IOException connectionError(String action, IOException e) {
-        MqttException stalled = stall;
-        if (stalled != null) {
-            return new MqttException(Reason.TIMEOUT, stalled.getMessage(), e);
-        }
-        if (state == ConnectionState.CLOSED) {
-            return e;
-        }
-        return new IOException(action + " " + server + ":" + port + " failed: " + e.getMessage(), e);
+        lifecycle.closeConnection(new IOException("client closed the connection to " + settings.broker()), false);
     }
 
     // ------------------------------------------------------------------ operations
@@ -786,11 +358,8 @@ public class MqttClient implements Closeable {
     /** Sends PINGREQ ({@code C0 00}); the PINGRESP is consumed by the loop. */
     public void ping() throws IOException {
         checkConnected();
-        byte[] packet = Codec.pingreq();
-        synchronized (writeLock) {
-            send(packet, 0, packet.length);
-        }
-        pingOutstanding = true;
+        outbound.writePacket(PingreqEncoder.encode());
+        keepAlive.pingOutstanding = true;
     }
 
     /** {@link #publish(byte[], byte[], boolean, int)} at QoS 0 without retain. */
@@ -826,12 +395,12 @@ public class MqttClient implements Closeable {
         checkPublishArguments(topic, msg, qos);
         checkConnected();
         if (qos == 0) {
-            writePublish(topic, msg, 0, retain, false, 0);
+            outbound.writePublish(topic, msg, 0, retain, false, 0, false);
             return;
         }
-        Pending p = register(PacketType.PUBACK, topic, 0);
-        writePublish(topic, msg, qos, retain, false, p.id);
-        awaitAck(p);
+        Pending p = acks.register(PacketType.PUBACK, topic, 0);
+        p.mark = outbound.writePublish(topic, msg, qos, retain, false, p.id, false);
+        acks.awaitAck(p);
     }
 
     /**
@@ -857,11 +426,12 @@ public class MqttClient implements Closeable {
         checkPublishArguments(topic, msg, qos);
         checkConnected();
         if (qos == 0) {
-            writePublish(topic, msg, 0, retain, false, 0);
+            outbound.writePublish(topic, msg, 0, retain, false, 0, false);
             return Pending.WRITTEN;
         }
-        Pending p = registerAsync(topic);
-        writePublish(topic, msg, qos, retain, false, p.id);
+        Pending p = acks.registerAsync(topic);
+        // while earlier publishAsync publishes await their PUBACK this one is part of a pipelined stream
+        p.mark = outbound.writePublish(topic, msg, qos, retain, false, p.id, acks.asyncInFlight() > 1);
         return p;
     }
 
@@ -886,11 +456,11 @@ public class MqttClient implements Closeable {
             throws IOException {
         checkConnected();
         if (qos == 0) {
-            writePublish(topic, msg, 0, retain, false, 0);
+            outbound.writePublish(topic, msg, 0, retain, false, 0, false);
             return null;
         }
-        Pending p = register(PacketType.PUBACK, topic, packetId);
-        writePublish(topic, msg, qos, retain, dup, p.id);
+        Pending p = acks.register(PacketType.PUBACK, topic, packetId);
+        p.mark = outbound.writePublish(topic, msg, qos, retain, dup, p.id, false);
         return p;
     }
 
@@ -902,37 +472,7 @@ public class MqttClient implements Closeable {
      *         reached the broker), or the ack timeout passes
      */
     protected final void awaitPuback(InFlight publish) throws IOException {
-        awaitAck((Pending) publish);
-    }
-
-    /** {@link PublishToken#await()}: waits at most the ack timeout, gives the publish up after it. */
-    private void awaitToken(Pending p) throws IOException {
-        if (!p.done) {
-            awaitDone(p, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ackTimeoutMillis), false);
-        }
-        result(p);
-    }
-
-    /** Writes one PUBLISH packet; does not wait. Zero allocation for payloads that fit the write buffer. */
-    private void writePublish(byte[] topic, byte[] msg, int qos, boolean retain, boolean dup, int packetId)
-            throws IOException {
-        int inline = msg.length <= MAX_INLINE_PAYLOAD ? msg.length : 0;
-        synchronized (writeLock) {
-            int need = 5 + 2 + topic.length + 2 + inline;
-            byte[] b = wbuf;
-            if (b.length < need) {
-                b = new byte[Math.max(need, b.length * 2)];
-                wbuf = b;
-            }
-            int p = Codec.publishHead(b, topic, msg.length, qos, retain, dup, packetId);
-            if (inline == msg.length) {
-                System.arraycopy(msg, 0, b, p, msg.length);
-                send(b, 0, p + msg.length);
-            } else {
-                send(b, 0, p);
-                send(msg, 0, msg.length);
-            }
-        }
+        acks.awaitAck((Pending) publish);
     }
 
     /** {@link #subscribe(String, int)} at QoS 0. */
@@ -961,14 +501,12 @@ public class MqttClient implements Closeable {
         checkQos(qos);
         checkConnected();
         byte[] f = filter.getBytes(StandardCharsets.UTF_8);
-        Pending p = register(PacketType.SUBACK, f, 0);
-        byte[] packet = Codec.subscribe(p.id, f, qos);
-        synchronized (writeLock) {
-            send(packet, 0, packet.length);
-        }
-        int granted = awaitAck(p);
-        if (granted == Codec.SUBACK_FAILURE) {
-            throw new MqttException(Reason.SUBSCRIPTION_REFUSED, granted, "broker " + server + ":" + port
+        Pending p = acks.register(PacketType.SUBACK, f, 0);
+        byte[] packet = SubscribeEncoder.encode(p.id, f, qos);
+        outbound.writePacket(packet);
+        int granted = acks.awaitAck(p);
+        if (granted == SubackDecoder.FAILURE) {
+            throw new MqttException(Reason.SUBSCRIPTION_REFUSED, granted, "broker " + settings.broker()
                     + " refused the subscription to '" + filter + "' (SUBACK return code 0x80)");
         }
         return granted;
@@ -979,12 +517,10 @@ public class MqttClient implements Closeable {
         TopicFilter.parse(filter);
         checkConnected();
         byte[] f = filter.getBytes(StandardCharsets.UTF_8);
-        Pending p = register(PacketType.UNSUBACK, f, 0);
-        byte[] packet = Codec.unsubscribe(p.id, f);
-        synchronized (writeLock) {
-            send(packet, 0, packet.length);
-        }
-        awaitAck(p);
+        Pending p = acks.register(PacketType.UNSUBACK, f, 0);
+        byte[] packet = UnsubscribeEncoder.encode(p.id, f);
+        outbound.writePacket(packet);
+        acks.awaitAck(p);
     }
 
     /**
@@ -1007,7 +543,7 @@ public class MqttClient implements Closeable {
             throw new IllegalArgumentException("msg must not be null (use an empty array)");
         }
         checkQos(qos);
-        Codec.publishRemainingLength(topic.length, msg.length, qos);
+        PublishEncoder.remainingLength(topic.length, msg.length, qos);
     }
 
     /** Validates a QoS: 0 or 1 ({@code IllegalArgumentException} otherwise, with QoS 2 named). */
@@ -1027,19 +563,10 @@ public class MqttClient implements Closeable {
 
     private void checkConnected() throws IOException {
         if (state != ConnectionState.CONNECTED) {
-            throw notConnected();
+            throw lifecycle.notConnected();
         }
     }
 
-    private IOException notConnected() {
-        synchronized (lock) {
-            if (failure != null && state == ConnectionState.LOST) {
-                return new IOException("not connected to " + server + ":" + port + ": connection lost: "
-                        + failure.getMessage(), failure);
-            }
-            return new IOException("not connected to " + server + ":" + port + " (state " + state + ")");
-        }
-    }
 
     // ------------------------------------------------------------------ loop
 
@@ -1052,12 +579,7 @@ public class MqttClient implements Closeable {
      * @return the type of the packet processed
      */
     public PacketType waitMsg() throws IOException {
-        boolean owner = acquireReader(true) == OWNER;
-        try {
-            return step(WAIT);
-        } finally {
-            releaseReader(owner);
-        }
+        return inbound.waitMsg();
     }
 
     /**
@@ -1067,16 +589,7 @@ public class MqttClient implements Closeable {
      * @return the type processed, or {@link PacketType#NONE} when nothing complete was pending
      */
     public PacketType checkMsg() throws IOException {
-        int role = acquireReader(false);
-        if (role == BUSY) {
-            return PacketType.NONE; // another thread is reading and will process what comes
-        }
-        boolean owner = role == OWNER;
-        try {
-            return step(POLL);
-        } finally {
-            releaseReader(owner);
-        }
+        return inbound.checkMsg();
     }
 
     /**
@@ -1088,458 +601,7 @@ public class MqttClient implements Closeable {
      *         {@link #disconnect()} or {@link #close()}
      */
     public void loop() throws IOException {
-        boolean owner = false;
-        try {
-            owner = acquireReader(true) == OWNER;
-            while (true) {
-                try {
-                    step(WAIT);
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "message callback of MQTT client " + clientId + " threw; continuing", e);
-                }
-            }
-        } catch (IOException e) {
-            if (state == ConnectionState.CLOSED) {
-                return;
-            }
-            throw e;
-        } finally {
-            releaseReader(owner);
-        }
-    }
-
-    private PacketType step(int mode) throws IOException {
-        if (callbackDepth == 0 && deferred != null && !deferred.isEmpty()) {
-            drainDeferred();
-            return PacketType.PUBLISH;
-        }
-        if (state != ConnectionState.CONNECTED) {
-            // lost while a callback ran (its own publish read on): the messages read before the loss
-            // were delivered above; nothing buffered after the loss is framed, delivered or acked
-            throw notConnected();
-        }
-        if (queueFull()) { // waitMsg or checkMsg called by a callback: no more PUBLISHes are read
-            PacketType head = rlen > rpos ? PacketType.of((rbuf[rpos] & 0xFF) >>> 4) : PacketType.NONE;
-            return processBufferedAck() ? head : PacketType.NONE;
-        }
-        int total = readPacket(mode, 0, true);
-        if (total == 0) {
-            return PacketType.NONE;
-        }
-        return process(total);
-    }
-
-    /** {@link #acquireReader} results. */
-    private static final int BUSY = 0;
-    private static final int OWNER = 1;
-    private static final int REENTRANT = 2;
-
-    /**
-     * Takes the reader role: OWNER if this call took it (and must release it), REENTRANT when the
-     * current thread already holds it, BUSY when another thread does and {@code wait} is false.
-     */
-    private int acquireReader(boolean wait) throws IOException {
-        Thread me = Thread.currentThread();
-        Waiter w = null;
-        try {
-            while (true) {
-                synchronized (lock) {
-                    if (state != ConnectionState.CONNECTED) {
-                        if (state == ConnectionState.LOST && reader == null && deferred != null && !deferred.isEmpty()) {
-                            // messages read before the loss, queued while a callback ran (and then threw):
-                            // step() delivers them before it reports the loss
-                            reader = me;
-                            return OWNER;
-                        }
-                        throw notConnected();
-                    }
-                    if (reader == me) {
-                        return REENTRANT;
-                    }
-                    if (reader == null) {
-                        reader = me;
-                        return OWNER;
-                    }
-                    if (!wait) {
-                        return BUSY;
-                    }
-                    if (w == null) {
-                        w = new Waiter(me, null);
-                        readerWanted.addLast(w);
-                    }
-                }
-                LockSupport.park(this);
-                if (Thread.interrupted()) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("interrupted while waiting to read from " + server + ":" + port);
-                }
-            }
-        } finally {
-            if (w != null) {
-                leave(w);
-            }
-        }
-    }
-
-    /** Gives the reader role up (when {@code owner}) and unparks the first thread that wants it. */
-    private void releaseReader(boolean owner) {
-        if (owner) {
-            Waiter next;
-            synchronized (lock) {
-                reader = null;
-                next = nextReader();
-            }
-            if (next != null) {
-                LockSupport.unpark(next.thread);
-            }
-        }
-    }
-
-    /** The first parked thread that still wants the reader role, or null; caller holds {@link #lock}. */
-    private Waiter nextReader() {
-        for (Waiter w : readerWanted) {
-            if (w.awaited == null || !w.awaited.done) {
-                return w;
-            }
-        }
-        return null;
-    }
-
-    /**
-     * Unregisters a parked thread that stops waiting. When the reader role is free, the next thread
-     * that wants it is unparked: the wake-up this thread may have received passes on.
-     */
-    private void leave(Waiter w) {
-        Waiter next = null;
-        synchronized (lock) {
-            readerWanted.remove(w);
-            Pending p = w.awaited;
-            if (p != null) {
-                if (p.waiters == w) {
-                    p.waiters = w.next;
-                } else {
-                    for (Waiter x = p.waiters; x != null; x = x.next) {
-                        if (x.next == w) {
-                            x.next = w.next;
-                            break;
-                        }
-                    }
-                }
-            }
-            if (reader == null) {
-                next = nextReader();
-            }
-        }
-        if (next != null) {
-            LockSupport.unpark(next.thread);
-        }
-    }
-
-    /** Unparks every parked thread, to see a state change; caller holds {@link #lock}. */
-    private void wakeAll() {
-        for (Waiter w : readerWanted) {
-            LockSupport.unpark(w.thread);
-        }
-    }
-
-    // ------------------------------------------------------------------ acks
-
-    private Pending register(PacketType ackType, byte[] subject, int wantedId) throws IOException {
-        synchronized (lock) {
-            if (state != ConnectionState.CONNECTED) {
-                throw notConnected();
-            }
-            int id = wantedId > 0 && wantedId <= PacketIds.MAX && !pending.containsKey(wantedId) ? wantedId
-                    : packetIds.next(pending::containsKey);
-            Pending p = new Pending(this, id, ackType, subject);
-            pending.put(id, p);
-            return p;
-        }
-    }
-
-    /** Registers a {@link #publishAsync} PUBACK wait, first waiting for the oldest while the window is full. */
-    private Pending registerAsync(byte[] topic) throws IOException {
-        while (true) {
-            Pending oldest;
-            synchronized (lock) {
-                if (state != ConnectionState.CONNECTED) {
-                    throw notConnected();
-                }
-                if (asyncCount < maxInflight) {
-                    Pending p = new Pending(this, packetIds.next(pending::containsKey), PacketType.PUBACK, topic);
-                    pending.put(p.id, p);
-                    p.async = true;
-                    p.previous = asyncTail;
-                    if (asyncTail == null) {
-                        asyncHead = p;
-                    } else {
-                        asyncTail.next = p;
-                    }
-                    asyncTail = p;
-                    asyncCount++;
-                    return p;
-                }
-                oldest = asyncHead;
-            }
-            // a broker acks QoS 1 in order (MQTT-4.6.0-2): the oldest is the next to free a slot
-            awaitDone(oldest, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ackTimeoutMillis), false);
-            if (oldest.error != null && !oldest.lost) {
-                throw new MqttException(Reason.TIMEOUT, "publish not sent: " + maxInflight
-                        + " publishAsync publishes (maxInflight) awaited their PUBACK and the oldest was given up: "
-                        + oldest.error.getMessage());
-            }
-        }
-    }
-
-    /** Waits for the ack of {@code p} (at most the ack timeout) and returns its code. */
-    private int awaitAck(Pending p) throws IOException {
-        awaitDone(p, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ackTimeoutMillis), true);
-        return result(p);
-    }
-
-    /**
-     * Returns when {@code p} is done. Reads from the socket while no other thread does; else
-     * parks until the reader completes {@code p} or hands it the reader role. At the deadline
-     * {@code p} is given up (done, timed out). An interrupt gives it up too when {@code abandon}.
-     */
-    private void awaitDone(Pending p, long deadline, boolean abandon) throws IOException {
-        Thread me = Thread.currentThread();
-        boolean owner = false;
-        Waiter w = null;
-        try {
-            while (!p.done) {
-                boolean read;
-                synchronized (lock) {
-                    if (p.done) {
-                        break;
-                    }
-                    read = reader == me;
-                    if (reader == null) {
-                        reader = me;
-                        owner = true;
-                        read = true;
-                    } else if (!read && w == null) {
-                        w = new Waiter(me, p);
-                        w.next = p.waiters;
-                        p.waiters = w;
-                        readerWanted.addLast(w);
-                    }
-                }
-                if (read) {
-                    boolean paused = false;
-                    while (!p.done) {
-                        long left = deadline - System.nanoTime();
-                        if (left <= 0) {
-                            timeOut(p, paused);
-                            break;
-                        }
-                        if (queueFull()) {
-                            // back-pressure: read no more PUBLISHes until the callback returns
-                            paused = true;
-                            if (!processBufferedAck()) {
-                                pauseReading(p, left, abandon);
-                            }
-                            continue;
-                        }
-                        int total = readPacket(WAIT, deadline, false);
-                        if (total > 0) {
-                            process(total);
-                        }
-                    }
-                    break;
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    timeOut(p);
-                    break;
-                }
-                LockSupport.parkNanos(this, left);
-                if (Thread.interrupted()) {
-                    Thread.currentThread().interrupt();
-                    InterruptedIOException e = new InterruptedIOException("interrupted while waiting for the "
-                            + p.ackType + " of packet id " + p.id);
-                    if (abandon) {
-                        giveUp(p, e);
-                    }
-                    throw e;
-                }
-            }
-        } finally {
-            if (w != null) {
-                leave(w);
-            }
-            releaseReader(owner);
-        }
-    }
-
-    /**
-     * Whether the PUBLISHes queued while a callback runs reached their bound (reader only): then the
-     * reader reads no more until the callback returns, and the broker is held back by TCP.
-     */
-    private boolean queueFull() {
-        return callbackDepth > 0 && deferred != null && (deferred.size() >= MAX_QUEUED_WHILE_CALLBACK_WAITS
-                || deferredBytes >= MAX_QUEUED_BYTES_WHILE_CALLBACK_WAITS);
-    }
-
-    /**
-     * While reading is paused: processes the packet at the head of the buffer if it is whole and
-     * not a PUBLISH (an ack may be there already). Returns whether it did.
-     */
-    private boolean processBufferedAck() throws IOException {
-        long framed;
-        try {
-            framed = Codec.frame(rbuf, rpos, rlen - rpos, maxPacketSize);
-        } catch (MqttException e) {
-            throw fail(e);
-        }
-        if (framed < 0 || PacketType.of((rbuf[rpos] & 0xFF) >>> 4) == PacketType.PUBLISH) {
-            return false;
-        }
-        headerLength = (int) (framed >>> 32);
-        process((int) framed);
-        return true;
-    }
-
-    /**
-     * The reader, while reading is paused, parks until {@code p} is done (the connection is lost)
-     * or {@code nanos} pass.
-     */
-    private void pauseReading(Pending p, long nanos, boolean abandon) throws IOException {
-        Waiter w = new Waiter(Thread.currentThread(), p);
-        synchronized (lock) {
-            if (p.done) {
-                return;
-            }
-            w.next = p.waiters;
-            p.waiters = w;
-        }
-        try {
-            LockSupport.parkNanos(this, nanos);
-        } finally {
-            leave(w);
-        }
-        if (Thread.interrupted()) {
-            Thread.currentThread().interrupt();
-            InterruptedIOException e = new InterruptedIOException("interrupted while waiting for the " + p.ackType
-                    + " of packet id " + p.id);
-            if (abandon) {
-                giveUp(p, e);
-            }
-            throw e;
-        }
-    }
-
-    /** The ack's code, or the failure of {@code p} as an exception. */
-    private int result(Pending p) throws IOException {
-        IOException e = p.error;
-        if (e == null) {
-            return p.code;
-        }
-        if (!p.lost) {
-            throw e; // given up: a timeout, or an interrupt
-        }
-        throw new IOException("connection to " + server + ":" + port + " lost while waiting for the " + p.ackType
-                + " of packet id " + p.id + ": " + e.getMessage(), e);
-    }
-
-    /** Gives {@code p} up as timed out, unless its ack arrived meanwhile. */
-    private void timeOut(Pending p) {
-        timeOut(p, false);
-    }
-
-    /** {@link #timeOut(Pending)}, saying when reading was paused because the callback's queue was full. */
-    private void timeOut(Pending p, boolean paused) {
-        String why = !paused ? ""
-                : ": reading paused while the " + deferred.size() + " messages (" + deferredBytes
-                        + " bytes) received meanwhile wait for the running callback to return (at most "
-                        + MAX_QUEUED_WHILE_CALLBACK_WAITS + " messages or " + MAX_QUEUED_BYTES_WHILE_CALLBACK_WAITS
-                        + " bytes are queued); the ack may be behind them";
-        giveUp(p, new MqttException(Reason.TIMEOUT, "no " + p.ackType + " for packet id " + p.id + " ('"
-                + new String(p.subject, StandardCharsets.UTF_8) + "') from " + server + ":" + port + " within "
-                + ackTimeoutMillis + " ms" + why));
-    }
-
-    /**
-     * Stops awaiting the ack of {@code p}, unless it arrived meanwhile: the operation fails with
-     * {@code why}, and a late ack counts as stray.
-     */
-    private void giveUp(Pending p, IOException why) {
-        Waiter woken;
-        synchronized (lock) {
-            if (!pending.remove(p.id, p)) {
-                return;
-            }
-            unlinkAsync(p);
-            p.error = why;
-            woken = p.finish();
-        }
-        unparkAll(woken);
-    }
-
-    private void complete(int id, PacketType type, int code) throws IOException {
-        Waiter woken;
-        synchronized (lock) {
-            Pending p = pending.get(id);
-            if (p == null) {
-                strayAcks++;
-                LOG.log(Level.DEBUG, () -> "ignoring " + type + " for packet id " + id + ", which nothing awaits");
-                return;
-            }
-            if (p.ackType != type) {
-                throw fail(Codec.protocol("received " + type + " for packet id " + id + ", which awaits a " + p.ackType));
-            }
-            pending.remove(id);
-            unlinkAsync(p);
-            p.code = code;
-            woken = p.finish();
-        }
-        unparkAll(woken);
-    }
-
-    private static void unparkAll(Waiter w) {
-        for (; w != null; w = w.next) {
-            LockSupport.unpark(w.thread);
-        }
-    }
-
-    /** Takes a {@link #publishAsync} publish out of the window; caller holds {@link #lock}. */
-    private void unlinkAsync(Pending p) {
-        if (!p.async) {
-            return;
-        }
-        p.async = false;
-        if (p.previous == null) {
-            asyncHead = p.next;
-        } else {
-            p.previous.next = p.next;
-        }
-        if (p.next == null) {
-            asyncTail = p.previous;
-        } else {
-            p.next.previous = p.previous;
-        }
-        p.previous = null;
-        p.next = null;
-        asyncCount--;
-    }
-
-    /** Fails every pending operation and unparks their threads; caller holds {@link #lock}. */
-    private void failPending(IOException cause) {
-        if (pending.isEmpty()) {
-            return;
-        }
-        for (Pending p : pending.values()) {
-            p.error = cause;
-            p.lost = true;
-            p.async = false;
-            p.previous = null;
-            p.next = null;
-            unparkAll(p.finish());
-        }
-        pending.clear();
-        asyncHead = null;
-        asyncTail = null;
-        asyncCount = 0;
+        inbound.loop();
     }
 
     /**
@@ -1547,455 +609,33 @@ public class MqttClient implements Closeable {
      * every pending operation. Returns {@code e} for throwing.
      */
     protected final IOException fail(IOException e) {
-        Socket s = null;
-        synchronized (lock) {
-            if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
-                state = ConnectionState.LOST;
-                failure = e;
-                s = socket;
-                failPending(e);
-                wakeAll();
-            }
-        }
-        if (s != null) {
-            WriteWatchdog.Watch w = watch;
-            if (w != null && w.writing()) {
-                closeQuietly(transport); // a write is blocked: closing TLS first would try to write close_notify
-            }
-            closeQuietly(s);
-            unwatch();
-        }
-        return e;
-    }
-
-    // ------------------------------------------------------------------ reading
-
-    private void resetReader() {
-        soTimeout = -1;
-        rpos = 0;
-        rlen = 0;
-        stallClockRunning = false;
-        lastEofProbeNanos = System.nanoTime() - EOF_PROBE_NANOS;
-        deferredBytes = 0;
-        if (rbuf.length > INITIAL_READ_BUFFER * 16) {
-            rbuf = new byte[INITIAL_READ_BUFFER];
-        }
-        callbackDepth = 0;
-        if (deferred != null) {
-            deferred.clear();
-        }
-    }
-
-    /**
-     * Reads until a whole packet is buffered at {@code rbuf[rpos]}; returns its total length, or 0
-     * when none is complete: in POLL mode when no more bytes are available, otherwise when the
-     * deadline (if not {@code forever}) passed; a packet begun stays buffered for the next call.
-     * <p>
-     * A packet begun must be complete within the read timeout, counted from when the reader began
-     * waiting for its rest (not from when its first bytes arrived: the reader may have been busy in
-     * a callback meanwhile); bytes that arrived meanwhile are read before a stall is declared.
-     */
-    private int readPacket(int mode, long deadline, boolean forever) throws IOException {
-        while (true) {
-            long framed;
-            try {
-                framed = Codec.frame(rbuf, rpos, rlen - rpos, maxPacketSize);
-            } catch (MqttException e) {
-                throw fail(e);
-            }
-            if (framed >= 0) {
-                headerLength = (int) (framed >>> 32);
-                return (int) framed;
-            }
-            long now = System.nanoTime();
-            long waitNanos;
-            if (rlen > rpos) {
-                if (!stallClockRunning) {
-                    stallClockRunning = true;
-                    partialSinceNanos = now;
-                }
-                long stallDeadline = partialSinceNanos + TimeUnit.MILLISECONDS.toNanos(readTimeoutMillis);
-                waitNanos = stallDeadline - now;
-                if (waitNanos <= 0) {
-                    if (fill(-1) > 0) {
-                        continue; // the rest may have arrived while the reader was busy
-                    }
-                    throw fail(new MqttException(Reason.TIMEOUT, "read from " + server + ":" + port
-                            + " stalled in the middle of a packet: " + (rlen - rpos) + " bytes of a "
-                            + PacketType.of((rbuf[rpos] & 0xFF) >>> 4) + " packet arrived, the rest did not within "
-                            + TimeUnit.NANOSECONDS.toMillis(now - partialSinceNanos) + " ms"));
-                }
-                if (!forever && mode != POLL) {
-                    long left = deadline - now;
-                    if (left <= 0) {
-                        return 0; // this wait's own deadline; the packet's rest is read by the next wait
-                    }
-                    waitNanos = Math.min(waitNanos, left);
-                }
-            } else {
-                waitNanos = forever ? Long.MAX_VALUE : deadline - now;
-                if (waitNanos <= 0 && mode != POLL) {
-                    return 0;
-                }
-                if (mode != CONNACK) {
-                    waitNanos = Math.min(waitNanos, keepAlive(now));
-                }
-            }
-            if (fill(mode == POLL ? -1 : waitNanos) == 0 && mode == POLL) {
-                return 0;
-            }
-        }
-    }
-
-    /**
-     * Does what keepalive needs now: declares the connection dead, or sends a PINGREQ. Returns
-     * the nanoseconds until it next needs to act (Long.MAX_VALUE when keepalive is off).
-     */
-    private long keepAlive(long now) throws IOException {
-        if (keepAliveSeconds == 0) {
-            return Long.MAX_VALUE;
-        }
-        long ka = TimeUnit.SECONDS.toNanos(keepAliveSeconds);
-        long dead = ka + ka / 2;
-        long sinceReceived = now - lastReceivedNanos;
-        if (sinceReceived >= dead) {
-            throw fail(new MqttException(Reason.TIMEOUT, "no packet from " + server + ":" + port + " for "
-                    + TimeUnit.NANOSECONDS.toMillis(sinceReceived) + " ms (1.5 x keepalive of " + keepAliveSeconds
-                    + " s): connection declared dead"));
-        }
-        long sinceSent = now - lastSentNanos;
-        if (sinceSent >= ka || (sinceReceived >= ka && !pingOutstanding)) {
-            ping();
-            sinceSent = 0;
-        }
-        long next = dead - sinceReceived;
-        next = Math.min(next, ka - sinceSent);
-        if (!pingOutstanding) {
-            next = Math.min(next, ka - sinceReceived);
-        }
-        return Math.max(next, TimeUnit.MILLISECONDS.toNanos(1));
-    }
-
-    /**
-     * Reads what the socket has into the buffer. {@code waitNanos < 0} polls without blocking.
-     * Returns the number of bytes read, 0 on timeout or when polling found nothing.
-     */
-    private int fill(long waitNanos) throws IOException {
-        InputStream input = in;
-        Socket s = socket;
-        if (input == null || s == null) {
-            throw notConnected();
-        }
-        makeRoom();
-        int n;
-        try {
-            if (waitNanos < 0) {
-                int available = input.available();
-                long now = System.nanoTime();
-                if (available > 0) {
-                    n = input.read(rbuf, rlen, Math.min(available, rbuf.length - rlen));
-                } else if (secure || rlen > rpos || lastReceivedNanos - lastEofProbeNanos > 0
-                        || now - lastEofProbeNanos >= EOF_PROBE_NANOS) {
-                    // TLS hides what is buffered; a plain socket's available() is 0 also at the end of
-                    // stream, which only a read sees: read for 1 ms (every time in a packet's middle,
-                    // the first time nothing is available after bytes arrived, else every 100 ms)
-                    lastEofProbeNanos = now;
-                    setSoTimeout(s, TLS_POLL_MILLIS);
-                    n = input.read(rbuf, rlen, rbuf.length - rlen);
-                } else {
-                    return 0;
-                }
-            } else {
-                setSoTimeout(s, toTimeoutMillis(waitNanos));
-                n = input.read(rbuf, rlen, rbuf.length - rlen);
-            }
-        } catch (SocketTimeoutException e) {
-            return 0;
-        } catch (IOException e) {
-            throw fail(connectionError("connection to", e));
-        }
-        if (n < 0) {
-            throw fail(new EOFException("connection closed by " + server + ":" + port
-                    + (rlen > rpos ? " in the middle of a packet (" + (rlen - rpos) + " bytes of it had arrived)" : "")));
-        }
-        long now = System.nanoTime();
-        if (rlen == rpos) {
-            partialSinceNanos = now; // a packet's first bytes arrived while the reader reads
-            stallClockRunning = true;
-        }
-        rlen += n;
-        lastReceivedNanos = now;
-        return n;
-    }
-
-    private void setSoTimeout(Socket s, int millis) throws IOException {
-        if (millis != soTimeout) {
-            s.setSoTimeout(millis);
-            soTimeout = millis;
-        }
-    }
-
-    private static int toTimeoutMillis(long nanos) {
-        if (nanos >= TimeUnit.DAYS.toNanos(1)) {
-            return 0; // no timeout: blocks until data or close
-        }
-        return (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos + 999_999));
-    }
-
-    /**
-     * Makes space after {@code rlen}: compacts when little is left, and grows a full buffer that
-     * holds part of one packet by doubling, up to the packet's size: a packet is never allocated
-     * before its bytes arrive, whatever size its header announces.
-     */
-    private void makeRoom() {
-        if (rpos == rlen) {
-            rpos = 0;
-            rlen = 0;
-        }
-        if (rpos > 0 && rbuf.length - rlen < rbuf.length / 4) {
-            System.arraycopy(rbuf, rpos, rbuf, 0, rlen - rpos);
-            rlen -= rpos;
-            rpos = 0;
-        }
-        if (rlen == rbuf.length) {
-            int need = packetSizeHint(); // > rbuf.length, or the packet would be complete
-            int grown = (int) Math.min(Math.max(need, rbuf.length + 1L), rbuf.length * 2L);
-            rbuf = Arrays.copyOf(rbuf, grown);
-        }
-    }
-
-    /** The total size of the packet at rpos if its remaining length is complete, else 0. */
-    private int packetSizeHint() {
-        int value = 0;
-        for (int i = 1; i <= 4 && rpos + i < rlen; i++) {
-            int digit = rbuf[rpos + i] & 0xFF;
-            value |= (digit & 0x7F) << (7 * (i - 1));
-            if ((digit & 0x80) == 0) {
-                return i + 1 + value;
-            }
-        }
-        return 0;
-    }
-
-    private void consume(int total) {
-        rpos += total;
-        stallClockRunning = false; // the next packet's clock starts when the reader waits for it
-        if (rpos >= rlen) {
-            rpos = 0;
-            rlen = 0;
-            if (rbuf.length > INITIAL_READ_BUFFER * 128) {
-                rbuf = new byte[INITIAL_READ_BUFFER]; // give a large message's buffer back
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ processing
-
-    private PacketType process(int total) throws IOException {
-        int first = rbuf[rpos] & 0xFF;
-        PacketType type = PacketType.of(first >>> 4);
-        int off = rpos + headerLength;
-        int rem = total - headerLength;
-        switch (type) {
-            case PUBLISH:
-                processPublish(first & 0x0F, off, rem, total);
-                return type;
-            case PUBACK:
-            case UNSUBACK:
-                expectLength(type, rem, 2);
-                int id = Codec.u16(rbuf, off);
-                consume(total);
-                complete(id, type, 0);
-                return type;
-            case SUBACK:
-                if (rem != 3) {
-                    throw fail(Codec.protocol("SUBACK remaining length must be 3 (one return code per filter), found "
-                            + rem));
-                }
-                int subId = Codec.u16(rbuf, off);
-                int code = rbuf[off + 2] & 0xFF;
-                consume(total);
-                if (code != 0 && code != 1 && code != 2 && code != Codec.SUBACK_FAILURE) {
-                    throw fail(Codec.protocol(String.format("SUBACK return code must be 0, 1, 2 or 0x80, found 0x%02X",
-                            code)));
-                }
-                complete(subId, type, code);
-                return type;
-            case PINGRESP:
-                expectLength(type, rem, 0);
-                consume(total);
-                pingOutstanding = false;
-                return type;
-            case CONNACK:
-                throw fail(Codec.protocol("unexpected CONNACK on an established connection"));
-            default: // PUBREC, PUBREL, PUBCOMP; client-only types were refused when framing
-                throw fail(Codec.protocol("unexpected " + type + ": this client never uses QoS 2"));
-        }
-    }
-
-    private void expectLength(PacketType type, int rem, int expected) throws IOException {
-        if (rem != expected) {
-            throw fail(Codec.protocol(type + " remaining length must be " + expected + ", found " + rem));
-        }
-    }
-
-    private void processPublish(int flags, int off, int rem, int total) throws IOException {
-        int qos = (flags & Codec.PUBLISH_QOS_MASK) >>> Codec.PUBLISH_QOS_SHIFT;
-        if (qos == 2) {
-            throw fail(Codec.protocol("PUBLISH at QoS 2, but this client never subscribes at QoS 2"));
-        }
-        if (qos == 0 && (flags & Codec.PUBLISH_FLAG_DUP) != 0) {
-            throw fail(Codec.protocol("PUBLISH from " + server + ":" + port + " at QoS 0 with the DUP flag set: DUP "
-                    + "must be 0 at QoS 0 (MQTT-3.3.1-2)"));
-        }
-        if (rem < 2) {
-            throw fail(Codec.protocol("PUBLISH remaining length " + rem + " cannot hold a topic length"));
-        }
-        int topicLength = Codec.u16(rbuf, off);
-        int head = 2 + topicLength + (qos > 0 ? 2 : 0);
-        if (head > rem) {
-            throw fail(Codec.protocol("PUBLISH topic length " + topicLength + (qos > 0 ? " plus packet id" : "")
-                    + " does not fit in remaining length " + rem));
-        }
-        if (topicLength == 0) {
-            throw fail(Codec.protocol("PUBLISH with an empty topic name"));
-        }
-        byte[] topic = Arrays.copyOfRange(rbuf, off + 2, off + 2 + topicLength);
-        try {
-            TopicFilter.validateTopicName(topic); // MQTT-1.5.3-1/2, MQTT-3.3.2-2: close, deliver nothing
-        } catch (IllegalArgumentException e) {
-            throw fail(Codec.protocol("PUBLISH from " + server + ":" + port + " with an invalid topic name: "
-                    + e.getMessage()));
-        }
-        int id = qos > 0 ? Codec.u16(rbuf, off + 2 + topicLength) : 0;
-        if (qos > 0 && id == 0) {
-            throw fail(Codec.protocol("PUBLISH at QoS 1 with packet id 0"));
-        }
-        byte[] payload = Arrays.copyOfRange(rbuf, off + head, off + rem);
-        consume(total);
-        boolean retain = (flags & Codec.PUBLISH_FLAG_RETAIN) != 0;
-        boolean dup = (flags & Codec.PUBLISH_FLAG_DUP) != 0;
-        if (callbackDepth > 0) {
-            if (deferred == null) {
-                deferred = new ArrayDeque<>();
-            }
-            deferred.add(new Received(topic, payload, retain, dup, qos, id));
-            deferredBytes += topic.length + payload.length;
-            return;
-        }
-        dispatch(topic, payload, retain, dup, qos, id);
-        drainDeferred();
-    }
-
-    private void drainDeferred() throws IOException {
-        while (deferred != null && !deferred.isEmpty()) {
-            Received r = deferred.poll();
-            deferredBytes -= r.topic.length + r.payload.length;
-            dispatch(r.topic, r.payload, r.retain, r.dup, r.qos, r.id);
-        }
-    }
-
-    private void dispatch(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, int id)
-            throws IOException {
-        MessageCallback cb = callback;
-        callbackDepth++;
-        try {
-            if (cb != null) {
-                cb.message(topic, payload, retain, dup, qos);
-            } else {
-                LOG.log(Level.WARNING, () -> "MQTT client " + clientId + " has no callback: message on '"
-                        + new String(topic, StandardCharsets.UTF_8) + "' (" + payload.length + " bytes) not delivered");
-            }
-        } finally {
-            callbackDepth--;
-            // once the connection is lost (say while the callback's own publish read on) there is
-            // nothing to ack on: the messages read before the loss are still delivered, then the
-            // loss is reported, and an operation whose ack was read before the loss still succeeds
-            if (qos == 1 && state == ConnectionState.CONNECTED) {
-                sendPuback(id);
-            }
-        }
-    }
-
-    private void sendPuback(int id) throws IOException {
-        synchronized (writeLock) {
-            Codec.puback(wbuf, 0, id);
-            send(wbuf, 0, 4);
-        }
-    }
-
-    // ------------------------------------------------------------------ writing
-
-    /** Writes bytes within the write timeout; caller holds {@link #writeLock}. */
-    private void send(byte[] b, int off, int len) throws IOException {
-        sendWithin(b, off, len, TimeUnit.MILLISECONDS.toNanos(writeTimeoutMillis));
-    }
-
-    /**
-     * Writes bytes, each chunk of {@value #WRITE_CHUNK} bytes within {@code timeoutNanos}: a chunk
-     * that takes longer makes the {@link WriteWatchdog} close the socket. Caller holds {@link #writeLock}.
-     */
-    private void sendWithin(byte[] b, int off, int len, long timeoutNanos) throws IOException {
-        OutputStream o = out;
-        WriteWatchdog.Watch w = watch;
-        if (o == null || w == null) {
-            throw notConnected();
-        }
-        int done = 0;
-        try {
-            do {
-                int n = Math.min(len - done, WRITE_CHUNK);
-                w.begin(timeoutNanos);
-                try {
-                    o.write(b, off + done, n);
-                } finally {
-                    w.end();
-                }
-                done += n;
-            } while (done < len);
-        } catch (IOException e) {
-            throw fail(connectionError("write to", e));
-        }
-        lastSentNanos = System.nanoTime();
-    }
-
-    private static void closeQuietly(Socket s) {
-        if (s != null) {
-            try {
-                s.close();
-            } catch (IOException e) {
-                LOG.log(Level.DEBUG, "closing socket failed", e);
-            }
-        }
+        return lifecycle.fail(e);
     }
 
     /** For tests: makes {@code id} the last packet id handed out. */
     void setLastPacketId(int id) {
-        synchronized (lock) {
-            packetIds.setLast(id);
-        }
+        acks.setLastPacketId(id);
     }
 
     /** The read buffer's capacity (tests: a huge announced packet is not allocated up front). */
     int readBufferCapacity() {
-        return rbuf.length;
+        return reader.capacity();
     }
 
     /** How many PUBLISHes wait for the running callback to return; call on the reader (tests). */
     int deferredCount() {
-        return deferred == null ? 0 : deferred.size();
+        return inbound.deferredCount();
     }
 
     /** The packet ids currently awaiting acks (tests). */
     List<Integer> pendingPacketIds() {
-        synchronized (lock) {
-            return new ArrayList<>(pending.keySet());
-        }
+        return acks.pendingIds();
     }
 
     @Override
     public String toString() {
-        return "MqttClient[" + clientId + "@" + server + ":" + port + (tls != null ? " tls" : "") + ", " + state + "]";
+        return "MqttClient[" + settings.clientId + "@" + settings.broker() + (settings.tls != null ? " tls" : "")
+                + ", " + state + "]";
     }
 
     /**
@@ -2009,113 +649,5 @@ public class MqttClient implements Closeable {
         /** Its packet identifier. */
         @Override
         public abstract int packetId();
-    }
-
-    /**
-     * An operation awaiting its ack, and the token {@link #publishAsync} returns. The fields after
-     * {@code subject} are guarded by {@link MqttClient#lock}; {@code done}, {@code code} and
-     * {@code error} are read without it once {@code done} is seen.
-     */
-    private static final class Pending extends InFlight {
-        /** The token of a QoS 0 publish: complete once written. */
-        static final Pending WRITTEN = new Pending(null, 0, PacketType.PUBACK, new byte[0]);
-
-        static {
-            WRITTEN.done = true;
-        }
-
-        final MqttClient client;
-        final int id;
-        final PacketType ackType;
-        final byte[] subject;
-        volatile boolean done;
-        int code;
-        IOException error;
-        /** Whether {@code error} is the connection's failure (else the operation was given up). */
-        boolean lost;
-        /** The threads parked for this ack, linked through {@link Waiter#next}. */
-        Waiter waiters;
-        /** Whether in the {@link #publishAsync} window, linked oldest first. */
-        boolean async;
-        Pending previous;
-        Pending next;
-
-        Pending(MqttClient client, int id, PacketType ackType, byte[] subject) {
-            this.client = client;
-            this.id = id;
-            this.ackType = ackType;
-            this.subject = subject;
-        }
-
-        /** Marks it done and returns the waiters to unpark; caller holds the client's lock. */
-        Waiter finish() {
-            done = true;
-            Waiter w = waiters;
-            waiters = null;
-            return w;
-        }
-
-        @Override
-        public int packetId() {
-            return id;
-        }
-
-        @Override
-        public boolean isDone() {
-            return done;
-        }
-
-        @Override
-        public void await() throws IOException {
-            if (client != null) {
-                client.awaitToken(this);
-            }
-        }
-
-        @Override
-        public IOException failure() {
-            return done ? error : null;
-        }
-
-        @Override
-        public String toString() {
-            if (client == null) {
-                return "PublishToken[QoS 0, written]";
-            }
-            return "PublishToken[packet id " + id + (!done ? ", awaiting " + ackType
-                    : error == null ? ", acknowledged" : ", failed: " + error.getMessage()) + "]";
-        }
-    }
-
-    /** A thread parked in the client, for the ack of {@code awaited} or (null) for the reader role. */
-    private static final class Waiter {
-        final Thread thread;
-        final Pending awaited;
-        /** The next thread parked for the same ack; guarded by {@link MqttClient#lock}. */
-        Waiter next;
-
-        Waiter(Thread thread, Pending awaited) {
-            this.thread = thread;
-            this.awaited = awaited;
-        }
-    }
-
-    /** A PUBLISH read while a callback ran, delivered after it. */
-    private static final class Received {
-        final byte[] topic;
-        final byte[] payload;
-        final boolean retain;
-        final boolean dup;
-        final int qos;
-        final int id;
-
-        Received(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, int id) {
-            this.topic = topic;
-            this.payload = payload;
-            this.retain = retain;
-            this.dup = dup;
-            this.qos = qos;
-            this.id = id;
-        }
     }
 }

@@ -15,10 +15,6 @@ import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
@@ -34,6 +30,7 @@ import javax.net.ssl.X509KeyManager;
 
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
+import io.umqtt.simple.internal.WriteWatchdog;
 
 /**
  * The TLS part of {@link MqttClient#connect(boolean, int)} and its deadline: runs the handshake and
@@ -42,8 +39,9 @@ import io.umqtt.api.MqttException.Reason;
  * cause; and bounds the whole connect (TCP connect, TLS handshake, CONNACK) by closing the socket
  * when the connect timeout has passed, since a socket read timeout bounds only each single read.
  * <p>
- * Threading: the static methods run on the connecting thread. {@link Deadline}s share one daemon
- * timer thread, which only closes sockets and ends after 10 s without a pending connect.
+ * Threading: the static methods run on the connecting thread. {@link Deadline}s are watched by
+ * the shared {@link WriteWatchdog} thread, which only closes sockets and ends as soon as nothing
+ * is watched.
  */
 final class TlsConnector {
     private static final Logger LOG = System.getLogger(TlsConnector.class.getName());
@@ -400,23 +398,23 @@ final class TlsConnector {
      * The deadline of one connect: closes the connection's socket when the connect timeout has
      * passed, which ends a blocked TCP connect, TLS handshake or CONNACK read at once. Connect
      * {@link #disarm() disarms} it before it reports success; exactly one of the two wins.
-     * Thread-safe; the timer thread is one daemon thread shared by all clients, and its tasks only
-     * close sockets.
+     * Thread-safe. It is watched by the shared {@link WriteWatchdog} thread ({@code umqtt-watchdog},
+     * one daemon thread for all clients, running only while a write or a connect is watched), as
+     * an operation that must end in time; firing only closes a socket.
      */
     static final class Deadline {
         private static final int ARMED = 0;
         private static final int FIRED = 1;
         private static final int DISARMED = 2;
         private static final long GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-        private static final long TIMER_IDLE_SECONDS = 10;
-        private static final ScheduledExecutorService TIMER = timer();
 
         private final AtomicInteger state = new AtomicInteger(ARMED);
-        private final ScheduledFuture<?> task;
+        private final WriteWatchdog.Watch watch;
         private volatile Socket socket;
 
         private Deadline(long delayNanos) {
-            task = TIMER.schedule(this::fire, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+            watch = WriteWatchdog.register(w -> fire());
+            watch.begin(Math.max(0, delayNanos));
         }
 
         /**
@@ -428,20 +426,6 @@ final class TlsConnector {
             return new Deadline(deadline + GRACE_NANOS - System.nanoTime());
         }
 
-        private static ScheduledExecutorService timer() {
-            ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
-                Thread thread = new Thread(r, "umqtt-connect-deadline");
-                thread.setDaemon(true);
-                return thread;
-            });
-            t.setRemoveOnCancelPolicy(true);
-            // the thread ends when no connect has been pending for a while: nothing lingers after
-            // the bundle stops
-            t.setKeepAliveTime(TIMER_IDLE_SECONDS, TimeUnit.SECONDS);
-            t.allowCoreThreadTimeOut(true);
-            return Executors.unconfigurableScheduledExecutorService(t);
-        }
-
         /** The socket to close at the deadline (closed at once when it has passed already). */
         void watch(Socket s) {
             socket = s;
@@ -451,6 +435,7 @@ final class TlsConnector {
         }
 
         private void fire() {
+            watch.unregister();
             if (state.compareAndSet(ARMED, FIRED)) {
                 closeQuietly(socket);
             }
@@ -484,8 +469,9 @@ final class TlsConnector {
         /** Stops the deadline; false when it has fired already (the socket is closed). Idempotent. */
         boolean disarm() {
             if (state.compareAndSet(ARMED, DISARMED)) {
-                task.cancel(false);
+                watch.end();
             }
+            watch.unregister();
             return state.get() == DISARMED;
         }
 

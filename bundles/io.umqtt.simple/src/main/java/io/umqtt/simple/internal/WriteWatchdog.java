@@ -5,18 +5,20 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Bounds socket writes in time. {@code java.net.Socket} writes have no timeout: a write to a peer
- * that stopped reading blocks for ever once the socket buffers are full. Each connection
- * registers a {@link Watch}, marks every write with {@link Watch#begin(long)} and
+ * Bounds socket writes, and connects, in time. {@code java.net.Socket} writes have no timeout: a
+ * write to a peer that stopped reading blocks for ever once the socket buffers are full. Each
+ * connection registers a {@link Watch}, marks every write with {@link Watch#begin(long)} and
  * {@link Watch#end()}, and the watchdog calls the watch's stall action (which closes the socket,
- * so the blocked write fails) when a write outlasts its timeout.
+ * so the blocked write fails) when a write outlasts its timeout. The client's connect deadline
+ * ({@code TlsConnector.Deadline}) is watched the same way, as an operation that must end in time:
+ * one shared timer thread for both.
  * <p>
  * Threading: one daemon thread, {@value #THREAD_NAME}, for all connections of the JVM (not one
  * per connection). It runs only while at least one watch is registered: started by the first
- * {@link #register}, it ends as soon as the last one {@link Watch#unregister() unregisters}. It checks the writes in progress every {@value #TICK_MILLIS} ms,
- * so a stalled write fails between its timeout and its timeout plus one tick. The stall action
- * runs on that thread and must not block. Marking a write costs two volatile writes; the
- * registry is guarded by the class's lock.
+ * {@link #register}, it ends as soon as the last one {@link Watch#unregister() unregisters}. It
+ * checks the writes in progress every {@value #TICK_MILLIS} ms, so a stalled write fails between
+ * its timeout and its timeout plus one tick. The stall action runs on that thread and must not
+ * block. Marking a write costs two volatile writes; the registry is guarded by the class's lock.
  */
 public final class WriteWatchdog {
     /** The name of the watchdog thread. */

@@ -1,0 +1,334 @@
+package io.umqtt.simple;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MqttException;
+import io.umqtt.api.MqttException.Reason;
+import io.umqtt.simple.internal.codec.Wire;
+import io.umqtt.simple.internal.PacketIds;
+
+/**
+ * The operations awaiting their acks, by packet id: a QoS 1 PUBLISH its PUBACK, a SUBSCRIBE its
+ * SUBACK, an UNSUBSCRIBE its UNSUBACK. Hands out packet ids, keeps the {@code publishAsync} window
+ * (at most {@code maxInflight} unacknowledged, oldest first), completes an entry when the reader
+ * reads its ack, gives it up at the ack timeout (a late ack then counts as stray), and fails all
+ * when the connection is lost.
+ * <p>
+ * A thread waiting for an ack ({@link #awaitDone}) reads itself when no other thread holds the
+ * reader role, else parks until the reader completes its entry (unparking exactly the threads
+ * waiting for it) or hands it the role.
+ * <p>
+ * Threading: everything here is guarded by the client's lock (shared with {@link ReaderRole} and
+ * the connection state); threads are unparked after it is released, and nothing blocks under it.
+ */
+final class AckTable {
+    private static final System.Logger LOG = System.getLogger(MqttClient.class.getName());
+
+    private final MqttClient client;
+    private final Object lock;
+    /** Packet id to the operation awaiting its ack; guarded by {@link #lock}. */
+    private final Map<Integer, Pending> pending = new HashMap<>();
+    /** Guarded by {@link #lock}. */
+    private final PacketIds packetIds = new PacketIds();
+    /** The unacknowledged {@code publishAsync} publishes, oldest first; guarded by {@link #lock}. */
+    private Pending asyncHead;
+    private Pending asyncTail;
+    private int asyncCount;
+    volatile long strayAcks;
+
+    AckTable(MqttClient client, Object lock) {
+        this.client = client;
+        this.lock = lock;
+    }
+
+    /** Enters an operation awaiting {@code ackType}, under {@code wantedId} when that is free. */
+    Pending register(PacketType ackType, byte[] subject, int wantedId) throws IOException {
+        synchronized (lock) {
+            if (client.state != ConnectionState.CONNECTED) {
+                throw client.lifecycle.notConnected();
+            }
+            int id = wantedId > 0 && wantedId <= PacketIds.MAX && !pending.containsKey(wantedId) ? wantedId
+                    : packetIds.next(pending::containsKey);
+            Pending p = new Pending(this, id, ackType, subject);
+            pending.put(id, p);
+            return p;
+        }
+    }
+
+    /** Registers a {@code publishAsync} PUBACK wait, first waiting for the oldest while the window is full. */
+    /** The publishAsync publishes awaiting their PUBACK; read without the lock: a hint. */
+    int asyncInFlight() {
+        return asyncCount;
+    }
+
+    Pending registerAsync(byte[] topic) throws IOException {
+        while (true) {
+            Pending oldest;
+            int max = client.settings.maxInflight;
+            synchronized (lock) {
+                if (client.state != ConnectionState.CONNECTED) {
+                    throw client.lifecycle.notConnected();
+                }
+                if (asyncCount < max) {
+                    Pending p = new Pending(this, packetIds.next(pending::containsKey), PacketType.PUBACK, topic);
+                    pending.put(p.id, p);
+                    p.async = true;
+                    p.previous = asyncTail;
+                    if (asyncTail == null) {
+                        asyncHead = p;
+                    } else {
+                        asyncTail.next = p;
+                    }
+                    asyncTail = p;
+                    asyncCount++;
+                    return p;
+                }
+                oldest = asyncHead;
+            }
+            // a broker acks QoS 1 in order (MQTT-4.6.0-2): the oldest is the next to free a slot
+            awaitDone(oldest, ackDeadline(), false);
+            if (oldest.error != null && !oldest.lost) {
+                throw new MqttException(Reason.TIMEOUT, "publish not sent: " + max
+                        + " publishAsync publishes (maxInflight) awaited their PUBACK and the oldest was given up: "
+                        + oldest.error.getMessage());
+            }
+        }
+    }
+
+    private long ackDeadline() {
+        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(client.settings.ackTimeoutMillis);
+    }
+
+    /** Waits for the ack of {@code p} (at most the ack timeout) and returns its code. */
+    int awaitAck(Pending p) throws IOException {
+        awaitDone(p, ackDeadline(), true);
+        return result(p);
+    }
+
+    /** {@link PublishToken#await()}: waits at most the ack timeout, gives the publish up after it. */
+    void awaitToken(Pending p) throws IOException {
+        if (!p.done) {
+            awaitDone(p, ackDeadline(), false);
+        }
+        result(p);
+    }
+
+    /**
+     * Returns when {@code p} is done. Reads from the connection while no other thread does; else
+     * parks until the reader completes {@code p} or hands it the reader role. At the deadline
+     * {@code p} is given up (done, timed out). An interrupt gives it up too when {@code abandon}.
+     */
+    void awaitDone(Pending p, long deadline, boolean abandon) throws IOException {
+        ReaderRole readers = client.readers;
+        Thread me = Thread.currentThread();
+        boolean owner = false;
+        ReaderRole.Waiter w = null;
+        try {
+            while (!p.done) {
+                boolean read;
+                synchronized (lock) {
+                    if (p.done) {
+                        break;
+                    }
+                    read = readers.reader == me;
+                    if (readers.reader == null) {
+                        readers.reader = me;
+                        owner = true;
+                        read = true;
+                    } else if (!read && w == null) {
+                        w = readers.enqueue(me, p);
+                    }
+                }
+                if (read) {
+                    client.inbound.readUntilDone(p, deadline, abandon);
+                    break;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    timeOut(p, "");
+                    break;
+                }
+                if (!client.outbound.mayWaitHolding(p)) {
+                    client.outbound.flushHeld();
+                }
+                LockSupport.parkNanos(client, left);
+                if (Thread.interrupted()) {
+                    throw interrupted(p, abandon);
+                }
+            }
+        } finally {
+            if (w != null) {
+                readers.leave(w);
+            }
+            readers.release(owner);
+        }
+    }
+
+    /**
+     * The reader, while reading is paused, parks until {@code p} is done (the connection is lost)
+     * or {@code nanos} pass.
+     */
+    void pauseReading(Pending p, long nanos, boolean abandon) throws IOException {
+        ReaderRole.Waiter w;
+        synchronized (lock) {
+            if (p.done) {
+                return;
+            }
+            w = client.readers.waitFor(Thread.currentThread(), p);
+        }
+        try {
+            client.outbound.flushHeld();
+            LockSupport.parkNanos(client, nanos);
+        } finally {
+            client.readers.leave(w);
+        }
+        if (Thread.interrupted()) {
+            throw interrupted(p, abandon);
+        }
+    }
+
+    /** The interrupt of a wait for {@code p}, which is given up when {@code abandon}; sets the flag again. */
+    private InterruptedIOException interrupted(Pending p, boolean abandon) {
+        Thread.currentThread().interrupt();
+        InterruptedIOException e = new InterruptedIOException("interrupted while waiting for the " + p.ackType
+                + " of packet id " + p.id);
+        if (abandon) {
+            giveUp(p, e);
+        }
+        return e;
+    }
+
+    /** The ack's code, or the failure of {@code p} as an exception. */
+    int result(Pending p) throws IOException {
+        IOException e = p.error;
+        if (e == null) {
+            return p.code;
+        }
+        if (!p.lost) {
+            throw e; // given up: a timeout, or an interrupt
+        }
+        throw new IOException("connection to " + client.settings.broker() + " lost while waiting for the "
+                + p.ackType + " of packet id " + p.id + ": " + e.getMessage(), e);
+    }
+
+    /** Gives {@code p} up as timed out, unless its ack arrived meanwhile; {@code why} adds to the message. */
+    void timeOut(Pending p, String why) {
+        giveUp(p, new MqttException(Reason.TIMEOUT, "no " + p.ackType + " for packet id " + p.id + " ('"
+                + new String(p.subject, StandardCharsets.UTF_8) + "') from " + client.settings.broker()
+                + " within " + client.settings.ackTimeoutMillis + " ms" + why));
+    }
+
+    /**
+     * Stops awaiting the ack of {@code p}, unless it arrived meanwhile: the operation fails with
+     * {@code why}, and a late ack counts as stray.
+     */
+    void giveUp(Pending p, IOException why) {
+        ReaderRole.Waiter woken;
+        synchronized (lock) {
+            if (!pending.remove(p.id, p)) {
+                return;
+            }
+            unlinkAsync(p);
+            p.error = why;
+            woken = p.finish();
+        }
+        ReaderRole.unparkAll(woken);
+    }
+
+    /** The reader read an ack: completes its operation and unparks the threads waiting for it. */
+    void complete(int id, PacketType type, int code) throws IOException {
+        ReaderRole.Waiter woken;
+        PacketType awaited;
+        synchronized (lock) {
+            Pending p = pending.get(id);
+            if (p == null) {
+                strayAcks++;
+                LOG.log(Level.DEBUG, () -> "ignoring " + type + " for packet id " + id + ", which nothing awaits");
+                return;
+            }
+            awaited = p.ackType;
+            if (awaited == type) {
+                woken = finish(p, code);
+            } else {
+                woken = null;
+            }
+        }
+        if (awaited != type) {
+            // failed outside the lock: the write path first writes what it holds (see Lifecycle)
+            throw client.fail(Wire.protocol("received " + type + " for packet id " + id + ", which awaits a " + awaited));
+        }
+        ReaderRole.unparkAll(woken);
+    }
+
+    /** Completes {@code p} with {@code code}; caller holds {@link #lock}. Returns the threads to unpark. */
+    private ReaderRole.Waiter finish(Pending p, int code) {
+        pending.remove(p.id);
+        unlinkAsync(p);
+        p.code = code;
+        return p.finish();
+    }
+
+    /** Takes a {@code publishAsync} publish out of the window; caller holds {@link #lock}. */
+    private void unlinkAsync(Pending p) {
+        if (!p.async) {
+            return;
+        }
+        p.async = false;
+        if (p.previous == null) {
+            asyncHead = p.next;
+        } else {
+            p.previous.next = p.next;
+        }
+        if (p.next == null) {
+            asyncTail = p.previous;
+        } else {
+            p.next.previous = p.previous;
+        }
+        p.previous = null;
+        p.next = null;
+        asyncCount--;
+    }
+
+    /** Fails every pending operation and unparks their threads; caller holds {@link #lock}. */
+    void failAll(IOException cause) {
+        if (pending.isEmpty()) {
+            return;
+        }
+        for (Pending p : pending.values()) {
+            p.error = cause;
+            p.lost = true;
+            p.async = false;
+            p.previous = null;
+            p.next = null;
+            ReaderRole.unparkAll(p.finish());
+        }
+        pending.clear();
+        asyncHead = null;
+        asyncTail = null;
+        asyncCount = 0;
+    }
+
+    /** Makes {@code id} the last packet id handed out (tests). */
+    void setLastPacketId(int id) {
+        synchronized (lock) {
+            packetIds.setLast(id);
+        }
+    }
+
+    /** The packet ids currently awaiting acks (tests). */
+    List<Integer> pendingIds() {
+        synchronized (lock) {
+            return new ArrayList<>(pending.keySet());
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.umqtt.simple;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+
+import io.umqtt.api.MqttException;
+import io.umqtt.api.MqttException.Reason;
+
+/**
+ * The client's keepalive: when the last packet was sent and received, whether a PINGREQ awaits
+ * its PINGRESP, and what to do about it. It has no thread: the reader asks it while it waits
+ * ({@link #due}), which sends a PINGREQ after a keepalive without traffic and declares the
+ * connection dead after 1.5 &times; keepalive without any packet received.
+ * <p>
+ * Threading: the times and the flag are volatile; {@code lastSentNanos} is written by
+ * {@link Outbound} (under its lock), {@code lastReceivedNanos} by the reader, the flag by both.
+ */
+final class KeepAlive {
+    private final MqttClient client;
+    private final int seconds;
+
+    volatile long lastSentNanos;
+    volatile long lastReceivedNanos;
+    volatile boolean pingOutstanding;
+
+    KeepAlive(MqttClient client, int seconds) {
+        this.client = client;
+        this.seconds = seconds;
+    }
+
+    /** A connection begins at {@code now}. */
+    void connected(long now) {
+        lastReceivedNanos = now;
+        pingOutstanding = false;
+    }
+
+    /**
+     * Does what keepalive needs now: declares the connection dead, or sends a PINGREQ. Returns
+     * the nanoseconds until it next needs to act (Long.MAX_VALUE when keepalive is off). Reader only.
+     */
+    long due(long now) throws IOException {
+        if (seconds == 0) {
+            return Long.MAX_VALUE;
+        }
+        long ka = TimeUnit.SECONDS.toNanos(seconds);
+        long dead = ka + ka / 2;
+        long sinceReceived = now - lastReceivedNanos;
+        if (sinceReceived >= dead) {
+            throw client.fail(new MqttException(Reason.TIMEOUT, "no packet from " + client.settings.broker() + " for "
+                    + TimeUnit.NANOSECONDS.toMillis(sinceReceived) + " ms (1.5 x keepalive of "
+                    + seconds + " s): connection declared dead"));
+        }
+        long sinceSent = now - lastSentNanos;
+        if (sinceSent >= ka || (sinceReceived >= ka && !pingOutstanding)) {
+            client.ping();
+            sinceSent = 0;
+        }
+        long next = dead - sinceReceived;
+        next = Math.min(next, ka - sinceSent);
+        if (!pingOutstanding) {
+            next = Math.min(next, ka - sinceReceived);
+        }
+        return Math.max(next, TimeUnit.MILLISECONDS.toNanos(1));
+    }
+}

@@ -1,0 +1,138 @@
+package io.umqtt.simple.internal.codec;
+
+import io.umqtt.api.MqttConstants;
+import io.umqtt.api.MqttException;
+import io.umqtt.simple.PacketType;
+
+/**
+ * The fixed header every MQTT 3.1.1 packet starts with (section 2.2): the first byte (packet type
+ * and flags) and the remaining length, a variable byte integer of 1 to 4 bytes. Framing finds
+ * where a packet ends in the byte stream; the per-packet decoders then take the whole packet.
+ * Stateless.
+ * <p>
+ * Validates, for every packet the server sends (before its body is read): the type is not
+ * reserved (0 or 15, section 2.2.1) and not one only clients send (CONNECT, SUBSCRIBE,
+ * UNSUBSCRIBE, PINGREQ, DISCONNECT); the flags are those table 2.2 fixes (MQTT-2.2.2-1, -2:
+ * 0x2 for PUBREL, 0x0 for every other type but PUBLISH); a PUBLISH has not both QoS bits set
+ * (MQTT-3.3.1-4); the remaining length has at most 4 bytes (2.2.3) and is within the configured
+ * maximum packet size.
+ */
+public final class FixedHeader {
+    private FixedHeader() {
+    }
+
+    /** Bytes the variable byte integer {@code value} occupies (1..4). */
+    public static int varIntSize(int value) {
+        if (value < 0 || value > MqttConstants.MAX_REMAINING_LENGTH) {
+            throw new IllegalArgumentException("remaining length " + value + " is outside 0.."
+                    + MqttConstants.MAX_REMAINING_LENGTH);
+        }
+        return value < 128 ? 1 : value < 16_384 ? 2 : value < 2_097_152 ? 3 : 4;
+    }
+
+    /** Writes {@code value} as a variable byte integer at {@code off}; returns the offset after it. */
+    public static int writeVarInt(byte[] b, int off, int value) {
+        varIntSize(value); // range check
+        int v = value;
+        do {
+            int digit = v & 0x7F;
+            v >>>= 7;
+            b[off++] = (byte) (v > 0 ? digit | 0x80 : digit);
+        } while (v > 0);
+        return off;
+    }
+
+    /**
+     * Frames the packet starting at {@code b[off]} with {@code avail} bytes available.
+     *
+     * @return {@code -1} while the fixed header or the body is incomplete; otherwise
+     *         {@code (headerLength << 32) | totalLength}
+     * @throws MqttException PROTOCOL_ERROR for a reserved type, bad flags, a packet only clients
+     *         send, a malformed remaining length or one above {@code maxRemaining}
+     */
+    public static long frame(byte[] b, int off, int avail, int maxRemaining) throws MqttException {
+        if (avail < 1) {
+            return -1;
+        }
+        int first = b[off] & 0xFF;
+        PacketType type = checkFirstByte(first);
+        int value = 0;
+        int i = 1;
+        while (true) {
+            if (i > 4) {
+                throw Wire.protocol("malformed remaining length of a " + type
+                        + " packet: the continuation bit is set in its 4th byte");
+            }
+            if (i >= avail) {
+                return -1;
+            }
+            int digit = b[off + i] & 0xFF;
+            value |= (digit & 0x7F) << (7 * (i - 1));
+            i++;
+            if ((digit & 0x80) == 0) {
+                break;
+            }
+        }
+        if (value > maxRemaining) {
+            throw Wire.protocol("remaining length " + value + " of a " + type
+                    + " packet exceeds the maximum packet size " + maxRemaining);
+        }
+        long total = (long) i + value;
+        return avail < total ? -1 : ((long) i << 32) | total;
+    }
+
+    /**
+     * Validates the first byte of a packet from the server (type and flags).
+     *
+     * @throws MqttException PROTOCOL_ERROR naming the problem
+     */
+    public static PacketType checkFirstByte(int first) throws MqttException {
+        int code = first >>> 4;
+        int flags = first & 0x0F;
+        if (code == 0 || code == 15) {
+            throw Wire.protocol(String.format("reserved packet type %d (first byte 0x%02X)", code, first));
+        }
+        PacketType type = PacketType.of(code);
+        switch (type) {
+            case PUBLISH:
+                if ((flags & PublishEncoder.QOS_MASK) == PublishEncoder.QOS_MASK) {
+                    throw Wire.protocol(String.format("PUBLISH with both QoS bits set (first byte 0x%02X)", first));
+                }
+                return type;
+            case CONNECT:
+            case SUBSCRIBE:
+            case UNSUBSCRIBE:
+            case PINGREQ:
+            case DISCONNECT:
+                throw Wire.protocol("the server sent a " + type + " packet, which only clients send");
+            case PUBREL:
+                return expectFlags(type, flags, 0x02);
+            default:
+                return expectFlags(type, flags, 0x00);
+        }
+    }
+
+    private static PacketType expectFlags(PacketType type, int flags, int expected) throws MqttException {
+        if (flags != expected) {
+            throw Wire.protocol(String.format("%s fixed header flags must be 0x%X, found 0x%X", type, expected, flags));
+        }
+        return type;
+    }
+
+    /** The type of the framed packet at {@code b[off]}. */
+    public static PacketType type(byte[] b, int off) {
+        return PacketType.of((b[off] & 0xFF) >>> 4);
+    }
+
+    /**
+     * Where the variable header of the framed packet at {@code b[off]} starts: after the first
+     * byte and the 1..4 bytes of its remaining length ({@link #frame} checked them).
+     */
+    public static int bodyOffset(byte[] b, int off) {
+        int i = off + 1;
+        while ((b[i] & 0x80) != 0) {
+            i++;
+        }
+        return i + 1;
+    }
+}

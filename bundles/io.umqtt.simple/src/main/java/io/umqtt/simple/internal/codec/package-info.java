@@ -1,0 +1,11 @@
+/**
+ * The MQTT 3.1.1 wire format, one class per packet type and direction: {@code *Decoder} classes
+ * check and read what the server sends, {@code *Encoder} classes lay out what the client sends.
+ * {@link io.umqtt.simple.internal.codec.FixedHeader} frames packets out of the byte stream and
+ * checks their first byte; {@link io.umqtt.simple.internal.codec.Wire} holds the shared byte
+ * helpers. No class here does I/O, keeps connection state or takes a lock: decoders work on
+ * {@code (byte[] buf, int off, int len)} slices of the client's read buffer and throw
+ * {@link io.umqtt.api.MqttException} ({@code PROTOCOL_ERROR}) saying what was expected and what was
+ * found; encoders return or fill byte arrays. Internal: not exported.
+ */
+package io.umqtt.simple.internal.codec;

@@ -1,0 +1,186 @@
+package io.umqtt.simple;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.Socket;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import io.umqtt.api.MqttException;
+
+/**
+ * The read buffer and framing of {@link PacketReader} over a {@link Transport} that hands over
+ * the bytes the test gives it, in the chunks it gives them: no socket, no broker.
+ */
+class PacketReaderTest {
+    private static final byte[] PUBACK_7 = {0x40, 0x02, 0x00, 0x07};
+    private static final byte[] PINGRESP = {(byte) 0xD0, 0x00};
+
+    private final MqttClient client = new MqttClient("reader-test", "broker.invalid");
+    private final FakeTransport transport = new FakeTransport();
+    private final PacketReader reader = client.reader;
+
+    PacketReaderTest() {
+        reader.reset(transport);
+    }
+
+    private int readWithin(long millis) throws IOException {
+        return reader.readPacket(PacketReader.WAIT, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis), false);
+    }
+
+    @Test
+    void aPacketArrivingByteByByteIsFramedWhole() throws IOException {
+        for (byte b : PUBACK_7) {
+            transport.arrive(b);
+        }
+        assertEquals(4, readWithin(10_000));
+        assertEquals(PacketType.PUBACK, reader.headType());
+    }
+
+    @Test
+    void aPollFramesNothingUntilThePacketIsWhole() throws IOException {
+        transport.arrive(PUBACK_7[0], PUBACK_7[1]);
+        assertEquals(0, reader.readPacket(PacketReader.POLL, 0, true));
+        transport.arrive(PUBACK_7[2], PUBACK_7[3]);
+        assertEquals(4, reader.readPacket(PacketReader.POLL, 0, true));
+    }
+
+    @Test
+    void twoPacketsReadAtOnceAreFramedOneAfterTheOther() throws IOException {
+        transport.arrive(PUBACK_7[0], PUBACK_7[1], PUBACK_7[2], PUBACK_7[3], PINGRESP[0], PINGRESP[1]);
+        assertEquals(4, readWithin(10_000));
+        reader.consume(4);
+        assertEquals(PacketType.PINGRESP, reader.headType());
+        assertEquals(2, readWithin(10_000));
+        reader.consume(2);
+        assertEquals(PacketType.NONE, reader.headType());
+    }
+
+    @Test
+    void theEndOfStreamInAPacketsMiddleSaysHowMuchOfItArrived() {
+        transport.arrive((byte) 0x30, (byte) 0x0A, (byte) 0x00);
+        transport.end();
+        EOFException e = assertThrows(EOFException.class, () -> readWithin(10_000));
+        assertTrue(e.getMessage().contains("in the middle of a packet (3 bytes of it had arrived)"), e.getMessage());
+    }
+
+    @Test
+    void theRestOfAPacketMustComeWithinTheReadTimeout() {
+        client.setReadTimeout(50);
+        transport.arrive((byte) 0x30, (byte) 0x0A, (byte) 0x00);
+        MqttException e = assertThrows(MqttException.class, () -> readWithin(10_000));
+        assertEquals(MqttException.Reason.TIMEOUT, e.reason());
+        assertTrue(e.getMessage().contains("3 bytes of a PUBLISH packet arrived"), e.getMessage());
+    }
+
+    @Test
+    void theBufferGrowsWithThePacketsBytesNotWithItsAnnouncedSize() throws IOException {
+        // PUBLISH announcing 2,000,000 bytes (remaining length 80 89 7A), of which 1,000 arrive
+        byte[] start = new byte[1_000];
+        start[0] = 0x30;
+        start[1] = (byte) 0x80;
+        start[2] = (byte) 0x89;
+        start[3] = (byte) 0x7A;
+        transport.arrive(start);
+        assertEquals(0, readWithin(100));
+        assertTrue(reader.capacity() < 4_096, "capacity " + reader.capacity() + " after 1,000 bytes");
+    }
+
+    /** The bytes given by the test, read in the chunks given; an empty chunk is the end of stream. */
+    private static final class FakeTransport implements Transport {
+        private final LinkedBlockingQueue<byte[]> chunks = new LinkedBlockingQueue<>();
+        private byte[] current = new byte[0];
+        private int pos;
+
+        void arrive(byte... bytes) {
+            chunks.add(bytes.clone());
+        }
+
+        void end() {
+            chunks.add(new byte[0]);
+        }
+
+        @Override
+        public void open(String server, int port, int timeoutMillis, long deadline, TlsConnector.Deadline guard) {
+            throw new UnsupportedOperationException("opened by the test");
+        }
+
+        @Override
+        public int readAvailable(byte[] b, int off, int len) {
+            if (pos == current.length) {
+                byte[] next = chunks.peek();
+                if (next == null || next.length == 0) {
+                    return 0;
+                }
+                current = chunks.poll();
+                pos = 0;
+            }
+            return copy(b, off, len);
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+            if (pos == current.length) {
+                byte[] next;
+                try {
+                    next = timeoutMillis == 0 ? chunks.take() : chunks.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted");
+                }
+                if (next == null) {
+                    return 0;
+                }
+                if (next.length == 0) {
+                    chunks.add(next); // the end stays the end
+                    return -1;
+                }
+                current = next;
+                pos = 0;
+            }
+            return copy(b, off, len);
+        }
+
+        private int copy(byte[] b, int off, int len) {
+            int n = Math.min(len, current.length - pos);
+            System.arraycopy(current, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+
+        @Override
+        public boolean pollsByReading() {
+            return false;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            throw new UnsupportedOperationException("nothing is written in these tests");
+        }
+
+        @Override
+        public void close() {
+        }
+
+        @Override
+        public void abort() {
+        }
+
+        @Override
+        public Socket tcp() {
+            return null;
+        }
+
+        @Override
+        public IOException explainFailure(String server, int port, IOException e) {
+            return null;
+        }
+    }
+}

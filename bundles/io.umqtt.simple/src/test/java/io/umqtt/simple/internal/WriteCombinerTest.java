@@ -1,0 +1,242 @@
+package io.umqtt.simple.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link WriteCombiner} on a stream that records each write call: what is combined, in which order it
+ * leaves, and that the shared flusher writes what is held within a bounded time, its write bounded
+ * by the {@link WriteWatchdog} like every other.
+ */
+class WriteCombinerTest {
+    private static final long HOUR = TimeUnit.HOURS.toNanos(1);
+    private static final long TIMEOUT = TimeUnit.SECONDS.toNanos(30);
+    private final Object lock = new Object();
+    private final List<IOException> failures = new ArrayList<>();
+    private WriteWatchdog.Watch watch;
+
+    @AfterEach
+    void unwatch() {
+        if (watch != null) {
+            watch.unregister();
+        }
+    }
+
+    /** Records every write call as one element. */
+    private static final class Recording extends OutputStream {
+        final List<byte[]> writes = new ArrayList<>();
+        final CountDownLatch wrote = new CountDownLatch(1);
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            byte[] copy = new byte[len];
+            System.arraycopy(b, off, copy, 0, len);
+            writes.add(copy);
+            wrote.countDown();
+        }
+
+        synchronized byte[] all() {
+            ByteArrayOutputStream o = new ByteArrayOutputStream();
+            writes.forEach(w -> o.write(w, 0, w.length));
+            return o.toByteArray();
+        }
+
+        synchronized int calls() {
+            return writes.size();
+        }
+    }
+
+    private WriteCombiner outbound(OutputStream out, long window, long delay) {
+        WriteCombiner o = new WriteCombiner(lock, (e, w) -> {
+            failures.add(e);
+            return e;
+        }, 64, window, delay);
+        watch = WriteWatchdog.register(w -> {
+            try {
+                out.close(); // as the client closes the socket: the blocked write fails
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        synchronized (lock) {
+            o.connected(out::write, watch);
+        }
+        return o;
+    }
+
+    private static byte[] packet(int i) {
+        return new byte[] {(byte) 0x30, 2, (byte) i, (byte) (i >> 8)};
+    }
+
+    @Test
+    void aWriteTakesWhatIsHeldAlongInOrderInOneCall() throws IOException {
+        Recording out = new Recording();
+        WriteCombiner o = outbound(out, HOUR, HOUR);
+        synchronized (lock) {
+            o.hold(packet(1), 0, 4, TIMEOUT);
+            o.hold(packet(2), 0, 4, TIMEOUT);
+            assertTrue(o.holding());
+            assertEquals(0, out.calls(), "held packets are not written yet");
+
+            o.write(packet(3), 0, 4, TIMEOUT);
+        }
+        assertEquals(1, out.calls(), "held packets and the write leave in one write call");
+        assertArrayEquals(concat(packet(1), packet(2), packet(3)), out.all());
+        assertFalse(o.holding());
+    }
+
+    @Test
+    void corkWritesTheFirstPacketAtOnceAndCombinesTheStreamThatFollows() throws IOException {
+        Recording out = new Recording();
+        WriteCombiner o = outbound(out, HOUR, HOUR);
+        synchronized (lock) {
+            for (int i = 0; i < 40; i++) {
+                o.cork(packet(i), 0, 4, TIMEOUT, false);
+            }
+            assertEquals(1 + 2, out.calls(), "the first at once, then one write per 64 bytes held (16 packets)");
+            o.flush();
+        }
+        assertEquals(4, out.calls());
+        byte[][] all = new byte[40][];
+        for (int i = 0; i < 40; i++) {
+            all[i] = packet(i);
+        }
+        assertArrayEquals(concat(all), out.all(), "every packet, in order");
+    }
+
+    @Test
+    void aPacketLargerThanTheLimitIsWrittenAfterWhatIsHeld() throws IOException {
+        Recording out = new Recording();
+        WriteCombiner o = outbound(out, HOUR, HOUR);
+        byte[] large = new byte[100];
+        large[0] = 0x30;
+        synchronized (lock) {
+            o.hold(packet(1), 0, 4, TIMEOUT);
+            o.cork(large, 0, large.length, TIMEOUT, false);
+        }
+        assertEquals(2, out.calls());
+        assertArrayEquals(concat(packet(1), large), out.all());
+    }
+
+    @Test
+    void theFlusherWritesWhatIsCorkedWithNothingWrittenAfterIt() throws Exception {
+        Recording out = new Recording();
+        WriteCombiner o = outbound(out, HOUR, TimeUnit.MILLISECONDS.toNanos(1));
+        synchronized (lock) {
+            o.cork(packet(1), 0, 4, TIMEOUT, false); // at once
+            o.cork(packet(2), 0, 4, TIMEOUT, false); // held: nothing else will be written
+        }
+        assertTrue(out.wrote.await(10, TimeUnit.SECONDS));
+        for (int i = 0; i < 1000 && out.calls() < 2; i++) {
+            synchronized (lock) {
+                lock.wait(10); // wait for the flusher's write (it takes this lock to write)
+            }
+        }
+        assertEquals(2, out.calls(), "the flusher wrote the held packet: " + out.calls());
+        assertArrayEquals(concat(packet(1), packet(2)), out.all());
+        assertFalse(o.holding());
+    }
+
+    @Test
+    void aFlushToAStreamThatStopsTakingBytesIsEndedByTheWriteWatchdog() throws Exception {
+        CountDownLatch closed = new CountDownLatch(1);
+        AtomicReference<Thread> writer = new AtomicReference<>();
+        OutputStream stalled = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                writer.set(Thread.currentThread());
+                try {
+                    if (closed.await(60, TimeUnit.SECONDS)) {
+                        throw new IOException("socket closed");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new IOException("not closed within 60 s");
+            }
+
+            @Override
+            public void close() {
+                closed.countDown();
+            }
+        };
+        WriteCombiner o = outbound(stalled, HOUR, TimeUnit.MILLISECONDS.toNanos(1));
+        long writeTimeout = TimeUnit.MILLISECONDS.toNanos(200);
+        synchronized (lock) {
+            o.cork(packet(1), 0, 4, writeTimeout, true); // pipelined: held, and only the flusher writes it
+        }
+
+        assertTrue(closed.await(30, TimeUnit.SECONDS), "the watchdog ended the flusher's blocked write");
+        for (int i = 0; i < 1000; i++) {
+            synchronized (lock) {
+                if (!failures.isEmpty()) {
+                    break;
+                }
+                lock.wait(10);
+            }
+        }
+        synchronized (lock) {
+            assertEquals(1, failures.size(), "the failed write is reported as the connection's failure");
+        }
+        assertEquals(WriteCombiner.FLUSHER_NAME, writer.get().getName());
+        assertTrue(watch.fired());
+    }
+
+    @Test
+    void aFailedWriteIsReportedAndWhatWasHeldWithItIsGone() throws IOException {
+        IOException broken = new IOException("broken pipe");
+        OutputStream failing = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw broken;
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                throw broken;
+            }
+        };
+        WriteCombiner o = outbound(failing, HOUR, HOUR);
+        synchronized (lock) {
+            o.hold(packet(1), 0, 4, TIMEOUT);
+            IOException e = assertThrows(IOException.class, () -> o.write(packet(2), 0, 4, TIMEOUT));
+            assertSame(broken, e);
+            assertFalse(o.holding(), "written with the failed write");
+        }
+        assertEquals(List.of(broken), failures);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            o.write(p, 0, p.length);
+        }
+        return o.toByteArray();
+    }
+}
