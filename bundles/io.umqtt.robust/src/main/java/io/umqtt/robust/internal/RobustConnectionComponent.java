@@ -224,11 +224,15 @@ public final class RobustConnectionComponent {
         }
     }
 
-    /** Puts the service out of service with the configuration error {@code failure}, logged once. */
+    /**
+     * Puts the service out of service with the configuration error {@code failure}, logged once.
+     * The service shows the error before the line is logged: an operator who reads the line and
+     * then lists the connections finds it. So the properties are set here, under the lock, rather
+     * than by {@link #refresh()} alone, which returns at once while another thread's update runs.
+     */
     private void outOfService(String name, String failure) {
         error = failure;
         errorName = name;
-        LOG.log(Level.ERROR, ConnectionSettings.outOfServiceMessage(name, failure));
         RobustConnectionService c = service;
         if (c == null) {
             c = new RobustConnectionService(name, failure);
@@ -236,18 +240,26 @@ public final class RobustConnectionComponent {
         } else {
             c.fail(name, failure);
         }
+        Hashtable<String, Object> failed = ConnectionSettings.failedProperties(name, RobustConstants.KIND, failure);
+        boolean updated = false;
         synchronized (lock) {
             current = null;
-            if (stopped) {
-                return;
-            }
-            if (registration == null) {
-                registration = context.registerService(SERVICE_CLASSES, c,
-                        ConnectionSettings.failedProperties(name, RobustConstants.KIND, failure));
-                return;
+            if (!stopped && registration == null) {
+                registration = context.registerService(SERVICE_CLASSES, c, failed);
+            } else if (!stopped) {
+                try {
+                    registration.setProperties(failed);
+                    updated = true;
+                } catch (IllegalStateException e) {
+                    // the framework unregistered it: our bundle is stopping
+                    LOG.log(Level.DEBUG, () -> "MQTT connection service already unregistered: " + e);
+                }
             }
         }
-        refresh();
+        if (updated && refreshRequests.get() != 0) {
+            refresh(); // an update running meanwhile goes round again: it ends with these properties too
+        }
+        LOG.log(Level.ERROR, ConnectionSettings.outOfServiceMessage(name, failure));
     }
 
     /** Makes the client of new settings, starts its thread and registers (or updates) the service. */
