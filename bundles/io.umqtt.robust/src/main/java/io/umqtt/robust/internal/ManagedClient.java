@@ -52,14 +52,24 @@ final class ManagedClient extends RobustMqttClient {
         refuseIfStopped();
         boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
         refuseIfStopped();
-        subscribeCarried();
         return sessionPresent;
     }
 
     /**
+     * Subscribes the carried filters ({@link #carrySubscriptions}) before the connection is
+     * reported connected: whoever publishes once the service says {@code CONNECTED} after a
+     * settings change reaches the service's listeners (the SUBSCRIBE went first, on the same
+     * connection).
+     */
+    @Override
+    protected void subscriptionsRestored(boolean sessionPresent) throws IOException {
+        subscribeCarried();
+    }
+
+    /**
      * Subscriptions this client takes over from the client of the previous settings (the
-     * listeners of the service stay); made after its first successful connect, from then on
-     * remembered and restored like every other.
+     * listeners of the service stay); made after its first successful connect, before the
+     * connection is reported connected, from then on remembered and restored like every other.
      */
     void carrySubscriptions(Map<String, Integer> wanted) {
         carried = Map.copyOf(wanted);

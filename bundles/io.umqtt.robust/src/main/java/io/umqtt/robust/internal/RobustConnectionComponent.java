@@ -58,7 +58,8 @@ import io.umqtt.simple.connection.KuraCrypto;
  * stopped and disconnected (DISCONNECT: no last will) and its thread ends; its offline queue, in
  * memory, is discarded with a warning (a durable one stays on disk and is loaded by the new client
  * when the directory is the same); then a new client with the new settings connects, and takes
- * over the subscriptions of the service's listeners ({@link ManagedClient#carrySubscriptions}).
+ * over the subscriptions of the service's listeners ({@link ManagedClient#carrySubscriptions})
+ * before it reports {@code CONNECTED}.
  * <p>
  * An invalid configuration does not fail activation: the component is then out of service. The
  * error (naming the property and value) is logged once at ERROR with the connection's name, the
