@@ -36,6 +36,11 @@ final class ManagedClient extends RobustMqttClient {
     private volatile boolean retired;
     /** See {@link #carrySubscriptions}. */
     private volatile Map<String, Integer> carried = Map.of();
+    /**
+     * Set while a connect attempt runs until the subscriptions are restored and the carried ones
+     * made: the service then says {@code CONNECTING} although the broker accepted already.
+     */
+    private volatile boolean restoring;
 
     ManagedClient(String clientId, String server, int port, String user, String password, int keepAliveSeconds,
             TlsSettings tls, OfflineQueueSettings queue) throws IOException {
@@ -50,9 +55,14 @@ final class ManagedClient extends RobustMqttClient {
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
         running.countDown();
         refuseIfStopped();
-        boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
-        refuseIfStopped();
-        return sessionPresent;
+        restoring = true;
+        try {
+            boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
+            refuseIfStopped();
+            return sessionPresent;
+        } finally {
+            restoring = false;
+        }
     }
 
     /**
@@ -64,6 +74,7 @@ final class ManagedClient extends RobustMqttClient {
     @Override
     protected void subscriptionsRestored(boolean sessionPresent) throws IOException {
         subscribeCarried();
+        restoring = false; // the listener hears 'connected' next: the service says CONNECTED from now on
     }
 
     /**
@@ -134,13 +145,19 @@ final class ManagedClient extends RobustMqttClient {
 
     /**
      * The state of the connection service: the client's, except that a client that has not begun its
-     * first attempt is already {@code CONNECTING}, and a stopped or retired one is {@code CLOSED}.
+     * first attempt is already {@code CONNECTING}, one whose connection the broker accepted is
+     * {@code CONNECTING} until its subscriptions are restored (also those carried over from the
+     * previous settings), and a stopped or retired one is {@code CLOSED}. So a service that says
+     * {@code CONNECTED} has its subscriptions on the broker.
      */
     ConnectionState serviceState() {
         if (stopped || retired) {
             return ConnectionState.CLOSED;
         }
         ConnectionState s = state();
-        return s == ConnectionState.CLOSED ? ConnectionState.CONNECTING : s;
+        if (s == ConnectionState.CLOSED || (s == ConnectionState.CONNECTED && restoring)) {
+            return ConnectionState.CONNECTING;
+        }
+        return s;
     }
 }
