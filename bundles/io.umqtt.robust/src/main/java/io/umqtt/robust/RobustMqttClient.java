@@ -331,10 +331,26 @@ public class RobustMqttClient extends MqttClient {
         boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
         reconnector.accepted(sessionPresent, sp -> {
             subscriptions.restore(sp);
+            subscriptionsRestored(sp);
             reconnector.tell("connected", l -> l.connected(server(), port(), sp));
             outbox.resend();
         });
         return sessionPresent;
+    }
+
+    /**
+     * Called on the connecting thread once the broker accepted a connection and the remembered
+     * subscriptions are restored, before the listener hears {@link RobustListener#connected} and
+     * before the offline queue is sent: a subclass that subscribes more filters here has them
+     * subscribed (SUBACK received) by the time the connection is reported connected. A failure
+     * counts as a failure to restore the subscriptions (see {@link #connect(boolean, int)}).
+     * Does nothing by default.
+     *
+     * @param sessionPresent the broker's session-present flag of this connection
+     * @throws IOException when a subscription cannot be made; the connection is then closed
+     */
+    protected void subscriptionsRestored(boolean sessionPresent) throws IOException {
+        // nothing by default
     }
 
     /**

@@ -173,27 +173,76 @@ class RobustRecoveryTest {
         });
     }
 
+    /**
+     * Every connection lives a few ms, so the attempts back off 200, 400, 800 and 1600 ms, each
+     * counted from the start of the attempt before.
+     * <p>
+     * What is timed: the backoff is counted from the client's start of attempt k, which the
+     * broker sees only one accept latency later (the connect, then the broker's accept thread
+     * being scheduled; tens of ms on a loaded machine). So the gap between two accepts at the
+     * broker is at least the delay minus the accept latency of the earlier attempt (a late accept k
+     * shortens gap k by as much as it lengthens gap k-1; the latency of the later attempt only
+     * lengthens the gap). Rather than guess that latency as a fixed slack, the test measures it:
+     * from a moment on the client before it started attempt k (before {@code start} for the first,
+     * else when the backoff wait before it ended) to the broker's accept of it. The bound checked,
+     * accept(k+1) - clientReady(k) >= delay(k), then needs no slack and holds under any load; a
+     * client that started an attempt too early breaks it unless it was itself held up as long.
+     */
     @Test
     void aBrokerThatBreaksEverySessionAtOnceIsRetriedWithGrowingDelays() throws Exception {
         List<Long> acceptedAt = new CopyOnWriteArrayList<>();
-        RobustMqttClient c = scripted(new ReconnectPolicy(200, 60_000, 0, 0));
+        BackoffRecordingClient c = new BackoffRecordingClient(broker.port());
+        c.setReconnectPolicy(new ReconnectPolicy(200, 60_000, 0, 0));
+        listen(c);
         CountDownLatch fiveAccepted = new CountDownLatch(5);
         garbageBroker(acceptedAt, fiveAccepted);
+        long beforeStart = System.nanoTime();
         c.start("storm-runner");
         assertTrue(fiveAccepted.await(20, TimeUnit.SECONDS), "5 connects within 20 s: " + acceptedAt.size());
-        long[] gaps = new long[4];
-        for (int i = 0; i < 4; i++) {
-            gaps[i] = TimeUnit.NANOSECONDS.toMillis(acceptedAt.get(i + 1) - acceptedAt.get(i));
-        }
-        // every connection lived a few ms: attempts start at least 200, 400, 800 and 1600 ms apart
-        long slack = 50; // the gap is measured at the broker, one accept latency after each attempt started
-        for (int i = 0; i < 4; i++) {
-            assertTrue(gaps[i] >= (200L << i) - slack, "gap " + i + " of " + Arrays.toString(gaps)
-                    + " ms is shorter than the delay " + (200L << i) + " ms");
-        }
-        System.out.println("storm: gaps between accepted connects " + Arrays.toString(gaps) + " ms");
         c.close();
+        // the delays the client asked for grow: 200, 400, 800, 1600 ms (no jitter)
+        assertTrue(c.asked.size() >= 4, "a backoff after each of the first 4 connections: " + c.asked);
+        assertEquals(List.of(200L, 400L, 800L, 1600L), c.asked.subList(0, 4), "the backoff delays asked for");
+        assertTrue(c.waited.size() >= 4, "a backoff wait before attempts 2..5: " + c.waited.size());
+        long[] gaps = new long[4];
+        long[] latencies = new long[4];
+        for (int i = 0; i < 4; i++) {
+            long clientReady = i == 0 ? beforeStart : c.waited.get(i - 1); // before attempt i+1 started
+            gaps[i] = TimeUnit.NANOSECONDS.toMillis(acceptedAt.get(i + 1) - acceptedAt.get(i));
+            latencies[i] = TimeUnit.NANOSECONDS.toMillis(acceptedAt.get(i) - clientReady);
+            long sinceReady = acceptedAt.get(i + 1) - clientReady;
+            long delay = 200L << i;
+            assertTrue(sinceReady >= TimeUnit.MILLISECONDS.toNanos(delay), "attempt " + (i + 2) + " reached the "
+                    + "broker " + TimeUnit.NANOSECONDS.toMicros(sinceReady) + " us after the client was ready to "
+                    + "start attempt " + (i + 1) + ", before its delay of " + delay + " ms (gaps at the broker "
+                    + Arrays.toString(gaps) + " ms, accept latencies " + Arrays.toString(latencies) + " ms)");
+        }
+        System.out.println("storm: gaps between accepted connects " + Arrays.toString(gaps) + " ms, accept latencies "
+                + Arrays.toString(latencies) + " ms");
         assertTrue(lost.availablePermits() >= 4, "every accepted connection's loss is reported: " + events);
+    }
+
+    /** Records the backoff delays it asks for, and when each backoff wait ended (before the attempt it held back). */
+    static final class BackoffRecordingClient extends RobustMqttClient {
+        final List<Long> asked = new CopyOnWriteArrayList<>();
+        final List<Long> waited = new CopyOnWriteArrayList<>();
+
+        BackoffRecordingClient(int port) {
+            super("recovery", "127.0.0.1", port, null, null, 0, null);
+        }
+
+        @Override
+        protected long backoffMillis(int attempt) {
+            long d = super.backoffMillis(attempt);
+            asked.add(d);
+            return d;
+        }
+
+        @Override
+        protected void delay(int attempt) throws java.io.InterruptedIOException {
+            super.delay(attempt);
+            waited.add(System.nanoTime());
+        }
     }
 
     @Test

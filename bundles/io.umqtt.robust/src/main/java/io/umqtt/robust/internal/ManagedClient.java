@@ -36,6 +36,11 @@ final class ManagedClient extends RobustMqttClient {
     private volatile boolean retired;
     /** See {@link #carrySubscriptions}. */
     private volatile Map<String, Integer> carried = Map.of();
+    /**
+     * Set while a connect attempt runs until the subscriptions are restored and the carried ones
+     * made: the service then says {@code CONNECTING} although the broker accepted already.
+     */
+    private volatile boolean restoring;
 
     ManagedClient(String clientId, String server, int port, String user, String password, int keepAliveSeconds,
             TlsSettings tls, OfflineQueueSettings queue) throws IOException {
@@ -50,16 +55,32 @@ final class ManagedClient extends RobustMqttClient {
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
         running.countDown();
         refuseIfStopped();
-        boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
-        refuseIfStopped();
+        restoring = true;
+        try {
+            boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
+            refuseIfStopped();
+            return sessionPresent;
+        } finally {
+            restoring = false;
+        }
+    }
+
+    /**
+     * Subscribes the carried filters ({@link #carrySubscriptions}) before the connection is
+     * reported connected: whoever publishes once the service says {@code CONNECTED} after a
+     * settings change reaches the service's listeners (the SUBSCRIBE went first, on the same
+     * connection).
+     */
+    @Override
+    protected void subscriptionsRestored(boolean sessionPresent) throws IOException {
         subscribeCarried();
-        return sessionPresent;
+        restoring = false; // the listener hears 'connected' next: the service says CONNECTED from now on
     }
 
     /**
      * Subscriptions this client takes over from the client of the previous settings (the
-     * listeners of the service stay); made after its first successful connect, from then on
-     * remembered and restored like every other.
+     * listeners of the service stay); made after its first successful connect, before the
+     * connection is reported connected, from then on remembered and restored like every other.
      */
     void carrySubscriptions(Map<String, Integer> wanted) {
         carried = Map.copyOf(wanted);
@@ -124,13 +145,19 @@ final class ManagedClient extends RobustMqttClient {
 
     /**
      * The state of the connection service: the client's, except that a client that has not begun its
-     * first attempt is already {@code CONNECTING}, and a stopped or retired one is {@code CLOSED}.
+     * first attempt is already {@code CONNECTING}, one whose connection the broker accepted is
+     * {@code CONNECTING} until its subscriptions are restored (also those carried over from the
+     * previous settings), and a stopped or retired one is {@code CLOSED}. So a service that says
+     * {@code CONNECTED} has its subscriptions on the broker.
      */
     ConnectionState serviceState() {
         if (stopped || retired) {
             return ConnectionState.CLOSED;
         }
         ConnectionState s = state();
-        return s == ConnectionState.CLOSED ? ConnectionState.CONNECTING : s;
+        if (s == ConnectionState.CLOSED || (s == ConnectionState.CONNECTED && restoring)) {
+            return ConnectionState.CONNECTING;
+        }
+        return s;
     }
 }

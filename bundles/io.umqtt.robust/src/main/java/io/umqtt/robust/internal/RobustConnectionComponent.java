@@ -58,7 +58,8 @@ import io.umqtt.simple.connection.KuraCrypto;
  * stopped and disconnected (DISCONNECT: no last will) and its thread ends; its offline queue, in
  * memory, is discarded with a warning (a durable one stays on disk and is loaded by the new client
  * when the directory is the same); then a new client with the new settings connects, and takes
- * over the subscriptions of the service's listeners ({@link ManagedClient#carrySubscriptions}).
+ * over the subscriptions of the service's listeners ({@link ManagedClient#carrySubscriptions})
+ * before it reports {@code CONNECTED}.
  * <p>
  * An invalid configuration does not fail activation: the component is then out of service. The
  * error (naming the property and value) is logged once at ERROR with the connection's name, the
@@ -224,11 +225,15 @@ public final class RobustConnectionComponent {
         }
     }
 
-    /** Puts the service out of service with the configuration error {@code failure}, logged once. */
+    /**
+     * Puts the service out of service with the configuration error {@code failure}, logged once.
+     * The service shows the error before the line is logged: an operator who reads the line and
+     * then lists the connections finds it. So the properties are set here, under the lock, rather
+     * than by {@link #refresh()} alone, which returns at once while another thread's update runs.
+     */
     private void outOfService(String name, String failure) {
         error = failure;
         errorName = name;
-        LOG.log(Level.ERROR, ConnectionSettings.outOfServiceMessage(name, failure));
         RobustConnectionService c = service;
         if (c == null) {
             c = new RobustConnectionService(name, failure);
@@ -236,18 +241,26 @@ public final class RobustConnectionComponent {
         } else {
             c.fail(name, failure);
         }
+        Hashtable<String, Object> failed = ConnectionSettings.failedProperties(name, RobustConstants.KIND, failure);
+        boolean updated = false;
         synchronized (lock) {
             current = null;
-            if (stopped) {
-                return;
-            }
-            if (registration == null) {
-                registration = context.registerService(SERVICE_CLASSES, c,
-                        ConnectionSettings.failedProperties(name, RobustConstants.KIND, failure));
-                return;
+            if (!stopped && registration == null) {
+                registration = context.registerService(SERVICE_CLASSES, c, failed);
+            } else if (!stopped) {
+                try {
+                    registration.setProperties(failed);
+                    updated = true;
+                } catch (IllegalStateException e) {
+                    // the framework unregistered it: our bundle is stopping
+                    LOG.log(Level.DEBUG, () -> "MQTT connection service already unregistered: " + e);
+                }
             }
         }
-        refresh();
+        if (updated && refreshRequests.get() != 0) {
+            refresh(); // an update running meanwhile goes round again: it ends with these properties too
+        }
+        LOG.log(Level.ERROR, ConnectionSettings.outOfServiceMessage(name, failure));
     }
 
     /** Makes the client of new settings, starts its thread and registers (or updates) the service. */

@@ -415,6 +415,42 @@ class RobustConnectionComponentTest {
         assertTrue(service.isConnected());
     }
 
+    /**
+     * An operator who reads "out of service" in the log and then runs {@code mqtt:list} must find
+     * the connection with its error: the service is registered (or updated) with
+     * {@code mqtt.error} before the line is logged. Checked at the moment the line is logged, on
+     * activation (registerService) and when a running connection gets a bad value (setProperties).
+     */
+    @Test
+    void theOutOfServiceLineIsLoggedOnlyOnceTheServiceShowsTheError() throws Exception {
+        MosquittoBroker b = broker(MosquittoBroker.builder());
+        FakeBundleContext fake = new FakeBundleContext();
+        java.util.List<String> seenAtLogTime = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        log.onLogged(r -> {
+            if (String.valueOf(r.getMessage()).contains("is out of service")) {
+                java.util.Map<String, Object> p = fake.registeredProperties(MqttConnection.class.getName());
+                seenAtLogTime.add(p == null ? "not registered" : String.valueOf(p.get(MqttConstants.ERROR)));
+            }
+        });
+        RobustConnectionComponent c = new RobustConnectionComponent();
+        RobustConnectionConfig bad = RobustConfigs.of("server", b.host(), "port", b.port(), "reconnect.jitter", 1.5);
+        java.util.Map<String, Object> props = java.util.Map.of("service.pid", "io.umqtt.robust~ops", "name", "ops");
+        c.activate(fake.context, bad, RobustConfigs.common(bad), props);
+        active.add(c);
+        assertEquals(1, seenAtLogTime.size(), seenAtLogTime::toString);
+        assertTrue(seenAtLogTime.get(0).contains("reconnect.jitter=1.5"), "registered with the error when logged: "
+                + seenAtLogTime);
+
+        RobustConnectionConfig fixed = RobustConfigs.of("server", b.host(), "port", b.port());
+        c.modified(fixed, RobustConfigs.common(fixed), props);
+        awaitState(fake, "CONNECTED");
+        RobustConnectionConfig bad2 = RobustConfigs.of("server", b.host(), "port", b.port(), "reconnect.jitter", 2.5);
+        c.modified(bad2, RobustConfigs.common(bad2), props);
+        assertEquals(2, seenAtLogTime.size(), seenAtLogTime::toString);
+        assertTrue(seenAtLogTime.get(1).contains("reconnect.jitter=2.5"), "updated with the error when logged: "
+                + seenAtLogTime);
+    }
+
     @Test
     void anUnresolvableHostIsReportedAsSuch() throws Exception {
         FakeBundleContext fake = new FakeBundleContext();

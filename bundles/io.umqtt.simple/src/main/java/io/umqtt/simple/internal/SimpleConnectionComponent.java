@@ -190,10 +190,13 @@ public final class SimpleConnectionComponent {
         start(s);
     }
 
-    /** Puts the service out of service with the configuration error {@code failure}, logged once. */
+    /**
+     * Puts the service out of service with the configuration error {@code failure}, logged once.
+     * The service shows the error before the line is logged: an operator who reads the line and
+     * then lists the connections finds it.
+     */
     private void outOfService(String name, String failure) {
         error = failure;
-        LOG.log(Level.ERROR, ConnectionSettings.outOfServiceMessage(name, failure));
         ClientConnection c = connection;
         if (c == null) {
             c = new ClientConnection(name, failure);
@@ -205,6 +208,7 @@ public final class SimpleConnectionComponent {
             current = null;
             publish(null, ConnectionSettings.failedProperties(name, KIND, failure));
         }
+        LOG.log(Level.ERROR, ConnectionSettings.outOfServiceMessage(name, failure));
     }
 
     private void start(ConnectionSettings s) {

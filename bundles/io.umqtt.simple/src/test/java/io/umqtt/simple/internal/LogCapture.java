@@ -15,6 +15,7 @@ public final class LogCapture extends Handler implements AutoCloseable {
     private final Logger logger = Logger.getLogger("io.umqtt");
     private final Level oldLevel;
     private final List<LogRecord> records = new ArrayList<>();
+    private volatile java.util.function.Consumer<LogRecord> onLogged = r -> { };
 
     public LogCapture() {
         oldLevel = logger.getLevel();
@@ -24,8 +25,19 @@ public final class LogCapture extends Handler implements AutoCloseable {
     }
 
     @Override
-    public synchronized void publish(LogRecord record) {
-        records.add(record);
+    public void publish(LogRecord record) {
+        synchronized (this) {
+            records.add(record);
+        }
+        onLogged.accept(record); // on the logging thread, while the logging call is still running
+    }
+
+    /**
+     * Calls {@code action} for each record from now on, on the thread that logs it and before its
+     * logging call returns: to check what else was true at the moment a line was logged.
+     */
+    public void onLogged(java.util.function.Consumer<LogRecord> action) {
+        onLogged = action;
     }
 
     public synchronized List<LogRecord> records() {

@@ -272,6 +272,44 @@ class SimpleConnectionComponentTest {
         assertNull(c.error());
     }
 
+    /**
+     * An operator who reads "out of service" in the log and then lists the connections must find
+     * the service with its error: the service is registered (or updated) with {@code mqtt.error}
+     * before the line is logged. Checked at the moment the line is logged, for the first
+     * activation (registerService) and for a valid configuration made invalid (setProperties).
+     */
+    @Test
+    void theOutOfServiceLineIsLoggedOnlyOnceTheServiceShowsTheError() throws Exception {
+        FakeBundleContext fake = new FakeBundleContext();
+        List<String> seenAtLogTime = Collections.synchronizedList(new ArrayList<>());
+        log.onLogged(r -> {
+            if (String.valueOf(r.getMessage()).contains("is out of service")) {
+                Map<String, Object> p = fake.registeredProperties(MqttConnection.class.getName());
+                seenAtLogTime.add(p == null ? "not registered" : String.valueOf(p.get(MqttConstants.ERROR)));
+            }
+        });
+        try {
+            SimpleConnectionComponent c = new SimpleConnectionComponent();
+            Map<String, Object> props = Map.of("service.pid", "io.umqtt.simple~ops", "name", "ops");
+            TestConfigs.activate(c, fake.context, TestConfigs.simple("name", "ops", "port", 70000), props);
+            active.add(c);
+            assertEquals(1, seenAtLogTime.size(), seenAtLogTime::toString);
+            assertTrue(seenAtLogTime.get(0).contains("port=70000"), "registered with the error when logged: "
+                    + seenAtLogTime);
+
+            // valid, then invalid again: the registration already exists and is updated first
+            TestConfigs.modified(c, TestConfigs.simple("name", "ops", "server", broker.host(), "port", broker.port()),
+                    props);
+            fake.await("CONNECTED", e -> "CONNECTED".equals(e.get(MqttConstants.STATE)));
+            TestConfigs.modified(c, TestConfigs.simple("name", "ops", "port", 70001), props);
+            assertEquals(2, seenAtLogTime.size(), seenAtLogTime::toString);
+            assertTrue(seenAtLogTime.get(1).contains("port=70001"), "updated with the error when logged: "
+                    + seenAtLogTime);
+        } finally {
+            log.onLogged(r -> { });
+        }
+    }
+
     @Test
     void anUnresolvableHostIsReportedAsSuch() throws Exception {
         FakeBundleContext fake = new FakeBundleContext();

@@ -58,6 +58,8 @@ public final class FakeBundleContext {
     }
 
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    /** Every event in order, also those already taken from {@link #events}; see {@link #history}. */
+    private final List<Event> history = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Services of others the component may look up, by interface name; see {@link #addService}. */
     private final Map<String, Object> others = new java.util.concurrent.ConcurrentHashMap<>();
     /** What {@code getProperty} answers; see {@link #setFrameworkProperty}. */
@@ -134,7 +136,7 @@ public final class FakeBundleContext {
             });
 
     private ServiceRegistration<?> register(List<String> classes, Object service, Map<String, Object> props) {
-        events.add(new Event(Kind.REGISTERED, classes, service, props));
+        record(new Event(Kind.REGISTERED, classes, service, props));
         boolean[] unregistered = {false};
         return (ServiceRegistration<?>) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {ServiceRegistration.class}, (p, m, args) -> {
@@ -144,14 +146,14 @@ public final class FakeBundleContext {
                                 if (unregistered[0]) {
                                     throw new IllegalStateException("unregistered");
                                 }
-                                events.add(new Event(Kind.MODIFIED, classes, service, copy((Dictionary<?, ?>) args[0])));
+                                record(new Event(Kind.MODIFIED, classes, service, copy((Dictionary<?, ?>) args[0])));
                                 return null;
                             case "unregister":
                                 if (unregistered[0]) {
                                     throw new IllegalStateException("already unregistered");
                                 }
                                 unregistered[0] = true;
-                                events.add(new Event(Kind.UNREGISTERED, classes, service, Map.of()));
+                                record(new Event(Kind.UNREGISTERED, classes, service, Map.of()));
                                 return null;
                             case "toString":
                                 return "FakeRegistration" + classes;
@@ -160,6 +162,34 @@ public final class FakeBundleContext {
                         }
                     }
                 });
+    }
+
+    private void record(Event e) {
+        history.add(e); // first: whoever sees it in the queue also finds it in the history
+        events.add(e);
+    }
+
+    /**
+     * Every event recorded so far, in order, whether or not {@link #next} took it already; a
+     * snapshot, safe to call from any thread (for instance from a log handler, to check what was
+     * registered when a line was logged).
+     */
+    public List<Event> history() {
+        return List.copyOf(history);
+    }
+
+    /**
+     * The properties the registration of {@code objectClass} had after the events so far (the last
+     * REGISTERED or MODIFIED), or null when it is not registered (never, or unregistered since).
+     */
+    public Map<String, Object> registeredProperties(String objectClass) {
+        Map<String, Object> now = null;
+        for (Event e : history()) {
+            if (e.objectClasses.contains(objectClass)) {
+                now = e.kind == Kind.UNREGISTERED ? null : e.properties;
+            }
+        }
+        return now;
     }
 
     /** The next event, waiting at most 10 s; fails when none came. */

@@ -87,6 +87,12 @@ final class ConnectionRoute {
     private final Map<String, FilterEntry> entries = new HashMap<>();
     /** Entries some handler asks at QoS 1. */
     private final Set<FilterEntry> asksQos1 = new LinkedHashSet<>();
+    /**
+     * The entries of shared subscriptions ({@code $share}), in the order they came: the only ones a
+     * plain filter can conflict with ({@link #conflict}), so attaching plain filters does not look
+     * at every other filter.
+     */
+    private final Set<FilterEntry> sharedEntries = new LinkedHashSet<>();
     private final Dispatcher dispatcher;
     private final Reconciler reconciler;
 
@@ -125,6 +131,10 @@ final class ConnectionRoute {
      * The same shared filter is the same subscription and may have many handlers. Filters of
      * {@code handler} attached here already do not count (they are being replaced). Call under
      * the lock.
+     * <p>
+     * Cost: a plain filter is compared with the shared entries only (a conflict needs a shared
+     * filter on one side), a shared one with every entry; the entries' levels are split once,
+     * when they are made. So attaching many plain handlers stays linear in their number.
      */
     String conflict(HandlerQueue handler, HandlerInfo info) {
         List<TopicFilter> filters = new ArrayList<>(info.filters());
@@ -138,9 +148,9 @@ final class ConnectionRoute {
                             + WHY_NO_OVERLAP;
                 }
             }
-            for (FilterEntry e : entries.values()) {
+            for (FilterEntry e : f.shareGroup() != null ? entries.values() : sharedEntries) {
                 HandlerQueue other = otherHandler(e, handler);
-                if (other != null && clash(f, levels, e.filter, FilterEntry.levels(e.filter))) {
+                if (other != null && clash(f, levels, e)) {
                     return "its filter '" + f + "' overlaps '" + e.filter + "' of " + other + " on " + describe()
                             + WHY_NO_OVERLAP + "; it is attached there once the overlap is gone";
                 }
@@ -152,6 +162,12 @@ final class ConnectionRoute {
     private static boolean clash(TopicFilter f, String[] fLevels, TopicFilter g, String[] gLevels) {
         return (f.shareGroup() != null || g.shareGroup() != null) && !f.toString().equals(g.toString())
                 && FilterEntry.overlaps(fLevels, gLevels);
+    }
+
+    /** {@link #clash(TopicFilter, String[], TopicFilter, String[])} with an entry, whose levels are split already. */
+    private static boolean clash(TopicFilter f, String[] fLevels, FilterEntry e) {
+        return (f.shareGroup() != null || e.shared) && !f.toString().equals(e.filter.toString())
+                && e.overlaps(fLevels);
     }
 
     /** A handler other than {@code handler} attached to {@code e}, or null. */
@@ -193,6 +209,9 @@ final class ConnectionRoute {
         if (e == null) {
             e = new FilterEntry(f);
             entries.put(f.toString(), e);
+            if (e.shared) {
+                sharedEntries.add(e);
+            }
             dispatcher.index.add(f, e);
             raiseIfOverlapsQos1(e);
         }
@@ -252,6 +271,7 @@ final class ConnectionRoute {
     /** Forgets an entry nobody wants and that is not on the broker; under the lock. */
     private void drop(FilterEntry e) {
         asksQos1.remove(e);
+        sharedEntries.remove(e);
         entries.remove(e.filter.toString());
         dispatcher.index.remove(e.filter, e);
         reconciler.forget(e);

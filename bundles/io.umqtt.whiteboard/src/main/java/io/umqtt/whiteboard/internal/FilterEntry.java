@@ -359,6 +359,11 @@ final class FilterEntry {
         return overlaps(levels, other.levels);
     }
 
+    /** {@link #overlaps(FilterEntry)} with a filter given by its {@link #levels(TopicFilter) levels}. */
+    boolean overlaps(String[] otherLevels) {
+        return overlaps(levels, otherLevels);
+    }
+
     /** {@link #overlaps(FilterEntry)} for two filters' {@link #levels(TopicFilter) levels}. */
     static boolean overlaps(String[] a, String[] b) {
         for (int i = 0;; i++) {

@@ -261,6 +261,41 @@ class WhiteboardTest {
         assertArrayEquals(new long[] {1}, handler(dto, unrelated).connectionServiceIds);
     }
 
+    /**
+     * Among many plain filters, a shared one conflicts only with those it overlaps, and a plain one
+     * only with an overlapping shared one; a shared filter that went away conflicts no more. (The
+     * check compares a plain filter with the shared entries only: this pins what it decides.)
+     */
+    @Test
+    void amongManyPlainFiltersOnlyOverlapsWithASharedOneConflict() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        for (int i = 0; i < 200; i++) {
+            register(new Recorder(), "p/" + i, 0);
+        }
+        long sharedOverPlain = register(new Recorder(), "$share/g/p/42", 0);
+        long sharedAlone = register(new Recorder(), "$share/g/q/+", 0);
+        long plainUnderShared = register(new Recorder(), "q/7", 0);
+        long plainElsewhere = register(new Recorder(), "r/7", 0);
+        long sameShared = register(new Recorder(), "$share/g/q/+", 0);
+        awaitRuntime(r -> r.failedHandlers.length == 2, "two refused handlers");
+
+        WhiteboardRuntimeDTO dto = whiteboard.runtimeDTO();
+        assertTrue(failure(dto, sharedOverPlain).reason.contains("'$share/g/p/42' overlaps 'p/42'"),
+                failure(dto, sharedOverPlain).reason);
+        assertTrue(failure(dto, plainUnderShared).reason.contains("'q/7' overlaps '$share/g/q/+'"),
+                failure(dto, plainUnderShared).reason);
+        for (long attached : new long[] {sharedAlone, plainElsewhere, sameShared}) {
+            assertArrayEquals(new long[] {1}, handler(dto, attached).connectionServiceIds, "handler " + attached);
+        }
+
+        whiteboard.removeHandler(sharedAlone);
+        whiteboard.removeHandler(sameShared);
+        awaitRuntime(r -> r.failedHandlers.length == 1 && Arrays.stream(r.handlers).anyMatch(
+                h -> h.serviceId == plainUnderShared && h.connectionServiceIds.length == 1),
+                "'q/7' attached once '$share/g/q/+' is gone");
+        assertTrue(failure(whiteboard.runtimeDTO(), sharedOverPlain).reason.contains("'p/42'"));
+    }
+
     @Test
     void aConnectionAppearingLaterRefusesTheLaterOfTwoOverlappingHandlers() throws Exception {
         long shared = register(new Recorder(), "$share/g1/t/z", 0);
