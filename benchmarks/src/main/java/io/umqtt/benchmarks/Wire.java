@@ -34,18 +34,24 @@ final class Wire {
         }
     }
 
-    /** {@code [syscw, wchar]} from the text of a /proc/<pid>/io file, null when a field is missing. */
+    /**
+     * {@code [syscw, wchar, syscr]} from the text of a /proc/<pid>/io file ({@code syscr} -1 when
+     * missing), null when a write field is missing.
+     */
     static long[] parseIo(String text) {
         long syscw = -1;
         long wchar = -1;
+        long syscr = -1;
         for (String line : text.split("\n")) {
             if (line.startsWith("syscw:")) {
                 syscw = Long.parseLong(line.substring(6).trim());
             } else if (line.startsWith("wchar:")) {
                 wchar = Long.parseLong(line.substring(6).trim());
+            } else if (line.startsWith("syscr:")) {
+                syscr = Long.parseLong(line.substring(6).trim());
             }
         }
-        return syscw < 0 || wchar < 0 ? null : new long[] {syscw, wchar};
+        return syscw < 0 || wchar < 0 ? null : new long[] {syscw, wchar, syscr};
     }
 
     /** {@code [syscw, wchar]} recorded in a file (a copy of /proc/<pid>/io), null when unreadable. */
@@ -59,7 +65,8 @@ final class Wire {
 
     /**
      * The client ends of the established TCP connections to {@code brokerPort} on this machine:
-     * local address to {@code [bytes_sent, data_segs_out, segs_out]}; null when {@code ss} fails.
+     * local address to {@code [bytes_sent, data_segs_out, segs_out, data_segs_in]}; null when
+     * {@code ss} fails.
      */
     static Map<String, long[]> clientSockets(int brokerPort) {
         try {
@@ -94,7 +101,7 @@ final class Wire {
             }
             if (local != null) {
                 m.put(local, new long[] {field(line, "bytes_sent:"), field(line, "data_segs_out:"),
-                        field(line, "segs_out:")});
+                        field(line, "segs_out:"), field(line, "data_segs_in:")});
                 local = null;
             }
         }
@@ -122,17 +129,17 @@ final class Wire {
 
     /**
      * Sums {@code after - before} over the connections present in both snapshots:
-     * {@code [bytes_sent, data_segs_out, segs_out]}; null when a snapshot is missing.
+     * {@code [bytes_sent, data_segs_out, segs_out, data_segs_in]}; null when a snapshot is missing.
      */
     static long[] delta(Map<String, long[]> before, Map<String, long[]> after) {
         if (before == null || after == null) {
             return null;
         }
-        long[] d = new long[3];
+        long[] d = new long[4];
         after.forEach((k, a) -> {
             long[] b = before.get(k);
             if (b != null) {
-                for (int i = 0; i < 3; i++) {
+                for (int i = 0; i < 4; i++) {
                     d[i] += a[i] - b[i];
                 }
             }
@@ -161,7 +168,7 @@ final class Wire {
             return this;
         }
 
-        /** Puts writesPerMsg, writeBytesPerMsg, wireBytesPerMsg, segsPerMsg, allSegsPerMsg. */
+        /** Puts writesPerMsg, writeBytesPerMsg, readsPerMsg, wireBytesPerMsg, segsPerMsg, allSegsPerMsg. */
         Result stop(Result r, long messages) {
             long[] io1 = io("self");
             Map<String, long[]> sockets1 = brokerPort > 0 ? clientSockets(brokerPort) : null;
@@ -169,6 +176,10 @@ final class Wire {
             if (io0 != null && io1 != null) {
                 r.put("writesPerMsg", round3((io1[0] - io0[0]) / n));
                 r.put("writeBytesPerMsg", round1((io1[1] - io0[1]) / n));
+                if (io0[2] >= 0 && io1[2] >= 0) {
+                    // read-type system calls of the whole JVM (both clients; class loading adds a few)
+                    r.put("readsPerMsg", round3((io1[2] - io0[2]) / n));
+                }
             }
             long[] d = delta(sockets0, sockets1);
             if (d != null) {
@@ -184,6 +195,8 @@ final class Wire {
                 r.put("wireBytesPerMsg", round1(d[0] / n));
                 r.put("segsPerMsg", round3(d[1] / n));
                 r.put("allSegsPerMsg", round3(d[2] / n));
+                // the broker's data segments to these clients (how it packs what it sends)
+                r.put("segsInPerMsg", round3(d[3] / n));
             }
             return r;
         }

@@ -73,11 +73,11 @@ class HarnessLogicTest {
                 + "\t cubic bytes_sent:100 segs_out:9 data_segs_out:7\n";
         java.util.Map<String, long[]> m = Wire.parseSs(ss);
         assertEquals(2, m.size());
-        assertEquals(List.of(26L, 2L, 5L), java.util.Arrays.stream(m.get("[::ffff:127.0.0.1]:55174")).boxed().toList());
+        assertEquals(List.of(26L, 2L, 5L, 1L), java.util.Arrays.stream(m.get("[::ffff:127.0.0.1]:55174")).boxed().toList());
         java.util.Map<String, long[]> later = Wire.parseSs(ss.replace("bytes_sent:100 segs_out:9 data_segs_out:7",
                 "bytes_sent:180 segs_out:10 data_segs_out:8"));
-        later.put("127.0.0.1:40001", new long[] {999, 999, 999}); // not in the first snapshot: not counted
-        assertEquals(List.of(80L, 1L, 1L), java.util.Arrays.stream(Wire.delta(m, later)).boxed().toList());
+        later.put("127.0.0.1:40001", new long[] {999, 999, 999, 999}); // not in the first snapshot: not counted
+        assertEquals(List.of(80L, 1L, 1L, 0L), java.util.Arrays.stream(Wire.delta(m, later)).boxed().toList());
     }
 
     @Test
