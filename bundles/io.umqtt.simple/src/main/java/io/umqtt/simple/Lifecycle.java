@@ -246,8 +246,8 @@ final class Lifecycle {
      */
     private void close(Transport t) {
         if (t != null) {
-            if (!c.outbound.writing() && c.outbound.holding() && !Thread.holdsLock(c.lock)) {
-                c.outbound.flushHeldQuietly();
+            if (!Thread.holdsLock(c.lock)) {
+                c.outbound.flushBeforeClose();
             }
             if (c.outbound.writing()) {
                 t.abort(); // a write is blocked: closing TLS first would try to write close_notify

@@ -3,6 +3,7 @@ package io.umqtt.simple;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
@@ -41,6 +42,9 @@ final class Outbound {
     private static final int INITIAL_WRITE_BUFFER = 256;
     /** Payloads up to this size are copied into the write buffer so a PUBLISH is one write. */
     private static final int MAX_INLINE_PAYLOAD = 16 * 1024;
+    /** How long a close waits for a write under way before it takes it as blocked. */
+    static final long CLOSE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long CLOSE_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
 
     private final MqttClient client;
     private final Settings settings;
@@ -201,6 +205,36 @@ final class Outbound {
             flushHeld();
         } catch (IOException e) {
             LOG.log(Level.DEBUG, () -> "MQTT client " + settings.clientId + ": writing held packets failed: "
+                    + e.getMessage());
+        }
+    }
+
+    /**
+     * Writes what is held before the connection is closed, unless a write is blocked or the
+     * connection was declared dead by a stalled write. A write under way that is not blocked (the
+     * flusher's, or another thread's) is waited for, at most {@link #CLOSE_WAIT_NANOS}: closing the
+     * socket under it would lose what it writes (the flusher takes what is held out of the
+     * combiner before its write begins), and what is held is written after it under the write
+     * lock. A write that starts meanwhile is bounded by the write timeout. A failure is the
+     * connection's (logged here; the connection is being closed anyway).
+     */
+    void flushBeforeClose() {
+        if (stall != null) {
+            return;
+        }
+        long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+        while (writing()) {
+            if (deadline - System.nanoTime() <= 0) {
+                return; // blocked: the close aborts it
+            }
+            LockSupport.parkNanos(this, CLOSE_POLL_NANOS);
+        }
+        try {
+            synchronized (writeLock) {
+                combiner.flush();
+            }
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, () -> "MQTT client " + settings.clientId + ": writing held packets before close failed: "
                     + e.getMessage());
         }
     }
