@@ -2,6 +2,7 @@ package io.umqtt.simple.internal;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
  * The write path of one client: every byte for the socket goes through here, and small packets
@@ -22,15 +23,21 @@ import java.util.ArrayList;
  * PUBLISHes are held: see {@link #holdingOnlyCorked()} and {@link #written(long)}), on disconnect,
  * close and failure; corked packets at the latest {@link #FLUSH_DELAY_NANOS} after the first of
  * them by the shared flusher thread ({@value #FLUSHER_NAME}, one for all clients, running only
- * while something is corked). Held PUBACKs are the reader's own: it also writes them when it gives
+ * while something is corked; see below for when a second one serves while the first waits). Held PUBACKs are the reader's own: it also writes them when it gives
  * up the reader role and before it runs a callback once they are older than
  * {@link #FLUSH_DELAY_NANOS} (see {@link #heldSince()}), so a write failure is the reader's to see. Every write is bounded by the {@link WriteWatchdog} (the caller's write timeout), also
  * the flusher's. What is held is lost only with the connection (a failed write, a closed socket).
  * <p>
  * Threading: the caller holds the client's write lock (the object given to the constructor) for
  * every method but {@link #holding()}, {@link #holdingOnlyCorked()} and {@link #written(long)},
- * which read volatile fields; the flusher takes the same lock. Lock order: the write lock, then
- * the flusher's.
+ * which read volatile fields; the flusher takes the same lock, but never waits for it while a
+ * write runs: a sink write is marked {@code WRITING} in an atomic state and the flusher, before it
+ * takes the lock, marks itself {@code ENTERING} only if no write runs (else it leaves the client
+ * alone: nothing is held while a write runs, and what is corked after it is scheduled anew). A
+ * writer that starts a write while the flusher is {@code ENTERING} (it holds the lock the flusher
+ * is about to wait for) starts a new flusher thread for the other clients; the old one flushes this
+ * client once it gets the lock and ends. So one connection whose broker stopped reading delays no
+ * other connection's timed flush. Lock order: the write lock, then the flusher's.
  */
 public final class WriteCombiner {
     /** Writes of up to this many bytes are combined; beyond it what is held is written. */
@@ -83,6 +90,15 @@ public final class WriteCombiner {
     private boolean timed;
     /** When the first packet of what is held was given. */
     private long heldSince;
+    /**
+     * {@link #WRITING} while a sink write runs (nothing is held then), plus {@link #ENTERING} for
+     * each flusher thread committed to take the write lock that has not got it yet; changed atomically.
+     */
+    private volatile int state;
+    private static final int WRITING = 1;
+    private static final int ENTERING = 2;
+    private static final AtomicIntegerFieldUpdater<WriteCombiner> STATE =
+            AtomicIntegerFieldUpdater.newUpdater(WriteCombiner.class, "state");
 
     private final int limit;
     private final long windowNanos;
@@ -246,6 +262,10 @@ public final class WriteCombiner {
             throw new IOException("not connected");
         }
         int done = 0;
+        if (STATE.getAndAdd(this, WRITING) >= ENTERING) {
+            // a flusher waits for this write lock: another flusher serves the other clients meanwhile
+            Flusher.replace(this);
+        }
         try {
             do {
                 int chunk = Math.min(n - done, WRITE_CHUNK);
@@ -260,6 +280,8 @@ public final class WriteCombiner {
         } catch (IOException e) {
             // what is still held stays: its own write fails too, for the thread that makes it
             throw failure.failed(e, w);
+        } finally {
+            STATE.getAndAdd(this, -WRITING);
         }
         written = accepted - len;
         lastWriteNanos = System.nanoTime();
@@ -270,7 +292,15 @@ public final class WriteCombiner {
      * for {@link #FLUSH_DELAY_NANOS}; what was corked later is scheduled anew.
      */
     private void timedFlush() {
+        int s;
+        do {
+            s = state;
+            if ((s & WRITING) != 0) {
+                return; // its writer took what is held along (nothing is held while a write runs)
+            }
+        } while (!STATE.compareAndSet(this, s, s + ENTERING));
         synchronized (writeLock) {
+            STATE.getAndAdd(this, -ENTERING);
             if (len == 0 || !timed) {
                 return; // written meanwhile (held PUBACKs alone are the reader's to write)
             }
@@ -290,10 +320,11 @@ public final class WriteCombiner {
     /**
      * The one thread for all clients that writes what was corked or held once its delay passed.
      * It runs while something is scheduled and ends when nothing was for a second. It takes the
-     * write lock of the client it flushes: a write to a broker that stopped reading holds it up
-     * until the write watchdog closes that connection (the write timeout), and the timed flushes
-     * of other clients wait meanwhile (their own writes and blocking waits flush for themselves).
-     * Scheduling allocates nothing once the list has grown; finding the next due is a scan of the
+     * write lock of the client it flushes, but not while that client's write runs (see the class
+     * comment); a writer that took the lock first while the flusher was about to wait for it hands
+     * the flusher role to a new thread ({@link #replace}), so another client's blocked write
+     * (bounded by the watchdog) delays no one else's timed flush. Its own write to a client whose
+     * socket buffer is full still blocks it, bounded by the write timeout. Scheduling allocates nothing once the list has grown; finding the next due is a scan of the
      * clients that hold something.
      */
     private static final class Flusher {
@@ -301,6 +332,8 @@ public final class WriteCombiner {
         /** Guarded by LOCK, as are the {@code queued} and {@code due} fields of its elements. */
         private static final ArrayList<WriteCombiner> SCHEDULED = new ArrayList<>();
         private static Thread thread;
+        /** The client whose timed flush the current thread makes (guarded by LOCK). */
+        private static WriteCombiner entering;
 
         static void schedule(WriteCombiner o, long due) {
             synchronized (LOCK) {
@@ -318,6 +351,20 @@ public final class WriteCombiner {
             }
         }
 
+        /**
+         * Called by a writer of {@code o} that holds the write lock a flusher is committed to take:
+         * if that is the current flusher, it leaves the role once it got the lock and flushed, and a
+         * new thread serves the other clients meanwhile.
+         */
+        static void replace(WriteCombiner o) {
+            synchronized (LOCK) {
+                if (entering == o) {
+                    entering = null;
+                    start();
+                }
+            }
+        }
+
         /** Starts a flusher thread; caller holds LOCK. */
         private static void start() {
             Thread t = new Thread(Flusher::run, FLUSHER_NAME);
@@ -331,6 +378,10 @@ public final class WriteCombiner {
             while (true) {
                 WriteCombiner o = null;
                 synchronized (LOCK) {
+                    if (thread != Thread.currentThread()) {
+                        return; // replaced while it waited for a client's write lock
+                    }
+                    entering = null;
                     long now = System.nanoTime();
                     if (SCHEDULED.isEmpty()) {
                         long left = 1_000_000_000L - (now - idleSince);
@@ -360,6 +411,7 @@ public final class WriteCombiner {
                     SCHEDULED.set(next, SCHEDULED.get(SCHEDULED.size() - 1));
                     SCHEDULED.remove(SCHEDULED.size() - 1);
                     o.queued = false;
+                    entering = o;
                 }
                 o.timedFlush();
                 idleSince = System.nanoTime();

@@ -232,6 +232,160 @@ class WriteCombinerTest {
         assertEquals(List.of(broken), failures);
     }
 
+    @Test
+    void aClientWhoseWriteIsBlockedDoesNotHoldUpTheTimedFlushOfAnother() throws Exception {
+        // client A: a broker that stopped reading; its writer blocks in the sink with A's write lock held
+        Object lockA = new Object();
+        CountDownLatch aBlocked = new CountDownLatch(1);
+        CountDownLatch releaseA = new CountDownLatch(1);
+        Recording aWritten = new Recording();
+        WriteCombiner a = new WriteCombiner(lockA, (e, w) -> e, 64, HOUR, TimeUnit.MILLISECONDS.toNanos(1));
+        WriteWatchdog.Watch watchA = WriteWatchdog.register(w -> releaseA.countDown());
+        Recording bWritten = new Recording();
+        WriteCombiner b = outbound(bWritten, HOUR, TimeUnit.MILLISECONDS.toNanos(1));
+        try {
+            synchronized (lockA) {
+                a.connected((buf, off, len) -> {
+                    aBlocked.countDown();
+                    try {
+                        assertTrue(releaseA.await(60, TimeUnit.SECONDS));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException(e);
+                    }
+                    aWritten.write(buf, off, len);
+                }, watchA);
+            }
+            List<Throwable> writerFailures = new ArrayList<>();
+            Thread writerA = new Thread(() -> {
+                try {
+                    synchronized (lockA) {
+                        a.cork(packet(1), 0, 4, TIMEOUT, true); // held: the flusher is due for A in 1 ms
+                        a.write(packet(2), 0, 4, TIMEOUT); // takes it along and blocks, lock held
+                    }
+                } catch (Throwable e) {
+                    synchronized (writerFailures) {
+                        writerFailures.add(e);
+                    }
+                }
+            }, "writer-A");
+            writerA.start();
+            assertTrue(aBlocked.await(10, TimeUnit.SECONDS));
+
+            synchronized (lock) {
+                b.cork(packet(3), 0, 4, TIMEOUT, true); // held: only the flusher writes it
+            }
+            assertTrue(bWritten.wrote.await(2, TimeUnit.SECONDS),
+                    "B's corked packet is flushed while A's write is blocked");
+            assertEquals(1, releaseA.getCount(), "A is still blocked");
+            assertArrayEquals(packet(3), bWritten.all());
+
+            releaseA.countDown();
+            writerA.join(10_000);
+            assertFalse(writerA.isAlive());
+            synchronized (writerFailures) {
+                assertEquals(List.of(), writerFailures);
+            }
+            synchronized (lockA) {
+                a.cork(packet(4), 0, 4, TIMEOUT, true); // held again: the flusher writes it after the rest
+            }
+            for (int i = 0; i < 1000 && aWritten.calls() < 2; i++) {
+                synchronized (lockA) {
+                    lockA.wait(10);
+                }
+            }
+            assertArrayEquals(concat(packet(1), packet(2), packet(4)), aWritten.all(), "A's bytes, in order");
+            assertEquals(2, aWritten.calls());
+        } finally {
+            releaseA.countDown();
+            watchA.unregister();
+        }
+    }
+
+    @Test
+    void aWriteThatStartsWhileTheFlusherWaitsForItsLockHandsTheFlusherRoleOn() throws Exception {
+        Object lockA = new Object();
+        CountDownLatch corked = new CountDownLatch(1);
+        CountDownLatch startWrite = new CountDownLatch(1);
+        CountDownLatch aBlocked = new CountDownLatch(1);
+        CountDownLatch releaseA = new CountDownLatch(1);
+        Recording aWritten = new Recording();
+        WriteCombiner a = new WriteCombiner(lockA, (e, w) -> e, 64, HOUR, TimeUnit.MILLISECONDS.toNanos(1));
+        WriteWatchdog.Watch watchA = WriteWatchdog.register(w -> releaseA.countDown());
+        Recording bWritten = new Recording();
+        WriteCombiner b = outbound(bWritten, HOUR, TimeUnit.MILLISECONDS.toNanos(1));
+        try {
+            synchronized (lockA) {
+                a.connected((buf, off, len) -> {
+                    aBlocked.countDown();
+                    try {
+                        assertTrue(releaseA.await(60, TimeUnit.SECONDS));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException(e);
+                    }
+                    aWritten.write(buf, off, len);
+                }, watchA);
+            }
+            List<Throwable> writerFailures = new ArrayList<>();
+            Thread writerA = new Thread(() -> {
+                try {
+                    synchronized (lockA) {
+                        a.cork(packet(1), 0, 4, TIMEOUT, true); // the flusher comes for it and waits for lockA
+                        corked.countDown();
+                        assertTrue(startWrite.await(30, TimeUnit.SECONDS));
+                        a.write(packet(2), 0, 4, TIMEOUT); // then this write blocks, lockA still held
+                    }
+                } catch (Throwable e) {
+                    synchronized (writerFailures) {
+                        writerFailures.add(e);
+                    }
+                }
+            }, "writer-A");
+            writerA.start();
+            assertTrue(corked.await(10, TimeUnit.SECONDS));
+            assertTrue(flusherBlocked(TimeUnit.SECONDS.toNanos(10)), "the flusher waits for lockA");
+            startWrite.countDown();
+            assertTrue(aBlocked.await(10, TimeUnit.SECONDS));
+
+            synchronized (lock) {
+                b.cork(packet(3), 0, 4, TIMEOUT, true);
+            }
+            assertTrue(bWritten.wrote.await(2, TimeUnit.SECONDS),
+                    "B's corked packet is flushed by another flusher while the first waits for A");
+            assertEquals(1, releaseA.getCount(), "A is still blocked");
+
+            releaseA.countDown();
+            writerA.join(10_000);
+            assertFalse(writerA.isAlive());
+            synchronized (writerFailures) {
+                assertEquals(List.of(), writerFailures);
+            }
+            assertArrayEquals(concat(packet(1), packet(2)), aWritten.all(), "A's bytes, in order");
+        } finally {
+            releaseA.countDown();
+            startWrite.countDown();
+            watchA.unregister();
+        }
+    }
+
+    /** Whether a flusher thread is blocked on a monitor within {@code nanos}. */
+    private static boolean flusherBlocked(long nanos) throws InterruptedException {
+        long end = System.nanoTime() + nanos;
+        Object pause = new Object();
+        while (System.nanoTime() - end < 0) {
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (WriteCombiner.FLUSHER_NAME.equals(t.getName()) && t.getState() == Thread.State.BLOCKED) {
+                    return true;
+                }
+            }
+            synchronized (pause) {
+                pause.wait(5);
+            }
+        }
+        return false;
+    }
+
     private static byte[] concat(byte[]... parts) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         for (byte[] p : parts) {
