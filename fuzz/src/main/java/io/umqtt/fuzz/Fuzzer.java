@@ -249,8 +249,7 @@ final class Fuzzer {
      */
     static final int SHARED_THREAD_LIMIT = 2;
     /** See {@link #SHARED_THREAD_LIMIT}. */
-    static final Set<String> SHARED_THREADS = Set.of("umqtt-connect-deadline", "umqtt-watchdog", "umqtt-dns",
-            "umqtt-flush");
+    static final Set<String> SHARED_THREADS = Set.of("umqtt-watchdog", "umqtt-dns", "umqtt-flush");
 
     /**
      * Threads alive now and not in the baseline (shared timer threads up to their limit excepted),

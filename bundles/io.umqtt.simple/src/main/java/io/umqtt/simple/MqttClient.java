@@ -275,7 +275,7 @@ public class MqttClient implements Closeable {
      * either is refused ({@code IllegalArgumentException}), never sent as '?'.
      */
     public void setLastWill(String topic, String msg, boolean retain, int qos) {
-        setLastWill(utf8("topic", topic), utf8("msg", msg), retain, qos);
+        setLastWill(MqttStrings.utf8("topic", topic), MqttStrings.utf8("msg", msg), retain, qos);
     }
 
     /** Removes the last will. */
@@ -372,7 +372,7 @@ public class MqttClient implements Closeable {
      * a lone surrogate in either is refused ({@code IllegalArgumentException}), never sent as '?'.
      */
     public void publish(String topic, String msg, boolean retain, int qos) throws IOException {
-        publish(utf8("topic", topic), utf8("msg", msg), retain, qos);
+        publish(MqttStrings.utf8("topic", topic), MqttStrings.utf8("msg", msg), retain, qos);
     }
 
     /**
@@ -380,7 +380,7 @@ public class MqttClient implements Closeable {
      * surrogate is refused ({@code IllegalArgumentException}), never sent as '?'.
      */
     public void publish(String topic, byte[] msg, boolean retain, int qos) throws IOException {
-        publish(utf8("topic", topic), msg, retain, qos);
+        publish(MqttStrings.utf8("topic", topic), msg, retain, qos);
     }
 
     /**
@@ -442,7 +442,7 @@ public class MqttClient implements Closeable {
      * @since 1.1
      */
     public PublishToken publishAsync(String topic, String msg, boolean retain, int qos) throws IOException {
-        return publishAsync(utf8("topic", topic), utf8("msg", msg), retain, qos);
+        return publishAsync(MqttStrings.utf8("topic", topic), MqttStrings.utf8("msg", msg), retain, qos);
     }
 
     /**
@@ -556,17 +556,11 @@ public class MqttClient implements Closeable {
         }
     }
 
-    /** {@code s} as UTF-8; a lone surrogate is refused rather than sent as '?'. */
-    private static byte[] utf8(String name, String s) {
-        return MqttStrings.utf8(name, s);
-    }
-
     private void checkConnected() throws IOException {
         if (state != ConnectionState.CONNECTED) {
             throw lifecycle.notConnected();
         }
     }
-
 
     // ------------------------------------------------------------------ loop
 

@@ -530,14 +530,6 @@ public final class HostileBroker implements AutoCloseable {
         public static final String SHARED_WATCHDOG = "umqtt-watchdog";
         /** The shared flusher of corked writes: one for all clients, ending a second after its last flush. */
         public static final String SHARED_FLUSHER = "umqtt-flush";
-        /**
-         * The connect deadline's timer thread, shared by all clients: it ends when no connect has
-         * been pending for 10 s (TlsConnector.Deadline), counted from when it last waited, which
-         * may be a few milliseconds before the check begins. It is given those 10 s on top: waiting
-         * exactly as long as it idles made a test that ends within milliseconds of its connect a race.
-         */
-        public static final String SHARED_CONNECT_TIMER = "umqtt-connect-deadline";
-        private static final long SHARED_TIMER_IDLE_MILLIS = 10_000;
         private final List<Long> before = new ArrayList<>();
 
         private ThreadCheck() {
@@ -553,7 +545,7 @@ public final class HostileBroker implements AutoCloseable {
         /**
          * Asserts that every thread started since {@link #start()} whose name begins with
          * {@code umqtt-} or {@code hostile-broker-} (except the shared watchdog and flusher) ends within
-         * {@code millis} (the shared connect timer within its idle time more).
+         * {@code millis}.
          */
         public void assertNoneLeft(long millis) throws InterruptedException {
             long start = System.nanoTime();
@@ -563,7 +555,7 @@ public final class HostileBroker implements AutoCloseable {
                         || !(name.startsWith("umqtt-") || name.startsWith("hostile-broker-"))) {
                     continue;
                 }
-                long allowed = millis + (name.equals(SHARED_CONNECT_TIMER) ? SHARED_TIMER_IDLE_MILLIS : 0);
+                long allowed = millis;
                 long deadline = start + TimeUnit.MILLISECONDS.toNanos(allowed);
                 t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
                 if (t.isAlive()) {
