@@ -14,6 +14,7 @@ import java.util.concurrent.locks.LockSupport;
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
+import io.umqtt.simple.internal.codec.SubackDecoder;
 import io.umqtt.simple.internal.codec.Wire;
 import io.umqtt.simple.internal.PacketIds;
 
@@ -53,6 +54,14 @@ final class AckTable {
 
     /** Enters an operation awaiting {@code ackType}, under {@code wantedId} when that is free. */
     Pending register(PacketType ackType, byte[] subject, int wantedId) throws IOException {
+        return register(ackType, subject, wantedId, 1);
+    }
+
+    /**
+     * {@link #register(PacketType, byte[], int)} for a SUBSCRIBE of {@code filters} filters: its
+     * SUBACK must carry that many return codes.
+     */
+    Pending register(PacketType ackType, byte[] subject, int wantedId, int filters) throws IOException {
         synchronized (lock) {
             if (client.state != ConnectionState.CONNECTED) {
                 throw client.lifecycle.notConnected();
@@ -60,6 +69,7 @@ final class AckTable {
             int id = wantedId > 0 && wantedId <= PacketIds.MAX && !pending.containsKey(wantedId) ? wantedId
                     : packetIds.next(pending::containsKey);
             Pending p = new Pending(this, id, ackType, subject);
+            p.filters = filters;
             pending.put(id, p);
             return p;
         }
@@ -247,8 +257,18 @@ final class AckTable {
 
     /** The reader read an ack: completes its operation and unparks the threads waiting for it. */
     void complete(int id, PacketType type, int code) throws IOException {
+        complete(id, type, code, null);
+    }
+
+    /**
+     * {@link #complete(int, PacketType, int)} with a SUBACK's return codes ({@code code} is the
+     * first), which must be as many as the SUBSCRIBE had filters, else the connection fails with a
+     * protocol error.
+     */
+    void complete(int id, PacketType type, int code, int[] codes) throws IOException {
         ReaderRole.Waiter woken;
         PacketType awaited;
+        MqttException mismatch = null;
         synchronized (lock) {
             Pending p = pending.get(id);
             if (p == null) {
@@ -257,11 +277,18 @@ final class AckTable {
                 return;
             }
             awaited = p.ackType;
-            if (awaited == type) {
+            if (awaited == type && codes != null) {
+                mismatch = SubackDecoder.countMismatch(id, codes.length, p.filters);
+            }
+            if (awaited == type && mismatch == null) {
+                p.codes = codes;
                 woken = finish(p, code);
             } else {
                 woken = null;
             }
+        }
+        if (mismatch != null) {
+            throw client.fail(mismatch);
         }
         if (awaited != type) {
             // failed outside the lock: the write path first writes what it holds (see Lifecycle)

@@ -217,8 +217,8 @@ final class Inbound {
         reader.consume(total);
     }
 
-    private void complete(int id, PacketType type, int code) throws IOException {
-        acks.complete(id, type, code);
+    private void complete(int id, PacketType type, int code, int[] codes) throws IOException {
+        acks.complete(id, type, code, codes);
     }
 
     boolean readConnack(int total, boolean cleanSession) throws IOException {
@@ -243,6 +243,7 @@ final class Inbound {
         PacketType type = FixedHeader.type(rbuf, rpos);
         int id = 0;
         int code = 0;
+        int[] codes = null;
         try {
             switch (type) {
                 case PUBLISH:
@@ -256,7 +257,8 @@ final class Inbound {
                     break;
                 case SUBACK:
                     id = SubackDecoder.decode(rbuf, rpos, total);
-                    code = SubackDecoder.returnCode(rbuf, rpos, total);
+                    codes = SubackDecoder.returnCodes(rbuf, rpos, total);
+                    code = codes[0];
                     break;
                 case PINGRESP:
                     PingrespDecoder.decode(rbuf, rpos, total);
@@ -277,7 +279,7 @@ final class Inbound {
         if (type == PacketType.PINGRESP) {
             keepAlive.pingOutstanding = false;
         } else {
-            complete(id, type, code);
+            complete(id, type, code, codes);
         }
         return type;
     }

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
 import io.umqtt.api.TopicFilter;
@@ -90,9 +91,21 @@ public class MqttClient implements Closeable {
      * @since 1.2
      */
     public static final int MAX_QUEUED_WHILE_CALLBACK_WAITS = 1_000;
+    /**
+     * What {@link #subscribe(String[], int[])} returns for a filter the broker refused: the SUBACK
+     * return code 0x80.
+     *
+     * @since 1.4
+     */
+    public static final int SUBSCRIPTION_FAILURE = 0x80;
 
     /** The configuration and settings, validated. */
     final Settings settings;
+    /**
+     * The largest remaining length of a SUBSCRIBE or UNSUBSCRIBE this client sends: the MQTT
+     * maximum; tests lower it to see the filters of one call split over several packets.
+     */
+    volatile int maxSubscribeRemaining = MqttConstants.MAX_REMAINING_LENGTH;
 
     /**
      * The client's lock: guards the connection state and failure, the last will, the reader role
@@ -530,6 +543,168 @@ public class MqttClient implements Closeable {
      */
     public void unsubscribe(byte[] filter) throws IOException {
         unsubscribe(MqttStrings.decode("filter", filter));
+    }
+
+    /**
+     * Subscribes to several topic filters, each at its own QoS, in one SUBSCRIBE packet, and waits
+     * for its SUBACK. Returns, in the order of {@code filters}, the QoS the broker granted each
+     * filter, or {@link #SUBSCRIPTION_FAILURE} (0x80) for a filter it refused: a partial refusal is
+     * not an exception, the other filters are subscribed. The same filter given twice is sent
+     * twice (the broker's second subscription replaces its first).
+     * <p>
+     * Every filter and QoS is checked before anything is sent. Filters that do not fit one packet
+     * (a remaining length above {@value io.umqtt.api.MqttConstants#MAX_REMAINING_LENGTH} bytes,
+     * the MQTT 3.1.1 maximum: thousands of long filters) are split over as few SUBSCRIBEs as hold
+     * them, in order; all are written before the first SUBACK is awaited, each SUBACK within the
+     * ack timeout.
+     *
+     * @param filters the topic filters, at least one
+     * @param qos the QoS requested for each filter, at the same index
+     * @return each filter's granted QoS, or 0x80 when the broker refused it
+     * @throws IllegalArgumentException naming the bad filter, its index and the client: a filter
+     *         that is null or not a valid topic filter, an unsupported QoS, no filters, or not one
+     *         QoS per filter; nothing is sent
+     * @throws MqttException TIMEOUT when a SUBACK does not arrive in time; PROTOCOL_ERROR (the
+     *         connection is closed) when a SUBACK does not carry one return code per filter
+     * @throws IOException when not connected or the connection fails
+     * @since 1.4
+     */
+    public int[] subscribe(String[] filters, int[] qos) throws IOException {
+        byte[][] f = checkFilters(filters);
+        if (qos == null || qos.length != f.length) {
+            throw new IllegalArgumentException("subscribe needs one QoS per filter for " + describe() + ": "
+                    + f.length + " filters, " + (qos == null ? "qos null" : qos.length + " QoS values"));
+        }
+        for (int i = 0; i < f.length; i++) {
+            try {
+                checkQos(qos[i]);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(filterName(filters, i) + ": " + e.getMessage(), e);
+            }
+        }
+        checkConnected();
+        Pending[] sent = new Pending[f.length];
+        int packets = 0;
+        int[] granted = new int[f.length];
+        try {
+            for (int from = 0; from < f.length; ) {
+                int to = packetEnd(f, from, true);
+                Pending p = acks.register(PacketType.SUBACK, subject(filters, from, to), 0, to - from);
+                sent[packets++] = p;
+                outbound.writePacket(SubscribeEncoder.encode(p.id, f, qos, from, to));
+                from = to;
+            }
+            int at = 0;
+            for (int i = 0; i < packets; i++) {
+                acks.awaitAck(sent[i]);
+                int[] codes = sent[i].codes;
+                System.arraycopy(codes, 0, granted, at, codes.length);
+                at += codes.length;
+            }
+        } catch (IOException | RuntimeException e) {
+            giveUpAll(sent, packets, e);
+            throw e;
+        }
+        return granted;
+    }
+
+    /**
+     * Unsubscribes several topic filters in one UNSUBSCRIBE packet and waits for its UNSUBACK.
+     * Every filter is checked before anything is sent; filters that do not fit one packet are
+     * split as {@link #subscribe(String[], int[])} does.
+     *
+     * @throws IllegalArgumentException naming the bad filter, its index and the client: a filter
+     *         that is null or not a valid topic filter, or no filters; nothing is sent
+     * @throws MqttException TIMEOUT when an UNSUBACK does not arrive in time
+     * @throws IOException when not connected or the connection fails
+     * @since 1.4
+     */
+    public void unsubscribe(String[] filters) throws IOException {
+        byte[][] f = checkFilters(filters);
+        checkConnected();
+        Pending[] sent = new Pending[f.length];
+        int packets = 0;
+        try {
+            for (int from = 0; from < f.length; ) {
+                int to = packetEnd(f, from, false);
+                Pending p = acks.register(PacketType.UNSUBACK, subject(filters, from, to), 0);
+                sent[packets++] = p;
+                outbound.writePacket(UnsubscribeEncoder.encode(p.id, f, from, to));
+                from = to;
+            }
+            for (int i = 0; i < packets; i++) {
+                acks.awaitAck(sent[i]);
+            }
+        } catch (IOException | RuntimeException e) {
+            giveUpAll(sent, packets, e);
+            throw e;
+        }
+    }
+
+    /** The filters as UTF-8, each checked: {@code IllegalArgumentException} naming the first bad one. */
+    private byte[][] checkFilters(String[] filters) {
+        if (filters == null || filters.length == 0) {
+            throw new IllegalArgumentException("no topic filters given for " + describe() + ": "
+                    + (filters == null ? "filters is null" : "filters is empty"));
+        }
+        byte[][] f = new byte[filters.length][];
+        for (int i = 0; i < filters.length; i++) {
+            try {
+                TopicFilter.parse(filters[i]);
+            } catch (IllegalArgumentException | NullPointerException e) {
+                throw new IllegalArgumentException(filterName(filters, i) + " is not a valid topic filter: "
+                        + (filters[i] == null ? "it is null" : e.getMessage()), e);
+            }
+            f[i] = filters[i].getBytes(StandardCharsets.UTF_8);
+        }
+        return f;
+    }
+
+    /** "filter 2 of 3 ('a/#/b') for client 'c1' at 127.0.0.1:1883". */
+    private String filterName(String[] filters, int i) {
+        return "filter " + (i + 1) + " of " + filters.length + " ('" + filters[i] + "') for " + describe();
+    }
+
+    /** The client and its broker, for messages. */
+    private String describe() {
+        return "client '" + settings.clientId + "' at " + settings.broker();
+    }
+
+    /** Where the packet that starts at {@code from} ends: as many filters as fit (at least one). */
+    private int packetEnd(byte[][] f, int from, boolean subscribe) {
+        long max = maxSubscribeRemaining;
+        long rem = 2;
+        int to = from;
+        while (to < f.length) {
+            int entry = subscribe ? SubscribeEncoder.entryLength(f[to].length)
+                    : UnsubscribeEncoder.entryLength(f[to].length);
+            if (to > from && rem + entry > max) {
+                break;
+            }
+            rem += entry;
+            to++;
+        }
+        return to;
+    }
+
+    /** What a packet's ack wait names in a timeout: its filters, the first five of them. */
+    private static byte[] subject(String[] filters, int from, int to) {
+        StringBuilder s = new StringBuilder();
+        for (int i = from; i < to && i < from + 5; i++) {
+            s.append(i > from ? "', '" : "").append(filters[i]);
+        }
+        if (to - from > 5) {
+            s.append("' and ").append(to - from - 5).append(" more filters ('...");
+        }
+        return s.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** After a failure: stops awaiting the acks still open, so none stays in the ack table. */
+    private void giveUpAll(Pending[] sent, int count, Exception cause) {
+        IOException why = cause instanceof IOException ? (IOException) cause : new IOException(cause);
+        for (int i = 0; i < count; i++) {
+            acks.giveUp(sent[i], why);
+        }
     }
 
     /**

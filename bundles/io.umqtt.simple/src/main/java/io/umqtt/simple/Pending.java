@@ -31,6 +31,10 @@ final class Pending extends MqttClient.InFlight {
     boolean async;
     Pending previous;
     Pending next;
+    /** How many return codes its SUBACK must carry: the filters of its SUBSCRIBE. */
+    int filters = 1;
+    /** The return codes of its SUBACK, one per filter; null for the other acks. */
+    int[] codes;
     /** Where its PUBLISH ended in the client's write path; written once that is (see {@link Outbound#mayWaitHolding}). */
     volatile long mark = Long.MAX_VALUE;
 

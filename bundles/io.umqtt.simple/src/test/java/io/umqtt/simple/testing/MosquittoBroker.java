@@ -302,6 +302,42 @@ public final class MosquittoBroker implements AutoCloseable {
                 + " attempts (Address already in use); the last: " + last.getMessage(), last);
     }
 
+    /**
+     * Loads mosquitto's dynamic security plugin with one role, given to anonymous clients, that
+     * denies subscribing to the {@link Builder#denySubscribe patterns}; everything else is allowed.
+     * mosquitto 2.0's plain ACL file cannot refuse a SUBSCRIBE (it grants it and withholds the
+     * messages); the plugin answers a denied filter with SUBACK return code 0x80.
+     */
+    private void writeDynamicSecurity(StringBuilder c) throws IOException {
+        Path plugin = null;
+        for (String candidate : new String[] {"/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+            "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so", "/usr/lib/mosquitto_dynamic_security.so",
+            "/usr/local/lib/mosquitto_dynamic_security.so"}) {
+            if (Files.isRegularFile(Paths.get(candidate))) {
+                plugin = Paths.get(candidate);
+                break;
+            }
+        }
+        if (plugin == null) {
+            throw new IllegalStateException("denySubscribe needs mosquitto's dynamic security plugin "
+                    + "(mosquitto_dynamic_security.so, in the mosquitto package from 2.0 on); not found in /usr/lib");
+        }
+        StringBuilder acls = new StringBuilder();
+        for (String pattern : config.deniedSubscriptions) {
+            acls.append(acls.length() == 0 ? "" : ", ").append("{\"acltype\": \"subscribePattern\", \"topic\": \"")
+                    .append(pattern).append("\", \"priority\": 0, \"allow\": false}");
+        }
+        String json = "{\n  \"defaultACLAccess\": {\"publishClientSend\": true, \"publishClientReceive\": true, "
+                + "\"subscribe\": true, \"unsubscribe\": true},\n  \"clients\": [],\n"
+                + "  \"groups\": [{\"groupname\": \"anonymous\", \"roles\": [{\"rolename\": \"deny\"}]}],\n"
+                + "  \"roles\": [{\"rolename\": \"deny\", \"acls\": [" + acls + "]}],\n"
+                + "  \"anonymousGroup\": \"anonymous\"\n}\n";
+        Path file = dir.resolve("dynamic-security.json");
+        Files.write(file, json.getBytes(StandardCharsets.UTF_8));
+        c.append("plugin ").append(plugin).append('\n');
+        c.append("plugin_opt_config_file ").append(file.toAbsolutePath()).append('\n');
+    }
+
     private void pickPorts() throws IOException {
         int needed = 1 + (config.pki != null ? 1 : 0) + (config.wrongHostPki != null ? 1 : 0);
         List<ServerSocket> sockets = new ArrayList<>();
@@ -347,6 +383,9 @@ public final class MosquittoBroker implements AutoCloseable {
             }
             Files.write(passwd, p.toString().getBytes(StandardCharsets.UTF_8));
             c.append("password_file ").append(passwd.toAbsolutePath()).append('\n');
+        }
+        if (!config.deniedSubscriptions.isEmpty()) {
+            writeDynamicSecurity(c);
         }
         for (String line : config.extra) {
             c.append(line).append('\n');
@@ -560,6 +599,7 @@ public final class MosquittoBroker implements AutoCloseable {
     public static final class Builder {
         private final Map<String, String> users = new LinkedHashMap<>();
         private final List<String> extra = new ArrayList<>();
+        private final List<String> deniedSubscriptions = new ArrayList<>();
         private final Map<String, String> env = new LinkedHashMap<>();
         private String maxTlsProtocol;
         private TestPki pki;
@@ -622,6 +662,20 @@ public final class MosquittoBroker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Makes the broker refuse SUBSCRIBEs of filters matching {@code pattern} (SUBACK return
+         * code 0x80) for anonymous clients, through mosquitto's dynamic security plugin; other
+         * filters are granted. Needs anonymous access (no {@link #user}).
+         */
+        public Builder denySubscribe(String pattern) {
+            if (pattern == null || pattern.isEmpty() || pattern.indexOf('"') >= 0 || pattern.indexOf('\\') >= 0) {
+                throw new IllegalArgumentException("denySubscribe takes a topic pattern without quotes or "
+                        + "backslashes, found '" + pattern + "'");
+            }
+            deniedSubscriptions.add(pattern);
+            return this;
+        }
+
         /** Sets an environment variable of the mosquitto process (added to this JVM's environment). */
         public Builder env(String name, String value) {
             if (name == null || name.isEmpty() || name.indexOf('=') >= 0 || value == null) {
@@ -679,6 +733,7 @@ public final class MosquittoBroker implements AutoCloseable {
             Builder b = new Builder();
             b.users.putAll(users);
             b.extra.addAll(extra);
+            b.deniedSubscriptions.addAll(deniedSubscriptions);
             b.env.putAll(env);
             b.maxTlsProtocol = maxTlsProtocol;
             b.pki = pki;

@@ -3,13 +3,15 @@ package io.umqtt.simple.internal.codec;
 import io.umqtt.api.MqttException;
 
 /**
- * Decodes SUBACK (MQTT 3.1.1 section 3.9), the server's ack of a SUBSCRIBE. This client subscribes
- * one filter per SUBSCRIBE, so a SUBACK carries exactly one return code. Stateless.
+ * Decodes SUBACK (MQTT 3.1.1 section 3.9), the server's ack of a SUBSCRIBE: the packet identifier
+ * and one return code per filter of the SUBSCRIBE, in the order of its filters (MQTT-3.9.3-1).
+ * Stateless.
  * <p>
- * Validates: the remaining length is 3, the packet identifier and one return code (3.9.1,
- * MQTT-3.9.3-1: one code per filter); the return code is 0x00, 0x01, 0x02 (the granted QoS) or
- * 0x80 (failure), the others being reserved (3.9.3). The fixed header's flags were checked when
- * framing.
+ * Validates: at least one return code (remaining length 3 or more); each return code is 0x00,
+ * 0x01, 0x02 (the granted QoS) or 0x80 (failure), the others being reserved (3.9.3). The fixed
+ * header's flags were checked when framing. How many codes are right depends on the SUBSCRIBE the
+ * packet identifier answers, which the client knows: it checks the count with
+ * {@link #countMismatch}.
  */
 public final class SubackDecoder {
     /** The return code for a refused filter. */
@@ -20,25 +22,49 @@ public final class SubackDecoder {
 
     /**
      * Checks the framed SUBACK at {@code b[off..off+len)}; returns its packet identifier. Its
-     * return code is then {@link #returnCode}.
+     * return codes are then {@link #returnCodes}.
      *
      * @throws MqttException naming the wrong length or return code
      */
     public static int decode(byte[] b, int off, int len) throws MqttException {
         int body = FixedHeader.bodyOffset(b, off);
         int rem = off + len - body;
-        if (rem != 3) {
-            throw Wire.protocol("SUBACK remaining length must be 3 (one return code per filter), found " + rem);
+        if (rem < 3) {
+            throw Wire.protocol("SUBACK remaining length must be at least 3 (a packet id and one return code per "
+                    + "filter), found " + rem);
         }
-        int code = b[body + 2] & 0xFF;
-        if (code != 0 && code != 1 && code != 2 && code != FAILURE) {
-            throw Wire.protocol(String.format("SUBACK return code must be 0, 1, 2 or 0x80, found 0x%02X", code));
+        int count = rem - 2;
+        for (int i = 0; i < count; i++) {
+            int code = b[body + 2 + i] & 0xFF;
+            if (code != 0 && code != 1 && code != 2 && code != FAILURE) {
+                throw Wire.protocol(String.format("SUBACK return code must be 0, 1, 2 or 0x80, found 0x%02X", code)
+                        + (count > 1 ? " (return code " + (i + 1) + " of " + count + ")" : ""));
+            }
         }
         return Wire.u16(b, body);
     }
 
-    /** The return code of a SUBACK that {@link #decode} accepted: its last byte. */
-    public static int returnCode(byte[] b, int off, int len) {
-        return b[off + len - 1] & 0xFF;
+    /** The return codes of a SUBACK that {@link #decode} accepted, in the order of the SUBSCRIBE's filters. */
+    public static int[] returnCodes(byte[] b, int off, int len) {
+        int body = FixedHeader.bodyOffset(b, off);
+        int count = off + len - body - 2;
+        int[] codes = new int[count];
+        for (int i = 0; i < count; i++) {
+            codes[i] = b[body + 2 + i] & 0xFF;
+        }
+        return codes;
+    }
+
+    /**
+     * The protocol error for a SUBACK whose number of return codes differs from the number of
+     * filters its SUBSCRIBE carried (MQTT-3.9.3-1), or null when they are equal.
+     */
+    public static MqttException countMismatch(int packetId, int codes, int filters) {
+        if (codes == filters) {
+            return null;
+        }
+        return Wire.protocol("SUBACK for packet id " + packetId + " carries " + codes + " return code"
+                + (codes == 1 ? "" : "s") + ", but its SUBSCRIBE had " + filters + " filter" + (filters == 1 ? "" : "s")
+                + " (one return code per filter, MQTT-3.9.3-1)");
     }
 }

@@ -1,9 +1,11 @@
 package io.umqtt.simple.internal.codec;
 
 /**
- * Encodes SUBSCRIBE (MQTT 3.1.1 section 3.8) for one topic filter, as umqtt does: the reserved
- * flags 0b0010 (MQTT-3.8.1-1), the packet identifier, then the filter and its requested QoS. The
- * filter and QoS are checked by the caller. Stateless.
+ * Encodes SUBSCRIBE (MQTT 3.1.1 section 3.8) for one or several topic filters: the reserved flags
+ * 0b0010 (MQTT-3.8.1-1), the packet identifier, then each filter with its requested QoS, in the
+ * order given (the SUBACK answers them in that order, MQTT-3.8.4-6). The filters and QoS are
+ * checked by the caller, which also keeps the packet within the maximum remaining length
+ * ({@link #remainingLength}). Stateless.
  */
 public final class SubscribeEncoder {
     /** SUBSCRIBE with its reserved flags 0b0010. */
@@ -12,13 +14,42 @@ public final class SubscribeEncoder {
     private SubscribeEncoder() {
     }
 
-    /** The whole SUBSCRIBE packet for one filter. */
+    /** The whole SUBSCRIBE packet for one filter, byte for byte as umqtt.simple sends it. */
     public static byte[] encode(int packetId, byte[] filter, int qos) {
-        int rem = 2 + 2 + filter.length + 1;
+        return encode(packetId, new byte[][] {filter}, new int[] {qos}, 0, 1);
+    }
+
+    /**
+     * The whole SUBSCRIBE packet for {@code filters[from..to)}, each with {@code qos} at the same
+     * index; its remaining length ({@link #remainingLength}) must be at most
+     * {@link io.umqtt.api.MqttConstants#MAX_REMAINING_LENGTH}.
+     */
+    public static byte[] encode(int packetId, byte[][] filters, int[] qos, int from, int to) {
+        int rem = (int) remainingLength(filters, from, to);
         byte[] b = Wire.packet(HEADER, rem);
         int p = Wire.putU16(b, 1 + FixedHeader.varIntSize(rem), packetId);
-        p = Wire.putString(b, p, filter);
-        b[p] = (byte) qos;
+        for (int i = from; i < to; i++) {
+            p = Wire.putString(b, p, filters[i]);
+            b[p++] = (byte) qos[i];
+        }
         return b;
+    }
+
+    /**
+     * The remaining length of a SUBSCRIBE of {@code filters[from..to)}: the packet identifier, and
+     * per filter its length prefix, its bytes and the QoS byte. A long: it may exceed what a packet
+     * can carry.
+     */
+    public static long remainingLength(byte[][] filters, int from, int to) {
+        long rem = 2;
+        for (int i = from; i < to; i++) {
+            rem += entryLength(filters[i].length);
+        }
+        return rem;
+    }
+
+    /** What one filter of {@code filterBytes} adds to a SUBSCRIBE: length prefix, bytes, QoS. */
+    public static int entryLength(int filterBytes) {
+        return 2 + filterBytes + 1;
     }
 }

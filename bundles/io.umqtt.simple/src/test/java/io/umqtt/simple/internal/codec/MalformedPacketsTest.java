@@ -25,7 +25,7 @@ class MalformedPacketsTest {
         "PUBACK too long             | 40 03 00 01 00       | PUBACK remaining length must be 2, found 3",
         "PUBACK too short            | 40 01 00             | PUBACK remaining length must be 2, found 1",
         "UNSUBACK too long           | B0 03 00 01 00       | UNSUBACK remaining length must be 2, found 3",
-        "SUBACK for two filters      | 90 04 00 01 00 00    | SUBACK remaining length must be 3",
+        "SUBACK without return code  | 90 02 00 01          | SUBACK remaining length must be at least 3",
         "SUBACK bad return code      | 90 03 00 01 03       | SUBACK return code must be 0, 1, 2 or 0x80, found 0x03",
         "PINGRESP with a body        | D0 01 00             | PINGRESP remaining length must be 0, found 1",
         "reserved type 0             | 00 00                | reserved packet type 0",
