@@ -10,6 +10,13 @@ import org.osgi.annotation.versioning.ProviderType;
  */
 @ProviderType
 public interface MqttConnection {
+    /**
+     * What {@link #subscribe(String[], int[], MessageListener)} returns for a filter the broker
+     * refused: the SUBACK return code 0x80.
+     *
+     * @since 1.4
+     */
+    int SUBSCRIPTION_FAILURE = 0x80;
 
     /** The connection's name ({@link MqttConstants#NAME}). */
     String name();
@@ -87,4 +94,114 @@ public interface MqttConnection {
      * @since 1.1
      */
     boolean unsubscribe(String filter, MessageListener listener) throws IOException;
+
+    /**
+     * Subscribes {@code listener} to several topic filters, each at its own QoS, in one SUBSCRIBE
+     * packet; returns, in the order of {@code filters}, the QoS the broker granted each filter, or
+     * {@link #SUBSCRIPTION_FAILURE} (0x80) for a filter it refused. A partial refusal is not an
+     * exception: the listener stays subscribed to the granted filters, and is dropped from the
+     * refused ones. Each filter behaves as with {@link #subscribe(String, int, MessageListener)}
+     * (listeners sharing a filter, the QoS the broker is asked, idempotence).
+     * <p>
+     * Every filter and QoS is checked before anything is sent. The umqtt client components (from
+     * API 1.4 on) send one packet (several only when the filters exceed the maximum MQTT packet
+     * size). The default implementation, for connections written against an earlier API,
+     * subscribes the filters one after the other with
+     * {@link #subscribe(String, int, MessageListener)}, turning a refusal into 0x80.
+     *
+     * @param filters the topic filters, at least one
+     * @param qos the QoS asked for each filter, at the same index
+     * @return each filter's granted QoS, or 0x80 when the broker refused it
+     * @throws IllegalArgumentException naming the bad filter: an invalid filter or QoS, no
+     *         filters, not one QoS per filter, or a null listener; nothing is sent
+     * @throws IOException when the connection is down or the SUBACK does not arrive in time
+     * @since 1.4
+     */
+    default int[] subscribe(String[] filters, int[] qos, MessageListener listener) throws IOException {
+        checkFilters(filters, qos, listener);
+        int[] granted = new int[filters.length];
+        for (int i = 0; i < filters.length; i++) {
+            try {
+                granted[i] = subscribe(filters[i], qos[i], listener);
+            } catch (MqttException e) {
+                if (e.reason() != MqttException.Reason.SUBSCRIPTION_REFUSED) {
+                    throw e;
+                }
+                granted[i] = SUBSCRIPTION_FAILURE;
+            }
+        }
+        return granted;
+    }
+
+    /**
+     * Drops {@code listener}'s subscriptions to several filters, as
+     * {@link #unsubscribe(String, MessageListener)} does each; the filters that have no other
+     * listener left are unsubscribed at the broker in one UNSUBSCRIBE packet by the umqtt client
+     * components (from API 1.4 on). The default implementation, for connections written against
+     * an earlier API, calls {@link #unsubscribe(String, MessageListener)} for each filter (all of
+     * them, then throws the first failure).
+     *
+     * @return for each filter, whether it had no listener left, so that it was unsubscribed at the
+     *         broker
+     * @throws IllegalArgumentException naming the bad filter, no filters, or a null listener;
+     *         nothing is changed
+     * @throws IOException when the connection is down or the UNSUBACK does not arrive in time
+     *         (the listener is dropped all the same)
+     * @since 1.4
+     */
+    default boolean[] unsubscribe(String[] filters, MessageListener listener) throws IOException {
+        checkFilters(filters, null, listener);
+        boolean[] unsubscribed = new boolean[filters.length];
+        IOException first = null;
+        for (int i = 0; i < filters.length; i++) {
+            try {
+                unsubscribed[i] = unsubscribe(filters[i], listener);
+            } catch (IOException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+        return unsubscribed;
+    }
+
+    /**
+     * Checks the arguments of the several-filter calls: at least one filter, each valid, one QoS
+     * (0, 1 or 2) per filter unless {@code qos} is null, a listener.
+     *
+     * @throws IllegalArgumentException naming the first bad filter and its index
+     * @since 1.4
+     */
+    static void checkFilters(String[] filters, int[] qos, MessageListener listener) {
+        if (filters == null || filters.length == 0) {
+            throw new IllegalArgumentException("no topic filters given: " + (filters == null ? "filters is null"
+                    : "filters is empty"));
+        }
+        if (listener == null) {
+            throw new IllegalArgumentException("listener must not be null");
+        }
+        if (qos != null && qos.length != filters.length) {
+            throw new IllegalArgumentException("one QoS per filter is needed: " + filters.length + " filters, "
+                    + qos.length + " QoS values");
+        }
+        for (int i = 0; i < filters.length; i++) {
+            String which = "filter " + (i + 1) + " of " + filters.length + " ('" + filters[i] + "')";
+            if (filters[i] == null) {
+                throw new IllegalArgumentException(which + " is not a valid topic filter: it is null");
+            }
+            try {
+                TopicFilter.parse(filters[i]);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(which + " is not a valid topic filter: " + e.getMessage(), e);
+            }
+            if (qos != null && (qos[i] < 0 || qos[i] > 2)) {
+                throw new IllegalArgumentException(which + ": qos must be 0, 1 or 2, found " + qos[i]);
+            }
+        }
+    }
 }

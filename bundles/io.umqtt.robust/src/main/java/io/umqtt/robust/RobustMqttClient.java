@@ -508,6 +508,36 @@ public class RobustMqttClient extends MqttClient {
         subscriptions.unsubscribe(filter);
     }
 
+    /**
+     * Subscribes several filters in one SUBSCRIBE and remembers them, as
+     * {@link #subscribe(String, int)} does each; returns each filter's granted QoS, or
+     * {@link #SUBSCRIPTION_FAILURE} (0x80) for a filter the broker refused, which is then
+     * forgotten (not restored after a reconnect). When not connected, the filters are remembered
+     * and made on connect, all in one SUBSCRIBE with the other remembered ones; the call then
+     * reconnects first (caller-driven) or throws (with {@link #runForever()}).
+     *
+     * @throws IllegalArgumentException naming the bad filter, as {@link MqttClient#subscribe(String[], int[])}: nothing is remembered
+     * @since 1.6
+     */
+    @Override
+    public int[] subscribe(String[] filters, int[] qos) throws IOException {
+        checkSubscribeArguments(filters, qos);
+        return subscriptions.subscribe(filters, qos);
+    }
+
+    /**
+     * Forgets several subscriptions and unsubscribes them in one UNSUBSCRIBE; when disconnected,
+     * they are removed on the next connect.
+     *
+     * @throws IllegalArgumentException naming the bad filter: nothing is forgotten
+     * @since 1.6
+     */
+    @Override
+    public void unsubscribe(String[] filters) throws IOException {
+        checkUnsubscribeArguments(filters);
+        subscriptions.unsubscribe(filters);
+    }
+
     /** The remembered subscriptions, filter to requested QoS. */
     public Map<String, Integer> subscriptions() {
         return subscriptions.snapshot();
@@ -582,6 +612,16 @@ public class RobustMqttClient extends MqttClient {
         @Override
         public void unsubscribeNow(String filter) throws IOException {
             RobustMqttClient.super.unsubscribe(filter);
+        }
+
+        @Override
+        public int[] subscribeNow(String[] filters, int[] qos) throws IOException {
+            return RobustMqttClient.super.subscribe(filters, qos);
+        }
+
+        @Override
+        public void unsubscribeNow(String[] filters) throws IOException {
+            RobustMqttClient.super.unsubscribe(filters);
         }
 
         @Override

@@ -570,18 +570,8 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     public int[] subscribe(String[] filters, int[] qos) throws IOException {
-        byte[][] f = checkFilters(filters);
-        if (qos == null || qos.length != f.length) {
-            throw new IllegalArgumentException("subscribe needs one QoS per filter for " + describe() + ": "
-                    + f.length + " filters, " + (qos == null ? "qos null" : qos.length + " QoS values"));
-        }
-        for (int i = 0; i < f.length; i++) {
-            try {
-                checkQos(qos[i]);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(filterName(filters, i) + ": " + e.getMessage(), e);
-            }
-        }
+        checkSubscribeArguments(filters, qos);
+        byte[][] f = utf8(filters);
         checkConnected();
         Pending[] sent = new Pending[f.length];
         int packets = 0;
@@ -620,7 +610,8 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     public void unsubscribe(String[] filters) throws IOException {
-        byte[][] f = checkFilters(filters);
+        checkUnsubscribeArguments(filters);
+        byte[][] f = utf8(filters);
         checkConnected();
         Pending[] sent = new Pending[f.length];
         int packets = 0;
@@ -641,13 +632,37 @@ public class MqttClient implements Closeable {
         }
     }
 
-    /** The filters as UTF-8, each checked: {@code IllegalArgumentException} naming the first bad one. */
-    private byte[][] checkFilters(String[] filters) {
+    /**
+     * Validates the arguments of {@link #subscribe(String[], int[])} as it does: at least one
+     * filter, each a valid topic filter, and one supported QoS per filter.
+     *
+     * @throws IllegalArgumentException naming the first bad filter, its index and the client
+     * @since 1.4
+     */
+    protected final void checkSubscribeArguments(String[] filters, int[] qos) {
+        if (qos == null) {
+            throw new IllegalArgumentException("subscribe needs one QoS per filter for " + describe() + ": qos is null");
+        }
+        checkFilters(filters, qos);
+    }
+
+    /**
+     * Validates the argument of {@link #unsubscribe(String[])} as it does: at least one filter,
+     * each a valid topic filter.
+     *
+     * @throws IllegalArgumentException naming the first bad filter, its index and the client
+     * @since 1.4
+     */
+    protected final void checkUnsubscribeArguments(String[] filters) {
+        checkFilters(filters, null);
+    }
+
+    /** {@code qos} null: only the filters. */
+    private void checkFilters(String[] filters, int[] qos) {
         if (filters == null || filters.length == 0) {
             throw new IllegalArgumentException("no topic filters given for " + describe() + ": "
                     + (filters == null ? "filters is null" : "filters is empty"));
         }
-        byte[][] f = new byte[filters.length][];
         for (int i = 0; i < filters.length; i++) {
             try {
                 TopicFilter.parse(filters[i]);
@@ -655,6 +670,26 @@ public class MqttClient implements Closeable {
                 throw new IllegalArgumentException(filterName(filters, i) + " is not a valid topic filter: "
                         + (filters[i] == null ? "it is null" : e.getMessage()), e);
             }
+        }
+        if (qos == null) {
+            return;
+        }
+        if (qos.length != filters.length) {
+            throw new IllegalArgumentException("subscribe needs one QoS per filter for " + describe() + ": "
+                    + filters.length + " filters, " + qos.length + " QoS values");
+        }
+        for (int i = 0; i < filters.length; i++) {
+            try {
+                checkQos(qos[i]);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(filterName(filters, i) + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static byte[][] utf8(String[] filters) {
+        byte[][] f = new byte[filters.length][];
+        for (int i = 0; i < filters.length; i++) {
             f[i] = filters[i].getBytes(StandardCharsets.UTF_8);
         }
         return f;

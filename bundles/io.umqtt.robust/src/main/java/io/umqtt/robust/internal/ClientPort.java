@@ -34,6 +34,15 @@ public interface ClientPort {
     /** UNSUBSCRIBE on the current connection, without forgetting it. */
     void unsubscribeNow(String filter) throws IOException;
 
+    /**
+     * One SUBSCRIBE of several filters on the current connection, without remembering them;
+     * returns each filter's granted QoS or 0x80 ({@code MqttClient.subscribe(String[], int[])}).
+     */
+    int[] subscribeNow(String[] filters, int[] qos) throws IOException;
+
+    /** One UNSUBSCRIBE of several filters on the current connection, without forgetting them. */
+    void unsubscribeNow(String[] filters) throws IOException;
+
     /** One connect attempt to {@code host:port} through the overridable {@code connect} hook. */
     void connectAttempt(String host, int port) throws IOException;
 

@@ -2,12 +2,13 @@ package io.umqtt.robust.internal;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import io.umqtt.api.ConnectionState;
-import io.umqtt.api.MqttException;
 import io.umqtt.robust.OfflineQueueSettings;
 import io.umqtt.robust.RobustMqttClient;
 import io.umqtt.simple.TlsSettings;
@@ -93,18 +94,27 @@ final class ManagedClient extends RobustMqttClient {
         }
         carried = Map.of();
         Map<String, Integer> have = subscriptions();
-        for (Map.Entry<String, Integer> w : wanted.entrySet()) {
-            if (have.containsKey(w.getKey())) {
-                continue;
+        List<String> filters = new ArrayList<>();
+        for (String f : wanted.keySet()) {
+            if (!have.containsKey(f)) {
+                filters.add(f);
             }
-            try {
-                subscribe(w.getKey(), w.getValue()); // remembered first: restored on the next connect if this fails
-            } catch (MqttException e) {
-                if (e.reason() != MqttException.Reason.SUBSCRIPTION_REFUSED) {
-                    throw e;
-                }
+        }
+        if (filters.isEmpty()) {
+            return;
+        }
+        String[] f = filters.toArray(new String[0]);
+        int[] qos = new int[f.length];
+        for (int i = 0; i < f.length; i++) {
+            qos[i] = wanted.get(f[i]);
+        }
+        // one SUBSCRIBE; remembered first: restored on the next connect if this fails
+        int[] granted = subscribe(f, qos);
+        for (int i = 0; i < f.length; i++) {
+            if (granted[i] == SUBSCRIPTION_FAILURE) {
+                String filter = f[i];
                 LOG.log(Level.ERROR, () -> "MQTT client " + clientId() + ": the broker refused the subscription to '"
-                        + w.getKey() + "' carried over from the previous settings: " + e.getMessage());
+                        + filter + "' carried over from the previous settings (SUBACK return code 0x80)");
             }
         }
     }

@@ -74,7 +74,12 @@ public final class Subscriptions {
         return new LinkedHashMap<>(wanted);
     }
 
-    /** On a new connection: unsubscribes what waits for it, subscribes what the broker does not have. */
+    /**
+     * On a new connection: unsubscribes what waits for it, subscribes what the broker does not
+     * have; each in one packet (the simple client splits only what does not fit the maximum packet
+     * size). A filter the broker refuses is reported to the listener and stays remembered (tried
+     * again on the next connection without a session).
+     */
     public void restore(boolean sessionPresent) throws IOException {
         Map<String, Integer> missing;
         List<String> drop;
@@ -87,23 +92,39 @@ public final class Subscriptions {
             missing.keySet().removeAll(confirmed);
             drop = new ArrayList<>(unsubscribeLater);
         }
-        for (String filter : drop) {
-            port.unsubscribeNow(filter);
-            unsubscribed(filter);
-        }
-        for (Map.Entry<String, Integer> s : missing.entrySet()) {
-            try {
-                port.subscribeNow(s.getKey(), s.getValue());
-                confirmed(s.getKey());
-            } catch (MqttException e) {
-                if (e.reason() != Reason.SUBSCRIPTION_REFUSED) {
-                    throw e;
-                }
-                LOG.log(Level.ERROR, () -> "MQTT client " + client.clientId() + ": the broker refused to restore the "
-                        + "subscription to '" + s.getKey() + "': " + e.getMessage());
-                reconnector.listener().subscriptionFailed(s.getKey(), e);
+        if (!drop.isEmpty()) {
+            port.unsubscribeNow(drop.toArray(new String[0]));
+            for (String filter : drop) {
+                unsubscribed(filter);
             }
         }
+        if (missing.isEmpty()) {
+            return;
+        }
+        String[] filters = missing.keySet().toArray(new String[0]);
+        int[] qos = new int[filters.length];
+        for (int i = 0; i < filters.length; i++) {
+            qos[i] = missing.get(filters[i]);
+        }
+        int[] granted = port.subscribeNow(filters, qos);
+        for (int i = 0; i < filters.length; i++) {
+            String filter = filters[i];
+            if (granted[i] != MqttClient.SUBSCRIPTION_FAILURE) {
+                confirmed(filter);
+                continue;
+            }
+            MqttException e = refusal(filter);
+            LOG.log(Level.ERROR, () -> "MQTT client " + client.clientId() + ": the broker refused to restore the "
+                    + "subscription to '" + filter + "': " + e.getMessage());
+            reconnector.listener().subscriptionFailed(filter, e);
+        }
+    }
+
+    /** The exception that reports a refused filter, as the single-filter subscribe throws it. */
+    private MqttException refusal(String filter) {
+        return new MqttException(Reason.SUBSCRIPTION_REFUSED, MqttClient.SUBSCRIPTION_FAILURE, "broker "
+                + client.server() + ":" + client.port() + " refused the subscription to '" + filter
+                + "' (SUBACK return code 0x80)");
     }
 
     /**
@@ -142,6 +163,60 @@ public final class Subscriptions {
         try {
             port.unsubscribeNow(filter);
             unsubscribed(filter);
+        } catch (IOException e) {
+            if (reconnector.isClosed() || !reconnector.callerDriven()) {
+                throw e;
+            }
+            reconnector.reconnect(); // unsubscribes on connect when the session survived
+        }
+    }
+
+    /**
+     * {@code RobustMqttClient.subscribe(String[], int[])}: remembers all, subscribes them in one
+     * packet, forgets the refused ones, and reconnects on the caller's thread when the caller
+     * drives.
+     */
+    public int[] subscribe(String[] filters, int[] qos) throws IOException {
+        for (int i = 0; i < filters.length; i++) {
+            want(filters[i], qos[i]);
+        }
+        while (true) {
+            try {
+                int[] granted = port.subscribeNow(filters, qos);
+                for (int i = 0; i < filters.length; i++) {
+                    if (granted[i] == MqttClient.SUBSCRIPTION_FAILURE) {
+                        refused(filters[i]);
+                    } else {
+                        confirmed(filters[i]);
+                    }
+                }
+                return granted;
+            } catch (MqttException e) {
+                if (e.reason() != Reason.TIMEOUT || !reconnector.callerDriven() || reconnector.isClosed()) {
+                    throw e;
+                }
+                port.fail(e);
+                reconnector.reconnect();
+            } catch (IOException e) {
+                if (!reconnector.callerDriven() || reconnector.isClosed()) {
+                    throw new IOException(e.getMessage() + "; the subscriptions to " + filters.length
+                            + " filters are remembered and made when the connection is back", e);
+                }
+                reconnector.reconnect(); // restores them, then we ask again for the granted QoS
+            }
+        }
+    }
+
+    /** {@code RobustMqttClient.unsubscribe(String[])}: forgets all, unsubscribes now or on the next connect. */
+    public void unsubscribe(String[] filters) throws IOException {
+        for (String filter : filters) {
+            unwant(filter);
+        }
+        try {
+            port.unsubscribeNow(filters);
+            for (String filter : filters) {
+                unsubscribed(filter);
+            }
         } catch (IOException e) {
             if (reconnector.isClosed() || !reconnector.callerDriven()) {
                 throw e;

@@ -2,6 +2,7 @@ package io.umqtt.simple.connection;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -258,6 +259,138 @@ public class ClientConnection implements MqttConnection {
             return false;
         }
         return true;
+    }
+
+    /**
+     * Records the listener for every filter, then subscribes them all in one SUBSCRIBE
+     * ({@link MqttClient#subscribe(String[], int[])}), each at the highest QoS any listener of
+     * the filter asked for. The listener is dropped again from a filter the broker refused, and
+     * from every filter when the call fails, unless {@link #keepsSubscription(String)} says the
+     * client still makes it; the same as {@link #subscribe(String, int, MessageListener)} does
+     * for one filter.
+     *
+     * @since 1.1 (of this package)
+     */
+    @Override
+    public int[] subscribe(String[] filters, int[] qos, MessageListener listener) throws IOException {
+        MqttConnection.checkFilters(filters, qos, listener);
+        MqttClient c = live();
+        int n = filters.length;
+        Subscription[] added = new Subscription[n];
+        Subscription[] replaced = new Subscription[n];
+        int[] brokerQos = new int[n];
+        for (int i = 0; i < n; i++) {
+            TopicFilter parsed = TopicFilter.parse(filters[i]);
+            added[i] = new Subscription(parsed, listener, qos[i]);
+            brokerQos[i] = qos[i];
+            for (Subscription o : subscriptions) {
+                if (o.filter.equals(parsed)) {
+                    if (o.listener == listener) {
+                        replaced[i] = o;
+                    } else {
+                        brokerQos[i] = Math.max(brokerQos[i], o.qos);
+                    }
+                }
+            }
+            // add before removing: the listener is never missing while a message may arrive
+            subscriptions.add(added[i]);
+            if (replaced[i] != null) {
+                subscriptions.remove(replaced[i]);
+            }
+        }
+        reroute(); // before the SUBSCRIBE: its retained messages may come before the SUBACK
+        int[] granted = null;
+        try {
+            granted = c.subscribe(filters, brokerQos);
+            return granted;
+        } finally {
+            boolean changed = false;
+            for (int i = n - 1; i >= 0; i--) { // backwards: a filter given twice gets its first state back
+                boolean failed = granted == null || granted[i] == SUBSCRIPTION_FAILURE;
+                if (failed && !keepsSubscription(filters[i])) {
+                    subscriptions.remove(added[i]);
+                    if (replaced[i] != null && !subscriptions.contains(replaced[i])) {
+                        subscriptions.add(replaced[i]); // the listener had it before: it stays as it was
+                    }
+                    changed = true;
+                }
+            }
+            if (changed) {
+                reroute();
+            }
+        }
+    }
+
+    /**
+     * Drops the pairs, then unsubscribes the filters that have no listener left in one
+     * UNSUBSCRIBE ({@link MqttClient#unsubscribe(String[])}); a filter that got a listener while
+     * it was being unsubscribed is subscribed again (all such in one SUBSCRIBE), as
+     * {@link #unsubscribe(String, MessageListener)} does for one.
+     *
+     * @since 1.1 (of this package)
+     */
+    @Override
+    public boolean[] unsubscribe(String[] filters, MessageListener listener) throws IOException {
+        MqttConnection.checkFilters(filters, null, listener);
+        int n = filters.length;
+        TopicFilter[] parsed = new TopicFilter[n];
+        boolean[] removed = new boolean[n];
+        boolean any = false;
+        for (int i = 0; i < n; i++) {
+            TopicFilter f = TopicFilter.parse(filters[i]);
+            parsed[i] = f;
+            removed[i] = subscriptions.removeIf(s -> s.filter.equals(f) && s.listener == listener);
+            any |= removed[i];
+        }
+        if (any) {
+            reroute();
+        }
+        boolean[] unsubscribed = new boolean[n];
+        List<String> gone = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            TopicFilter f = parsed[i];
+            if (removed[i] && subscriptions.stream().noneMatch(s -> s.filter.equals(f))) {
+                unsubscribed[i] = true;
+                gone.add(filters[i]);
+            }
+        }
+        if (gone.isEmpty()) {
+            return unsubscribed;
+        }
+        MqttClient c = live();
+        c.unsubscribe(gone.toArray(new String[0]));
+        List<String> again = new ArrayList<>();
+        List<Integer> againQos = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (!unsubscribed[i]) {
+                continue;
+            }
+            int qos = -1;
+            for (Subscription s : subscriptions) {
+                if (s.filter.equals(parsed[i])) {
+                    qos = Math.max(qos, s.qos);
+                }
+            }
+            if (qos >= 0) {
+                unsubscribed[i] = false;
+                again.add(filters[i]);
+                againQos.add(qos);
+            }
+        }
+        if (!again.isEmpty()) {
+            LOG.log(Level.DEBUG, () -> "connection " + name + ": " + again + " got a listener while being "
+                    + "unsubscribed; subscribing again");
+            int[] granted = c.subscribe(again.toArray(new String[0]), againQos.stream().mapToInt(Integer::intValue)
+                    .toArray());
+            for (int i = 0; i < granted.length; i++) {
+                if (granted[i] == SUBSCRIPTION_FAILURE) {
+                    String f = again.get(i);
+                    LOG.log(Level.WARNING, () -> "connection " + name + ": the broker refused to subscribe '" + f
+                            + "' again for the listener that joined while it was being unsubscribed");
+                }
+            }
+        }
+        return unsubscribed;
     }
 
     /**

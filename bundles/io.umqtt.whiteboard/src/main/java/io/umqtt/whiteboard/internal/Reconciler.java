@@ -23,9 +23,12 @@ import io.umqtt.whiteboard.internal.FilterEntry.State;
  * subscriptions equal to the filters the handlers want. The {@link ConnectionRoute} changes
  * reference counts under the whiteboard's lock and {@linkplain #markDirty marks} the entries it
  * touched; a reconcile task on the subscription pool, at most one per connection at a time, then
- * sends one SUBSCRIBE or UNSUBSCRIBE after the other outside the lock and records each outcome in
- * the {@link FilterEntry}. So no framework thread ever waits for the broker, and a handler may
- * register or unregister handlers from inside {@code handle}.
+ * sends, outside the lock, one SUBSCRIBE for all the filters that need one (handlers registered
+ * together, during startup or between two passes, a connection coming back), then one
+ * UNSUBSCRIBE for all the filters no longer wanted, and records each filter's outcome in its
+ * {@link FilterEntry} (a filter the broker refused is refused for its handlers alone). So no
+ * framework thread ever waits for the broker, and a handler may register or unregister handlers
+ * from inside {@code handle}.
  * <p>
  * It runs only while the connection's service properties say it is connected; SUBSCRIBEs go
  * before UNSUBSCRIBEs (make before break: a handler moving from {@code a/#} to {@code a/+} is
@@ -152,7 +155,7 @@ final class Reconciler {
 
     // ------------------------------------------------------------------ the task (subscription pool)
 
-    /** One step of work picked under the lock. */
+    /** One filter's step of work picked under the lock; a batch of them makes one packet. */
     private static final class Step {
         final FilterEntry entry;
         /** The QoS to subscribe at, or -1 to unsubscribe. */
@@ -170,31 +173,31 @@ final class Reconciler {
         }
     }
 
-    /** The task; runs without the lock and takes it per step. */
+    /** The task; runs without the lock and takes it per batch. */
     private void reconcile() {
         while (true) {
-            Step step;
+            List<Step> batch;
             boolean dropped;
             synchronized (lock) {
                 int before = drops;
-                step = retired || !connected ? null : nextStep();
+                batch = retired || !connected ? List.of() : nextBatch();
                 dropped = drops != before;
-                if (step == null) {
+                if (batch.isEmpty()) {
                     reconciling = false;
                     if (closing != null) {
                         closing.countDown();
                     }
                 }
             }
-            if (step != null || dropped) {
+            if (!batch.isEmpty() || dropped) {
                 changed.run();
             }
-            if (step == null) {
+            if (batch.isEmpty()) {
                 return;
             }
-            String outcome = perform(step);
+            List<String> outcomes = perform(batch);
             changed.run();
-            if (outcome != null) {
+            if (!outcomes.isEmpty()) {
                 boolean gone;
                 synchronized (lock) {
                     gone = retired || !connected;
@@ -202,43 +205,58 @@ final class Reconciler {
                 // a failure because the connection service is going away, or because it went down
                 // meanwhile (closed by a configuration change, which says so before it disconnects,
                 // or lost: its filters are subscribed again when it is back), is no news
-                LOG.log(gone ? Level.DEBUG : Level.WARNING, outcome);
+                for (String outcome : outcomes) {
+                    LOG.log(gone ? Level.DEBUG : Level.WARNING, outcome);
+                }
             }
         }
     }
 
     /**
-     * Picks the next SUBSCRIBE or UNSUBSCRIBE and marks it in flight. SUBSCRIBEs go first, so a
-     * handler that changes its filters from {@code a/#} to {@code a/+} is subscribed to the new
-     * one before the old one goes (make before break).
+     * Picks the next packet's worth of work and marks it in flight: every filter that needs a
+     * SUBSCRIBE, all in one; when none does, every filter that needs an UNSUBSCRIBE, all in one.
+     * SUBSCRIBEs go first, so a handler that changes its filters from {@code a/#} to {@code a/+}
+     * is subscribed to the new one before the old one goes (make before break). Returns an empty
+     * list when nothing is to be done.
      */
-    private Step nextStep() {
+    private List<Step> nextBatch() {
         List<FilterEntry> touched = new ArrayList<>(dirty);
         dirty.clear();
         for (FilterEntry e : touched) {
             sort(e); // may drop it
         }
+        List<Step> subscribes = new ArrayList<>();
         while (!toSubscribe.isEmpty()) {
             FilterEntry e = takeFirst(toSubscribe);
             if (e.needsSubscribe()) {
-                return subscribeStep(e);
+                subscribes.add(subscribeStep(e));
+            } else {
+                sort(e); // changed since it was sorted
             }
-            sort(e); // changed since it was sorted
         }
+        for (Iterator<FilterEntry> it = toUnsubscribe.iterator(); it.hasNext();) {
+            FilterEntry e = it.next();
+            if (e.needsSubscribe()) { // wanted again
+                it.remove();
+                subscribes.add(subscribeStep(e));
+            }
+        }
+        if (!subscribes.isEmpty()) {
+            return subscribes;
+        }
+        List<Step> unsubscribes = new ArrayList<>();
         while (!toUnsubscribe.isEmpty()) {
             FilterEntry e = takeFirst(toUnsubscribe);
             if (!e.isWanted() && e.onBroker && !e.inFlight) {
                 e.inFlight = true;
                 e.state = State.UNSUBSCRIBING;
                 e.listening = false; // the connection drops the listener first
-                return new Step(e, -1, 0, null);
+                unsubscribes.add(new Step(e, -1, 0, null));
+            } else {
+                sort(e);
             }
-            if (e.needsSubscribe()) {
-                return subscribeStep(e); // wanted again
-            }
-            sort(e);
         }
-        return null;
+        return unsubscribes;
     }
 
     /**
@@ -291,33 +309,57 @@ final class Reconciler {
     }
 
     /**
-     * Sends the step's packet (outside the lock) and records the outcome.
+     * Sends the batch's packet (outside the lock): one SUBSCRIBE or one UNSUBSCRIBE of all its
+     * filters; records each filter's outcome.
      *
-     * @return a warning to log, or null
+     * @return the warnings to log
      */
-    private String perform(Step step) {
-        FilterEntry e = step.entry;
-        String filter = e.filter.toString();
-        if (step.qos >= 0) {
-            int granted = -1;
+    private List<String> perform(List<Step> batch) {
+        String[] filters = new String[batch.size()];
+        int[] qos = new int[batch.size()];
+        for (int i = 0; i < filters.length; i++) {
+            filters[i] = batch.get(i).entry.filter.toString();
+            qos[i] = batch.get(i).qos;
+        }
+        List<String> warnings = new ArrayList<>();
+        if (qos[0] >= 0) {
+            int[] granted = null;
             Exception failure = null;
             try {
-                granted = connection.subscribe(filter, step.qos, listener);
+                granted = connection.subscribe(filters, qos, listener);
             } catch (IOException | RuntimeException x) {
                 failure = x;
             }
             synchronized (lock) {
-                return subscribed(step, granted, failure);
+                for (int i = 0; i < filters.length; i++) {
+                    Exception f = failure;
+                    if (f == null && granted[i] == MqttConnection.SUBSCRIPTION_FAILURE) {
+                        f = new MqttException(MqttException.Reason.SUBSCRIPTION_REFUSED,
+                                MqttConnection.SUBSCRIPTION_FAILURE, "the broker of " + describe.get()
+                                        + " refused the subscription to '" + filters[i] + "'");
+                    }
+                    add(warnings, subscribed(batch.get(i), f == null ? granted[i] : -1, f));
+                }
             }
+            return warnings;
         }
         Exception failure = null;
         try {
-            connection.unsubscribe(filter, listener); // others' listeners of the filter on this connection stay
+            connection.unsubscribe(filters, listener); // others' listeners of the filters on this connection stay
         } catch (IOException | RuntimeException x) {
             failure = x;
         }
         synchronized (lock) {
-            return unsubscribed(e, failure);
+            for (Step step : batch) {
+                add(warnings, unsubscribed(step.entry, failure));
+            }
+        }
+        return warnings;
+    }
+
+    private static void add(List<String> warnings, String warning) {
+        if (warning != null) {
+            warnings.add(warning);
         }
     }
 
