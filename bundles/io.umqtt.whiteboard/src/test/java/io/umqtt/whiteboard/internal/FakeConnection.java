@@ -46,6 +46,12 @@ final class FakeConnection implements MqttConnection {
     final long serviceId;
     final String name;
     final BlockingQueue<String> ops = new LinkedBlockingQueue<>();
+    /**
+     * Every call of the several-filter methods, one per packet a real connection sends, as
+     * {@code "SUBSCRIBE a/# 1, b 0"} or {@code "UNSUBSCRIBE a/#, b"}; recorded when the call starts.
+     * Their filters also show in {@link #ops}, one by one.
+     */
+    final BlockingQueue<String> packets = new LinkedBlockingQueue<>();
     final Set<String> refused = ConcurrentHashMap.newKeySet();
     final List<String> published = new CopyOnWriteArrayList<>();
     private final Map<String, MessageListener> listeners = new ConcurrentHashMap<>();
@@ -182,6 +188,29 @@ final class FakeConnection implements MqttConnection {
         } finally {
             ops.add("UNSUBSCRIBE " + filter);
         }
+    }
+
+    /** One SUBSCRIBE packet of several filters: recorded in {@link #packets}, then filter by filter. */
+    @Override
+    public int[] subscribe(String[] filters, int[] qos, MessageListener listener) throws IOException {
+        StringBuilder s = new StringBuilder("SUBSCRIBE ");
+        for (int i = 0; i < filters.length; i++) {
+            s.append(i > 0 ? ", " : "").append(filters[i]).append(' ').append(qos[i]);
+        }
+        packets.add(s.toString());
+        return MqttConnection.super.subscribe(filters, qos, listener);
+    }
+
+    /** One UNSUBSCRIBE packet of several filters: recorded in {@link #packets}, then filter by filter. */
+    @Override
+    public boolean[] unsubscribe(String[] filters, MessageListener listener) throws IOException {
+        packets.add("UNSUBSCRIBE " + String.join(", ", filters));
+        return MqttConnection.super.unsubscribe(filters, listener);
+    }
+
+    /** The next packet (see {@link #packets}), or null after 5 s. */
+    String nextPacket() throws InterruptedException {
+        return packets.poll(5, TimeUnit.SECONDS);
     }
 
     /** Hands a live message (RETAIN=0, QoS 0) to every listener whose filter matches, each listener once. */
