@@ -569,6 +569,57 @@ public class WhiteboardIT extends UmqttTestSupport {
         }
     }
 
+    @Test
+    public void handlersRegisteredTogetherShareOneSubscribeAlsoAfterTheBrokerRestarts() throws Exception {
+        // a broker of this test's own, which refuses wb/denied/# and logs every packet it receives
+        MosquittoBroker own = MosquittoBroker.builder().denySubscribe("wb/denied/#").start();
+        Collector ab = new Collector();
+        Collector c = new Collector();
+        Collector denied = new Collector();
+        register(ab, "wb-batch", 1, "wb/batch/a", "wb/batch/b");
+        register(c, "wb-batch", 0, "wb/batch/c");
+        ServiceRegistration<MessageHandler> deniedReg = register(denied, "wb-batch", 0, "wb/denied/x");
+        long deniedId = (Long) deniedReg.getReference().getProperty(Constants.SERVICE_ID);
+        org.osgi.service.cm.Configuration config = configure(ROBUST_PID, "wb-batch", "port", own.port(),
+                "client.id", "wb-batch-client", "reconnect.initial.delay", 50L, "reconnect.max.delay", 200L);
+        try {
+            awaitConnected("wb-batch");
+            awaitSubscribed("wb-batch", "wb/batch/a", "wb/batch/b", "wb/batch/c");
+            awaitRuntime(r -> SubscriptionDTO.REFUSED.equals(subscriptions(r, "wb-batch").get("wb/denied/x") == null
+                    ? null : subscriptions(r, "wb-batch").get("wb/denied/x").status), "wb/denied/x refused");
+            SubscriptionDTO refused = subscriptions(dto(), "wb-batch").get("wb/denied/x");
+            assertArrayEquals("reported on its own handler", new long[] {deniedId}, refused.handlerServiceIds);
+            assertEquals("the four filters in one SUBSCRIBE", 1, count(own.log(), "Received SUBSCRIBE from "
+                    + "wb-batch-client\n"));
+
+            own.kill();
+            awaitRuntime(r -> Arrays.stream(r.connections).anyMatch(x -> "wb-batch".equals(x.name) && !x.connected),
+                    "wb-batch seen down");
+            int before = own.log().length();
+            own.restart();
+            awaitSubscribed("wb-batch", "wb/batch/a", "wb/batch/b", "wb/batch/c");
+            publishTo(own, "wb/batch/b");
+            assertEquals(List.of("wb/batch/b"), ab.topicsUntil("wb/batch/b"));
+            // the robust client restores its three in one SUBSCRIBE, then the whiteboard subscribes
+            // all four again in one (for the retained messages): two packets, not seven
+            assertEquals(own.log().substring(before), 2, count(own.log().substring(before),
+                    "Received SUBSCRIBE from wb-batch-client\n"));
+            assertEquals("a refused filter is retried once the connection is back, and refused again",
+                    SubscriptionDTO.REFUSED, subscriptions(dto(), "wb-batch").get("wb/denied/x").status);
+        } finally {
+            delete(config);
+            own.close();
+        }
+    }
+
+    private static int count(String text, String fragment) {
+        int n = 0;
+        for (int i = text.indexOf(fragment); i >= 0; i = text.indexOf(fragment, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
     /** Publishes one QoS 1 message to {@code broker} from a client of its own. */
     private static void publishTo(MosquittoBroker broker, String topic) throws IOException {
         MqttClient c = new MqttClient("wb-it-own-" + CLIENTS.incrementAndGet(), broker.host(), broker.port());
