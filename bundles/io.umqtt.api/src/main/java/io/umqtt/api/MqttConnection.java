@@ -107,7 +107,8 @@ public interface MqttConnection {
      * API 1.4 on) send one packet (several only when the filters exceed the maximum MQTT packet
      * size). The default implementation, for connections written against an earlier API,
      * subscribes the filters one after the other with
-     * {@link #subscribe(String, int, MessageListener)}, turning a refusal into 0x80.
+     * {@link #subscribe(String, int, MessageListener)}, turning a refusal into 0x80; an
+     * {@code IOException} ends it at that filter, the filters before it staying subscribed.
      *
      * @param filters the topic filters, at least one
      * @param qos the QoS asked for each filter, at the same index

@@ -327,6 +327,10 @@ final class Reconciler {
             Exception failure = null;
             try {
                 granted = connection.subscribe(filters, qos, listener);
+                if (granted == null || granted.length != filters.length) { // another implementation's bug
+                    throw new IllegalStateException("the connection answered " + (granted == null ? "null"
+                            : granted.length + " return codes") + " for a SUBSCRIBE of " + filters.length + " filters");
+                }
             } catch (IOException | RuntimeException x) {
                 failure = x;
             }

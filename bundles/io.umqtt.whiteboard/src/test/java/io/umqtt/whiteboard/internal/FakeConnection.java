@@ -3,6 +3,7 @@ package io.umqtt.whiteboard.internal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,6 +63,8 @@ final class FakeConnection implements MqttConnection {
     /** The retained messages of SUBSCRIBEs held back, oldest SUBSCRIBE first. */
     private final BlockingQueue<List<TestMessage>> held = new LinkedBlockingQueue<>();
     volatile int maxQos = 1;
+    /** Answer a several-filter subscribe with one return code too few, as a buggy implementation might. */
+    volatile boolean oneCodeShort;
     /**
      * Behave as a connection of API 1.2 and earlier, which does not know {@link MatchingListener}:
      * it matches every listener's filters itself and calls {@code messageArrived}.
@@ -198,7 +201,8 @@ final class FakeConnection implements MqttConnection {
             s.append(i > 0 ? ", " : "").append(filters[i]).append(' ').append(qos[i]);
         }
         packets.add(s.toString());
-        return MqttConnection.super.subscribe(filters, qos, listener);
+        int[] granted = MqttConnection.super.subscribe(filters, qos, listener);
+        return oneCodeShort ? Arrays.copyOf(granted, granted.length - 1) : granted;
     }
 
     /** One UNSUBSCRIBE packet of several filters: recorded in {@link #packets}, then filter by filter. */

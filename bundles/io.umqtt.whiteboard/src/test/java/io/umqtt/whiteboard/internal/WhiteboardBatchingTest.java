@@ -195,4 +195,23 @@ class WhiteboardBatchingTest {
         whiteboard.close();
         assertPacket("UNSUBSCRIBE p/1, p/2", c.nextPacket());
     }
+
+    @Test
+    void aConnectionAnsweringTheWrongNumberOfCodesFailsThoseFiltersAndTheReconcilerGoesOn() throws Exception {
+        FakeConnection c = new FakeConnection(1, "plant");
+        c.oneCodeShort = true;
+        whiteboard.addConnection(c.properties(false), c);
+        register("q/1", 0);
+        register("q/2", 0);
+        whiteboard.modifiedConnection(c.properties(true));
+        assertPacket("SUBSCRIBE q/1 0, q/2 0", c.nextPacket());
+        awaitRuntime(dto -> status(dto, "q/1", SubscriptionDTO.FAILED) && status(dto, "q/2", SubscriptionDTO.FAILED),
+                "both FAILED");
+        String failure = subscription(whiteboard.runtimeDTO(), "q/1").failure;
+        assertTrue(failure.contains("the connection answered 1 return codes for a SUBSCRIBE of 2 filters"), failure);
+        c.oneCodeShort = false;
+        register("q/3", 0);
+        assertPacket("SUBSCRIBE q/3 0", c.nextPacket()); // the reconcile task is not stuck
+        awaitRuntime(dto -> status(dto, "q/3", SubscriptionDTO.SUBSCRIBED), "q/3 subscribed");
+    }
 }
