@@ -26,6 +26,31 @@ import io.umqtt.simple.testing.MosquittoBroker;
 class ManagedClientTest {
 
     /**
+     * The carried subscriptions go to the broker in one SUBSCRIBE; a filter the broker refuses is
+     * not remembered, the others are.
+     */
+    @Test
+    void carriedSubscriptionsGoInOneSubscribeAndARefusedOneIsDropped() throws Exception {
+        try (MosquittoBroker b = MosquittoBroker.builder().denySubscribe("denied/#").start()) {
+            ManagedClient c = new ManagedClient("carry-3", b.host(), b.port(), null, null, 30, null,
+                    OfflineQueueSettings.of(10, 1 << 16, OverflowPolicy.DROP_OLDEST));
+            Map<String, Integer> carried = new java.util.LinkedHashMap<>();
+            carried.put("carry/a", 1);
+            carried.put("denied/x", 0);
+            carried.put("carry/b", 0);
+            c.carrySubscriptions(carried);
+            try {
+                c.connect(true, 10_000);
+                assertEquals(Map.of("carry/a", 1, "carry/b", 0), c.subscriptions());
+                String log = b.log();
+                assertEquals(1, log.split("Received SUBSCRIBE from carry-3\n", -1).length - 1, log);
+            } finally {
+                c.disconnect();
+            }
+        }
+    }
+
+    /**
      * Subscriptions carried over from the previous settings are made (SUBACK received) before the
      * listener hears "connected": a publish made once the service says CONNECTED cannot reach the
      * broker before their SUBSCRIBE. Checked on the connecting thread at the moment it reports.
