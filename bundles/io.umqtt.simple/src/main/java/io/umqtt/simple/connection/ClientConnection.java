@@ -273,7 +273,7 @@ public class ClientConnection implements MqttConnection {
      */
     @Override
     public int[] subscribe(String[] filters, int[] qos, MessageListener listener) throws IOException {
-        MqttConnection.checkFilters(filters, qos, listener);
+        checkFilters(filters, qos, listener);
         MqttClient c = live();
         int n = filters.length;
         Subscription[] added = new Subscription[n];
@@ -321,6 +321,15 @@ public class ClientConnection implements MqttConnection {
         }
     }
 
+    /** {@link MqttConnection#checkFilters} with this connection named in the message. */
+    private void checkFilters(String[] filters, int[] qos, MessageListener listener) {
+        try {
+            MqttConnection.checkFilters(filters, qos, listener);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": " + e.getMessage(), e);
+        }
+    }
+
     /**
      * Drops the pairs, then unsubscribes the filters that have no listener left in one
      * UNSUBSCRIBE ({@link MqttClient#unsubscribe(String[])}); a filter that got a listener while
@@ -331,7 +340,7 @@ public class ClientConnection implements MqttConnection {
      */
     @Override
     public boolean[] unsubscribe(String[] filters, MessageListener listener) throws IOException {
-        MqttConnection.checkFilters(filters, null, listener);
+        checkFilters(filters, null, listener);
         int n = filters.length;
         TopicFilter[] parsed = new TopicFilter[n];
         boolean[] removed = new boolean[n];

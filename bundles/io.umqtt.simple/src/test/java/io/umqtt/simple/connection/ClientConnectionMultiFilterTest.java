@@ -110,7 +110,8 @@ class ClientConnectionMultiFilterTest {
         MessageListener l = m -> { };
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> conn.subscribe(new String[] {"ok", "bad/#/x"}, new int[] {0, 0}, l));
-        assertTrue(e.getMessage().startsWith("filter 2 of 2 ('bad/#/x') is not a valid topic filter"),
+        assertTrue(e.getMessage().startsWith("MQTT connection cc-multi: filter 2 of 2 ('bad/#/x') is not a valid "
+                + "topic filter"),
                 e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> conn.subscribe(new String[] {"ok"}, new int[] {0}, null));
         assertThrows(IllegalArgumentException.class, () -> conn.unsubscribe(new String[0], l));
