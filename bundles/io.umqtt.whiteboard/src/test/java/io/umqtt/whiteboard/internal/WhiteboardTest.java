@@ -45,8 +45,8 @@ import io.umqtt.whiteboard.WhiteboardRuntimeDTO;
  * notifications.
  * <p>
  * To show that an action sent <em>no</em> SUBSCRIBE or UNSUBSCRIBE, a test follows it with a
- * "barrier" handler on a fresh filter: a connection's filters are reconciled one at a time in
- * the order they changed, so when the barrier's SUBSCRIBE is the next operation, the action
+ * "barrier" handler on a fresh filter: a connection's reconcile passes run one at a time in the
+ * order its filters changed, so when the next SUBSCRIBE is the barrier's alone, the action
  * produced none.
  */
 @Timeout(30)
