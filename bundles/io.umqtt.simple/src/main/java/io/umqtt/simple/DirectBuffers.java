@@ -58,15 +58,4 @@ final class DirectBuffers {
     private static int home() {
         return (System.identityHashCode(Thread.currentThread()) & Integer.MAX_VALUE) % SLOTS;
     }
-
-    /** The buffers in the pool now (tests). */
-    static int pooled() {
-        int n = 0;
-        for (int i = 0; i < SLOTS; i++) {
-            if (POOL.get(i) != null) {
-                n++;
-            }
-        }
-        return n;
-    }
 }

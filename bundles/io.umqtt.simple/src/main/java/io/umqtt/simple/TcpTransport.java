@@ -33,8 +33,8 @@ import io.umqtt.api.MqttException.Reason;
  * tries the channel first and waits on the connection's own {@link Selector} only when nothing is
  * there (read, wait, read: as a socket's timed read does); a write that the channel does not take
  * at once waits on a second selector, made only the first time the broker stops reading. The
- * price: the selector's own heap (about 1 KB, less than the cache) and descriptors (an epoll
- * descriptor and an eventfd, on Java 11 to 15 a pipe), see docs/ARCHITECTURE.md "nio".
+ * price: the selector's own heap (0.5 to 1 KB, less than the cache) and descriptors (an epoll
+ * descriptor and an eventfd; on Java 11 to 16 a pipe, two), see docs/ARCHITECTURE.md "nio".
  * <p>
  * Threading as in {@link Transport}: one reader, one writer at a time (under {@link Outbound}'s
  * lock), {@link #close} from any thread: it closes the channel and the selectors, which wakes a
