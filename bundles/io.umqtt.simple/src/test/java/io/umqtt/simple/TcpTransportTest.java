@@ -152,6 +152,28 @@ class TcpTransportTest {
         assertTrue(e.getCause().getCause() instanceof SocketException, "fails as a closed socket: " + e.getCause());
     }
 
+    @Test
+    void aWriteThatWaitsForTheBrokerToReadCompletesIntactOnceItReads() throws Exception {
+        byte[] big = new byte[16 * 1024 * 1024]; // more than both sockets' buffers hold
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) (i * 7 + i / 4096);
+        }
+        CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
+            try {
+                transport.write(big, 0, big.length);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        while (!write.isDone() && !waitingIn("write")) {
+            Thread.onSpinWait();
+        }
+        assertFalse(write.isDone(), "the write did not wait: the buffers took 16 MiB");
+        byte[] got = peer.getInputStream().readNBytes(big.length); // the broker reads: the write goes on
+        write.get(10, TimeUnit.SECONDS);
+        assertArrayEquals(big, got);
+    }
+
     /** Whether some thread waits in a selector inside {@code TcpTransport.<method>}. */
     private static boolean waitingIn(String method) {
         for (StackTraceElement[] stack : Thread.getAllStackTraces().values()) {
