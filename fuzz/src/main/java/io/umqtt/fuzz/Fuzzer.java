@@ -229,7 +229,7 @@ final class Fuzzer {
         if (MemoryTransport.opened() != before + 1 || !Observed.EOF.equals(o.end)) {
             throw new IllegalStateException("the client did not connect through the in-memory transport ("
                     + (MemoryTransport.opened() - before) + " connections, end " + o.end + ", " + o.problems
-                    + "): does MqttClient still open its socket with new Socket()?");
+                    + "): does MqttClient still open its socket with new Socket() when io.umqtt.simple.tcp=socket?");
         }
     }
 

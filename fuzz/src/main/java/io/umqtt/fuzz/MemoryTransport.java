@@ -16,9 +16,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An in-memory stand-in for TCP, so that a stream costs microseconds instead of a loopback
- * connection. {@code MqttClient} opens its socket with {@code new Socket()}; {@link #install()}
- * makes every such socket of this JVM a {@link MemorySocket} through
- * {@link Socket#setSocketImplFactory}, so the client is driven unchanged. A socket connects to the
+ * connection. {@link #install()} has {@code MqttClient} open its plain TCP with {@code new Socket()}
+ * (system property {@code io.umqtt.simple.tcp=socket}; by default it uses a {@code SocketChannel})
+ * and makes every such socket of this JVM a {@link MemorySocket} through
+ * {@link Socket#setSocketImplFactory}, so the client's reading and writing logic is driven unchanged
+ * (the channel transport itself is tested by the simple bundle's {@code TcpTransportTest}). A socket connects to the
  * {@link Connection} that the connecting thread {@link #prepare prepared}; with none it refuses
  * (this JVM opens no real client sockets once installed).
  * <p>
@@ -43,6 +45,9 @@ final class MemoryTransport {
         if (installed) {
             return;
         }
+        // plain TCP on a java.net.Socket (by default the client uses a SocketChannel, which a
+        // SocketImplFactory cannot stand in for); the client reads the property at each connect
+        System.setProperty("io.umqtt.simple.tcp", "socket");
         try {
             Socket.setSocketImplFactory(MemorySocket::new);
         } catch (IOException e) {

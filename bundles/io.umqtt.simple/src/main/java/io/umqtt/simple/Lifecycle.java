@@ -48,7 +48,7 @@ final class Lifecycle {
         Transport t = null;
         boolean opened = false;
         try {
-            t = c.settings.tls == null ? new TcpTransport() : new TlsTransport(c.settings.tls);
+            t = c.settings.tls == null ? TcpTransport.plain() : new TlsTransport(c.settings.tls);
             synchronized (c.lock) {
                 checkStillConnecting("aborted: the client was closed");
                 transport = t; // so that close() and disconnect() can abort the TCP connect and the handshake

@@ -6,10 +6,12 @@ import java.net.Socket;
 import javax.net.ssl.SSLSocket;
 
 /**
- * {@link Transport} over TLS: TCP as {@link TcpTransport}, then the handshake by
- * {@link TlsConnector} within the same connect deadline. Threading as in {@link Transport}.
+ * {@link Transport} over TLS: TCP on a socket as {@link SocketTransport}, then the handshake by
+ * {@link TlsConnector} within the same connect deadline, and the {@code SSLSocket}'s streams (so,
+ * unlike plain TCP on a channel, each reading thread gets the JDK's per-thread direct-buffer
+ * cache: JSSE reads its socket into heap arrays). Threading as in {@link Transport}.
  */
-final class TlsTransport extends TcpTransport {
+final class TlsTransport extends SocketTransport {
     private final TlsSettings tls;
 
     TlsTransport(TlsSettings tls) {
