@@ -247,6 +247,9 @@ final class Inbound {
             switch (type) {
                 case PUBLISH:
                     publishDecoder.decode(rbuf, rpos, total, server, port);
+                    if (publishDecoder.qos() == 2) {
+                        throw Wire.protocol("PUBLISH at QoS 2, but this client never subscribes at QoS 2");
+                    }
                     break;
                 case PUBACK:
                     id = PubackDecoder.decode(rbuf, rpos, total);
