@@ -354,6 +354,15 @@ public class RobustMqttClient extends MqttClient {
     }
 
     /**
+     * Records in the durable offline queue, before the PUBREL goes out, that the PUBREC of a queued
+     * QoS 2 message was read (see docs/qos2.md); nothing for a message that is not on disk.
+     */
+    @Override
+    protected void beforePubrel(InFlight flow) throws IOException {
+        outbox.pubrecReceived(flow.packetId());
+    }
+
+    /**
      * Connects, retrying with backoff until it succeeds, the policy's attempts are used up, or the
      * client is closed. Returns at once when connected. Several threads may call it: one
      * connects, the others wait for it.
@@ -567,6 +576,22 @@ public class RobustMqttClient extends MqttClient {
         @Override
         public PublishToken send(OfflineQueue.Entry e, boolean dup, int packetId) throws IOException {
             return sendPublish(e.topic, e.payload, e.retain, e.qos, dup, packetId);
+        }
+
+        @Override
+        public PublishToken sendQos2(OfflineQueue.Entry e, boolean dup, int packetId, StepRecorder beforeWrite)
+                throws IOException {
+            return sendPublish(e.topic, e.payload, e.retain, dup, packetId, flow -> beforeWrite.record(flow.packetId()));
+        }
+
+        @Override
+        public PublishToken sendPubrel(OfflineQueue.Entry e) throws IOException {
+            return RobustMqttClient.this.sendPubrel(e.topic, e.packetId);
+        }
+
+        @Override
+        public boolean pubrecReceived(PublishToken sent) {
+            return sent instanceof InFlight && ((InFlight) sent).pubrecReceived();
         }
 
         @Override
