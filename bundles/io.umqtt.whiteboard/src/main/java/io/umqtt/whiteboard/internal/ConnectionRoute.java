@@ -216,7 +216,7 @@ final class ConnectionRoute {
             raiseIfOverlapsQos1(e);
         }
         e.add(handler, qos);
-        if (qos == MqttConstants.QOS_AT_LEAST_ONCE) {
+        if (qos >= MqttConstants.QOS_AT_LEAST_ONCE) { // QoS 1 or 2: overlapping filters get at least QoS 1
             if (asksQos1.add(e)) {
                 raiseOverlapping(e);
             }
