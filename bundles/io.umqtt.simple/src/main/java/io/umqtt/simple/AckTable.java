@@ -58,6 +58,12 @@ final class AckTable {
             if (client.state != ConnectionState.CONNECTED) {
                 throw client.lifecycle.notConnected();
             }
+            if (ackType == PacketType.PUBREC && wantedId > 0 && !free(wantedId)) {
+                // a QoS 2 resend under another id would be a second message to the broker
+                throw new IOException("cannot resend the QoS 2 publish of packet id " + wantedId + " to "
+                        + client.settings.broker() + " now: another operation awaits its "
+                        + pending.get(wantedId).ackType + " under that id; it stays queued");
+            }
             int id = wantedId > 0 && wantedId <= PacketIds.MAX && free(wantedId) ? wantedId
                     : packetIds.next(pending::containsKey);
             Pending p = new Pending(this, id, ackType, subject);
@@ -79,17 +85,20 @@ final class AckTable {
      * Enters a QoS 2 flow resumed at its PUBREL (its PUBREC was read on an earlier connection of
      * the same session) under {@code id}, which must be free: its PUBCOMP completes it.
      *
-     * @throws IllegalStateException when another operation awaits an ack under {@code id}
+     * @throws IOException when another operation awaits an ack under {@code id} (it stays queued)
      */
     Pending registerReleased(byte[] topic, int id) throws IOException {
         synchronized (lock) {
             if (client.state != ConnectionState.CONNECTED) {
                 throw client.lifecycle.notConnected();
             }
-            if (id < 1 || id > PacketIds.MAX || !free(id)) {
-                throw new IllegalStateException("cannot resume the QoS 2 flow of packet id " + id + " on "
-                        + client.settings.broker() + ": " + (id < 1 || id > PacketIds.MAX ? "not a packet id"
-                        : "another operation awaits its " + pending.get(id).ackType + " under it"));
+            if (id < 1 || id > PacketIds.MAX) {
+                throw new IllegalArgumentException("packet id must be 1..65535, found " + id);
+            }
+            if (!free(id)) {
+                throw new IOException("cannot resume the QoS 2 flow of packet id " + id + " on "
+                        + client.settings.broker() + " now: another operation awaits its " + pending.get(id).ackType
+                        + " under that id");
             }
             Pending p = new Pending(this, id, PacketType.PUBCOMP, topic);
             p.released = true;

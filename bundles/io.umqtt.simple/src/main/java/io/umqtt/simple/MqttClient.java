@@ -452,7 +452,8 @@ public class MqttClient implements Closeable {
      * For subclasses that resend (umqtt.robust): writes a PUBLISH whose arguments the caller has
      * validated, without waiting. At QoS 1 and 2 it first registers the PUBACK (PUBREC) wait under
      * {@code packetId} when that id is free (a resend with DUP in a surviving session), or under a
-     * new id otherwise. Returns the handle to {@link #awaitPuback(InFlight) wait} with, or
+     * new id otherwise; at QoS 2 a taken {@code packetId} is an {@code IOException} instead (a
+     * resend under another id would be a second message to the broker). Returns the handle to {@link #awaitPuback(InFlight) wait} with, or
      * {@code null} at QoS 0.
      */
     protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, int qos, boolean dup, int packetId)
@@ -509,7 +510,8 @@ public class MqttClient implements Closeable {
      * handle to {@link #awaitPuback(InFlight) wait} for its PUBCOMP with.
      *
      * @param topic the message's topic, for messages
-     * @throws IllegalStateException when another operation awaits an ack under {@code packetId}
+     * @throws IOException also when another operation awaits an ack under {@code packetId}: the
+     *         flow can be resumed once it is done
      * @since 1.4
      */
     protected final InFlight sendPubrel(byte[] topic, int packetId) throws IOException {
