@@ -453,8 +453,8 @@ public class MqttClient implements Closeable {
      * validated, without waiting. At QoS 1 and 2 it first registers the PUBACK (PUBREC) wait under
      * {@code packetId} when that id is free (a resend with DUP in a surviving session), or under a
      * new id otherwise; at QoS 2 a taken {@code packetId} is an {@code IOException} instead (a
-     * resend under another id would be a second message to the broker). Returns the handle to {@link #awaitPuback(InFlight) wait} with, or
-     * {@code null} at QoS 0.
+     * resend under another id would be a second message to the broker). Returns the handle to
+     * {@link #awaitPuback(InFlight) wait} with, or {@code null} at QoS 0.
      */
     protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, int qos, boolean dup, int packetId)
             throws IOException {

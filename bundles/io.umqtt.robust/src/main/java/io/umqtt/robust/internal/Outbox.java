@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -54,7 +56,7 @@ public final class Outbox {
      * Packet id to the {@code seq} of the queued QoS 2 message on disk whose flow runs under it on
      * the current connection: where {@link #pubrecReceived} writes its step.
      */
-    private final java.util.concurrent.ConcurrentHashMap<Integer, Long> qos2OnDisk = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, Long> qos2OnDisk = new ConcurrentHashMap<>();
 
     private final AtomicLong queuedTotal = new AtomicLong();
     private final AtomicLong resent = new AtomicLong();
