@@ -201,4 +201,58 @@ class RobustQos2Test {
                     "the completed flow left no segment behind");
         }
     }
+
+    /**
+     * The PUBREC's step cannot be written (here the hook fails once, as a full disk would): no
+     * PUBREL, the connection is failed. The resume at PUBREL on the next connection first writes the
+     * step, so that a crash after that PUBREL resumes at PUBREL again and never publishes twice.
+     */
+    @Test
+    void aPubrecWhoseStepWasNotWrittenIsRecordedBeforeTheResumedPubrel() throws Exception {
+        Path live = dir.resolve("live");
+        java.util.concurrent.atomic.AtomicBoolean failOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+        client = new RobustMqttClient("robust-q2", "127.0.0.1", broker.port(), null, null, 0, null) {
+            @Override
+            protected void beforePubrel(InFlight flow) throws IOException {
+                if (failOnce.getAndSet(false)) {
+                    throw new IOException("disk full (test)");
+                }
+                super.beforePubrel(flow);
+            }
+        };
+        client.setReconnectPolicy(new ReconnectPolicy(20, 200, 0, 0));
+        client.setCleanSession(false);
+        client.setOfflineQueueDirectory(live);
+        Future<?> running = pool.submit(() -> {
+            client.runForever();
+            return null;
+        });
+        Peer first = broker.accept();
+        first.readPacket();
+        client.publishAsync("t", "m", false, 2); // queued: on disk
+        first.write(ScriptedBroker.connack(0, 0));
+        int id = packetId(first.readPacket());
+        first.write(ack(0x50, id)); // PUBREC: its step cannot be written, the connection is failed, no PUBREL
+        assertTrue(first.awaitClosed(10_000));
+
+        Peer second = accept(1);
+        assertArrayEquals(ack(0x62, id), second.readPacket(), "resumed at PUBREL");
+        Path crashed = dir.resolve("crashed"); // kill -9 now, before the PUBCOMP
+        Files.createDirectories(crashed);
+        try (Stream<Path> files = Files.list(live)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, crashed.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        client.close();
+        second.close();
+        running.get(10, TimeUnit.SECONDS);
+
+        Future<?> again = start(crashed);
+        Peer third = accept(1);
+        assertArrayEquals(ack(0x62, id), third.readPacket(), "PUBREL again, never the PUBLISH: it was released");
+        third.write(ack(0x70, id));
+        client.close();
+        again.get(10, TimeUnit.SECONDS);
+    }
 }

@@ -539,6 +539,9 @@ public final class Outbox {
         QueueLog log = q.log();
         if (dup && e.released) {
             if (log != null && e.seq != 0) {
+                // the PUBREC may have been read without its step reaching the disk (the connection was lost
+                // first, or the write failed): recorded before any PUBREL, or a crash would publish it again
+                log.step(e.seq, e.packetId, true);
                 qos2OnDisk.put(e.packetId, e.seq);
             }
             return port.sendPubrel(e);
