@@ -326,13 +326,13 @@ final class Inbound {
     private void release(int id) throws IOException {
         Pending p = acks.pubrec(id);
         if (client.state != ConnectionState.CONNECTED) {
-            return; // lost meanwhile: the flow resumes at PUBLISH (DUP) on the next connection of the session
+            return; // lost meanwhile: the flow (its PUBREC seen) resumes at PUBREL on the next connection of the session
         }
         if (p != null && !p.abandoned) {
             try {
                 client.beforePubrel(p);
             } catch (IOException | RuntimeException e) {
-                // the step could not be recorded: no PUBREL, the flow stays at PUBLISH for a resend
+                // the step could not be recorded: no PUBREL now; the robust client records it before it resumes
                 throw fail(new IOException("MQTT client " + client.settings.clientId + " on " + client.settings.broker()
                         + ": could not record the PUBREC of packet id " + id + " before its PUBREL: " + e, e));
             }

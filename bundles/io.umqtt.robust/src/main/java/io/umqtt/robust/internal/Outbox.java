@@ -512,7 +512,10 @@ public final class Outbox {
                         qos2OnDisk.remove(sent[i].packetId(), en.seq);
                         back.add(en.withStep(sent[i].packetId(), port.pubrecReceived(sent[i])));
                     } else {
-                        back.add(en);
+                        int recorded = forgetRecorded(en);
+                        // a QoS 2 PUBLISH whose write failed after its packet id was recorded: it may have
+                        // reached the broker, so it is resent under that id (with DUP in a kept session)
+                        back.add(recorded != 0 ? en.withStep(recorded, false) : en);
                     }
                 }
                 markSent(q, gone);
@@ -553,6 +556,19 @@ public final class Outbox {
             log.step(e.seq, id, false);
             qos2OnDisk.put(id, e.seq);
         });
+    }
+
+    /** The packet id recorded for the QoS 2 message {@code e} on disk (0: none), no longer tracked. */
+    private int forgetRecorded(Entry e) {
+        if (e.qos != 2 || e.seq == 0) {
+            return 0;
+        }
+        for (Map.Entry<Integer, Long> m : qos2OnDisk.entrySet()) {
+            if (m.getValue() == e.seq && qos2OnDisk.remove(m.getKey(), m.getValue())) {
+                return m.getKey();
+            }
+        }
+        return 0;
     }
 
     /**
