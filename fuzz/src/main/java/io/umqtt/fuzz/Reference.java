@@ -13,7 +13,9 @@ import java.util.Map;
  * The client's state that the rules depend on is given: the packet identifiers the client awaits
  * an ack for (and of which type), the QoS it requested in its SUBSCRIBE, and its documented
  * maximum remaining length ({@code setMaxPacketSize}). The client connects with a clean session,
- * keepalive 0, never publishes or subscribes at QoS 2, and sends one topic filter per SUBSCRIBE.
+ * keepalive 0, never publishes or subscribes at QoS 2 in these cases, and sends one topic filter
+ * per SUBSCRIBE. It receives QoS 2 all the same (4.3.3, method B): each packet id is delivered
+ * once until its PUBREL; a PUBLISH under an id awaiting PUBREL is not delivered again.
  * <p>
  * Rules (each a rule name, used to categorise findings):
  * <ul>
@@ -21,14 +23,16 @@ import java.util.Map;
  * <li>{@value #CLIENT_ONLY_TYPE}: CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT flow only from
  *     client to server (2.2.1).</li>
  * <li>{@value #SECOND_CONNACK}: a CONNACK answers the CONNECT only (3.2, [MQTT-3.2.0-1]).</li>
- * <li>{@value #QOS2_FLOW}: PUBREC, PUBREL, PUBCOMP belong to QoS 2 flows, which this client never
- *     starts and, with a clean session and QoS &le; 1 subscriptions, never receives (4.3.3).</li>
- * <li>{@value #RESERVED_FLAGS}: fixed header flags other than 0000 on PUBACK, SUBACK, UNSUBACK,
- *     PINGRESP ([MQTT-2.2.2-1], [MQTT-2.2.2-2]).</li>
+ * <li>PUBREC, PUBREL and PUBCOMP are judged as acks: {@value #RESERVED_FLAGS}, {@value #ACK_LENGTH},
+ *     {@value #PACKET_ID_ZERO}, {@value #ACK_TYPE_MISMATCH}, {@value #STRAY_ACK} for PUBREC and
+ *     PUBCOMP; a PUBREL is answered (with PUBCOMP) whatever its packet id (4.3.3).</li>
+ * <li>{@value #RESERVED_FLAGS}: fixed header flags other than 0000 on PUBACK, PUBREC, PUBCOMP,
+ *     SUBACK, UNSUBACK, PINGRESP, other than 0010 on PUBREL ([MQTT-2.2.2-1], [MQTT-2.2.2-2]).</li>
  * <li>{@value #QOS3}: PUBLISH with both QoS bits set ([MQTT-3.3.1-4]).</li>
  * <li>{@value #DUP_QOS0}: DUP set at QoS 0 ([MQTT-3.3.1-2]).</li>
- * <li>{@value #QOS2_PUBLISH}: a PUBLISH at QoS 2 exceeds every QoS this client subscribes with
- *     ([MQTT-3.8.4-6]).</li>
+ * <li>{@value #QOS2_PUBLISH} (MAY close): a PUBLISH at QoS 2 exceeds every QoS this client
+ *     subscribes with here ([MQTT-3.8.4-6]); a client cannot tell in general (a kept session may hold
+ *     QoS 2 subscriptions of an earlier process), so it may deliver it.</li>
  * <li>{@value #LENGTH_MALFORMED}: the continuation bit set in the 4th remaining length byte (2.2.3).</li>
  * <li>{@value #LENGTH_NON_MINIMAL} (MAY close): a remaining length in more bytes than needed; 2.2.3's
  *     table gives each length one encoding, but 3.1.1 has no conformance statement on it.</li>
@@ -43,7 +47,8 @@ import java.util.Map;
  * <li>{@value #TOPIC_WILDCARD}: {@code +} or {@code #} in a topic name ([MQTT-3.3.2-2]).</li>
  * <li>{@value #TOPIC_DISCOURAGED} (MAY close): U+0001..U+001F, U+007F..U+009F or a non-character in
  *     the topic name (1.5.3: a receiver MAY close).</li>
- * <li>{@value #PACKET_ID_ZERO}: a QoS 1 PUBLISH with packet identifier 0 ([MQTT-2.3.1-1]).</li>
+ * <li>{@value #PACKET_ID_ZERO}: a QoS 1 or 2 PUBLISH, a PUBREC, PUBREL or PUBCOMP with packet
+ *     identifier 0 ([MQTT-2.3.1-1]).</li>
  * <li>{@value #ACK_LENGTH}: PUBACK or UNSUBACK with remaining length other than 2, PINGRESP other
  *     than 0, SUBACK shorter than 3 or, for this client's one-filter SUBSCRIBE, other than 3
  *     (3.4.1, 3.11.1, 3.13.1, 3.9.3, [MQTT-3.9.3-1]).</li>
@@ -69,7 +74,6 @@ final class Reference {
     static final String RESERVED_TYPE = "RESERVED_TYPE";
     static final String CLIENT_ONLY_TYPE = "CLIENT_ONLY_TYPE";
     static final String SECOND_CONNACK = "SECOND_CONNACK";
-    static final String QOS2_FLOW = "QOS2_FLOW";
     static final String RESERVED_FLAGS = "RESERVED_FLAGS";
     static final String QOS3 = "QOS3";
     static final String DUP_QOS0 = "DUP_QOS0";
@@ -125,6 +129,7 @@ final class Reference {
     static Verdict judge(byte[] s, int from, Map<Integer, Integer> awaited, int requestedQos, int maxRemaining,
             int nestedId) {
         Map<Integer, Integer> pending = new HashMap<>(awaited);
+        java.util.Set<Integer> awaitingRelease = new java.util.HashSet<>();
         Verdict v = new Verdict();
         int p = from;
         while (true) {
@@ -186,7 +191,7 @@ final class Reference {
             String violation;
             switch (type) {
                 case PUBLISH:
-                    violation = publish(v, s, body, value, flags, offset);
+                    violation = publish(v, s, body, value, flags, offset, awaitingRelease);
                     if (violation == null && nestedId != 0 && v.nestIndex < 0) {
                         v.nestIndex = v.messages.size() - 1;
                         pending.put(nestedId, PUBACK);
@@ -195,6 +200,16 @@ final class Reference {
                 case PUBACK:
                 case UNSUBACK:
                     violation = ack(v, pending, s, body, value, type, offset);
+                    break;
+                case PUBREC:
+                case PUBCOMP:
+                    violation = qos2Ack(v, pending, s, body, value, type, offset);
+                    break;
+                case PUBREL:
+                    violation = value != 2 ? ACK_LENGTH : u16(s, body) == 0 ? PACKET_ID_ZERO : null;
+                    if (violation == null) {
+                        awaitingRelease.remove(u16(s, body));
+                    }
                     break;
                 case SUBACK:
                     violation = suback(v, pending, s, body, value, requestedQos, offset);
@@ -233,10 +248,8 @@ final class Reference {
                 return CLIENT_ONLY_TYPE;
             case CONNACK:
                 return SECOND_CONNACK;
-            case PUBREC:
             case PUBREL:
-            case PUBCOMP:
-                return QOS2_FLOW;
+                return flags != 2 ? RESERVED_FLAGS : null;
             case PUBLISH:
                 int qos = (flags >>> 1) & 3;
                 boolean dup = (flags & 0x08) != 0;
@@ -246,8 +259,8 @@ final class Reference {
                 if (dup && qos == 0) {
                     return DUP_QOS0;
                 }
-                return qos == 2 ? QOS2_PUBLISH : null;
-            default: // PUBACK, SUBACK, UNSUBACK, PINGRESP
+                return null;
+            default: // PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK, PINGRESP
                 return flags != 0 ? RESERVED_FLAGS : null;
         }
     }
@@ -256,7 +269,8 @@ final class Reference {
         return (s[at] & 0xFF) << 8 | (s[at + 1] & 0xFF);
     }
 
-    private static String publish(Verdict v, byte[] s, int body, int rem, int flags, int offset) {
+    private static String publish(Verdict v, byte[] s, int body, int rem, int flags, int offset,
+            java.util.Set<Integer> awaitingRelease) {
         int qos = (flags >>> 1) & 3;
         if (rem < 2) {
             return PUBLISH_MALFORMED;
@@ -290,6 +304,12 @@ final class Reference {
                 return PACKET_ID_ZERO;
             }
         }
+        if (qos == 2) {
+            v.may(QOS2_PUBLISH, offset);
+            if (!awaitingRelease.add(id)) {
+                return null; // received before and not released: acknowledged, not delivered again
+            }
+        }
         byte[] topic = java.util.Arrays.copyOfRange(s, body + 2, body + 2 + topicLength);
         byte[] payload = java.util.Arrays.copyOfRange(s, body + head, body + rem);
         v.messages.add(new Message(topic, payload, qos, (flags & 1) != 0, (flags & 0x08) != 0, id));
@@ -313,6 +333,24 @@ final class Reference {
         pending.remove(id);
         v.completions.add(new Verdict.Completion(id, type, 0));
         return null;
+    }
+
+    /** PUBREC or PUBCOMP: this client starts no QoS 2 flow here, so each is stray or answers another packet. */
+    private static String qos2Ack(Verdict v, Map<Integer, Integer> pending, byte[] s, int body, int rem, int type,
+            int offset) {
+        if (rem != 2) {
+            return ACK_LENGTH;
+        }
+        int id = u16(s, body);
+        if (id == 0) {
+            return PACKET_ID_ZERO;
+        }
+        Integer awaited = pending.get(id);
+        if (awaited == null) {
+            v.may(STRAY_ACK, offset);
+            return null;
+        }
+        return awaited != type ? ACK_TYPE_MISMATCH : null;
     }
 
     private static String suback(Verdict v, Map<Integer, Integer> pending, byte[] s, int body, int rem,

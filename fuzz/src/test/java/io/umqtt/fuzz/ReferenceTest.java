@@ -95,7 +95,10 @@ class ReferenceTest {
         ends(judge("3803000161"), Verdict.End.PROTOCOL, Reference.DUP_QOS0, 0);
         ends(judge("38"), Verdict.End.EITHER, Reference.DUP_QOS0, 0);
         ends(judge("3605000161" + "0001"), Verdict.End.PROTOCOL, Reference.QOS3, 0);
-        ends(judge("3405000161" + "0001"), Verdict.End.PROTOCOL, Reference.QOS2_PUBLISH, 0);
+        Verdict qos2 = judge("3405000161" + "0001");
+        ends(qos2, Verdict.End.EOF, null, 1); // delivered; a client subscribed at QoS <= 1 may close instead
+        assertEquals(List.of(Reference.QOS2_PUBLISH), mayRules(qos2));
+        ends(judge("3405000161" + "0000"), Verdict.End.PROTOCOL, Reference.PACKET_ID_ZERO, 0);
         ends(judge("3205000161" + "0000"), Verdict.End.PROTOCOL, Reference.PACKET_ID_ZERO, 0);
         ends(judge("3203000161"), Verdict.End.PROTOCOL, Reference.PUBLISH_MALFORMED, 0); // no room for the id
         ends(judge("3003000561"), Verdict.End.PROTOCOL, Reference.PUBLISH_MALFORMED, 0); // topic longer than packet
@@ -111,8 +114,31 @@ class ReferenceTest {
         ends(judge("0000"), Verdict.End.PROTOCOL, Reference.RESERVED_TYPE, 0);
         ends(judge("f000"), Verdict.End.PROTOCOL, Reference.RESERVED_TYPE, 0);
         ends(judge("20020000"), Verdict.End.PROTOCOL, Reference.SECOND_CONNACK, 0);
-        ends(judge("62020001"), Verdict.End.PROTOCOL, Reference.QOS2_FLOW, 0);
-        ends(judge("50020001"), Verdict.End.PROTOCOL, Reference.QOS2_FLOW, 0);
+    }
+
+    @Test
+    void qos2IsDeliveredOncePerPacketIdUntilItsPubrel() {
+        // QoS 2 id 1 "a"; again with DUP (not delivered); PUBREL 1; QoS 2 id 1 "b" (a new message)
+        Verdict v = judge("3406000161" + "0001" + "78" + "3c06000161" + "0001" + "78" + "62020001"
+                + "3406000161" + "0001" + "79");
+        ends(v, Verdict.End.EOF, null, 2);
+        assertEquals(2, v.messages.get(0).qos);
+        assertArrayEquals(Hex.parse("79"), v.messages.get(1).payload);
+    }
+
+    @Test
+    void qos2AcksAreJudgedAsAcks() {
+        ends(judge("62020001"), Verdict.End.EOF, null, 0); // PUBREL for any id: answered with PUBCOMP
+        ends(judge("60020001"), Verdict.End.PROTOCOL, Reference.RESERVED_FLAGS, 0);
+        ends(judge("52020001"), Verdict.End.PROTOCOL, Reference.RESERVED_FLAGS, 0);
+        ends(judge("70030001" + "00"), Verdict.End.PROTOCOL, Reference.ACK_LENGTH, 0);
+        ends(judge("62020000"), Verdict.End.PROTOCOL, Reference.PACKET_ID_ZERO, 0);
+        ends(judge("50020000"), Verdict.End.PROTOCOL, Reference.PACKET_ID_ZERO, 0);
+        Verdict stray = judge("50020001");
+        ends(stray, Verdict.End.EOF, null, 0);
+        assertEquals(List.of(Reference.STRAY_ACK), mayRules(stray));
+        ends(judge("50020001", Map.of(1, Reference.PUBACK)), Verdict.End.PROTOCOL, Reference.ACK_TYPE_MISMATCH, 0);
+        ends(judge("70020001", Map.of(1, Reference.SUBACK)), Verdict.End.PROTOCOL, Reference.ACK_TYPE_MISMATCH, 0);
     }
 
     @Test

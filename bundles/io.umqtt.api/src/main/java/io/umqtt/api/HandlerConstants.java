@@ -20,12 +20,12 @@ public final class HandlerConstants {
     public static final String TOPIC = "mqtt.topic";
 
     /**
-     * Service property, optional: the QoS the handler asks for, 0 (at most once, the default) or
-     * 1 (at least once), as an {@code Integer}, {@code Long} or a {@code String} holding the
-     * number. A filter is subscribed on the broker with the highest QoS its handlers ask for,
-     * and at QoS 1 when it overlaps a filter asked at QoS 1 on the same connection (brokers such
-     * as mosquitto deliver a message matching several subscriptions of a client once, at the QoS
-     * of the most specific one).
+     * Service property, optional: the QoS the handler asks for, 0 (at most once, the default),
+     * 1 (at least once) or 2 (exactly once), as an {@code Integer}, {@code Long} or a
+     * {@code String} holding the number. A filter is subscribed on the broker with the highest
+     * QoS its handlers ask for, and at least at QoS 1 when it overlaps a filter asked at QoS 1 or
+     * 2 on the same connection (brokers such as mosquitto deliver a message matching several
+     * subscriptions of a client once, at the QoS of the most specific one).
      */
     public static final String QOS = "mqtt.qos";
 

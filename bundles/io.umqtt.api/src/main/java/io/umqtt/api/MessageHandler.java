@@ -28,7 +28,7 @@ import org.osgi.annotation.versioning.ConsumerType;
  * 3.1.1 allows one copy per overlapping subscription) produces two messages.</li>
  * <li>Calls come one at a time, in the order the messages arrived, on a thread of the
  * whiteboard's small shared pool, never on the connection's I/O thread. A handler may therefore
- * block briefly, publish (QoS 0 or 1) through {@link MqttMessage#connection()}, and register or
+ * block briefly, publish (QoS 0, 1 or 2) through {@link MqttMessage#connection()}, and register or
  * unregister handlers, itself included.</li>
  * <li>Each handler has a bounded queue. A handler slower than its messages loses the oldest
  * queued ones when the queue is full; the losses are counted and logged. Other handlers and the

@@ -37,6 +37,12 @@ public final class MqttConstants {
     public static final int QOS_AT_MOST_ONCE = 0;
     /** QoS 1: at least once. */
     public static final int QOS_AT_LEAST_ONCE = 1;
+    /**
+     * QoS 2: exactly once (PUBREC, PUBREL, PUBCOMP).
+     *
+     * @since 1.4
+     */
+    public static final int QOS_EXACTLY_ONCE = 2;
     /** The largest remaining length MQTT 3.1.1 can express (268,435,455 bytes). */
     public static final int MAX_REMAINING_LENGTH = 268_435_455;
     /** The longest topic or filter, in UTF-8 bytes. */

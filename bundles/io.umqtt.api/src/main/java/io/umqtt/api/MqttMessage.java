@@ -17,7 +17,7 @@ public interface MqttMessage {
     /** The payload (possibly empty, never null). */
     byte[] payload();
 
-    /** The QoS the message was delivered with (0 or 1). */
+    /** The QoS the message was delivered with (0, 1 or 2). */
     int qos();
 
     /** Whether the broker delivered it as a retained message. */

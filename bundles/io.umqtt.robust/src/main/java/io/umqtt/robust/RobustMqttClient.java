@@ -25,7 +25,9 @@ import io.umqtt.simple.TlsSettings;
  * <li>the configured clean session on every reconnect;</li>
  * <li>subscriptions remembered and restored whenever the broker reports no session;</li>
  * <li>QoS 1 publishes that were not acknowledged resent after reconnect, with DUP and the same
- * packet id when the session survived, as new messages when it did not;</li>
+ * packet id when the session survived, as new messages when it did not; unfinished QoS 2 flows
+ * resumed at the right step when the session survived (the PUBLISH with DUP before the PUBREC
+ * was read, the PUBREL after), started again as new messages when it did not (see docs/qos2.md);</li>
  * <li>a bounded offline queue for publishes made while disconnected ({@link OverflowPolicy},
  * {@link OfflineQueueSettings}); what it drops or refuses is reported; optionally kept on disk, so
  * that it survives a restart or a crash of the JVM;</li>
@@ -38,9 +40,9 @@ import io.umqtt.simple.TlsSettings;
  * runs the loop until {@link #close()}; publishing threads then never block on the network:
  * while disconnected their messages wait in the offline queue.
  * <p>
- * {@code publish} returns when a QoS 1 message was acknowledged or, if the connection is down or
- * fails meanwhile, when it was queued for sending after the reconnect. {@link #publishAsync}
- * returns at once with a token that follows the message through the queue and the resends.
+ * {@code publish} returns when a QoS 1 message was acknowledged (QoS 2: its PUBCOMP arrived) or,
+ * if the connection is down or fails meanwhile, when it was queued for sending after the
+ * reconnect. {@link #publishAsync} returns at once with a token that follows the message through the queue and the resends.
  * The hooks {@link #delay(int)}, {@link #log(boolean, Throwable)} and
  * {@link #connect(boolean, int)} are umqtt.robust's and may be overridden.
  * <h2>Backoff and losses</h2>
@@ -284,7 +286,7 @@ public class RobustMqttClient extends MqttClient {
         return outbox.queued();
     }
 
-    /** QoS 1 messages sent again after a reconnect because their PUBACK had not arrived. */
+    /** QoS 1 and 2 messages sent again (or resumed at PUBREL) after a reconnect because their flow had not ended. */
     public long resent() {
         return outbox.resent();
     }
@@ -351,6 +353,15 @@ public class RobustMqttClient extends MqttClient {
      */
     protected void subscriptionsRestored(boolean sessionPresent) throws IOException {
         // nothing by default
+    }
+
+    /**
+     * Records in the durable offline queue, before the PUBREL goes out, that the PUBREC of a queued
+     * QoS 2 message was read (see docs/qos2.md); nothing for a message that is not on disk.
+     */
+    @Override
+    protected void beforePubrel(InFlight flow) throws IOException {
+        outbox.pubrecReceived(flow.packetId());
     }
 
     /**
@@ -465,7 +476,7 @@ public class RobustMqttClient extends MqttClient {
      * Publishes without waiting: sends the message at once when connected and nothing waits in
      * the offline queue, else queues it; never reconnects on the calling thread. The token
      * follows the message through the queue and every resend after a reconnect. It completes
-     * when the message was written (QoS 0) or its PUBACK arrived (QoS 1, on whichever connection
+     * when the message was written (QoS 0) or its PUBACK (QoS 2: PUBCOMP) arrived (on whichever connection
      * carried it last), and fails only when the message is dropped by the queue's
      * {@link OverflowPolicy} (refused when the queue is full with {@code REJECT_NEWEST}, dropped as
      * the oldest with {@code DROP_OLDEST}: an {@link OfflineQueueFullException} naming the client)
@@ -597,6 +608,22 @@ public class RobustMqttClient extends MqttClient {
         @Override
         public PublishToken send(OfflineQueue.Entry e, boolean dup, int packetId) throws IOException {
             return sendPublish(e.topic, e.payload, e.retain, e.qos, dup, packetId);
+        }
+
+        @Override
+        public PublishToken sendQos2(OfflineQueue.Entry e, boolean dup, int packetId, StepRecorder beforeWrite)
+                throws IOException {
+            return sendPublish(e.topic, e.payload, e.retain, dup, packetId, flow -> beforeWrite.record(flow.packetId()));
+        }
+
+        @Override
+        public PublishToken sendPubrel(OfflineQueue.Entry e) throws IOException {
+            return RobustMqttClient.this.sendPubrel(e.topic, e.packetId);
+        }
+
+        @Override
+        public boolean pubrecReceived(PublishToken sent) {
+            return sent instanceof InFlight && ((InFlight) sent).pubrecReceived();
         }
 
         @Override

@@ -19,8 +19,9 @@ import io.umqtt.simple.internal.codec.Wire;
 import io.umqtt.simple.internal.PacketIds;
 
 /**
- * The operations awaiting their acks, by packet id: a QoS 1 PUBLISH its PUBACK, a SUBSCRIBE its
- * SUBACK, an UNSUBSCRIBE its UNSUBACK. Hands out packet ids, keeps the {@code publishAsync} window
+ * The operations awaiting their acks, by packet id: a QoS 1 PUBLISH its PUBACK, a QoS 2 PUBLISH
+ * its PUBREC and then its PUBCOMP (one entry for the whole flow, see {@link #pubrec}), a SUBSCRIBE
+ * its SUBACK, an UNSUBSCRIBE its UNSUBACK. Hands out packet ids, keeps the {@code publishAsync} window
  * (at most {@code maxInflight} unacknowledged, oldest first), completes an entry when the reader
  * reads its ack, gives it up at the ack timeout (a late ack then counts as stray), and fails all
  * when the connection is lost.
@@ -66,10 +67,51 @@ final class AckTable {
             if (client.state != ConnectionState.CONNECTED) {
                 throw client.lifecycle.notConnected();
             }
-            int id = wantedId > 0 && wantedId <= PacketIds.MAX && !pending.containsKey(wantedId) ? wantedId
+            if (ackType == PacketType.PUBREC && wantedId > 0 && !free(wantedId)) {
+                // a QoS 2 resend under another id would be a second message to the broker
+                throw new IOException("cannot resend the QoS 2 publish of packet id " + wantedId + " to "
+                        + client.settings.broker() + " now: another operation awaits its "
+                        + pending.get(wantedId).ackType + " under that id; it stays queued");
+            }
+            int id = wantedId > 0 && wantedId <= PacketIds.MAX && free(wantedId) ? wantedId
                     : packetIds.next(pending::containsKey);
             Pending p = new Pending(this, id, ackType, subject);
             p.filters = filters;
+            pending.put(id, p);
+            return p;
+        }
+    }
+
+    /**
+     * Whether {@code id} may be used for a resend: nothing awaits it, or only a QoS 2 flow given up
+     * earlier (the resend takes it over); caller holds {@link #lock}.
+     */
+    private boolean free(int id) {
+        Pending held = pending.get(id);
+        return held == null || held.abandoned;
+    }
+
+    /**
+     * Enters a QoS 2 flow resumed at its PUBREL (its PUBREC was read on an earlier connection of
+     * the same session) under {@code id}, which must be free: its PUBCOMP completes it.
+     *
+     * @throws IOException when another operation awaits an ack under {@code id} (it stays queued)
+     */
+    Pending registerReleased(byte[] topic, int id) throws IOException {
+        synchronized (lock) {
+            if (client.state != ConnectionState.CONNECTED) {
+                throw client.lifecycle.notConnected();
+            }
+            if (id < 1 || id > PacketIds.MAX) {
+                throw new IllegalArgumentException("packet id must be 1..65535, found " + id);
+            }
+            if (!free(id)) {
+                throw new IOException("cannot resume the QoS 2 flow of packet id " + id + " on "
+                        + client.settings.broker() + " now: another operation awaits its " + pending.get(id).ackType
+                        + " under that id");
+            }
+            Pending p = new Pending(this, id, PacketType.PUBCOMP, topic);
+            p.released = true;
             pending.put(id, p);
             return p;
         }
@@ -81,7 +123,7 @@ final class AckTable {
         return asyncCount;
     }
 
-    Pending registerAsync(byte[] topic) throws IOException {
+    Pending registerAsync(byte[] topic, int qos) throws IOException {
         while (true) {
             Pending oldest;
             int max = client.settings.maxInflight;
@@ -90,7 +132,8 @@ final class AckTable {
                     throw client.lifecycle.notConnected();
                 }
                 if (asyncCount < max) {
-                    Pending p = new Pending(this, packetIds.next(pending::containsKey), PacketType.PUBACK, topic);
+                    Pending p = new Pending(this, packetIds.next(pending::containsKey),
+                            qos == 2 ? PacketType.PUBREC : PacketType.PUBACK, topic);
                     pending.put(p.id, p);
                     p.async = true;
                     p.previous = asyncTail;
@@ -106,6 +149,7 @@ final class AckTable {
                 oldest = asyncHead;
             }
             // a broker acks QoS 1 in order (MQTT-4.6.0-2): the oldest is the next to free a slot
+            // (a QoS 2 flow holds its slot until its PUBCOMP)
             awaitDone(oldest, ackDeadline(), false);
             if (oldest.error != null && !oldest.lost) {
                 throw new MqttException(Reason.TIMEOUT, "publish not sent: " + max
@@ -245,14 +289,62 @@ final class AckTable {
     void giveUp(Pending p, IOException why) {
         ReaderRole.Waiter woken;
         synchronized (lock) {
-            if (!pending.remove(p.id, p)) {
+            if (pending.get(p.id) != p || p.done) {
                 return;
+            }
+            if (p.ackType == PacketType.PUBREC || p.ackType == PacketType.PUBCOMP) {
+                p.abandoned = true; // the broker may hold the flow: its id stays taken until PUBCOMP
+            } else {
+                pending.remove(p.id);
             }
             unlinkAsync(p);
             p.error = why;
             woken = p.finish();
         }
         ReaderRole.unparkAll(woken);
+    }
+
+    /** Takes {@code p}, registered but never written, out again; its packet id is free. */
+    void forget(Pending p) {
+        ReaderRole.Waiter woken;
+        synchronized (lock) {
+            if (!pending.remove(p.id, p)) {
+                return;
+            }
+            unlinkAsync(p);
+            p.error = new IOException("not sent");
+            woken = p.finish();
+        }
+        ReaderRole.unparkAll(woken);
+    }
+
+    /**
+     * The reader read a PUBREC: the QoS 2 flow of {@code id} now awaits its PUBCOMP. Returns the
+     * flow, or null when nothing awaits {@code id} (a late PUBREC, counted as stray); either way the
+     * caller answers with PUBREL (section 4.3.3: the sender releases what the receiver recorded, so
+     * that the broker does not keep the packet id). A repeated PUBREC is answered again.
+     *
+     * @throws IOException PROTOCOL_ERROR, failing the connection, when {@code id} awaits another
+     *         kind of ack (a QoS 1 PUBLISH, a SUBSCRIBE, an UNSUBSCRIBE)
+     */
+    Pending pubrec(int id) throws IOException {
+        PacketType awaited;
+        synchronized (lock) {
+            Pending p = pending.get(id);
+            if (p == null) {
+                strayAcks++;
+                LOG.log(Level.DEBUG, () -> "answering PUBREC for packet id " + id + ", which nothing awaits, with PUBREL");
+                return null;
+            }
+            awaited = p.ackType;
+            if (awaited == PacketType.PUBREC || awaited == PacketType.PUBCOMP) {
+                p.ackType = PacketType.PUBCOMP;
+                p.released = true;
+                return p;
+            }
+        }
+        throw client.fail(Wire.protocol("received PUBREC for packet id " + id + " from " + client.settings.broker()
+                + ", which awaits a " + awaited + " (a PUBREC answers only a QoS 2 PUBLISH)"));
     }
 
     /** The reader read an ack: completes its operation and unparks the threads waiting for it. */
@@ -271,7 +363,10 @@ final class AckTable {
         MqttException mismatch = null;
         synchronized (lock) {
             Pending p = pending.get(id);
-            if (p == null) {
+            if (p == null || p.abandoned) {
+                if (p != null && type == PacketType.PUBCOMP) {
+                    pending.remove(id); // a QoS 2 flow given up has ended: its packet id is free again
+                }
                 strayAcks++;
                 LOG.log(Level.DEBUG, () -> "ignoring " + type + " for packet id " + id + ", which nothing awaits");
                 return;
@@ -292,7 +387,8 @@ final class AckTable {
         }
         if (awaited != type) {
             // failed outside the lock: the write path first writes what it holds (see Lifecycle)
-            throw client.fail(Wire.protocol("received " + type + " for packet id " + id + ", which awaits a " + awaited));
+            throw client.fail(Wire.protocol("received " + type + " for packet id " + id + " from "
+                    + client.settings.broker() + ", which awaits a " + awaited));
         }
         ReaderRole.unparkAll(woken);
     }
@@ -332,6 +428,9 @@ final class AckTable {
             return;
         }
         for (Pending p : pending.values()) {
+            if (p.done) {
+                continue; // a QoS 2 flow given up earlier (abandoned): it keeps its own failure
+            }
             p.error = cause;
             p.lost = true;
             p.async = false;

@@ -5,6 +5,7 @@ import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.BitSet;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
@@ -13,6 +14,12 @@ import io.umqtt.simple.internal.codec.ConnackDecoder;
 import io.umqtt.simple.internal.codec.FixedHeader;
 import io.umqtt.simple.internal.codec.PingrespDecoder;
 import io.umqtt.simple.internal.codec.PubackDecoder;
+import io.umqtt.simple.internal.codec.PubcompDecoder;
+import io.umqtt.simple.internal.codec.PubcompEncoder;
+import io.umqtt.simple.internal.codec.PubrecDecoder;
+import io.umqtt.simple.internal.codec.PubrecEncoder;
+import io.umqtt.simple.internal.codec.PubrelDecoder;
+import io.umqtt.simple.internal.codec.PubrelEncoder;
 import io.umqtt.simple.internal.codec.PublishDecoder;
 import io.umqtt.simple.internal.codec.SubackDecoder;
 import io.umqtt.simple.internal.codec.UnsubackDecoder;
@@ -21,7 +28,9 @@ import io.umqtt.simple.internal.codec.Wire;
 /**
  * What the reader does with a packet: decodes it in the read buffer ({@link #readConnack},
  * {@link #process}), completes acks in the {@link AckTable}, and delivers PUBLISHes to the
- * callback, acknowledging QoS 1 after it returns. Also the loop ({@link #waitMsg},
+ * callback, acknowledging QoS 1 and 2 after it returns ({@link #acknowledge}). QoS 2: each packet id
+ * is delivered once until its PUBREL ({@link #firstReceipt}); our own QoS 2 publishes are
+ * released (PUBREL) when their PUBREC is read. Also the loop ({@link #waitMsg},
  * {@link #checkMsg}, {@link #loop}) and the reading an ack wait does ({@link #readUntilDone}).
  * <p>
  * The callback runs on the reader; a QoS 1 operation it makes reads on until its own ack arrives,
@@ -45,6 +54,13 @@ final class Inbound {
     /** The PUBLISH last decoded (a flyweight over the read buffer). */
     private final PublishDecoder publishDecoder = new PublishDecoder();
     private ArrayDeque<Received> deferred;
+    /**
+     * The packet ids of QoS 2 PUBLISHes received (delivered, or queued for delivery) whose PUBREL
+     * has not come: the session's receiving state, kept across connections of this client object
+     * while the broker keeps the session (CONNACK session present), cleared when it does not.
+     * Allocated with the first QoS 2 message.
+     */
+    private BitSet awaitingRelease;
     private long deferredBytes;
 
     Inbound(MqttClient client, PacketReader reader, AckTable acks, KeepAlive keepAlive) {
@@ -227,7 +243,11 @@ final class Inbound {
         String server = client.settings.server;
         int port = client.settings.port;
         try {
-            return ConnackDecoder.decode(rbuf, rpos, total, cleanSession, server, port);
+            boolean sessionPresent = ConnackDecoder.decode(rbuf, rpos, total, cleanSession, server, port);
+            if (!sessionPresent && awaitingRelease != null) {
+                awaitingRelease.clear(); // a new session: the broker resends none of the old QoS 2 messages
+            }
+            return sessionPresent;
         } catch (MqttException e) {
             throw fail(e);
         } finally {
@@ -252,6 +272,15 @@ final class Inbound {
                 case PUBACK:
                     id = PubackDecoder.decode(rbuf, rpos, total);
                     break;
+                case PUBREC:
+                    id = PubrecDecoder.decode(rbuf, rpos, total);
+                    break;
+                case PUBREL:
+                    id = PubrelDecoder.decode(rbuf, rpos, total);
+                    break;
+                case PUBCOMP:
+                    id = PubcompDecoder.decode(rbuf, rpos, total);
+                    break;
                 case UNSUBACK:
                     id = UnsubackDecoder.decode(rbuf, rpos, total);
                     break;
@@ -265,8 +294,8 @@ final class Inbound {
                     break;
                 case CONNACK:
                     throw Wire.protocol("unexpected CONNACK on an established connection");
-                default: // PUBREC, PUBREL, PUBCOMP; client-only types were refused when framing
-                    throw Wire.protocol("unexpected " + type + ": this client never uses QoS 2");
+                default: // client-only types were refused when framing
+                    throw Wire.protocol("unexpected " + type + " from " + server + ":" + port);
             }
         } catch (MqttException e) {
             throw fail(e);
@@ -278,10 +307,77 @@ final class Inbound {
         consume(total);
         if (type == PacketType.PINGRESP) {
             keepAlive.pingOutstanding = false;
+        } else if (type == PacketType.PUBREC) {
+            release(id);
+        } else if (type == PacketType.PUBREL) {
+            released(id);
         } else {
             complete(id, type, code, codes);
         }
         return type;
+    }
+
+    // ------------------------------------------------------------------ QoS 2
+
+    /**
+     * Our QoS 2 PUBLISH {@code id} was received by the broker (PUBREC): lets the client record the
+     * step ({@link MqttClient#beforePubrel}, the robust client's durable queue), then answers
+     * PUBREL (in the order the PUBRECs arrive, MQTT-4.6.0-4). A PUBREC nothing awaits is answered
+     * too, so that the broker releases the packet id.
+     */
+    private void release(int id) throws IOException {
+        Pending p = acks.pubrec(id);
+        if (client.state != ConnectionState.CONNECTED) {
+            return; // lost meanwhile: the flow (its PUBREC seen) resumes at PUBREL on the next connection of the session
+        }
+        if (p != null && !p.abandoned) {
+            try {
+                client.beforePubrel(p);
+            } catch (IOException | RuntimeException e) {
+                // the step could not be recorded: no PUBREL now; the robust client records it before it resumes
+                throw fail(new IOException("MQTT client " + client.settings.clientId + " on " + client.settings.broker()
+                        + ": could not record the PUBREC of packet id " + id + " before its PUBREL: " + e, e));
+            }
+        }
+        client.outbound.writeAck(PubrelEncoder.HEADER, id, false);
+    }
+
+    /**
+     * The broker released a QoS 2 PUBLISH it sent us (PUBREL): the packet id may be delivered again
+     * as a new message; answers PUBCOMP, also for an id not awaiting PUBREL (section 4.3.3: the
+     * receiver responds to every PUBREL, e.g. one resent after a reconnect whose PUBCOMP was lost).
+     */
+    private void released(int id) throws IOException {
+        if (awaitingRelease == null || !awaitingRelease.get(id)) {
+            LOG.log(Level.DEBUG, () -> "MQTT client " + client.settings.clientId + ": PUBREL for packet id " + id
+                    + ", which awaits no PUBREL; answering PUBCOMP");
+        } else {
+            awaitingRelease.clear(id);
+        }
+        if (client.state == ConnectionState.CONNECTED) {
+            client.outbound.writeAck(PubcompEncoder.HEADER, id, false);
+        }
+    }
+
+    /**
+     * Records that the QoS 2 PUBLISH {@code id} was received; false when it already was and its
+     * PUBREL has not come yet: then it is a duplicate (the broker resends it, with DUP, until it
+     * has our PUBREC; MQTT-4.3.3-2), acknowledged again but not delivered again.
+     */
+    private boolean firstReceipt(int id) {
+        if (awaitingRelease == null) {
+            awaitingRelease = new BitSet();
+        }
+        if (awaitingRelease.get(id)) {
+            return false;
+        }
+        awaitingRelease.set(id);
+        return true;
+    }
+
+    /** The QoS 2 packet ids received and awaiting PUBREL (tests). */
+    int awaitingReleaseCount() {
+        return awaitingRelease == null ? 0 : awaitingRelease.cardinality();
     }
 
     /** Delivers (or queues, while a callback runs) the PUBLISH {@link #publishDecoder} decoded. */
@@ -294,15 +390,16 @@ final class Inbound {
         boolean retain = publishDecoder.retain();
         boolean dup = publishDecoder.dup();
         consume(total);
+        boolean deliver = qos < 2 || firstReceipt(id);
         if (callbackDepth > 0) {
             if (deferred == null) {
                 deferred = new ArrayDeque<>();
             }
-            deferred.add(new Received(topic, payload, retain, dup, qos, id));
+            deferred.add(new Received(topic, payload, retain, dup, qos, id, deliver));
             deferredBytes += topic.length + payload.length;
             return;
         }
-        dispatch(topic, payload, retain, dup, qos, id);
+        dispatch(topic, payload, retain, dup, qos, id, deliver);
         drainDeferred();
     }
 
@@ -310,12 +407,23 @@ final class Inbound {
         while (deferred != null && !deferred.isEmpty()) {
             Received r = deferred.poll();
             deferredBytes -= r.topic.length + r.payload.length;
-            dispatch(r.topic, r.payload, r.retain, r.dup, r.qos, r.id);
+            dispatch(r.topic, r.payload, r.retain, r.dup, r.qos, r.id, r.deliver);
         }
     }
 
-    private void dispatch(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, int id)
-            throws IOException {
+    /**
+     * Calls the callback with a received PUBLISH (unless {@code deliver} is false: a QoS 2
+     * duplicate, only acknowledged), then {@link #acknowledge}s it.
+     */
+    private void dispatch(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, int id,
+            boolean deliver) throws IOException {
+        if (!deliver) {
+            LOG.log(Level.DEBUG, () -> "MQTT client " + client.settings.clientId + ": QoS 2 PUBLISH packet id " + id
+                    + " on '" + new String(topic, StandardCharsets.UTF_8) + "' received again before its PUBREL; "
+                    + "acknowledged, not delivered again");
+            acknowledge(qos, id);
+            return;
+        }
         MessageCallback cb = client.settings.callback;
         if (client.outbound.holding()
                 && System.nanoTime() - client.outbound.heldSince() - WriteCombiner.FLUSH_DELAY_NANOS > 0) {
@@ -331,13 +439,29 @@ final class Inbound {
             }
         } finally {
             callbackDepth--;
-            // once the connection is lost (say while the callback's own publish read on) there is
-            // nothing to ack on: the messages read before the loss are still delivered, then the
-            // loss is reported, and an operation whose ack was read before the loss still succeeds
-            if (qos == 1 && client.state == ConnectionState.CONNECTED) {
-                // held while a PUBLISH follows that the reader processes at once (written before it blocks)
-                client.outbound.writePuback(id, hasDeferred() || reader.wholePublishNext());
-            }
+            acknowledge(qos, id);
+        }
+    }
+
+    /**
+     * The one place that decides when a received PUBLISH is acknowledged, once its delivery is
+     * over: PUBACK at QoS 1, PUBREC at QoS 2, in the order the PUBLISHes were received
+     * (MQTT-4.6.0-2, -3). Once the connection is lost (say while the callback's own publish read
+     * on) there is nothing to ack on: the messages read before the loss are still delivered, then
+     * the loss is reported, and an operation whose ack was read before the loss still succeeds; a
+     * QoS 2 message stays recorded as received, so the broker's resend in the same session is
+     * acknowledged without a second delivery.
+     */
+    private void acknowledge(int qos, int id) throws IOException {
+        if (qos == 0 || client.state != ConnectionState.CONNECTED) {
+            return;
+        }
+        // held while a PUBLISH follows that the reader processes at once (written before it blocks)
+        boolean more = hasDeferred() || reader.wholePublishNext();
+        if (qos == 1) {
+            client.outbound.writePuback(id, more);
+        } else {
+            client.outbound.writeAck(PubrecEncoder.HEADER, id, more);
         }
     }
 
@@ -349,8 +473,11 @@ final class Inbound {
         final boolean dup;
         final int qos;
         final int id;
+        /** False for a QoS 2 duplicate: acknowledged, not delivered. */
+        final boolean deliver;
 
-        Received(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, int id) {
+        Received(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, int id, boolean deliver) {
+            this.deliver = deliver;
             this.topic = topic;
             this.payload = payload;
             this.retain = retain;

@@ -6,10 +6,12 @@ import org.osgi.annotation.versioning.ConsumerType;
  * Receives PUBLISH packets, like umqtt's {@code set_callback} function. It runs on the thread
  * that reads the packet ({@link MqttClient#waitMsg()}, {@link MqttClient#checkMsg()},
  * {@link MqttClient#loop()}, or a QoS 1 operation waiting for its ack). An incoming QoS 1
- * message is acknowledged after the callback returns, also when it throws; the exception then
- * propagates to the caller of the loop step.
+ * message is acknowledged (PUBACK; QoS 2: PUBREC) after the callback returns, also when it throws;
+ * the exception then propagates to the caller of the loop step. A QoS 2 message is delivered once
+ * per packet id until the broker releases it (PUBREL), also when the broker resends it after a
+ * reconnect in a kept session.
  * <p>
- * The callback may publish, subscribe and unsubscribe at QoS 0 or 1. Messages that arrive while
+ * The callback may publish, subscribe and unsubscribe at any QoS. Messages that arrive while
  * it does so are delivered after it returns, in order, so callbacks never nest.
  */
 @ConsumerType
@@ -20,7 +22,7 @@ public interface MessageCallback {
      * @param msg the payload bytes (owned by the callee)
      * @param retain the RETAIN flag
      * @param dup the DUP flag
-     * @param qos the delivery QoS, 0 or 1
+     * @param qos the delivery QoS, 0, 1 or 2
      */
     void message(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos);
 }

@@ -246,7 +246,7 @@ public class MqttClient implements Closeable {
     }
 
     /**
-     * How many QoS 1 {@link #publishAsync} publishes may await their PUBACK at once; a further
+     * How many QoS 1 and 2 {@link #publishAsync} publishes may await their PUBACK (PUBCOMP) at once; a further
      * one waits until the oldest is acknowledged. Default {@value #DEFAULT_MAX_INFLIGHT}.
      * Lowering it lets the publishes already in flight complete.
      *
@@ -274,7 +274,7 @@ public class MqttClient implements Closeable {
     /**
      * Sets the last will, sent with the next {@link #connect(boolean)} (umqtt's {@code set_last_will}).
      *
-     * @throws IllegalArgumentException for a bad topic, a null message or QoS other than 0 and 1
+     * @throws IllegalArgumentException for a bad topic, a null message or QoS other than 0, 1 and 2
      */
     public void setLastWill(byte[] topic, byte[] msg, boolean retain, int qos) {
         Settings.checkWill(topic, msg, qos);
@@ -398,10 +398,12 @@ public class MqttClient implements Closeable {
 
     /**
      * Publishes a message. QoS 0 returns once written; QoS 1 returns when the PUBACK with this
-     * publish's packet id arrived, delivering PUBLISHes read meanwhile to the callback.
+     * publish's packet id arrived; QoS 2 (exactly once) when the flow is complete: PUBLISH, the
+     * broker's PUBREC, our PUBREL, the broker's PUBCOMP, all within the ack timeout. PUBLISHes read
+     * meanwhile are delivered to the callback.
      *
      * @throws IllegalArgumentException for a bad topic, a null message or an unsupported QoS
-     * @throws MqttException TIMEOUT when no PUBACK arrives within the ack timeout
+     * @throws MqttException TIMEOUT when no PUBACK (QoS 2: PUBCOMP) arrives within the ack timeout
      * @throws IOException when not connected or the connection fails
      */
     public void publish(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
@@ -411,15 +413,16 @@ public class MqttClient implements Closeable {
             outbound.writePublish(topic, msg, 0, retain, false, 0, false);
             return;
         }
-        Pending p = acks.register(PacketType.PUBACK, topic, 0);
+        Pending p = acks.register(firstAck(qos), topic, 0);
         p.mark = outbound.writePublish(topic, msg, qos, retain, false, p.id, false);
         acks.awaitAck(p);
     }
 
     /**
      * Publishes a message without waiting for its PUBACK: returns once the PUBLISH is written,
-     * with a token that completes when the PUBACK arrives. While {@link #setMaxInflight(int)
-     * maxInflight} QoS 1 publishes of this method are unacknowledged, it first waits for the
+     * with a token that completes when the PUBACK arrives (QoS 2: when the PUBCOMP arrives; the
+     * PUBREL in between is sent by whichever thread reads the PUBREC). While {@link #setMaxInflight(int)
+     * maxInflight} QoS 1 and 2 publishes of this method are unfinished, it first waits for the
      * oldest of them (reading from the socket when no other thread does); one not acknowledged
      * within the ack timeout of that wait is given up, its token failing with TIMEOUT.
      * <p>
@@ -442,7 +445,7 @@ public class MqttClient implements Closeable {
             outbound.writePublish(topic, msg, 0, retain, false, 0, false);
             return Pending.WRITTEN;
         }
-        Pending p = acks.registerAsync(topic);
+        Pending p = acks.registerAsync(topic, qos);
         // while earlier publishAsync publishes await their PUBACK this one is part of a pipelined stream
         p.mark = outbound.writePublish(topic, msg, qos, retain, false, p.id, acks.asyncInFlight() > 1);
         return p;
@@ -460,10 +463,11 @@ public class MqttClient implements Closeable {
 
     /**
      * For subclasses that resend (umqtt.robust): writes a PUBLISH whose arguments the caller has
-     * validated, without waiting. At QoS 1 it first registers the PUBACK wait under
+     * validated, without waiting. At QoS 1 and 2 it first registers the PUBACK (PUBREC) wait under
      * {@code packetId} when that id is free (a resend with DUP in a surviving session), or under a
-     * new id otherwise. Returns the handle to {@link #awaitPuback(InFlight) wait} with, or
-     * {@code null} at QoS 0.
+     * new id otherwise; at QoS 2 a taken {@code packetId} is an {@code IOException} instead (a
+     * resend under another id would be a second message to the broker). Returns the handle to
+     * {@link #awaitPuback(InFlight) wait} with, or {@code null} at QoS 0.
      */
     protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, int qos, boolean dup, int packetId)
             throws IOException {
@@ -472,14 +476,87 @@ public class MqttClient implements Closeable {
             outbound.writePublish(topic, msg, 0, retain, false, 0, false);
             return null;
         }
-        Pending p = acks.register(PacketType.PUBACK, topic, packetId);
+        Pending p = acks.register(firstAck(qos), topic, packetId);
         p.mark = outbound.writePublish(topic, msg, qos, retain, dup, p.id, false);
         return p;
     }
 
     /**
-     * Waits for the PUBACK of a publish sent with {@link #sendPublish}; reads from the socket when
-     * no other thread does.
+     * {@link #sendPublish(byte[], byte[], boolean, int, boolean, int)} at QoS 2 that first hands the
+     * flow, with its packet id assigned, to {@code beforeWrite}, on this thread, before the PUBLISH
+     * is written (the robust client's durable queue records the packet id there, so that after a
+     * crash the message is resent under it with DUP, never as a new message). When
+     * {@code beforeWrite} throws, nothing is written and the packet id is free again.
+     *
+     * @since 1.4
+     */
+    protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, boolean dup, int packetId,
+            Qos2Step beforeWrite) throws IOException {
+        checkConnected();
+        Pending p = acks.register(PacketType.PUBREC, topic, packetId);
+        try {
+            beforeWrite.before(p);
+        } catch (IOException | RuntimeException e) {
+            acks.forget(p);
+            throw e;
+        }
+        p.mark = outbound.writePublish(topic, msg, 2, retain, dup, p.id, false);
+        return p;
+    }
+
+    /**
+     * A step of a QoS 2 flow, called before the packet that starts it is written (see
+     * {@link MqttClient#sendPublish(byte[], byte[], boolean, boolean, int, Qos2Step)}).
+     *
+     * @since 1.4
+     */
+    @FunctionalInterface
+    protected interface Qos2Step {
+        /** Called with the flow, its packet id assigned; throwing stops the write. */
+        void before(InFlight flow) throws IOException;
+    }
+
+    /**
+     * For subclasses that resume QoS 2 flows (umqtt.robust): after a reconnect in which the broker
+     * kept the session (section 4.4), a QoS 2 PUBLISH whose PUBREC was read on an earlier
+     * connection is resumed by sending its PUBREL again under the same packet id; returns the
+     * handle to {@link #awaitPuback(InFlight) wait} for its PUBCOMP with.
+     *
+     * @param topic the message's topic, for messages
+     * @throws IOException also when another operation awaits an ack under {@code packetId}: the
+     *         flow can be resumed once it is done
+     * @since 1.4
+     */
+    protected final InFlight sendPubrel(byte[] topic, int packetId) throws IOException {
+        checkConnected();
+        Pending p = acks.registerReleased(topic, packetId);
+        outbound.writeAck(io.umqtt.simple.internal.codec.PubrelEncoder.HEADER, p.id, false);
+        return p;
+    }
+
+    /**
+     * Called on the thread that read the PUBREC of a QoS 2 publish of this client, before its
+     * PUBREL is written (no lock held). Subclasses that keep the flow's step (the robust client's
+     * durable queue) record it here, so that after a crash the flow resumes at PUBREL and the
+     * message is never published twice. When it throws, no PUBREL is sent and the connection is
+     * failed: the flow resumes at PUBLISH (DUP) on the next connection of the session, and the
+     * broker answers it with PUBREC again. Does nothing by default.
+     *
+     * @param flow the publish, {@link InFlight#pubrecReceived()} already true
+     * @since 1.4
+     */
+    protected void beforePubrel(InFlight flow) throws IOException {
+    }
+
+    /** The ack a PUBLISH at {@code qos} (1 or 2) awaits first. */
+    private static PacketType firstAck(int qos) {
+        return qos == 2 ? PacketType.PUBREC : PacketType.PUBACK;
+    }
+
+    /**
+     * Waits for the PUBACK of a publish sent with {@link #sendPublish} (QoS 2: for the PUBCOMP
+     * that ends its flow; also for {@link #sendPubrel}); reads from the socket when no other
+     * thread does.
      *
      * @throws IOException when the connection is lost first (the publish may or may not have
      *         reached the broker), or the ack timeout passes
@@ -756,13 +833,10 @@ public class MqttClient implements Closeable {
         PublishEncoder.remainingLength(topic.length, msg.length, qos);
     }
 
-    /** Validates a QoS: 0 or 1 ({@code IllegalArgumentException} otherwise, with QoS 2 named). */
+    /** Validates a QoS: 0, 1 or 2 ({@code IllegalArgumentException} otherwise). */
     protected static void checkQos(int qos) {
-        if (qos == 2) {
-            throw new IllegalArgumentException("QoS 2 is not supported by this client (umqtt supports QoS 0 and 1)");
-        }
-        if (qos != 0 && qos != 1) {
-            throw new IllegalArgumentException("qos must be 0 or 1, found " + qos);
+        if (qos < 0 || qos > 2) {
+            throw new IllegalArgumentException("qos must be 0, 1 or 2, found " + qos);
         }
     }
 
@@ -843,7 +917,7 @@ public class MqttClient implements Closeable {
     }
 
     /**
-     * A QoS 1 PUBLISH sent with {@link MqttClient#sendPublish} and not yet acknowledged; also a
+     * A QoS 1 or 2 PUBLISH sent with {@link MqttClient#sendPublish} and not yet acknowledged; also a
      * {@link PublishToken} (since 1.1).
      */
     protected abstract static class InFlight extends PublishToken {
@@ -853,5 +927,18 @@ public class MqttClient implements Closeable {
         /** Its packet identifier. */
         @Override
         public abstract int packetId();
+
+        /**
+         * QoS 2: whether the broker's PUBREC was read (the broker has the message; the flow goes on
+         * with PUBREL and must never send the PUBLISH again in this session). False at QoS 1.
+         *
+         * @since 1.4
+         */
+        public abstract boolean pubrecReceived();
+    }
+
+    /** The QoS 2 packet ids received and awaiting their PUBREL; call on the reader (tests). */
+    int awaitingReleaseCount() {
+        return inbound.awaitingReleaseCount();
     }
 }

@@ -11,6 +11,9 @@ import io.umqtt.api.MqttException.Reason;
 import io.umqtt.simple.internal.WriteCombiner;
 import io.umqtt.simple.internal.codec.DisconnectEncoder;
 import io.umqtt.simple.internal.codec.PubackEncoder;
+import io.umqtt.simple.internal.codec.PubcompEncoder;
+import io.umqtt.simple.internal.codec.PubrecEncoder;
+import io.umqtt.simple.internal.codec.PubrelEncoder;
 import io.umqtt.simple.internal.codec.PublishEncoder;
 import io.umqtt.simple.internal.WriteWatchdog;
 
@@ -173,6 +176,33 @@ final class Outbound {
                 combiner.hold(wbuf, 0, PubackEncoder.LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
             } else {
                 send(wbuf, 0, PubackEncoder.LENGTH);
+            }
+        }
+    }
+
+    /**
+     * Writes a QoS 2 ack (PUBREC, PUBREL or PUBCOMP: {@code header} and the packet id, as
+     * {@link io.umqtt.simple.internal.codec.PubrecEncoder} lays them out); no allocation. Held with
+     * {@code more} as {@link #writePuback} holds a PUBACK.
+     */
+    void writeAck(int header, int id, boolean more) throws IOException {
+        synchronized (writeLock) {
+            switch (header) {
+                case PubrecEncoder.HEADER:
+                    PubrecEncoder.encode(wbuf, 0, id);
+                    break;
+                case PubrelEncoder.HEADER:
+                    PubrelEncoder.encode(wbuf, 0, id);
+                    break;
+                default:
+                    PubcompEncoder.encode(wbuf, 0, id);
+                    break;
+            }
+            if (more && client.state == ConnectionState.CONNECTED) {
+                checkWritable();
+                combiner.hold(wbuf, 0, PubrecEncoder.LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
+            } else {
+                send(wbuf, 0, PubrecEncoder.LENGTH);
             }
         }
     }

@@ -3,10 +3,10 @@ package io.umqtt.simple;
 import java.io.IOException;
 
 /**
- * An operation awaiting its ack (PUBACK, SUBACK, UNSUBACK), entered in the {@link AckTable} under
- * its packet id, and the token {@code publishAsync} returns. The fields after {@code subject} are
- * guarded by the client's lock; {@code done}, {@code code} and {@code error} are read without it
- * once {@code done} is seen.
+ * An operation awaiting its ack (PUBACK, SUBACK, UNSUBACK; for a QoS 2 PUBLISH first PUBREC, then
+ * PUBCOMP), entered in the {@link AckTable} under its packet id, and the token {@code publishAsync}
+ * returns. The fields after {@code subject} are guarded by the client's lock; {@code done},
+ * {@code code} and {@code error} are read without it once {@code done} is seen.
  */
 final class Pending extends MqttClient.InFlight {
     /** The token of a QoS 0 publish: complete once written. */
@@ -18,8 +18,16 @@ final class Pending extends MqttClient.InFlight {
 
     final AckTable acks;
     final int id;
-    final PacketType ackType;
+    /** The ack awaited; a QoS 2 PUBLISH moves from PUBREC to PUBCOMP when its PUBREC is read. */
+    volatile PacketType ackType;
     final byte[] subject;
+    /** QoS 2: its PUBREC was read (or it was resumed at PUBREL); the PUBREL is (being) sent. */
+    volatile boolean released;
+    /**
+     * QoS 2, given up (ack timeout, interrupt): kept in the ack table so that its packet id is not
+     * used again while the broker may still hold the flow; removed by its PUBCOMP or the connection's end.
+     */
+    boolean abandoned;
     volatile boolean done;
     int code;
     IOException error;
@@ -68,6 +76,11 @@ final class Pending extends MqttClient.InFlight {
         if (acks != null) {
             acks.awaitToken(this);
         }
+    }
+
+    @Override
+    public boolean pubrecReceived() {
+        return released;
     }
 
     @Override

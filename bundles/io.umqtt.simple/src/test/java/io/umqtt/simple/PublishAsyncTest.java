@@ -340,8 +340,8 @@ class PublishAsyncTest {
         assertEquals("maxInflight must be 1..65535, found 65536", e.getMessage());
         assertEquals(MqttClient.DEFAULT_MAX_INFLIGHT, client.maxInflight());
 
-        e = assertThrows(IllegalArgumentException.class, () -> client.publishAsync("t", "m", false, 2));
-        assertTrue(e.getMessage().contains("QoS 2 is not supported"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> client.publishAsync("t", "m", false, 3));
+        assertTrue(e.getMessage().contains("qos must be 0, 1 or 2, found 3"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> client.publishAsync((String) null, "m", false, 1));
         assertEquals("topic must not be null", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> client.publishAsync("t".getBytes(StandardCharsets.UTF_8),

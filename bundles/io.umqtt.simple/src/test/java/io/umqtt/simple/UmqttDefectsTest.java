@@ -132,7 +132,8 @@ class UmqttDefectsTest {
             "SUBACK bad return code      | 90 03 00 01 03       | SUBACK return code must be 0, 1, 2 or 0x80, found 0x03",
             "reserved type 15            | F0 00                | reserved packet type 15",
             "second CONNACK              | 20 02 00 00          | unexpected CONNACK",
-            "PUBREC                      | 50 02 00 01          | never uses QoS 2",
+            "PUBREL with flags 0000      | 60 02 00 01          | PUBREL fixed header flags must be 0x2, found 0x0",
+            "PUBCOMP packet id 0         | 70 02 00 00          | PUBCOMP with packet id 0",
             "PUBLISH QoS 1 id 0          | 32 05 00 01 74 00 00 | packet id 0",
             "remaining length 5 bytes    | 30 FF FF FF FF 01    | malformed remaining length"})
         void malformedPacketsAreProtocolErrors(String name, String hex, String message) throws Exception {
@@ -672,12 +673,12 @@ class UmqttDefectsTest {
         @Test
         void badArgumentsNameTheArgument() throws Exception {
             connect(0);
-            assertTrue(assertThrows(IllegalArgumentException.class, () -> client.publish("t", "m", false, 2))
-                    .getMessage().contains("QoS 2 is not supported"));
-            assertTrue(assertThrows(IllegalArgumentException.class, () -> client.subscribe("t", 2))
-                    .getMessage().contains("QoS 2 is not supported"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> client.publish("t", "m", false, 3))
+                    .getMessage().contains("qos must be 0, 1 or 2, found 3"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> client.subscribe("t", -1))
+                    .getMessage().contains("qos must be 0, 1 or 2, found -1"));
             assertTrue(assertThrows(IllegalArgumentException.class, () -> client.publish("t", "m", false, 7))
-                    .getMessage().contains("qos must be 0 or 1, found 7"));
+                    .getMessage().contains("qos must be 0, 1 or 2, found 7"));
             assertTrue(assertThrows(IllegalArgumentException.class, () -> client.publish("a/+", "m", false, 0))
                     .getMessage().contains("wildcards"));
             assertTrue(assertThrows(IllegalArgumentException.class, () -> client.subscribe("a/#/b", 0))

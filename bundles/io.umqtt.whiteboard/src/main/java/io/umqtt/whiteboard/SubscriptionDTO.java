@@ -24,8 +24,8 @@ public class SubscriptionDTO extends DTO {
     public String status;
 
     /**
-     * The QoS subscribed at: the highest its handlers want, or 1 when it overlaps a filter
-     * asked at QoS 1 on the same connection (mosquitto delivers a message matching several
+     * The QoS subscribed at: the highest its handlers want, at least 1 when it overlaps a filter
+     * asked at QoS 1 or 2 on the same connection (mosquitto delivers a message matching several
      * subscriptions once, at the QoS of the most specific one).
      */
     public int requestedQos;

@@ -81,7 +81,7 @@ public class BundleContentsIT {
         assertEquals("Password", simple.get("password").getAttribute("type"));
         assertEquals("Password", simple.get("tls.truststore.password").getAttribute("type"));
         assertEquals("Password", simple.get("tls.keystore.password").getAttribute("type"));
-        assertEquals(2, simple.get("lwt.qos").getElementsByTagName("Option").getLength());
+        assertEquals(3, simple.get("lwt.qos").getElementsByTagName("Option").getLength());
         for (Map.Entry<String, Element> e : simple.entrySet()) {
             String id = e.getKey();
             Element s = e.getValue();

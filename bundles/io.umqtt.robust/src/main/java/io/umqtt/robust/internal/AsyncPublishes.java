@@ -80,7 +80,8 @@ final class AsyncPublishes {
                 if (h.failure() == null) {
                     acked.add(e);
                 } else {
-                    back.add(e.withPacketId(h.packetId())); // for a DUP resend in a surviving session
+                    // for a resend in a surviving session: DUP, or at QoS 2 PUBREL once the PUBREC was read
+                    back.add(e.withStep(h.packetId(), outbox.pubrecReceived(h)));
                     why.add(h.failure());
                 }
             }

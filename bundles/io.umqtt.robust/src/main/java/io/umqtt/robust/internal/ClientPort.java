@@ -25,6 +25,25 @@ public interface ClientPort {
      */
     PublishToken send(OfflineQueue.Entry e, boolean dup, int packetId) throws IOException;
 
+    /**
+     * Writes a QoS 2 PUBLISH, first handing its packet id to {@code beforeWrite} (the durable
+     * queue's STEP record); returns the handle to await its PUBCOMP with.
+     */
+    PublishToken sendQos2(OfflineQueue.Entry e, boolean dup, int packetId, StepRecorder beforeWrite)
+            throws IOException;
+
+    /** Records the packet id of a QoS 2 PUBLISH before it is written. */
+    @FunctionalInterface
+    interface StepRecorder {
+        void record(int packetId) throws IOException;
+    }
+
+    /** Resumes a QoS 2 flow at PUBREL under {@code e.packetId}; returns the handle to await its PUBCOMP with. */
+    PublishToken sendPubrel(OfflineQueue.Entry e) throws IOException;
+
+    /** Whether the PUBREC of the QoS 2 publish {@code sent} was read. */
+    boolean pubrecReceived(PublishToken sent);
+
     /** Waits at most the ack timeout for the PUBACK of {@code sent} ({@code MqttClient.awaitPuback}). */
     void awaitPuback(PublishToken sent) throws IOException;
 

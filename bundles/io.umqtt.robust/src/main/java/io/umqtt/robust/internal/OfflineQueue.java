@@ -15,7 +15,11 @@ import io.umqtt.robust.OverflowPolicy;
  * Thread-safe.
  */
 public final class OfflineQueue {
-    /** A queued publish. {@code packetId} is non-zero when it was sent once at QoS 1 and not acked. */
+    /**
+     * A queued publish. {@code packetId} is non-zero when it was sent once at QoS 1 or 2 and its
+     * flow did not end; {@code released} when, at QoS 2, the broker's PUBREC was read (the flow
+     * resumes at PUBREL in a kept session).
+     */
     public static final class Entry {
         public final byte[] topic;
         public final byte[] payload;
@@ -26,6 +30,8 @@ public final class OfflineQueue {
         public final long seq;
         /** The token of a {@code publishAsync} that follows this message; null for {@code publish}. Not on disk. */
         public final RobustToken token;
+        /** QoS 2: the PUBREC was read; the message must not be published again in this session. */
+        public final boolean released;
 
         public Entry(byte[] topic, byte[] payload, int qos, boolean retain, int packetId) {
             this(topic, payload, qos, retain, packetId, 0, null);
@@ -36,6 +42,12 @@ public final class OfflineQueue {
         }
 
         public Entry(byte[] topic, byte[] payload, int qos, boolean retain, int packetId, long seq, RobustToken token) {
+            this(topic, payload, qos, retain, packetId, seq, token, false);
+        }
+
+        public Entry(byte[] topic, byte[] payload, int qos, boolean retain, int packetId, long seq, RobustToken token,
+                boolean released) {
+            this.released = released;
             this.topic = topic;
             this.payload = payload;
             this.qos = qos;
@@ -46,11 +58,16 @@ public final class OfflineQueue {
         }
 
         public Entry withPacketId(int id) {
-            return new Entry(topic, payload, qos, retain, id, seq, token);
+            return new Entry(topic, payload, qos, retain, id, seq, token, false);
+        }
+
+        /** Sent under {@code id}; at QoS 2 {@code pubrec} says whether its PUBREC was read. */
+        public Entry withStep(int id, boolean pubrec) {
+            return new Entry(topic, payload, qos, retain, id, seq, token, pubrec);
         }
 
         public Entry withSeq(long s) {
-            return new Entry(topic, payload, qos, retain, packetId, s, token);
+            return new Entry(topic, payload, qos, retain, packetId, s, token, released);
         }
 
         long bytes() {

@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -49,6 +51,12 @@ public final class Outbox {
     private volatile OfflineQueue queue;
     private final AsyncPublishes async;
     private volatile int ackTimeoutMillis = MqttClient.DEFAULT_ACK_TIMEOUT_MILLIS;
+
+    /**
+     * Packet id to the {@code seq} of the queued QoS 2 message on disk whose flow runs under it on
+     * the current connection: where {@link #pubrecReceived} writes its step.
+     */
+    private final Map<Integer, Long> qos2OnDisk = new ConcurrentHashMap<>();
 
     private final AtomicLong queuedTotal = new AtomicLong();
     private final AtomicLong resent = new AtomicLong();
@@ -235,8 +243,9 @@ public final class Outbox {
             return;
         }
         int id = 0;
+        PublishToken sent = null;
         try {
-            PublishToken sent = port.send(entry, false, 0);
+            sent = port.send(entry, false, 0);
             if (sent != null) {
                 id = sent.packetId();
                 port.awaitPuback(sent);
@@ -249,7 +258,7 @@ public final class Outbox {
                 port.fail(e); // an ack that never comes: treat the connection as broken, resend on a new one
             }
             try {
-                queue.requeue(List.of(entry.withPacketId(id)));
+                queue.requeue(List.of(entry.withStep(id, id != 0 && port.pubrecReceived(sent))));
             } catch (IOException notKept) {
                 notKept.addSuppressed(e);
                 throw notKept;
@@ -473,7 +482,7 @@ public final class Outbox {
                     if (e.packetId != 0) {
                         resent.incrementAndGet();
                     }
-                    sent[written] = port.send(e, dup, dup ? e.packetId : 0);
+                    sent[written] = send(q, e, dup);
                     if (e.token != null) {
                         e.token.sent(sent[written]);
                     }
@@ -481,6 +490,9 @@ public final class Outbox {
                 for (; acked < batch.size(); acked++) {
                     if (sent[acked] != null) {
                         port.awaitPuback(sent[acked]);
+                        if (batch.get(acked).qos == 2) {
+                            qos2OnDisk.remove(sent[acked].packetId(), batch.get(acked).seq);
+                        }
                     }
                 }
                 markSent(q, batch);
@@ -494,8 +506,17 @@ public final class Outbox {
                         gone.add(en);
                         continue; // written at QoS 0: at most once, not sent again
                     }
-                    // written at QoS 1: keep its packet id for a DUP resend; not written yet: as it was
-                    back.add(sent[i] != null ? en.withPacketId(sent[i].packetId()) : en);
+                    // written at QoS 1 or 2: keep its packet id (and at QoS 2 whether its PUBREC was read) for a
+                    // resend in a kept session; not written yet: as it was
+                    if (sent[i] != null) {
+                        qos2OnDisk.remove(sent[i].packetId(), en.seq);
+                        back.add(en.withStep(sent[i].packetId(), port.pubrecReceived(sent[i])));
+                    } else {
+                        int recorded = forgetRecorded(en);
+                        // a QoS 2 PUBLISH whose write failed after its packet id was recorded: it may have
+                        // reached the broker, so it is resent under that id (with DUP in a kept session)
+                        back.add(recorded != 0 ? en.withStep(recorded, false) : en);
+                    }
                 }
                 markSent(q, gone);
                 completeAll(gone);
@@ -508,7 +529,67 @@ public final class Outbox {
         }
     }
 
+    /**
+     * Sends one queued message. QoS 2 in a kept session (see {@code docs/qos2.md}): a flow whose
+     * PUBREC was read resumes at PUBREL, one sent before resumes with its PUBLISH under the same
+     * packet id with DUP; without a session both start again as new messages. A QoS 2 message on
+     * disk gets its STEP record (the packet id) before its PUBLISH is written.
+     */
+    private PublishToken send(OfflineQueue q, Entry e, boolean dup) throws IOException {
+        if (e.qos != 2) {
+            return port.send(e, dup, dup ? e.packetId : 0);
+        }
+        QueueLog log = q.log();
+        if (dup && e.released) {
+            if (log != null && e.seq != 0) {
+                // the PUBREC may have been read without its step reaching the disk (the connection was lost
+                // first, or the write failed): recorded before any PUBREL, or a crash would publish it again
+                log.step(e.seq, e.packetId, true);
+                qos2OnDisk.put(e.packetId, e.seq);
+            }
+            return port.sendPubrel(e);
+        }
+        if (log == null || e.seq == 0) {
+            return port.send(e, dup, dup ? e.packetId : 0);
+        }
+        return port.sendQos2(e, dup, dup ? e.packetId : 0, id -> {
+            log.step(e.seq, id, false);
+            qos2OnDisk.put(id, e.seq);
+        });
+    }
+
+    /** The packet id recorded for the QoS 2 message {@code e} on disk (0: none), no longer tracked. */
+    private int forgetRecorded(Entry e) {
+        if (e.qos != 2 || e.seq == 0) {
+            return 0;
+        }
+        for (Map.Entry<Integer, Long> m : qos2OnDisk.entrySet()) {
+            if (m.getValue() == e.seq && qos2OnDisk.remove(m.getKey(), m.getValue())) {
+                return m.getKey();
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * The reader read the PUBREC of our QoS 2 publish {@code packetId}; before its PUBREL goes out,
+     * a queued message on disk gets its STEP record (PUBREC read), so that after a crash it resumes
+     * at PUBREL and is never published twice. A failure is thrown: no PUBREL is sent then.
+     */
+    public void pubrecReceived(int packetId) throws IOException {
+        Long seq = qos2OnDisk.get(packetId);
+        QueueLog log = queue.log();
+        if (seq != null && log != null) {
+            log.step(seq, packetId, true);
+        }
+    }
+
     // ------------------------------------------------------------------ publishAsync tokens
+
+    /** Whether the PUBREC of the QoS 2 publish {@code sent} was read. */
+    boolean pubrecReceived(PublishToken sent) {
+        return port.pubrecReceived(sent);
+    }
 
     /** See {@link AsyncPublishes#settle()}. */
     void settle() {

@@ -32,8 +32,13 @@ import io.umqtt.robust.internal.OfflineQueue.Entry;
  * {@code [int length][int crc32 of the body][body of length bytes]}. A body is either
  * <ul>
  * <li>ADD: {@code [1][long seq][byte flags: qos in bits 0-1, retain in bit 2][int topic length][topic][payload]}, or</li>
- * <li>DONE: {@code [2][long seq]}: the message {@code seq} was sent (QoS 0), acknowledged (QoS 1)
- * or dropped; it is not loaded again.</li>
+ * <li>DONE: {@code [2][long seq]}: the message {@code seq} was sent (QoS 0), acknowledged (QoS 1),
+ * its QoS 2 flow completed (PUBCOMP), or it was dropped; it is not loaded again.</li>
+ * <li>STEP: {@code [3][long seq][unsigned short packet id][byte 0: PUBLISH written | 1: PUBREC read]}:
+ * the step a QoS 2 message reached, written <em>before</em> the packet it leads to (its PUBLISH
+ * under that packet id, its PUBREL); the last STEP of a message wins. Loading gives the message its
+ * packet id and step, so that after a crash it is resumed in the broker's kept session (PUBLISH
+ * with DUP, or PUBREL) instead of being published as a new message.</li>
  * </ul>
  * Sequence numbers grow by one per message; loading replays every segment in order, and the
  * messages added and not done are the queue, in sequence order.
@@ -73,6 +78,9 @@ public final class QueueLog implements AutoCloseable {
     static final int RECORD_HEADER_BYTES = 8;
     static final byte TYPE_ADD = 1;
     static final byte TYPE_DONE = 2;
+    static final byte TYPE_STEP = 3;
+    /** Type, seq, packet id, step. */
+    static final int STEP_BODY_BYTES = 1 + 8 + 2 + 1;
     /** Type, seq, flags, topic length. */
     static final int ADD_FIXED_BYTES = 1 + 8 + 1 + 4;
     static final int DONE_BODY_BYTES = 1 + 8;
@@ -259,6 +267,13 @@ public final class QueueLog implements AutoCloseable {
                 if (type == TYPE_DONE && length == DONE_BODY_BYTES) {
                     live.remove(seq);
                     where.remove(seq);
+                } else if (type == TYPE_STEP && length == STEP_BODY_BYTES) {
+                    int id = b.getShort() & 0xFFFF;
+                    boolean pubrec = b.get() != 0;
+                    Entry stepped = live.get(seq);
+                    if (stepped != null) {
+                        live.put(seq, stepped.withStep(id, pubrec));
+                    }
                 } else if (type == TYPE_ADD && length >= ADD_FIXED_BYTES) {
                     int flags = b.get();
                     int topicLength = b.getInt();
@@ -381,17 +396,49 @@ public final class QueueLog implements AutoCloseable {
         seal(buf, start, length, crc);
     }
 
+    /**
+     * Writes the STEP record of the QoS 2 message {@code seq} (see the class documentation), when it
+     * is pending here: its PUBLISH goes out under {@code packetId}, or ({@code pubrec}) its PUBREC
+     * was read and its PUBREL goes out. One write: when it returns, the record survives the JVM
+     * being killed.
+     *
+     * @throws IOException when the write fails or the log is closed
+     */
+    public synchronized void step(long seq, int packetId, boolean pubrec) throws IOException {
+        if (!pending.containsKey(seq)) {
+            return;
+        }
+        checkOpen();
+        ByteBuffer buf = ByteBuffer.allocate(RECORD_HEADER_BYTES + STEP_BODY_BYTES);
+        putStep(buf, seq, packetId, pubrec, new CRC32());
+        write(buf);
+        maybeSync();
+    }
+
+    private static void putStep(ByteBuffer buf, long seq, int packetId, boolean pubrec, CRC32 crc) {
+        int start = buf.position();
+        buf.putInt(STEP_BODY_BYTES).putInt(0).put(TYPE_STEP).putLong(seq).putShort((short) packetId)
+                .put((byte) (pubrec ? 1 : 0));
+        seal(buf, start, STEP_BODY_BYTES, crc);
+    }
+
     /** Writes the DONE records of those {@code entries} that are pending here, in one write. */
     public synchronized void done(List<Entry> entries) throws IOException {
         append(null, entries);
     }
 
-    /** Adds several entries in one write (those with a {@code seq} are already here and kept as they are). */
+    /**
+     * Adds several entries in one write (those with a {@code seq} are already here and kept as they
+     * are); a QoS 2 entry sent once gets its STEP record after its ADD.
+     */
     public synchronized List<Entry> appendAll(List<Entry> entries) throws IOException {
         int size = 0;
         for (Entry e : entries) {
             if (e.seq == 0) {
                 size += RECORD_HEADER_BYTES + ADD_FIXED_BYTES + e.topic.length + e.payload.length;
+                if (e.qos == 2 && e.packetId != 0) {
+                    size += RECORD_HEADER_BYTES + STEP_BODY_BYTES;
+                }
             }
         }
         if (size == 0) {
@@ -408,6 +455,9 @@ public final class QueueLog implements AutoCloseable {
                 continue;
             }
             putAdd(buf, e, seq, crc);
+            if (e.qos == 2 && e.packetId != 0) {
+                putStep(buf, seq, e.packetId, e.released, crc);
+            }
             out.add(e.withSeq(seq++));
         }
         write(buf);

@@ -14,7 +14,7 @@ import io.umqtt.simple.PublishToken;
 /**
  * The token of one {@code RobustMqttClient.publishAsync}: it follows its message through the
  * offline queue and every resend, completing when the message was written (QoS 0) or acknowledged
- * (QoS 1), failing only when the message was dropped by the queue's policy or the client was
+ * (QoS 1: PUBACK, QoS 2: PUBCOMP), failing only when the message was dropped by the queue's policy or the client was
  * closed. Lock-free: its outcome is a {@link CompletableFuture}, completed once; later attempts
  * to complete or fail it are ignored.
  */
@@ -84,9 +84,9 @@ public final class RobustToken extends PublishToken {
     }
 
     /**
-     * Waits until the message was written (QoS 0) or acknowledged (QoS 1), or dropped, at most the
-     * client's ack timeout. Unlike the simple client's token, a TIMEOUT does not give the message
-     * up: it stays queued (or in flight) and this token completes later; call it again.
+     * Waits until the message was written (QoS 0) or acknowledged (QoS 1: PUBACK, QoS 2:
+     * PUBCOMP), or dropped, at most the client's ack timeout. Unlike the simple client's token, a
+     * TIMEOUT does not give the message up: it stays queued (or in flight) and this token completes later; call it again.
      */
     @Override
     public void await() throws IOException {

@@ -312,4 +312,60 @@ class QueueLogTest {
             return s.count();
         }
     }
+
+    // ------------------------------------------------------------------ QoS 2 steps
+
+    private static Entry qos2(String payload) {
+        return new Entry("t/2".getBytes(StandardCharsets.UTF_8), payload.getBytes(StandardCharsets.UTF_8), 2, false, 0);
+    }
+
+    /** The files as a kill -9 leaves them: copied while the log is open, nothing forced or closed. */
+    private Path crashCopy() throws IOException {
+        Path copy = dir.resolve("crashed");
+        Files.createDirectories(copy);
+        for (Path p : segments()) {
+            Files.copy(p, copy.resolve(p.getFileName()));
+        }
+        return copy;
+    }
+
+    @Test
+    void qos2StepsComeBackWithTheirMessageAfterACrashAndTheLastOneWins() throws IOException {
+        QueueLog l = open();
+        Entry a = l.append(qos2("a"), List.of());
+        Entry b = l.append(qos2("b"), List.of());
+        Entry c = l.append(qos2("c"), List.of());
+        Entry d = l.append(qos2("d"), List.of());
+        l.step(a.seq, 7, false); // PUBLISH written under 7
+        l.step(b.seq, 8, false);
+        l.step(b.seq, 8, true); // then its PUBREC read
+        l.done(List.of(c));
+        l.step(c.seq, 9, true); // done already: not written
+        QueueLog after = QueueLog.open(crashCopy(), SEGMENT, 0);
+        open.add(after);
+        List<Entry> back = after.recovered();
+        assertEquals(List.of("a", "b", "d"), payloads(back));
+        assertEquals(7, back.get(0).packetId);
+        assertFalse(back.get(0).released, "PUBLISH written, no PUBREC: resent with DUP");
+        assertEquals(8, back.get(1).packetId);
+        assertTrue(back.get(1).released, "PUBREC read: resumed at PUBREL");
+        assertEquals(0, back.get(2).packetId, "never sent: a new message");
+        assertEquals(2, back.get(0).qos);
+    }
+
+    @Test
+    void aQos2MessagePutBackWithItsStepKeepsItOnDisk() throws IOException {
+        QueueLog l = open();
+        OfflineQueue q = new OfflineQueue(100, 100_000, OverflowPolicy.DROP_OLDEST, l);
+        // sent directly (never queued), its PUBREC read, then the connection was lost
+        q.requeue(List.of(qos2("x").withStep(42, true), qos2("y").withStep(43, false)));
+        QueueLog after = QueueLog.open(crashCopy(), SEGMENT, 0);
+        open.add(after);
+        List<Entry> back = after.recovered();
+        assertEquals(List.of("x", "y"), payloads(back));
+        assertEquals(42, back.get(0).packetId);
+        assertTrue(back.get(0).released);
+        assertEquals(43, back.get(1).packetId);
+        assertFalse(back.get(1).released);
+    }
 }

@@ -169,8 +169,8 @@ public class ClientConnection implements MqttConnection {
         if (listener == null) {
             throw new IllegalArgumentException("listener must not be null");
         }
-        if (qos < 0 || qos > 2) { // checked before the others' QoS is mixed in (the client names QoS 2 itself)
-            throw new IllegalArgumentException("qos must be 0 or 1, found " + qos);
+        if (qos < 0 || qos > 2) { // checked before the others' QoS is mixed in
+            throw new IllegalArgumentException("qos must be 0, 1 or 2, found " + qos);
         }
         MqttClient c = live();
         Subscription s = new Subscription(parsed, listener, qos);

@@ -132,8 +132,9 @@ public @interface ConnectionConfig {
             required = false)
     String lwt_message() default "";
 
-    @AttributeDefinition(name = "Last will QoS", description = "QoS of the last will: 0 or 1.",
-            options = {@Option(label = "0: at most once", value = "0"), @Option(label = "1: at least once", value = "1")})
+    @AttributeDefinition(name = "Last will QoS", description = "QoS of the last will: 0, 1 or 2.",
+            options = {@Option(label = "0: at most once", value = "0"), @Option(label = "1: at least once", value = "1"),
+                @Option(label = "2: exactly once", value = "2")})
     int lwt_qos() default 0;
 
     @AttributeDefinition(name = "Retain last will", description = "Publish the last will as a retained message.")

@@ -170,8 +170,8 @@ final class SettingsValidator {
                         + MAX_STRING_BYTES);
             }
         }
-        if (lwtQos != 0 && lwtQos != 1) {
-            throw invalid(LWT_QOS, lwtQos, "must be 0 or 1");
+        if (lwtQos < 0 || lwtQos > 2) {
+            throw invalid(LWT_QOS, lwtQos, "must be 0, 1 or 2");
         }
         return new ConnectionSettings(builder, n, host, id, generated, user, pass, tls, willTopic, willMessage);
     }

@@ -369,8 +369,8 @@ class ClientConnectionTest {
         List<MqttMessage> got = new CopyOnWriteArrayList<>();
         MessageListener listener = got::add;
         subscribe("q", 1, listener);
-        IllegalArgumentException two = assertThrows(IllegalArgumentException.class, () -> conn.subscribe("q", 2, listener));
-        assertTrue(two.getMessage().contains("QoS 2 is not supported"), two.getMessage());
+        IllegalArgumentException three = assertThrows(IllegalArgumentException.class, () -> conn.subscribe("q", 3, listener));
+        assertTrue(three.getMessage().contains("qos must be 0, 1 or 2, found 3"), three.getMessage());
         IllegalArgumentException minus = assertThrows(IllegalArgumentException.class, () -> conn.subscribe("q", -1, m -> { }));
         assertTrue(minus.getMessage().contains("found -1"), minus.getMessage());
         CountDownLatch end = new CountDownLatch(1);

@@ -155,7 +155,7 @@ class ConnectionSettingsTest {
                 Arguments.of(new Object[] {"password", SECRET}, "password is set but username is empty"),
                 Arguments.of(new Object[] {"lwt.topic", "a/#"}, "lwt.topic=a/# is not a valid topic name"),
                 Arguments.of(new Object[] {"lwt.message", "bye"}, "lwt.message is set but lwt.topic is empty"),
-                Arguments.of(new Object[] {"lwt.topic", "a", "lwt.qos", 2}, "lwt.qos=2 must be 0 or 1"),
+                Arguments.of(new Object[] {"lwt.topic", "a", "lwt.qos", 3}, "lwt.qos=3 must be 0, 1 or 2"),
                 Arguments.of(new Object[] {"lwt.topic", "a", "lwt.message", "m".repeat(65536)},
                         "lwt.message is 65536 bytes"),
                 Arguments.of(new Object[] {"tls.enabled", true, "tls.store.type", "NOPE"},

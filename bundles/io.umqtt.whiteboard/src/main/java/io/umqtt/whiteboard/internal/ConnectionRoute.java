@@ -56,8 +56,8 @@ import io.umqtt.whiteboard.internal.FilterEntry.State;
  * none for shared subscriptions.
  *
  * <h2>QoS</h2>
- * A filter is subscribed at the highest QoS its handlers ask for, and at QoS 1 when it overlaps
- * (some topic matches both) a filter asked at QoS 1 on the same connection. The reason: when a
+ * A filter is subscribed at the highest QoS its handlers ask for, and at least at QoS 1 when it
+ * overlaps (some topic matches both) a filter asked at QoS 1 or 2 on the same connection. The reason: when a
  * message matches several subscriptions of one client, mosquitto 2.0 sends it once, at the QoS
  * of the most specific subscription (seen with 2.0.11: {@code x/a/+} at QoS 0 and {@code x/#} at
  * QoS 1 deliver {@code x/a/b} at QoS 0), although MQTT 3.1.1 asks for the highest; a QoS 1
@@ -216,7 +216,7 @@ final class ConnectionRoute {
             raiseIfOverlapsQos1(e);
         }
         e.add(handler, qos);
-        if (qos == MqttConstants.QOS_AT_LEAST_ONCE) {
+        if (qos >= MqttConstants.QOS_AT_LEAST_ONCE) { // QoS 1 or 2: overlapping filters get at least QoS 1
             if (asksQos1.add(e)) {
                 raiseOverlapping(e);
             }

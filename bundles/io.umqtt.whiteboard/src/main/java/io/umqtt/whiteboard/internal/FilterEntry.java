@@ -344,10 +344,10 @@ final class FilterEntry {
         return qos;
     }
 
-    /** The QoS to subscribe at: {@link #askedQos()}, raised to 1 when {@link #raised}; -1 when unwanted. */
+    /** The QoS to subscribe at: {@link #askedQos()}, raised to at least 1 when {@link #raised}; -1 when unwanted. */
     int wantedQos() {
         int asked = askedQos();
-        return asked >= 0 && raised ? MqttConstants.QOS_AT_LEAST_ONCE : asked;
+        return asked >= 0 && raised ? Math.max(asked, MqttConstants.QOS_AT_LEAST_ONCE) : asked;
     }
 
     /**

@@ -114,16 +114,15 @@ final class HandlerInfo {
             try {
                 q = Long.parseLong(((String) value).trim());
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(HandlerConstants.QOS + " must be 0 or 1, found " + describe(value),
+                throw new IllegalArgumentException(HandlerConstants.QOS + " must be 0, 1 or 2, found " + describe(value),
                         e);
             }
         } else {
-            throw new IllegalArgumentException(HandlerConstants.QOS + " must be 0 or 1 (Integer, Long or String), "
+            throw new IllegalArgumentException(HandlerConstants.QOS + " must be 0, 1 or 2 (Integer, Long or String), "
                     + "found " + describe(value));
         }
-        if (q != MqttConstants.QOS_AT_MOST_ONCE && q != MqttConstants.QOS_AT_LEAST_ONCE) {
-            throw new IllegalArgumentException(HandlerConstants.QOS + " must be 0 or 1, found " + describe(value)
-                    + (q == 2 ? " (QoS 2 is not supported)" : ""));
+        if (q < MqttConstants.QOS_AT_MOST_ONCE || q > 2) {
+            throw new IllegalArgumentException(HandlerConstants.QOS + " must be 0, 1 or 2, found " + describe(value));
         }
         return (int) q;
     }

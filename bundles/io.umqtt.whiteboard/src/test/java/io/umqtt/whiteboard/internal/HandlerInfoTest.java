@@ -47,6 +47,8 @@ class HandlerInfoTest {
         assertEquals(1, parse(HandlerConstants.TOPIC, "a", HandlerConstants.QOS, 1L).qos());
         assertEquals(1, parse(HandlerConstants.TOPIC, "a", HandlerConstants.QOS, " 1 ").qos());
         assertEquals(0, parse(HandlerConstants.TOPIC, "a", HandlerConstants.QOS, "0").qos());
+        assertEquals(2, parse(HandlerConstants.TOPIC, "a", HandlerConstants.QOS, 2).qos());
+        assertEquals(2, parse(HandlerConstants.TOPIC, "a", HandlerConstants.QOS, "2").qos());
     }
 
     @Test
@@ -88,12 +90,10 @@ class HandlerInfoTest {
 
     @Test
     void refusesBadQosNamingTheValue() {
-        refused("mqtt.qos must be 0 or 1, found 3 (Integer)", HandlerConstants.TOPIC, "a", HandlerConstants.QOS, 3);
-        refused("mqtt.qos must be 0 or 1, found 2 (Integer) (QoS 2 is not supported)", HandlerConstants.TOPIC, "a",
-                HandlerConstants.QOS, 2);
-        refused("mqtt.qos must be 0 or 1, found -1 (Long)", HandlerConstants.TOPIC, "a", HandlerConstants.QOS, -1L);
-        refused("mqtt.qos must be 0 or 1, found 'high'", HandlerConstants.TOPIC, "a", HandlerConstants.QOS, "high");
-        refused("mqtt.qos must be 0 or 1 (Integer, Long or String), found 1.0 (Double)", HandlerConstants.TOPIC, "a",
+        refused("mqtt.qos must be 0, 1 or 2, found 3 (Integer)", HandlerConstants.TOPIC, "a", HandlerConstants.QOS, 3);
+        refused("mqtt.qos must be 0, 1 or 2, found -1 (Long)", HandlerConstants.TOPIC, "a", HandlerConstants.QOS, -1L);
+        refused("mqtt.qos must be 0, 1 or 2, found 'high'", HandlerConstants.TOPIC, "a", HandlerConstants.QOS, "high");
+        refused("mqtt.qos must be 0, 1 or 2 (Integer, Long or String), found 1.0 (Double)", HandlerConstants.TOPIC, "a",
                 HandlerConstants.QOS, 1.0d);
     }
 

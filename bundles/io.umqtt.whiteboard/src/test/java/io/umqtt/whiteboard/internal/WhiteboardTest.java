@@ -118,6 +118,20 @@ class WhiteboardTest {
     }
 
     @Test
+    void aHandlerAskingQos2IsSubscribedAtQos2AndOverlappingFiltersAtLeastAtQos1() throws Exception {
+        FakeConnection c = connect(1, "plant");
+        register(new Recorder(), "q/+", 0);
+        assertEquals("SUBSCRIBE q/+ 0", c.nextOp());
+        register(new Recorder(), "q/#", 2);
+        assertEquals(java.util.Set.of("SUBSCRIBE q/+ 1", "SUBSCRIBE q/# 2"),
+                java.util.Set.of(c.nextOp(), c.nextOp()));
+        // a handler asking QoS 2 on a filter raised to QoS 1 gets QoS 2, not the raise
+        register(new Recorder(), "q/+", 2);
+        assertEquals("SUBSCRIBE q/+ 2", c.nextOp());
+        assertEquals(2, subscription(1, "q/+").requestedQos);
+    }
+
+    @Test
     void handlerRegisteredBeforeItsConnectionIsSubscribedOnceTheConnectionIsUp() throws Exception {
         Recorder r = new Recorder();
         long id = register(r, "plant/+/temp", 1);
@@ -365,7 +379,7 @@ class WhiteboardTest {
                 Arrays.stream(dto.failedHandlers).map(f -> f.serviceId).collect(toList()));
         assertTrue(failure(dto, badFilter).reason.contains("'a/#/b'"), failure(dto, badFilter).reason);
         assertTrue(failure(dto, badFilter).reason.contains("'#' is allowed only as the last level"));
-        assertTrue(failure(dto, badQos).reason.contains("mqtt.qos must be 0 or 1, found 3"));
+        assertTrue(failure(dto, badQos).reason.contains("mqtt.qos must be 0, 1 or 2, found 3"));
         assertTrue(failure(dto, badTarget).reason.contains("mqtt.target is not a valid LDAP filter: '(oops'"));
         assertTrue(failure(dto, noTopic).reason.contains("mqtt.topic must be"));
         assertEquals(BUNDLE_ID, failure(dto, badQos).bundleId);
@@ -392,7 +406,7 @@ class WhiteboardTest {
         assertEquals("UNSUBSCRIBE a/#", c.nextOp());
         FailedHandlerDTO f = whiteboard.runtimeDTO().failedHandlers[0];
         assertEquals(id, f.serviceId);
-        assertTrue(f.reason.contains("mqtt.qos must be 0 or 1, found 'two'"), f.reason);
+        assertTrue(f.reason.contains("mqtt.qos must be 0, 1 or 2, found 'two'"), f.reason);
         whiteboard.removeHandler(id);
         assertEquals(0, whiteboard.runtimeDTO().failedHandlers.length);
     }

@@ -13,12 +13,12 @@ import io.umqtt.api.TopicFilter;
  * payload. Not thread-safe: only the thread holding the client's reader role uses it, and reads
  * what it needs before it decodes the next packet.
  * <p>
- * Validates: the QoS is not 2, which this client never subscribes at (both bits set, QoS 3,
- * was refused when framing: MQTT-3.3.1-4); DUP is 0 at QoS 0 (MQTT-3.3.1-2); the remaining length
- * holds the topic length, the topic and, at QoS 1, the packet identifier (3.3.2); the topic name
+ * Validates: both QoS bits set (QoS 3) was refused when framing (MQTT-3.3.1-4); DUP is 0 at QoS 0
+ * (MQTT-3.3.1-2); the remaining length holds the topic length, the topic and, at QoS 1 and 2, the
+ * packet identifier (3.3.2); the topic name
  * is not empty (MQTT-4.7.3-1) and is a valid topic name: well-formed UTF-8 without U+0000
- * (MQTT-1.5.3-1, -2) and without wildcards (MQTT-3.3.2-2); the packet identifier at QoS 1 is not
- * 0 (MQTT-2.3.1-1).
+ * (MQTT-1.5.3-1, -2) and without wildcards (MQTT-3.3.2-2); the packet identifier at QoS 1 and 2 is
+ * not 0 (MQTT-2.3.1-1).
  */
 public final class PublishDecoder {
     private int qos;
@@ -41,9 +41,6 @@ public final class PublishDecoder {
         int body = FixedHeader.bodyOffset(b, off);
         int rem = off + len - body;
         int q = (flags & PublishEncoder.QOS_MASK) >>> PublishEncoder.QOS_SHIFT;
-        if (q == 2) {
-            throw Wire.protocol("PUBLISH at QoS 2, but this client never subscribes at QoS 2");
-        }
         if (q == 0 && (flags & PublishEncoder.FLAG_DUP) != 0) {
             throw Wire.protocol("PUBLISH from " + server + ":" + port + " at QoS 0 with the DUP flag set: DUP "
                     + "must be 0 at QoS 0 (MQTT-3.3.1-2)");
@@ -69,7 +66,7 @@ public final class PublishDecoder {
         }
         int id = q > 0 ? Wire.u16(b, body + 2 + topicLength) : 0;
         if (q > 0 && id == 0) {
-            throw Wire.protocol("PUBLISH at QoS 1 with packet id 0");
+            throw Wire.protocol("PUBLISH at QoS " + q + " with packet id 0 (MQTT-2.3.1-1)");
         }
         qos = q;
         retain = (flags & PublishEncoder.FLAG_RETAIN) != 0;
@@ -80,7 +77,7 @@ public final class PublishDecoder {
         payloadEnd = off + len;
     }
 
-    /** 0 or 1. */
+    /** 0, 1 or 2. */
     public int qos() {
         return qos;
     }
@@ -93,7 +90,7 @@ public final class PublishDecoder {
         return dup;
     }
 
-    /** The packet identifier at QoS 1, 0 at QoS 0. */
+    /** The packet identifier at QoS 1 and 2, 0 at QoS 0. */
     public int packetId() {
         return packetId;
     }

@@ -15,7 +15,7 @@ import io.umqtt.api.MqttException.Reason;
  * Malformed packets from the server, as bytes through the client's decode path (framing, then the
  * decoder of the packet's type): each is a protocol error saying what was expected and what was
  * found. Moved here from the socket-level table of {@code UmqttDefectsTest}, which keeps a few of
- * these rows (and the ones the client refuses by its state: a second CONNACK, QoS 2 acks) to show
+ * these rows (and the ones the client refuses by its state: a second CONNACK, an ack of the wrong type) to show
  * that the client closes the connection for them.
  */
 class MalformedPacketsTest {
@@ -31,7 +31,16 @@ class MalformedPacketsTest {
         "reserved type 0             | 00 00                | reserved packet type 0",
         "reserved type 15            | F0 00                | reserved packet type 15",
         "CONNECT from the server     | 10 00                | only clients send",
-        "PUBLISH at QoS 2            | 34 06 00 01 74 00 01 78 | QoS 2",
+        "PUBLISH at QoS 2 id 0       | 34 05 00 01 74 00 00 | PUBLISH at QoS 2 with packet id 0",
+        "PUBREC with flags           | 51 02 00 01          | PUBREC fixed header flags must be 0x0, found 0x1",
+        "PUBREC too long             | 50 03 00 01 00       | PUBREC remaining length must be 2 (section 3.5.1), found 3",
+        "PUBREC packet id 0          | 50 02 00 00          | PUBREC with packet id 0",
+        "PUBREL flags 0000           | 60 02 00 01          | PUBREL fixed header flags must be 0x2, found 0x0",
+        "PUBREL too short            | 62 01 00             | PUBREL remaining length must be 2 (section 3.6.1), found 1",
+        "PUBREL packet id 0          | 62 02 00 00          | PUBREL with packet id 0",
+        "PUBCOMP with flags          | 72 02 00 01          | PUBCOMP fixed header flags must be 0x0, found 0x2",
+        "PUBCOMP too long            | 70 04 00 01 00 00    | PUBCOMP remaining length must be 2 (section 3.7.1), found 4",
+        "PUBCOMP packet id 0         | 70 02 00 00          | PUBCOMP with packet id 0",
         "PUBLISH QoS 3               | 36 05 00 01 74 00 01 | both QoS bits set",
         "PUBLISH topic overruns      | 30 04 00 09 61 62    | PUBLISH topic length 9 does not fit in remaining length 4",
         "PUBLISH empty topic         | 30 03 00 00 78       | empty topic name",

@@ -50,6 +50,15 @@ final class Packets {
             case PUBACK:
                 PubackDecoder.decode(packet, 0, packet.length);
                 break;
+            case PUBREC:
+                PubrecDecoder.decode(packet, 0, packet.length);
+                break;
+            case PUBREL:
+                PubrelDecoder.decode(packet, 0, packet.length);
+                break;
+            case PUBCOMP:
+                PubcompDecoder.decode(packet, 0, packet.length);
+                break;
             case UNSUBACK:
                 UnsubackDecoder.decode(packet, 0, packet.length);
                 break;

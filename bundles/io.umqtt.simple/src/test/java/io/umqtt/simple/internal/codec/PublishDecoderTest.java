@@ -124,14 +124,27 @@ class PublishDecoderTest {
     }
 
     @Test
-    void qos2IsRefused() {
-        assertEquals("PUBLISH at QoS 2, but this client never subscribes at QoS 2",
-                refused(b(0x34, 0x06, 0x00, 0x01, 't', 0x00, 0x01, 'x')).getMessage());
+    void qos2IsDecodedWithItsPacketIdAndDup() throws MqttException {
+        PublishDecoder d = new PublishDecoder();
+        byte[] p = b(0x3D, 0x06, 0x00, 0x01, 't', 0x12, 0x34, 'x'); // DUP, QoS 2, retain
+        d.decode(p, 0, p.length, Packets.SERVER, Packets.PORT);
+        assertEquals(2, d.qos());
+        assertEquals(0x1234, d.packetId());
+        assertTrue(d.dup());
+        assertTrue(d.retain());
+        assertEquals(7, d.payloadOffset());
+        assertEquals(8, d.payloadEnd());
+    }
+
+    @Test
+    void packetId0AtQos2IsRefused() {
+        assertEquals("PUBLISH at QoS 2 with packet id 0 (MQTT-2.3.1-1)",
+                refused(b(0x34, 0x05, 0x00, 0x01, 't', 0x00, 0x00)).getMessage());
     }
 
     @Test
     void packetId0AtQos1IsRefused() {
-        assertEquals("PUBLISH at QoS 1 with packet id 0", refused(b(0x32, 0x05, 0x00, 0x01, 't', 0x00, 0x00)).getMessage());
+        assertEquals("PUBLISH at QoS 1 with packet id 0 (MQTT-2.3.1-1)", refused(b(0x32, 0x05, 0x00, 0x01, 't', 0x00, 0x00)).getMessage());
     }
 
     @ParameterizedTest(name = "retain {0}")
