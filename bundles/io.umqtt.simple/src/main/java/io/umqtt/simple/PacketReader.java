@@ -16,10 +16,10 @@ import io.umqtt.simple.internal.codec.FixedHeader;
  * {@code rbuf[rpos]} ({@link Inbound} decodes it there and {@link #consume consumes} it), bounds
  * the rest of a packet begun by the read timeout, and lets {@link KeepAlive} act while it waits.
  * The buffer grows with the packet being read (never before its bytes arrive, whatever size its
- * header announces) and shrinks back after a large one. While small messages stream in, it parks
- * briefly before a read instead of blocking in it, so one read takes several packets (read
- * coalescing, see {@link #noteArrival}); each park is bounded (50-100 µs) and one message at a time
- * never causes one.
+ * header announces) and shrinks back after a large one. While QoS 1 messages stream in, it parks
+ * briefly before a read instead of blocking in it, so one read takes several packets and their
+ * PUBACKs leave in one write (read coalescing, see {@link #noteArrival}); each park is bounded
+ * (50-100 µs) and one message at a time never causes one.
  * <p>
  * Threading: owned by the thread holding the client's reader role ({@link ReaderRole}); no lock.
  * The fields are handed from reader to reader through the client's lock, which every reader
@@ -71,6 +71,13 @@ final class PacketReader {
     private int closeArrivals;
     /** Whether messages stream in: the reader parks before a read (see {@link #coalesce}). */
     private boolean streaming;
+    /**
+     * Whether the last PUBLISH delivered was QoS 1 (set by {@link Inbound}): the reader parks only
+     * in a stream it acknowledges, where a park lets the PUBACKs of several messages leave in one
+     * write. In a QoS 0 stream parking saved client CPU but cost the broker more than the wake-ups
+     * it saved (see docs/benchmarks.md), so there the reader blocks in {@code read} as before.
+     */
+    boolean acking;
     /** Whether the last read filled the buffer (more is likely waiting: no park then). */
     private boolean lastReadFilled;
 
@@ -88,6 +95,7 @@ final class PacketReader {
         lastEofProbeNanos = System.nanoTime() - EOF_PROBE_NANOS;
         streaming = false;
         closeArrivals = 0;
+        acking = false;
         if (rbuf.length > INITIAL_READ_BUFFER * 16) {
             rbuf = new byte[INITIAL_READ_BUFFER];
         }
@@ -276,10 +284,11 @@ final class PacketReader {
     /**
      * Read coalescing. A reader that keeps up with a stream of small messages blocks in
      * {@code read} before each one, and the broker's {@code write} of every message then pays for
-     * waking it (on loopback the wake-up runs in the broker's system call). While messages stream
-     * in, the reader instead parks briefly before it reads ({@link #coalesce}), so that one read
-     * takes several packets, the broker's writes find nobody to wake, and the PUBACKs of what one
-     * read brought leave in one write. A stream begins with a read that brought two packets or
+     * waking it (on loopback the wake-up runs in the broker's system call), and the reader writes
+     * the PUBACKs of each read on their own. While QoS 1 messages stream in ({@link #acking}), the
+     * reader instead parks briefly before it reads ({@link #coalesce}), so that one read takes
+     * several packets, the broker's writes find nobody to wake, and the PUBACKs of what one read
+     * brought leave in one write. A stream begins with a read that brought two packets or
      * more, or with {@link #STREAM_ARRIVALS} arrivals in a row each within
      * {@link #STREAM_GAP_NANOS} of the previous; it ends when a park brings nothing, or with an
      * arrival after a longer gap. One message at a time (a request and its reply, a sensor's
@@ -308,7 +317,7 @@ final class PacketReader {
      * filled the buffer (more is waiting then).
      */
     private boolean mayPark() {
-        return streaming && !lastReadFilled && rlen == rpos;
+        return streaming && acking && !lastReadFilled && rlen == rpos;
     }
 
     /**

@@ -31,6 +31,7 @@ class PacketReaderTest {
 
     PacketReaderTest() {
         reader.reset(transport);
+        reader.acking = true; // as after a QoS 1 PUBLISH: the reader may coalesce
     }
 
     private int readWithin(long millis) throws IOException {
@@ -130,6 +131,17 @@ class PacketReaderTest {
         assertEquals(4, readAndConsume());
         assertEquals(1, transport.blockingReads, "the packet after the park came without a blocking read");
         assertTrue(reader.streaming(), "a park that brought a packet keeps the stream");
+    }
+
+    @Test
+    void aQos0StreamIsReadByBlockingReadsWithoutParking() throws IOException {
+        reader.acking = false; // the last PUBLISH delivered was QoS 0: nothing to acknowledge
+        transport.arrive(PUBACK_7[0], PUBACK_7[1], PUBACK_7[2], PUBACK_7[3], PINGRESP[0], PINGRESP[1]);
+        assertEquals(4, readAndConsume());
+        assertEquals(2, readAndConsume());
+        transport.arrive(PUBACK_7);
+        assertEquals(4, readAndConsume());
+        assertEquals(2, transport.blockingReads, "each read blocked, none parked first");
     }
 
     @Test
