@@ -429,6 +429,7 @@ final class Inbound {
                 && System.nanoTime() - client.outbound.heldSince() - WriteCombiner.FLUSH_DELAY_NANOS > 0) {
             client.outbound.flushHeld(); // PUBACKs held for a while: written before another callback may take long
         }
+        reader.acking = qos == 1; // coalesced reads pay off where PUBACKs are written (see PacketReader)
         callbackDepth++;
         try {
             if (cb != null) {

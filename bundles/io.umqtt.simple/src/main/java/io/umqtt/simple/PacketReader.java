@@ -4,6 +4,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
@@ -15,7 +16,10 @@ import io.umqtt.simple.internal.codec.FixedHeader;
  * {@code rbuf[rpos]} ({@link Inbound} decodes it there and {@link #consume consumes} it), bounds
  * the rest of a packet begun by the read timeout, and lets {@link KeepAlive} act while it waits.
  * The buffer grows with the packet being read (never before its bytes arrive, whatever size its
- * header announces) and shrinks back after a large one.
+ * header announces) and shrinks back after a large one. While QoS 1 messages stream in, it parks
+ * briefly before a read instead of blocking in it, so one read takes several packets and their
+ * PUBACKs leave in one write (read coalescing, see {@link #noteArrival}); each park is bounded
+ * (50-100 µs) and one message at a time never causes one.
  * <p>
  * Threading: owned by the thread holding the client's reader role ({@link ReaderRole}); no lock.
  * The fields are handed from reader to reader through the client's lock, which every reader
@@ -38,6 +42,16 @@ final class PacketReader {
      */
     private static final long EOF_PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
+    /**
+     * How long the reader parks before a read while messages stream in (see {@link #coalesce});
+     * Linux adds its timer slack (50 µs for a normal thread), so the park lasts 50-100 µs.
+     */
+    static final long COALESCE_PARK_NANOS = 50_000;
+    /** Arrivals this close after the previous one count towards a stream. */
+    static final long STREAM_GAP_NANOS = 30_000;
+    /** How many close arrivals in a row make a stream. */
+    static final int STREAM_ARRIVALS = 4;
+
     private final MqttClient client;
     private final Settings settings;
     /** The current connection; set by the connecting thread (as reader) in {@link #reset}. */
@@ -51,6 +65,21 @@ final class PacketReader {
     /** Whether {@code partialSinceNanos} runs: from when the reader began waiting for the packet's rest. */
     private boolean stallClockRunning;
     private long lastEofProbeNanos;
+    /** When the last bytes arrived (a read returned them). */
+    private long lastArrivalNanos;
+    /** Arrivals in a row, each within {@link #STREAM_GAP_NANOS} of the previous. */
+    private int closeArrivals;
+    /** Whether messages stream in: the reader parks before a read (see {@link #coalesce}). */
+    private boolean streaming;
+    /**
+     * Whether the last PUBLISH delivered was QoS 1 (set by {@link Inbound}): the reader parks only
+     * in a stream it acknowledges, where a park lets the PUBACKs of several messages leave in one
+     * write. In a QoS 0 stream parking saved client CPU but cost the broker more than the wake-ups
+     * it saved (see docs/benchmarks.md), so there the reader blocks in {@code read} as before.
+     */
+    boolean acking;
+    /** Whether the last read filled the buffer (more is likely waiting: no park then). */
+    private boolean lastReadFilled;
 
     PacketReader(MqttClient client, Settings settings) {
         this.client = client;
@@ -64,6 +93,9 @@ final class PacketReader {
         rlen = 0;
         stallClockRunning = false;
         lastEofProbeNanos = System.nanoTime() - EOF_PROBE_NANOS;
+        streaming = false;
+        closeArrivals = 0;
+        acking = false;
         if (rbuf.length > INITIAL_READ_BUFFER * 16) {
             rbuf = new byte[INITIAL_READ_BUFFER];
         }
@@ -177,14 +209,20 @@ final class PacketReader {
         }
         makeRoom();
         int arrived = 0;
+        boolean parked = false;
         if (client.outbound.holding()) {
             // no whole packet is buffered (else it would not read): before it may block, the reader
             // reads what already arrived, and writes what is held if nothing did (a broker that
             // waits for what is held sends nothing more); a poll writes it (the caller may not come
             // back soon); a wait for the ack of a PUBLISH written keeps corked PUBLISHes
+            // (while messages stream in it parks first, what it holds kept for the park: see coalesce)
             if (waitNanos >= 0 && !client.outbound.mayWaitHolding(awaiting)) {
                 try {
                     arrived = t.readAvailable(rbuf, rlen, rbuf.length - rlen);
+                    if (arrived == 0 && mayPark()) {
+                        arrived = coalesce(t, waitNanos);
+                        parked = arrived > 0;
+                    }
                 } catch (IOException e) {
                     throw client.fail(client.outbound.connectionError("connection to", e));
                 }
@@ -214,9 +252,14 @@ final class PacketReader {
                     }
                 }
             } else {
-                n = t.read(rbuf, rlen, rbuf.length - rlen, toTimeoutMillis(waitNanos));
+                n = mayPark() ? coalesce(t, waitNanos) : 0;
                 if (n == 0) {
-                    return 0;
+                    n = t.read(rbuf, rlen, rbuf.length - rlen, toTimeoutMillis(waitNanos));
+                    if (n == 0) {
+                        return 0;
+                    }
+                } else {
+                    parked = true;
                 }
             }
         } catch (IOException e) {
@@ -231,9 +274,94 @@ final class PacketReader {
             partialSinceNanos = now; // a packet's first bytes arrived while the reader reads
             stallClockRunning = true;
         }
+        lastReadFilled = rlen + n == rbuf.length;
         rlen += n;
         client.keepAlive.lastReceivedNanos = now;
+        noteArrival(now, parked);
         return n;
+    }
+
+    /**
+     * Read coalescing. A reader that keeps up with a stream of small messages blocks in
+     * {@code read} before each one, and the broker's {@code write} of every message then pays for
+     * waking it (on loopback the wake-up runs in the broker's system call), and the reader writes
+     * the PUBACKs of each read on their own. While QoS 1 messages stream in ({@link #acking}), the
+     * reader instead parks briefly before it reads ({@link #coalesce}), so that one read takes
+     * several packets, the broker's writes find nobody to wake, and the PUBACKs of what one read
+     * brought leave in one write. A stream begins with a read that brought two packets or
+     * more, or with {@link #STREAM_ARRIVALS} arrivals in a row each within
+     * {@link #STREAM_GAP_NANOS} of the previous; it ends when a park brings nothing, or with an
+     * arrival after a longer gap. One message at a time (a request and its reply, a sensor's
+     * reading every second) never starts a stream, so it is never delayed.
+     */
+    private void noteArrival(long now, boolean parked) {
+        boolean several = wholePackets(2) >= 2;
+        if (parked) {
+            closeArrivals = 0; // streaming goes on: the park brought something
+        } else if (several) {
+            streaming = true;
+        } else if (now - lastArrivalNanos <= STREAM_GAP_NANOS) {
+            if (++closeArrivals >= STREAM_ARRIVALS) {
+                streaming = true;
+            }
+        } else {
+            streaming = false;
+            closeArrivals = 0;
+        }
+        lastArrivalNanos = now;
+    }
+
+    /**
+     * Whether the reader may {@link #coalesce} before its next read: while a stream goes on, between
+     * packets (never in a packet's middle: its rest is read at once) and not right after a read that
+     * filled the buffer (more is waiting then).
+     */
+    private boolean mayPark() {
+        return streaming && acking && !lastReadFilled && rlen == rpos;
+    }
+
+    /**
+     * Parks for {@link #COALESCE_PARK_NANOS} and reads what arrived meanwhile; returns 0 (and the
+     * stream has ended) when nothing did, and the caller then writes what it holds and blocks in
+     * {@code read} as usual. PUBACKs held for what the last read brought are kept over the park (at
+     * most its length), to leave with those of the next read. The reader parks only when nobody
+     * could be waiting for what it reads: not while it waits for an ack itself, while another
+     * thread is parked for the reader role or an ack ({@link ReaderRole#threadsWaiting}), in a
+     * poll, near its deadline or keepalive, or on TLS (which hides what arrived).
+     */
+    private int coalesce(Transport t, long waitNanos) throws IOException {
+        if (awaiting != null || client.readers.threadsWaiting || t.pollsByReading()
+                || waitNanos < 2 * COALESCE_PARK_NANOS) {
+            streaming = false;
+            closeArrivals = 0;
+            return 0;
+        }
+        LockSupport.parkNanos(this, COALESCE_PARK_NANOS);
+        int n = t.readAvailable(rbuf, rlen, rbuf.length - rlen);
+        if (n == 0) {
+            streaming = false;
+            closeArrivals = 0;
+        }
+        return n;
+    }
+
+    /** How many whole packets are buffered, counting up to {@code max}. */
+    private int wholePackets(int max) {
+        int count = 0;
+        int pos = rpos;
+        try {
+            while (count < max) {
+                long framed = FixedHeader.frame(rbuf, pos, rlen - pos, settings.maxPacketSize);
+                if (framed < 0) {
+                    break;
+                }
+                pos += (int) framed;
+                count++;
+            }
+        } catch (MqttException e) {
+            // malformed: read as usual, where it fails the connection
+        }
+        return count;
     }
 
     private static int toTimeoutMillis(long nanos) {
@@ -289,6 +417,11 @@ final class PacketReader {
                 rbuf = new byte[INITIAL_READ_BUFFER]; // give a large message's buffer back
             }
         }
+    }
+
+    /** Whether the reader takes the messages as a stream and parks before reading (tests). */
+    boolean streaming() {
+        return streaming;
     }
 
     /** The read buffer's capacity (tests). */

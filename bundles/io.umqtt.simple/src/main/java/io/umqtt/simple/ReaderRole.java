@@ -30,6 +30,12 @@ final class ReaderRole {
     Thread reader;
     /** Threads parked until the reader role is free, first come first served; guarded by {@link #lock}. */
     private final ArrayDeque<Waiter> wanted = new ArrayDeque<>(2);
+    /**
+     * Whether any thread is parked for the role or an ack; written under {@link #lock}, read
+     * without it by the reader as a hint ({@link PacketReader} coalesces reads only while nobody
+     * waits).
+     */
+    volatile boolean threadsWaiting;
 
     ReaderRole(MqttClient client, Object lock) {
         this.client = client;
@@ -107,6 +113,7 @@ final class ReaderRole {
     Waiter enqueue(Thread thread, Pending awaited) {
         Waiter w = awaited == null ? new Waiter(thread, null) : waitFor(thread, awaited);
         wanted.addLast(w);
+        threadsWaiting = true;
         return w;
     }
 
@@ -136,6 +143,7 @@ final class ReaderRole {
         Waiter next = null;
         synchronized (lock) {
             wanted.remove(w);
+            threadsWaiting = !wanted.isEmpty();
             Pending p = w.awaited;
             if (p != null) {
                 if (p.waiters == w) {

@@ -1,6 +1,7 @@
 package io.umqtt.simple;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,7 @@ import java.io.InterruptedIOException;
 import java.net.Socket;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +31,7 @@ class PacketReaderTest {
 
     PacketReaderTest() {
         reader.reset(transport);
+        reader.acking = true; // as after a QoS 1 PUBLISH: the reader may coalesce
     }
 
     private int readWithin(long millis) throws IOException {
@@ -93,9 +96,94 @@ class PacketReaderTest {
         assertTrue(reader.capacity() < 4_096, "capacity " + reader.capacity() + " after 1,000 bytes");
     }
 
+    private int readAndConsume() throws IOException {
+        int total = readWithin(10_000);
+        reader.consume(total);
+        return total;
+    }
+
+    /** Arrivals at least {@code PacketReader.STREAM_GAP_NANOS} apart: what one message at a time looks like. */
+    private static void pause() {
+        long until = System.nanoTime() + 2 * PacketReader.STREAM_GAP_NANOS;
+        while (System.nanoTime() - until < 0) {
+            LockSupport.parkNanos(PacketReader.STREAM_GAP_NANOS);
+        }
+    }
+
+    @Test
+    void oneMessageAtATimeIsReadByABlockingReadEachWithoutParking() throws IOException {
+        for (int i = 0; i < 20; i++) {
+            pause();
+            transport.arrive(PUBACK_7);
+            assertEquals(4, readAndConsume());
+            assertFalse(reader.streaming(), "after message " + i);
+        }
+        assertEquals(20, transport.blockingReads);
+    }
+
+    @Test
+    void aReadBringingTwoPacketsStartsAStreamAndTheNextReadParksFirst() throws IOException {
+        transport.arrive(PUBACK_7[0], PUBACK_7[1], PUBACK_7[2], PUBACK_7[3], PINGRESP[0], PINGRESP[1]);
+        assertEquals(4, readAndConsume());
+        assertEquals(2, readAndConsume());
+        assertTrue(reader.streaming());
+        transport.arrive(PUBACK_7);
+        assertEquals(4, readAndConsume());
+        assertEquals(1, transport.blockingReads, "the packet after the park came without a blocking read");
+        assertTrue(reader.streaming(), "a park that brought a packet keeps the stream");
+    }
+
+    @Test
+    void aQos0StreamIsReadByBlockingReadsWithoutParking() throws IOException {
+        reader.acking = false; // the last PUBLISH delivered was QoS 0: nothing to acknowledge
+        transport.arrive(PUBACK_7[0], PUBACK_7[1], PUBACK_7[2], PUBACK_7[3], PINGRESP[0], PINGRESP[1]);
+        assertEquals(4, readAndConsume());
+        assertEquals(2, readAndConsume());
+        transport.arrive(PUBACK_7);
+        assertEquals(4, readAndConsume());
+        assertEquals(2, transport.blockingReads, "each read blocked, none parked first");
+    }
+
+    @Test
+    void closeArrivalsInARowStartAStream() throws IOException {
+        for (int i = 0; i < PacketReader.STREAM_ARRIVALS + 1; i++) {
+            transport.arrive(PUBACK_7); // the fake's reads return at once: arrivals within the stream gap
+        }
+        for (int i = 0; i < PacketReader.STREAM_ARRIVALS + 1; i++) {
+            assertEquals(4, readAndConsume());
+        }
+        assertTrue(reader.streaming());
+    }
+
+    @Test
+    void theStreamEndsWhenAParkBringsNothingAndTheReaderBlocksAsUsual() throws IOException {
+        transport.arrive(PUBACK_7[0], PUBACK_7[1], PUBACK_7[2], PUBACK_7[3], PINGRESP[0], PINGRESP[1]);
+        assertEquals(4, readAndConsume());
+        assertEquals(2, readAndConsume());
+        assertTrue(reader.streaming());
+        assertEquals(0, readWithin(20)); // parks, finds nothing, blocks until the deadline
+        assertFalse(reader.streaming());
+        assertTrue(transport.blockingReads >= 2, "blocking reads " + transport.blockingReads);
+    }
+
+    @Test
+    void aReaderWaitingForAnAckNeverParks() throws IOException {
+        transport.arrive(PUBACK_7[0], PUBACK_7[1], PUBACK_7[2], PUBACK_7[3], PINGRESP[0], PINGRESP[1]);
+        assertEquals(4, readAndConsume());
+        assertEquals(2, readAndConsume());
+        assertTrue(reader.streaming());
+        reader.awaiting = new Pending(null, 7, PacketType.PUBACK, new byte[0]);
+        transport.arrive(PUBACK_7);
+        assertEquals(4, readAndConsume());
+        assertEquals(2, transport.blockingReads, "read by a blocking read, no park first");
+        assertFalse(reader.streaming());
+    }
+
     /** The bytes given by the test, read in the chunks given; an empty chunk is the end of stream. */
     private static final class FakeTransport implements Transport {
         private final LinkedBlockingQueue<byte[]> chunks = new LinkedBlockingQueue<>();
+        /** Calls of {@link #read} (which may block), as opposed to {@link #readAvailable}. */
+        int blockingReads;
         private byte[] current = new byte[0];
         private int pos;
 
@@ -127,6 +215,7 @@ class PacketReaderTest {
 
         @Override
         public int read(byte[] b, int off, int len, int timeoutMillis) throws IOException {
+            blockingReads++;
             if (pos == current.length) {
                 byte[] next;
                 try {

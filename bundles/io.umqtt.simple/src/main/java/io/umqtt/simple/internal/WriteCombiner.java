@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  */
 public final class WriteCombiner {
     /** Writes of up to this many bytes are combined; beyond it what is held is written. */
-    public static final int LIMIT = 8 * 1024;
+    public static final int LIMIT = 16 * 1024;
     /** A packet written less than this after the previous write is corked. */
     public static final long STREAM_WINDOW_NANOS = 20_000L;
     /** What {@link #cork} holds is written at the latest this long after the first of it. */
