@@ -21,7 +21,7 @@ import io.umqtt.simple.internal.codec.Wire;
 /**
  * What the reader does with a packet: decodes it in the read buffer ({@link #readConnack},
  * {@link #process}), completes acks in the {@link AckTable}, and delivers PUBLISHes to the
- * callback, acknowledging QoS 1 after it returns. Also the loop ({@link #waitMsg},
+ * callback, acknowledging QoS 1 after it returns (when exactly: {@link InboundAcks}). Also the loop ({@link #waitMsg},
  * {@link #checkMsg}, {@link #loop}) and the reading an ack wait does ({@link #readUntilDone}).
  * <p>
  * The callback runs on the reader; a QoS 1 operation it makes reads on until its own ack arrives,
@@ -320,6 +320,8 @@ final class Inbound {
             client.outbound.flushHeld(); // PUBACKs held for a while: written before another callback may take long
         }
         callbackDepth++;
+        long slot = client.inboundAcks.received(qos, id); // when its ack is written: InboundAcks decides
+        Throwable thrown = null;
         try {
             if (cb != null) {
                 cb.message(topic, payload, retain, dup, qos);
@@ -327,14 +329,22 @@ final class Inbound {
                 LOG.log(Level.WARNING, () -> "MQTT client " + client.settings.clientId + " has no callback: message on '"
                         + new String(topic, StandardCharsets.UTF_8) + "' (" + payload.length + " bytes) not delivered");
             }
+        } catch (RuntimeException | Error e) {
+            thrown = e;
+            throw e;
         } finally {
             callbackDepth--;
+            client.inboundAcks.callbackEnded();
             // once the connection is lost (say while the callback's own publish read on) there is
             // nothing to ack on: the messages read before the loss are still delivered, then the
             // loss is reported, and an operation whose ack was read before the loss still succeeds
             if (qos == 1 && client.state == ConnectionState.CONNECTED) {
                 // held while a PUBLISH follows that the reader processes at once (written before it blocks)
-                client.outbound.writePuback(id, hasDeferred() || reader.wholePublishNext());
+                IOException notAcked = client.inboundAcks.afterCallback(slot, id, thrown,
+                        hasDeferred() || reader.wholePublishNext());
+                if (notAcked != null) {
+                    throw notAcked; // acknowledging after processing: the callback threw, the connection is closed
+                }
             }
         }
     }

@@ -57,6 +57,7 @@ final class Lifecycle {
             opened = true;
             c.reader.reset(t);
             c.inbound.reset();
+            c.inboundAcks.connecting(cleanSession);
             synchronized (c.lock) {
                 checkStillConnecting("aborted: the client was closed");
                 c.outbound.attach(t);

@@ -7,7 +7,10 @@ import org.osgi.annotation.versioning.ConsumerType;
  * that reads the packet ({@link MqttClient#waitMsg()}, {@link MqttClient#checkMsg()},
  * {@link MqttClient#loop()}, or a QoS 1 operation waiting for its ack). An incoming QoS 1
  * message is acknowledged after the callback returns, also when it throws; the exception then
- * propagates to the caller of the loop step.
+ * propagates to the caller of the loop step. With {@link MqttClient#setAckAfterProcessing(boolean)}
+ * on, it is acknowledged only when the callback returned normally (and every
+ * {@link MqttClient#holdAck() hold} it took was released); when it throws, the connection is closed
+ * without the ack so that the broker redelivers the message.
  * <p>
  * The callback may publish, subscribe and unsubscribe at QoS 0 or 1. Messages that arrive while
  * it does so are delivered after it returns, in order, so callbacks never nest.
