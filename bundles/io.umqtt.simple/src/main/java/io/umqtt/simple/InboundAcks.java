@@ -124,7 +124,7 @@ final class InboundAcks {
             return null;
         }
         if (thrown != null) {
-            return failed(slot, connectionNow(), "the message callback threw " + thrown, thrown);
+            return failed(slot, connectionNow(), "the message callback threw " + thrown, thrown, false);
         }
         release(slot, connectionNow(), more);
         return null;
@@ -185,8 +185,11 @@ final class InboundAcks {
         }
     }
 
-    /** A hold's processing failed: no ack; the connection is failed so that the broker redelivers. */
-    private IOException failed(long slot, int conn, String what, Throwable cause) {
+    /**
+     * A hold's processing failed: no ack; the connection is failed so that the broker redelivers.
+     * Logged when {@code log} (a hold failed on some thread); else the reader throws the failure.
+     */
+    private IOException failed(long slot, int conn, String what, Throwable cause, boolean log) {
         int id;
         synchronized (this) {
             if (conn != connection || slot < head || slot >= tail) {
@@ -198,7 +201,9 @@ final class InboundAcks {
         IOException e = new IOException("MQTT client " + client.settings.clientId + ": " + what
                 + "; message with packet id " + id + " is not acknowledged: connection to " + client.settings.broker()
                 + " closed so that the broker redelivers it (with a session kept: clean session false)", cause);
-        LOG.log(Level.WARNING, e.getMessage());
+        if (log) {
+            LOG.log(Level.WARNING, e.getMessage(), cause);
+        }
         return client.fail(e);
     }
 
@@ -242,7 +247,7 @@ final class InboundAcks {
         @Override
         public void fail(Throwable cause) {
             if (settle()) {
-                failed(slot, conn, "processing failed: " + cause, cause);
+                failed(slot, conn, "processing failed: " + cause, cause, true);
             }
         }
 
