@@ -58,6 +58,8 @@ final class InboundAcks {
     private long current = NO_SLOT;
     private int currentQos;
     private Thread callbackThread;
+    /** The connection of {@link #current} (reader only). */
+    private int currentConnection;
 
     InboundAcks(MqttClient client) {
         this.client = client;
@@ -96,6 +98,7 @@ final class InboundAcks {
             ids[i] = id;
             holds[i] = 1;
             current = tail;
+            currentConnection = connection;
             return tail++;
         }
     }
@@ -124,9 +127,9 @@ final class InboundAcks {
             return null;
         }
         if (thrown != null) {
-            return failed(slot, connectionNow(), "the message callback threw " + thrown, thrown, false);
+            return failed(slot, currentConnection, "the message callback threw " + thrown, thrown, false);
         }
-        release(slot, connectionNow(), more);
+        release(slot, currentConnection, more);
         return null;
     }
 
@@ -134,10 +137,6 @@ final class InboundAcks {
     void callbackEnded() {
         callbackThread = null;
         current = NO_SLOT;
-    }
-
-    private synchronized int connectionNow() {
-        return connection;
     }
 
     /** {@link MqttClient#holdAck()}: one more hold on the slot of the running callback's message. */
