@@ -21,8 +21,9 @@ import io.umqtt.simple.internal.codec.Wire;
 /**
  * What the reader does with a packet: decodes it in the read buffer ({@link #readConnack},
  * {@link #process}), completes acks in the {@link AckTable}, and delivers PUBLISHes to the
- * callback, acknowledging QoS 1 after it returns (when exactly: {@link InboundAcks}). Also the loop ({@link #waitMsg},
- * {@link #checkMsg}, {@link #loop}) and the reading an ack wait does ({@link #readUntilDone}).
+ * callback, acknowledging QoS 1 after it returns (when exactly: {@link InboundAcks}). Also the
+ * loop ({@link #waitMsg}, {@link #checkMsg}, {@link #loop}) and the reading an ack wait does
+ * ({@link #readUntilDone}).
  * <p>
  * The callback runs on the reader; a QoS 1 operation it makes reads on until its own ack arrives,
  * and PUBLISHes read meanwhile are queued here and delivered after the callback returns, so

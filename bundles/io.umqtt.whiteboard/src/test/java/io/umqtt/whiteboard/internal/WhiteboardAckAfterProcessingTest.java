@@ -112,6 +112,8 @@ class WhiteboardAckAfterProcessingTest {
         CountDownLatch go = new CountDownLatch(1);
         register(m -> go.await(10, TimeUnit.SECONDS), "a/+", true);
 
+        assertEquals(java.util.Set.of(false, true), java.util.Arrays.stream(whiteboard.runtimeDTO().handlers)
+                .map(h -> h.ackAfterProcessing).collect(java.util.stream.Collectors.toSet()), "shown in the DTO");
         c.deliver("a/1", "x", 1);
         assertTrue(plainDone.await(5, TimeUnit.SECONDS));
         assertEquals(1, c.holdsTaken.get(), "the handler without the property takes no hold");
