@@ -4,7 +4,18 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
@@ -108,6 +119,102 @@ public class AckAfterProcessingIT extends UmqttTestSupport {
         } finally {
             subscribed.close();
         }
+    }
+
+    /**
+     * Two handlers on the pool, the first blocked while the second is done: the broker (a raw
+     * socket here, reading what the client writes) sees no PUBACK until the first returns, then
+     * PUBACK 1 before PUBACK 2 (MQTT 3.1.1 4.6).
+     */
+    @Test
+    public void acksOfHandlersFinishingOutOfOrderLeaveInReceiveOrder() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            server.setSoTimeout((int) TIMEOUT_MILLIS);
+            configureSimple("ack-order", "server", "127.0.0.1", "port", server.getLocalPort(), "client.id",
+                    "ack-order-" + (KURA_RUNTIME ? "kura" : "felix"), "clean.session", false,
+                    "ack.after.processing", true);
+            CountDownLatch releaseFirst = new CountDownLatch(1);
+            CountDownLatch secondDone = new CountDownLatch(1);
+            register(m -> releaseFirst.await(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS), "ack-order", "ord/1", true);
+            register(m -> secondDone.countDown(), "ack-order", "ord/2", true);
+            try (Socket peer = server.accept()) {
+                peer.setSoTimeout((int) TIMEOUT_MILLIS);
+                DataInputStream in = new DataInputStream(peer.getInputStream());
+                OutputStream out = peer.getOutputStream();
+                assertEquals(0x10, readPacket(in)[0] & 0xFF); // CONNECT
+                out.write(new byte[] {0x20, 2, 0, 0});
+                Set<String> subscribed = new HashSet<>();
+                while (subscribed.size() < 2) { // the whiteboard subscribes both filters, in one or two packets
+                    byte[] sub = readPacket(in);
+                    assertEquals("SUBSCRIBE expected: " + HexFormat.of().formatHex(sub), 0x82, sub[0] & 0xFF);
+                    int p = headerLength(sub) + 2;
+                    ByteArrayOutputStream codes = new ByteArrayOutputStream();
+                    while (p < sub.length) {
+                        int len = ((sub[p] & 0xFF) << 8) | (sub[p + 1] & 0xFF);
+                        subscribed.add(new String(sub, p + 2, len, StandardCharsets.UTF_8));
+                        codes.write(sub[p + 2 + len]); // granted as asked
+                        p += 3 + len;
+                    }
+                    int idAt = headerLength(sub);
+                    out.write(new byte[] {(byte) 0x90, (byte) (2 + codes.size()), sub[idAt], sub[idAt + 1]});
+                    out.write(codes.toByteArray());
+                }
+                assertEquals(Set.of("ord/1", "ord/2"), subscribed);
+                out.write(publish("ord/1", 1));
+                out.write(publish("ord/2", 2));
+                assertTrue("the second handler ran", secondDone.await(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
+                ServiceTracker<MqttConnection, MqttConnection> t = track("(" + MqttConstants.NAME + "=ack-order)");
+                try {
+                    t.waitForService(TIMEOUT_MILLIS).publish("ord/marker", new byte[0], 0, false);
+                } finally {
+                    t.close();
+                }
+                assertEquals("no PUBACK while the first handler runs: the marker comes first", 0x30,
+                        readPacket(in)[0] & 0xFF);
+                releaseFirst.countDown();
+                assertEquals("40020001", HexFormat.of().formatHex(readPacket(in)));
+                assertEquals("40020002", HexFormat.of().formatHex(readPacket(in)));
+            }
+        }
+    }
+
+    private static byte[] publish(String topic, int id) {
+        byte[] t = topic.getBytes(StandardCharsets.UTF_8);
+        byte[] b = new byte[2 + 2 + t.length + 2];
+        b[0] = 0x32;
+        b[1] = (byte) (b.length - 2);
+        b[3] = (byte) t.length;
+        System.arraycopy(t, 0, b, 4, t.length);
+        b[4 + t.length] = (byte) (id >> 8);
+        b[5 + t.length] = (byte) id;
+        return b;
+    }
+
+    /** The length of the fixed header of {@code packet}. */
+    private static int headerLength(byte[] packet) {
+        int i = 1;
+        while ((packet[i] & 0x80) != 0) {
+            i++;
+        }
+        return i + 1;
+    }
+
+    private static byte[] readPacket(DataInputStream in) throws IOException {
+        ByteArrayOutputStream packet = new ByteArrayOutputStream();
+        packet.write(in.readUnsignedByte());
+        int remaining = 0;
+        int shift = 0;
+        int digit;
+        do {
+            digit = in.readUnsignedByte();
+            packet.write(digit);
+            remaining |= (digit & 0x7F) << shift;
+            shift += 7;
+        } while ((digit & 0x80) != 0);
+        byte[] body = new byte[remaining];
+        in.readFully(body);
+        packet.write(body);
+        return packet.toByteArray();
     }
 
     @Test
