@@ -28,6 +28,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.After;
 import org.junit.Test;
 import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.OptionUtils;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
@@ -39,6 +42,7 @@ import io.umqtt.api.MessageHandler;
 import io.umqtt.api.MqttConnection;
 import io.umqtt.api.MqttConstants;
 import io.umqtt.simple.MqttClient;
+import io.umqtt.simple.testing.MosquittoBroker;
 
 /**
  * {@code ack.after.processing} end to end in the framework: a robust connection configured
@@ -50,6 +54,13 @@ import io.umqtt.simple.MqttClient;
 @ExamReactorStrategy(PerClass.class)
 public class AckAfterProcessingIT extends UmqttTestSupport {
     private final List<ServiceRegistration<MessageHandler>> handlers = new CopyOnWriteArrayList<>();
+
+    /** Adds the broker harness inside the framework, for the test that starts its own broker. */
+    @Override
+    @Configuration
+    public Option[] configuration() throws IOException {
+        return OptionUtils.combine(super.configuration(), brokerHarness());
+    }
 
     @After
     public void unregister() {
@@ -174,6 +185,50 @@ public class AckAfterProcessingIT extends UmqttTestSupport {
                 releaseFirst.countDown();
                 assertEquals("40020001", HexFormat.of().formatHex(readPacket(in)));
                 assertEquals("40020002", HexFormat.of().formatHex(readPacket(in)));
+            }
+        }
+    }
+
+    /**
+     * A slow handler with the property holds the acks: mosquitto ({@code max_inflight_messages 2})
+     * stops sending QoS 1 to the connection after two, QoS 0 still flows, and the rest follows
+     * once the handler goes on. A handler without the property shows what arrives, in order.
+     */
+    @Test
+    public void aSlowHandlerHoldsTheBrokersInflightWindow() throws Exception {
+        try (MosquittoBroker own = MosquittoBroker.builder().config("max_inflight_messages 2").start()) {
+            configure(ROBUST_PID, "ack-window", "server", own.host(), "port", own.port(), "client.id",
+                    "ack-window-" + (KURA_RUNTIME ? "kura" : "felix"), "clean.session", false,
+                    "ack.after.processing", true);
+            CountDownLatch go = new CountDownLatch(1);
+            BlockingQueue<String> seen = new LinkedBlockingQueue<>();
+            register(m -> go.await(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS), "ack-window", "win/#", true);
+            register(m -> seen.add(new String(m.payload(), StandardCharsets.UTF_8)), "ack-window", "win/#", false);
+            awaitConnected("ack-window");
+            MqttClient pub = new MqttClient("ack-window-pub", own.host(), own.port());
+            pub.connect(true);
+            try {
+                String probe = null; // the whiteboard subscribes asynchronously
+                for (int i = 0; i < 50 && probe == null; i++) {
+                    pub.publish("win/probe", "probe", false, 0);
+                    probe = seen.poll(200, TimeUnit.MILLISECONDS);
+                }
+                assertEquals("probe", probe);
+                seen.clear();
+                for (int i = 1; i <= 5; i++) {
+                    pub.publish("win/q1", "q1-" + i, false, 1);
+                }
+                pub.publish("win/q0", "q0", false, 0);
+                assertEquals("q1-1", seen.poll(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
+                assertEquals("q1-2", seen.poll(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
+                assertEquals("no third QoS 1 message while two await their ack; QoS 0 flows", "q0",
+                        seen.poll(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
+                go.countDown();
+                for (int i = 3; i <= 5; i++) {
+                    assertEquals("q1-" + i, seen.poll(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
+                }
+            } finally {
+                pub.disconnect();
             }
         }
     }
