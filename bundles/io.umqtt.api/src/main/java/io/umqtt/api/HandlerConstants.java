@@ -37,6 +37,22 @@ public final class HandlerConstants {
      */
     public static final String TARGET = "mqtt.target";
 
+    /**
+     * Service property, optional: {@code true} (a {@code Boolean} or the {@code String}
+     * {@code "true"}) makes the handler's processing count before a QoS 1 message is acknowledged,
+     * on connections that acknowledge after processing (the umqtt connection services'
+     * {@code ack.after.processing=true}). The PUBACK of a message is then written only once this
+     * handler's {@link MessageHandler#handle} returned normally for it (and every other such
+     * handler's, and the acks of the messages received before it were written); when it throws, the
+     * message is not acknowledged and the connection is closed, so that the broker redelivers it
+     * after the reconnect (a kept session). Handlers without it get the message as before and do
+     * not hold the ack. On a connection that acknowledges on receipt the property has no effect
+     * (the whiteboard logs a warning once per handler). Default {@code false}.
+     *
+     * @since 1.4
+     */
+    public static final String ACK_AFTER_PROCESSING = "mqtt.ack.after.processing";
+
     /** The QoS a handler gets when it names none. */
     public static final int DEFAULT_QOS = MqttConstants.QOS_AT_MOST_ONCE;
 }

@@ -34,7 +34,10 @@ import org.osgi.annotation.versioning.ConsumerType;
  * queued ones when the queue is full; the losses are counted and logged. Other handlers and the
  * connection are not slowed down.</li>
  * <li>An exception thrown by {@code handle} is logged and counted; the message is not redelivered
- * and nothing else is affected.</li>
+ * and nothing else is affected. Exception (since 1.4): a handler registered with
+ * {@link HandlerConstants#ACK_AFTER_PROCESSING} on a connection that acknowledges after
+ * processing; there a QoS 1 message is acknowledged only once {@code handle} returned normally, and
+ * an exception closes the connection without the ack, so that the broker redelivers it.</li>
  * <li>The byte arrays of the message belong to this handler: every handler gets its own.</li>
  * </ul>
  * An invalid registration (a malformed filter, QoS 3, an unparsable target) is logged and

@@ -36,4 +36,20 @@ public interface MqttMessage {
      * @since 1.1
      */
     MqttMessage copy();
+
+    /**
+     * Takes a hold on this message's acknowledgement: when its connection acknowledges after
+     * processing, the PUBACK of this QoS 1 message then waits until the hold is released (see
+     * {@link AckHold}). Call it while the message is being delivered to you (in
+     * {@link MessageListener#messageArrived} or {@link MatchingListener#route}, on the thread
+     * calling it); a copy holds the same acknowledgement as its original.
+     *
+     * @return the hold; {@link AckHold#NONE} for a QoS 0 message on such a connection; {@code null}
+     *         when the connection acknowledges on receipt (the default), so nothing can be held
+     * @throws IllegalStateException when called after delivery, or on another thread
+     * @since 1.4
+     */
+    default AckHold holdAck() {
+        return null;
+    }
 }

@@ -17,7 +17,6 @@ import io.umqtt.simple.internal.codec.PubackDecoder;
 import io.umqtt.simple.internal.codec.PubcompDecoder;
 import io.umqtt.simple.internal.codec.PubcompEncoder;
 import io.umqtt.simple.internal.codec.PubrecDecoder;
-import io.umqtt.simple.internal.codec.PubrecEncoder;
 import io.umqtt.simple.internal.codec.PubrelDecoder;
 import io.umqtt.simple.internal.codec.PubrelEncoder;
 import io.umqtt.simple.internal.codec.PublishDecoder;
@@ -28,7 +27,8 @@ import io.umqtt.simple.internal.codec.Wire;
 /**
  * What the reader does with a packet: decodes it in the read buffer ({@link #readConnack},
  * {@link #process}), completes acks in the {@link AckTable}, and delivers PUBLISHes to the
- * callback, acknowledging QoS 1 and 2 after it returns ({@link #acknowledge}). QoS 2: each packet id
+ * callback, acknowledging QoS 1 and 2 after it returns ({@link #acknowledge}; when
+ * exactly: {@link InboundAcks}). QoS 2: each packet id
  * is delivered once until its PUBREL ({@link #firstReceipt}); our own QoS 2 publishes are
  * released (PUBREL) when their PUBREC is read. Also the loop ({@link #waitMsg},
  * {@link #checkMsg}, {@link #loop}) and the reading an ack wait does ({@link #readUntilDone}).
@@ -376,6 +376,20 @@ final class Inbound {
     }
 
     /** The QoS 2 packet ids received and awaiting PUBREL (tests). */
+    /**
+     * Forgets QoS 2 packet ids received on the previous connection whose PUBREC was never written
+     * (acknowledging after processing: their processing failed or had not finished), so that the
+     * broker's resend in the kept session is delivered again instead of taken for a duplicate.
+     * Called while no reader runs (connecting).
+     */
+    void forgetReceived(int[] ids) {
+        if (awaitingRelease != null) {
+            for (int id : ids) {
+                awaitingRelease.clear(id);
+            }
+        }
+    }
+
     int awaitingReleaseCount() {
         return awaitingRelease == null ? 0 : awaitingRelease.cardinality();
     }
@@ -421,7 +435,9 @@ final class Inbound {
             LOG.log(Level.DEBUG, () -> "MQTT client " + client.settings.clientId + ": QoS 2 PUBLISH packet id " + id
                     + " on '" + new String(topic, StandardCharsets.UTF_8) + "' received again before its PUBREL; "
                     + "acknowledged, not delivered again");
-            acknowledge(qos, id);
+            long slot = client.inboundAcks.received(qos, id); // in order behind the acks still held
+            client.inboundAcks.callbackEnded();
+            acknowledge(slot, qos, id, null);
             return;
         }
         MessageCallback cb = client.settings.callback;
@@ -431,6 +447,8 @@ final class Inbound {
         }
         reader.acking = qos == 1; // coalesced reads pay off where PUBACKs are written (see PacketReader)
         callbackDepth++;
+        long slot = client.inboundAcks.received(qos, id); // when its ack is written: InboundAcks decides
+        Throwable thrown = null;
         try {
             if (cb != null) {
                 cb.message(topic, payload, retain, dup, qos);
@@ -438,31 +456,37 @@ final class Inbound {
                 LOG.log(Level.WARNING, () -> "MQTT client " + client.settings.clientId + " has no callback: message on '"
                         + new String(topic, StandardCharsets.UTF_8) + "' (" + payload.length + " bytes) not delivered");
             }
+        } catch (RuntimeException | Error e) {
+            thrown = e;
+            throw e;
         } finally {
             callbackDepth--;
-            acknowledge(qos, id);
+            client.inboundAcks.callbackEnded();
+            acknowledge(slot, qos, id, thrown);
         }
     }
 
     /**
      * The one place that decides when a received PUBLISH is acknowledged, once its delivery is
-     * over: PUBACK at QoS 1, PUBREC at QoS 2, in the order the PUBLISHes were received
-     * (MQTT-4.6.0-2, -3). Once the connection is lost (say while the callback's own publish read
-     * on) there is nothing to ack on: the messages read before the loss are still delivered, then
-     * the loss is reported, and an operation whose ack was read before the loss still succeeds; a
-     * QoS 2 message stays recorded as received, so the broker's resend in the same session is
-     * acknowledged without a second delivery.
+     * over (or, for a QoS 2 duplicate, at once): PUBACK at QoS 1, PUBREC at QoS 2, in the order the
+     * PUBLISHes were received (MQTT-4.6.0-2, -3); with acknowledging after processing on, only once
+     * the callback returned normally and its holds were released ({@link InboundAcks}). Once the
+     * connection is lost (say while the callback's own publish read on) there is nothing to ack on:
+     * the messages read before the loss are still delivered, then the loss is reported, and an
+     * operation whose ack was read before the loss still succeeds; a QoS 2 message stays recorded
+     * as received, so the broker's resend in the same session is acknowledged without a second
+     * delivery (acknowledging after processing: only if its PUBREC was written, see
+     * {@link #forgetReceived}).
      */
-    private void acknowledge(int qos, int id) throws IOException {
+    private void acknowledge(long slot, int qos, int id, Throwable thrown) throws IOException {
         if (qos == 0 || client.state != ConnectionState.CONNECTED) {
             return;
         }
         // held while a PUBLISH follows that the reader processes at once (written before it blocks)
-        boolean more = hasDeferred() || reader.wholePublishNext();
-        if (qos == 1) {
-            client.outbound.writePuback(id, more);
-        } else {
-            client.outbound.writeAck(PubrecEncoder.HEADER, id, more);
+        IOException notAcked = client.inboundAcks.afterCallback(slot, qos, id, thrown,
+                hasDeferred() || reader.wholePublishNext());
+        if (notAcked != null) {
+            throw notAcked; // acknowledging after processing: the callback threw, the connection is closed
         }
     }
 

@@ -57,6 +57,7 @@ final class Lifecycle {
             opened = true;
             c.reader.reset(t);
             c.inbound.reset();
+            c.inbound.forgetReceived(c.inboundAcks.connecting(cleanSession)); // QoS 2 never acknowledged: deliver its resend
             synchronized (c.lock) {
                 checkStillConnecting("aborted: the client was closed");
                 c.outbound.attach(t);

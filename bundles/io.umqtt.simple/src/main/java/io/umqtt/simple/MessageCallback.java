@@ -7,9 +7,13 @@ import org.osgi.annotation.versioning.ConsumerType;
  * that reads the packet ({@link MqttClient#waitMsg()}, {@link MqttClient#checkMsg()},
  * {@link MqttClient#loop()}, or a QoS 1 operation waiting for its ack). An incoming QoS 1
  * message is acknowledged (PUBACK; QoS 2: PUBREC) after the callback returns, also when it throws;
- * the exception then propagates to the caller of the loop step. A QoS 2 message is delivered once
- * per packet id until the broker releases it (PUBREL), also when the broker resends it after a
- * reconnect in a kept session.
+ * the exception then propagates to the caller of the loop step. With
+ * {@link MqttClient#setAckAfterProcessing(boolean)} on, it is acknowledged only when the callback
+ * returned normally (and every {@link MqttClient#holdAck() hold} it took was released); when it
+ * throws, the connection is closed without the ack so that the broker redelivers the message. A
+ * QoS 2 message is delivered once per packet id until the broker releases it (PUBREL), also when
+ * the broker resends it after a reconnect in a kept session (acknowledging after processing: once
+ * its PUBREC was written).
  * <p>
  * The callback may publish, subscribe and unsubscribe at any QoS. Messages that arrive while
  * it does so are delivered after it returns, in order, so callbacks never nest.

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import io.umqtt.api.AckHold;
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttException;
@@ -125,6 +126,8 @@ public class MqttClient implements Closeable {
     final ReaderRole readers;
     final Inbound inbound;
     final Lifecycle lifecycle;
+    /** When received messages are acknowledged (see {@link #setAckAfterProcessing(boolean)}). */
+    final InboundAcks inboundAcks;
 
     /**
      * A client for a broker without TLS, user or keepalive (umqtt's defaults). No I/O happens until
@@ -167,6 +170,7 @@ public class MqttClient implements Closeable {
         reader = new PacketReader(this, settings);
         acks = new AckTable(this, lock);
         readers = new ReaderRole(this, lock);
+        inboundAcks = new InboundAcks(this);
         inbound = new Inbound(this, reader, acks, keepAlive);
         lifecycle = new Lifecycle(this);
     }
@@ -264,6 +268,61 @@ public class MqttClient implements Closeable {
      */
     public int maxInflight() {
         return settings.maxInflight;
+    }
+
+    /**
+     * Acknowledge after processing (default off). Off, a received QoS 1 message is acknowledged as
+     * soon as the callback returns, also when it throws (umqtt's behaviour; the bytes on the wire
+     * are the same as before this setting existed). On, its PUBACK is written only after the
+     * callback returned normally and every {@link #holdAck() hold} the callback took was released:
+     * <ul>
+     * <li>when the callback throws (or a hold {@linkplain AckHold#fail fails}), the message is not
+     * acknowledged and the connection is closed: the loop step throws an {@link IOException} whose
+     * cause is the callback's exception, and the broker redelivers the message (with DUP) when the
+     * client connects again <em>with the session kept</em>. MQTT 3.1.1 brokers resend
+     * unacknowledged messages only on a reconnect with clean session false; with clean session
+     * true the session, and with it the message, is dropped: no redelivery (the client logs a
+     * warning at each such connect);</li>
+     * <li>PUBACKs go out in the order the PUBLISHes were received (MQTT 3.1.1 section 4.6): an ack
+     * whose holds are released before those of earlier messages waits for them;</li>
+     * <li>flow control: while acks are held back the broker counts the messages as in flight; once
+     * its in-flight window for this client is full (mosquitto's {@code max_inflight_messages},
+     * 20 by default) it sends no further QoS 1 message until acks go out. QoS 0 messages are not
+     * acknowledged and not held;</li>
+     * <li>a message delivered again after a reconnect reaches the callback again: at-least-once,
+     * the callback must tolerate duplicates (the DUP flag hints at them).</li>
+     * </ul>
+     * Takes effect from the next received message; change it between connections.
+     *
+     * @since 1.4
+     */
+    public void setAckAfterProcessing(boolean afterProcessing) {
+        inboundAcks.afterProcessing = afterProcessing;
+    }
+
+    /**
+     * Whether received QoS 1 messages are acknowledged after processing (see
+     * {@link #setAckAfterProcessing(boolean)}).
+     *
+     * @since 1.4
+     */
+    public boolean ackAfterProcessing() {
+        return inboundAcks.afterProcessing;
+    }
+
+    /**
+     * Takes a hold on the acknowledgement of the message whose callback is running, so that it is
+     * acknowledged only once the hold is {@linkplain AckHold#release() released} (for example by
+     * another thread that processes the message). Call it from the {@link MessageCallback}, on
+     * the thread running it, with {@link #setAckAfterProcessing(boolean)} on; the callback may take
+     * several holds. For a QoS 0 message it returns {@link AckHold#NONE}.
+     *
+     * @throws IllegalStateException when not acknowledging after processing, or when called
+     *         outside the callback
+     * @since 1.4
+     */
+    public AckHold holdAck() {
+        return inboundAcks.hold();
     }
 
     /** Sets the receiver of PUBLISH packets (umqtt's {@code set_callback}). */

@@ -33,4 +33,12 @@ public class HandlerDTO extends DTO {
 
     /** Messages waiting in its queue now. */
     public int queued;
+
+    /**
+     * Its {@code mqtt.ack.after.processing}: its processing holds the acknowledgement of QoS 1
+     * messages on connections that acknowledge after processing.
+     *
+     * @since 1.2
+     */
+    public boolean ackAfterProcessing;
 }

@@ -16,6 +16,7 @@ import io.umqtt.api.MatchingListener;
 import io.umqtt.api.MessageListener;
 import io.umqtt.api.MqttConnection;
 import io.umqtt.api.TopicFilter;
+import io.umqtt.simple.MessageCallback;
 import io.umqtt.simple.MqttClient;
 
 /**
@@ -73,7 +74,7 @@ public class ClientConnection implements MqttConnection {
     public ClientConnection(String name, MqttClient client) {
         this.name = Objects.requireNonNull(name, "name");
         this.client = Objects.requireNonNull(client, "client");
-        client.setCallback(this::deliver);
+        client.setCallback(callbackOf(client));
     }
 
     /**
@@ -95,7 +96,7 @@ public class ClientConnection implements MqttConnection {
      * messages still in flight are delivered too. Its caller disconnects the old client.
      */
     public void use(String newName, MqttClient newClient) {
-        newClient.setCallback(this::deliver);
+        newClient.setCallback(callbackOf(newClient));
         this.name = Objects.requireNonNull(newName, "name");
         this.failure = null;
         this.client = newClient;
@@ -439,6 +440,16 @@ public class ClientConnection implements MqttConnection {
         }
     }
 
+    /** {@link #deliver(MqttClient, byte[], byte[], boolean, boolean, int)} for the client in force (tests). */
+    void deliver(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos) {
+        deliver(client, topic, payload, retain, dup, qos);
+    }
+
+    /** The callback of {@code c}: {@link #deliver}, with the client that received the message. */
+    private MessageCallback callbackOf(MqttClient c) {
+        return (topic, payload, retain, dup, qos) -> deliver(c, topic, payload, retain, dup, qos);
+    }
+
     /**
      * The client's callback: runs on the reader thread. Walks {@link #route} once: a listener
      * matched here is called when one of its filters matches (once, however many do); a
@@ -446,9 +457,18 @@ public class ClientConnection implements MqttConnection {
      * that takes the message gets it, every further one a copy; a message a matching listener
      * declines is handed on as it is. Allocates nothing beyond the message while no listener
      * matched here takes it.
+     * <p>
+     * When {@code receiver} acknowledges after processing ({@code ack.after.processing}), the
+     * message carries it, so that listeners can {@linkplain ReceivedMessage#holdAck() hold} the
+     * ack; a listener that throws on a QoS 1 message then fails the delivery after all listeners
+     * had it: the client closes the connection without the ack (the broker redelivers).
      */
-    void deliver(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos) {
-        ReceivedMessage message = new ReceivedMessage(topic, payload, qos, retain, dup, this);
+    void deliver(MqttClient receiver, byte[] topic, byte[] payload, boolean retain, boolean dup, int qos) {
+        boolean afterProcessing = receiver != null && receiver.ackAfterProcessing();
+        ReceivedMessage message = new ReceivedMessage(topic, payload, qos, retain, dup, this,
+                afterProcessing ? receiver : null);
+        // with the ack waiting for processing: the first exception a listener threw on a QoS 1 message
+        Throwable[] threw = afterProcessing && qos > 0 ? new Throwable[1] : null;
         ReceivedMessage unused = message; // not handed to any listener yet, or declined
         MessageListener[] called = null; // listeners matched here that had it
         int calledCount = 0;
@@ -456,7 +476,7 @@ public class ClientConnection implements MqttConnection {
         for (Subscription s : route) {
             if (s.matching) {
                 ReceivedMessage m = unused != null ? unused : message.copy();
-                boolean took = offer((MatchingListener) s.listener, m);
+                boolean took = offer((MatchingListener) s.listener, m, threw);
                 unused = took ? null : m;
                 taken += took ? 1 : 0;
             } else if (s.filter.matches(topic) && !contains(called, calledCount, s.listener)) {
@@ -469,35 +489,49 @@ public class ClientConnection implements MqttConnection {
                 ReceivedMessage m = unused != null ? unused : message.copy();
                 unused = null;
                 taken++;
-                call(s.listener, m);
+                call(s.listener, m, threw);
             }
         }
         if (taken == 0) {
             unmatched.incrementAndGet();
             LOG.log(Level.DEBUG, () -> "connection " + name + ": no listener for " + message);
         }
+        if (threw != null && threw[0] != null) {
+            // the client closes the connection without the ack, naming this as the cause
+            throw new IllegalStateException("connection " + name + ": a listener failed to process " + message, threw[0]);
+        }
     }
 
-    private void call(MessageListener listener, ReceivedMessage m) {
+    private void call(MessageListener listener, ReceivedMessage m, Throwable[] threw) {
         try {
             listener.messageArrived(m);
         } catch (Exception | LinkageError e) {
-            failed(listener, m, e);
+            failed(listener, m, e, threw);
         }
     }
 
     /** Whether the listener took the message; one that threw did. */
-    private boolean offer(MatchingListener listener, ReceivedMessage m) {
+    private boolean offer(MatchingListener listener, ReceivedMessage m, Throwable[] threw) {
         try {
             return listener.route(m);
         } catch (Exception | LinkageError e) {
-            failed(listener, m, e);
+            failed(listener, m, e, threw);
             return true;
         }
     }
 
-    private void failed(MessageListener listener, ReceivedMessage m, Throwable e) {
+    /** Counts and logs a listener's failure; records it in {@code threw} (when given) for the ack. */
+    private void failed(MessageListener listener, ReceivedMessage m, Throwable e, Throwable[] threw) {
         listenerFailures.incrementAndGet();
+        if (threw != null) {
+            if (threw[0] == null) {
+                threw[0] = e;
+            }
+            LOG.log(Level.WARNING, "connection " + name + ": listener " + listener + " threw on " + m
+                    + "; the other listeners get it, then the connection is closed without acknowledging it "
+                    + "(ack.after.processing), so that the broker redelivers it", e);
+            return;
+        }
         LOG.log(Level.WARNING, "connection " + name + ": listener " + listener + " threw on " + m
                 + "; the other listeners and the connection go on", e);
     }

@@ -139,4 +139,12 @@ public @interface ConnectionConfig {
 
     @AttributeDefinition(name = "Retain last will", description = "Publish the last will as a retained message.")
     boolean lwt_retain() default false;
+
+    @AttributeDefinition(name = "Acknowledge after processing",
+            description = "Send a received QoS 1 message's PUBACK only after the listeners returned and every "
+                    + "whiteboard handler with mqtt.ack.after.processing=true has processed it, in the order the "
+                    + "messages arrived. When processing fails the message is not acknowledged and the connection "
+                    + "is closed, so that the broker redelivers it: needs clean session off (and a fixed client "
+                    + "identifier). A simple connection does not reconnect by itself. Off: acknowledge on receipt.")
+    boolean ack_after_processing() default ConnectionSettings.DEFAULT_ACK_AFTER_PROCESSING;
 }

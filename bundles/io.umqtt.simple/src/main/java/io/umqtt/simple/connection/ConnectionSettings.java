@@ -43,6 +43,10 @@ public final class ConnectionSettings {
     public static final String LWT_MESSAGE = "lwt.message";
     public static final String LWT_QOS = "lwt.qos";
     public static final String LWT_RETAIN = "lwt.retain";
+    /** Acknowledge received QoS 1 messages after processing (see docs/ack-after-processing.md). */
+    public static final String ACK_AFTER_PROCESSING = "ack.after.processing";
+    /** Default of {@link #ACK_AFTER_PROCESSING}: acknowledge on receipt, as umqtt does. */
+    public static final boolean DEFAULT_ACK_AFTER_PROCESSING = false;
 
     /** Prefix of generated client identifiers. */
     public static final String GENERATED_CLIENT_ID_PREFIX = "umqtt-";
@@ -92,6 +96,7 @@ public final class ConnectionSettings {
     private final String lwtMessage;
     private final int lwtQos;
     private final boolean lwtRetain;
+    private final boolean ackAfterProcessing;
     /** The configured values as the builder took them (secrets included; never shown): see {@link #sameAs}. */
     private final java.util.List<Object> inputs;
 
@@ -115,6 +120,7 @@ public final class ConnectionSettings {
         this.lwtMessage = lwtMessage;
         this.lwtQos = b.lwtQos;
         this.lwtRetain = b.lwtRetain;
+        this.ackAfterProcessing = b.ackAfterProcessing;
         this.inputs = b.inputs();
     }
 
@@ -163,6 +169,7 @@ public final class ConnectionSettings {
                 .lwtMessage(c.lwt_message())
                 .lwtQos(c.lwt_qos())
                 .lwtRetain(c.lwt_retain())
+                .ackAfterProcessing(c.ack_after_processing())
                 .build();
     }
 
@@ -272,6 +279,11 @@ public final class ConnectionSettings {
         return lwtQos;
     }
 
+    /** Whether received QoS 1 messages are acknowledged after processing ({@value #ACK_AFTER_PROCESSING}). */
+    public boolean ackAfterProcessing() {
+        return ackAfterProcessing;
+    }
+
     public boolean lwtRetain() {
         return lwtRetain;
     }
@@ -310,6 +322,9 @@ public final class ConnectionSettings {
         client.setConnectTimeout(connectTimeoutSeconds * 1000);
         client.setAckTimeout(ackTimeoutSeconds * 1000);
         client.setMaxPacketSize(maxPacketSize);
+        if (ackAfterProcessing) {
+            client.setAckAfterProcessing(true);
+        }
         if (lwtTopic != null) {
             client.setLastWill(lwtTopic.getBytes(StandardCharsets.UTF_8), lwtMessage.getBytes(StandardCharsets.UTF_8),
                     lwtRetain, lwtQos);
@@ -405,6 +420,9 @@ public final class ConnectionSettings {
                 .append(", ack.timeout=").append(ackTimeoutSeconds)
                 .append(", max.packet.size=").append(maxPacketSize)
                 .append(", tls=").append(tls == null ? "off" : tls.toString());
+        if (ackAfterProcessing) {
+            s.append(", ack.after.processing=true");
+        }
         if (lwtTopic != null) {
             s.append(", lwt.topic=").append(lwtTopic).append(", lwt.qos=").append(lwtQos)
                     .append(", lwt.retain=").append(lwtRetain);
@@ -444,6 +462,7 @@ public final class ConnectionSettings {
         String lwtMessage = "";
         int lwtQos;
         boolean lwtRetain;
+        boolean ackAfterProcessing = DEFAULT_ACK_AFTER_PROCESSING;
 
         private Builder(String pid) {
             this.pid = pid;
@@ -463,7 +482,7 @@ public final class ConnectionSettings {
                     ackTimeoutSeconds, maxPacketSize, tlsEnabled, trim(trustStore),
                     trustStorePassword == null ? "" : trustStorePassword, trim(keyStore),
                     keyStorePassword == null ? "" : keyStorePassword, trim(storeType), verifyHostname,
-                    trim(lwtTopic), lwtMessage == null ? "" : lwtMessage, lwtQos, lwtRetain);
+                    trim(lwtTopic), lwtMessage == null ? "" : lwtMessage, lwtQos, lwtRetain, ackAfterProcessing);
         }
 
         public Builder name(String v) {
@@ -573,6 +592,12 @@ public final class ConnectionSettings {
 
         public Builder lwtRetain(boolean v) {
             lwtRetain = v;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#ACK_AFTER_PROCESSING}; needs clean session off. */
+        public Builder ackAfterProcessing(boolean v) {
+            ackAfterProcessing = v;
             return this;
         }
 

@@ -2,8 +2,10 @@ package io.umqtt.simple.connection;
 
 import java.nio.charset.StandardCharsets;
 
+import io.umqtt.api.AckHold;
 import io.umqtt.api.MqttConnection;
 import io.umqtt.api.MqttMessage;
+import io.umqtt.simple.MqttClient;
 
 /**
  * A received PUBLISH as handed to listeners. The fields never change; the arrays are handed out
@@ -19,10 +21,18 @@ final class ReceivedMessage implements MqttMessage {
     private final boolean retain;
     private final boolean dup;
     private final MqttConnection connection;
+    /** The client that received it: holds its ack ({@link #holdAck()}); null where nothing can be held. */
+    private final MqttClient receiver;
     /** Decoded lazily; benign race, see the class comment. */
     private String topicString;
 
     ReceivedMessage(byte[] topic, byte[] payload, int qos, boolean retain, boolean dup, MqttConnection connection) {
+        this(topic, payload, qos, retain, dup, connection, null);
+    }
+
+    ReceivedMessage(byte[] topic, byte[] payload, int qos, boolean retain, boolean dup, MqttConnection connection,
+            MqttClient receiver) {
+        this.receiver = receiver;
         this.topic = topic;
         this.payload = payload;
         this.qos = qos;
@@ -33,7 +43,7 @@ final class ReceivedMessage implements MqttMessage {
 
     @Override
     public ReceivedMessage copy() {
-        return new ReceivedMessage(topic.clone(), payload.clone(), qos, retain, dup, connection);
+        return new ReceivedMessage(topic.clone(), payload.clone(), qos, retain, dup, connection, receiver);
     }
 
     @Override
@@ -74,6 +84,16 @@ final class ReceivedMessage implements MqttMessage {
     @Override
     public MqttConnection connection() {
         return connection;
+    }
+
+    /**
+     * Null when the client acknowledges on receipt; else the client's hold on the ack of the
+     * message whose callback runs (this one, when called during its delivery, as documented).
+     */
+    @Override
+    public AckHold holdAck() {
+        MqttClient c = receiver;
+        return c == null || !c.ackAfterProcessing() ? null : c.holdAck();
     }
 
     @Override

@@ -117,6 +117,12 @@ final class SettingsValidator {
                     + MAX_PACKET_SIZE_BYTES + " bytes");
         }
 
+        if (builder.ackAfterProcessing && cleanSession) {
+            throw invalid(ACK_AFTER_PROCESSING + "=true needs " + CLEAN_SESSION + "=false: a message whose "
+                    + "processing fails is not acknowledged and the connection is closed, but MQTT 3.1.1 brokers "
+                    + "redeliver unacknowledged messages only to a session kept across the reconnect; with a clean "
+                    + "session the message would be dropped instead");
+        }
         String id = trim(clientId);
         boolean generated = id.isEmpty();
         if (generated) {

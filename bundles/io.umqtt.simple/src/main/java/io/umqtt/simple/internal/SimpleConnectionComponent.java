@@ -236,6 +236,13 @@ public final class SimpleConnectionComponent {
             }
         }
         LOG.log(Level.INFO, () -> "starting MQTT connection " + s);
+        if (s.ackAfterProcessing()) {
+            LOG.log(Level.WARNING, () -> "MQTT connection " + s.name() + " acknowledges after processing, but a "
+                    + "simple connection does not reconnect: when a listener or handler fails, the connection is "
+                    + "closed without the ack and stays closed until its configuration changes, and the broker "
+                    + "redelivers the message only then; use a robust connection (factory PID io.umqtt.robust) to "
+                    + "reconnect and get it again at once");
+        }
         t.start();
     }
 

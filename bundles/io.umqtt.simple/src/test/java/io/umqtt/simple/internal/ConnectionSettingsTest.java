@@ -73,6 +73,8 @@ class ConnectionSettingsTest {
         assertNull(s.tlsSettings());
         assertNull(s.lwtTopic());
         assertNull(s.lwtMessage());
+        assertFalse(s.ackAfterProcessing(), "acknowledge on receipt by default");
+        assertFalse(s.newClient().ackAfterProcessing());
     }
 
     @Test
@@ -140,6 +142,9 @@ class ConnectionSettingsTest {
                 Arguments.of(new Object[] {"client.id", "a\u0000b"}, "client.id=a?b contains U+0000"),
                 Arguments.of(new Object[] {"client.id", "x".repeat(65536)}, "client.id=xxx"),
                 Arguments.of(new Object[] {"clean.session", false}, "clean.session=false needs a fixed client.id"),
+                Arguments.of(new Object[] {"ack.after.processing", true},
+                        "ack.after.processing=true needs clean.session=false: a message whose processing fails is not "
+                                + "acknowledged"),
                 Arguments.of(new Object[] {"client.id", "  ", "clean.session", false},
                         "clean.session=false needs a fixed client.id"),
                 Arguments.of(new Object[] {"client.id", "id\uD800"},
@@ -232,6 +237,15 @@ class ConnectionSettingsTest {
         assertEquals(15, client.keepAliveSeconds());
         assertFalse(client.isTls());
         assertEquals(ConnectionState.CLOSED, client.state());
+    }
+
+    @Test
+    void ackAfterProcessingReachesTheClientWithAKeptSession() {
+        ConnectionSettings s = settings("client.id", "c", "clean.session", false, "ack.after.processing", true);
+        assertTrue(s.ackAfterProcessing());
+        assertTrue(s.newClient().ackAfterProcessing());
+        assertTrue(s.toString().contains("ack.after.processing=true"), s::toString);
+        assertFalse(s.sameAs(settings("client.id", "c", "clean.session", false)), "a change of it is a change");
     }
 
     @Test

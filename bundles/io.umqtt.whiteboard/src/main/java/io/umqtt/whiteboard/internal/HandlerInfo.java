@@ -34,9 +34,12 @@ final class HandlerInfo {
     private final int qos;
     private final String targetText;
     private final Filter target;
+    /** {@link HandlerConstants#ACK_AFTER_PROCESSING}: its processing counts before the ack. */
+    private final boolean ackAfterProcessing;
 
     private HandlerInfo(long serviceId, long bundleId, String owner, List<TopicFilter> filters, int qos,
-            String targetText, Filter target) {
+            String targetText, Filter target, boolean ackAfterProcessing) {
+        this.ackAfterProcessing = ackAfterProcessing;
         this.serviceId = serviceId;
         this.bundleId = bundleId;
         this.owner = owner;
@@ -58,7 +61,8 @@ final class HandlerInfo {
         long bundleId = bundle instanceof Long ? (Long) bundle : -1;
         return new HandlerInfo(serviceId, bundleId, owner, filters(properties.get(HandlerConstants.TOPIC)),
                 qos(properties.get(HandlerConstants.QOS)), targetText(properties.get(HandlerConstants.TARGET)),
-                target(properties.get(HandlerConstants.TARGET)));
+                target(properties.get(HandlerConstants.TARGET)),
+                ackAfterProcessing(properties.get(HandlerConstants.ACK_AFTER_PROCESSING)));
     }
 
     /** The {@code service.id} of a registration. */
@@ -127,6 +131,23 @@ final class HandlerInfo {
         return (int) q;
     }
 
+    private static boolean ackAfterProcessing(Object value) {
+        if (value == null) {
+            return false;
+        }
+        if (value instanceof Boolean) {
+            return (Boolean) value;
+        }
+        if (value instanceof String) {
+            String v = ((String) value).trim();
+            if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+                return Boolean.parseBoolean(v);
+            }
+        }
+        throw new IllegalArgumentException(HandlerConstants.ACK_AFTER_PROCESSING + " must be true or false (a Boolean "
+                + "or a String), found " + describe(value));
+    }
+
     private static String targetText(Object value) {
         if (value == null || value instanceof String) {
             return (String) value;
@@ -176,6 +197,11 @@ final class HandlerInfo {
         return qos;
     }
 
+    /** Whether its processing counts before a QoS 1 message is acknowledged. */
+    boolean ackAfterProcessing() {
+        return ackAfterProcessing;
+    }
+
     /** The target filter as given, or null. */
     String targetText() {
         return targetText;
@@ -199,6 +225,7 @@ final class HandlerInfo {
     @Override
     public String toString() {
         return describe(serviceId, owner) + " " + filters + " qos " + qos
-                + (targetText == null ? "" : " target " + targetText);
+                + (targetText == null ? "" : " target " + targetText)
+                + (ackAfterProcessing ? " ack after processing" : "");
     }
 }

@@ -2,11 +2,14 @@ package io.umqtt.whiteboard.internal;
 
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 
+import io.umqtt.api.AckHold;
+import io.umqtt.api.HandlerConstants;
 import io.umqtt.api.MessageHandler;
 import io.umqtt.api.MqttMessage;
 
@@ -21,6 +24,18 @@ import io.umqtt.api.MqttMessage;
  * handler (waiting would stall every handler and the keepalive). Every drop is counted
  * ({@link #dropped()}); the first drop of an overflow logs a warning and the end of the
  * overflow (the queue ran empty again) logs how many were dropped in it.
+ *
+ * <h2>Acknowledge after processing</h2>
+ * A handler registered with {@link HandlerConstants#ACK_AFTER_PROCESSING} holds the ack of each
+ * QoS 1 message it is offered ({@link MqttMessage#holdAck()}, taken in {@link #offer} on the
+ * connection's I/O thread while the message is being delivered): the hold is released when
+ * {@code handle} returns normally, and failed (the connection closes without the ack, the broker
+ * redelivers) when it throws or when the message is discarded unprocessed ({@link #close}). A
+ * held message is never dropped by an overflow: the oldest message without a hold goes instead,
+ * and when only held messages are queued the queue grows beyond its capacity; the broker's
+ * in-flight window for the client (e.g. mosquitto's {@code max_inflight_messages}, 20) bounds
+ * how many held messages there can be. On a connection that acknowledges on receipt
+ * ({@code holdAck} returns null) the property has no effect; that is logged once.
  *
  * <h2>Threading</h2>
  * {@link #offer} is called by connection I/O threads, {@link #run} by the pool, {@link #close}
@@ -42,8 +57,12 @@ final class HandlerQueue implements Runnable {
     private final Executor executor;
     private final IntSupplier capacity;
 
-    /** Guarded by this. */
-    private final ArrayDeque<MqttMessage> queue = new ArrayDeque<>();
+    /** {@link MqttMessage}s, and {@link Held} ones for a handler that acknowledges after processing; guarded by this. */
+    private final ArrayDeque<Object> queue = new ArrayDeque<>();
+    /** {@link HandlerConstants#ACK_AFTER_PROCESSING}; set by the whiteboard with each registration's properties. */
+    volatile boolean ackAfterProcessing;
+    /** Whether "this connection acknowledges on receipt" was logged for this handler. */
+    private volatile boolean warnedNoHold;
     /** A drain task is queued or running; guarded by this. */
     private boolean scheduled;
     /** Unregistered: nothing is queued or called any more; guarded by this. */
@@ -82,20 +101,27 @@ final class HandlerQueue implements Runnable {
         boolean schedule;
         boolean overflowBegins = false;
         int limit = capacity.getAsInt();
+        AckHold hold = ackAfterProcessing && message.qos() > 0 ? hold(message) : null;
+        boolean wasClosed;
         synchronized (this) {
-            if (closed) {
-                return false;
-            }
-            while (queue.size() >= limit) {
-                queue.pollFirst();
-                dropped++;
-                if (droppedInOverflow++ == 0) {
-                    overflowBegins = true;
+            wasClosed = closed;
+            if (!closed) {
+                while (queue.size() >= limit && dropOldestUnheld()) {
+                    dropped++;
+                    if (droppedInOverflow++ == 0) {
+                        overflowBegins = true;
+                    }
                 }
+                queue.addLast(hold == null ? message : new Held(message, hold));
             }
-            queue.addLast(message);
-            schedule = !scheduled;
-            scheduled = true;
+            schedule = !closed && !scheduled;
+            scheduled |= schedule;
+        }
+        if (wasClosed) {
+            if (hold != null) {
+                hold.fail(new IllegalStateException(name + " was unregistered before it processed " + message));
+            }
+            return false;
         }
         if (overflowBegins) {
             LOG.log(Level.WARNING, () -> name + " is too slow: its queue of " + limit + " messages is full, so the "
@@ -106,6 +132,43 @@ final class HandlerQueue implements Runnable {
             submit();
         }
         return true;
+    }
+
+    /**
+     * Drops the oldest queued message that holds no ack; false when every queued message holds
+     * one (held messages are not dropped). Caller holds this.
+     */
+    private boolean dropOldestUnheld() {
+        for (Iterator<Object> it = queue.iterator(); it.hasNext();) {
+            if (!(it.next() instanceof Held)) {
+                it.remove();
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The message's ack hold, or null (the connection acknowledges on receipt: logged once). */
+    private AckHold hold(MqttMessage message) {
+        AckHold hold;
+        try {
+            hold = message.holdAck();
+        } catch (IllegalStateException e) {
+            LOG.log(Level.WARNING, name + ": cannot hold the acknowledgement of " + message + " (" + e.getMessage()
+                    + "); it is acknowledged without waiting for the handler", e);
+            return null;
+        }
+        if (hold == null) {
+            if (!warnedNoHold) {
+                warnedNoHold = true;
+                LOG.log(Level.WARNING, () -> name + " has " + HandlerConstants.ACK_AFTER_PROCESSING + "=true, but "
+                        + "connection " + message.connection().name() + " acknowledges messages on receipt: its "
+                        + "processing does not hold the acknowledgement there (configure the connection with "
+                        + "ack.after.processing=true and clean.session=false); logged once per handler");
+            }
+            return null;
+        }
+        return hold == AckHold.NONE ? null : hold;
     }
 
     private void submit() {
@@ -123,7 +186,7 @@ final class HandlerQueue implements Runnable {
     @Override
     public void run() {
         for (int i = 0; i < BATCH; i++) {
-            MqttMessage message;
+            Object message;
             long overflowDrops = 0;
             synchronized (this) {
                 message = closed ? null : queue.pollFirst();
@@ -143,7 +206,17 @@ final class HandlerQueue implements Runnable {
                 }
                 return;
             }
-            call(message);
+            if (message instanceof Held) {
+                Held h = (Held) message;
+                Throwable t = call(h.message);
+                if (t == null) {
+                    h.hold.release(); // processed: the ack may go (in order, with the other holds)
+                } else {
+                    h.hold.fail(t); // not processed: no ack, the connection closes, the broker redelivers
+                }
+            } else {
+                call((MqttMessage) message);
+            }
         }
         boolean more;
         synchronized (this) {
@@ -155,10 +228,12 @@ final class HandlerQueue implements Runnable {
         }
     }
 
-    private void call(MqttMessage message) {
+    /** Calls the handler; returns what it threw, or null. */
+    private Throwable call(MqttMessage message) {
         try {
             handler.handle(message);
             delivered.incrementAndGet();
+            return null;
         } catch (Throwable t) { // a handler must not take a pool thread or the other handlers down
             long n = failed.incrementAndGet();
             // every failure is counted; the log gets the 1st, 2nd, 4th, 8th... so a handler that
@@ -168,6 +243,7 @@ final class HandlerQueue implements Runnable {
                         + "failures are logged at the counts 2, 4, 8, ...); the other handlers and the connection "
                         + "go on", t);
             }
+            return t;
         } finally {
             // an interrupt left behind by the handler must not hit its next call; shutdown
             // does not rely on it (it closes the queue first)
@@ -182,16 +258,37 @@ final class HandlerQueue implements Runnable {
      *         would have logged them, never comes)
      */
     Discarded close() {
+        Discarded d;
+        Object[] discarded;
         synchronized (this) {
             if (closed) {
                 return Discarded.NOTHING;
             }
             closed = true;
             int n = queue.size();
+            discarded = queue.toArray();
             queue.clear();
             long inOverflow = droppedInOverflow;
             droppedInOverflow = 0;
-            return n == 0 && inOverflow == 0 ? Discarded.NOTHING : new Discarded(n, inOverflow, dropped);
+            d = n == 0 && inOverflow == 0 ? Discarded.NOTHING : new Discarded(n, inOverflow, dropped);
+        }
+        for (Object o : discarded) { // unprocessed: not acknowledged (the connection closes, the broker redelivers)
+            if (o instanceof Held) {
+                Held h = (Held) o;
+                h.hold.fail(new IllegalStateException(name + " was unregistered before it processed " + h.message));
+            }
+        }
+        return d;
+    }
+
+    /** A queued message whose ack waits for this handler. */
+    private static final class Held {
+        final MqttMessage message;
+        final AckHold hold;
+
+        Held(MqttMessage message, AckHold hold) {
+            this.message = message;
+            this.hold = hold;
         }
     }
 

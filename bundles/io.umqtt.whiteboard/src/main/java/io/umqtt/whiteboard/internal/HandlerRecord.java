@@ -38,6 +38,7 @@ final class HandlerRecord {
         dto.bundleId = info.bundleId();
         dto.topics = info.filters().stream().map(Object::toString).toArray(String[]::new);
         dto.qos = info.qos();
+        dto.ackAfterProcessing = info.ackAfterProcessing();
         dto.target = info.targetText();
         dto.connectionServiceIds = bound.stream().mapToLong(r -> r.serviceId).sorted().toArray();
         dto.delivered = queue.delivered();

@@ -173,6 +173,7 @@ final class Whiteboard {
                 add(info, owner, handler); // it was invalid before
             } else if (r.info.sameSubscriptions(info)) {
                 r.info = info;
+                r.queue.ackAfterProcessing = info.ackAfterProcessing();
                 return;
             } else {
                 rebind(r, info);
@@ -255,6 +256,7 @@ final class Whiteboard {
         failures.remove(info.serviceId());
         HandlerQueue queue = new HandlerQueue(info.serviceId(), HandlerInfo.describe(info.serviceId(), owner), handler,
                 delivery, this::queueCapacity);
+        queue.ackAfterProcessing = info.ackAfterProcessing();
         HandlerRecord r = new HandlerRecord(info, queue);
         handlers.put(info.serviceId(), r);
         bindMatching(r);
@@ -268,6 +270,7 @@ final class Whiteboard {
     private void rebind(HandlerRecord r, HandlerInfo info) {
         HandlerInfo before = r.info;
         r.info = info;
+        r.queue.ackAfterProcessing = info.ackAfterProcessing();
         for (Iterator<ConnectionRoute> it = r.bound.iterator(); it.hasNext();) {
             ConnectionRoute route = it.next();
             String conflict = info.targets(route.properties()) ? route.conflict(r.queue, info) : null;

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.osgi.framework.Constants;
 
+import io.umqtt.api.AckHold;
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MatchingListener;
 import io.umqtt.api.MessageListener;
@@ -77,6 +78,15 @@ final class FakeConnection implements MqttConnection {
     volatile CountDownLatch gate;
     /** Released once by each SUBSCRIBE that reached the {@link #gate}. */
     final Semaphore atGate = new Semaphore(0);
+    /**
+     * Acknowledge after processing: {@link MqttMessage#holdAck()} of a QoS 1 message hands out a
+     * hold that records {@code "released <topic> <payload>"} or {@code "failed <topic> <payload>: <cause>"}
+     * in {@link #acks}; off, it returns null as a connection that acknowledges on receipt.
+     */
+    volatile boolean ackAfterProcessing;
+    final BlockingQueue<String> acks = new LinkedBlockingQueue<>();
+    /** Holds taken. */
+    final java.util.concurrent.atomic.AtomicInteger holdsTaken = new java.util.concurrent.atomic.AtomicInteger();
 
     FakeConnection(long serviceId, String name) {
         this.serviceId = serviceId;
@@ -369,6 +379,37 @@ final class FakeConnection implements MqttConnection {
         @Override
         public TestMessage copy() {
             return new TestMessage(topic.clone(), payload.clone(), qos, retain, connection);
+        }
+
+        @Override
+        public AckHold holdAck() {
+            FakeConnection c = (FakeConnection) connection;
+            if (!c.ackAfterProcessing) {
+                return null;
+            }
+            if (qos == 0) {
+                return AckHold.NONE;
+            }
+            c.holdsTaken.incrementAndGet();
+            String what = this.toString();
+            return new AckHold() {
+                private final java.util.concurrent.atomic.AtomicBoolean settled =
+                        new java.util.concurrent.atomic.AtomicBoolean();
+
+                @Override
+                public void release() {
+                    if (settled.compareAndSet(false, true)) {
+                        c.acks.add("released " + what);
+                    }
+                }
+
+                @Override
+                public void fail(Throwable cause) {
+                    if (settled.compareAndSet(false, true)) {
+                        c.acks.add("failed " + what + ": " + cause.getMessage());
+                    }
+                }
+            };
         }
 
         @Override
