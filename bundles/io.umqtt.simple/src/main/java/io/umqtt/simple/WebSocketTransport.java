@@ -41,8 +41,10 @@ import io.umqtt.api.MqttException.Reason;
  * one part are held, and a reader that stops reading stops the WebSocket reading from the socket
  * (TCP then holds the broker back).
  * <p>
- * <b>Sending:</b> {@link #write} waits until the JDK has written the frame, or the transport is
- * closed ({@link Outbound}'s write watchdog closes it when a write makes no progress).
+ * <b>Sending:</b> each {@link #write} goes out as one binary frame, or several of at most
+ * {@value #MAX_FRAME} bytes (servers limit frame sizes; MQTT packets may span frames), and waits
+ * until the JDK has written them, or the transport is closed ({@link Outbound}'s write watchdog
+ * closes it when a write makes no progress).
  * <p>
  * <b>Threads:</b> none of its own; the JDK client's selector thread and the shared executor of
  * {@link WebSocketClients} (one client per TLS setting, shared by all connections) run the
@@ -54,6 +56,8 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
     private static final System.Logger LOG = System.getLogger(MqttClient.class.getName());
     /** The MQTT WebSocket subprotocol (MQTT 3.1.1, section 6). */
     static final String SUBPROTOCOL = "mqtt";
+    /** Largest frame sent: a longer write goes out as several binary frames. */
+    static final int MAX_FRAME = 32 * 1024;
     /** Largest receive buffer, in bytes. */
     static final int MAX_BUFFER = 32 * 1024;
     private static final int INITIAL_BUFFER = 2 * 1024;
@@ -198,6 +202,12 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
             IOException explained = TlsConnector.explain(target.getHost(), target.getPort(), presented, ssl, false);
             return explained != null ? explained
                     : new IOException("TLS handshake with " + target + " failed: " + ssl.getMessage(), ssl);
+        }
+        if (cause instanceof IOException && String.valueOf(cause.getMessage()).contains("received no bytes")) {
+            // Moquette, for one, closes the connection on a wrong path without an HTTP answer
+            return new IOException("WebSocket connect to " + target + " failed: the server closed the connection "
+                    + "without answering the opening handshake (is it a WebSocket endpoint, and is the path "
+                    + target.getRawPath() + " right? websocket.path)", cause);
         }
         if (cause instanceof IOException) {
             return new IOException("WebSocket connect to " + target + " failed: " + cause.getMessage(), cause);
@@ -411,6 +421,14 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
+        // servers limit the frame size (Netty's default: 64 KiB); MQTT packets may span frames
+        for (int done = 0; done < len; done += MAX_FRAME) {
+            writeFrame(b, off + done, Math.min(MAX_FRAME, len - done));
+        }
+    }
+
+    /** Sends one binary frame and waits until it is written or the transport is closed. */
+    private void writeFrame(byte[] b, int off, int len) throws IOException {
         WebSocket w = ws;
         if (w == null || closed.isDone()) {
             throw new SocketException("WebSocket closed");

@@ -167,6 +167,17 @@ class WebSocketTransportTest {
         assertArrayEquals(new byte[] { 1, 2, 3 }, ws.sent.get(0));
     }
 
+    @Test
+    void aLongWriteGoesOutInFramesOfAtMostMaxFrame() throws IOException {
+        byte[] b = new byte[2 * WebSocketTransport.MAX_FRAME + 5];
+        Arrays.fill(b, (byte) 3);
+        t.write(b, 0, b.length);
+        assertEquals(3, ws.sent.size());
+        assertEquals(WebSocketTransport.MAX_FRAME, ws.sent.get(0).length);
+        assertEquals(WebSocketTransport.MAX_FRAME, ws.sent.get(1).length);
+        assertEquals(5, ws.sent.get(2).length);
+    }
+
     private static void waitUntilParked(Future<?> f) throws InterruptedException {
         // the task is blocked once it is neither done nor able to finish; give it a moment to get there
         long end = System.nanoTime() + SECONDS.toNanos(1) / 3;
