@@ -196,6 +196,28 @@ class WebSocketInteropTest {
     }
 
     @Test
+    void aFloodOfQos0ReachesAWebSocketSubscriberWhole() throws Exception {
+        try (MosquittoBroker unlimited = MosquittoBroker.builder().config("max_queued_messages 0")
+                .config("max_queued_bytes 0").start()) {
+            WebSocketBridge bridge = bridge(WebSocketBridge.builder(unlimited.host(), unlimited.port()));
+            MqttClient ws = new MqttClient(id("flood"), bridge.uri(), 0, null, (String) null, 30, null);
+            ReceivingClient r = closing(ReceivingClient.connect(ws, true));
+            String topic = topic("flood");
+            ws.subscribe(topic, 0);
+            MqttClient tcp = closing(new MqttClient(id("tcp"), unlimited.host(), unlimited.port()));
+            tcp.connect(true);
+            int n = 20_000;
+            byte[] t = topic.getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < n; i++) {
+                tcp.publish(t, payload(i, 64), false, 0);
+            }
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(payload(i, 64), r.next().payload(), "message " + i);
+            }
+        }
+    }
+
+    @Test
     void roundTripOverWssWithTheTestCa() throws Exception {
         WebSocketBridge bridge = bridge(WebSocketBridge.builder(broker.host(), broker.port()).tls(pki));
         TlsSettings tls = TlsSettings.fromStores(pki.trustStore(), pki.storePassword(), null, null, null);
