@@ -86,6 +86,9 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
     private boolean ended;
     private IOException failure;
     private boolean closedLocally;
+    /** A held part was consumed: the next is asked for once the lock is released. */
+    private boolean requestDue;
+    private CompletableFuture<Void> releaseDue;
 
     /**
      * @param tls the TLS settings for {@code wss}, or null for {@code ws}
@@ -339,7 +342,23 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
         try {
             return take(b, off, len);
         } finally {
-            lock.unlock();
+            unlockAndRequest();
+        }
+    }
+
+    /** Releases the lock, then asks for the next part if the reader consumed a held one (no JDK call under the lock). */
+    private void unlockAndRequest() {
+        boolean due = requestDue;
+        CompletableFuture<Void> release = releaseDue;
+        requestDue = false;
+        releaseDue = null;
+        lock.unlock();
+        if (release != null) {
+            release.complete(null);
+        }
+        WebSocket w = ws;
+        if (due && w != null) {
+            w.request(1);
         }
     }
 
@@ -373,7 +392,7 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
                 }
             }
         } finally {
-            lock.unlock();
+            unlockAndRequest();
         }
     }
 
@@ -402,11 +421,8 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
                 CompletableFuture<Void> done = heldDone;
                 held = null;
                 heldDone = null;
-                WebSocket w = ws;
-                done.complete(null);
-                if (w != null) {
-                    w.request(1); // the held part is consumed: the next may come
-                }
+                releaseDue = done; // gives the JDK its buffer back, after unlocking
+                requestDue = true; // the held part is consumed: the next may come (asked for after unlocking)
             }
         }
         return n;
@@ -499,20 +515,22 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
 
     /** Ends blocked reads and writes; false when already closed. */
     private boolean markClosed() {
+        CompletableFuture<Void> release;
         lock.lock();
         try {
             if (closedLocally) {
                 return false;
             }
             closedLocally = true;
-            if (heldDone != null) {
-                heldDone.complete(null);
-                held = null;
-                heldDone = null;
-            }
+            release = heldDone;
+            held = null;
+            heldDone = null;
             readable.signalAll();
         } finally {
             lock.unlock();
+        }
+        if (release != null) {
+            release.complete(null);
         }
         closed.complete(null);
         return true;

@@ -37,7 +37,7 @@ class CommonAttributesTest {
         twice.retainAll(robust.keySet());
         assertTrue(twice.isEmpty(), () -> "written twice: " + twice);
         // with connect.timeout, which each component declares with its own default: 22 connection attributes
-        assertEquals(21, common.size(), "the shared attributes (update this count with the form)");
+        assertEquals(23, common.size(), "the shared attributes (update this count with the form)");
         assertTrue(robust.containsKey("connect_timeout"));
         for (Method m : common.values()) {
             assertTrue(m.getDefaultValue() != null, () -> m.getName() + " has a default");
