@@ -112,7 +112,7 @@ public final class WebSocketBridge implements AutoCloseable {
         }
     }
 
-    /** Stops copying in both directions; the connections stay open. */
+    /** Stops copying in both directions; the connections stay open towards the client, whatever the broker does. */
     public void freeze() {
         frozen = true;
     }
@@ -333,6 +333,9 @@ public final class WebSocketBridge implements AutoCloseable {
         } catch (IOException e) {
             // the connection ends
         } finally {
+            while (frozen && !closed) {
+                sleepQuietly(10); // a frozen path passes no close either (the broker's keepalive may close it)
+            }
             closeQuietly(client);
             closeQuietly(broker);
         }
