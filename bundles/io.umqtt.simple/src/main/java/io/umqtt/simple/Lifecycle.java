@@ -48,7 +48,9 @@ final class Lifecycle {
         Transport t = null;
         boolean opened = false;
         try {
-            t = c.settings.tls == null ? TcpTransport.plain() : new TlsTransport(c.settings.tls);
+            String webSocketPath = c.settings.webSocketPath;
+            t = webSocketPath != null ? new WebSocketTransport(c.settings.tls, webSocketPath)
+                    : c.settings.tls == null ? TcpTransport.plain() : new TlsTransport(c.settings.tls);
             synchronized (c.lock) {
                 checkStillConnecting("aborted: the client was closed");
                 transport = t; // so that close() and disconnect() can abort the TCP connect and the handshake
@@ -85,7 +87,8 @@ final class Lifecycle {
             }
             return sessionPresent;
         } catch (IOException | RuntimeException e) {
-            IOException explained = guard.expired() && !(e instanceof MqttException)
+            // a WebSocket (no TCP socket of its own) bounds its opening itself and words its timeouts
+            IOException explained = guard.expired() && !(e instanceof MqttException) && (t == null || t.tcp() != null)
                     ? guard.timeout(server, port, timeoutMillis, t == null ? null : t.tcp(), opened ? t.tcp() : null, e)
                     : opened && e instanceof IOException ? t.explainFailure(server, port, (IOException) e) : null;
             IOException cause = explained != null ? explained : e instanceof IOException ? (IOException) e

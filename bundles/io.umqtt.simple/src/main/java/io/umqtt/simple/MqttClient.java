@@ -64,6 +64,24 @@ public class MqttClient implements Closeable {
     public static final int DEFAULT_PORT = 1883;
     /** The MQTT port with TLS. */
     public static final int DEFAULT_TLS_PORT = 8883;
+    /**
+     * The port of {@code ws://} (MQTT over WebSocket) when the URI names none.
+     *
+     * @since 1.4
+     */
+    public static final int DEFAULT_WS_PORT = 80;
+    /**
+     * The port of {@code wss://} (MQTT over WebSocket with TLS) when the URI names none.
+     *
+     * @since 1.4
+     */
+    public static final int DEFAULT_WSS_PORT = 443;
+    /**
+     * The WebSocket request path when a {@code ws://} or {@code wss://} server URI has none.
+     *
+     * @since 1.4
+     */
+    public static final String DEFAULT_WEBSOCKET_PATH = "/mqtt";
     /** Default for {@link #setConnectTimeout(int)}: 30 s. */
     public static final int DEFAULT_CONNECT_TIMEOUT_MILLIS = 30_000;
     /** Default for {@link #setAckTimeout(int)}: 30 s. */
@@ -146,8 +164,12 @@ public class MqttClient implements Closeable {
      * A client; no I/O happens until {@link #connect(boolean)}.
      *
      * @param clientId the MQTT client identifier (may be empty, then only for a clean session)
-     * @param server host name or address of the broker
+     * @param server host name or address of the broker; or a {@code ws://host:port/path} or
+     *        {@code wss://host:port/path} URI for MQTT over WebSocket (subprotocol {@code mqtt}; path
+     *        {@value #DEFAULT_WEBSOCKET_PATH} when the URI has none; {@code wss} uses {@code tls}, or the
+     *        JDK's trust store when it is null; see docs/websocket.md)
      * @param port the broker's port; 0 means {@value #DEFAULT_PORT}, or {@value #DEFAULT_TLS_PORT} with TLS
+     *        (WebSocket: the URI's port, else {@value #DEFAULT_WS_PORT} or {@value #DEFAULT_WSS_PORT})
      * @param user the user name, or {@code null}
      * @param password the password, or {@code null}; requires a user
      * @param keepAliveSeconds the MQTT keepalive, 0..65535; 0 turns keepalive off
@@ -203,18 +225,32 @@ public class MqttClient implements Closeable {
     }
 
     /**
-     * Points the client at another broker for the next {@link #connect(boolean)} (failover).
+     * The WebSocket request path when the client connects over WebSocket (a {@code ws://} or
+     * {@code wss://} server), else null (TCP).
+     *
+     * @since 1.4
+     */
+    public String webSocketPath() {
+        return settings.webSocketPath;
+    }
+
+    /**
+     * Points the client at another broker for the next {@link #connect(boolean)} (failover). A host
+     * alone keeps the transport (TCP, or WebSocket with its path); a {@code ws://} or {@code wss://}
+     * URI switches to WebSocket with the URI's path (its TLS must match the client's: {@code wss} with
+     * TLS settings, {@code ws} without).
      *
      * @param port 0 for the default port
      * @throws IllegalStateException while connected or connecting
+     * @throws IllegalArgumentException for a bad server or port, or a URI whose TLS does not match
      */
     protected final void setServer(String server, int port) {
-        Settings.checkServer(server, port);
+        Settings.Target target = Settings.parse(server, port);
         synchronized (lock) {
             if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
                 throw new IllegalStateException("cannot change the server while " + state);
             }
-            settings.setServer(server, port);
+            settings.setServer(target);
         }
     }
 

@@ -22,6 +22,8 @@ final class Settings {
     /** The broker; changed only between connections. */
     volatile String server;
     volatile int port;
+    /** The WebSocket request path (with any query) when the client connects over WebSocket, else null (TCP). */
+    volatile String webSocketPath;
     final byte[] user;
     final byte[] password;
     final int keepAliveSeconds;
@@ -45,7 +47,13 @@ final class Settings {
     Settings(String clientId, String server, int port, String user, byte[] password, int keepAliveSeconds,
             TlsSettings tls) {
         MqttStrings.connectString("clientId", clientId);
-        checkServer(server, port);
+        Target target = parse(server, port);
+        if (target.webSocket && target.secure && tls == null) {
+            tls = TlsSettings.defaults(); // wss:// with the JDK's trust store
+        } else if (target.webSocket && !target.secure && tls != null) {
+            throw new IllegalArgumentException("server " + server.trim() + " is WebSocket without TLS, but TLS "
+                    + "settings were given: use a wss:// URI for WebSocket over TLS");
+        }
         if (keepAliveSeconds < 0 || keepAliveSeconds > 65_535) {
             throw new IllegalArgumentException("keepAliveSeconds must be 0..65535, found " + keepAliveSeconds);
         }
@@ -54,7 +62,7 @@ final class Settings {
         }
         this.clientId = clientId;
         this.tls = tls;
-        setServer(server, port);
+        setServer(target);
         this.user = user == null ? null : MqttStrings.connectString("user", user);
         if (password != null) {
             MqttStrings.checkConnectField("password", password);
@@ -73,15 +81,108 @@ final class Settings {
         }
     }
 
+    /**
+     * Where to connect: a host with a port, or a {@code ws://} or {@code wss://} URI (WebSocket,
+     * its path the request path, {@value MqttClient#DEFAULT_WEBSOCKET_PATH} when it has none; a
+     * port in the URI and a nonzero {@code port} must agree).
+     *
+     * @throws IllegalArgumentException saying what is wrong with the server or port
+     */
+    static Target parse(String server, int port) {
+        checkServer(server, port);
+        String s = server.trim();
+        int scheme = s.indexOf("://");
+        if (scheme < 0) {
+            return new Target(s, port, false, false, null);
+        }
+        String name = s.substring(0, scheme).toLowerCase(java.util.Locale.ROOT);
+        if (!name.equals("ws") && !name.equals("wss")) {
+            throw new IllegalArgumentException("server " + s + " is a URI with the scheme '" + name + "': only ws:// "
+                    + "and wss:// (MQTT over WebSocket) are URIs here; for MQTT over TCP give the host name alone "
+                    + "and the port apart");
+        }
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(s);
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("server " + s + " is not a valid URI: " + e.getMessage(), e);
+        }
+        String host = uri.getHost();
+        if (host == null || host.isEmpty()) {
+            throw new IllegalArgumentException("server " + s + " names no host");
+        }
+        if (uri.getRawUserInfo() != null || uri.getRawFragment() != null) {
+            throw new IllegalArgumentException("server " + s + " has a user or fragment part, which a WebSocket URI "
+                    + "for MQTT must not have (give the user name and password to the client)");
+        }
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int p = port;
+        if (uri.getPort() >= 0) {
+            if (port != 0 && port != uri.getPort()) {
+                throw new IllegalArgumentException("server " + s + " names port " + uri.getPort() + " but port "
+                        + port + " was given: give one of them, or the same");
+            }
+            p = uri.getPort();
+        }
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? MqttClient.DEFAULT_WEBSOCKET_PATH
+                : uri.getRawPath();
+        if (uri.getRawQuery() != null) {
+            path += "?" + uri.getRawQuery();
+        }
+        return new Target(host, p, true, name.equals("wss"), path);
+    }
+
+    /** A parsed server: host and port, and for a WebSocket URI whether it is TLS and the path. */
+    static final class Target {
+        final String host;
+        final int port;
+        final boolean webSocket;
+        final boolean secure;
+        final String path;
+
+        Target(String host, int port, boolean webSocket, boolean secure, String path) {
+            this.host = host;
+            this.port = port;
+            this.webSocket = webSocket;
+            this.secure = secure;
+            this.path = path;
+        }
+    }
+
     /** Sets the checked server; port 0 is the default port (with TLS or without). */
     void setServer(String server, int port) {
-        this.server = server.trim();
-        this.port = port != 0 ? port : tls != null ? MqttClient.DEFAULT_TLS_PORT : MqttClient.DEFAULT_PORT;
+        setServer(parse(server, port));
+    }
+
+    /**
+     * Sets the server; a host alone keeps the transport (TCP, or WebSocket with its path: failover
+     * servers given as {@code host:port} are reached the same way), a WebSocket URI switches to
+     * WebSocket with its path. Port 0 is the default port of the transport, with TLS or without.
+     *
+     * @throws IllegalArgumentException when the URI asks for TLS and the client has none, or the reverse
+     */
+    void setServer(Target target) {
+        if (target.webSocket) {
+            if (target.secure != (tls != null)) {
+                throw new IllegalArgumentException("cannot connect to " + target.host + " over "
+                        + (target.secure ? "wss:// (TLS): the client was made without" : "ws:// (no TLS): the client was made with")
+                        + " TLS settings");
+            }
+            this.webSocketPath = target.path;
+        }
+        this.server = target.host;
+        int defaultPort = webSocketPath != null ? tls != null ? MqttClient.DEFAULT_WSS_PORT : MqttClient.DEFAULT_WS_PORT
+                : tls != null ? MqttClient.DEFAULT_TLS_PORT : MqttClient.DEFAULT_PORT;
+        this.port = target.port != 0 ? target.port : defaultPort;
     }
 
     /** The broker as "host:port", for messages. */
     String broker() {
-        return server + ":" + port;
+        String path = webSocketPath;
+        return path == null ? server + ":" + port
+                : WebSocketTransport.uri(tls != null, server, port, path).toString();
     }
 
     static int positive(String name, int millis) {

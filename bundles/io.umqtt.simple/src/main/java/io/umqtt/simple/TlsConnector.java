@@ -119,7 +119,7 @@ final class TlsConnector {
      * {@code e} explained when it is the broker refusing the connection (an alert, or closing it)
      * or this client refusing the broker's certificate; else null.
      */
-    private static IOException explain(String server, int port, ClientCertificate presented, IOException e,
+    static IOException explain(String server, int port, ClientCertificate presented, IOException e,
             boolean afterHandshake) {
         String where = afterHandshake
                 ? "the TLS connection to broker " + server + ":" + port + " failed after the handshake, before CONNACK: "

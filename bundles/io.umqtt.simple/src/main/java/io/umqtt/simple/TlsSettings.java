@@ -135,6 +135,102 @@ public final class TlsSettings {
         }
     }
 
+    /**
+     * The SSL context of a WebSocket (wss) connection, whose JDK HTTP client always asks the TLS
+     * engine to check the host name: with verification off, the trust managers are wrapped so that
+     * they check the certificate chain only. Not possible with an application's
+     * {@link SSLContext}: refused, naming the connection.
+     */
+    SSLContext webSocketContext(String broker) throws IOException {
+        try {
+            if (context != null) {
+                if (!verifyHostname) {
+                    throw new IOException("cannot connect to " + broker + " without host name verification: over "
+                            + "WebSocket the JDK's HTTP client checks the host name of an application's SSLContext "
+                            + "always; give the trust store as a file instead (TlsSettings.fromStores)");
+                }
+                return context;
+            }
+            if (trustStore == null && keyStore == null && verifyHostname) {
+                return SSLContext.getDefault();
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trustStore == null ? null : load(trustStore, trustStorePassword, trustStoreType, "trust store"));
+            KeyManager[] keys = null;
+            if (keyStore != null) {
+                KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                kmf.init(load(keyStore, keyStorePassword, keyStoreType, "key store"),
+                        keyStorePassword == null ? new char[0] : keyStorePassword);
+                keys = kmf.getKeyManagers();
+            }
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(keys, verifyHostname ? tmf.getTrustManagers() : ChainOnlyTrust.wrap(tmf.getTrustManagers()),
+                    null);
+            return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot set up TLS for " + broker + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * What makes two settings' WebSocket contexts interchangeable, for sharing one HTTP client:
+     * the application's context itself, or the store files (with their size and modification
+     * time, so that a replaced certificate gets a new context), types, passwords and host name
+     * verification.
+     */
+    Object sharingKey() {
+        if (context != null) {
+            return java.util.Arrays.asList(new IdentityKey(context), verifyHostname);
+        }
+        return java.util.Arrays.asList(fileKey(trustStore), trustStorePassword == null ? null
+                : new String(trustStorePassword), trustStoreType, fileKey(keyStore),
+                keyStorePassword == null ? null : new String(keyStorePassword), keyStoreType, verifyHostname);
+    }
+
+    /** Where the client certificate of a WebSocket connection comes from, for failure messages, or null. */
+    String clientKeySource() {
+        if (context != null) {
+            return "the application's SSLContext";
+        }
+        if (keyStore != null) {
+            return "key store " + keyStore;
+        }
+        String systemKeyStore = System.getProperty("javax.net.ssl.keyStore");
+        return trustStore == null && systemKeyStore != null && !systemKeyStore.isEmpty()
+                ? "the javax.net.ssl.keyStore system property" : null;
+    }
+
+    private static Object fileKey(Path file) {
+        if (file == null) {
+            return null;
+        }
+        try {
+            return java.util.Arrays.asList(file.toAbsolutePath().normalize().toString(), Files.size(file),
+                    Files.getLastModifiedTime(file));
+        } catch (IOException e) {
+            return file.toAbsolutePath().toString(); // loading it reports the problem
+        }
+    }
+
+    /** Compares by identity. */
+    private static final class IdentityKey {
+        private final Object o;
+
+        IdentityKey(Object o) {
+            this.o = o;
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof IdentityKey && ((IdentityKey) other).o == o;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(o);
+        }
+    }
+
     private static KeyStore load(Path file, char[] password, String type, String what)
             throws IOException, GeneralSecurityException {
         KeyStore ks;

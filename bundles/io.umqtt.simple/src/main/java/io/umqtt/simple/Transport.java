@@ -6,8 +6,8 @@ import java.net.Socket;
 /**
  * One connection's byte stream to the broker, all the rest of the client sees of the network:
  * open within a deadline, read into a buffer with a timeout, write bytes, close. Plain TCP is
- * {@link TcpTransport} (a channel; {@link SocketTransport} on request), TLS {@link TlsTransport};
- * a further transport (WebSocket) implements the same methods over its own framing.
+ * {@link TcpTransport} (a channel; {@link SocketTransport} on request), TLS {@link TlsTransport},
+ * WebSocket {@link WebSocketTransport} (the same methods over its own framing).
  * <p>
  * A transport serves one connection: the client makes a new one for each connect. Threading: the
  * connecting thread {@link #open opens} it; afterwards only the thread holding the client's reader
@@ -59,7 +59,10 @@ interface Transport {
      */
     void abort();
 
-    /** The TCP socket the connection runs on (also while it is being opened). */
+    /**
+     * The TCP socket the connection runs on (also while it is being opened), or null when the
+     * transport has none to hand out ({@link WebSocketTransport}, which bounds its opening itself).
+     */
     Socket tcp();
 
     /**

@@ -203,7 +203,7 @@ public class KuraConfigurationModelIT extends UmqttTestSupport {
                 assertNotNull("no connection service with " + MqttConstants.ERROR, failed.waitForService(TIMEOUT_MILLIS));
                 ServiceReference<MqttConnection> ref = failed.getServiceReference();
                 String error = (String) ref.getProperty(MqttConstants.ERROR);
-                assertTrue(error, error.contains("server=mqtt://" + secured.host() + " must be a host name"));
+                assertTrue(error, error.contains("server=mqtt://" + secured.host() + " is a URI with the scheme 'mqtt'"));
                 assertEquals("CLOSED", ref.getProperty(MqttConstants.STATE));
             } finally {
                 failed.close();
@@ -259,7 +259,7 @@ public class KuraConfigurationModelIT extends UmqttTestSupport {
     public void theFormsMarkEveryOptionalAttributeNotRequired() throws Exception {
         Set<String> optional = Set.of("name", "client.id", "username", "password", "tls.truststore",
                 "tls.truststore.password", "tls.keystore", "tls.keystore.password", "tls.store.type", "lwt.topic",
-                "lwt.message", "webconsole.configurationFactory.nameHint");
+                "lwt.message", "webconsole.configurationFactory.nameHint", "websocket.path");
         Set<String> robustOptional = new HashSet<>(optional);
         robustOptional.addAll(Set.of("queue.directory", "failover.servers"));
         assertForm("io.umqtt.simple", SIMPLE_PID, optional);

@@ -149,8 +149,8 @@ class RobustConnectionConfigTest {
                 e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
                 () -> ConnectionSettings.of(PID, RobustConfigs.common(RobustConfigs.of("server", "mqtt://b"))));
-        assertTrue(e.getMessage().startsWith("invalid configuration of " + PID + ": server=mqtt://b must be a host"),
-                e.getMessage());
+        assertTrue(e.getMessage().startsWith("invalid configuration of " + PID
+                + ": server=mqtt://b is a URI with the scheme 'mqtt'"), e.getMessage());
     }
 
     @Test

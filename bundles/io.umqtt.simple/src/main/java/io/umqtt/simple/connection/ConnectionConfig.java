@@ -36,13 +36,30 @@ public @interface ConnectionConfig {
             required = false)
     String name() default "";
 
-    @AttributeDefinition(name = "Broker host", description = "Host name or IP address of the MQTT broker.")
+    @AttributeDefinition(name = "Broker host",
+            description = "Host name or IP address of the MQTT broker; or a ws://host:port/path or "
+                    + "wss://host:port/path URI for MQTT over WebSocket (wss: with TLS, using the TLS settings below).")
     String server() default ConnectionSettings.DEFAULT_SERVER;
 
     @AttributeDefinition(name = "Broker port",
-            description = "TCP port of the broker, 1..65535. 0: 1883, or 8883 when TLS is enabled.",
+            description = "TCP port of the broker, 1..65535. 0: 1883, or 8883 when TLS is enabled; over WebSocket "
+                    + "the URI's port, else 80, or 443 with TLS.",
             min = "0", max = "" + ConnectionSettings.MAX_PORT)
     int port() default 0;
+
+    @AttributeDefinition(name = "Transport",
+            description = "How MQTT reaches the broker: tcp (MQTT over TCP, with TLS when enabled) or websocket (MQTT "
+                    + "over WebSocket, subprotocol mqtt, on the path below; with TLS when enabled). A ws:// or wss:// "
+                    + "URI as broker host means websocket.",
+            options = {@Option(label = "TCP", value = ConnectionSettings.TRANSPORT_TCP),
+                    @Option(label = "WebSocket", value = ConnectionSettings.TRANSPORT_WEBSOCKET)})
+    String transport() default ConnectionSettings.DEFAULT_TRANSPORT;
+
+    @AttributeDefinition(name = "WebSocket path",
+            description = "HTTP path (and query) of the broker's WebSocket endpoint, starting with /; used with "
+                    + "transport websocket when the broker host is no URI with a path of its own.",
+            required = false)
+    String websocket_path() default ConnectionSettings.DEFAULT_WEBSOCKET_PATH;
 
     @AttributeDefinition(name = "Client identifier",
             description = "The MQTT client identifier. Empty: a unique identifier \"umqtt-...\" generated on each "

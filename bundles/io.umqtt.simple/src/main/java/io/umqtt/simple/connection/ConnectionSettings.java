@@ -24,6 +24,8 @@ public final class ConnectionSettings {
     public static final String NAME = "name";
     public static final String SERVER = "server";
     public static final String PORT = "port";
+    public static final String TRANSPORT = "transport";
+    public static final String WEBSOCKET_PATH = "websocket.path";
     public static final String CLIENT_ID = "client.id";
     public static final String USERNAME = "username";
     public static final String PASSWORD = "password";
@@ -55,6 +57,14 @@ public final class ConnectionSettings {
     // checks these and the Metatype forms state these (ConnectionConfig); nowhere a second literal.
     /** Default broker host. */
     public static final String DEFAULT_SERVER = "localhost";
+    /** {@link #TRANSPORT} value: MQTT over TCP (the default). */
+    public static final String TRANSPORT_TCP = "tcp";
+    /** {@link #TRANSPORT} value: MQTT over WebSocket. */
+    public static final String TRANSPORT_WEBSOCKET = "websocket";
+    /** Default transport. */
+    public static final String DEFAULT_TRANSPORT = TRANSPORT_TCP;
+    /** Default WebSocket path. */
+    public static final String DEFAULT_WEBSOCKET_PATH = MqttClient.DEFAULT_WEBSOCKET_PATH;
     /** Default MQTT keepalive, in seconds. */
     public static final int DEFAULT_KEEPALIVE_SECONDS = 60;
     /** The simple connection's default connect timeout, in seconds (the robust component has its own). */
@@ -82,6 +92,8 @@ public final class ConnectionSettings {
     private final String name;
     private final String server;
     private final int port;
+    /** The WebSocket path over WebSocket, else null (TCP). */
+    private final String webSocketPath;
     private final String clientId;
     private final boolean clientIdGenerated;
     private final String username;
@@ -100,12 +112,13 @@ public final class ConnectionSettings {
     /** The configured values as the builder took them (secrets included; never shown): see {@link #sameAs}. */
     private final java.util.List<Object> inputs;
 
-    ConnectionSettings(Builder b, String name, String server, String clientId, boolean generated,
-            String username, String password, TlsSettings tls, String lwtTopic, String lwtMessage) {
+    ConnectionSettings(Builder b, String name, String server, int port, String webSocketPath, String clientId,
+            boolean generated, String username, String password, TlsSettings tls, String lwtTopic, String lwtMessage) {
         this.pid = b.pid;
         this.name = name;
         this.server = server;
-        this.port = b.port;
+        this.port = port;
+        this.webSocketPath = webSocketPath;
         this.clientId = clientId;
         this.clientIdGenerated = generated;
         this.username = username;
@@ -150,6 +163,8 @@ public final class ConnectionSettings {
                 .name(c.name())
                 .server(c.server())
                 .port(c.port())
+                .transport(c.transport())
+                .webSocketPath(c.websocket_path())
                 .clientId(c.client_id())
                 .username(c.username())
                 .password(secrets.apply(c.password()))
@@ -207,12 +222,37 @@ public final class ConnectionSettings {
         return port;
     }
 
-    /** The port connected to: the configured one, or 1883, or 8883 with TLS. */
+    /** The port connected to: the configured one, or 1883, or 8883 with TLS (WebSocket: 80, or 443 with TLS). */
     public int effectivePort() {
         if (port != 0) {
             return port;
         }
+        if (webSocketPath != null) {
+            return tls != null ? MqttClient.DEFAULT_WSS_PORT : MqttClient.DEFAULT_WS_PORT;
+        }
         return tls != null ? MqttClient.DEFAULT_TLS_PORT : MqttClient.DEFAULT_PORT;
+    }
+
+    /** {@value #TRANSPORT_TCP} or {@value #TRANSPORT_WEBSOCKET} (also when the server was a ws:// or wss:// URI). */
+    public String transport() {
+        return webSocketPath != null ? TRANSPORT_WEBSOCKET : TRANSPORT_TCP;
+    }
+
+    /** The WebSocket path (with any query) over WebSocket, else null. */
+    public String webSocketPath() {
+        return webSocketPath;
+    }
+
+    /**
+     * The server as the client takes it: the host, or over WebSocket its {@code ws://} or
+     * {@code wss://} URI (the port left out when it is the default).
+     */
+    String clientServer() {
+        if (webSocketPath == null) {
+            return server;
+        }
+        String host = server.indexOf(':') >= 0 ? "[" + server + "]" : server;
+        return (tls != null ? "wss://" : "ws://") + host + (port != 0 ? ":" + port : "") + webSocketPath;
     }
 
     /** The client identifier, configured or generated. */
@@ -318,7 +358,7 @@ public final class ConnectionSettings {
      * {@link MqttClient}).
      */
     public <C extends MqttClient> C newClient(ClientFactory<C> factory) {
-        C client = factory.create(clientId, server, port, username, password, keepAliveSeconds, tls);
+        C client = factory.create(clientId, clientServer(), port, username, password, keepAliveSeconds, tls);
         client.setConnectTimeout(connectTimeoutSeconds * 1000);
         client.setAckTimeout(ackTimeoutSeconds * 1000);
         client.setMaxPacketSize(maxPacketSize);
@@ -411,6 +451,7 @@ public final class ConnectionSettings {
         StringBuilder s = new StringBuilder("ConnectionSettings[").append(pid)
                 .append(", name=").append(name)
                 .append(", server=").append(server).append(':').append(effectivePort())
+                .append(webSocketPath != null ? ", transport=websocket, websocket.path=" + webSocketPath : "")
                 .append(", client.id=").append(clientId).append(clientIdGenerated ? " (generated)" : "")
                 .append(", username=").append(username == null ? "" : username)
                 .append(", password=").append(password == null ? "" : "***")
@@ -443,6 +484,8 @@ public final class ConnectionSettings {
         String name = "";
         String server = DEFAULT_SERVER;
         int port;
+        String transport = DEFAULT_TRANSPORT;
+        String webSocketPath = DEFAULT_WEBSOCKET_PATH;
         String clientId = "";
         String username = "";
         String password = "";
@@ -477,7 +520,8 @@ public final class ConnectionSettings {
 
         /** Every value as configured, normalised as {@link #build()} reads it, for {@link ConnectionSettings#sameAs}. */
         java.util.List<Object> inputs() {
-            return java.util.Arrays.asList(defaultName, trim(name), trim(server), port, trim(clientId), trim(username),
+            return java.util.Arrays.asList(defaultName, trim(name), trim(server), port, trim(transport),
+                    trim(webSocketPath), trim(clientId), trim(username),
                     password == null ? "" : password, keepAliveSeconds, cleanSession, connectTimeoutSeconds,
                     ackTimeoutSeconds, maxPacketSize, tlsEnabled, trim(trustStore),
                     trustStorePassword == null ? "" : trustStorePassword, trim(keyStore),
@@ -497,6 +541,18 @@ public final class ConnectionSettings {
 
         public Builder port(int v) {
             port = v;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#TRANSPORT_TCP} or {@value ConnectionSettings#TRANSPORT_WEBSOCKET}; empty: tcp. */
+        public Builder transport(String v) {
+            transport = v;
+            return this;
+        }
+
+        /** The WebSocket path (used with transport websocket); empty: {@value ConnectionSettings#DEFAULT_WEBSOCKET_PATH}. */
+        public Builder webSocketPath(String v) {
+            webSocketPath = v;
             return this;
         }
 

@@ -34,6 +34,8 @@ final class SettingsValidator {
     private final String name;
     private final String server;
     private final int port;
+    private final String transport;
+    private final String webSocketPath;
     private final String clientId;
     private final String username;
     private final String password;
@@ -60,6 +62,8 @@ final class SettingsValidator {
         this.name = b.name;
         this.server = b.server;
         this.port = b.port;
+        this.transport = b.transport;
+        this.webSocketPath = b.webSocketPath;
         this.clientId = b.clientId;
         this.username = b.username;
         this.password = b.password;
@@ -97,15 +101,61 @@ final class SettingsValidator {
         if (host.isEmpty()) {
             throw invalid(SERVER + " is empty: it must name the broker's host or IP address");
         }
-        if (host.contains("://")) {
-            throw invalid(SERVER, host, "must be a host name or address, not a URI; put the port in '"
-                    + PORT + "' and use '" + TLS_ENABLED + "' for TLS");
-        }
         if (host.chars().anyMatch(Character::isWhitespace) || host.chars().anyMatch(Character::isISOControl)) {
             throw invalid(SERVER, host, "contains white space or control characters");
         }
         if (port < 0 || port > MAX_PORT) {
             throw invalid(PORT, port, "is outside 0.." + MAX_PORT + " (0 = 1883, or 8883 with TLS)");
+        }
+        String t = trim(transport).toLowerCase(java.util.Locale.ROOT);
+        if (t.isEmpty()) {
+            t = DEFAULT_TRANSPORT;
+        }
+        if (!t.equals(TRANSPORT_TCP) && !t.equals(TRANSPORT_WEBSOCKET)) {
+            throw invalid(TRANSPORT, transport, "must be " + TRANSPORT_TCP + " or " + TRANSPORT_WEBSOCKET);
+        }
+        String path = trim(webSocketPath);
+        boolean pathConfigured = !path.isEmpty() && !path.equals(DEFAULT_WEBSOCKET_PATH);
+        if (path.isEmpty()) {
+            path = DEFAULT_WEBSOCKET_PATH;
+        }
+        if (!path.startsWith("/") || path.chars().anyMatch(Character::isWhitespace)
+                || path.chars().anyMatch(Character::isISOControl) || path.indexOf('#') >= 0) {
+            throw invalid(WEBSOCKET_PATH, path.replaceAll("\\p{Cntrl}", "?"),
+                    "must start with / and hold no white space, control characters or #");
+        }
+        int effectivePort = port;
+        boolean secure = tlsEnabled;
+        boolean webSocket = t.equals(TRANSPORT_WEBSOCKET);
+        if (host.contains("://")) {
+            java.net.URI uri = webSocketUri(host);
+            boolean wss = uri.getScheme().equalsIgnoreCase("wss");
+            if (!wss && tlsEnabled) {
+                throw invalid(SERVER, host, "is WebSocket without TLS, but " + TLS_ENABLED
+                        + "=true: use a wss:// URI for WebSocket over TLS, or turn TLS off");
+            }
+            if (uri.getPort() >= 0) {
+                if (port != 0 && port != uri.getPort()) {
+                    throw invalid(SERVER, host, "names port " + uri.getPort() + " but " + PORT + "=" + port
+                            + ": give one of them, or the same");
+                }
+                effectivePort = uri.getPort();
+            }
+            String uriPath = uri.getRawPath() == null ? "" : uri.getRawPath();
+            if (uri.getRawQuery() != null) {
+                uriPath += "?" + uri.getRawQuery();
+            }
+            if (!uriPath.isEmpty()) {
+                if (pathConfigured && !uriPath.equals(path)) {
+                    throw invalid(SERVER, host, "has the path " + uriPath + " but " + WEBSOCKET_PATH + "=" + path
+                            + ": give one of them, or the same");
+                }
+                path = uriPath;
+            }
+            host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1)
+                    : uri.getHost();
+            secure = wss;
+            webSocket = true;
         }
         if (keepAliveSeconds < 0 || keepAliveSeconds > MAX_KEEPALIVE_SECONDS) {
             throw invalid(KEEPALIVE, keepAliveSeconds, "is outside 0.." + MAX_KEEPALIVE_SECONDS + " seconds (0 = off)");
@@ -152,7 +202,7 @@ final class SettingsValidator {
             }
         }
 
-        TlsSettings tls = tlsEnabled ? tls() : null;
+        TlsSettings tls = secure ? tls() : null;
 
         String willTopic = emptyToNull(lwtTopic);
         String willMessage = lwtMessage == null ? "" : lwtMessage;
@@ -179,7 +229,31 @@ final class SettingsValidator {
         if (lwtQos < 0 || lwtQos > 2) {
             throw invalid(LWT_QOS, lwtQos, "must be 0, 1 or 2");
         }
-        return new ConnectionSettings(builder, n, host, id, generated, user, pass, tls, willTopic, willMessage);
+        return new ConnectionSettings(builder, n, host, effectivePort, webSocket ? path : null, id, generated, user,
+                pass, tls, willTopic, willMessage);
+    }
+
+    /** {@code server} as a ws:// or wss:// URI, or the reason it is none, naming the property. */
+    private java.net.URI webSocketUri(String host) {
+        String scheme = host.substring(0, host.indexOf("://")).toLowerCase(java.util.Locale.ROOT);
+        if (!scheme.equals("ws") && !scheme.equals("wss")) {
+            throw invalid(SERVER, host, "is a URI with the scheme '" + scheme + "': only ws:// and wss:// (MQTT over "
+                    + "WebSocket) are accepted; for MQTT over TCP give the host name alone, put the port in '" + PORT
+                    + "' and use '" + TLS_ENABLED + "' for TLS");
+        }
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(host);
+        } catch (java.net.URISyntaxException e) {
+            throw invalid(SERVER, host, "is not a valid URI: " + e.getMessage());
+        }
+        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+            throw invalid(SERVER, host, "names no host");
+        }
+        if (uri.getRawUserInfo() != null || uri.getRawFragment() != null) {
+            throw invalid(SERVER, host, "has a user or fragment part; give the user name in '" + USERNAME + "'");
+        }
+        return uri;
     }
 
     private TlsSettings tls() {
