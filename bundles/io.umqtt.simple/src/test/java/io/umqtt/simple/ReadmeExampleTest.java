@@ -1,6 +1,7 @@
 package io.umqtt.simple;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,7 @@ import java.nio.file.Paths;
 import org.junit.jupiter.api.Test;
 
 import io.umqtt.simple.testing.MosquittoBroker;
+import io.umqtt.simple.testing.WebSocketBridge;
 
 /**
  * The README's plain-Java example (section "The client from plain Java"), line for line (host and
@@ -34,6 +36,55 @@ class ReadmeExampleTest {
         client.publish("sensors/1/temp", "21.5", false, 0);  // at QoS 1 it returns after the PUBACK
         client.waitMsg();                                    // one blocking loop step: our message comes back
         client.disconnect();
+    }
+
+    /** The README's "Beyond umqtt" example, line for line (the server URI aside: {@code uri}). */
+    static int[] beyondUmqtt(String uri) throws IOException {
+        MqttClient plant = new MqttClient("gw-17", uri, 0, null, (String) null, 60, null);
+        plant.setAckAfterProcessing(true);                   // acks wait for the callback (keep the session)
+        plant.setCallback((topic, msg, retain, dup, qos) -> System.out.println(new String(msg, UTF_8) + " at QoS " + qos));
+        plant.connect(false);                                // clean session false: unacked messages come back
+        int[] granted = plant.subscribe(new String[] {"plant/+/temp", "plant/alarm"}, new int[] {1, 2});
+        plant.publish("plant/alarm", "overheat", false, 2);  // after PUBCOMP; our own copy came meanwhile
+        plant.disconnect();
+        return granted;
+    }
+
+    @Test
+    void theBeyondUmqttExampleRunsOverWebSocket() throws Exception {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int[] granted;
+        try (MosquittoBroker broker = MosquittoBroker.start();
+                WebSocketBridge bridge = WebSocketBridge.builder(broker.host(), broker.port()).start()) {
+            System.setOut(new PrintStream(captured, true, UTF_8));
+            try {
+                granted = beyondUmqtt(bridge.uri());
+            } finally {
+                System.setOut(stdout);
+            }
+            assertTrue(bridge.handshakes.get() >= 1, "it went over WebSocket");
+        }
+        assertArrayEquals(new int[] {1, 2}, granted, "one SUBSCRIBE, each filter's granted QoS");
+        assertEquals("overheat at QoS 2" + System.lineSeparator(), captured.toString(UTF_8));
+    }
+
+    @Test
+    void theReadmeShowsTheBeyondUmqttExample() throws IOException {
+        String readme = Files.readString(README);
+        int section = readme.indexOf("## Beyond umqtt");
+        assertTrue(section >= 0, () -> README + " has no section '## Beyond umqtt'");
+        int start = readme.indexOf("```java\n", section);
+        int end = readme.indexOf("```", start + 7);
+        assertTrue(start >= 0 && end > start, "no java code block in the README's section '## Beyond umqtt'");
+        String source = Files.readString(Paths.get("src/test/java/io/umqtt/simple/ReadmeExampleTest.java"));
+        for (String line : readme.substring(start + 8, end).split("\n")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            String here = line.replace("\"wss://broker.local:443/mqtt\"", "uri");
+            assertTrue(source.contains(here), () -> "the README's example has a line this test does not run: " + line);
+        }
     }
 
     @Test
