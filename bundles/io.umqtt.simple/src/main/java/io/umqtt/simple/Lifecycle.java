@@ -199,7 +199,10 @@ final class Lifecycle {
                 writeFailure = e;
             }
         }
-        closeConnection(new IOException("client disconnected from " + c.settings.broker()), true);
+        // nothing connected or connecting above: a connect() begun since is after this disconnect(), and closing
+        // it here (its CONNECT may be on the wire, no DISCONNECT follows) would make the broker publish the will
+        closeConnection(new IOException("client disconnected from " + c.settings.broker()), true,
+                !(connected || connecting));
         disconnectingOn = null;
         if (writeFailure != null) {
             throw new IOException("DISCONNECT could not be sent to " + c.settings.broker() + ": "
@@ -209,8 +212,20 @@ final class Lifecycle {
 
     /** See {@link MqttClient#close()}; also the end of {@link #disconnect()}. */
     void closeConnection(IOException reason, boolean disconnecting) {
+        closeConnection(reason, disconnecting, false);
+    }
+
+    /**
+     * {@link #closeConnection(IOException, boolean)}; with {@code unlessConnecting}, does nothing
+     * when a connect is under way or done (one begun after the caller found none).
+     */
+    private void closeConnection(IOException reason, boolean disconnecting, boolean unlessConnecting) {
         Transport t;
         synchronized (c.lock) {
+            if (unlessConnecting
+                    && (c.state == ConnectionState.CONNECTING || c.state == ConnectionState.CONNECTED)) {
+                return;
+            }
             c.state = ConnectionState.CLOSED;
             t = transport;
             c.acks.failAll(reason);

@@ -9,6 +9,7 @@ import java.net.SocketException;
 import java.net.SocketImpl;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
@@ -96,7 +97,8 @@ final class TcpTransport implements Transport {
             } else {
                 finishConnect(ch, selector, connectDeadline, server, port, timeoutMillis);
             }
-        } catch (ClosedChannelException | ClosedSelectorException e) {
+        } catch (ClosedChannelException | ClosedSelectorException | CancelledKeyException e) {
+            // closed meanwhile (a disconnect or close during the TCP connect): the key was cancelled
             close();
             throw closedException(e);
         } catch (IOException | RuntimeException e) {
