@@ -30,7 +30,7 @@ import io.umqtt.simple.internal.codec.PubrecEncoder;
  * QoS 2 packet ids among the dropped slots are handed back ({@link #connecting}): their PUBREC was
  * never written, so the broker's resend in the kept session must be delivered again.
  * <p>
- * Allocation: the slots are two {@code int} rings that grow (doubling) to the most PUBLISHes
+ * Allocation: the slots are two {@code int} rings, made at the first slot (16 each), that grow (doubling) to the most PUBLISHes
  * ever awaiting their ack at once and are reused; a callback that returns without taking a hold
  * allocates nothing here; each {@link MqttClient#holdAck()} allocates one small {@link Hold}.
  * <p>
@@ -51,9 +51,9 @@ final class InboundAcks {
 
     // ---- guarded by this ----
     /** Packet id | QoS &lt;&lt; 16 by slot, a ring: slot {@code s} is at {@code s & (ids.length - 1)}. */
-    private int[] ids = new int[16];
+    private int[] ids = EMPTY;
     /** Holds still open by slot (same ring). */
-    private int[] holds = new int[16];
+    private int[] holds = EMPTY;
     /** The oldest slot not written yet, and the next slot to hand out. */
     private long head;
     private long tail;
@@ -71,6 +71,8 @@ final class InboundAcks {
     }
 
     private static final int[] NONE = new int[0];
+    /** The rings before the first slot: a client that never acknowledges after processing keeps no ring. */
+    private static final int[] EMPTY = new int[0];
 
     /**
      * A new connection: drops the slots of the previous one and returns the QoS 2 packet ids among
@@ -124,11 +126,12 @@ final class InboundAcks {
 
     private void grow() {
         int n = ids.length;
-        int[] newIds = new int[n * 2];
-        int[] newHolds = new int[n * 2];
+        int m = n == 0 ? 16 : n * 2;
+        int[] newIds = new int[m];
+        int[] newHolds = new int[m];
         for (long s = head; s < tail; s++) {
-            newIds[(int) (s & (2 * n - 1))] = ids[(int) (s & (n - 1))];
-            newHolds[(int) (s & (2 * n - 1))] = holds[(int) (s & (n - 1))];
+            newIds[(int) (s & (m - 1))] = ids[(int) (s & (n - 1))];
+            newHolds[(int) (s & (m - 1))] = holds[(int) (s & (n - 1))];
         }
         ids = newIds;
         holds = newHolds;
