@@ -2,20 +2,11 @@ package io.umqtt.simple;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 import io.umqtt.api.AckHold;
 import io.umqtt.api.ConnectionState;
-import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttException;
-import io.umqtt.api.MqttException.Reason;
-import io.umqtt.api.TopicFilter;
 import io.umqtt.simple.internal.codec.PingreqEncoder;
-import io.umqtt.simple.internal.codec.PublishEncoder;
-import io.umqtt.simple.internal.codec.SubackDecoder;
-import io.umqtt.simple.internal.codec.SubscribeEncoder;
-import io.umqtt.simple.internal.codec.UnsubscribeEncoder;
 import io.umqtt.simple.internal.MqttStrings;
 
 /**
@@ -121,12 +112,6 @@ public class MqttClient implements Closeable {
     /** The configuration and settings, validated. */
     final Settings settings;
     /**
-     * The largest remaining length of a SUBSCRIBE or UNSUBSCRIBE this client sends: the MQTT
-     * maximum; tests lower it to see the filters of one call split over several packets.
-     */
-    volatile int maxSubscribeRemaining = MqttConstants.MAX_REMAINING_LENGTH;
-
-    /**
      * The client's lock: guards the connection state and failure, the last will, the reader role
      * ({@link ReaderRole}) and the acks awaited ({@link AckTable}). Taken after {@code Outbound.writeLock}.
      */
@@ -144,6 +129,8 @@ public class MqttClient implements Closeable {
     final ReaderRole readers;
     final Inbound inbound;
     final Lifecycle lifecycle;
+    final Publisher publisher;
+    final Subscriber subscriber;
     /** When received messages are acknowledged (see {@link #setAckAfterProcessing(boolean)}). */
     final InboundAcks inboundAcks;
 
@@ -195,6 +182,8 @@ public class MqttClient implements Closeable {
         inboundAcks = new InboundAcks(this);
         inbound = new Inbound(this, reader, acks, keepAlive);
         lifecycle = new Lifecycle(this);
+        publisher = new Publisher(this);
+        subscriber = new Subscriber(this);
     }
 
     // ------------------------------------------------------------------ settings
@@ -245,13 +234,7 @@ public class MqttClient implements Closeable {
      * @throws IllegalArgumentException for a bad server or port, or a URI whose TLS does not match
      */
     protected final void setServer(String server, int port) {
-        Settings.Target target = Settings.parse(server, port);
-        synchronized (lock) {
-            if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
-                throw new IllegalStateException("cannot change the server while " + state);
-            }
-            settings.setServer(target);
-        }
+        lifecycle.setServer(Settings.parse(server, port));
     }
 
     /** Timeout for TCP connect, TLS handshake and CONNACK together; default 30 s. */
@@ -465,7 +448,7 @@ public class MqttClient implements Closeable {
 
     /** Sends PINGREQ ({@code C0 00}); the PINGRESP is consumed by the loop. */
     public void ping() throws IOException {
-        checkConnected();
+        lifecycle.checkConnected();
         outbound.writePacket(PingreqEncoder.encode());
         keepAlive.pingOutstanding = true;
     }
@@ -502,15 +485,7 @@ public class MqttClient implements Closeable {
      * @throws IOException when not connected or the connection fails
      */
     public void publish(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
-        checkPublishArguments(topic, msg, qos);
-        checkConnected();
-        if (qos == 0) {
-            outbound.writePublish(topic, msg, 0, retain, false, 0, false);
-            return;
-        }
-        Pending p = acks.register(firstAck(qos), topic, 0);
-        p.mark = outbound.writePublish(topic, msg, qos, retain, false, p.id, false);
-        acks.awaitAck(p);
+        publisher.publish(topic, msg, retain, qos);
     }
 
     /**
@@ -534,16 +509,7 @@ public class MqttClient implements Closeable {
      * @since 1.1
      */
     public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
-        checkPublishArguments(topic, msg, qos);
-        checkConnected();
-        if (qos == 0) {
-            outbound.writePublish(topic, msg, 0, retain, false, 0, false);
-            return Pending.WRITTEN;
-        }
-        Pending p = acks.registerAsync(topic, qos);
-        // while earlier publishAsync publishes await their PUBACK this one is part of a pipelined stream
-        p.mark = outbound.writePublish(topic, msg, qos, retain, false, p.id, acks.asyncInFlight() > 1);
-        return p;
+        return publisher.publishAsync(topic, msg, retain, qos);
     }
 
     /**
@@ -566,14 +532,7 @@ public class MqttClient implements Closeable {
      */
     protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, int qos, boolean dup, int packetId)
             throws IOException {
-        checkConnected();
-        if (qos == 0) {
-            outbound.writePublish(topic, msg, 0, retain, false, 0, false);
-            return null;
-        }
-        Pending p = acks.register(firstAck(qos), topic, packetId);
-        p.mark = outbound.writePublish(topic, msg, qos, retain, dup, p.id, false);
-        return p;
+        return publisher.send(topic, msg, retain, qos, dup, packetId);
     }
 
     /**
@@ -587,16 +546,7 @@ public class MqttClient implements Closeable {
      */
     protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, boolean dup, int packetId,
             Qos2Step beforeWrite) throws IOException {
-        checkConnected();
-        Pending p = acks.register(PacketType.PUBREC, topic, packetId);
-        try {
-            beforeWrite.before(p);
-        } catch (IOException | RuntimeException e) {
-            acks.forget(p);
-            throw e;
-        }
-        p.mark = outbound.writePublish(topic, msg, 2, retain, dup, p.id, false);
-        return p;
+        return publisher.sendQos2(topic, msg, retain, dup, packetId, beforeWrite);
     }
 
     /**
@@ -623,10 +573,7 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     protected final InFlight sendPubrel(byte[] topic, int packetId) throws IOException {
-        checkConnected();
-        Pending p = acks.registerReleased(topic, packetId);
-        outbound.writeAck(io.umqtt.simple.internal.codec.PubrelEncoder.HEADER, p.id, false);
-        return p;
+        return publisher.sendPubrel(topic, packetId);
     }
 
     /**
@@ -641,11 +588,6 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     protected void beforePubrel(InFlight flow) throws IOException {
-    }
-
-    /** The ack a PUBLISH at {@code qos} (1 or 2) awaits first. */
-    private static PacketType firstAck(int qos) {
-        return qos == 2 ? PacketType.PUBREC : PacketType.PUBACK;
     }
 
     /**
@@ -682,30 +624,12 @@ public class MqttClient implements Closeable {
      *         TIMEOUT when no SUBACK arrives in time
      */
     public int subscribe(String filter, int qos) throws IOException {
-        TopicFilter.parse(filter);
-        checkQos(qos);
-        checkConnected();
-        byte[] f = filter.getBytes(StandardCharsets.UTF_8);
-        Pending p = acks.register(PacketType.SUBACK, f, 0);
-        byte[] packet = SubscribeEncoder.encode(p.id, f, qos);
-        outbound.writePacket(packet);
-        int granted = acks.awaitAck(p);
-        if (granted == SubackDecoder.FAILURE) {
-            throw new MqttException(Reason.SUBSCRIPTION_REFUSED, granted, "broker " + settings.broker()
-                    + " refused the subscription to '" + filter + "' (SUBACK return code 0x80)");
-        }
-        return granted;
+        return subscriber.subscribe(filter, qos);
     }
 
     /** Unsubscribes a topic filter and waits for the UNSUBACK. */
     public void unsubscribe(String filter) throws IOException {
-        TopicFilter.parse(filter);
-        checkConnected();
-        byte[] f = filter.getBytes(StandardCharsets.UTF_8);
-        Pending p = acks.register(PacketType.UNSUBACK, f, 0);
-        byte[] packet = UnsubscribeEncoder.encode(p.id, f);
-        outbound.writePacket(packet);
-        acks.awaitAck(p);
+        subscriber.unsubscribe(filter);
     }
 
     /**
@@ -742,32 +666,7 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     public int[] subscribe(String[] filters, int[] qos) throws IOException {
-        checkSubscribeArguments(filters, qos);
-        byte[][] f = utf8(filters);
-        checkConnected();
-        Pending[] sent = new Pending[f.length];
-        int packets = 0;
-        int[] granted = new int[f.length];
-        try {
-            for (int from = 0; from < f.length; ) {
-                int to = packetEnd(f, from, true);
-                Pending p = acks.register(PacketType.SUBACK, subject(filters, from, to), 0, to - from);
-                sent[packets++] = p;
-                outbound.writePacket(SubscribeEncoder.encode(p.id, f, qos, from, to));
-                from = to;
-            }
-            int at = 0;
-            for (int i = 0; i < packets; i++) {
-                acks.awaitAck(sent[i]);
-                int[] codes = sent[i].codes;
-                System.arraycopy(codes, 0, granted, at, codes.length);
-                at += codes.length;
-            }
-        } catch (IOException | RuntimeException e) {
-            giveUpAll(sent, packets, e);
-            throw e;
-        }
-        return granted;
+        return subscriber.subscribe(filters, qos);
     }
 
     /**
@@ -782,26 +681,7 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     public void unsubscribe(String[] filters) throws IOException {
-        checkUnsubscribeArguments(filters);
-        byte[][] f = utf8(filters);
-        checkConnected();
-        Pending[] sent = new Pending[f.length];
-        int packets = 0;
-        try {
-            for (int from = 0; from < f.length; ) {
-                int to = packetEnd(f, from, false);
-                Pending p = acks.register(PacketType.UNSUBACK, subject(filters, from, to), 0);
-                sent[packets++] = p;
-                outbound.writePacket(UnsubscribeEncoder.encode(p.id, f, from, to));
-                from = to;
-            }
-            for (int i = 0; i < packets; i++) {
-                acks.awaitAck(sent[i]);
-            }
-        } catch (IOException | RuntimeException e) {
-            giveUpAll(sent, packets, e);
-            throw e;
-        }
+        subscriber.unsubscribe(filters);
     }
 
     /**
@@ -812,10 +692,7 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     protected final void checkSubscribeArguments(String[] filters, int[] qos) {
-        if (qos == null) {
-            throw new IllegalArgumentException("subscribe needs one QoS per filter for " + describe() + ": qos is null");
-        }
-        checkFilters(filters, qos);
+        subscriber.checkSubscribe(filters, qos);
     }
 
     /**
@@ -826,92 +703,7 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     protected final void checkUnsubscribeArguments(String[] filters) {
-        checkFilters(filters, null);
-    }
-
-    /** {@code qos} null: only the filters. */
-    private void checkFilters(String[] filters, int[] qos) {
-        if (filters == null || filters.length == 0) {
-            throw new IllegalArgumentException("no topic filters given for " + describe() + ": "
-                    + (filters == null ? "filters is null" : "filters is empty"));
-        }
-        for (int i = 0; i < filters.length; i++) {
-            try {
-                TopicFilter.parse(filters[i]);
-            } catch (IllegalArgumentException | NullPointerException e) {
-                throw new IllegalArgumentException(filterName(filters, i) + " is not a valid topic filter: "
-                        + (filters[i] == null ? "it is null" : e.getMessage()), e);
-            }
-        }
-        if (qos == null) {
-            return;
-        }
-        if (qos.length != filters.length) {
-            throw new IllegalArgumentException("subscribe needs one QoS per filter for " + describe() + ": "
-                    + filters.length + " filters, " + qos.length + " QoS values");
-        }
-        for (int i = 0; i < filters.length; i++) {
-            try {
-                checkQos(qos[i]);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(filterName(filters, i) + ": " + e.getMessage(), e);
-            }
-        }
-    }
-
-    private static byte[][] utf8(String[] filters) {
-        byte[][] f = new byte[filters.length][];
-        for (int i = 0; i < filters.length; i++) {
-            f[i] = filters[i].getBytes(StandardCharsets.UTF_8);
-        }
-        return f;
-    }
-
-    /** "filter 2 of 3 ('a/#/b') for client 'c1' at 127.0.0.1:1883". */
-    private String filterName(String[] filters, int i) {
-        return "filter " + (i + 1) + " of " + filters.length + " ('" + filters[i] + "') for " + describe();
-    }
-
-    /** The client and its broker, for messages. */
-    private String describe() {
-        return "client '" + settings.clientId + "' at " + settings.broker();
-    }
-
-    /** Where the packet that starts at {@code from} ends: as many filters as fit (at least one). */
-    private int packetEnd(byte[][] f, int from, boolean subscribe) {
-        long max = maxSubscribeRemaining;
-        long rem = 2;
-        int to = from;
-        while (to < f.length) {
-            int entry = subscribe ? SubscribeEncoder.entryLength(f[to].length)
-                    : UnsubscribeEncoder.entryLength(f[to].length);
-            if (to > from && rem + entry > max) {
-                break;
-            }
-            rem += entry;
-            to++;
-        }
-        return to;
-    }
-
-    /** What a packet's ack wait names in a timeout: its filters, the first five of them. */
-    private static byte[] subject(String[] filters, int from, int to) {
-        StringBuilder s = new StringBuilder();
-        for (int i = from; i < to && i < from + 5; i++) {
-            s.append(i > from ? "', '" : "").append(filters[i]);
-        }
-        if (to - from > 5) {
-            s.append("' and ").append(to - from - 5).append(" more filters ('...");
-        }
-        return s.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
-    /** After a failure: stops awaiting the acks still open, so none stays in the ack table. */
-    private void giveUpAll(Pending[] sent, int count, Exception cause) {
-        IOException why = cause instanceof IOException ? (IOException) cause : new IOException(cause);
-        for (int i = 0; i < count; i++) {
-            acks.giveUp(sent[i], why);
-        }
+        subscriber.checkFilters(filters, null);
     }
 
     /**
@@ -920,24 +712,13 @@ public class MqttClient implements Closeable {
      * @throws IllegalArgumentException naming the bad argument
      */
     protected static void checkPublishArguments(byte[] topic, byte[] msg, int qos) {
-        TopicFilter.validateTopicName(topic);
-        if (msg == null) {
-            throw new IllegalArgumentException("msg must not be null (use an empty array)");
-        }
-        checkQos(qos);
-        PublishEncoder.remainingLength(topic.length, msg.length, qos);
+        Publisher.checkArguments(topic, msg, qos);
     }
 
     /** Validates a QoS: 0, 1 or 2 ({@code IllegalArgumentException} otherwise). */
     protected static void checkQos(int qos) {
         if (qos < 0 || qos > 2) {
             throw new IllegalArgumentException("qos must be 0, 1 or 2, found " + qos);
-        }
-    }
-
-    private void checkConnected() throws IOException {
-        if (state != ConnectionState.CONNECTED) {
-            throw lifecycle.notConnected();
         }
     }
 
@@ -985,26 +766,6 @@ public class MqttClient implements Closeable {
         return lifecycle.fail(e);
     }
 
-    /** For tests: makes {@code id} the last packet id handed out. */
-    void setLastPacketId(int id) {
-        acks.setLastPacketId(id);
-    }
-
-    /** The read buffer's capacity (tests: a huge announced packet is not allocated up front). */
-    int readBufferCapacity() {
-        return reader.capacity();
-    }
-
-    /** How many PUBLISHes wait for the running callback to return; call on the reader (tests). */
-    int deferredCount() {
-        return inbound.deferredCount();
-    }
-
-    /** The packet ids currently awaiting acks (tests). */
-    List<Integer> pendingPacketIds() {
-        return acks.pendingIds();
-    }
-
     @Override
     public String toString() {
         return "MqttClient[" + settings.clientId + "@" + settings.broker() + (settings.tls != null ? " tls" : "")
@@ -1030,10 +791,5 @@ public class MqttClient implements Closeable {
          * @since 1.4
          */
         public abstract boolean pubrecReceived();
-    }
-
-    /** The QoS 2 packet ids received and awaiting their PUBREL; call on the reader (tests). */
-    int awaitingReleaseCount() {
-        return inbound.awaitingReleaseCount();
     }
 }
