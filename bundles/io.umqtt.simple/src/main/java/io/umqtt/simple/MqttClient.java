@@ -20,35 +20,24 @@ import io.umqtt.simple.internal.MqttStrings;
  * packet whole, and may be used from many threads.
  *
  * <h2>Threading</h2>
- * Any thread may publish, subscribe and unsubscribe. Writes are serialised by a write lock.
- * Reading is done by one thread at a time, the <em>reader</em>: the thread in {@code waitMsg},
- * {@code checkMsg} or {@code loop}, or else a thread whose QoS 1 operation waits for its ack.
- * The reader completes every thread's acks by packet id and unparks only the threads waiting
- * for that ack; a thread that waits while another reads is parked until its ack is read or the
- * reader role is handed to it (first come, first served) when the reader leaves.
- * The callback runs on the reader; a QoS 1 operation it makes reads on until its own ack arrives,
- * and PUBLISHes read meanwhile are queued and delivered after the callback returns, so callbacks
- * never nest and recursion stays bounded. The queue is bounded
- * ({@value #MAX_QUEUED_WHILE_CALLBACK_WAITS} messages or 16 MiB): when it is full the reader stops
- * reading (TCP holds the broker back) and the operation times out unless its ack was already read.
+ * Any thread may publish, subscribe and unsubscribe; writes are serialised. One thread at a time
+ * reads, the <em>reader</em>: the thread in {@code waitMsg}, {@code checkMsg} or {@code loop}, or
+ * else a thread whose QoS 1 operation waits for its ack. It completes every thread's acks by
+ * packet id; a thread that waits while another reads is parked until its ack is read or the
+ * reader role is handed to it (first come, first served) when the reader leaves. The callback
+ * runs on the reader; a QoS 1 operation it makes reads on until its own ack arrives, and
+ * PUBLISHes read meanwhile are delivered after the callback returns (callbacks never nest), at
+ * most {@value #MAX_QUEUED_WHILE_CALLBACK_WAITS} messages or 16 MiB: then the reader stops reading
+ * and the operation times out unless its ack was already read.
  * <p>
  * Every write is bounded: a write that makes no progress for the {@link #setWriteTimeout write
- * timeout} is seen by one daemon thread shared by all clients, {@code umqtt-watchdog} (running
- * while any client is connected), which closes the socket: the connection is declared dead even
- * when the reader itself is the thread blocked in the write.
- * <p>
- * Small packets written close together leave together: a PUBLISH that follows another within
- * 20 &micro;s, or a {@code publishAsync} while earlier ones await their PUBACK, is held back until
- * 8 KiB are held, another packet is written, a thread is about to wait for anything that depends
- * on it, {@link #disconnect()}, {@link #close()} or a connection failure, and at the latest 1 ms
- * later (one daemon thread shared by all clients, {@code umqtt-flush}, running while something
- * is held back); a PUBACK is held while another received PUBLISH follows, and written before the
- * reader blocks. The first packet after a pause is written at once. "Written" below means handed
- * to this write path.
- * <p>
- * {@link #publishAsync} returns once the PUBLISH is written and keeps at most
- * {@link #setMaxInflight(int) maxInflight} of them unacknowledged; their PUBACKs are read by
- * whichever thread reads.
+ * timeout} is seen by the shared daemon thread {@code umqtt-watchdog}, which closes the socket (also
+ * when the reader is the thread blocked in it). Small packets written close together leave in one
+ * write; what is held back is written before a thread waits for anything that depends on it, on
+ * {@link #disconnect()}, {@link #close()} or a failure, and at the latest 1 ms later (shared daemon
+ * thread {@code umqtt-flush}); "written" below means handed to this write path (details:
+ * docs/ARCHITECTURE.md, "Simple client: parts, threads and locks").
+ * {@link #publishAsync} keeps at most {@link #setMaxInflight(int) maxInflight} publishes unacknowledged.
  */
 public class MqttClient implements Closeable {
     /** The MQTT port without TLS. */
@@ -290,28 +279,19 @@ public class MqttClient implements Closeable {
     }
 
     /**
-     * Acknowledge after processing (default off). Off, a received QoS 1 message is acknowledged as
-     * soon as the callback returns, also when it throws (umqtt's behaviour; the bytes on the wire
-     * are the same as before this setting existed). On, its PUBACK is written only after the
-     * callback returned normally and every {@link #holdAck() hold} the callback took was released:
-     * <ul>
-     * <li>when the callback throws (or a hold {@linkplain AckHold#fail fails}), the message is not
-     * acknowledged and the connection is closed: the loop step throws an {@link IOException} whose
-     * cause is the callback's exception, and the broker redelivers the message (with DUP) when the
-     * client connects again <em>with the session kept</em>. MQTT 3.1.1 brokers resend
-     * unacknowledged messages only on a reconnect with clean session false; with clean session
-     * true the session, and with it the message, is dropped: no redelivery (the client logs a
-     * warning at each such connect);</li>
-     * <li>PUBACKs go out in the order the PUBLISHes were received (MQTT 3.1.1 section 4.6): an ack
-     * whose holds are released before those of earlier messages waits for them;</li>
-     * <li>flow control: while acks are held back the broker counts the messages as in flight; once
-     * its in-flight window for this client is full (mosquitto's {@code max_inflight_messages},
-     * 20 by default) it sends no further QoS 1 message until acks go out. QoS 0 messages are not
-     * acknowledged and not held;</li>
-     * <li>a message delivered again after a reconnect reaches the callback again: at-least-once,
-     * the callback must tolerate duplicates (the DUP flag hints at them).</li>
-     * </ul>
-     * Takes effect from the next received message; change it between connections.
+     * Acknowledge after processing (default off; see docs/ack-after-processing.md). Off, a received
+     * QoS 1 message is acknowledged as soon as the callback returns, also when it throws (umqtt's
+     * behaviour). On, its PUBACK is written only after the callback returned normally and every
+     * {@link #holdAck() hold} it took was released, in the order the PUBLISHes were received (MQTT
+     * 3.1.1 section 4.6: an ack released early waits for those of earlier messages). When the
+     * callback throws (or a hold {@linkplain AckHold#fail fails}) the message is not acknowledged
+     * and the connection is closed: the loop step throws an {@link IOException} caused by it, and
+     * the broker redelivers the message (DUP) only when the client connects again with clean session
+     * false (with clean session true it is dropped; a warning is logged at each such connect). A
+     * message delivered again reaches the callback again (at-least-once). While acks are held the
+     * broker counts the messages in flight and stops sending QoS 1 once its window is full
+     * (mosquitto: 20). QoS 0 messages are not acknowledged nor held. Takes effect from the next
+     * received message; change it between connections.
      *
      * @since 1.4
      */
@@ -490,15 +470,13 @@ public class MqttClient implements Closeable {
 
     /**
      * Publishes a message without waiting for its PUBACK: returns once the PUBLISH is written,
-     * with a token that completes when the PUBACK arrives (QoS 2: when the PUBCOMP arrives; the
-     * PUBREL in between is sent by whichever thread reads the PUBREC). While {@link #setMaxInflight(int)
-     * maxInflight} QoS 1 and 2 publishes of this method are unfinished, it first waits for the
-     * oldest of them (reading from the socket when no other thread does); one not acknowledged
-     * within the ack timeout of that wait is given up, its token failing with TIMEOUT.
-     * <p>
-     * PUBACKs are read by whichever thread reads: a thread in {@link #loop()}, {@link #waitMsg()}
-     * or {@link #checkMsg()}, one waiting in {@link PublishToken#await()}, or this method when the
-     * window is full. When the connection is lost, every token of it fails.
+     * with a token that completes when the PUBACK (QoS 2: PUBCOMP) arrives. While
+     * {@link #setMaxInflight(int) maxInflight} QoS 1 and 2 publishes of this method are unfinished,
+     * it first waits for the oldest (reading when no other thread does); one not acknowledged within
+     * the ack timeout of that wait is given up, its token failing with TIMEOUT. Acks are read by
+     * whichever thread reads ({@link #loop()}, {@link #waitMsg()}, {@link #checkMsg()},
+     * {@link PublishToken#await()}, or this method when the window is full); when the connection
+     * is lost, every token of it fails.
      *
      * @return at QoS 0 a token that is already complete (the message was written)
      * @throws IllegalArgumentException for a bad topic, a null message or an unsupported QoS
@@ -643,16 +621,12 @@ public class MqttClient implements Closeable {
 
     /**
      * Subscribes to several topic filters, each at its own QoS, in one SUBSCRIBE packet, and waits
-     * for its SUBACK. Returns, in the order of {@code filters}, the QoS the broker granted each
-     * filter, or {@link #SUBSCRIPTION_FAILURE} (0x80) for a filter it refused: a partial refusal is
-     * not an exception, the other filters are subscribed. The same filter given twice is sent
-     * twice (the broker's second subscription replaces its first).
-     * <p>
-     * Every filter and QoS is checked before anything is sent. Filters that do not fit one packet
-     * (a remaining length above {@value io.umqtt.api.MqttConstants#MAX_REMAINING_LENGTH} bytes,
-     * the MQTT 3.1.1 maximum: thousands of long filters) are split over as few SUBSCRIBEs as hold
-     * them, in order; all are written before the first SUBACK is awaited, each SUBACK within the
-     * ack timeout.
+     * for its SUBACK. A filter the broker refused gets {@link #SUBSCRIPTION_FAILURE} (0x80), not an
+     * exception; a filter given twice is sent twice. Every filter and QoS is checked before anything
+     * is sent. Filters beyond one packet (remaining length above
+     * {@value io.umqtt.api.MqttConstants#MAX_REMAINING_LENGTH} bytes) are split, in order, over as few
+     * SUBSCRIBEs as hold them, all written before the first SUBACK is awaited, each SUBACK within the
+     * ack timeout (see docs/subscriptions.md).
      *
      * @param filters the topic filters, at least one
      * @param qos the QoS requested for each filter, at the same index
