@@ -276,6 +276,23 @@ final class Lifecycle {
         c.outbound.detach();
     }
 
+    /** {@link MqttClient#setServer}: the new target, unless connected or connecting. */
+    void setServer(Settings.Target target) {
+        synchronized (c.lock) {
+            if (c.state == ConnectionState.CONNECTED || c.state == ConnectionState.CONNECTING) {
+                throw new IllegalStateException("cannot change the server while " + c.state);
+            }
+            c.settings.setServer(target);
+        }
+    }
+
+    /** Throws {@link #notConnected()} unless the state is CONNECTED (read without the lock). */
+    void checkConnected() throws IOException {
+        if (c.state != ConnectionState.CONNECTED) {
+            throw notConnected();
+        }
+    }
+
     /** The failure of an operation that needs a connection: why there is none. */
     IOException notConnected() {
         synchronized (c.lock) {

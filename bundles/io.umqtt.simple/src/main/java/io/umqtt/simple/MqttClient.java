@@ -2,20 +2,11 @@ package io.umqtt.simple;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 import io.umqtt.api.AckHold;
 import io.umqtt.api.ConnectionState;
-import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttException;
-import io.umqtt.api.MqttException.Reason;
-import io.umqtt.api.TopicFilter;
 import io.umqtt.simple.internal.codec.PingreqEncoder;
-import io.umqtt.simple.internal.codec.PublishEncoder;
-import io.umqtt.simple.internal.codec.SubackDecoder;
-import io.umqtt.simple.internal.codec.SubscribeEncoder;
-import io.umqtt.simple.internal.codec.UnsubscribeEncoder;
 import io.umqtt.simple.internal.MqttStrings;
 
 /**
@@ -29,35 +20,24 @@ import io.umqtt.simple.internal.MqttStrings;
  * packet whole, and may be used from many threads.
  *
  * <h2>Threading</h2>
- * Any thread may publish, subscribe and unsubscribe. Writes are serialised by a write lock.
- * Reading is done by one thread at a time, the <em>reader</em>: the thread in {@code waitMsg},
- * {@code checkMsg} or {@code loop}, or else a thread whose QoS 1 operation waits for its ack.
- * The reader completes every thread's acks by packet id and unparks only the threads waiting
- * for that ack; a thread that waits while another reads is parked until its ack is read or the
- * reader role is handed to it (first come, first served) when the reader leaves.
- * The callback runs on the reader; a QoS 1 operation it makes reads on until its own ack arrives,
- * and PUBLISHes read meanwhile are queued and delivered after the callback returns, so callbacks
- * never nest and recursion stays bounded. The queue is bounded
- * ({@value #MAX_QUEUED_WHILE_CALLBACK_WAITS} messages or 16 MiB): when it is full the reader stops
- * reading (TCP holds the broker back) and the operation times out unless its ack was already read.
+ * Any thread may publish, subscribe and unsubscribe; writes are serialised. One thread at a time
+ * reads, the <em>reader</em>: the thread in {@code waitMsg}, {@code checkMsg} or {@code loop}, or
+ * else a thread whose QoS 1 operation waits for its ack. It completes every thread's acks by
+ * packet id; a thread that waits while another reads is parked until its ack is read or the
+ * reader role is handed to it (first come, first served) when the reader leaves. The callback
+ * runs on the reader; a QoS 1 operation it makes reads on until its own ack arrives, and
+ * PUBLISHes read meanwhile are delivered after the callback returns (callbacks never nest), at
+ * most {@value #MAX_QUEUED_WHILE_CALLBACK_WAITS} messages or 16 MiB: then the reader stops reading
+ * and the operation times out unless its ack was already read.
  * <p>
  * Every write is bounded: a write that makes no progress for the {@link #setWriteTimeout write
- * timeout} is seen by one daemon thread shared by all clients, {@code umqtt-watchdog} (running
- * while any client is connected), which closes the socket: the connection is declared dead even
- * when the reader itself is the thread blocked in the write.
- * <p>
- * Small packets written close together leave together: a PUBLISH that follows another within
- * 20 &micro;s, or a {@code publishAsync} while earlier ones await their PUBACK, is held back until
- * 8 KiB are held, another packet is written, a thread is about to wait for anything that depends
- * on it, {@link #disconnect()}, {@link #close()} or a connection failure, and at the latest 1 ms
- * later (one daemon thread shared by all clients, {@code umqtt-flush}, running while something
- * is held back); a PUBACK is held while another received PUBLISH follows, and written before the
- * reader blocks. The first packet after a pause is written at once. "Written" below means handed
- * to this write path.
- * <p>
- * {@link #publishAsync} returns once the PUBLISH is written and keeps at most
- * {@link #setMaxInflight(int) maxInflight} of them unacknowledged; their PUBACKs are read by
- * whichever thread reads.
+ * timeout} is seen by the shared daemon thread {@code umqtt-watchdog}, which closes the socket (also
+ * when the reader is the thread blocked in it). Small packets written close together leave in one
+ * write; what is held back is written before a thread waits for anything that depends on it, on
+ * {@link #disconnect()}, {@link #close()} or a failure, and at the latest 1 ms later (shared daemon
+ * thread {@code umqtt-flush}); "written" below means handed to this write path (details:
+ * docs/ARCHITECTURE.md, "Simple client: parts, threads and locks").
+ * {@link #publishAsync} keeps at most {@link #setMaxInflight(int) maxInflight} publishes unacknowledged.
  */
 public class MqttClient implements Closeable {
     /** The MQTT port without TLS. */
@@ -121,12 +101,6 @@ public class MqttClient implements Closeable {
     /** The configuration and settings, validated. */
     final Settings settings;
     /**
-     * The largest remaining length of a SUBSCRIBE or UNSUBSCRIBE this client sends: the MQTT
-     * maximum; tests lower it to see the filters of one call split over several packets.
-     */
-    volatile int maxSubscribeRemaining = MqttConstants.MAX_REMAINING_LENGTH;
-
-    /**
      * The client's lock: guards the connection state and failure, the last will, the reader role
      * ({@link ReaderRole}) and the acks awaited ({@link AckTable}). Taken after {@code Outbound.writeLock}.
      */
@@ -144,6 +118,8 @@ public class MqttClient implements Closeable {
     final ReaderRole readers;
     final Inbound inbound;
     final Lifecycle lifecycle;
+    final Publisher publisher;
+    final Subscriber subscriber;
     /** When received messages are acknowledged (see {@link #setAckAfterProcessing(boolean)}). */
     final InboundAcks inboundAcks;
 
@@ -195,6 +171,8 @@ public class MqttClient implements Closeable {
         inboundAcks = new InboundAcks(this);
         inbound = new Inbound(this, reader, acks, keepAlive);
         lifecycle = new Lifecycle(this);
+        publisher = new Publisher(this);
+        subscriber = new Subscriber(this);
     }
 
     // ------------------------------------------------------------------ settings
@@ -245,13 +223,7 @@ public class MqttClient implements Closeable {
      * @throws IllegalArgumentException for a bad server or port, or a URI whose TLS does not match
      */
     protected final void setServer(String server, int port) {
-        Settings.Target target = Settings.parse(server, port);
-        synchronized (lock) {
-            if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
-                throw new IllegalStateException("cannot change the server while " + state);
-            }
-            settings.setServer(target);
-        }
+        lifecycle.setServer(Settings.parse(server, port));
     }
 
     /** Timeout for TCP connect, TLS handshake and CONNACK together; default 30 s. */
@@ -307,28 +279,19 @@ public class MqttClient implements Closeable {
     }
 
     /**
-     * Acknowledge after processing (default off). Off, a received QoS 1 message is acknowledged as
-     * soon as the callback returns, also when it throws (umqtt's behaviour; the bytes on the wire
-     * are the same as before this setting existed). On, its PUBACK is written only after the
-     * callback returned normally and every {@link #holdAck() hold} the callback took was released:
-     * <ul>
-     * <li>when the callback throws (or a hold {@linkplain AckHold#fail fails}), the message is not
-     * acknowledged and the connection is closed: the loop step throws an {@link IOException} whose
-     * cause is the callback's exception, and the broker redelivers the message (with DUP) when the
-     * client connects again <em>with the session kept</em>. MQTT 3.1.1 brokers resend
-     * unacknowledged messages only on a reconnect with clean session false; with clean session
-     * true the session, and with it the message, is dropped: no redelivery (the client logs a
-     * warning at each such connect);</li>
-     * <li>PUBACKs go out in the order the PUBLISHes were received (MQTT 3.1.1 section 4.6): an ack
-     * whose holds are released before those of earlier messages waits for them;</li>
-     * <li>flow control: while acks are held back the broker counts the messages as in flight; once
-     * its in-flight window for this client is full (mosquitto's {@code max_inflight_messages},
-     * 20 by default) it sends no further QoS 1 message until acks go out. QoS 0 messages are not
-     * acknowledged and not held;</li>
-     * <li>a message delivered again after a reconnect reaches the callback again: at-least-once,
-     * the callback must tolerate duplicates (the DUP flag hints at them).</li>
-     * </ul>
-     * Takes effect from the next received message; change it between connections.
+     * Acknowledge after processing (default off; see docs/ack-after-processing.md). Off, a received
+     * QoS 1 message is acknowledged as soon as the callback returns, also when it throws (umqtt's
+     * behaviour). On, its PUBACK is written only after the callback returned normally and every
+     * {@link #holdAck() hold} it took was released, in the order the PUBLISHes were received (MQTT
+     * 3.1.1 section 4.6: an ack released early waits for those of earlier messages). When the
+     * callback throws (or a hold {@linkplain AckHold#fail fails}) the message is not acknowledged
+     * and the connection is closed: the loop step throws an {@link IOException} caused by it, and
+     * the broker redelivers the message (DUP) only when the client connects again with clean session
+     * false (with clean session true it is dropped; a warning is logged at each such connect). A
+     * message delivered again reaches the callback again (at-least-once). While acks are held the
+     * broker counts the messages in flight and stops sending QoS 1 once its window is full
+     * (mosquitto: 20). QoS 0 messages are not acknowledged nor held. Takes effect from the next
+     * received message; change it between connections.
      *
      * @since 1.4
      */
@@ -465,7 +428,7 @@ public class MqttClient implements Closeable {
 
     /** Sends PINGREQ ({@code C0 00}); the PINGRESP is consumed by the loop. */
     public void ping() throws IOException {
-        checkConnected();
+        lifecycle.checkConnected();
         outbound.writePacket(PingreqEncoder.encode());
         keepAlive.pingOutstanding = true;
     }
@@ -502,28 +465,18 @@ public class MqttClient implements Closeable {
      * @throws IOException when not connected or the connection fails
      */
     public void publish(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
-        checkPublishArguments(topic, msg, qos);
-        checkConnected();
-        if (qos == 0) {
-            outbound.writePublish(topic, msg, 0, retain, false, 0, false);
-            return;
-        }
-        Pending p = acks.register(firstAck(qos), topic, 0);
-        p.mark = outbound.writePublish(topic, msg, qos, retain, false, p.id, false);
-        acks.awaitAck(p);
+        publisher.publish(topic, msg, retain, qos);
     }
 
     /**
      * Publishes a message without waiting for its PUBACK: returns once the PUBLISH is written,
-     * with a token that completes when the PUBACK arrives (QoS 2: when the PUBCOMP arrives; the
-     * PUBREL in between is sent by whichever thread reads the PUBREC). While {@link #setMaxInflight(int)
-     * maxInflight} QoS 1 and 2 publishes of this method are unfinished, it first waits for the
-     * oldest of them (reading from the socket when no other thread does); one not acknowledged
-     * within the ack timeout of that wait is given up, its token failing with TIMEOUT.
-     * <p>
-     * PUBACKs are read by whichever thread reads: a thread in {@link #loop()}, {@link #waitMsg()}
-     * or {@link #checkMsg()}, one waiting in {@link PublishToken#await()}, or this method when the
-     * window is full. When the connection is lost, every token of it fails.
+     * with a token that completes when the PUBACK (QoS 2: PUBCOMP) arrives. While
+     * {@link #setMaxInflight(int) maxInflight} QoS 1 and 2 publishes of this method are unfinished,
+     * it first waits for the oldest (reading when no other thread does); one not acknowledged within
+     * the ack timeout of that wait is given up, its token failing with TIMEOUT. Acks are read by
+     * whichever thread reads ({@link #loop()}, {@link #waitMsg()}, {@link #checkMsg()},
+     * {@link PublishToken#await()}, or this method when the window is full); when the connection
+     * is lost, every token of it fails.
      *
      * @return at QoS 0 a token that is already complete (the message was written)
      * @throws IllegalArgumentException for a bad topic, a null message or an unsupported QoS
@@ -534,16 +487,7 @@ public class MqttClient implements Closeable {
      * @since 1.1
      */
     public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
-        checkPublishArguments(topic, msg, qos);
-        checkConnected();
-        if (qos == 0) {
-            outbound.writePublish(topic, msg, 0, retain, false, 0, false);
-            return Pending.WRITTEN;
-        }
-        Pending p = acks.registerAsync(topic, qos);
-        // while earlier publishAsync publishes await their PUBACK this one is part of a pipelined stream
-        p.mark = outbound.writePublish(topic, msg, qos, retain, false, p.id, acks.asyncInFlight() > 1);
-        return p;
+        return publisher.publishAsync(topic, msg, retain, qos);
     }
 
     /**
@@ -566,14 +510,7 @@ public class MqttClient implements Closeable {
      */
     protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, int qos, boolean dup, int packetId)
             throws IOException {
-        checkConnected();
-        if (qos == 0) {
-            outbound.writePublish(topic, msg, 0, retain, false, 0, false);
-            return null;
-        }
-        Pending p = acks.register(firstAck(qos), topic, packetId);
-        p.mark = outbound.writePublish(topic, msg, qos, retain, dup, p.id, false);
-        return p;
+        return publisher.send(topic, msg, retain, qos, dup, packetId);
     }
 
     /**
@@ -587,16 +524,7 @@ public class MqttClient implements Closeable {
      */
     protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, boolean dup, int packetId,
             Qos2Step beforeWrite) throws IOException {
-        checkConnected();
-        Pending p = acks.register(PacketType.PUBREC, topic, packetId);
-        try {
-            beforeWrite.before(p);
-        } catch (IOException | RuntimeException e) {
-            acks.forget(p);
-            throw e;
-        }
-        p.mark = outbound.writePublish(topic, msg, 2, retain, dup, p.id, false);
-        return p;
+        return publisher.sendQos2(topic, msg, retain, dup, packetId, beforeWrite);
     }
 
     /**
@@ -623,10 +551,7 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     protected final InFlight sendPubrel(byte[] topic, int packetId) throws IOException {
-        checkConnected();
-        Pending p = acks.registerReleased(topic, packetId);
-        outbound.writeAck(io.umqtt.simple.internal.codec.PubrelEncoder.HEADER, p.id, false);
-        return p;
+        return publisher.sendPubrel(topic, packetId);
     }
 
     /**
@@ -641,11 +566,6 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     protected void beforePubrel(InFlight flow) throws IOException {
-    }
-
-    /** The ack a PUBLISH at {@code qos} (1 or 2) awaits first. */
-    private static PacketType firstAck(int qos) {
-        return qos == 2 ? PacketType.PUBREC : PacketType.PUBACK;
     }
 
     /**
@@ -682,30 +602,12 @@ public class MqttClient implements Closeable {
      *         TIMEOUT when no SUBACK arrives in time
      */
     public int subscribe(String filter, int qos) throws IOException {
-        TopicFilter.parse(filter);
-        checkQos(qos);
-        checkConnected();
-        byte[] f = filter.getBytes(StandardCharsets.UTF_8);
-        Pending p = acks.register(PacketType.SUBACK, f, 0);
-        byte[] packet = SubscribeEncoder.encode(p.id, f, qos);
-        outbound.writePacket(packet);
-        int granted = acks.awaitAck(p);
-        if (granted == SubackDecoder.FAILURE) {
-            throw new MqttException(Reason.SUBSCRIPTION_REFUSED, granted, "broker " + settings.broker()
-                    + " refused the subscription to '" + filter + "' (SUBACK return code 0x80)");
-        }
-        return granted;
+        return subscriber.subscribe(filter, qos);
     }
 
     /** Unsubscribes a topic filter and waits for the UNSUBACK. */
     public void unsubscribe(String filter) throws IOException {
-        TopicFilter.parse(filter);
-        checkConnected();
-        byte[] f = filter.getBytes(StandardCharsets.UTF_8);
-        Pending p = acks.register(PacketType.UNSUBACK, f, 0);
-        byte[] packet = UnsubscribeEncoder.encode(p.id, f);
-        outbound.writePacket(packet);
-        acks.awaitAck(p);
+        subscriber.unsubscribe(filter);
     }
 
     /**
@@ -719,16 +621,12 @@ public class MqttClient implements Closeable {
 
     /**
      * Subscribes to several topic filters, each at its own QoS, in one SUBSCRIBE packet, and waits
-     * for its SUBACK. Returns, in the order of {@code filters}, the QoS the broker granted each
-     * filter, or {@link #SUBSCRIPTION_FAILURE} (0x80) for a filter it refused: a partial refusal is
-     * not an exception, the other filters are subscribed. The same filter given twice is sent
-     * twice (the broker's second subscription replaces its first).
-     * <p>
-     * Every filter and QoS is checked before anything is sent. Filters that do not fit one packet
-     * (a remaining length above {@value io.umqtt.api.MqttConstants#MAX_REMAINING_LENGTH} bytes,
-     * the MQTT 3.1.1 maximum: thousands of long filters) are split over as few SUBSCRIBEs as hold
-     * them, in order; all are written before the first SUBACK is awaited, each SUBACK within the
-     * ack timeout.
+     * for its SUBACK. A filter the broker refused gets {@link #SUBSCRIPTION_FAILURE} (0x80), not an
+     * exception; a filter given twice is sent twice. Every filter and QoS is checked before anything
+     * is sent. Filters beyond one packet (remaining length above
+     * {@value io.umqtt.api.MqttConstants#MAX_REMAINING_LENGTH} bytes) are split, in order, over as few
+     * SUBSCRIBEs as hold them, all written before the first SUBACK is awaited, each SUBACK within the
+     * ack timeout (see docs/subscriptions.md).
      *
      * @param filters the topic filters, at least one
      * @param qos the QoS requested for each filter, at the same index
@@ -742,32 +640,7 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     public int[] subscribe(String[] filters, int[] qos) throws IOException {
-        checkSubscribeArguments(filters, qos);
-        byte[][] f = utf8(filters);
-        checkConnected();
-        Pending[] sent = new Pending[f.length];
-        int packets = 0;
-        int[] granted = new int[f.length];
-        try {
-            for (int from = 0; from < f.length; ) {
-                int to = packetEnd(f, from, true);
-                Pending p = acks.register(PacketType.SUBACK, subject(filters, from, to), 0, to - from);
-                sent[packets++] = p;
-                outbound.writePacket(SubscribeEncoder.encode(p.id, f, qos, from, to));
-                from = to;
-            }
-            int at = 0;
-            for (int i = 0; i < packets; i++) {
-                acks.awaitAck(sent[i]);
-                int[] codes = sent[i].codes;
-                System.arraycopy(codes, 0, granted, at, codes.length);
-                at += codes.length;
-            }
-        } catch (IOException | RuntimeException e) {
-            giveUpAll(sent, packets, e);
-            throw e;
-        }
-        return granted;
+        return subscriber.subscribe(filters, qos);
     }
 
     /**
@@ -782,26 +655,7 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     public void unsubscribe(String[] filters) throws IOException {
-        checkUnsubscribeArguments(filters);
-        byte[][] f = utf8(filters);
-        checkConnected();
-        Pending[] sent = new Pending[f.length];
-        int packets = 0;
-        try {
-            for (int from = 0; from < f.length; ) {
-                int to = packetEnd(f, from, false);
-                Pending p = acks.register(PacketType.UNSUBACK, subject(filters, from, to), 0);
-                sent[packets++] = p;
-                outbound.writePacket(UnsubscribeEncoder.encode(p.id, f, from, to));
-                from = to;
-            }
-            for (int i = 0; i < packets; i++) {
-                acks.awaitAck(sent[i]);
-            }
-        } catch (IOException | RuntimeException e) {
-            giveUpAll(sent, packets, e);
-            throw e;
-        }
+        subscriber.unsubscribe(filters);
     }
 
     /**
@@ -812,10 +666,7 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     protected final void checkSubscribeArguments(String[] filters, int[] qos) {
-        if (qos == null) {
-            throw new IllegalArgumentException("subscribe needs one QoS per filter for " + describe() + ": qos is null");
-        }
-        checkFilters(filters, qos);
+        subscriber.checkSubscribe(filters, qos);
     }
 
     /**
@@ -826,92 +677,7 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     protected final void checkUnsubscribeArguments(String[] filters) {
-        checkFilters(filters, null);
-    }
-
-    /** {@code qos} null: only the filters. */
-    private void checkFilters(String[] filters, int[] qos) {
-        if (filters == null || filters.length == 0) {
-            throw new IllegalArgumentException("no topic filters given for " + describe() + ": "
-                    + (filters == null ? "filters is null" : "filters is empty"));
-        }
-        for (int i = 0; i < filters.length; i++) {
-            try {
-                TopicFilter.parse(filters[i]);
-            } catch (IllegalArgumentException | NullPointerException e) {
-                throw new IllegalArgumentException(filterName(filters, i) + " is not a valid topic filter: "
-                        + (filters[i] == null ? "it is null" : e.getMessage()), e);
-            }
-        }
-        if (qos == null) {
-            return;
-        }
-        if (qos.length != filters.length) {
-            throw new IllegalArgumentException("subscribe needs one QoS per filter for " + describe() + ": "
-                    + filters.length + " filters, " + qos.length + " QoS values");
-        }
-        for (int i = 0; i < filters.length; i++) {
-            try {
-                checkQos(qos[i]);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(filterName(filters, i) + ": " + e.getMessage(), e);
-            }
-        }
-    }
-
-    private static byte[][] utf8(String[] filters) {
-        byte[][] f = new byte[filters.length][];
-        for (int i = 0; i < filters.length; i++) {
-            f[i] = filters[i].getBytes(StandardCharsets.UTF_8);
-        }
-        return f;
-    }
-
-    /** "filter 2 of 3 ('a/#/b') for client 'c1' at 127.0.0.1:1883". */
-    private String filterName(String[] filters, int i) {
-        return "filter " + (i + 1) + " of " + filters.length + " ('" + filters[i] + "') for " + describe();
-    }
-
-    /** The client and its broker, for messages. */
-    private String describe() {
-        return "client '" + settings.clientId + "' at " + settings.broker();
-    }
-
-    /** Where the packet that starts at {@code from} ends: as many filters as fit (at least one). */
-    private int packetEnd(byte[][] f, int from, boolean subscribe) {
-        long max = maxSubscribeRemaining;
-        long rem = 2;
-        int to = from;
-        while (to < f.length) {
-            int entry = subscribe ? SubscribeEncoder.entryLength(f[to].length)
-                    : UnsubscribeEncoder.entryLength(f[to].length);
-            if (to > from && rem + entry > max) {
-                break;
-            }
-            rem += entry;
-            to++;
-        }
-        return to;
-    }
-
-    /** What a packet's ack wait names in a timeout: its filters, the first five of them. */
-    private static byte[] subject(String[] filters, int from, int to) {
-        StringBuilder s = new StringBuilder();
-        for (int i = from; i < to && i < from + 5; i++) {
-            s.append(i > from ? "', '" : "").append(filters[i]);
-        }
-        if (to - from > 5) {
-            s.append("' and ").append(to - from - 5).append(" more filters ('...");
-        }
-        return s.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
-    /** After a failure: stops awaiting the acks still open, so none stays in the ack table. */
-    private void giveUpAll(Pending[] sent, int count, Exception cause) {
-        IOException why = cause instanceof IOException ? (IOException) cause : new IOException(cause);
-        for (int i = 0; i < count; i++) {
-            acks.giveUp(sent[i], why);
-        }
+        subscriber.checkFilters(filters, null);
     }
 
     /**
@@ -920,24 +686,13 @@ public class MqttClient implements Closeable {
      * @throws IllegalArgumentException naming the bad argument
      */
     protected static void checkPublishArguments(byte[] topic, byte[] msg, int qos) {
-        TopicFilter.validateTopicName(topic);
-        if (msg == null) {
-            throw new IllegalArgumentException("msg must not be null (use an empty array)");
-        }
-        checkQos(qos);
-        PublishEncoder.remainingLength(topic.length, msg.length, qos);
+        Publisher.checkArguments(topic, msg, qos);
     }
 
     /** Validates a QoS: 0, 1 or 2 ({@code IllegalArgumentException} otherwise). */
     protected static void checkQos(int qos) {
         if (qos < 0 || qos > 2) {
             throw new IllegalArgumentException("qos must be 0, 1 or 2, found " + qos);
-        }
-    }
-
-    private void checkConnected() throws IOException {
-        if (state != ConnectionState.CONNECTED) {
-            throw lifecycle.notConnected();
         }
     }
 
@@ -985,26 +740,6 @@ public class MqttClient implements Closeable {
         return lifecycle.fail(e);
     }
 
-    /** For tests: makes {@code id} the last packet id handed out. */
-    void setLastPacketId(int id) {
-        acks.setLastPacketId(id);
-    }
-
-    /** The read buffer's capacity (tests: a huge announced packet is not allocated up front). */
-    int readBufferCapacity() {
-        return reader.capacity();
-    }
-
-    /** How many PUBLISHes wait for the running callback to return; call on the reader (tests). */
-    int deferredCount() {
-        return inbound.deferredCount();
-    }
-
-    /** The packet ids currently awaiting acks (tests). */
-    List<Integer> pendingPacketIds() {
-        return acks.pendingIds();
-    }
-
     @Override
     public String toString() {
         return "MqttClient[" + settings.clientId + "@" + settings.broker() + (settings.tls != null ? " tls" : "")
@@ -1030,10 +765,5 @@ public class MqttClient implements Closeable {
          * @since 1.4
          */
         public abstract boolean pubrecReceived();
-    }
-
-    /** The QoS 2 packet ids received and awaiting their PUBREL; call on the reader (tests). */
-    int awaitingReleaseCount() {
-        return inbound.awaitingReleaseCount();
     }
 }

@@ -7,11 +7,11 @@ public final class ClientProbe {
 
     /** The capacity of the client's read buffer. */
     public static int readBufferCapacity(MqttClient c) {
-        return c.readBufferCapacity();
+        return c.reader.capacity();
     }
 
     /** How many PUBLISHes wait for the running callback to return; call from the callback. */
     public static int deferredCount(MqttClient c) {
-        return c.deferredCount();
+        return c.inbound.deferredCount();
     }
 }

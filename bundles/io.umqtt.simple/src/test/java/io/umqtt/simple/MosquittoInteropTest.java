@@ -229,7 +229,7 @@ class MosquittoInteropTest {
 
         publisher.publish(t, "at least once", false, 1); // returns once the PUBACK arrived
 
-        assertTrue(publisher.pendingPacketIds().isEmpty(), "nothing may await an ack after publish returned");
+        assertTrue(publisher.acks.pendingIds().isEmpty(), "nothing may await an ack after publish returned");
         assertEquals(0, publisher.strayAcks());
         Message m = receiver.next();
         assertEquals("at least once", m.payloadString());
@@ -255,13 +255,13 @@ class MosquittoInteropTest {
 
         for (int i = 0; i < n; i++) {
             tokens.add(publisher.publishAsync(t, "m" + i, false, 1)); // no loop thread: the window reads PUBACKs
-            assertTrue(publisher.pendingPacketIds().size() <= 50, "at most maxInflight await their PUBACK");
+            assertTrue(publisher.acks.pendingIds().size() <= 50, "at most maxInflight await their PUBACK");
         }
         for (PublishToken token : tokens) {
             token.await();
         }
 
-        assertTrue(publisher.pendingPacketIds().isEmpty());
+        assertTrue(publisher.acks.pendingIds().isEmpty());
         assertEquals(0, publisher.strayAcks());
         for (int i = 0; i < n; i++) {
             Message m = receiver.next();
@@ -520,7 +520,7 @@ class MosquittoInteropTest {
         // nothing reached the wire: the connection is intact and works
         assertTrue(c.isConnected());
         c.publish(topic("after-empty"), "ok", false, 1);
-        assertTrue(c.pendingPacketIds().isEmpty());
+        assertTrue(c.acks.pendingIds().isEmpty());
     }
 
     @Test

@@ -85,7 +85,7 @@ class MultiFilterSubscribeTest {
             peer.write(0x90, 0x05, 0x00, 0x01, 0x01, 0x80, 0x00); // b refused, c/+ granted lower
             assertArrayEquals(new int[] {1, MqttClient.SUBSCRIPTION_FAILURE, 0}, within(subscribing));
             assertTrue(client.isConnected(), "a partial refusal is no failure of the connection");
-            assertEquals(List.of(), client.pendingPacketIds());
+            assertEquals(List.of(), client.acks.pendingIds());
         }
 
         @Test
@@ -115,7 +115,7 @@ class MultiFilterSubscribeTest {
 
         @Test
         void filtersThatDoNotFitOnePacketAreSplitOverAsFewAsHoldThem() throws Exception {
-            client.maxSubscribeRemaining = 2 + 2 * (2 + 3 + 1); // two filters of 3 bytes per SUBSCRIBE
+            client.subscriber.maxSubscribeRemaining = 2 + 2 * (2 + 3 + 1); // two filters of 3 bytes per SUBSCRIBE
             String[] filters = {"t/1", "t/2", "t/3", "t/4", "t/5"};
             Future<int[]> subscribing = pool.submit(() -> client.subscribe(filters, new int[] {0, 1, 0, 1, 0}));
             byte[][] f = utf8(filters);
@@ -128,7 +128,7 @@ class MultiFilterSubscribeTest {
                     bytes(0x90, 0x04, 0x00, 0x02, 0x00, 0x01));
             assertArrayEquals(new int[] {0, 0x80, 0, 1, 0}, within(subscribing));
 
-            client.maxSubscribeRemaining = 2 + 3 * (2 + 3); // three filters per UNSUBSCRIBE
+            client.subscriber.maxSubscribeRemaining = 2 + 3 * (2 + 3); // three filters per UNSUBSCRIBE
             Future<?> unsubscribing = pool.submit(() -> {
                 client.unsubscribe(filters);
                 return null;
@@ -137,7 +137,7 @@ class MultiFilterSubscribeTest {
             assertArrayEquals(UnsubscribeEncoder.encode(5, f, 3, 5), peer.readPacket());
             peer.write(bytes(0xB0, 0x02, 0x00, 0x04), bytes(0xB0, 0x02, 0x00, 0x05));
             within(unsubscribing);
-            assertEquals(List.of(), client.pendingPacketIds());
+            assertEquals(List.of(), client.acks.pendingIds());
         }
 
         @Test
@@ -155,7 +155,7 @@ class MultiFilterSubscribeTest {
         @Test
         void whenOneSubackDoesNotComeNoWaitIsLeftBehind() throws Exception {
             client.setAckTimeout(300);
-            client.maxSubscribeRemaining = 2 + (2 + 3 + 1);
+            client.subscriber.maxSubscribeRemaining = 2 + (2 + 3 + 1);
             Future<int[]> subscribing = pool.submit(() -> client.subscribe(new String[] {"t/1", "t/2", "t/3"},
                     new int[] {0, 0, 0}));
             peer.readPacket();
@@ -165,7 +165,7 @@ class MultiFilterSubscribeTest {
             MqttException e = assertThrows(MqttException.class, () -> within(subscribing));
             assertEquals(Reason.TIMEOUT, e.reason());
             assertTrue(e.getMessage().contains("no SUBACK for packet id 1 ('t/1')"), e.getMessage());
-            assertEquals(List.of(), client.pendingPacketIds(), "packet id 3 is given up too");
+            assertEquals(List.of(), client.acks.pendingIds(), "packet id 3 is given up too");
             assertTrue(client.isConnected());
         }
 

@@ -107,13 +107,13 @@ class PublishAsyncTest {
         assertEquals(1, token.packetId());
         assertFalse(token.isDone(), "no PUBACK yet");
         assertNull(token.failure());
-        assertEquals(List.of(1), client.pendingPacketIds());
+        assertEquals(List.of(1), client.acks.pendingIds());
 
         peer.write(puback(1));
         token.await(); // reads the PUBACK itself: no other thread reads
         assertTrue(token.isDone());
         assertNull(token.failure());
-        assertTrue(client.pendingPacketIds().isEmpty());
+        assertTrue(client.acks.pendingIds().isEmpty());
         token.await(); // again: returns at once
     }
 
@@ -149,7 +149,7 @@ class PublishAsyncTest {
         peer.write(puback(2), puback(3));
         second.await();
         t3.await();
-        assertTrue(client.pendingPacketIds().isEmpty());
+        assertTrue(client.acks.pendingIds().isEmpty());
     }
 
     @Test
@@ -172,7 +172,7 @@ class PublishAsyncTest {
             t.await();
             assertTrue(t.isDone());
         }
-        assertTrue(client.pendingPacketIds().isEmpty());
+        assertTrue(client.acks.pendingIds().isEmpty());
         assertEquals(0, client.strayAcks());
         client.disconnect();
         within(loop);
@@ -214,7 +214,7 @@ class PublishAsyncTest {
             assertTrue(again.getMessage().contains("lost while waiting for the PUBACK of packet id " + t.packetId()),
                     again.getMessage());
         }
-        assertTrue(client.pendingPacketIds().isEmpty());
+        assertTrue(client.acks.pendingIds().isEmpty());
         IOException notConnected = assertThrows(IOException.class, () -> client.publishAsync("t", "m", false, 1));
         assertTrue(notConnected.getMessage().contains("not connected"), notConnected.getMessage());
         assertTrue(e.getMessage().contains("connection closed by"), e.getMessage());
@@ -349,6 +349,6 @@ class PublishAsyncTest {
         assertTrue(e.getMessage().contains("msg must not be null"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> client.publishAsync("a/+", "m", false, 1));
         assertTrue(e.getMessage().contains("topic must not contain wildcards"), e.getMessage());
-        assertTrue(client.pendingPacketIds().isEmpty(), "nothing registered for a refused publish");
+        assertTrue(client.acks.pendingIds().isEmpty(), "nothing registered for a refused publish");
     }
 }

@@ -116,7 +116,7 @@ class Qos2FlowsTest {
         assertFalse(published.isDone(), "a QoS 2 publish is not complete before its PUBCOMP");
         peer.write(ack(0x70, id)); // PUBCOMP
         within(published);
-        assertTrue(client.pendingPacketIds().isEmpty());
+        assertTrue(client.acks.pendingIds().isEmpty());
     }
 
     @Test
@@ -259,12 +259,12 @@ class Qos2FlowsTest {
         within(pool.submit(client::waitMsg));
         assertArrayEquals(ack(0x50, 3), peer.readPacket());
         assertNull(received.poll(), "delivered once in the session");
-        assertEquals(1, client.awaitingReleaseCount());
+        assertEquals(1, client.inbound.awaitingReleaseCount());
         peer.close();
         assertThrows(IOException.class, () -> within(pool.submit(client::waitMsg)));
 
         connect(false, 0); // the broker lost the session: id 3 is a new message
-        assertEquals(0, client.awaitingReleaseCount());
+        assertEquals(0, client.inbound.awaitingReleaseCount());
         peer.write(publish2(3, false, 'c'));
         within(pool.submit(client::waitMsg));
         assertEquals("t=c q2", received.poll());
@@ -318,7 +318,7 @@ class Qos2FlowsTest {
     void aQos2PublishGivenUpKeepsItsPacketIdUntilItsPubcomp() throws Exception {
         client.setAckTimeout(300);
         connect(true, 0);
-        client.setLastPacketId(0);
+        client.acks.setLastPacketId(0);
         Future<?> published = pool.submit(() -> {
             client.publish("t", "m", false, 2);
             return null;
@@ -328,8 +328,8 @@ class Qos2FlowsTest {
         MqttException e = assertThrows(MqttException.class, () -> within(published));
         assertEquals(Reason.TIMEOUT, e.reason());
         assertTrue(e.getMessage().contains("no PUBREC for packet id 1"), e.getMessage());
-        assertTrue(client.pendingPacketIds().contains(1), "the broker may still hold the flow of id 1");
-        client.setLastPacketId(0);
+        assertTrue(client.acks.pendingIds().contains(1), "the broker may still hold the flow of id 1");
+        client.acks.setLastPacketId(0);
         Future<?> next = pool.submit(() -> {
             client.publish("t", "n", false, 1);
             return null;

@@ -189,7 +189,7 @@ class UmqttDefectsTest {
         @Test
         void packetIdsWrapSkipIdsInFlightAndAreNeverZero() throws Exception {
             connect(0);
-            client.setLastPacketId(65_534);
+            client.acks.setLastPacketId(65_534);
             Future<?> first = pool.submit(() -> {
                 client.publish("t", "one", false, 1);
                 return null;
@@ -197,7 +197,7 @@ class UmqttDefectsTest {
             byte[] p1 = peer.readPacket();
             assertEquals(65_535, packetIdOf(p1));
             // make 65535 the next candidate again: it is in flight, so the client must skip it and wrap to 1
-            client.setLastPacketId(65_534);
+            client.acks.setLastPacketId(65_534);
             Future<?> second = pool.submit(() -> {
                 client.publish("t", "two", false, 1);
                 return null;
@@ -207,7 +207,7 @@ class UmqttDefectsTest {
             peer.write(bytes(0x40, 0x02, 0x00, 0x01), bytes(0x40, 0x02, 0xFF, 0xFF));
             within(second);
             within(first);
-            assertTrue(client.pendingPacketIds().isEmpty());
+            assertTrue(client.acks.pendingIds().isEmpty());
         }
 
         private int packetIdOf(byte[] publish) {
@@ -548,7 +548,7 @@ class UmqttDefectsTest {
             peer.readPacket();
             publisher.get(10, TimeUnit.SECONDS).interrupt();
             assertTrue(within(publishing), "InterruptedIOException with the interrupt flag kept");
-            assertTrue(client.pendingPacketIds().isEmpty(), "the interrupted publish no longer awaits its PUBACK");
+            assertTrue(client.acks.pendingIds().isEmpty(), "the interrupted publish no longer awaits its PUBACK");
 
             peer.write(bytes(0x40, 0x02, 0x00, 0x01), bytes(0x30, 0x05, 0x00, 0x01, 'x', 'm', '3'));
             assertEquals("x=m3 q0", received.poll(10, TimeUnit.SECONDS));
@@ -609,7 +609,7 @@ class UmqttDefectsTest {
             assertEquals(threads * each, (int) brokerSide.get(60, TimeUnit.SECONDS));
             assertEquals(0, early.get(), "a publish returned before its own PUBACK");
             assertEquals(threads * each, acked.size());
-            assertTrue(client.pendingPacketIds().isEmpty());
+            assertTrue(client.acks.pendingIds().isEmpty());
         }
     }
 

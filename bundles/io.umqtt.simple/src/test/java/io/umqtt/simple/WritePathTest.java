@@ -155,7 +155,7 @@ class WritePathTest {
         for (PublishToken token : tokens) {
             token.await(); // every PUBACK came back: nothing the broker waited for stayed held
         }
-        assertTrue(publisher.pendingPacketIds().isEmpty());
+        assertTrue(publisher.acks.pendingIds().isEmpty());
     }
 
     @Test
