@@ -215,11 +215,14 @@ final class PacketReader {
             // reads what already arrived, and writes what is held if nothing did (a broker that
             // waits for what is held sends nothing more); a poll writes it (the caller may not come
             // back soon); a wait for the ack of a PUBLISH written keeps corked PUBLISHes
-            // (while messages stream in it parks first, what it holds kept for the park: see coalesce)
+            // (while messages stream in it parks first, after writing what it holds: see coalesce)
             if (waitNanos >= 0 && !client.outbound.mayWaitHolding(awaiting)) {
                 try {
                     arrived = t.readAvailable(rbuf, rlen, rbuf.length - rlen);
                     if (arrived == 0 && mayPark()) {
+                        // a broker with a small in-flight window (mosquitto's default: 20) sends
+                        // nothing more until these PUBACKs arrive: never sleep on them
+                        client.outbound.flushHeld();
                         arrived = coalesce(t, waitNanos);
                         parked = arrived > 0;
                     }
@@ -322,9 +325,10 @@ final class PacketReader {
 
     /**
      * Parks for {@link #COALESCE_PARK_NANOS} and reads what arrived meanwhile; returns 0 (and the
-     * stream has ended) when nothing did, and the caller then writes what it holds and blocks in
-     * {@code read} as usual. PUBACKs held for what the last read brought are kept over the park (at
-     * most its length), to leave with those of the next read. The reader parks only when nobody
+     * stream has ended) when nothing did, and the caller then blocks in {@code read} as usual.
+     * PUBACKs held for what the last read brought are written before the park (one write for the
+     * read's messages), never kept over it: a broker whose in-flight window they fill would send
+     * nothing more meanwhile, and under load a park lasts longer than asked. The reader parks only when nobody
      * could be waiting for what it reads: not while it waits for an ack itself, while another
      * thread is parked for the reader role or an ack ({@link ReaderRole#threadsWaiting}), in a
      * poll, near its deadline or keepalive, or on TLS (which hides what arrived).
