@@ -49,7 +49,8 @@ final class Lifecycle {
         boolean opened = false;
         try {
             String webSocketPath = c.settings.webSocketPath;
-            t = webSocketPath != null ? new WebSocketTransport(c.settings.tls, webSocketPath)
+            t = webSocketPath != null ? new WebSocketTransport(c.settings.tls, webSocketPath,
+                    c.settings.webSocketProxy)
                     : c.settings.tls == null ? TcpTransport.plain() : new TlsTransport(c.settings.tls);
             synchronized (c.lock) {
                 checkStillConnecting("aborted: the client was closed");

@@ -213,6 +213,38 @@ public class MqttClient implements Closeable {
     }
 
     /**
+     * The HTTP proxy through which WebSocket connections ({@code ws://}, {@code wss://}) are
+     * opened, from the next {@link #connect(boolean)} on. The JDK's WebSocket client tunnels through
+     * it with {@code CONNECT host:port} (for {@code ws://} too), so the proxy sees only the broker's
+     * address, and {@code wss://} stays end-to-end TLS with the broker. Default (null host): the
+     * JVM's default {@link java.net.ProxySelector} ({@code http.proxyHost}/{@code https.proxyHost},
+     * {@code http.nonProxyHosts}, or whatever selector the application installed). TCP connections
+     * ignore this setting. A proxy that asks for authentication (HTTP 407) is refused: the JDK
+     * answers it only with a JVM-wide {@link java.net.Authenticator}, which this client does not set.
+     *
+     * @param host the proxy's host name or address, or null for the JVM's default proxy selector
+     * @param port the proxy's port, 1..65535 (ignored when {@code host} is null)
+     * @throws IllegalArgumentException naming the client, for an empty host or a bad port
+     * @since 1.4
+     */
+    public void setWebSocketProxy(String host, int port) {
+        settings.webSocketProxy = settings.webSocketProxy(host, port);
+    }
+
+    /**
+     * The proxy set with {@link #setWebSocketProxy(String, int)} as {@code host:port}, or null when
+     * the JVM's default proxy selector applies.
+     *
+     * @since 1.4
+     */
+    public String webSocketProxy() {
+        java.net.InetSocketAddress p = settings.webSocketProxy;
+        return p == null ? null
+                : (p.getHostString().indexOf(':') >= 0 ? "[" + p.getHostString() + "]" : p.getHostString()) + ":"
+                        + p.getPort();
+    }
+
+    /**
      * Points the client at another broker for the next {@link #connect(boolean)} (failover). A host
      * alone keeps the transport (TCP, or WebSocket with its path); a {@code ws://} or {@code wss://}
      * URI switches to WebSocket with the URI's path (its TLS must match the client's: {@code wss} with

@@ -24,6 +24,8 @@ final class Settings {
     volatile int port;
     /** The WebSocket request path (with any query) when the client connects over WebSocket, else null (TCP). */
     volatile String webSocketPath;
+    /** The HTTP proxy for WebSocket connections (unresolved), or null for the JVM's default {@link java.net.ProxySelector}. */
+    volatile java.net.InetSocketAddress webSocketProxy;
     final byte[] user;
     final byte[] password;
     final int keepAliveSeconds;
@@ -183,6 +185,31 @@ final class Settings {
         String path = webSocketPath;
         return path == null ? server + ":" + port
                 : WebSocketTransport.uri(tls != null, server, port, path).toString();
+    }
+
+    /**
+     * The checked WebSocket proxy address (unresolved: resolved at each connect), or null for a
+     * null host.
+     *
+     * @throws IllegalArgumentException naming the client, for an empty host or a port beyond 1..65535
+     */
+    java.net.InetSocketAddress webSocketProxy(String host, int port) {
+        if (host == null) {
+            return null;
+        }
+        String h = host.trim();
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        if (h.isEmpty() || h.indexOf(' ') >= 0 || h.contains("://") || h.indexOf('/') >= 0) {
+            throw new IllegalArgumentException("client '" + clientId + "': the WebSocket proxy host must be a host name "
+                    + "or address (null for the JVM's default proxy selector), found '" + host + "'");
+        }
+        if (port < 1 || port > 65_535) {
+            throw new IllegalArgumentException("client '" + clientId + "': the WebSocket proxy port must be 1..65535, "
+                    + "found " + port + " (proxy host " + h + ")");
+        }
+        return java.net.InetSocketAddress.createUnresolved(h, port);
     }
 
     static int positive(String name, int millis) {

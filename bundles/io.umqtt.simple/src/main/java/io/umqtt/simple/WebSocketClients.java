@@ -1,7 +1,10 @@
 package io.umqtt.simple;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
 import java.net.http.HttpClient;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Executor;
@@ -14,11 +17,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The JDK HTTP clients that open WebSocket connections, shared: each {@link HttpClient} has one
  * selector thread of its own, so connections with interchangeable TLS settings (plain {@code ws},
  * or equal {@link TlsSettings#sharingKey()}) use the same client and thereby the same selector
- * thread. At most {@value #MAX_CLIENTS} clients are kept (least recently used dropped; a dropped
+ * thread; the HTTP proxy is part of the sharing key too (a client has one proxy selector). At most {@value #MAX_CLIENTS} clients are kept (least recently used dropped; a dropped
  * client lives on while its connections do and its thread ends once it is unreachable). All
  * clients run their callbacks on one small shared executor ({@code umqtt-ws-N}, at most
- * {@value #EXECUTOR_THREADS} daemon threads, ending after 30 s idle). Proxies: the JVM's default
- * {@link java.net.ProxySelector} (the {@code http(s).proxyHost} system properties).
+ * {@value #EXECUTOR_THREADS} daemon threads, ending after 30 s idle). Proxies: a connection's own
+ * HTTP proxy ({@link MqttClient#setWebSocketProxy}) through {@link ProxySelector#of}, else the
+ * JVM's default {@link ProxySelector} (the {@code http(s).proxyHost} system properties). The JDK
+ * client tunnels WebSocket connections through an HTTP proxy with {@code CONNECT}.
  * <p>
  * Thread-safe (the class lock guards the cache; building a client happens under it).
  */
@@ -53,13 +58,20 @@ final class WebSocketClients {
     private WebSocketClients() {
     }
 
-    /** The shared client for {@code tls} (null: plain {@code ws}); builds it (loading the key stores) if needed. */
-    static HttpClient get(TlsSettings tls, String broker) throws IOException {
-        Object key = tls == null ? PLAIN : tls.sharingKey();
+    /**
+     * The shared client for {@code tls} (null: plain {@code ws}) and {@code proxy} (null: the JVM's
+     * default proxy selector); builds it (loading the key stores) if needed.
+     */
+    static HttpClient get(TlsSettings tls, InetSocketAddress proxy, String broker) throws IOException {
+        // an unresolved InetSocketAddress is equal to another by host string and port
+        Object key = Arrays.asList(tls == null ? PLAIN : tls.sharingKey(), proxy);
         synchronized (WebSocketClients.class) {
             HttpClient client = CLIENTS.get(key);
             if (client == null) {
                 HttpClient.Builder b = HttpClient.newBuilder().executor(EXECUTOR);
+                if (proxy != null) {
+                    b.proxy(ProxySelector.of(proxy));
+                }
                 if (tls != null) {
                     b.sslContext(tls.webSocketContext(broker));
                 }

@@ -68,6 +68,8 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
 
     private final TlsSettings tls;
     private final String path;
+    /** The HTTP proxy (unresolved), or null for the JVM's default proxy selector. */
+    private final java.net.InetSocketAddress proxy;
     /** Completed by close/abort: ends a blocked open and write. */
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile WebSocket ws;
@@ -95,8 +97,23 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
      * @param path the request path (with any query), starting with {@code /}
      */
     WebSocketTransport(TlsSettings tls, String path) {
+        this(tls, path, null);
+    }
+
+    /**
+     * @param tls the TLS settings for {@code wss}, or null for {@code ws}
+     * @param path the request path (with any query), starting with {@code /}
+     * @param proxy the HTTP proxy to tunnel through (unresolved), or null for the JVM's default proxy selector
+     */
+    WebSocketTransport(TlsSettings tls, String path, java.net.InetSocketAddress proxy) {
         this.tls = tls;
         this.path = path;
+        this.proxy = proxy;
+    }
+
+    /** " through HTTP proxy host:port" when a proxy is set, else "", for messages. */
+    private String via() {
+        return proxy == null ? "" : " through HTTP proxy " + proxy.getHostString() + ":" + proxy.getPort();
     }
 
     /** The URI of a WebSocket connection to {@code host:port} with {@code path}. */
@@ -115,7 +132,7 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
                     + "the system property " + DISABLE_HOSTNAME_PROPERTY + ", which turns it off for every WebSocket "
                     + "connection; remove the property, or turn host name verification off for this connection");
         }
-        HttpClient client = WebSocketClients.get(tls, target.toString());
+        HttpClient client = WebSocketClients.get(tls, proxy, target.toString());
         long left = deadline - System.nanoTime();
         if (left <= 0) {
             throw timeout(target, timeoutMillis, null);
@@ -166,8 +183,8 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
         ws = w;
     }
 
-    private static MqttException timeout(URI target, int timeoutMillis, Exception cause) {
-        return new MqttException(Reason.TIMEOUT, "WebSocket connect to " + target + " did not complete within "
+    private MqttException timeout(URI target, int timeoutMillis, Exception cause) {
+        return new MqttException(Reason.TIMEOUT, "WebSocket connect to " + target + via() + " did not complete within "
                 + timeoutMillis + " ms", cause);
     }
 
@@ -184,12 +201,26 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
                     : status == 101 ? " (the broker accepted the upgrade but its answer is not a valid WebSocket "
                             + "handshake for subprotocol '" + SUBPROTOCOL + "')"
                     : status == 401 || status == 403 ? " (the server requires authorisation)"
-                    : status == 407 ? " (the HTTP proxy requires authentication)"
+                    : status == 407 ? " (the HTTP proxy requires authentication, which this client does not answer: "
+                            + "use a proxy that lets it through, or a JVM-wide java.net.Authenticator)"
                     : "";
-            return new IOException("WebSocket handshake with " + target + " refused: HTTP " + status + hint, cause);
+            return new IOException("WebSocket handshake with " + target + via() + " refused: HTTP " + status + hint,
+                    cause);
         }
         if (cause instanceof HttpTimeoutException) {
             return timeout(target, timeoutMillis, (Exception) cause);
+        }
+        if (cause instanceof ConnectException && proxy != null) {
+            // the JDK connects to the proxy only: it is the proxy that is not there
+            return new ConnectException("WebSocket connect to " + target + via() + " failed: the proxy refused the "
+                    + "connection (" + (cause.getMessage() == null ? "connection refused" : cause.getMessage())
+                    + "; is it listening there?)");
+        }
+        String message = String.valueOf(cause.getMessage());
+        if (proxy != null && cause instanceof IOException && message.startsWith("Tunnel failed")) {
+            // the JDK's words for a CONNECT answered with a status other than 200 (and 407)
+            return new IOException("WebSocket connect to " + target + via() + " failed: the proxy refused the tunnel "
+                    + "(CONNECT " + target.getHost() + ":" + target.getPort() + "): " + message, cause);
         }
         if (cause instanceof ConnectException) {
             return new ConnectException("WebSocket connect to " + target + " failed: "
@@ -213,9 +244,9 @@ final class WebSocketTransport implements Transport, WebSocket.Listener {
                     + target.getRawPath() + " right? websocket.path)", cause);
         }
         if (cause instanceof IOException) {
-            return new IOException("WebSocket connect to " + target + " failed: " + cause.getMessage(), cause);
+            return new IOException("WebSocket connect to " + target + via() + " failed: " + cause.getMessage(), cause);
         }
-        return new IOException("WebSocket connect to " + target + " failed: " + cause, cause);
+        return new IOException("WebSocket connect to " + target + via() + " failed: " + cause, cause);
     }
 
     private static <T extends Throwable> T find(Throwable e, Class<T> type) {

@@ -76,7 +76,7 @@ public class BundleContentsIT {
     public void bothFormsDescribeTheConnectionAttributesAlike() throws Exception {
         Map<String, Element> simple = attributes(metatype("umqtt.bundle.simple", "io.umqtt.simple"));
         Map<String, Element> robust = attributes(metatype("umqtt.bundle.robust", "io.umqtt.robust"));
-        assertEquals("the simple form: 25 connection attributes and the name hint " + simple.keySet(), 26,
+        assertEquals("the simple form: 26 connection attributes and the name hint " + simple.keySet(), 27,
                 simple.size());
         assertEquals("Password", simple.get("password").getAttribute("type"));
         assertEquals("Password", simple.get("tls.truststore.password").getAttribute("type"));
@@ -99,7 +99,7 @@ public class BundleContentsIT {
         assertEquals("30", simple.get(CONNECT_TIMEOUT).getAttribute("default"));
         assertEquals("10", robust.get(CONNECT_TIMEOUT).getAttribute("default"));
         assertEquals("the shared attributes come first, in the same order",
-                new ArrayList<>(simple.keySet()).subList(0, 24), new ArrayList<>(robust.keySet()).subList(0, 24));
+                new ArrayList<>(simple.keySet()).subList(0, 25), new ArrayList<>(robust.keySet()).subList(0, 25));
     }
 
     /**

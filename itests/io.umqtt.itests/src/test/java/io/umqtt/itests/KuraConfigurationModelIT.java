@@ -259,7 +259,8 @@ public class KuraConfigurationModelIT extends UmqttTestSupport {
     public void theFormsMarkEveryOptionalAttributeNotRequired() throws Exception {
         Set<String> optional = Set.of("name", "client.id", "username", "password", "tls.truststore",
                 "tls.truststore.password", "tls.keystore", "tls.keystore.password", "tls.store.type", "lwt.topic",
-                "lwt.message", "webconsole.configurationFactory.nameHint", "websocket.path");
+                "lwt.message", "webconsole.configurationFactory.nameHint", "websocket.path",
+                "websocket.proxy");
         Set<String> robustOptional = new HashSet<>(optional);
         robustOptional.addAll(Set.of("queue.directory", "failover.servers"));
         assertForm("io.umqtt.simple", SIMPLE_PID, optional);

@@ -61,6 +61,14 @@ public @interface ConnectionConfig {
             required = false)
     String websocket_path() default ConnectionSettings.DEFAULT_WEBSOCKET_PATH;
 
+    @AttributeDefinition(name = "WebSocket HTTP proxy",
+            description = "HTTP proxy for transport websocket, as host:port ([v6-address]:port); the connection "
+                    + "tunnels through it with CONNECT (ws and wss alike). Empty: the JVM's default proxy selector "
+                    + "(http.proxyHost / https.proxyHost system properties). Not allowed with transport tcp. A proxy "
+                    + "asking for authentication is not supported.",
+            required = false)
+    String websocket_proxy() default "";
+
     @AttributeDefinition(name = "Client identifier",
             description = "The MQTT client identifier. Empty: a unique identifier \"umqtt-...\" generated on each "
                     + "start (then clean session must stay on). Two clients with the same identifier "

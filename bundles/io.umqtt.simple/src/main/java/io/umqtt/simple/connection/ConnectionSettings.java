@@ -26,6 +26,8 @@ public final class ConnectionSettings {
     public static final String PORT = "port";
     public static final String TRANSPORT = "transport";
     public static final String WEBSOCKET_PATH = "websocket.path";
+    /** The HTTP proxy of WebSocket connections, {@code host:port}; empty: the JVM's default proxy selector. */
+    public static final String WEBSOCKET_PROXY = "websocket.proxy";
     public static final String CLIENT_ID = "client.id";
     public static final String USERNAME = "username";
     public static final String PASSWORD = "password";
@@ -94,6 +96,8 @@ public final class ConnectionSettings {
     private final int port;
     /** The WebSocket path over WebSocket, else null (TCP). */
     private final String webSocketPath;
+    /** The WebSocket HTTP proxy (unresolved), or null for the JVM's default proxy selector. */
+    private final java.net.InetSocketAddress webSocketProxy;
     private final String clientId;
     private final boolean clientIdGenerated;
     private final String username;
@@ -119,6 +123,7 @@ public final class ConnectionSettings {
         this.server = server;
         this.port = port;
         this.webSocketPath = webSocketPath;
+        this.webSocketProxy = proxyAddress(b.webSocketProxy); // validated already
         this.clientId = clientId;
         this.clientIdGenerated = generated;
         this.username = username;
@@ -165,6 +170,7 @@ public final class ConnectionSettings {
                 .port(c.port())
                 .transport(c.transport())
                 .webSocketPath(c.websocket_path())
+                .webSocketProxy(c.websocket_proxy())
                 .clientId(c.client_id())
                 .username(c.username())
                 .password(secrets.apply(c.password()))
@@ -236,6 +242,53 @@ public final class ConnectionSettings {
     /** {@value #TRANSPORT_TCP} or {@value #TRANSPORT_WEBSOCKET} (also when the server was a ws:// or wss:// URI). */
     public String transport() {
         return webSocketPath != null ? TRANSPORT_WEBSOCKET : TRANSPORT_TCP;
+    }
+
+    /** The WebSocket HTTP proxy as {@code host:port}, or null for the JVM's default proxy selector. */
+    public String webSocketProxy() {
+        return webSocketProxy == null ? null : proxyText(webSocketProxy);
+    }
+
+    private static String proxyText(java.net.InetSocketAddress a) {
+        String h = a.getHostString();
+        return (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + a.getPort();
+    }
+
+    /**
+     * The proxy address of a {@value #WEBSOCKET_PROXY} value ({@code host:port} or
+     * {@code [v6-address]:port}), unresolved; null for an empty value.
+     *
+     * @throws IllegalArgumentException saying what is wrong with it (without naming the property)
+     */
+    static java.net.InetSocketAddress proxyAddress(String value) {
+        String v = value == null ? "" : value.strip();
+        if (v.isEmpty()) {
+            return null;
+        }
+        if (v.contains("://") || v.indexOf('/') >= 0) {
+            throw new IllegalArgumentException("must be host:port, without a scheme or path");
+        }
+        int colon = v.lastIndexOf(':');
+        String host = colon < 0 ? "" : v.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        } else if (host.indexOf(':') >= 0) {
+            throw new IllegalArgumentException("must be host:port; write an IPv6 address in brackets: [address]:port");
+        }
+        if (colon < 0 || host.isEmpty() || host.chars().anyMatch(ch -> Character.isWhitespace(ch)
+                || Character.isISOControl(ch))) {
+            throw new IllegalArgumentException("must be host:port (the proxy's host name or address and its port)");
+        }
+        int p;
+        try {
+            p = Integer.parseInt(v.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            p = -1;
+        }
+        if (p < 1 || p > MAX_PORT) {
+            throw new IllegalArgumentException("must end in a port 1.." + MAX_PORT);
+        }
+        return java.net.InetSocketAddress.createUnresolved(host, p);
     }
 
     /** The WebSocket path (with any query) over WebSocket, else null. */
@@ -362,6 +415,9 @@ public final class ConnectionSettings {
         client.setConnectTimeout(connectTimeoutSeconds * 1000);
         client.setAckTimeout(ackTimeoutSeconds * 1000);
         client.setMaxPacketSize(maxPacketSize);
+        if (webSocketProxy != null) {
+            client.setWebSocketProxy(webSocketProxy.getHostString(), webSocketProxy.getPort());
+        }
         if (ackAfterProcessing) {
             client.setAckAfterProcessing(true);
         }
@@ -452,6 +508,7 @@ public final class ConnectionSettings {
                 .append(", name=").append(name)
                 .append(", server=").append(server).append(':').append(effectivePort())
                 .append(webSocketPath != null ? ", transport=websocket, websocket.path=" + webSocketPath : "")
+                .append(webSocketProxy != null ? ", websocket.proxy=" + proxyText(webSocketProxy) : "")
                 .append(", client.id=").append(clientId).append(clientIdGenerated ? " (generated)" : "")
                 .append(", username=").append(username == null ? "" : username)
                 .append(", password=").append(password == null ? "" : "***")
@@ -486,6 +543,7 @@ public final class ConnectionSettings {
         int port;
         String transport = DEFAULT_TRANSPORT;
         String webSocketPath = DEFAULT_WEBSOCKET_PATH;
+        String webSocketProxy = "";
         String clientId = "";
         String username = "";
         String password = "";
@@ -526,7 +584,8 @@ public final class ConnectionSettings {
                     ackTimeoutSeconds, maxPacketSize, tlsEnabled, trim(trustStore),
                     trustStorePassword == null ? "" : trustStorePassword, trim(keyStore),
                     keyStorePassword == null ? "" : keyStorePassword, trim(storeType), verifyHostname,
-                    trim(lwtTopic), lwtMessage == null ? "" : lwtMessage, lwtQos, lwtRetain, ackAfterProcessing);
+                    trim(lwtTopic), lwtMessage == null ? "" : lwtMessage, lwtQos, lwtRetain, ackAfterProcessing,
+                    trim(webSocketProxy));
         }
 
         public Builder name(String v) {
@@ -553,6 +612,12 @@ public final class ConnectionSettings {
         /** The WebSocket path (used with transport websocket); empty: {@value ConnectionSettings#DEFAULT_WEBSOCKET_PATH}. */
         public Builder webSocketPath(String v) {
             webSocketPath = v;
+            return this;
+        }
+
+        /** The WebSocket HTTP proxy, {@code host:port}; empty: the JVM's default proxy selector. */
+        public Builder webSocketProxy(String v) {
+            webSocketProxy = v;
             return this;
         }
 

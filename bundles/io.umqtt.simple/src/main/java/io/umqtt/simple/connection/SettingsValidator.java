@@ -157,6 +157,19 @@ final class SettingsValidator {
             secure = wss;
             webSocket = true;
         }
+        String proxy = trim(builder.webSocketProxy);
+        if (!proxy.isEmpty()) {
+            try {
+                ConnectionSettings.proxyAddress(proxy);
+            } catch (IllegalArgumentException e) {
+                throw invalid(WEBSOCKET_PROXY, proxy.replaceAll("\\p{Cntrl}", "?"), e.getMessage());
+            }
+            if (!webSocket) {
+                throw invalid(WEBSOCKET_PROXY, proxy, "is set but " + TRANSPORT + "=" + TRANSPORT_TCP
+                        + ": the proxy is used only for MQTT over WebSocket; clear it, or set " + TRANSPORT + "="
+                        + TRANSPORT_WEBSOCKET);
+            }
+        }
         if (keepAliveSeconds < 0 || keepAliveSeconds > MAX_KEEPALIVE_SECONDS) {
             throw invalid(KEEPALIVE, keepAliveSeconds, "is outside 0.." + MAX_KEEPALIVE_SECONDS + " seconds (0 = off)");
         }

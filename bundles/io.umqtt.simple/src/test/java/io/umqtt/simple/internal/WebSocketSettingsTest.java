@@ -97,6 +97,21 @@ class WebSocketSettingsTest {
                 settings("server", "b", "transport", "websocket", "websocket.path", "/other")));
     }
 
+    @Test
+    void theWebSocketProxyReachesTheClient() {
+        assertNull(settings("transport", "websocket").webSocketProxy(), "empty: the JVM's default proxy selector");
+        assertNull(settings("transport", "websocket").newClient().webSocketProxy());
+        ConnectionSettings s = settings("server", "wss://broker.example/mqtt", "websocket.proxy", " proxy.example:3128 ");
+        assertEquals("proxy.example:3128", s.webSocketProxy());
+        assertEquals("proxy.example:3128", s.newClient().webSocketProxy());
+        assertTrue(s.toString().contains("websocket.proxy=proxy.example:3128"), s.toString());
+        assertEquals("[::1]:8080", settings("transport", "websocket", "websocket.proxy", "[::1]:8080").newClient()
+                .webSocketProxy());
+        assertFalse(settings("transport", "websocket").sameAs(s = settings("transport", "websocket",
+                "websocket.proxy", "p:1")));
+        assertTrue(s.sameAs(settings("transport", "websocket", "websocket.proxy", "p:1")));
+    }
+
     static Stream<Arguments> badValues() {
         return Stream.of(
                 Arguments.of(new Object[] {"transport", "udp"}, "transport=udp must be tcp or websocket"),
@@ -111,6 +126,18 @@ class WebSocketSettingsTest {
                 Arguments.of(new Object[] {"server", "ws://b/p", "tls.enabled", true},
                         "server=ws://b/p is WebSocket without TLS, but tls.enabled=true: use a wss:// URI"),
                 Arguments.of(new Object[] {"server", "ws://u:p@b/"}, "has a user or fragment part"),
+                Arguments.of(new Object[] {"transport", "websocket", "websocket.proxy", "proxy"},
+                        "websocket.proxy=proxy must be host:port"),
+                Arguments.of(new Object[] {"transport", "websocket", "websocket.proxy", "proxy:0"},
+                        "websocket.proxy=proxy:0 must end in a port 1..65535"),
+                Arguments.of(new Object[] {"transport", "websocket", "websocket.proxy", "proxy:http"},
+                        "websocket.proxy=proxy:http must end in a port"),
+                Arguments.of(new Object[] {"transport", "websocket", "websocket.proxy", "http://proxy:3128"},
+                        "websocket.proxy=http://proxy:3128 must be host:port, without a scheme"),
+                Arguments.of(new Object[] {"transport", "websocket", "websocket.proxy", "::1:3128"},
+                        "websocket.proxy=::1:3128 must be host:port; write an IPv6 address in brackets"),
+                Arguments.of(new Object[] {"server", "b", "websocket.proxy", "proxy:3128"},
+                        "websocket.proxy=proxy:3128 is set but transport=tcp"),
                 Arguments.of(new Object[] {"server", "ws://"}, "server=ws://"),
                 Arguments.of(new Object[] {"server", "wss://b", "tls.truststore", "/does/not/exist"},
                         "tls.truststore=/does/not/exist is not a readable file"));
