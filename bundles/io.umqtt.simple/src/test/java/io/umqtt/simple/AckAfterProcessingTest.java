@@ -11,9 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -31,6 +29,7 @@ import org.junit.jupiter.api.Timeout;
 
 import io.umqtt.api.AckHold;
 import io.umqtt.simple.ScriptedBroker.Peer;
+import io.umqtt.simple.testing.Closer;
 import io.umqtt.simple.testing.MosquittoBroker;
 
 /**
@@ -42,22 +41,15 @@ import io.umqtt.simple.testing.MosquittoBroker;
 class AckAfterProcessingTest {
     private static final String RUN = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xFFFFFF));
     private static final AtomicInteger SEQ = new AtomicInteger();
-    private final Deque<AutoCloseable> toClose = new ArrayDeque<>();
+    private final Closer toClose = new Closer();
 
     @AfterEach
     void closeAll() {
-        while (!toClose.isEmpty()) {
-            try {
-                toClose.pop().close();
-            } catch (Exception e) {
-                // the test's outcome is what matters
-            }
-        }
+        toClose.close();
     }
 
     private <T extends AutoCloseable> T track(T c) {
-        toClose.push(c);
-        return c;
+        return toClose.add(c);
     }
 
     private static byte[] publishQos1(String topic, int id, String payload) {

@@ -13,8 +13,6 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -27,6 +25,7 @@ import org.junit.jupiter.api.Timeout;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
+import io.umqtt.simple.testing.Closer;
 import io.umqtt.simple.testing.MosquittoBroker;
 import io.umqtt.simple.testing.ReceivingClient;
 import io.umqtt.simple.testing.ReceivingClient.Message;
@@ -48,7 +47,7 @@ class WebSocketInteropTest {
 
     private static TestPki pki;
     private static MosquittoBroker broker;
-    private final Deque<AutoCloseable> toClose = new ArrayDeque<>();
+    private final Closer toClose = new Closer();
 
     @BeforeAll
     static void start() throws IOException {
@@ -68,18 +67,11 @@ class WebSocketInteropTest {
 
     @AfterEach
     void closeAll() {
-        while (!toClose.isEmpty()) {
-            try {
-                toClose.pop().close();
-            } catch (Exception e) {
-                // the test's outcome is what matters
-            }
-        }
+        toClose.close();
     }
 
     private <T extends AutoCloseable> T closing(T c) {
-        toClose.push(c);
-        return c;
+        return toClose.add(c);
     }
 
     private WebSocketBridge bridge(WebSocketBridge.Builder b) throws IOException {

@@ -13,8 +13,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -26,6 +24,7 @@ import org.junit.jupiter.api.Timeout;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.simple.testing.HttpConnectProxy;
+import io.umqtt.simple.testing.Closer;
 import io.umqtt.simple.testing.MosquittoBroker;
 import io.umqtt.simple.testing.ReceivingClient;
 import io.umqtt.simple.testing.TestPki;
@@ -44,7 +43,7 @@ class WebSocketProxyTest {
 
     private static TestPki pki;
     private static MosquittoBroker broker;
-    private final Deque<AutoCloseable> toClose = new ArrayDeque<>();
+    private final Closer toClose = new Closer();
 
     @BeforeAll
     static void start() throws IOException {
@@ -64,18 +63,11 @@ class WebSocketProxyTest {
 
     @AfterEach
     void closeAll() {
-        while (!toClose.isEmpty()) {
-            try {
-                toClose.pop().close();
-            } catch (Exception e) {
-                // the test's outcome is what matters
-            }
-        }
+        toClose.close();
     }
 
     private <T extends AutoCloseable> T closing(T c) {
-        toClose.push(c);
-        return c;
+        return toClose.add(c);
     }
 
     private static String id(String what) {

@@ -13,8 +13,10 @@ import java.net.SocketException;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -33,7 +35,14 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 20, unit = SECONDS)
 class WebSocketTransportTest {
-    private final ExecutorService pool = Executors.newCachedThreadPool();
+    /** The pool's threads, so that a test can see one blocked (there is no event for "parked"). */
+    private final List<Thread> poolThreads = new CopyOnWriteArrayList<>();
+    private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
+        Thread th = new Thread(r, "ws-transport-test");
+        th.setDaemon(true);
+        poolThreads.add(th);
+        return th;
+    });
     private final FakeWebSocket ws = new FakeWebSocket();
     private final WebSocketTransport t = new WebSocketTransport(null, "/mqtt");
 
@@ -178,11 +187,13 @@ class WebSocketTransportTest {
         assertEquals(5, ws.sent.get(2).length);
     }
 
-    private static void waitUntilParked(Future<?> f) throws InterruptedException {
-        // the task is blocked once it is neither done nor able to finish; give it a moment to get there
-        long end = System.nanoTime() + SECONDS.toNanos(1) / 3;
-        while (System.nanoTime() < end && !f.isDone()) {
-            Thread.sleep(10);
+    /** Waits (at most 10 s) until the task's thread is blocked, then checks the task is not done. */
+    private void waitUntilParked(Future<?> f) throws InterruptedException {
+        long end = System.nanoTime() + SECONDS.toNanos(10);
+        while (!f.isDone() && poolThreads.stream().noneMatch(th -> th.getState() == Thread.State.WAITING
+                || th.getState() == Thread.State.TIMED_WAITING)) {
+            assertTrue(System.nanoTime() - end < 0, "the task's thread never blocked");
+            Thread.sleep(1); // polling a thread's state: there is no event for "blocked"
         }
         assertFalse(f.isDone(), "blocks until closed");
     }

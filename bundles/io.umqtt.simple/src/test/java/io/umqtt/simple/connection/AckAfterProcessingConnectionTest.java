@@ -10,8 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.HexFormat;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +27,7 @@ import io.umqtt.api.MqttMessage;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.ScriptedBroker;
 import io.umqtt.simple.ScriptedBroker.Peer;
+import io.umqtt.simple.testing.Closer;
 import io.umqtt.simple.testing.MosquittoBroker;
 
 /**
@@ -39,22 +38,15 @@ import io.umqtt.simple.testing.MosquittoBroker;
 @Timeout(value = 30, unit = SECONDS)
 class AckAfterProcessingConnectionTest {
     private static final String RUN = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xFFFFFF));
-    private final Deque<AutoCloseable> toClose = new ArrayDeque<>();
+    private final Closer toClose = new Closer();
 
     @AfterEach
     void closeAll() {
-        while (!toClose.isEmpty()) {
-            try {
-                toClose.pop().close();
-            } catch (Exception e) {
-                // the test's outcome is what matters
-            }
-        }
+        toClose.close();
     }
 
     private <T extends AutoCloseable> T track(T c) {
-        toClose.push(c);
-        return c;
+        return toClose.add(c);
     }
 
     private static MqttClient client(String id, int port, boolean ackAfterProcessing) {
