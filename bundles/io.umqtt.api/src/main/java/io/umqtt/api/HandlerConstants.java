@@ -55,4 +55,28 @@ public final class HandlerConstants {
 
     /** The QoS a handler gets when it names none. */
     public static final int DEFAULT_QOS = MqttConstants.QOS_AT_MOST_ONCE;
+
+    /**
+     * Service property, optional, MQTT 5 connections only: {@code true} asks the broker not to
+     * send this handler's filters the messages its own connection publishes (No Local, MQTT 5
+     * 3.8.3.1). A Boolean or the String "true"/"false".
+     *
+     * @since 1.5
+     */
+    public static final String NO_LOCAL = "mqtt.no.local";
+    /**
+     * Service property, optional, MQTT 5 connections only: {@code true} keeps the RETAIN flag of
+     * forwarded messages as published (Retain As Published, MQTT 5 3.8.3.1).
+     *
+     * @since 1.5
+     */
+    public static final String RETAIN_AS_PUBLISHED = "mqtt.retain.as.published";
+    /**
+     * Service property, optional, MQTT 5 connections only: 0 (send retained messages when the
+     * subscription is made, the default), 1 (only if it is new) or 2 (never), an Integer or a
+     * String holding the number (Retain Handling, MQTT 5 3.8.3.1).
+     *
+     * @since 1.5
+     */
+    public static final String RETAIN_HANDLING = "mqtt.retain.handling";
 }

@@ -5,7 +5,7 @@ import java.io.IOException;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * An MQTT 3.1.1 connection, registered as an OSGi service by the umqtt client components
+ * An MQTT 3.1.1 or MQTT 5 connection ({@link #protocolVersion()}), registered as an OSGi service by the umqtt client components
  * with the properties named in {@link MqttConstants}. All methods may be called from any thread.
  */
 @ProviderType
@@ -27,6 +27,76 @@ public interface MqttConnection {
     /** Shorthand for {@code state() == CONNECTED}. */
     default boolean isConnected() {
         return state() == ConnectionState.CONNECTED;
+    }
+
+    /**
+     * The protocol level the connection speaks: {@link MqttConstants#MQTT_3_1_1} (the default) or
+     * {@link MqttConstants#MQTT_5}.
+     *
+     * @since 1.5
+     */
+    default int protocolVersion() {
+        return MqttConstants.MQTT_3_1_1;
+    }
+
+    /**
+     * Publishes a message with MQTT 5 properties; with {@link MqttProperties#EMPTY} it is
+     * {@link #publish(String, byte[], int, boolean)}.
+     *
+     * @throws IllegalArgumentException for a bad topic or QoS, or properties that are not empty
+     *         on a connection that is not MQTT 5 (naming the connection)
+     * @throws IOException as {@link #publish(byte[], byte[], int, boolean)}; on MQTT 5 also an
+     *         {@link MqttException} with reason {@link MqttException.Reason#PUBLISH_REFUSED} when the
+     *         broker answers with a reason code of 0x80 or more
+     * @since 1.5
+     */
+    default void publish(String topic, byte[] payload, int qos, boolean retain, MqttProperties properties)
+            throws IOException {
+        if (properties != null && !properties.isEmpty()) {
+            throw new IllegalArgumentException("connection " + name() + " speaks MQTT 3.1.1, which has no message "
+                    + "properties: configure protocol.version=5 to publish with " + properties);
+        }
+        publish(topic, payload, qos, retain);
+    }
+
+    /**
+     * Subscribes {@code listener} with subscription options; with only a QoS it is
+     * {@link #subscribe(String, int, MessageListener)}.
+     *
+     * @return the QoS the broker granted
+     * @throws IllegalArgumentException for a bad filter, or options beyond the QoS on a
+     *         connection that is not MQTT 5
+     * @since 1.5
+     */
+    default int subscribe(String filter, SubscriptionOptions options, MessageListener listener) throws IOException {
+        if (options.needsMqtt5()) {
+            throw new IllegalArgumentException("connection " + name() + " speaks MQTT 3.1.1, which has no "
+                    + "subscription options: configure protocol.version=5 to subscribe to '" + filter + "' with "
+                    + options);
+        }
+        return subscribe(filter, options.maxQos(), listener);
+    }
+
+    /**
+     * MQTT 5 request/response (section 4.10): publishes {@code payload} to {@code topic} with a
+     * response topic this connection subscribes to and correlation data of its own, and completes
+     * with the first message that comes back on it carrying that correlation data. Usable from a
+     * listener or {@code MessageHandler}: it does not block.
+     *
+     * @param properties further properties of the request (not response topic or correlation
+     *        data, which the connection sets), or {@link MqttProperties#EMPTY}
+     * @param timeoutMillis how long to wait for the response, more than 0
+     * @return completes with the response; exceptionally with an {@link MqttException} of reason
+     *         {@link MqttException.Reason#TIMEOUT} when none arrives in time, or with the failure of
+     *         the publish or the connection
+     * @since 1.5
+     */
+    default java.util.concurrent.CompletableFuture<MqttMessage> request(String topic, byte[] payload, int qos,
+            MqttProperties properties, long timeoutMillis) {
+        java.util.concurrent.CompletableFuture<MqttMessage> f = new java.util.concurrent.CompletableFuture<>();
+        f.completeExceptionally(new UnsupportedOperationException("connection " + name() + " speaks MQTT 3.1.1, "
+                + "which has no request/response: configure protocol.version=5"));
+        return f;
     }
 
     /**

@@ -33,6 +33,25 @@ public final class MqttConstants {
      */
     public static final String ERROR = "mqtt.error";
 
+    /**
+     * Service property: the MQTT protocol level the connection speaks (Integer): {@link #MQTT_3_1_1}
+     * or {@link #MQTT_5}.
+     *
+     * @since 1.5
+     */
+    public static final String PROTOCOL_VERSION = "mqtt.protocol.version";
+    /**
+     * Service property, present after an MQTT 5 server ended the connection with a DISCONNECT
+     * (String): its reason code and reason string, e.g. {@code 0x8B server shutting down: maintenance}.
+     *
+     * @since 1.5
+     */
+    public static final String DISCONNECT_REASON = "mqtt.disconnect.reason";
+    /** Protocol level 4: MQTT 3.1.1, the default. @since 1.5 */
+    public static final int MQTT_3_1_1 = 4;
+    /** Protocol level 5: MQTT 5.0. @since 1.5 */
+    public static final int MQTT_5 = 5;
+
     /** QoS 0: at most once. */
     public static final int QOS_AT_MOST_ONCE = 0;
     /** QoS 1: at least once. */

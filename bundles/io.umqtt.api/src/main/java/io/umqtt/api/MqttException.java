@@ -25,16 +25,54 @@ public class MqttException extends IOException {
         /** The peer sent a malformed or unexpected packet. */
         PROTOCOL_ERROR,
         /** An expected packet (CONNACK, an ack, the rest of a packet, a PINGRESP) did not arrive in time. */
-        TIMEOUT
+        TIMEOUT,
+        /**
+         * MQTT 5: a PUBACK, PUBREC or PUBCOMP with a reason code of 0x80 or more; the code is
+         * {@link MqttException#returnCode()}, the broker's reason string {@link MqttException#reasonString()}.
+         *
+         * @since 1.5
+         */
+        PUBLISH_REFUSED,
+        /**
+         * MQTT 5: an UNSUBACK reason code of 0x80 or more for the filter.
+         *
+         * @since 1.5
+         */
+        UNSUBSCRIBE_REFUSED,
+        /**
+         * MQTT 5: the server ended the connection with a DISCONNECT packet; its reason code is
+         * {@link MqttException#returnCode()} and its reason string {@link MqttException#reasonString()}.
+         * Not a lost socket.
+         *
+         * @since 1.5
+         */
+        DISCONNECTED_BY_SERVER,
+        /**
+         * MQTT 5: enhanced authentication failed (an AUTH exchange the authenticator refused, or a
+         * CONNACK reason code 0x8C bad authentication method after one).
+         *
+         * @since 1.5
+         */
+        AUTHENTICATION_FAILED
     }
 
     private final Reason reason;
     private final int returnCode;
+    private final String reasonString;
 
     public MqttException(Reason reason, int returnCode, String message) {
+        this(reason, returnCode, null, message);
+    }
+
+    /**
+     * @param reasonString the MQTT 5 reason string the broker sent with the code, or null
+     * @since 1.5
+     */
+    public MqttException(Reason reason, int returnCode, String reasonString, String message) {
         super(message);
         this.reason = reason;
         this.returnCode = returnCode;
+        this.reasonString = reasonString;
     }
 
     public MqttException(Reason reason, String message) {
@@ -45,6 +83,71 @@ public class MqttException extends IOException {
         super(message, cause);
         this.reason = reason;
         this.returnCode = NO_RETURN_CODE;
+        this.reasonString = null;
+    }
+
+    /**
+     * The MQTT 5 reason string the broker sent with its reason code (a diagnostic text), or null.
+     *
+     * @since 1.5
+     */
+    public String reasonString() {
+        return reasonString;
+    }
+
+    /**
+     * A human-readable name of an MQTT 5 reason code (section 2.4), e.g. "not authorized" for
+     * 0x87; "unknown reason code 0xNN" for a code MQTT 5 does not define.
+     *
+     * @since 1.5
+     */
+    public static String reasonCodeName(int code) {
+        switch (code) {
+            case 0x00: return "success";
+            case 0x01: return "granted QoS 1";
+            case 0x02: return "granted QoS 2";
+            case 0x04: return "disconnect with will message";
+            case 0x10: return "no matching subscribers";
+            case 0x11: return "no subscription existed";
+            case 0x18: return "continue authentication";
+            case 0x19: return "re-authenticate";
+            case 0x80: return "unspecified error";
+            case 0x81: return "malformed packet";
+            case 0x82: return "protocol error";
+            case 0x83: return "implementation specific error";
+            case 0x84: return "unsupported protocol version";
+            case 0x85: return "client identifier not valid";
+            case 0x86: return "bad user name or password";
+            case 0x87: return "not authorized";
+            case 0x88: return "server unavailable";
+            case 0x89: return "server busy";
+            case 0x8A: return "banned";
+            case 0x8B: return "server shutting down";
+            case 0x8C: return "bad authentication method";
+            case 0x8D: return "keep alive timeout";
+            case 0x8E: return "session taken over";
+            case 0x8F: return "topic filter invalid";
+            case 0x90: return "topic name invalid";
+            case 0x91: return "packet identifier in use";
+            case 0x92: return "packet identifier not found";
+            case 0x93: return "receive maximum exceeded";
+            case 0x94: return "topic alias invalid";
+            case 0x95: return "packet too large";
+            case 0x96: return "message rate too high";
+            case 0x97: return "quota exceeded";
+            case 0x98: return "administrative action";
+            case 0x99: return "payload format invalid";
+            case 0x9A: return "retain not supported";
+            case 0x9B: return "QoS not supported";
+            case 0x9C: return "use another server";
+            case 0x9D: return "server moved";
+            case 0x9E: return "shared subscriptions not supported";
+            case 0x9F: return "connection rate exceeded";
+            case 0xA0: return "maximum connect time";
+            case 0xA1: return "subscription identifiers not supported";
+            case 0xA2: return "wildcard subscriptions not supported";
+            default: return String.format("unknown reason code 0x%02X", code);
+        }
     }
 
     /** What went wrong. */
@@ -55,7 +158,10 @@ public class MqttException extends IOException {
     /**
      * The MQTT return code the broker sent, or {@link #NO_RETURN_CODE}: for
      * {@link Reason#CONNECTION_REFUSED} the CONNACK return code, 1..5, or a code 6..255 that
-     * MQTT 3.1.1 reserves, reported unchanged; for {@link Reason#SUBSCRIPTION_REFUSED} 0x80.
+     * MQTT 3.1.1 reserves, reported unchanged; for {@link Reason#SUBSCRIPTION_REFUSED} 0x80. On an
+     * MQTT 5 connection it is the MQTT 5 reason code (0x80 and up for failures, see
+     * {@link #reasonCodeName}) of the CONNACK, SUBACK, UNSUBACK, PUBACK, PUBREC, PUBCOMP or
+     * DISCONNECT that carried it.
      */
     public int returnCode() {
         return returnCode;

@@ -52,4 +52,14 @@ public interface MqttMessage {
     default AckHold holdAck() {
         return null;
     }
+
+    /**
+     * The MQTT 5 properties the message came with; {@link MqttProperties#EMPTY} when it carried
+     * none and on MQTT 3.1.1 connections.
+     *
+     * @since 1.5
+     */
+    default MqttProperties properties() {
+        return MqttProperties.EMPTY;
+    }
 }

@@ -9,5 +9,5 @@
  * {@link io.umqtt.api.HandlerConstants} receive the messages of their topic filters.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.4.0")
+@org.osgi.annotation.versioning.Version("1.5.0")
 package io.umqtt.api;
