@@ -6,6 +6,8 @@ import java.io.IOException;
 import io.umqtt.api.AckHold;
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
+import io.umqtt.api.MqttProperties;
+import io.umqtt.api.UserProperty;
 import io.umqtt.simple.internal.codec.PingreqEncoder;
 import io.umqtt.simple.internal.MqttStrings;
 
@@ -97,6 +99,13 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     public static final int SUBSCRIPTION_FAILURE = 0x80;
+    /**
+     * Default for {@link #setOutboundTopicAliases(int)}: at most 16 topics get an alias (within
+     * the broker's Topic Alias Maximum).
+     *
+     * @since 1.5
+     */
+    public static final int DEFAULT_OUTBOUND_TOPIC_ALIASES = 16;
 
     /** The configuration and settings, validated. */
     final Settings settings;
@@ -122,6 +131,8 @@ public class MqttClient implements Closeable {
     final Subscriber subscriber;
     /** When received messages are acknowledged (see {@link #setAckAfterProcessing(boolean)}). */
     final InboundAcks inboundAcks;
+    /** MQTT 5: the protocol version, its settings and what the server's CONNACK set. */
+    final Session5 session5;
 
     /**
      * A client for a broker without TLS, user or keepalive (umqtt's defaults). No I/O happens until
@@ -163,6 +174,7 @@ public class MqttClient implements Closeable {
     public MqttClient(String clientId, String server, int port, String user, byte[] password, int keepAliveSeconds,
             TlsSettings tls) {
         settings = new Settings(clientId, server, port, user, password, keepAliveSeconds, tls);
+        session5 = new Session5(this);
         keepAlive = new KeepAlive(this, keepAliveSeconds);
         outbound = new Outbound(this, settings);
         reader = new PacketReader(this, settings);
@@ -370,6 +382,7 @@ public class MqttClient implements Closeable {
         Settings.checkWill(topic, msg, qos);
         synchronized (lock) {
             settings.setWill(topic, msg, retain, qos);
+            session5.clearWill(); // MQTT 5: no will properties, no delay
         }
     }
 
@@ -385,6 +398,7 @@ public class MqttClient implements Closeable {
     public void clearLastWill() {
         synchronized (lock) {
             settings.clearWill();
+            session5.clearWill();
         }
     }
 
@@ -497,7 +511,7 @@ public class MqttClient implements Closeable {
      * @throws IOException when not connected or the connection fails
      */
     public void publish(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
-        publisher.publish(topic, msg, retain, qos);
+        publisher.publish(topic, msg, retain, qos, null);
     }
 
     /**
@@ -519,7 +533,7 @@ public class MqttClient implements Closeable {
      * @since 1.1
      */
     public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
-        return publisher.publishAsync(topic, msg, retain, qos);
+        return publisher.publishAsync(topic, msg, retain, qos, null);
     }
 
     /**
@@ -542,7 +556,7 @@ public class MqttClient implements Closeable {
      */
     protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, int qos, boolean dup, int packetId)
             throws IOException {
-        return publisher.send(topic, msg, retain, qos, dup, packetId);
+        return publisher.send(topic, msg, retain, qos, dup, packetId, null);
     }
 
     /**
@@ -556,7 +570,7 @@ public class MqttClient implements Closeable {
      */
     protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, boolean dup, int packetId,
             Qos2Step beforeWrite) throws IOException {
-        return publisher.sendQos2(topic, msg, retain, dup, packetId, beforeWrite);
+        return publisher.sendQos2(topic, msg, retain, dup, packetId, beforeWrite, null);
     }
 
     /**
@@ -770,6 +784,162 @@ public class MqttClient implements Closeable {
      */
     protected final IOException fail(IOException e) {
         return lifecycle.fail(e);
+    }
+
+    // ------------------------------------------------------------------ MQTT 5 (see docs/mqtt5.md)
+    // The MQTT 5 part is Session5; these methods check and delegate.
+
+    /**
+     * The protocol version of the next {@link #connect(boolean)}: 4 (MQTT 3.1.1, the default) or
+     * 5 (MQTT 5). The MQTT 5 settings below need 5 (a value other than their default is refused
+     * with an {@code IllegalStateException} on 3.1.1).
+     *
+     * @throws IllegalArgumentException unless 4 or 5
+     * @throws IllegalStateException while connected or connecting
+     * @since 1.5
+     */
+    public void setProtocolVersion(int version) {
+        session5.setProtocolVersion(version);
+    }
+
+    /** The protocol version set with {@link #setProtocolVersion(int)}: 4 or 5. @since 1.5 */
+    public int protocolVersion() {
+        return session5.protocolVersion;
+    }
+
+    /**
+     * MQTT 5: the Session Expiry Interval of CONNECT in seconds, 0..0xFFFFFFFF (default 0: the
+     * session ends with the connection). {@code connect(cleanSession)} sends Clean Start.
+     *
+     * @since 1.5
+     */
+    public void setSessionExpiryInterval(long seconds) {
+        session5.setSessionExpiryInterval(seconds);
+    }
+
+    /**
+     * MQTT 5: the Receive Maximum announced, 1..65535 (default 65535): received QoS 1 and 2
+     * messages awaiting our ack at once; a broker that sends more is a protocol error (0x93).
+     *
+     * @since 1.5
+     */
+    public void setReceiveMaximum(int max) {
+        session5.setReceiveMaximum(max);
+    }
+
+    /**
+     * MQTT 5: the highest topic alias accepted from the broker, 0..65535 (default 0: none).
+     *
+     * @since 1.5
+     */
+    public void setTopicAliasMaximum(int max) {
+        session5.setTopicAliasMaximum(max);
+    }
+
+    /**
+     * MQTT 5: how many topics get an outbound topic alias on a connection (within the broker's
+     * Topic Alias Maximum), 0..65535; default {@value #DEFAULT_OUTBOUND_TOPIC_ALIASES}; 0: none.
+     *
+     * @since 1.5
+     */
+    public void setOutboundTopicAliases(int max) {
+        session5.setOutboundTopicAliases(max);
+    }
+
+    /** MQTT 5: asks for Response Information in the CONNACK (default false). @since 1.5 */
+    public void setRequestResponseInformation(boolean request) {
+        session5.setRequestResponseInformation(request);
+    }
+
+    /** MQTT 5: whether the broker may send reason strings and user properties (default true). @since 1.5 */
+    public void setRequestProblemInformation(boolean request) {
+        session5.setRequestProblemInformation(request);
+    }
+
+    /** MQTT 5: user properties of CONNECT, in order; null or empty for none. @since 1.5 */
+    public void setConnectUserProperties(java.util.List<UserProperty> properties) {
+        session5.setConnectUserProperties(properties);
+    }
+
+    /**
+     * MQTT 5: {@link #setLastWill(byte[], byte[], boolean, int)} with will properties (null for
+     * none) and a Will Delay Interval in seconds (0..0xFFFFFFFF).
+     *
+     * @since 1.5
+     */
+    public void setLastWill(String topic, byte[] msg, boolean retain, int qos, MqttProperties willProperties,
+            long willDelaySeconds) {
+        session5.setLastWill(MqttStrings.utf8("topic", topic), msg, retain, qos, willProperties, willDelaySeconds);
+    }
+
+    /**
+     * MQTT 5: what the server's CONNACK of the current (or last) connection set; null before the
+     * first MQTT 5 connection.
+     *
+     * @since 1.5
+     */
+    public ServerSettings serverSettings() {
+        return session5.server;
+    }
+
+    /** {@link #publish(byte[], byte[], boolean, int, MqttProperties)} with the topic as UTF-8. @since 1.5 */
+    public void publish(String topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
+        publish(MqttStrings.utf8("topic", topic), msg, retain, qos, properties);
+    }
+
+    /**
+     * {@link #publish(byte[], byte[], boolean, int)} with MQTT 5 properties (null for none;
+     * refused on MQTT 3.1.1). A QoS 1 or 2 publish the broker refuses (reason code 0x80 or more)
+     * fails with {@link MqttException.Reason#PUBLISH_REFUSED}, the code and reason string in it.
+     *
+     * @throws IllegalArgumentException also for a packet above the broker's Maximum Packet Size
+     * @since 1.5
+     */
+    public void publish(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
+        publisher.publish(topic, msg, retain, qos, properties);
+    }
+
+    /**
+     * {@link #publishAsync(byte[], byte[], boolean, int)} with MQTT 5 properties; the window is
+     * the smaller of {@link #maxInflight()} and the broker's Receive Maximum.
+     *
+     * @since 1.5
+     */
+    public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
+        return publisher.publishAsync(topic, msg, retain, qos, properties);
+    }
+
+    /** {@link #publishAsync(byte[], byte[], boolean, int, MqttProperties)} with the topic as UTF-8. @since 1.5 */
+    public PublishToken publishAsync(String topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
+        return publishAsync(MqttStrings.utf8("topic", topic), msg, retain, qos, properties);
+    }
+
+    /**
+     * MQTT 5: {@link #disconnect()} with a reason code: 0x00 normal, 0x04 with will message (the
+     * broker publishes the will), or another code a client may send (MQTT 5 table 3-10).
+     *
+     * @throws IllegalArgumentException for a code a client may not send
+     * @throws IllegalStateException on MQTT 3.1.1
+     * @since 1.5
+     */
+    public void disconnect(int reasonCode) throws IOException {
+        lifecycle.disconnect(session5.disconnectPacket(reasonCode));
+    }
+
+    /** {@link #sendPublish(byte[], byte[], boolean, int, boolean, int)} with MQTT 5 properties. @since 1.5 */
+    protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, int qos, boolean dup, int packetId,
+            MqttProperties properties) throws IOException {
+        return publisher.send(topic, msg, retain, qos, dup, packetId, properties);
+    }
+
+    /** {@link #sendPublish(byte[], byte[], boolean, boolean, int, Qos2Step)} with MQTT 5 properties. @since 1.5 */
+    protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, boolean dup, int packetId,
+            Qos2Step beforeWrite, MqttProperties properties) throws IOException {
+        return publisher.sendQos2(topic, msg, retain, dup, packetId, beforeWrite, properties);
     }
 
     @Override
