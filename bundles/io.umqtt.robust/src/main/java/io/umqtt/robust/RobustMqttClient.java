@@ -5,6 +5,8 @@ import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.util.Map;
 
+import io.umqtt.api.MqttProperties;
+import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.robust.internal.ClientPort;
 import io.umqtt.robust.internal.OfflineQueue;
@@ -606,14 +608,39 @@ public class RobustMqttClient extends MqttClient {
         }
 
         @Override
-        public PublishToken send(OfflineQueue.Entry e, boolean dup, int packetId) throws IOException {
+        public PublishToken send(OfflineQueue.Entry e, MqttProperties properties, boolean dup, int packetId)
+                throws IOException {
+            requireNoProperties(properties);
             return sendPublish(e.topic, e.payload, e.retain, e.qos, dup, packetId);
         }
 
         @Override
-        public PublishToken sendQos2(OfflineQueue.Entry e, boolean dup, int packetId, StepRecorder beforeWrite)
-                throws IOException {
+        public PublishToken sendQos2(OfflineQueue.Entry e, MqttProperties properties, boolean dup, int packetId,
+                StepRecorder beforeWrite) throws IOException {
+            requireNoProperties(properties);
             return sendPublish(e.topic, e.payload, e.retain, dup, packetId, flow -> beforeWrite.record(flow.packetId()));
+        }
+
+        /** Until the simple client sends MQTT 5 PUBLISH properties (branch core5). */
+        private void requireNoProperties(MqttProperties properties) throws IOException {
+            if (!properties.isEmpty()) {
+                throw new IOException("MQTT client " + clientId() + " cannot send MQTT 5 properties yet");
+            }
+        }
+
+        @Override
+        public int receiveMaximum() {
+            return 65_535;
+        }
+
+        @Override
+        public int subscribeNow(String filter, SubscriptionOptions options) throws IOException {
+            throw new IOException("MQTT client " + clientId() + " cannot subscribe with MQTT 5 options yet");
+        }
+
+        @Override
+        public int[] subscribeNow(String[] filters, SubscriptionOptions[] options) throws IOException {
+            throw new IOException("MQTT client " + clientId() + " cannot subscribe with MQTT 5 options yet");
         }
 
         @Override

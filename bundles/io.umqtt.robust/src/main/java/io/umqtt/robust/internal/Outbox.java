@@ -10,10 +10,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
+import io.umqtt.api.MqttProperties;
+import io.umqtt.robust.MessageExpiredException;
 import io.umqtt.robust.OfflineQueueFullException;
 import io.umqtt.robust.OverflowPolicy;
 import io.umqtt.robust.internal.OfflineQueue.Entry;
@@ -61,6 +64,9 @@ public final class Outbox {
     private final AtomicLong queuedTotal = new AtomicLong();
     private final AtomicLong resent = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong expired = new AtomicLong();
+    /** Wall clock, epoch milliseconds: when a message with a message expiry interval was published. */
+    private volatile LongSupplier clock = System::currentTimeMillis;
 
     /**
      * The outbox of {@code client} with its queue: in memory, or kept in {@code directory}, whose
@@ -225,6 +231,23 @@ public final class Outbox {
         return dropped.get();
     }
 
+    /** Messages dropped because their MQTT 5 message expiry interval passed in the queue (also in {@link #dropped()}). */
+    public long expired() {
+        return expired.get();
+    }
+
+    /** For tests: the wall clock that dates messages for their message expiry. */
+    public void setClock(LongSupplier millis) {
+        clock = millis;
+    }
+
+    /** A new message; dated when it has a message expiry interval. */
+    private Entry newEntry(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties,
+            RobustToken token) {
+        long at = properties.messageExpiryInterval() == MqttProperties.NO_EXPIRY ? 0 : clock.getAsLong();
+        return new Entry(topic, msg, qos, retain, 0, 0, token, false, properties, at);
+    }
+
     // ------------------------------------------------------------------ publish
 
     private void checkOpen() throws IOException {
@@ -235,8 +258,14 @@ public final class Outbox {
 
     /** {@code RobustMqttClient.publish}: arguments checked by the caller. */
     public void publish(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
+        publish(topic, msg, retain, qos, MqttProperties.EMPTY);
+    }
+
+    /** {@code RobustMqttClient.publish} with MQTT 5 properties: arguments checked by the caller. */
+    public void publish(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
         checkOpen();
-        Entry entry = new Entry(topic, msg, qos, retain, 0);
+        Entry entry = newEntry(topic, msg, retain, qos, properties, null);
         if (!client.isConnected() || !queue.isEmpty()) {
             enqueue(entry);
             afterQueueing();
@@ -245,7 +274,7 @@ public final class Outbox {
         int id = 0;
         PublishToken sent = null;
         try {
-            sent = port.send(entry, false, 0);
+            sent = port.send(entry, entry.properties, false, 0);
             if (sent != null) {
                 id = sent.packetId();
                 port.awaitPuback(sent);
@@ -274,15 +303,21 @@ public final class Outbox {
      * messages first when no other thread does.
      */
     public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
+        return publishAsync(topic, msg, retain, qos, MqttProperties.EMPTY);
+    }
+
+    /** {@code RobustMqttClient.publishAsync} with MQTT 5 properties; see {@link #publishAsync(byte[], byte[], boolean, int)}. */
+    public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
         checkOpen();
         settle();
         RobustToken token = new RobustToken(this, qos);
         async.opened(token);
-        Entry entry = new Entry(topic, msg, qos, retain, 0, 0, token);
+        Entry entry = newEntry(topic, msg, retain, qos, properties, token);
         if (client.isConnected() && queue.isEmpty()) {
             async.sending(entry); // before it is sent: a reconnect meanwhile settles it
             try {
-                PublishToken sent = port.send(entry, false, 0);
+                PublishToken sent = port.send(entry, entry.properties, false, 0);
                 if (sent == null) {
                     async.notInFlight(entry);
                     token.complete(); // QoS 0: written
@@ -470,7 +505,9 @@ public final class Outbox {
     private void flushHeld() throws IOException {
         OfflineQueue q = queue;
         while (client.isConnected() && !q.isEmpty()) {
-            List<Entry> batch = q.take(FLUSH_WINDOW);
+            long now = clock.getAsLong();
+            boolean kept = reconnector.sessionPresent();
+            List<Entry> batch = dropExpired(q, q.take(flushWindow()), kept, now);
             PublishToken[] sent = new PublishToken[batch.size()];
             int written = 0;
             int acked = 0;
@@ -482,7 +519,7 @@ public final class Outbox {
                     if (e.packetId != 0) {
                         resent.incrementAndGet();
                     }
-                    sent[written] = send(q, e, dup);
+                    sent[written] = send(q, e, dup, now);
                     if (e.token != null) {
                         e.token.sent(sent[written]);
                     }
@@ -535,9 +572,10 @@ public final class Outbox {
      * packet id with DUP; without a session both start again as new messages. A QoS 2 message on
      * disk gets its STEP record (the packet id) before its PUBLISH is written.
      */
-    private PublishToken send(OfflineQueue q, Entry e, boolean dup) throws IOException {
+    private PublishToken send(OfflineQueue q, Entry e, boolean dup, long now) throws IOException {
+        MqttProperties wire = e.expires() ? MessageExpiry.toSend(e, now, true) : e.properties; // dropExpired ran
         if (e.qos != 2) {
-            return port.send(e, dup, dup ? e.packetId : 0);
+            return port.send(e, wire, dup, dup ? e.packetId : 0);
         }
         QueueLog log = q.log();
         if (dup && e.released) {
@@ -550,12 +588,72 @@ public final class Outbox {
             return port.sendPubrel(e);
         }
         if (log == null || e.seq == 0) {
-            return port.send(e, dup, dup ? e.packetId : 0);
+            return port.send(e, wire, dup, dup ? e.packetId : 0);
         }
-        return port.sendQos2(e, dup, dup ? e.packetId : 0, id -> {
+        return port.sendQos2(e, wire, dup, dup ? e.packetId : 0, id -> {
             log.step(e.seq, id, false);
             qos2OnDisk.put(id, e.seq);
         });
+    }
+
+    /**
+     * How many queued messages are taken and sent at once before their acks are awaited: 256, or
+     * fewer when the broker's MQTT 5 Receive Maximum is smaller (3.3.4: it refuses more unacknowledged
+     * QoS 1 and 2 PUBLISHes).
+     */
+    private int flushWindow() {
+        return Math.max(1, Math.min(FLUSH_WINDOW, port.receiveMaximum()));
+    }
+
+    /**
+     * Takes out of {@code batch} the messages whose MQTT 5 message expiry interval passed while they
+     * waited (see {@link MessageExpiry}): marked done in the queue, counted, logged, reported to the
+     * listener, their tokens failed. A QoS 2 flow resumed in a kept session ({@code kept}) stays.
+     */
+    private List<Entry> dropExpired(OfflineQueue q, List<Entry> batch, boolean kept, long now) {
+        List<Entry> gone = null;
+        List<Entry> left = batch;
+        for (int i = 0; i < batch.size(); i++) {
+            Entry e = batch.get(i);
+            boolean resumed = kept && e.packetId != 0 && e.qos == 2;
+            if (!e.expires() || MessageExpiry.toSend(e, now, resumed) != null) {
+                if (gone != null) {
+                    left.add(e);
+                }
+                continue;
+            }
+            if (gone == null) {
+                gone = new ArrayList<>();
+                left = new ArrayList<>(batch.subList(0, i));
+            }
+            gone.add(e);
+        }
+        if (gone == null) {
+            return batch;
+        }
+        markSent(q, gone);
+        for (Entry e : gone) {
+            reportExpired(e, now);
+        }
+        return left;
+    }
+
+    private void reportExpired(Entry e, long now) {
+        expired.incrementAndGet();
+        dropped.incrementAndGet();
+        String topic = new String(e.topic, StandardCharsets.UTF_8);
+        long waited = MessageExpiry.waitedMillis(e, now);
+        String why = "expired in the offline queue: its message expiry interval of "
+                + e.properties.messageExpiryInterval() + " s passed while it waited " + waited / 1000 + "."
+                + String.format("%03d", waited % 1000) + " s (MQTT 5 section 3.3.2.3.3); dropped, not sent";
+        LOG.log(Level.WARNING, () -> "MQTT client " + client.clientId() + " to " + client.server() + ":"
+                + client.port() + ": message to '" + topic + "' (" + e.payload.length + " bytes, QoS " + e.qos + ") "
+                + why);
+        if (e.token != null) {
+            e.token.fail(new MessageExpiredException("MQTT client " + client.clientId() + ": message to '" + topic
+                    + "' " + why));
+        }
+        reconnector.tell("messageDropped", l -> l.messageDropped(e.topic, e.payload, e.qos, why));
     }
 
     /** The packet id recorded for the QoS 2 message {@code e} on disk (0: none), no longer tracked. */
