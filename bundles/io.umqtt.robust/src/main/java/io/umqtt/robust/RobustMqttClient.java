@@ -629,6 +629,11 @@ public class RobustMqttClient extends MqttClient {
         }
 
         @Override
+        public String serverReference(io.umqtt.api.MqttException disconnect) {
+            return null; // until the simple client exposes the DISCONNECT's Server Reference (branch core5)
+        }
+
+        @Override
         public int receiveMaximum() {
             return 65_535;
         }

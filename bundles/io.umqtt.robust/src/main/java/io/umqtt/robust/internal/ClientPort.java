@@ -84,6 +84,12 @@ public interface ClientPort {
     /** One UNSUBSCRIBE of several filters on the current connection, without forgetting them. */
     void unsubscribeNow(String[] filters) throws IOException;
 
+    /**
+     * The Server Reference of the MQTT 5 DISCONNECT that ended the connection with {@code disconnect}
+     * (reason DISCONNECTED_BY_SERVER), or null when it carried none.
+     */
+    String serverReference(io.umqtt.api.MqttException disconnect);
+
     /** One connect attempt to {@code host:port} through the overridable {@code connect} hook. */
     void connectAttempt(String host, int port) throws IOException;
 

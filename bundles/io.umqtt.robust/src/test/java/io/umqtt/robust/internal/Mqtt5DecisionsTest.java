@@ -120,4 +120,20 @@ class Mqtt5DecisionsTest {
         assertTrue(Subscriptions.isRefusal(0x87));
         assertTrue(Subscriptions.isRefusal(0xA2));
     }
+
+    @Test
+    void aServerReferenceIsHostHostPortOrBracketedIpv6AndOnlyTheFirstCounts() {
+        assertEquals(List.of("b.example", "1883"), List.of(ServerReference.parse("b.example", 1883)));
+        assertEquals(List.of("b.example", "8883"), List.of(ServerReference.parse(" b.example:8883 c:1 ", 1883)));
+        assertEquals(List.of("fe80::1", "1884"), List.of(ServerReference.parse("[fe80::1]:1884", 1883)));
+        assertEquals(List.of("::1", "1883"), List.of(ServerReference.parse("[::1]", 1883)));
+        for (String bad : new String[] {"", "  ", "fe80::1", "h:0", "h:65536", "h:x", "[::1", "[::1]x", "[g::]",
+            "h/path", "-h", "user@h", "h:"}) {
+            assertNull(ServerReference.parse(bad, 1883), bad);
+        }
+        assertNull(ServerReference.parse(null, 1883));
+        String[] configured = {"B.Example", "8883"};
+        assertSame(configured, ServerReference.configuredOr(new String[] {"b.example", "8883"},
+                List.of(new String[] {"a", "1883"}, configured)), "a configured server is used as configured");
+    }
 }
