@@ -24,7 +24,9 @@ import io.umqtt.simple.TlsSettings;
  * <ul>
  * <li>capped exponential backoff with jitter ({@link ReconnectPolicy}), also for the first
  * connect ({@link #reconnect()}, {@link #runForever()}); a broker refusal waits the maximum delay;</li>
- * <li>the configured clean session on every reconnect;</li>
+ * <li>the configured clean session on every reconnect (MQTT 3.1.1); on MQTT 5 the configured Clean
+ * Start on the first connect and, on reconnects, Clean Start 0 while the session should still exist
+ * by its session expiry interval (see docs/mqtt5-robust5.md);</li>
  * <li>subscriptions remembered and restored whenever the broker reports no session;</li>
  * <li>QoS 1 publishes that were not acknowledged resent after reconnect, with DUP and the same
  * packet id when the session survived, as new messages when it did not; unfinished QoS 2 flows
@@ -91,6 +93,11 @@ public class RobustMqttClient extends MqttClient {
     private final Outbox outbox;
     private volatile boolean cleanSession = true;
     private volatile int connectTimeoutMillis = DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS;
+    /**
+     * Set while the reconnect loop runs the {@code connect} hook (one thread holds the reconnect
+     * role): its Clean Start flag is the loop's (MQTT 5 session expiry), not the configured one.
+     */
+    private volatile boolean inAttemptLoop;
 
     /**
      * As {@link MqttClient#MqttClient(String, String, int, String, String, int, TlsSettings)}, with
@@ -293,9 +300,19 @@ public class RobustMqttClient extends MqttClient {
         return outbox.resent();
     }
 
-    /** Messages dropped or refused by the offline queue. */
+    /** Messages dropped or refused by the offline queue (also those whose MQTT 5 message expiry passed). */
     public long dropped() {
         return outbox.dropped();
+    }
+
+    /**
+     * MQTT 5: queued messages dropped because their message expiry interval passed while they
+     * waited (counted in {@link #dropped()} too).
+     *
+     * @since 1.7
+     */
+    public long expired() {
+        return outbox.expired();
     }
 
     /** The Session Present flag of the last successful connect. */
@@ -330,7 +347,9 @@ public class RobustMqttClient extends MqttClient {
     @Override
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
         requireIdForSession(cleanSession); // before it is remembered for the reconnects
-        this.cleanSession = cleanSession;
+        if (!inAttemptLoop) {
+            this.cleanSession = cleanSession; // the reconnect loop's own Clean Start (MQTT 5) is not the configured one
+        }
         reconnector.beforeConnect(outbox::reopenLog);
         boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
         reconnector.accepted(sessionPresent, sp -> {
@@ -556,6 +575,16 @@ public class RobustMqttClient extends MqttClient {
         return subscriptions.snapshot();
     }
 
+    /**
+     * The remembered subscriptions, filter to requested options (MQTT 5 options included), in the
+     * order they were first asked for.
+     *
+     * @since 1.7
+     */
+    public Map<String, SubscriptionOptions> subscriptionOptions() {
+        return subscriptions.options();
+    }
+
     // ------------------------------------------------------------------ loop steps
 
     /** umqtt.robust's {@code wait_msg}: on a network error, reconnects (caller-driven) and waits again. */
@@ -686,7 +715,23 @@ public class RobustMqttClient extends MqttClient {
         @Override
         public void connectAttempt(String host, int p) throws IOException {
             setServer(host, p);
-            connect(cleanSession);
+            boolean clean = reconnector.cleanStart(cleanSession);
+            inAttemptLoop = true;
+            try {
+                connect(clean);
+            } finally {
+                inAttemptLoop = false;
+            }
+        }
+
+        @Override
+        public int protocolVersion() {
+            return 4; // until the simple client speaks MQTT 5 (branch core5)
+        }
+
+        @Override
+        public long sessionExpiryInterval() {
+            return 0; // until the simple client speaks MQTT 5 (branch core5)
         }
 
         @Override

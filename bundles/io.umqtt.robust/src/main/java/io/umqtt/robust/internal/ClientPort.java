@@ -90,6 +90,15 @@ public interface ClientPort {
      */
     String serverReference(io.umqtt.api.MqttException disconnect);
 
+    /** The protocol version of the current (or last) connection: 4 (MQTT 3.1.1) or 5. */
+    int protocolVersion();
+
+    /**
+     * MQTT 5: the session expiry interval in force on the current connection, seconds: the one the
+     * broker's CONNACK gave, else the one the client sent (0 when none).
+     */
+    long sessionExpiryInterval();
+
     /** One connect attempt to {@code host:port} through the overridable {@code connect} hook. */
     void connectAttempt(String host, int port) throws IOException;
 

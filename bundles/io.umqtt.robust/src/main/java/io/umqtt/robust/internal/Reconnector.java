@@ -59,6 +59,8 @@ public final class Reconnector {
     private volatile String[] avoid;
     /** The note the log of the last server DISCONNECT gets: where the client goes next. */
     private volatile String redirectNote = "";
+    /** MQTT 5: whether the session should still exist, for the Clean Start of reconnects. */
+    private final SessionExpiry session = new SessionExpiry();
 
     private final Object lock = new Object();
     /** Whether a thread holds the reconnect role; guarded by {@link #lock}. */
@@ -136,8 +138,21 @@ public final class Reconnector {
         return connectAttempts.get();
     }
 
-    /** Stops reconnecting and wakes a backoff wait. */
+    /**
+     * The Clean Start flag of a connect attempt of the reconnect loop: on MQTT 3.1.1 the
+     * configured clean session, on MQTT 5 the configured one for a first connect and, on a
+     * reconnect, whether the session expired ({@link SessionExpiry}).
+     */
+    public boolean cleanStart(boolean configured) {
+        if (port.protocolVersion() < 5 || client.clientId().isEmpty()) {
+            return configured; // an empty client id gets a new one from the broker each time: nothing to resume
+        }
+        return session.cleanStart(configured, System.nanoTime());
+    }
+
+    /** Stops reconnecting and wakes a backoff wait; the next connect is a first connect (MQTT 5 Clean Start). */
     public void stop() {
+        session.firstConnect();
         synchronized (lock) {
             closed = true;
             lock.notifyAll();
@@ -157,6 +172,7 @@ public final class Reconnector {
             byUser = !reconnecting;
         }
         if (byUser) {
+            session.firstConnect();
             closed = false; // a connect by the user; the reconnect loop must not undo a close()
             reopen.run();
             synchronized (lock) {
@@ -188,6 +204,9 @@ public final class Reconnector {
         }
         everConnected = true;
         lastSessionPresent = sessionPresent;
+        if (port.protocolVersion() >= 5) {
+            session.accepted(port.sessionExpiryInterval());
+        }
         try {
             serving.start(sessionPresent);
         } catch (IOException | RuntimeException e) {
@@ -482,6 +501,7 @@ public final class Reconnector {
             unreportedConnection = false;
             lived = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - connectedAtNanos);
         }
+        session.connectionEnded(System.nanoTime());
         long stableAfter = stableAfterMillis();
         lastAttemptRefused = false;
         if (lived >= stableAfter) {
