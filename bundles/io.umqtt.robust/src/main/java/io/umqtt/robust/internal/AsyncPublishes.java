@@ -56,6 +56,32 @@ final class AsyncPublishes {
     }
 
     /**
+     * How many publishAsync messages sent directly at QoS 1 or 2 still await their ack (or are
+     * being written): what counts against the broker's Receive Maximum. O(their number).
+     */
+    synchronized int unacked() {
+        int n = 0;
+        for (Entry e : inFlight) {
+            PublishToken h = e.token.inFlight();
+            if (e.qos > 0 && !e.token.finished() && (h == null || !h.isDone())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The oldest publishAsync message sent directly whose ack is still awaited, or null. */
+    synchronized PublishToken oldestUnacked() {
+        for (Entry e : inFlight) {
+            PublishToken h = e.token.inFlight();
+            if (e.qos > 0 && h != null && !h.isDone()) {
+                return h;
+            }
+        }
+        return null;
+    }
+
+    /**
      * Settles the publishAsync messages sent directly, oldest first: acknowledged ones complete
      * their tokens; those whose connection was lost (or whose PUBACK was given up) go back to the
      * front of the queue for the resend, or fail their tokens when the client is closed. Stops at

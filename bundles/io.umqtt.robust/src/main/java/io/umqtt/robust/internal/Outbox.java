@@ -40,6 +40,8 @@ public final class Outbox {
     private static final System.Logger LOG = System.getLogger(LOGGER);
     /** How many queued QoS 1 messages are in flight at once while the queue is sent. */
     private static final int FLUSH_WINDOW = 256;
+    /** The Receive Maximum of a broker that announced none (MQTT 5 section 3.2.2.3.3), and of MQTT 3.1.1. */
+    private static final int NO_RECEIVE_MAXIMUM = 65_535;
     /** A durable queue forces its file to the device at most this often while messages are queued. */
     private static final long QUEUE_SYNC_MILLIS = 1_000;
     /** Smallest and largest segment file of a durable queue; between them, an eighth of the byte bound. */
@@ -65,6 +67,8 @@ public final class Outbox {
     private final AtomicLong resent = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong expired = new AtomicLong();
+    /** QoS 1 and 2 {@code publish} calls sent directly and awaiting their ack now. */
+    private final java.util.concurrent.atomic.AtomicInteger publishing = new java.util.concurrent.atomic.AtomicInteger();
     /** Wall clock, epoch milliseconds: when a message with a message expiry interval was published. */
     private volatile LongSupplier clock = System::currentTimeMillis;
 
@@ -266,13 +270,16 @@ public final class Outbox {
             throws IOException {
         checkOpen();
         Entry entry = newEntry(topic, msg, retain, qos, properties, null);
-        if (!client.isConnected() || !queue.isEmpty()) {
+        if (!client.isConnected() || !queue.isEmpty() || (qos > 0 && receiveMaximumReached())) {
             enqueue(entry);
             afterQueueing();
             return;
         }
         int id = 0;
         PublishToken sent = null;
+        if (qos > 0) {
+            publishing.incrementAndGet();
+        }
         try {
             sent = port.send(entry, entry.properties, false, 0);
             if (sent != null) {
@@ -294,6 +301,50 @@ public final class Outbox {
             }
             port.log(false, e);
             afterQueueing();
+        } finally {
+            if (qos > 0) {
+                publishing.decrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * Whether the broker's MQTT 5 Receive Maximum (when it announced one below 65,535) leaves no
+     * room for one more direct QoS 1 or 2 send: the message then goes through the queue, whose
+     * windows wait for room. Never on MQTT 3.1.1.
+     */
+    private boolean receiveMaximumReached() {
+        int max = port.receiveMaximum();
+        return max < NO_RECEIVE_MAXIMUM && (publishing.get() + async.unacked() >= max || flushLock.isLocked());
+    }
+
+    /**
+     * The room the broker's Receive Maximum leaves for a window of the queue next to the direct
+     * sends awaiting their acks; waits for the oldest direct publishAsync ack while there is none.
+     */
+    private int roomForWindow() throws IOException {
+        int max = port.receiveMaximum();
+        if (max >= NO_RECEIVE_MAXIMUM) {
+            return FLUSH_WINDOW;
+        }
+        while (true) {
+            settle();
+            int room = max - publishing.get() - async.unacked();
+            if (room > 0) {
+                return Math.min(FLUSH_WINDOW, room);
+            }
+            PublishToken oldest = async.oldestUnacked();
+            if (oldest == null) {
+                return 1; // only blocking publishes in flight: one at a time until they are acknowledged
+            }
+            try {
+                port.awaitPuback(oldest);
+            } catch (IOException e) {
+                if (isTimeout(e) && !reconnector.isClosed()) {
+                    port.fail(e); // as publish: an ack that never comes breaks the connection
+                }
+                throw e;
+            }
         }
     }
 
@@ -314,7 +365,7 @@ public final class Outbox {
         RobustToken token = new RobustToken(this, qos);
         async.opened(token);
         Entry entry = newEntry(topic, msg, retain, qos, properties, token);
-        if (client.isConnected() && queue.isEmpty()) {
+        if (client.isConnected() && queue.isEmpty() && (qos == 0 || !receiveMaximumReached())) {
             async.sending(entry); // before it is sent: a reconnect meanwhile settles it
             try {
                 PublishToken sent = port.send(entry, entry.properties, false, 0);
@@ -507,7 +558,7 @@ public final class Outbox {
         while (client.isConnected() && !q.isEmpty()) {
             long now = clock.getAsLong();
             boolean kept = reconnector.sessionPresent();
-            List<Entry> batch = dropExpired(q, q.take(flushWindow()), kept, now);
+            List<Entry> batch = dropExpired(q, q.take(roomForWindow()), kept, now);
             PublishToken[] sent = new PublishToken[batch.size()];
             int written = 0;
             int acked = 0;
@@ -594,15 +645,6 @@ public final class Outbox {
             log.step(e.seq, id, false);
             qos2OnDisk.put(id, e.seq);
         });
-    }
-
-    /**
-     * How many queued messages are taken and sent at once before their acks are awaited: 256, or
-     * fewer when the broker's MQTT 5 Receive Maximum is smaller (3.3.4: it refuses more unacknowledged
-     * QoS 1 and 2 PUBLISHes).
-     */
-    private int flushWindow() {
-        return Math.max(1, Math.min(FLUSH_WINDOW, port.receiveMaximum()));
     }
 
     /**
