@@ -46,6 +46,10 @@ class OutboxMqtt5Test {
     /** The ack awaits seen, as the number of sends before each: shows the window. */
     private final List<Integer> awaitsAfter = new ArrayList<>();
     private final List<String> droppedReasons = new ArrayList<>();
+    /** Acks arrive only when awaited (else at once); counts what is unacknowledged. */
+    private boolean slowAcks;
+    private int outstanding;
+    private int maxOutstanding;
     private LogCapture log;
     private MqttClient client;
     private Outbox outbox;
@@ -158,6 +162,22 @@ class OutboxMqtt5Test {
         assertEquals(List.of(3, 3, 3, 6, 6, 6, 7), awaitsAfter);
     }
 
+    @Test
+    void directSendsAndTheQueueTogetherNeverExceedTheReceiveMaximum() throws IOException {
+        receiveMaximum = 2;
+        slowAcks = true;
+        connected = true;
+        List<PublishToken> tokens = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            tokens.add(outbox.publishAsync(b("t/" + i), b("m"), false, 1 + i % 2, MqttProperties.EMPTY));
+        }
+        outbox.flush();
+        assertEquals(9, wire.size());
+        assertEquals(List.of("t/0", "t/1", "t/2", "t/3", "t/4", "t/5", "t/6", "t/7", "t/8"), wire, "in order");
+        assertEquals(2, maxOutstanding, "never more unacknowledged QoS 1/2 PUBLISHes than the Receive Maximum");
+        assertTrue(outstanding <= 2, "the last ones await acks nobody has read yet: " + outstanding);
+    }
+
     private static byte[] b(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
@@ -168,7 +188,17 @@ class OutboxMqtt5Test {
         public PublishToken send(Entry e, MqttProperties properties, boolean dup, int packetId) {
             wire.add(new String(e.topic, StandardCharsets.UTF_8));
             sentProperties.add(properties);
-            return e.qos == 0 ? null : new Done(wire.size());
+            if (e.qos == 0) {
+                return null;
+            }
+            if (!slowAcks) {
+                return new Done(wire.size());
+            }
+            outstanding++;
+            maxOutstanding = Math.max(maxOutstanding, outstanding);
+            Done d = new Done(wire.size());
+            d.done = false;
+            return d;
         }
 
         @Override
@@ -181,6 +211,11 @@ class OutboxMqtt5Test {
         @Override
         public void awaitPuback(PublishToken sent) {
             awaitsAfter.add(wire.size());
+            Done d = (Done) sent;
+            if (!d.done) {
+                d.done = true; // its ack arrives
+                outstanding--;
+            }
         }
 
         @Override
@@ -275,6 +310,7 @@ class OutboxMqtt5Test {
     /** An acknowledged publish. */
     private static final class Done extends PublishToken {
         private final int id;
+        volatile boolean done = true;
 
         Done(int id) {
             this.id = id;
@@ -287,7 +323,7 @@ class OutboxMqtt5Test {
 
         @Override
         public boolean isDone() {
-            return true;
+            return done;
         }
 
         @Override
