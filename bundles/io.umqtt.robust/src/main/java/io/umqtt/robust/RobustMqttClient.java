@@ -5,6 +5,7 @@ import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.util.Map;
 
+import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttProperties;
 import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.api.TopicFilter;
@@ -16,6 +17,7 @@ import io.umqtt.robust.internal.Subscriptions;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.PacketType;
 import io.umqtt.simple.PublishToken;
+import io.umqtt.simple.ServerSettings;
 import io.umqtt.simple.TlsSettings;
 
 /**
@@ -86,6 +88,9 @@ public class RobustMqttClient extends MqttClient {
      * @since 1.3
      */
     public static final long DEFAULT_STABLE_AFTER_MILLIS = 10_000;
+
+    /** How the simple client names a DISCONNECT's Server Reference in its exception's message. */
+    private static final String SERVER_REFERENCE = "; server reference: ";
 
     private final Port view = new Port();
     private final Reconnector reconnector = new Reconnector(this, view, keepAliveSeconds());
@@ -494,6 +499,58 @@ public class RobustMqttClient extends MqttClient {
     }
 
     /**
+     * MQTT 5: {@link #publish(byte[], byte[], boolean, int)} with PUBLISH properties, which go with
+     * the message through the offline queue (also on disk), every resend and reconnect; a queued
+     * message goes out with what remains of its message expiry interval, or is dropped once it
+     * passed (counted in {@link #expired()}, logged, reported to
+     * {@link RobustListener#messageDropped}). A refusal by the broker (PUBACK/PUBREC reason code
+     * 0x80 or more) is final: thrown ({@code PUBLISH_REFUSED}) when the message was sent directly,
+     * reported as a drop when it was sent from the queue; it is never resent.
+     *
+     * @param properties null or {@link MqttProperties#EMPTY} for none
+     * @throws IllegalArgumentException for a bad topic, a null message, an unsupported QoS,
+     *         properties on an MQTT 3.1.1 client, or subscription identifiers in them
+     * @since 1.7
+     */
+    @Override
+    public void publish(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
+        checkPublishArguments(topic, msg, qos);
+        outbox.publish(topic, msg, retain, qos, checkProperties(properties));
+    }
+
+    /**
+     * MQTT 5: {@link #publishAsync(byte[], byte[], boolean, int)} with PUBLISH properties (see
+     * {@link #publish(byte[], byte[], boolean, int, MqttProperties)}). The token fails with
+     * {@link MessageExpiredException} when the message expired in the queue, and with the
+     * broker's refusal ({@code PUBLISH_REFUSED}).
+     *
+     * @since 1.7
+     */
+    @Override
+    public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
+        checkPublishArguments(topic, msg, qos);
+        return outbox.publishAsync(topic, msg, retain, qos, checkProperties(properties));
+    }
+
+    /** Properties to publish with, never null; refused on MQTT 3.1.1 and with subscription identifiers. */
+    private MqttProperties checkProperties(MqttProperties properties) {
+        if (properties == null || properties.isEmpty()) {
+            return MqttProperties.EMPTY;
+        }
+        if (protocolVersion() < MqttConstants.MQTT_5) {
+            throw new IllegalArgumentException("MQTT client '" + clientId() + "' speaks MQTT 3.1.1, which has no "
+                    + "message properties: call setProtocolVersion(5) before connect to publish " + properties);
+        }
+        if (properties.subscriptionIdentifiers().length > 0) {
+            throw new IllegalArgumentException("MQTT client '" + clientId() + "': a PUBLISH a client sends must not "
+                    + "carry subscription identifiers (MQTT-3.3.4-6), found " + properties);
+        }
+        return properties;
+    }
+
+    /**
      * Publishes without waiting: sends the message at once when connected and nothing waits in
      * the offline queue, else queues it; never reconnects on the calling thread. The token
      * follows the message through the queue and every resend after a reconnect. It completes
@@ -639,32 +696,48 @@ public class RobustMqttClient extends MqttClient {
         @Override
         public PublishToken send(OfflineQueue.Entry e, MqttProperties properties, boolean dup, int packetId)
                 throws IOException {
-            requireNoProperties(properties);
-            return sendPublish(e.topic, e.payload, e.retain, e.qos, dup, packetId);
+            return sendPublish(e.topic, e.payload, e.retain, e.qos, dup, packetId, wire(e, properties));
         }
 
         @Override
         public PublishToken sendQos2(OfflineQueue.Entry e, MqttProperties properties, boolean dup, int packetId,
                 StepRecorder beforeWrite) throws IOException {
-            requireNoProperties(properties);
-            return sendPublish(e.topic, e.payload, e.retain, dup, packetId, flow -> beforeWrite.record(flow.packetId()));
+            return sendPublish(e.topic, e.payload, e.retain, dup, packetId, flow -> beforeWrite.record(flow.packetId()),
+                    wire(e, properties));
         }
 
-        /** Until the simple client sends MQTT 5 PUBLISH properties (branch core5). */
-        private void requireNoProperties(MqttProperties properties) throws IOException {
-            if (!properties.isEmpty()) {
-                throw new IOException("MQTT client " + clientId() + " cannot send MQTT 5 properties yet");
+        /**
+         * The properties to send {@code e} with: null for none; on an MQTT 3.1.1 connection (a
+         * durable queue written by an MQTT 5 client, loaded by one set to 3.1.1) the message goes
+         * out without them, with a warning.
+         */
+        private MqttProperties wire(OfflineQueue.Entry e, MqttProperties properties) {
+            if (properties.isEmpty()) {
+                return null;
             }
+            if (RobustMqttClient.this.protocolVersion() < MqttConstants.MQTT_5) {
+                System.getLogger(RobustMqttClient.class.getName()).log(System.Logger.Level.WARNING,
+                        () -> "MQTT client " + clientId() + " to " + server() + ":" + port() + " speaks MQTT 3.1.1: its "
+                                + "queued message to '" + new String(e.topic, java.nio.charset.StandardCharsets.UTF_8)
+                                + "' goes out without its MQTT 5 properties " + properties);
+                return null;
+            }
+            return properties;
         }
 
         @Override
         public String serverReference(io.umqtt.api.MqttException disconnect) {
-            return null; // until the simple client exposes the DISCONNECT's Server Reference (branch core5)
+            // the simple client names it at the end of the message (no field for it yet)
+            String m = disconnect.getMessage();
+            int at = m == null ? -1 : m.lastIndexOf(SERVER_REFERENCE);
+            return at < 0 ? null : m.substring(at + SERVER_REFERENCE.length()).trim();
         }
 
         @Override
         public int receiveMaximum() {
-            return 65_535;
+            ServerSettings s = serverSettings();
+            return s == null || RobustMqttClient.this.protocolVersion() < MqttConstants.MQTT_5 ? 65_535
+                    : s.receiveMaximum();
         }
 
         @Override
@@ -726,12 +799,13 @@ public class RobustMqttClient extends MqttClient {
 
         @Override
         public int protocolVersion() {
-            return 4; // until the simple client speaks MQTT 5 (branch core5)
+            return RobustMqttClient.this.protocolVersion();
         }
 
         @Override
         public long sessionExpiryInterval() {
-            return 0; // until the simple client speaks MQTT 5 (branch core5)
+            ServerSettings s = serverSettings();
+            return s == null ? 0 : s.sessionExpiryInterval();
         }
 
         @Override

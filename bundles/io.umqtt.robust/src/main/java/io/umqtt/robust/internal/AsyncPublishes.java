@@ -89,6 +89,8 @@ final class AsyncPublishes {
      */
     void settle() {
         List<Entry> acked = new ArrayList<>(0);
+        List<Entry> refused = new ArrayList<>(0);
+        List<IOException> refusals = new ArrayList<>(0);
         List<Entry> back = new ArrayList<>(0);
         List<IOException> why = new ArrayList<>(0);
         synchronized (this) {
@@ -105,6 +107,9 @@ final class AsyncPublishes {
                 inFlight.pollFirst();
                 if (h.failure() == null) {
                     acked.add(e);
+                } else if (Outbox.isRefusal(h.failure())) {
+                    refused.add(e); // the broker's answer: final, never resent
+                    refusals.add(h.failure());
                 } else {
                     // for a resend in a surviving session: DUP, or at QoS 2 PUBREL once the PUBREC was read
                     back.add(e.withStep(h.packetId(), outbox.pubrecReceived(h)));
@@ -113,6 +118,9 @@ final class AsyncPublishes {
             }
         }
         Outbox.completeAll(acked);
+        for (int i = 0; i < refused.size(); i++) {
+            refused.get(i).token.fail(refusals.get(i));
+        }
         if (back.isEmpty()) {
             return;
         }

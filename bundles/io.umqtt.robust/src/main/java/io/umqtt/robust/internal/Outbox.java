@@ -287,8 +287,8 @@ public final class Outbox {
                 port.awaitPuback(sent);
             }
         } catch (IOException e) {
-            if (reconnector.isClosed()) {
-                throw e;
+            if (reconnector.isClosed() || isRefusal(e)) {
+                throw e; // a refusal is the broker's answer: final, not queued for a resend
             }
             if (isTimeout(e)) {
                 port.fail(e); // an ack that never comes: treat the connection as broken, resend on a new one
@@ -376,6 +376,10 @@ public final class Outbox {
                     token.sent(sent);
                 }
                 return token;
+            } catch (IllegalArgumentException e) { // MQTT 5: too large for the broker's Maximum Packet Size
+                async.notInFlight(entry);
+                token.fail(new IOException(e.getMessage(), e));
+                throw e;
             } catch (IOException e) {
                 async.notInFlight(entry);
                 if (reconnector.isClosed()) {
@@ -560,6 +564,8 @@ public final class Outbox {
             boolean kept = reconnector.sessionPresent();
             List<Entry> batch = dropExpired(q, q.take(roomForWindow()), kept, now);
             PublishToken[] sent = new PublishToken[batch.size()];
+            // MQTT 5: refused by the broker (reason code >= 0x80), or too large for its Maximum Packet Size
+            IOException[] failed = new IOException[batch.size()];
             int written = 0;
             int acked = 0;
             try {
@@ -570,26 +576,42 @@ public final class Outbox {
                     if (e.packetId != 0) {
                         resent.incrementAndGet();
                     }
-                    sent[written] = send(q, e, dup, now);
+                    try {
+                        sent[written] = send(q, e, dup, now);
+                    } catch (IllegalArgumentException tooLarge) {
+                        failed[written] = new IOException(tooLarge.getMessage(), tooLarge);
+                        continue; // nothing was sent; the broker of this connection never takes it
+                    }
                     if (e.token != null) {
                         e.token.sent(sent[written]);
                     }
                 }
                 for (; acked < batch.size(); acked++) {
                     if (sent[acked] != null) {
-                        port.awaitPuback(sent[acked]);
+                        try {
+                            port.awaitPuback(sent[acked]);
+                        } catch (IOException refusal) {
+                            if (!isRefusal(refusal)) {
+                                throw refusal;
+                            }
+                            failed[acked] = refusal; // the broker answered: final, never resent
+                        }
                         if (batch.get(acked).qos == 2) {
                             qos2OnDisk.remove(sent[acked].packetId(), batch.get(acked).seq);
                         }
                     }
                 }
                 markSent(q, batch);
-                completeAll(batch);
+                settleSent(batch, failed, batch.size());
             } catch (IOException e) {
                 List<Entry> back = new ArrayList<>(batch.size() - acked);
                 List<Entry> gone = new ArrayList<>(batch.subList(0, acked));
                 for (int i = acked; i < batch.size(); i++) {
                     Entry en = batch.get(i);
+                    if (failed[i] != null) {
+                        gone.add(en); // too large: never sent, reported below
+                        continue;
+                    }
                     if (en.qos == 0 && i < written) {
                         gone.add(en);
                         continue; // written at QoS 0: at most once, not sent again
@@ -607,7 +629,7 @@ public final class Outbox {
                     }
                 }
                 markSent(q, gone);
-                completeAll(gone);
+                settleSent(gone, failedOf(batch, failed, gone), gone.size());
                 requeue(back); // all of them are on disk already when the queue is durable
                 if (!reconnector.isClosed() && isTimeout(e)) {
                     port.fail(e);
@@ -615,6 +637,53 @@ public final class Outbox {
                 throw e;
             }
         }
+    }
+
+    /**
+     * Completes the tokens of the first {@code n} of {@code done} whose {@code failed} is null;
+     * reports the others as dropped (refused by the broker, or too large for it) and fails their
+     * tokens with the reason.
+     */
+    private void settleSent(List<Entry> done, IOException[] failed, int n) {
+        for (int i = 0; i < n; i++) {
+            Entry e = done.get(i);
+            if (failed[i] == null) {
+                if (e.token != null) {
+                    e.token.complete();
+                }
+                continue;
+            }
+            IOException why = failed[i];
+            dropped.incrementAndGet();
+            String topic = new String(e.topic, StandardCharsets.UTF_8);
+            String reason = (isRefusal(why) ? "refused by the broker: " : "not sent: ") + why.getMessage();
+            LOG.log(Level.WARNING, () -> "MQTT client " + client.clientId() + " to " + client.server() + ":"
+                    + client.port() + ": queued message to '" + topic + "' (" + e.payload.length + " bytes, QoS " + e.qos
+                    + ") " + reason + "; dropped, not sent again");
+            if (e.token != null) {
+                e.token.fail(why);
+            }
+            reconnector.tell("messageDropped", l -> l.messageDropped(e.topic, e.payload, e.qos, reason));
+        }
+    }
+
+    /** The failures of {@code subset}'s entries, by their place in {@code batch}. */
+    private static IOException[] failedOf(List<Entry> batch, IOException[] failed, List<Entry> subset) {
+        IOException[] out = new IOException[subset.size()];
+        for (int i = 0; i < subset.size(); i++) {
+            for (int j = 0; j < batch.size(); j++) {
+                if (batch.get(j) == subset.get(i)) {
+                    out[i] = failed[j];
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** An MQTT 5 refusal of a publish by the broker (PUBACK/PUBREC reason code 0x80 or more): final. */
+    static boolean isRefusal(IOException e) {
+        return e instanceof MqttException && ((MqttException) e).reason() == Reason.PUBLISH_REFUSED;
     }
 
     /**
