@@ -42,18 +42,16 @@ public final class SubscribeEncoder {
 
     /**
      * The whole MQTT 5 SUBSCRIBE packet for {@code filters[from..to)}, each with the subscription
-     * options byte at the same index of {@code options}, and {@code properties} (the encoded
-     * properties without their length; empty for none) for the whole packet; its remaining length
+     * options byte at the same index of {@code options}, and {@code properties} (possibly empty)
+     * for the whole packet; its remaining length
      * ({@link #remainingLength5}) must be at most
      * {@link io.umqtt.api.MqttConstants#MAX_REMAINING_LENGTH}.
      */
-    public static byte[] encode5(int packetId, byte[] properties, byte[][] filters, int[] options, int from, int to) {
-        int rem = (int) remainingLength5(properties.length, filters, from, to);
+    public static byte[] encode5(int packetId, PropertyWriter properties, byte[][] filters, int[] options, int from, int to) {
+        int rem = (int) remainingLength5(properties.encodedLength(), filters, from, to);
         byte[] b = Wire.packet(HEADER, rem);
         int p = Wire.putU16(b, 1 + FixedHeader.varIntSize(rem), packetId);
-        p = FixedHeader.writeVarInt(b, p, properties.length);
-        System.arraycopy(properties, 0, b, p, properties.length);
-        p += properties.length;
+        p = properties.writeTo(b, p);
         for (int i = from; i < to; i++) {
             p = Wire.putString(b, p, filters[i]);
             b[p++] = (byte) options[i];
@@ -63,11 +61,12 @@ public final class SubscribeEncoder {
 
     /**
      * The remaining length of an MQTT 5 SUBSCRIBE of {@code filters[from..to)} with
-     * {@code propertiesLength} bytes of properties: the packet identifier, the properties with their
-     * length, and per filter its length prefix, its bytes and the options byte.
+     * a property block of {@code propertyBlock} bytes ({@link PropertyWriter#encodedLength()}: the
+     * properties with their length): the packet identifier, the block, and per filter its length
+     * prefix, its bytes and the options byte.
      */
-    public static long remainingLength5(int propertiesLength, byte[][] filters, int from, int to) {
-        return remainingLength(filters, from, to) + FixedHeader.varIntSize(propertiesLength) + propertiesLength;
+    public static long remainingLength5(int propertyBlock, byte[][] filters, int from, int to) {
+        return remainingLength(filters, from, to) + propertyBlock;
     }
 
     /**

@@ -38,26 +38,24 @@ public final class UnsubscribeEncoder {
 
     /**
      * The whole MQTT 5 UNSUBSCRIBE packet for {@code filters[from..to)} with {@code properties}
-     * (encoded, without their length; empty for none); its remaining length
+     * (possibly empty); its remaining length
      * ({@link #remainingLength5}) must be at most
      * {@link io.umqtt.api.MqttConstants#MAX_REMAINING_LENGTH}.
      */
-    public static byte[] encode5(int packetId, byte[] properties, byte[][] filters, int from, int to) {
-        int rem = (int) remainingLength5(properties.length, filters, from, to);
+    public static byte[] encode5(int packetId, PropertyWriter properties, byte[][] filters, int from, int to) {
+        int rem = (int) remainingLength5(properties.encodedLength(), filters, from, to);
         byte[] b = Wire.packet(HEADER, rem);
         int p = Wire.putU16(b, 1 + FixedHeader.varIntSize(rem), packetId);
-        p = FixedHeader.writeVarInt(b, p, properties.length);
-        System.arraycopy(properties, 0, b, p, properties.length);
-        p += properties.length;
+        p = properties.writeTo(b, p);
         for (int i = from; i < to; i++) {
             p = Wire.putString(b, p, filters[i]);
         }
         return b;
     }
 
-    /** The remaining length of an MQTT 5 UNSUBSCRIBE: {@link #remainingLength} plus the properties with their length. */
-    public static long remainingLength5(int propertiesLength, byte[][] filters, int from, int to) {
-        return remainingLength(filters, from, to) + FixedHeader.varIntSize(propertiesLength) + propertiesLength;
+    /** The remaining length of an MQTT 5 UNSUBSCRIBE: {@link #remainingLength} plus the property block ({@link PropertyWriter#encodedLength()}). */
+    public static long remainingLength5(int propertyBlock, byte[][] filters, int from, int to) {
+        return remainingLength(filters, from, to) + propertyBlock;
     }
 
     /** The remaining length of an UNSUBSCRIBE of {@code filters[from..to)}; may exceed a packet's. */
