@@ -188,6 +188,11 @@ public final class PropertyWriter {
         return p + length;
     }
 
+    /** The properties without the property length in front, in a new array. */
+    public byte[] content() {
+        return Arrays.copyOf(buf, length);
+    }
+
     /** The block as {@link #writeTo} writes it, in a new array (tests). */
     public byte[] toByteArray() {
         byte[] b = new byte[encodedLength()];
