@@ -9,6 +9,7 @@ import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttProperties;
 import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.api.TopicFilter;
+import io.umqtt.api.UserProperty;
 import io.umqtt.robust.internal.ClientPort;
 import io.umqtt.robust.internal.OfflineQueue;
 import io.umqtt.robust.internal.Outbox;
@@ -627,6 +628,94 @@ public class RobustMqttClient extends MqttClient {
         subscriptions.unsubscribe(filters);
     }
 
+    /**
+     * MQTT 5: subscribes with options and remembers the filter with them, as
+     * {@link #subscribe(String, int)} does; a reconnect that finds no session makes it again with the
+     * same options (see docs/mqtt5-robust5.md).
+     *
+     * @throws IllegalArgumentException for a bad filter, null options, or options beyond the QoS
+     *         on an MQTT 3.1.1 client: nothing is remembered
+     * @throws io.umqtt.api.MqttException SUBSCRIPTION_REFUSED with the reason code when the broker
+     *         refuses it (then it is forgotten)
+     * @since 1.7
+     */
+    @Override
+    public int subscribe(String filter, SubscriptionOptions options) throws IOException {
+        TopicFilter.parse(filter);
+        checkOptions(new SubscriptionOptions[] {options}, 1);
+        return subscriptions.subscribe(filter, options);
+    }
+
+    /**
+     * MQTT 5: {@link #subscribe(String[], int[])} with options per filter; returns per filter the
+     * granted QoS or the reason code (0x80 and up) of a refusal, after which the filter is
+     * forgotten. Restored with the same options, one SUBSCRIBE per subscription identifier.
+     *
+     * @since 1.7
+     */
+    @Override
+    public int[] subscribe(String[] filters, SubscriptionOptions[] options) throws IOException {
+        return subscribe(filters, options, null);
+    }
+
+    /**
+     * As {@link #subscribe(String[], SubscriptionOptions[])}; the user properties go with this
+     * SUBSCRIBE only, not with the ones that restore the subscriptions after a reconnect.
+     *
+     * @since 1.7
+     */
+    @Override
+    public int[] subscribe(String[] filters, SubscriptionOptions[] options, java.util.List<UserProperty> userProperties)
+            throws IOException {
+        if (filters == null || filters.length == 0) {
+            throw new IllegalArgumentException("MQTT client '" + clientId() + "': subscribe needs at least one filter");
+        }
+        for (int i = 0; i < filters.length; i++) {
+            try {
+                TopicFilter.parse(filters[i]);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("MQTT client '" + clientId() + "': filter " + i + " '" + filters[i]
+                        + "': " + e.getMessage(), e);
+            }
+        }
+        checkOptions(options, filters.length);
+        return subscriptions.subscribe(filters, options, userProperties);
+    }
+
+    /**
+     * MQTT 5: forgets the subscriptions and unsubscribes them, returning the UNSUBACK reason code
+     * of each (0x00 success, 0x11 no subscription existed, 0x80 and up refused); when not
+     * connected, they are removed on the next connect and, caller-driven, asked again after the
+     * reconnect (a filter already removed then answers 0x11).
+     *
+     * @since 1.7
+     */
+    @Override
+    public int[] unsubscribeWithCodes(String[] filters, java.util.List<UserProperty> userProperties)
+            throws IOException {
+        checkUnsubscribeArguments(filters);
+        return subscriptions.unsubscribeWithCodes(filters, userProperties);
+    }
+
+    /** One options object per filter, none null; options beyond the QoS only on MQTT 5. */
+    private void checkOptions(SubscriptionOptions[] options, int filters) {
+        if (options == null || options.length != filters) {
+            throw new IllegalArgumentException("MQTT client '" + clientId() + "': one subscription options object per "
+                    + "filter is needed, found " + (options == null ? "none" : options.length) + " for " + filters);
+        }
+        for (int i = 0; i < options.length; i++) {
+            if (options[i] == null) {
+                throw new IllegalArgumentException("MQTT client '" + clientId() + "': subscription options " + i
+                        + " are null");
+            }
+            if (options[i].needsMqtt5() && protocolVersion() < MqttConstants.MQTT_5) {
+                throw new IllegalArgumentException("MQTT client '" + clientId() + "' speaks MQTT 3.1.1, which has no "
+                        + "subscription options beyond the QoS: call setProtocolVersion(5) before connect to "
+                        + "subscribe with " + options[i]);
+            }
+        }
+    }
+
     /** The remembered subscriptions, filter to requested QoS. */
     public Map<String, Integer> subscriptions() {
         return subscriptions.snapshot();
@@ -742,12 +831,19 @@ public class RobustMqttClient extends MqttClient {
 
         @Override
         public int subscribeNow(String filter, SubscriptionOptions options) throws IOException {
-            throw new IOException("MQTT client " + clientId() + " cannot subscribe with MQTT 5 options yet");
+            return RobustMqttClient.super.subscribe(filter, options);
         }
 
         @Override
-        public int[] subscribeNow(String[] filters, SubscriptionOptions[] options) throws IOException {
-            throw new IOException("MQTT client " + clientId() + " cannot subscribe with MQTT 5 options yet");
+        public int[] subscribeNow(String[] filters, SubscriptionOptions[] options,
+                java.util.List<UserProperty> userProperties) throws IOException {
+            return RobustMqttClient.super.subscribe(filters, options, userProperties);
+        }
+
+        @Override
+        public int[] unsubscribeWithCodesNow(String[] filters, java.util.List<UserProperty> userProperties)
+                throws IOException {
+            return RobustMqttClient.super.unsubscribeWithCodes(filters, userProperties);
         }
 
         @Override

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.umqtt.api.MqttProperties;
+import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.simple.MessageCallback;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.PublishToken;
@@ -234,7 +235,9 @@ class RobustMqtt5MosquittoTest {
         c.setReconnectPolicy(new ReconnectPolicy(20, 200, 0, 0));
         c.setCallback(into(q));
         closeAfter.add(c::close);
-        c.subscribe(new String[] {"r5/s/plain", "r5/s/opt"}, new int[] {1, 1});
+        c.subscribe(new String[] {"r5/s/plain", "r5/s/opt"},
+                new SubscriptionOptions[] {SubscriptionOptions.qos(1),
+                    SubscriptionOptions.qos(1).withNoLocal(true).withSubscriptionIdentifier(42)});
         return c;
     }
 
@@ -273,6 +276,7 @@ class RobustMqtt5MosquittoTest {
         assertTrue(s.sessionPresent(), "Clean Start 0 within the session expiry: the broker kept the session");
         Got g = next(q);
         assertEquals("meanwhile", g.payload, "queued by the broker for the kept session");
+        assertArrayEquals(new int[] {42}, g.properties.subscriptionIdentifiers(), "the subscription with its options");
     }
 
     @Test
@@ -300,6 +304,9 @@ class RobustMqtt5MosquittoTest {
         p.publish("r5/s/plain", "after-plain".getBytes(StandardCharsets.UTF_8), false, 1, MqttProperties.EMPTY);
         Got g = next(q);
         assertEquals("after", g.payload, "resubscribed; what was published while the session was gone is lost");
+        assertArrayEquals(new int[] {42}, g.properties.subscriptionIdentifiers(), "resubscribed with its options");
+        assertEquals(SubscriptionOptions.qos(1).withNoLocal(true).withSubscriptionIdentifier(42),
+                s.subscriptionOptions().get("r5/s/opt"));
         assertEquals("after-plain", next(q).payload);
     }
 

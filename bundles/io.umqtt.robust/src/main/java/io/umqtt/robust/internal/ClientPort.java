@@ -2,9 +2,11 @@ package io.umqtt.robust.internal;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.util.List;
 
 import io.umqtt.api.MqttProperties;
 import io.umqtt.api.SubscriptionOptions;
+import io.umqtt.api.UserProperty;
 import io.umqtt.simple.PublishToken;
 
 /**
@@ -78,8 +80,14 @@ public interface ClientPort {
      * MQTT 5: SUBSCRIBE of several filters with options on the current connection (one packet per
      * subscription identifier), without remembering them; returns per filter the granted QoS or
      * the reason code of 0x80 or more.
+     *
+     * @param userProperties null for none
      */
-    int[] subscribeNow(String[] filters, SubscriptionOptions[] options) throws IOException;
+    int[] subscribeNow(String[] filters, SubscriptionOptions[] options, List<UserProperty> userProperties)
+            throws IOException;
+
+    /** MQTT 5: UNSUBSCRIBE on the current connection, without forgetting; the UNSUBACK reason codes. */
+    int[] unsubscribeWithCodesNow(String[] filters, List<UserProperty> userProperties) throws IOException;
 
     /** One UNSUBSCRIBE of several filters on the current connection, without forgetting them. */
     void unsubscribeNow(String[] filters) throws IOException;

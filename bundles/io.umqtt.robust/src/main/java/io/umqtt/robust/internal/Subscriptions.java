@@ -12,6 +12,7 @@ import java.util.Set;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
 import io.umqtt.api.SubscriptionOptions;
+import io.umqtt.api.UserProperty;
 import io.umqtt.simple.MqttClient;
 
 /**
@@ -163,7 +164,7 @@ public final class Subscriptions {
             plain &= !options[i].needsMqtt5();
             qos[i] = options[i].maxQos();
         }
-        return plain ? port.subscribeNow(filters, qos) : port.subscribeNow(filters, options);
+        return plain ? port.subscribeNow(filters, qos) : port.subscribeNow(filters, options, null);
     }
 
     /** Whether a SUBACK code refuses (0x80 on MQTT 3.1.1, a reason code of 0x80 or more on MQTT 5). */
@@ -247,12 +248,19 @@ public final class Subscriptions {
      * {@link #subscribe(String[], int[])}; the codes are granted QoS or reason codes of 0x80 or more.
      */
     public int[] subscribe(String[] filters, SubscriptionOptions[] options) throws IOException {
+        return subscribe(filters, options, null);
+    }
+
+    /** As {@link #subscribe(String[], SubscriptionOptions[])}, with MQTT 5 user properties on this SUBSCRIBE (null: none). */
+    public int[] subscribe(String[] filters, SubscriptionOptions[] options, List<UserProperty> userProperties)
+            throws IOException {
         for (int i = 0; i < filters.length; i++) {
             want(filters[i], options[i]);
         }
         while (true) {
             try {
-                int[] granted = subscribeNow(filters, options);
+                int[] granted = userProperties == null || userProperties.isEmpty() ? subscribeNow(filters, options)
+                        : port.subscribeNow(filters, options, userProperties);
                 for (int i = 0; i < filters.length; i++) {
                     if (isRefusal(granted[i])) {
                         refused(filters[i]);
@@ -273,6 +281,38 @@ public final class Subscriptions {
                             + " filters are remembered and made when the connection is back", e);
                 }
                 reconnector.reconnect(); // restores them, then we ask again for the granted QoS
+            }
+        }
+    }
+
+    /**
+     * {@code RobustMqttClient.unsubscribeWithCodes}: forgets all, unsubscribes now and returns the
+     * UNSUBACK codes; when that fails and the caller drives, reconnects (which sends the pending
+     * unsubscribes in a kept session) and asks again.
+     */
+    public int[] unsubscribeWithCodes(String[] filters, List<UserProperty> userProperties) throws IOException {
+        for (String filter : filters) {
+            unwant(filter);
+        }
+        while (true) {
+            try {
+                int[] codes = port.unsubscribeWithCodesNow(filters, userProperties);
+                for (String filter : filters) {
+                    unsubscribed(filter);
+                }
+                return codes;
+            } catch (MqttException e) {
+                if (e.reason() != Reason.TIMEOUT || reconnector.isClosed() || !reconnector.callerDriven()) {
+                    throw e;
+                }
+                port.fail(e);
+                reconnector.reconnect();
+            } catch (IOException e) {
+                if (reconnector.isClosed() || !reconnector.callerDriven()) {
+                    throw new IOException(e.getMessage() + "; the unsubscribe of " + filters.length
+                            + " filter(s) is remembered and sent when the connection is back", e);
+                }
+                reconnector.reconnect();
             }
         }
     }

@@ -264,7 +264,13 @@ class OutboxMqtt5Test {
         }
 
         @Override
-        public int[] subscribeNow(String[] filters, SubscriptionOptions[] options) {
+        public int[] subscribeNow(String[] filters, SubscriptionOptions[] options,
+                List<io.umqtt.api.UserProperty> userProperties) {
+            throw new AssertionError();
+        }
+
+        @Override
+        public int[] unsubscribeWithCodesNow(String[] filters, List<io.umqtt.api.UserProperty> userProperties) {
             throw new AssertionError();
         }
 
