@@ -32,7 +32,9 @@ import io.umqtt.simple.PublishToken;
  * Locks, in this order: {@link #flushLock} (one thread sends the queue at a time, and the
  * deprecated setters replace the queue under it; held across the client's writes and PUBACK
  * waits, so also before the simple client's locks), then the monitor of its
- * {@link AsyncPublishes} (a leaf), or the queue's and then its log's own monitors.
+ * {@link AsyncPublishes} (a leaf), or the queue's and then its log's own monitors. The
+ * {@link #gate} (MQTT 5 Receive Maximum: check and reserve in one step) is taken alone or under
+ * {@link #flushLock}, and holds nothing but the {@link AsyncPublishes} monitor.
  */
 public final class Outbox {
     /** The parts log under the client's name, as before they were split out of it. */
@@ -67,8 +69,16 @@ public final class Outbox {
     private final AtomicLong resent = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong expired = new AtomicLong();
-    /** QoS 1 and 2 {@code publish} calls sent directly and awaiting their ack now. */
+    /**
+     * Direct QoS 1 and 2 sends that reserved room under the broker's Receive Maximum ({@link #reserve()}):
+     * blocking {@code publish} calls until their ack, {@code publishAsync} until it is in the in-flight list.
+     */
     private final java.util.concurrent.atomic.AtomicInteger publishing = new java.util.concurrent.atomic.AtomicInteger();
+    /**
+     * Makes the Receive Maximum check and the reservation one step ({@link #reserve()},
+     * {@link #roomForWindow()}); inside it only the {@link AsyncPublishes} monitor (a leaf) is taken.
+     */
+    private final Object gate = new Object();
     /** Wall clock, epoch milliseconds: when a message with a message expiry interval was published. */
     private volatile LongSupplier clock = System::currentTimeMillis;
 
@@ -270,16 +280,13 @@ public final class Outbox {
             throws IOException {
         checkOpen();
         Entry entry = newEntry(topic, msg, retain, qos, properties, null);
-        if (!client.isConnected() || !queue.isEmpty() || (qos > 0 && receiveMaximumReached())) {
+        if (!client.isConnected() || !queue.isEmpty() || (qos > 0 && !reserve())) {
             enqueue(entry);
             afterQueueing();
             return;
         }
         int id = 0;
         PublishToken sent = null;
-        if (qos > 0) {
-            publishing.incrementAndGet();
-        }
         try {
             sent = port.send(entry, entry.properties, false, 0);
             if (sent != null) {
@@ -309,13 +316,26 @@ public final class Outbox {
     }
 
     /**
-     * Whether the broker's MQTT 5 Receive Maximum (when it announced one below 65,535) leaves no
-     * room for one more direct QoS 1 or 2 send: the message then goes through the queue, whose
-     * windows wait for room. Never on MQTT 3.1.1.
+     * Reserves room for one direct QoS 1 or 2 send under the broker's MQTT 5 Receive Maximum (when
+     * it announced one below 65,535; always granted otherwise, as on MQTT 3.1.1), counted in
+     * {@link #publishing} until released. Refused while the queue is being sent or no room is
+     * left: the message then goes through the queue, whose windows wait for room. Check and count
+     * are one step under {@link #gate}, so that concurrent publishers and the flush's room never
+     * together exceed it.
      */
-    private boolean receiveMaximumReached() {
+    private boolean reserve() {
         int max = port.receiveMaximum();
-        return max < NO_RECEIVE_MAXIMUM && (publishing.get() + async.unacked() >= max || flushLock.isLocked());
+        if (max >= NO_RECEIVE_MAXIMUM) {
+            publishing.incrementAndGet();
+            return true;
+        }
+        synchronized (gate) {
+            if (flushLock.isLocked() || publishing.get() + async.unacked() >= max) {
+                return false;
+            }
+            publishing.incrementAndGet();
+            return true;
+        }
     }
 
     /**
@@ -329,7 +349,10 @@ public final class Outbox {
         }
         while (true) {
             settle();
-            int room = max - publishing.get() - async.unacked();
+            int room;
+            synchronized (gate) {
+                room = max - publishing.get() - async.unacked();
+            }
             if (room > 0) {
                 return Math.min(FLUSH_WINDOW, room);
             }
@@ -365,8 +388,11 @@ public final class Outbox {
         RobustToken token = new RobustToken(this, qos);
         async.opened(token);
         Entry entry = newEntry(topic, msg, retain, qos, properties, token);
-        if (client.isConnected() && queue.isEmpty() && (qos == 0 || !receiveMaximumReached())) {
+        if (client.isConnected() && queue.isEmpty() && (qos == 0 || reserve())) {
             async.sending(entry); // before it is sent: a reconnect meanwhile settles it
+            if (qos > 0) {
+                publishing.decrementAndGet(); // counted as unacknowledged by the in-flight list from now on
+            }
             try {
                 PublishToken sent = port.send(entry, entry.properties, false, 0);
                 if (sent == null) {
