@@ -20,7 +20,9 @@ import io.umqtt.simple.internal.codec.UnsubscribeEncoder;
 /**
  * SUBSCRIBE and UNSUBSCRIBE for {@link MqttClient}: the validation of the filters, the split of
  * several filters over as few packets as hold them, the ack waits and the cleanup of those still
- * open after a failure (see docs/subscriptions.md).
+ * open after a failure (see docs/subscriptions.md). On MQTT 5 (sub5, docs/mqtt5-sub5.md) the same
+ * calls send the MQTT 5 forms: subscription options, one packet per subscription identifier, user
+ * properties, and SUBACK/UNSUBACK reason codes with reason strings.
  * <p>
  * Threading: any thread; it holds no lock and state of its own (only the packet limit, volatile).
  * It registers acks in the {@link AckTable} (the client's lock) and writes through
@@ -81,7 +83,13 @@ final class Subscriber {
             for (int i = 0; i < qos.length; i++) {
                 options[i] = SubscriptionOptions.qos(qos[i]);
             }
-            return subscribe5(filters, options, NONE, null);
+            int[] codes = subscribe5(filters, options, NONE, null);
+            for (int i = 0; i < codes.length; i++) {
+                if (codes[i] >= 0x80) {
+                    codes[i] = SubackDecoder.FAILURE; // this call's contract: 0x80 for every refusal
+                }
+            }
+            return codes;
         }
         byte[][] f = utf8(filters);
         client.lifecycle.checkConnected();
