@@ -270,7 +270,7 @@ final class Subscriber {
     int[] subscribe(String[] filters, SubscriptionOptions[] options, List<UserProperty> userProperties)
             throws IOException {
         checkOptions(filters, options);
-        List<UserProperty> user = userProperties == null ? NONE : userProperties;
+        List<UserProperty> user = userProperties(userProperties);
         if (!mqtt5()) {
             refuseMqtt5(filters, options, user);
             int[] qos = new int[options.length];
@@ -414,7 +414,7 @@ final class Subscriber {
      */
     int[] unsubscribeWithCodes(String[] filters, List<UserProperty> userProperties) throws IOException {
         checkFilters(filters, null);
-        List<UserProperty> user = userProperties == null ? NONE : userProperties;
+        List<UserProperty> user = userProperties(userProperties);
         if (!mqtt5()) {
             if (!user.isEmpty()) {
                 throw new IllegalArgumentException("user properties on UNSUBSCRIBE for " + describe()
@@ -432,7 +432,7 @@ final class Subscriber {
      */
     int[] unsubscribe5(String[] filters, List<UserProperty> user, Pending[] first) throws IOException {
         byte[][] f = utf8(filters);
-        PropertyWriter props = userProperties(Properties.UNSUBSCRIBE, user);
+        PropertyWriter props = unsubscribeProperties(user);
         client.lifecycle.checkConnected();
         Pending[] sent = new Pending[f.length];
         int packets = 0;
@@ -509,6 +509,15 @@ final class Subscriber {
         return 0;
     }
 
+    /** The user properties of a call, checked (no null element) and copied; empty for null. */
+    private List<UserProperty> userProperties(List<UserProperty> given) {
+        try {
+            return Session5.copyUserProperties(given);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (SUBSCRIBE/UNSUBSCRIBE of " + describe() + ")", e);
+        }
+    }
+
     /** The properties of a SUBSCRIBE: its subscription identifier (0: none), then the user properties. */
     private static PropertyWriter subscribeProperties(int subscriptionIdentifier, List<UserProperty> user) {
         PropertyWriter w = new PropertyWriter(Properties.SUBSCRIBE);
@@ -519,7 +528,7 @@ final class Subscriber {
     }
 
     /** The properties of an UNSUBSCRIBE: its user properties. */
-    private static PropertyWriter userProperties(int packet, List<UserProperty> user) {
-        return new PropertyWriter(packet).putUserProperties(user);
+    private static PropertyWriter unsubscribeProperties(List<UserProperty> user) {
+        return new PropertyWriter(Properties.UNSUBSCRIBE).putUserProperties(user);
     }
 }

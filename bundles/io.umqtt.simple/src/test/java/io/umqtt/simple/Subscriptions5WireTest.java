@@ -352,5 +352,12 @@ class Subscriptions5WireTest {
         assertThrows(IllegalArgumentException.class, () -> client.subscribe(new String[] {"a"},
                 new SubscriptionOptions[0], null));
         assertThrows(IllegalArgumentException.class, () -> client.subscribe("a", (SubscriptionOptions) null));
+        IllegalArgumentException nullProperty = assertThrows(IllegalArgumentException.class, () -> client.subscribe(
+                new String[] {"a"}, new SubscriptionOptions[] {SubscriptionOptions.qos(0)},
+                java.util.Arrays.asList(new UserProperty("k", "v"), null)));
+        assertTrue(nullProperty.getMessage().contains("must not contain null")
+                && nullProperty.getMessage().contains("client 'sub5'"), nullProperty.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> client.unsubscribeWithCodes(new String[] {"a"},
+                java.util.Arrays.asList((UserProperty) null)));
     }
 }
