@@ -52,6 +52,42 @@ public final class ConnectionSettings {
     /** Default of {@link #ACK_AFTER_PROCESSING}: acknowledge on receipt, as umqtt does. */
     public static final boolean DEFAULT_ACK_AFTER_PROCESSING = false;
 
+    // MQTT 5 (docs/mqtt5-comp5.md): the protocol version and the connect settings only MQTT 5 has
+    /** {@value}: 4 (MQTT 3.1.1, the default) or 5 (MQTT 5). */
+    public static final String PROTOCOL_VERSION = "protocol.version";
+    /** {@value}: MQTT 5 session expiry interval in seconds; -1 follows {@link #CLEAN_SESSION}. */
+    public static final String SESSION_EXPIRY_INTERVAL = "session.expiry.interval";
+    /** {@value}: MQTT 5 Receive Maximum announced to the broker. */
+    public static final String RECEIVE_MAXIMUM = "receive.maximum";
+    /** {@value}: MQTT 5 Topic Alias Maximum announced to the broker (inbound aliases). */
+    public static final String TOPIC_ALIAS_MAXIMUM = "topic.alias.maximum";
+    /** {@value}: MQTT 5 topic aliases the client uses at most when publishing. */
+    public static final String OUTBOUND_TOPIC_ALIASES = "outbound.topic.aliases";
+    /** {@value}: MQTT 5 Request Response Information. */
+    public static final String REQUEST_RESPONSE_INFORMATION = "request.response.information";
+    /** {@value}: MQTT 5 CONNECT user properties, each "name=value". */
+    public static final String USER_PROPERTIES = "user.properties";
+    /** {@value}: MQTT 5 Will Delay Interval in seconds. */
+    public static final String WILL_DELAY_INTERVAL = "will.delay.interval";
+    /** {@link #PROTOCOL_VERSION} value: MQTT 3.1.1. */
+    public static final int MQTT_3_1_1 = MqttConstants.MQTT_3_1_1;
+    /** {@link #PROTOCOL_VERSION} value: MQTT 5. */
+    public static final int MQTT_5 = MqttConstants.MQTT_5;
+    /** Default {@link #PROTOCOL_VERSION}: MQTT 3.1.1. */
+    public static final int DEFAULT_PROTOCOL_VERSION = MQTT_3_1_1;
+    /** Default {@link #SESSION_EXPIRY_INTERVAL}: follow clean session (0 with it, never expiring without). */
+    public static final long DEFAULT_SESSION_EXPIRY_INTERVAL = -1;
+    /** The session expiry interval that means "never expires", and the largest MQTT four byte integer. */
+    public static final long MAX_FOUR_BYTE_INTEGER = 0xFFFF_FFFFL;
+    /** The largest MQTT two byte integer (receive maximum, topic alias maximum). */
+    public static final int MAX_TWO_BYTE_INTEGER = 65_535;
+    /** Default {@link #RECEIVE_MAXIMUM}: MQTT 5's own default, 65535 (so none is announced). */
+    public static final int DEFAULT_RECEIVE_MAXIMUM = MAX_TWO_BYTE_INTEGER;
+    /** Default {@link #TOPIC_ALIAS_MAXIMUM}: the broker may use no topic aliases towards us (MQTT 5's default). */
+    public static final int DEFAULT_TOPIC_ALIAS_MAXIMUM = 0;
+    /** Default {@link #OUTBOUND_TOPIC_ALIASES}: up to 16 topics, within the broker's maximum. */
+    public static final int DEFAULT_OUTBOUND_TOPIC_ALIASES = 16;
+
     /** Prefix of generated client identifiers. */
     public static final String GENERATED_CLIENT_ID_PREFIX = "umqtt-";
 
@@ -113,11 +149,22 @@ public final class ConnectionSettings {
     private final int lwtQos;
     private final boolean lwtRetain;
     private final boolean ackAfterProcessing;
+    // MQTT 5
+    private final int protocolVersion;
+    /** As configured: -1 follows clean session, see {@link #sessionExpiryInterval()}. */
+    private final long sessionExpiryInterval;
+    private final int receiveMaximum;
+    private final int topicAliasMaximum;
+    private final int outboundTopicAliases;
+    private final boolean requestResponseInformation;
+    private final java.util.List<io.umqtt.api.UserProperty> userProperties;
+    private final long willDelayInterval;
     /** The configured values as the builder took them (secrets included; never shown): see {@link #sameAs}. */
     private final java.util.List<Object> inputs;
 
     ConnectionSettings(Builder b, String name, String server, int port, String webSocketPath, String clientId,
-            boolean generated, String username, String password, TlsSettings tls, String lwtTopic, String lwtMessage) {
+            boolean generated, String username, String password, TlsSettings tls, String lwtTopic, String lwtMessage,
+            java.util.List<io.umqtt.api.UserProperty> userProperties) {
         this.pid = b.pid;
         this.name = name;
         this.server = server;
@@ -139,6 +186,14 @@ public final class ConnectionSettings {
         this.lwtQos = b.lwtQos;
         this.lwtRetain = b.lwtRetain;
         this.ackAfterProcessing = b.ackAfterProcessing;
+        this.protocolVersion = b.protocolVersion;
+        this.sessionExpiryInterval = b.sessionExpiryInterval;
+        this.receiveMaximum = b.receiveMaximum;
+        this.topicAliasMaximum = b.topicAliasMaximum;
+        this.outboundTopicAliases = b.outboundTopicAliases;
+        this.requestResponseInformation = b.requestResponseInformation;
+        this.userProperties = java.util.List.copyOf(userProperties);
+        this.willDelayInterval = b.willDelayInterval;
         this.inputs = b.inputs();
     }
 
@@ -191,6 +246,14 @@ public final class ConnectionSettings {
                 .lwtQos(c.lwt_qos())
                 .lwtRetain(c.lwt_retain())
                 .ackAfterProcessing(c.ack_after_processing())
+                .protocolVersion(c.protocol_version())
+                .sessionExpiryInterval(c.session_expiry_interval())
+                .receiveMaximum(c.receive_maximum())
+                .topicAliasMaximum(c.topic_alias_maximum())
+                .outboundTopicAliases(c.outbound_topic_aliases())
+                .requestResponseInformation(c.request_response_information())
+                .userProperties(c.user_properties())
+                .willDelayInterval(c.will_delay_interval())
                 .build();
     }
 
@@ -381,6 +444,50 @@ public final class ConnectionSettings {
         return lwtRetain;
     }
 
+    /** {@value #MQTT_3_1_1} (MQTT 3.1.1) or {@value #MQTT_5} (MQTT 5). */
+    public int protocolVersion() {
+        return protocolVersion;
+    }
+
+    /**
+     * The MQTT 5 session expiry interval sent in CONNECT, in seconds: the configured one, or when
+     * none is ({@value #DEFAULT_SESSION_EXPIRY_INTERVAL}) 0 with clean session and
+     * {@value #MAX_FOUR_BYTE_INTEGER} (never expires) without, which is how MQTT 3.1.1 keeps a session.
+     */
+    public long sessionExpiryInterval() {
+        return sessionExpiryInterval >= 0 ? sessionExpiryInterval : cleanSession ? 0 : MAX_FOUR_BYTE_INTEGER;
+    }
+
+    /** The MQTT 5 Receive Maximum announced. */
+    public int receiveMaximum() {
+        return receiveMaximum;
+    }
+
+    /** The MQTT 5 Topic Alias Maximum announced (aliases the broker may use towards us). */
+    public int topicAliasMaximum() {
+        return topicAliasMaximum;
+    }
+
+    /** How many outbound topic aliases the client uses at most (MQTT 5; 0: none). */
+    public int outboundTopicAliases() {
+        return outboundTopicAliases;
+    }
+
+    /** Whether CONNECT asks for Response Information (MQTT 5). */
+    public boolean requestResponseInformation() {
+        return requestResponseInformation;
+    }
+
+    /** The CONNECT user properties (MQTT 5), in the configured order; unmodifiable, empty when none. */
+    public java.util.List<io.umqtt.api.UserProperty> userProperties() {
+        return userProperties;
+    }
+
+    /** The MQTT 5 Will Delay Interval in seconds (0 without a last will). */
+    public long willDelayInterval() {
+        return willDelayInterval;
+    }
+
     // ------------------------------------------------------------------ use
 
     /**
@@ -444,6 +551,7 @@ public final class ConnectionSettings {
         props.put(MqttConstants.CLIENT_ID, clientId);
         props.put(MqttConstants.STATE, state.name());
         props.put(MqttConstants.CONNECTED, state == ConnectionState.CONNECTED);
+        props.put(MqttConstants.PROTOCOL_VERSION, protocolVersion);
         return props;
     }
 
@@ -525,6 +633,21 @@ public final class ConnectionSettings {
             s.append(", lwt.topic=").append(lwtTopic).append(", lwt.qos=").append(lwtQos)
                     .append(", lwt.retain=").append(lwtRetain);
         }
+        if (protocolVersion == MQTT_5) {
+            s.append(", protocol.version=5, session.expiry.interval=").append(sessionExpiryInterval())
+                    .append(", receive.maximum=").append(receiveMaximum)
+                    .append(", topic.alias.maximum=").append(topicAliasMaximum)
+                    .append(", outbound.topic.aliases=").append(outboundTopicAliases);
+            if (requestResponseInformation) {
+                s.append(", request.response.information=true");
+            }
+            if (!userProperties.isEmpty()) {
+                s.append(", user.properties=").append(userProperties);
+            }
+            if (willDelayInterval != 0) {
+                s.append(", will.delay.interval=").append(willDelayInterval);
+            }
+        }
         return s.append(']').toString();
     }
 
@@ -564,6 +687,14 @@ public final class ConnectionSettings {
         int lwtQos;
         boolean lwtRetain;
         boolean ackAfterProcessing = DEFAULT_ACK_AFTER_PROCESSING;
+        int protocolVersion = DEFAULT_PROTOCOL_VERSION;
+        long sessionExpiryInterval = DEFAULT_SESSION_EXPIRY_INTERVAL;
+        int receiveMaximum = DEFAULT_RECEIVE_MAXIMUM;
+        int topicAliasMaximum = DEFAULT_TOPIC_ALIAS_MAXIMUM;
+        int outboundTopicAliases = DEFAULT_OUTBOUND_TOPIC_ALIASES;
+        boolean requestResponseInformation;
+        String[] userProperties = {};
+        long willDelayInterval;
 
         private Builder(String pid) {
             this.pid = pid;
@@ -585,7 +716,10 @@ public final class ConnectionSettings {
                     trustStorePassword == null ? "" : trustStorePassword, trim(keyStore),
                     keyStorePassword == null ? "" : keyStorePassword, trim(storeType), verifyHostname,
                     trim(lwtTopic), lwtMessage == null ? "" : lwtMessage, lwtQos, lwtRetain, ackAfterProcessing,
-                    trim(webSocketProxy));
+                    trim(webSocketProxy), protocolVersion, sessionExpiryInterval, receiveMaximum, topicAliasMaximum,
+                    outboundTopicAliases, requestResponseInformation,
+                    java.util.Arrays.asList(userProperties == null ? new String[0] : userProperties),
+                    willDelayInterval);
         }
 
         public Builder name(String v) {
@@ -719,6 +853,54 @@ public final class ConnectionSettings {
         /** {@value ConnectionSettings#ACK_AFTER_PROCESSING}; needs clean session off. */
         public Builder ackAfterProcessing(boolean v) {
             ackAfterProcessing = v;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#PROTOCOL_VERSION}: {@value ConnectionSettings#MQTT_3_1_1} or {@value ConnectionSettings#MQTT_5}. */
+        public Builder protocolVersion(int v) {
+            protocolVersion = v;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#SESSION_EXPIRY_INTERVAL} in seconds; -1 follows clean session (MQTT 5). */
+        public Builder sessionExpiryInterval(long seconds) {
+            sessionExpiryInterval = seconds;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#RECEIVE_MAXIMUM}, 1..65535 (MQTT 5). */
+        public Builder receiveMaximum(int v) {
+            receiveMaximum = v;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#TOPIC_ALIAS_MAXIMUM}, 0..65535 (MQTT 5). */
+        public Builder topicAliasMaximum(int v) {
+            topicAliasMaximum = v;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#OUTBOUND_TOPIC_ALIASES}, 0..65535 (MQTT 5). */
+        public Builder outboundTopicAliases(int v) {
+            outboundTopicAliases = v;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#REQUEST_RESPONSE_INFORMATION} (MQTT 5). */
+        public Builder requestResponseInformation(boolean v) {
+            requestResponseInformation = v;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#USER_PROPERTIES}: each "name=value" (MQTT 5); null or empty entries are skipped. */
+        public Builder userProperties(String... v) {
+            userProperties = v == null ? new String[0] : v.clone();
+            return this;
+        }
+
+        /** {@value ConnectionSettings#WILL_DELAY_INTERVAL} in seconds (MQTT 5). */
+        public Builder willDelayInterval(long seconds) {
+            willDelayInterval = seconds;
             return this;
         }
 
