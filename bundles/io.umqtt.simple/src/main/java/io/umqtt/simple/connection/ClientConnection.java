@@ -15,6 +15,9 @@ import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MatchingListener;
 import io.umqtt.api.MessageListener;
 import io.umqtt.api.MqttConnection;
+import io.umqtt.api.MqttConstants;
+import io.umqtt.api.MqttMessage;
+import io.umqtt.api.MqttProperties;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.simple.MessageCallback;
 import io.umqtt.simple.MqttClient;
@@ -48,6 +51,17 @@ import io.umqtt.simple.MqttClient;
  * unsubscribe. Listeners run on the reader thread, one after the other, in the order of their
  * first subscription. The client and the configuration error are volatile: a call uses the client
  * in force when it starts.
+ *
+ * <h2>MQTT 5 request/response</h2>
+ * {@link #request} publishes with a response topic and correlation data of this connection and
+ * completes with the reply ({@link Requests}). The response topic is subscribed once per client,
+ * on the first request, at QoS 1: {@value #RESPONSE_TOPIC_PREFIX}{@code <client id>}, or under
+ * the broker's Response Information when it gave one ({@code <response information>/<client id>};
+ * asked for with {@code request.response.information=true}). Sending, timeouts and completion run
+ * on threads shared by all connections, never on the caller's or the I/O thread, so a listener
+ * or whiteboard handler may call it. Pending requests fail when the client is replaced (new
+ * settings, invalid configuration) or {@link #failPendingRequests} is called (the component
+ * closed, or a simple connection was lost for good).
  */
 public class ClientConnection implements MqttConnection {
     private static final System.Logger LOG = System.getLogger(ClientConnection.class.getName());
@@ -69,6 +83,17 @@ public class ClientConnection implements MqttConnection {
     private final Object routeLock = new Object();
     private final AtomicLong unmatched = new AtomicLong();
     private final AtomicLong listenerFailures = new AtomicLong();
+
+    /** The default base of the response topic of {@link #request}: this plus the client identifier. */
+    public static final String RESPONSE_TOPIC_PREFIX = "umqtt/response/";
+    /** The pending requests of {@link #request}. */
+    private final Requests requests = new Requests(this::name);
+    /** Serialises making the response topic's subscription; guards the two fields below. */
+    private final Object responseLock = new Object();
+    /** The client the response topic is subscribed on, or null. */
+    private MqttClient responseClient;
+    /** The response topic subscribed on {@link #responseClient}. */
+    private String responseTopic;
 
     /** Wraps {@code client} and becomes its message callback. */
     public ClientConnection(String name, MqttClient client) {
@@ -96,6 +121,7 @@ public class ClientConnection implements MqttConnection {
      * messages still in flight are delivered too. Its caller disconnects the old client.
      */
     public void use(String newName, MqttClient newClient) {
+        dropRequests("its settings changed");
         newClient.setCallback(callbackOf(newClient));
         this.name = Objects.requireNonNull(newName, "name");
         this.failure = null;
@@ -108,9 +134,35 @@ public class ClientConnection implements MqttConnection {
      * listeners stay, for when a fixed configuration puts a client in service again.
      */
     public void fail(String newName, String error) {
+        dropRequests("its configuration is invalid");
         this.name = Objects.requireNonNull(newName, "name");
         this.failure = Objects.requireNonNull(error, "error");
         this.client = null;
+    }
+
+    /**
+     * Fails every request awaiting its response ({@link #request}) with an {@link IOException}
+     * saying {@code why}: the component closes, or a connection that does not reconnect was lost.
+     */
+    public void failPendingRequests(String why) {
+        requests.failAll(new IOException("MQTT connection " + name + ": " + why + "; the request got no response"));
+    }
+
+    /**
+     * The client is being replaced: fails the pending requests, and forgets the response topic's
+     * subscription (the old client's; the next request subscribes on the new one).
+     */
+    private void dropRequests(String why) {
+        if (requests.pending() > 0) {
+            failPendingRequests(why);
+        }
+        synchronized (responseLock) {
+            responseClient = null;
+            responseTopic = null;
+        }
+        if (subscriptions.removeIf(s -> s.listener == requests.listener)) {
+            reroute();
+        }
     }
 
     /** The configuration error while out of service, else null. */
@@ -149,6 +201,108 @@ public class ClientConnection implements MqttConnection {
     public ConnectionState state() {
         MqttClient c = client;
         return c == null ? ConnectionState.CLOSED : c.state();
+    }
+
+    /** The protocol version of the client in force; MQTT 3.1.1 while out of service. */
+    @Override
+    public int protocolVersion() {
+        MqttClient c = client;
+        return c == null ? MqttConstants.MQTT_3_1_1 : versionOf(c);
+    }
+
+    /** The protocol version {@code c} connects with. */
+    private static int versionOf(MqttClient c) {
+        return MqttConstants.MQTT_3_1_1; // until the client speaks MQTT 5
+    }
+
+    /**
+     * MQTT 5 request/response: see the class comment. Arguments are checked at once; everything
+     * else (out of service, the connection down, a refused PUBLISH, no response in time) fails
+     * the returned future.
+     *
+     * @throws IllegalArgumentException naming the connection, for a bad topic, QoS, timeout or
+     *         payload, or properties that carry a response topic or correlation data (the
+     *         connection sets those)
+     */
+    @Override
+    public java.util.concurrent.CompletableFuture<MqttMessage> request(String topic, byte[] payload, int qos,
+            MqttProperties properties, long timeoutMillis) {
+        if (protocolVersion() != MqttConstants.MQTT_5) {
+            return MqttConnection.super.request(topic, payload, qos, properties, timeoutMillis);
+        }
+        try {
+            TopicFilter.validateTopicName(io.umqtt.simple.internal.MqttStrings.utf8("topic", topic));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": request topic '" + topic + "' is not a "
+                    + "valid topic name: " + e.getMessage(), e);
+        }
+        if (payload == null) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": the request's payload is null");
+        }
+        if (qos < 0 || qos > 2) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": qos must be 0, 1 or 2, found " + qos);
+        }
+        if (timeoutMillis <= 0) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": the request's timeout must be more than "
+                    + "0 ms, found " + timeoutMillis);
+        }
+        MqttProperties props = properties == null ? MqttProperties.EMPTY : properties;
+        if (props.responseTopic() != null || props.correlationData() != null) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": a request's response topic and "
+                    + "correlation data are set by the connection, found " + props);
+        }
+        return requests.start("request on '" + topic + "'", timeoutMillis, data -> publish(topic, payload, qos, false,
+                props.toBuilder().responseTopic(responseTopic()).correlationData(data).build()));
+    }
+
+    /**
+     * The response topic of {@link #request} on the client in force, subscribing it on first use
+     * (runs on a request worker thread: may wait for the SUBACK).
+     */
+    private String responseTopic() throws IOException {
+        MqttClient c = live();
+        synchronized (responseLock) {
+            if (responseClient == c) {
+                return responseTopic;
+            }
+            String topic = responseTopicOf(c);
+            subscribe(topic, MqttConstants.QOS_AT_LEAST_ONCE, requests.listener);
+            responseClient = c;
+            responseTopic = topic;
+            LOG.log(Level.DEBUG, () -> "connection " + name + ": responses to its requests come on '" + topic + "'");
+            return topic;
+        }
+    }
+
+    /**
+     * {@code <response information>/<client id>} when the broker gave Response Information, else
+     * {@value #RESPONSE_TOPIC_PREFIX}{@code <client id>}; the client identifier with the
+     * characters a topic level cannot hold ({@code / + #} and U+0000) replaced by {@code _}.
+     */
+    static String responseTopicOf(String responseInformation, String clientId) {
+        StringBuilder id = new StringBuilder(clientId.length());
+        for (int i = 0; i < clientId.length(); i++) {
+            char ch = clientId.charAt(i);
+            id.append(ch == '/' || ch == '+' || ch == '#' || ch == 0 ? '_' : ch);
+        }
+        if (id.length() == 0) {
+            id.append('_');
+        }
+        String base = responseInformation == null ? "" : responseInformation.strip();
+        while (base.endsWith("/")) {
+            base = base.substring(0, base.length() - 1);
+        }
+        return base.isEmpty() || base.indexOf('+') >= 0 || base.indexOf('#') >= 0 ? RESPONSE_TOPIC_PREFIX + id
+                : base + "/" + id;
+    }
+
+    private static String responseTopicOf(MqttClient c) {
+        return responseTopicOf(null, c.clientId()); // Response Information: once the client reports it
+    }
+
+    /** Requests awaiting their response (tests, diagnostics). */
+    int pendingRequests() {
+        return requests.pending();
     }
 
     /** @throws IOException also while out of service (invalid configuration), naming the error */
@@ -440,14 +594,19 @@ public class ClientConnection implements MqttConnection {
         }
     }
 
-    /** {@link #deliver(MqttClient, byte[], byte[], boolean, boolean, int)} for the client in force (tests). */
+    /** {@link #deliver(MqttClient, byte[], byte[], boolean, boolean, int, MqttProperties)} for the client in force (tests). */
     void deliver(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos) {
-        deliver(client, topic, payload, retain, dup, qos);
+        deliver(client, topic, payload, retain, dup, qos, MqttProperties.EMPTY);
+    }
+
+    /** As {@link #deliver(byte[], byte[], boolean, boolean, int)}, with MQTT 5 properties (tests). */
+    void deliver(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, MqttProperties properties) {
+        deliver(client, topic, payload, retain, dup, qos, properties);
     }
 
     /** The callback of {@code c}: {@link #deliver}, with the client that received the message. */
     private MessageCallback callbackOf(MqttClient c) {
-        return (topic, payload, retain, dup, qos) -> deliver(c, topic, payload, retain, dup, qos);
+        return (topic, payload, retain, dup, qos) -> deliver(c, topic, payload, retain, dup, qos, MqttProperties.EMPTY);
     }
 
     /**
@@ -463,10 +622,11 @@ public class ClientConnection implements MqttConnection {
      * ack; a listener that throws on a QoS 1 message then fails the delivery after all listeners
      * had it: the client closes the connection without the ack (the broker redelivers).
      */
-    void deliver(MqttClient receiver, byte[] topic, byte[] payload, boolean retain, boolean dup, int qos) {
+    void deliver(MqttClient receiver, byte[] topic, byte[] payload, boolean retain, boolean dup, int qos,
+            MqttProperties properties) {
         boolean afterProcessing = receiver != null && receiver.ackAfterProcessing();
         ReceivedMessage message = new ReceivedMessage(topic, payload, qos, retain, dup, this,
-                afterProcessing ? receiver : null);
+                afterProcessing ? receiver : null, properties);
         // with the ack waiting for processing: the first exception a listener threw on a QoS 1 message
         Throwable[] threw = afterProcessing && qos > 0 ? new Throwable[1] : null;
         ReceivedMessage unused = message; // not handed to any listener yet, or declined

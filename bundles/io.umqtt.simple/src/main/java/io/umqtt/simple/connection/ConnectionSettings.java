@@ -609,6 +609,27 @@ public final class ConnectionSettings {
         return t.getMessage() != null ? t.getMessage() : t.getClass().getName();
     }
 
+    /**
+     * The value of the {@link MqttConstants#DISCONNECT_REASON} service property for a connection
+     * that ended with {@code failure}: when an MQTT 5 server ended it with a DISCONNECT
+     * ({@link io.umqtt.api.MqttException.Reason#DISCONNECTED_BY_SERVER}, also as a cause), its
+     * reason code, name and reason string, e.g. {@code 0x8B server shutting down: maintenance};
+     * otherwise null.
+     */
+    public static String disconnectReason(Throwable failure) {
+        for (Throwable c = failure; c != null; c = c.getCause()) {
+            if (c instanceof io.umqtt.api.MqttException && ((io.umqtt.api.MqttException) c).reason()
+                    == io.umqtt.api.MqttException.Reason.DISCONNECTED_BY_SERVER) {
+                io.umqtt.api.MqttException e = (io.umqtt.api.MqttException) c;
+                int code = e.returnCode();
+                String text = code < 0 ? "unknown reason code" : String.format("0x%02X %s", code,
+                        io.umqtt.api.MqttException.reasonCodeName(code));
+                return e.reasonString() == null || e.reasonString().isEmpty() ? text : text + ": " + e.reasonString();
+            }
+        }
+        return null;
+    }
+
     /** The settings without any secret: a password shows as {@code ***}. */
     @Override
     public String toString() {

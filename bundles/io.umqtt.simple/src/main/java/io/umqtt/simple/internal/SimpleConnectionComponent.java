@@ -268,6 +268,10 @@ public final class SimpleConnectionComponent {
         if (r != null) {
             stop(r);
         }
+        ClientConnection c = connection;
+        if (c != null) {
+            c.failPendingRequests("the connection was closed (its component was deactivated)");
+        }
     }
 
     /** Stops a run: its thread no longer touches the service; DISCONNECT; waits for the thread. */
@@ -346,10 +350,18 @@ public final class SimpleConnectionComponent {
         if (failure instanceof RuntimeException) {
             client.close();
         }
-        LOG.log(Level.WARNING, "MQTT connection " + s.name() + " to " + s.server() + ":" + s.effectivePort()
-                + " lost; the simple connection does not reconnect: "
-                + (failure == null ? "loop ended in state " + client.state() : failure.getMessage()), failure);
-        update(r, ConnectionState.LOST);
+        String reason = ConnectionSettings.disconnectReason(failure);
+        if (reason != null) {
+            LOG.log(Level.WARNING, "MQTT connection " + s.name() + " to " + s.server() + ":" + s.effectivePort()
+                    + " was ended by the server with DISCONNECT " + reason + "; the simple connection does not "
+                    + "reconnect", failure);
+        } else {
+            LOG.log(Level.WARNING, "MQTT connection " + s.name() + " to " + s.server() + ":" + s.effectivePort()
+                    + " lost; the simple connection does not reconnect: "
+                    + (failure == null ? "loop ended in state " + client.state() : failure.getMessage()), failure);
+        }
+        connection.failPendingRequests("the connection was lost and a simple connection does not reconnect");
+        update(r, ConnectionState.LOST, reason);
     }
 
     /**
@@ -387,11 +399,23 @@ public final class SimpleConnectionComponent {
      * stopped meanwhile. Returns whether the run is still in force.
      */
     private boolean update(Run r, ConnectionState state) {
+        return update(r, state, null);
+    }
+
+    /**
+     * {@link #update(Run, ConnectionState)}, with {@link io.umqtt.api.MqttConstants#DISCONNECT_REASON}
+     * when an MQTT 5 server ended the connection ({@code disconnectReason} not null).
+     */
+    private boolean update(Run r, ConnectionState state, String disconnectReason) {
         synchronized (lock) {
             if (stopped || r.stopping || r != current) {
                 return false;
             }
-            publish(r, r.settings.serviceProperties(KIND, state));
+            Dictionary<String, Object> p = r.settings.serviceProperties(KIND, state);
+            if (disconnectReason != null) {
+                p.put(MqttConstants.DISCONNECT_REASON, disconnectReason);
+            }
+            publish(r, p);
             return true;
         }
     }
