@@ -86,7 +86,7 @@ public final class ConnectionSettings {
     /** Default {@link #TOPIC_ALIAS_MAXIMUM}: the broker may use no topic aliases towards us (MQTT 5's default). */
     public static final int DEFAULT_TOPIC_ALIAS_MAXIMUM = 0;
     /** Default {@link #OUTBOUND_TOPIC_ALIASES}: up to 16 topics, within the broker's maximum. */
-    public static final int DEFAULT_OUTBOUND_TOPIC_ALIASES = 16;
+    public static final int DEFAULT_OUTBOUND_TOPIC_ALIASES = MqttClient.DEFAULT_OUTBOUND_TOPIC_ALIASES;
 
     /** Prefix of generated client identifiers. */
     public static final String GENERATED_CLIENT_ID_PREFIX = "umqtt-";
@@ -507,7 +507,8 @@ public final class ConnectionSettings {
 
     /**
      * A new client with these settings: server, credentials, keepalive, TLS, timeouts, maximum
-     * packet size and last will. It is not connected.
+     * packet size, last will, and on MQTT 5 the protocol version and the MQTT 5 connect settings
+     * (an MQTT 3.1.1 client is made exactly as before). It is not connected.
      */
     public MqttClient newClient() {
         return newClient(MqttClient::new);
@@ -528,9 +529,23 @@ public final class ConnectionSettings {
         if (ackAfterProcessing) {
             client.setAckAfterProcessing(true);
         }
+        if (protocolVersion == MQTT_5) {
+            client.setProtocolVersion(MQTT_5); // first: the MQTT 5 settings need it
+            client.setSessionExpiryInterval(sessionExpiryInterval());
+            client.setReceiveMaximum(receiveMaximum);
+            client.setTopicAliasMaximum(topicAliasMaximum);
+            client.setOutboundTopicAliases(outboundTopicAliases);
+            client.setRequestResponseInformation(requestResponseInformation);
+            client.setConnectUserProperties(userProperties);
+        }
         if (lwtTopic != null) {
-            client.setLastWill(lwtTopic.getBytes(StandardCharsets.UTF_8), lwtMessage.getBytes(StandardCharsets.UTF_8),
-                    lwtRetain, lwtQos);
+            if (willDelayInterval != 0) { // MQTT 5 only (validated)
+                client.setLastWill(lwtTopic, lwtMessage.getBytes(StandardCharsets.UTF_8), lwtRetain, lwtQos,
+                        io.umqtt.api.MqttProperties.EMPTY, willDelayInterval);
+            } else {
+                client.setLastWill(lwtTopic.getBytes(StandardCharsets.UTF_8),
+                        lwtMessage.getBytes(StandardCharsets.UTF_8), lwtRetain, lwtQos);
+            }
         }
         return client;
     }

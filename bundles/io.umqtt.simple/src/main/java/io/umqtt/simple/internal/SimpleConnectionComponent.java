@@ -369,13 +369,18 @@ public final class SimpleConnectionComponent {
      * Runs on the connection thread before {@code loop()}, so the client reads the SUBACKs itself.
      */
     private void restoreSubscriptions(Run r) {
-        Map<String, Integer> wanted = connection.wantedSubscriptions();
-        for (Map.Entry<String, Integer> w : wanted.entrySet()) {
+        Map<String, io.umqtt.api.SubscriptionOptions> wanted = connection.wantedSubscriptionOptions();
+        for (Map.Entry<String, io.umqtt.api.SubscriptionOptions> w : wanted.entrySet()) {
             if (isStopping(r)) {
                 return;
             }
             try {
-                r.client.subscribe(w.getKey(), w.getValue());
+                io.umqtt.api.SubscriptionOptions o = w.getValue();
+                if (o.needsMqtt5() && r.client.protocolVersion() == MqttConstants.MQTT_5) {
+                    r.client.subscribe(w.getKey(), o);
+                } else {
+                    r.client.subscribe(w.getKey(), o.maxQos()); // MQTT 3.1.1 now: only the QoS can be asked
+                }
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, "MQTT connection " + r.settings.name() + ": the subscription to '"
                         + w.getKey() + "' of its listeners could not be made again with the new settings: "

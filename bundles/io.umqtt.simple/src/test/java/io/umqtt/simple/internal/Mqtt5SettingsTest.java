@@ -68,6 +68,15 @@ class Mqtt5SettingsTest {
     }
 
     @Test
+    void theClientIsMadeMqtt5OnlyWhenConfigured() {
+        assertEquals(4, settings().newClient().protocolVersion(), "an MQTT 3.1.1 client is made as before");
+        assertEquals(5, settings("protocol.version", 5, "session.expiry.interval", 60L, "receive.maximum", 10,
+                "topic.alias.maximum", 5, "request.response.information", true, "user.properties",
+                new String[] {"a=b"}, "lwt.topic", "gw/dead", "will.delay.interval", 30L).newClient().protocolVersion(),
+                "the MQTT 5 settings are accepted by the client (each is refused on 3.1.1)");
+    }
+
+    @Test
     void sessionExpiryFollowsCleanSessionUnlessConfigured() {
         assertEquals(0, settings("protocol.version", 5).sessionExpiryInterval());
         assertEquals(0xFFFF_FFFFL, settings("protocol.version", 5, "clean.session", false, "client.id", "c")
