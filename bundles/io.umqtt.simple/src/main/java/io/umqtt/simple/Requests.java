@@ -45,8 +45,8 @@ final class Requests {
     private volatile Transport subscribedOn;
     /** The client's 8 random bytes that begin its correlation data; set with the response topic. */
     private byte[] prefix;
-    /** The open requests by counter; guarded by the client's lock. */
-    private final Map<Long, Open> open = new HashMap<>();
+    /** The open requests by counter; guarded by the client's lock; made at the first request. */
+    private Map<Long, Open> open;
     /** The last counter used; guarded by the client's lock. */
     private long counter;
     /** Responses that came for no open request (after their timeout, or not ours). */
@@ -85,6 +85,9 @@ final class Requests {
         long id;
         synchronized (client.lock) {
             id = ++counter;
+            if (open == null) {
+                open = new HashMap<>();
+            }
             open.put(id, o);
         }
         try {
@@ -186,7 +189,7 @@ final class Requests {
                 id = id << 8 | (c[i] & 0xFF);
             }
             synchronized (client.lock) {
-                o = open.remove(id);
+                o = open == null ? null : open.remove(id);
             }
         }
         if (o == null) {

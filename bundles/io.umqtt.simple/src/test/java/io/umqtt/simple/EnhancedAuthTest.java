@@ -184,6 +184,81 @@ class EnhancedAuthTest {
         assertTrue(client.isConnected());
     }
 
+    private void connectWithMethod() throws Exception {
+        client.setAuthenticator(auth);
+        Future<Boolean> connected = connecting();
+        peer.readPacket();
+        peer.write(connackWithMethod(METHOD, null));
+        within(connected);
+    }
+
+    @Test
+    void aReauthenticationWhileAnotherThreadRunsTheLoopIsHandedItsEnd() throws Exception {
+        connectWithMethod();
+        Future<?> loop = pool.submit(() -> {
+            client.loop();
+            return null;
+        });
+        Future<?> again = pool.submit(() -> {
+            client.reauthenticate();
+            return null;
+        });
+        assertArrayEquals(AuthCodec.encode(0x19, METHOD, new byte[] {9}), peer.readPacket());
+        peer.write(serverAuth(0x18, METHOD, new byte[] {3, 4}));
+        assertArrayEquals(AuthCodec.encode(0x18, METHOD, new byte[] {4, 3}), peer.readPacket());
+        peer.write(serverAuth(0x00, METHOD, null));
+        assertNull(within(again));
+        assertTrue(client.isConnected());
+        client.disconnect();
+        assertNull(within(loop));
+    }
+
+    @Test
+    void aBrokerThatRefusesTheReauthenticationDisconnects() throws Exception {
+        connectWithMethod();
+        Future<?> again = pool.submit(() -> {
+            client.reauthenticate();
+            return null;
+        });
+        peer.readPacket();
+        peer.write(0xE0, 0x02, 0x87, 0x00); // DISCONNECT not authorized
+        IOException e = assertThrows(IOException.class, () -> within(again));
+        MqttException cause = (MqttException) client.failure();
+        assertEquals(Reason.DISCONNECTED_BY_SERVER, cause.reason());
+        assertEquals(0x87, cause.returnCode());
+        assertTrue(e.getMessage().contains("DISCONNECT reason code 0x87"), e.getMessage());
+        assertTrue(auth.calls.contains("failed 0x87"), auth.calls.toString());
+    }
+
+    @Test
+    void aReauthenticationTheBrokerDoesNotEndTimesOutAndEndsTheConnection() throws Exception {
+        client.setAckTimeout(300);
+        connectWithMethod();
+        Future<?> again = pool.submit(() -> {
+            client.reauthenticate();
+            return null;
+        });
+        peer.readPacket();
+        MqttException e = assertThrows(MqttException.class, () -> within(again));
+        assertEquals(Reason.TIMEOUT, e.reason());
+        assertTrue(e.getMessage().contains("did not end the re-authentication"), e.getMessage());
+        assertEquals(ConnectionState.LOST, client.state());
+        assertTrue(auth.calls.contains("failed 0xFF"), auth.calls.toString());
+        assertTrue(peer.awaitClosed(10_000));
+    }
+
+    @Test
+    void aProtocolErrorDuringTheExchangeSendsDisconnect0x82First() throws Exception {
+        client.setAuthenticator(auth);
+        Future<Boolean> connected = connecting();
+        peer.readPacket();
+        peer.write(serverAuth(0x18, "OTHER", null));
+        assertThrows(MqttException.class, () -> within(connected));
+        byte[] disconnect = peer.readPacket();
+        assertEquals(0xE0, disconnect[0] & 0xFF);
+        assertEquals(0x82, disconnect[2] & 0xFF, "protocol error");
+    }
+
     /** The connect fails with a protocol error containing {@code fragment}; the connection is closed. */
     private void expectConnectFails(Future<Boolean> connected, Reason reason, String fragment) throws Exception {
         MqttException e = assertThrows(MqttException.class, () -> within(connected));

@@ -380,9 +380,11 @@ class Mqtt5ClientTest {
         assertEquals("E0 00", hex(peer.readPacket()));
     }
 
-    @Test
-    void qos0PublishWithoutPropertiesAllocatesNoMoreThanOnMqtt311() throws Exception {
-        connect(true, "20 06 00 00 03 22 00 04");
+    @ParameterizedTest
+    @CsvSource({"5, 20 06 00 00 03 22 00 04", "4, 20 02 00 00"})
+    void qos0PublishWithoutPropertiesAllocatesNothing(int version, String connack) throws Exception {
+        client.setProtocolVersion(version);
+        connect(true, connack);
         Future<?> drain = pool.submit(() -> {
             byte[] buf = new byte[65_536];
             while (peer.socket.getInputStream().read(buf) >= 0) {
@@ -402,8 +404,9 @@ class Mqtt5ClientTest {
             client.publish(topic, msg, false, 0);
         }
         long perMessage = (threads.getThreadAllocatedBytes(Thread.currentThread().getId()) - before) / 10_000;
-        System.out.println("MQTT 5 QoS 0 publish without properties (aliased topic): " + perMessage + " B allocated");
-        assertTrue(perMessage < 8, "allocated " + perMessage + " bytes per QoS 0 publish on MQTT 5");
+        System.out.println("protocol version " + version + ": QoS 0 publish without properties: " + perMessage
+                + " B allocated");
+        assertTrue(perMessage < 8, "allocated " + perMessage + " bytes per QoS 0 publish, protocol version " + version);
         assertFalse(drain.isDone());
     }
 
@@ -502,6 +505,27 @@ class Mqtt5ClientTest {
         assertEquals("E0 01 " + code, hex(peer.readPacket()), "DISCONNECT with the reason before closing");
         assertTrue(peer.awaitClosed(5_000));
         assertEquals(ConnectionState.LOST, client.state());
+    }
+
+    /** A malformed CONNACK: connect fails with the protocol error, after a DISCONNECT with its reason. */
+    @ParameterizedTest
+    @CsvSource({"20 02 00 00, 81, cannot hold the acknowledge flags", "20 03 00 05 00, 82, CONNACK reason code 0x05",
+        "20 03 02 00 00, 81, acknowledge flags must be 0 or 1", "20 03 01 00 00, 82, MQTT-3.2.2-2",
+        "20 05 00 00 02 23 00, 82, CONNACK must not carry Topic Alias", "20 04 00 00 00 00, 81, 1 bytes after",
+        "20 06 00 00 03 21 00 00, 82, Receive Maximum (0x21) must not be 0",
+        "20 08 00 00 05 12 00 02 C0 80, 81, Assigned Client Identifier (0x12) is not a valid UTF-8 string"})
+    void malformedConnack(String connack, String code, String fragment) throws Exception {
+        Future<Boolean> connected = pool.submit(() -> client.connect(true));
+        peer = broker.accept();
+        peer.readPacket();
+        peer.write(hex(connack));
+        MqttException e = assertThrows(MqttException.class, () -> within(connected));
+        assertEquals(Reason.PROTOCOL_ERROR, e.reason());
+        assertEquals(Integer.parseInt(code, 16), e.returnCode(), e.getMessage());
+        assertTrue(e.getMessage().contains(fragment), e.getMessage());
+        assertEquals("E0 01 " + code, hex(peer.readPacket()));
+        assertTrue(peer.awaitClosed(5_000));
+        assertFalse(client.isConnected());
     }
 
     @Test
