@@ -240,8 +240,18 @@ final class FakeConnection implements MqttConnection {
             qos[i] = options[i].maxQos();
         }
         packets.add(s.toString());
-        return MqttConnection.super.subscribe(filters, qos, listener);
+        int[] granted = MqttConnection.super.subscribe(filters, qos, listener);
+        for (int i = 0; i < filters.length; i++) {
+            Integer code = refusedWith.get(filters[i]);
+            if (code != null) {
+                granted[i] = code;
+            }
+        }
+        return granted;
     }
+
+    /** MQTT 5 only: filters the broker refuses with this SUBACK reason code (0x80 and up). */
+    final Map<String, Integer> refusedWith = new ConcurrentHashMap<>();
 
     /** A live message published with RETAIN=1 as a broker forwards it to a Retain As Published subscription. */
     int deliverRetainedAsPublished(String topic, String payload) throws Exception {

@@ -195,6 +195,17 @@ class WhiteboardSubscriptionOptionsTest {
     }
 
     @Test
+    void anMqtt5RefusalCarriesItsReasonCodeToTheHandlersSubscription() throws Exception {
+        FakeConnection c = mqtt5(true);
+        c.refusedWith.put("secret/#", 0x87);
+        register(new Recorder(), HandlerConstants.TOPIC, "secret/#", HandlerConstants.NO_LOCAL, true);
+        assertEquals("SUBSCRIBE secret/# [qos 0, no local]", c.nextPacket());
+        awaitRuntime(dto -> status(dto, "secret/#", SubscriptionDTO.REFUSED), "secret/# refused");
+        String failure = whiteboard.runtimeDTO().connections[0].subscriptions[0].failure;
+        assertTrue(failure.contains("SUBACK return code 0x87") && failure.contains("not authorized"), failure);
+    }
+
+    @Test
     void badOptionValuesFailTheHandlerNamingTheProperty() throws Exception {
         mqtt5(true);
         long a = register(new Recorder(), HandlerConstants.TOPIC, "a", HandlerConstants.RETAIN_HANDLING, 3);
