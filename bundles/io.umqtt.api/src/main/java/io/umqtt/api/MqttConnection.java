@@ -78,6 +78,72 @@ public interface MqttConnection {
     }
 
     /**
+     * Subscribes {@code listener} to several topic filters, each with its own subscription
+     * options, in one SUBSCRIBE packet where the connection can; returns, in the order of
+     * {@code filters}, the QoS the broker granted each filter or a failure code of 0x80 or more
+     * for a filter it refused (on MQTT 3.1.1 always {@link #SUBSCRIPTION_FAILURE}; on MQTT 5 the
+     * SUBACK reason code). Each filter behaves as with {@link #subscribe(String, SubscriptionOptions,
+     * MessageListener)}; a partial refusal is not an exception, as with
+     * {@link #subscribe(String[], int[], MessageListener)}.
+     * <p>
+     * The default implementation, for connections that do not override it: with options that
+     * are only QoS, {@link #subscribe(String[], int[], MessageListener)}; otherwise the filters
+     * one after the other with {@link #subscribe(String, SubscriptionOptions, MessageListener)}
+     * (which refuses MQTT 5 options on an MQTT 3.1.1 connection), a refusal turned into 0x80.
+     *
+     * @param filters the topic filters, at least one
+     * @param options the options of each filter, at the same index
+     * @throws IllegalArgumentException naming the bad filter: an invalid filter, no filters, not
+     *         one options per filter, a null listener, or MQTT 5 options on an MQTT 3.1.1
+     *         connection; nothing is sent
+     * @throws IOException when the connection is down or the SUBACK does not arrive in time
+     * @since 1.5
+     */
+    default int[] subscribe(String[] filters, SubscriptionOptions[] options, MessageListener listener)
+            throws IOException {
+        if (options == null || filters == null || options.length != filters.length) {
+            throw new IllegalArgumentException("one SubscriptionOptions per filter is needed: "
+                    + (filters == null ? "no" : String.valueOf(filters.length)) + " filters, "
+                    + (options == null ? "no" : String.valueOf(options.length)) + " options");
+        }
+        int[] qos = new int[options.length];
+        boolean plain = true;
+        for (int i = 0; i < options.length; i++) {
+            if (options[i] == null) {
+                throw new IllegalArgumentException("the options of filter " + (i + 1) + " of " + options.length
+                        + " ('" + filters[i] + "') are null");
+            }
+            qos[i] = options[i].maxQos();
+            plain &= !options[i].needsMqtt5();
+        }
+        checkFilters(filters, qos, listener);
+        if (plain) {
+            return subscribe(filters, qos, listener);
+        }
+        if (protocolVersion() != MqttConstants.MQTT_5) {
+            for (int i = 0; i < filters.length; i++) {
+                if (options[i].needsMqtt5()) {
+                    throw new IllegalArgumentException("connection " + name() + " speaks MQTT 3.1.1, which has no "
+                            + "subscription options: configure protocol.version=5 to subscribe to '" + filters[i]
+                            + "' with " + options[i]);
+                }
+            }
+        }
+        int[] granted = new int[filters.length];
+        for (int i = 0; i < filters.length; i++) {
+            try {
+                granted[i] = subscribe(filters[i], options[i], listener);
+            } catch (MqttException e) {
+                if (e.reason() != MqttException.Reason.SUBSCRIPTION_REFUSED) {
+                    throw e;
+                }
+                granted[i] = e.returnCode() >= SUBSCRIPTION_FAILURE ? e.returnCode() : SUBSCRIPTION_FAILURE;
+            }
+        }
+        return granted;
+    }
+
+    /**
      * MQTT 5 request/response (section 4.10): publishes {@code payload} to {@code topic} with a
      * response topic this connection subscribes to and correlation data of its own, and completes
      * with the first message that comes back on it carrying that correlation data. Usable from a

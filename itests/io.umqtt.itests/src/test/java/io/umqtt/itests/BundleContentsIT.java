@@ -76,8 +76,10 @@ public class BundleContentsIT {
     public void bothFormsDescribeTheConnectionAttributesAlike() throws Exception {
         Map<String, Element> simple = attributes(metatype("umqtt.bundle.simple", "io.umqtt.simple"));
         Map<String, Element> robust = attributes(metatype("umqtt.bundle.robust", "io.umqtt.robust"));
-        assertEquals("the simple form: 26 connection attributes and the name hint " + simple.keySet(), 27,
-                simple.size());
+        assertEquals("the simple form: 34 connection attributes (8 of them MQTT 5's) and the name hint "
+                + simple.keySet(), 35, simple.size());
+        assertEquals(2, simple.get("protocol.version").getElementsByTagName("Option").getLength());
+        assertEquals("Long", simple.get("session.expiry.interval").getAttribute("type"));
         assertEquals("Password", simple.get("password").getAttribute("type"));
         assertEquals("Password", simple.get("tls.truststore.password").getAttribute("type"));
         assertEquals("Password", simple.get("tls.keystore.password").getAttribute("type"));
@@ -99,7 +101,7 @@ public class BundleContentsIT {
         assertEquals("30", simple.get(CONNECT_TIMEOUT).getAttribute("default"));
         assertEquals("10", robust.get(CONNECT_TIMEOUT).getAttribute("default"));
         assertEquals("the shared attributes come first, in the same order",
-                new ArrayList<>(simple.keySet()).subList(0, 25), new ArrayList<>(robust.keySet()).subList(0, 25));
+                new ArrayList<>(simple.keySet()).subList(0, 33), new ArrayList<>(robust.keySet()).subList(0, 33));
     }
 
     /**

@@ -260,7 +260,7 @@ public class KuraConfigurationModelIT extends UmqttTestSupport {
         Set<String> optional = Set.of("name", "client.id", "username", "password", "tls.truststore",
                 "tls.truststore.password", "tls.keystore", "tls.keystore.password", "tls.store.type", "lwt.topic",
                 "lwt.message", "webconsole.configurationFactory.nameHint", "websocket.path",
-                "websocket.proxy");
+                "websocket.proxy", "user.properties");
         Set<String> robustOptional = new HashSet<>(optional);
         robustOptional.addAll(Set.of("queue.directory", "failover.servers"));
         assertForm("io.umqtt.simple", SIMPLE_PID, optional);

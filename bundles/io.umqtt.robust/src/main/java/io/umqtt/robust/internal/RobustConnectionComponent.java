@@ -378,6 +378,10 @@ public final class RobustConnectionComponent {
         if (r != null) {
             r.stop();
         }
+        RobustConnectionService svc = service;
+        if (svc != null) {
+            svc.failPendingRequests("the connection was closed (its component was deactivated)");
+        }
         events.close();
     }
 
@@ -507,6 +511,7 @@ public final class RobustConnectionComponent {
                 return;
             }
             run.lastFailure = describe(cause);
+            run.disconnectReason = ConnectionSettings.disconnectReason(cause);
             run.dropSeen.set(false);
             refresh();
             events.post(RobustConstants.TOPIC_LOST, withCause(run.eventProperties(), cause));

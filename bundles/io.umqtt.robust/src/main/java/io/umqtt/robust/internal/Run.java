@@ -35,6 +35,12 @@ final class Run {
     Thread thread;
     volatile int attempt;
     volatile String lastFailure;
+    /**
+     * The {@link MqttConstants#DISCONNECT_REASON} of the last loss, when an MQTT 5 server ended
+     * the connection with DISCONNECT; null when the last loss was something else. Written like
+     * {@link #lastFailure}.
+     */
+    volatile String disconnectReason;
     /** Whether a drop was seen since the last state change (the first one refreshes the properties). */
     final AtomicBoolean dropSeen = new AtomicBoolean();
 
@@ -66,6 +72,10 @@ final class Run {
         String failure = lastFailure;
         if (failure != null) {
             p.put(RobustConstants.LAST_FAILURE, failure);
+        }
+        String reason = disconnectReason;
+        if (reason != null) {
+            p.put(MqttConstants.DISCONNECT_REASON, reason);
         }
         return p;
     }

@@ -15,6 +15,10 @@ import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MatchingListener;
 import io.umqtt.api.MessageListener;
 import io.umqtt.api.MqttConnection;
+import io.umqtt.api.MqttConstants;
+import io.umqtt.api.MqttMessage;
+import io.umqtt.api.MqttProperties;
+import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.simple.MessageCallback;
 import io.umqtt.simple.MqttClient;
@@ -48,6 +52,17 @@ import io.umqtt.simple.MqttClient;
  * unsubscribe. Listeners run on the reader thread, one after the other, in the order of their
  * first subscription. The client and the configuration error are volatile: a call uses the client
  * in force when it starts.
+ *
+ * <h2>MQTT 5 request/response</h2>
+ * {@link #request} publishes with a response topic and correlation data of this connection and
+ * completes with the reply ({@link Requests}). The response topic is subscribed once per client,
+ * on the first request, at QoS 1: {@value #RESPONSE_TOPIC_PREFIX}{@code <client id>}, or under
+ * the broker's Response Information when it gave one ({@code <response information>/<client id>};
+ * asked for with {@code request.response.information=true}). Sending, timeouts and completion run
+ * on threads shared by all connections, never on the caller's or the I/O thread, so a listener
+ * or whiteboard handler may call it. Pending requests fail when the client is replaced (new
+ * settings, invalid configuration) or {@link #failPendingRequests} is called (the component
+ * closed, or a simple connection was lost for good).
  */
 public class ClientConnection implements MqttConnection {
     private static final System.Logger LOG = System.getLogger(ClientConnection.class.getName());
@@ -69,6 +84,17 @@ public class ClientConnection implements MqttConnection {
     private final Object routeLock = new Object();
     private final AtomicLong unmatched = new AtomicLong();
     private final AtomicLong listenerFailures = new AtomicLong();
+
+    /** The default base of the response topic of {@link #request}: this plus the client identifier. */
+    public static final String RESPONSE_TOPIC_PREFIX = "umqtt/response/";
+    /** The pending requests of {@link #request}. */
+    private final Requests requests = new Requests(this::name);
+    /** Serialises making the response topic's subscription; guards the two fields below. */
+    private final Object responseLock = new Object();
+    /** The client the response topic is subscribed on, or null. */
+    private MqttClient responseClient;
+    /** The response topic subscribed on {@link #responseClient}. */
+    private String responseTopic;
 
     /** Wraps {@code client} and becomes its message callback. */
     public ClientConnection(String name, MqttClient client) {
@@ -96,6 +122,7 @@ public class ClientConnection implements MqttConnection {
      * messages still in flight are delivered too. Its caller disconnects the old client.
      */
     public void use(String newName, MqttClient newClient) {
+        dropRequests("its settings changed");
         newClient.setCallback(callbackOf(newClient));
         this.name = Objects.requireNonNull(newName, "name");
         this.failure = null;
@@ -108,9 +135,35 @@ public class ClientConnection implements MqttConnection {
      * listeners stay, for when a fixed configuration puts a client in service again.
      */
     public void fail(String newName, String error) {
+        dropRequests("its configuration is invalid");
         this.name = Objects.requireNonNull(newName, "name");
         this.failure = Objects.requireNonNull(error, "error");
         this.client = null;
+    }
+
+    /**
+     * Fails every request awaiting its response ({@link #request}) with an {@link IOException}
+     * saying {@code why}: the component closes, or a connection that does not reconnect was lost.
+     */
+    public void failPendingRequests(String why) {
+        requests.failAll(new IOException("MQTT connection " + name + ": " + why + "; the request got no response"));
+    }
+
+    /**
+     * The client is being replaced: fails the pending requests, and forgets the response topic's
+     * subscription (the old client's; the next request subscribes on the new one).
+     */
+    private void dropRequests(String why) {
+        if (requests.pending() > 0) {
+            failPendingRequests(why);
+        }
+        synchronized (responseLock) {
+            responseClient = null;
+            responseTopic = null;
+        }
+        if (subscriptions.removeIf(s -> s.listener == requests.listener)) {
+            reroute();
+        }
     }
 
     /** The configuration error while out of service, else null. */
@@ -128,6 +181,40 @@ public class ClientConnection implements MqttConnection {
             wanted.merge(s.filter.toString(), s.qos, Math::max);
         }
         return wanted;
+    }
+
+    /**
+     * As {@link #wantedSubscriptions()}, with each filter's subscription options combined over its
+     * listeners ({@link #combine}): what a new MQTT 5 client must subscribe to for them.
+     */
+    public Map<String, SubscriptionOptions> wantedSubscriptionOptions() {
+        Map<String, SubscriptionOptions> wanted = new LinkedHashMap<>();
+        for (Subscription s : subscriptions) {
+            wanted.merge(s.filter.toString(), s.options, ClientConnection::combine);
+        }
+        return wanted;
+    }
+
+    /**
+     * The options of one broker subscription shared by listeners that asked {@code a} and {@code b}:
+     * the highest QoS, No Local only when both ask it, Retain As Published when either does, the
+     * lower Retain Handling (the one that sends more retained messages), and {@code b}'s
+     * subscription identifier when it has one (the one asked last), else {@code a}'s. So no
+     * listener loses messages it asked for. (The whiteboard combines its handlers' options the same
+     * way.)
+     */
+    static SubscriptionOptions combine(SubscriptionOptions a, SubscriptionOptions b) {
+        return SubscriptionOptions.qos(Math.max(a.maxQos(), b.maxQos()))
+                .withNoLocal(a.noLocal() && b.noLocal())
+                .withRetainAsPublished(a.retainAsPublished() || b.retainAsPublished())
+                .withRetainHandling(Math.min(a.retainHandling(), b.retainHandling()))
+                .withSubscriptionIdentifier(b.subscriptionIdentifier() != 0 ? b.subscriptionIdentifier()
+                        : a.subscriptionIdentifier());
+    }
+
+    /** Subscribes {@code filter} on {@code c} with {@code o}: the 3.1.1 call when only the QoS is asked. */
+    private static int subscribeOn(MqttClient c, String filter, SubscriptionOptions o) throws IOException {
+        return o.needsMqtt5() ? c.subscribe(filter, o) : c.subscribe(filter, o.maxQos());
     }
 
     /** The client in force, or an IOException naming the configuration error. */
@@ -151,6 +238,131 @@ public class ClientConnection implements MqttConnection {
         return c == null ? ConnectionState.CLOSED : c.state();
     }
 
+    /** The protocol version of the client in force; MQTT 3.1.1 while out of service. */
+    @Override
+    public int protocolVersion() {
+        MqttClient c = client;
+        return c == null ? MqttConstants.MQTT_3_1_1 : versionOf(c);
+    }
+
+    /** The protocol version {@code c} connects with. */
+    private static int versionOf(MqttClient c) {
+        return c.protocolVersion();
+    }
+
+    /**
+     * Publishes with MQTT 5 properties through the client ({@link MqttClient#publish(String, byte[],
+     * boolean, int, MqttProperties)}); empty properties are a plain publish, properties on MQTT 3.1.1
+     * are refused naming the connection.
+     *
+     * @throws IOException also while out of service (invalid configuration), naming the error
+     */
+    @Override
+    public void publish(String topic, byte[] payload, int qos, boolean retain, MqttProperties properties)
+            throws IOException {
+        if (properties == null || properties.isEmpty()) {
+            publish(topic, payload, qos, retain);
+            return;
+        }
+        MqttClient c = live();
+        if (versionOf(c) != MqttConstants.MQTT_5) {
+            MqttConnection.super.publish(topic, payload, qos, retain, properties); // refuses, naming the connection
+            return;
+        }
+        c.publish(topic, payload, retain, qos, properties);
+    }
+
+    /**
+     * MQTT 5 request/response: see the class comment. Arguments are checked at once; everything
+     * else (out of service, the connection down, a refused PUBLISH, no response in time) fails
+     * the returned future.
+     *
+     * @throws IllegalArgumentException naming the connection, for a bad topic, QoS, timeout or
+     *         payload, or properties that carry a response topic or correlation data (the
+     *         connection sets those)
+     */
+    @Override
+    public java.util.concurrent.CompletableFuture<MqttMessage> request(String topic, byte[] payload, int qos,
+            MqttProperties properties, long timeoutMillis) {
+        if (protocolVersion() != MqttConstants.MQTT_5) {
+            return MqttConnection.super.request(topic, payload, qos, properties, timeoutMillis);
+        }
+        try {
+            TopicFilter.validateTopicName(io.umqtt.simple.internal.MqttStrings.utf8("topic", topic));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": request topic '" + topic + "' is not a "
+                    + "valid topic name: " + e.getMessage(), e);
+        }
+        if (payload == null) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": the request's payload is null");
+        }
+        if (qos < 0 || qos > 2) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": qos must be 0, 1 or 2, found " + qos);
+        }
+        if (timeoutMillis <= 0) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": the request's timeout must be more than "
+                    + "0 ms, found " + timeoutMillis);
+        }
+        MqttProperties props = properties == null ? MqttProperties.EMPTY : properties;
+        if (props.responseTopic() != null || props.correlationData() != null) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": a request's response topic and "
+                    + "correlation data are set by the connection, found " + props);
+        }
+        return requests.start("request on '" + topic + "'", timeoutMillis, data -> publish(topic, payload, qos, false,
+                props.toBuilder().responseTopic(responseTopic()).correlationData(data).build()));
+    }
+
+    /**
+     * The response topic of {@link #request} on the client in force, subscribing it on first use
+     * (runs on a request worker thread: may wait for the SUBACK).
+     */
+    private String responseTopic() throws IOException {
+        MqttClient c = live();
+        synchronized (responseLock) {
+            if (responseClient == c) {
+                return responseTopic;
+            }
+            String topic = responseTopicOf(c);
+            subscribe(topic, MqttConstants.QOS_AT_LEAST_ONCE, requests.listener);
+            responseClient = c;
+            responseTopic = topic;
+            LOG.log(Level.DEBUG, () -> "connection " + name + ": responses to its requests come on '" + topic + "'");
+            return topic;
+        }
+    }
+
+    /**
+     * {@code <response information>/<client id>} when the broker gave Response Information, else
+     * {@value #RESPONSE_TOPIC_PREFIX}{@code <client id>}; the client identifier with the
+     * characters a topic level cannot hold ({@code / + #} and U+0000) replaced by {@code _}.
+     */
+    static String responseTopicOf(String responseInformation, String clientId) {
+        StringBuilder id = new StringBuilder(clientId.length());
+        for (int i = 0; i < clientId.length(); i++) {
+            char ch = clientId.charAt(i);
+            id.append(ch == '/' || ch == '+' || ch == '#' || ch == 0 ? '_' : ch);
+        }
+        if (id.length() == 0) {
+            id.append('_');
+        }
+        String base = responseInformation == null ? "" : responseInformation.strip();
+        while (base.endsWith("/")) {
+            base = base.substring(0, base.length() - 1);
+        }
+        return base.isEmpty() || base.indexOf('+') >= 0 || base.indexOf('#') >= 0 ? RESPONSE_TOPIC_PREFIX + id
+                : base + "/" + id;
+    }
+
+    private static String responseTopicOf(MqttClient c) {
+        io.umqtt.simple.ServerSettings server = c.serverSettings();
+        return responseTopicOf(server == null ? null : server.responseInformation(), c.clientId());
+    }
+
+    /** Requests awaiting their response (tests, diagnostics). */
+    int pendingRequests() {
+        return requests.pending();
+    }
+
     /** @throws IOException also while out of service (invalid configuration), naming the error */
     @Override
     public void publish(byte[] topic, byte[] payload, int qos, boolean retain) throws IOException {
@@ -166,23 +378,43 @@ public class ClientConnection implements MqttConnection {
      */
     @Override
     public int subscribe(String filter, int qos, MessageListener listener) throws IOException {
+        if (qos < 0 || qos > 2) { // checked before the others' QoS is mixed in
+            TopicFilter.parse(filter);
+            if (listener == null) {
+                throw new IllegalArgumentException("listener must not be null");
+            }
+            throw new IllegalArgumentException("qos must be 0, 1 or 2, found " + qos);
+        }
+        return subscribe(filter, SubscriptionOptions.qos(qos), listener);
+    }
+
+    /**
+     * {@link #subscribe(String, int, MessageListener)} with MQTT 5 subscription options. Listeners
+     * sharing a filter share one broker subscription, asked with their options combined
+     * ({@link #combine}); options beyond the QoS are refused on MQTT 3.1.1, naming the connection.
+     */
+    @Override
+    public int subscribe(String filter, SubscriptionOptions options, MessageListener listener) throws IOException {
         TopicFilter parsed = TopicFilter.parse(filter);
         if (listener == null) {
             throw new IllegalArgumentException("listener must not be null");
         }
-        if (qos < 0 || qos > 2) { // checked before the others' QoS is mixed in
-            throw new IllegalArgumentException("qos must be 0, 1 or 2, found " + qos);
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null");
         }
         MqttClient c = live();
-        Subscription s = new Subscription(parsed, listener, qos);
+        if (options.needsMqtt5() && versionOf(c) != MqttConstants.MQTT_5) {
+            return MqttConnection.super.subscribe(filter, options, listener); // refuses, naming the connection
+        }
+        Subscription s = new Subscription(parsed, listener, options);
         Subscription replaced = null;
-        int brokerQos = qos;
+        SubscriptionOptions brokerOptions = options;
         for (Subscription o : subscriptions) {
             if (o.filter.equals(parsed)) {
                 if (o.listener == listener) {
                     replaced = o;
                 } else {
-                    brokerQos = Math.max(brokerQos, o.qos);
+                    brokerOptions = combine(o.options, brokerOptions);
                 }
             }
         }
@@ -194,7 +426,7 @@ public class ClientConnection implements MqttConnection {
         reroute(); // before the SUBSCRIBE: its retained messages may come before the SUBACK
         boolean done = false;
         try {
-            int granted = c.subscribe(filter, brokerQos);
+            int granted = subscribeOn(c, filter, brokerOptions);
             done = true;
             return granted;
         } finally {
@@ -247,16 +479,16 @@ public class ClientConnection implements MqttConnection {
         }
         MqttClient c = live();
         c.unsubscribe(filter);
-        int qos = -1;
+        SubscriptionOptions again = null;
         for (Subscription s : subscriptions) {
             if (s.filter.equals(parsed)) {
-                qos = Math.max(qos, s.qos);
+                again = again == null ? s.options : combine(again, s.options);
             }
         }
-        if (qos >= 0) {
+        if (again != null) {
             LOG.log(Level.DEBUG, () -> "connection " + name + ": '" + filter + "' got a listener while it was being "
                     + "unsubscribed; subscribing it again");
-            c.subscribe(filter, qos);
+            subscribeOn(c, filter, again);
             return false;
         }
         return true;
@@ -275,24 +507,58 @@ public class ClientConnection implements MqttConnection {
     @Override
     public int[] subscribe(String[] filters, int[] qos, MessageListener listener) throws IOException {
         checkFilters(filters, qos, listener);
+        SubscriptionOptions[] options = new SubscriptionOptions[qos.length];
+        for (int i = 0; i < qos.length; i++) {
+            options[i] = SubscriptionOptions.qos(qos[i]);
+        }
+        return subscribeAll(filters, options, listener);
+    }
+
+    /**
+     * {@link #subscribe(String[], int[], MessageListener)} with MQTT 5 subscription options, in one
+     * SUBSCRIBE ({@link MqttClient#subscribe(String[], SubscriptionOptions[])}); a refused filter
+     * gets the SUBACK's reason code (0x80 and up). Options beyond the QoS are refused on MQTT 3.1.1.
+     *
+     * @since 1.5 (of the API)
+     */
+    @Override
+    public int[] subscribe(String[] filters, SubscriptionOptions[] options, MessageListener listener)
+            throws IOException {
+        if (options == null || filters == null || options.length != filters.length
+                || Arrays.stream(options).anyMatch(Objects::isNull)) {
+            return MqttConnection.super.subscribe(filters, options, listener); // refuses, naming what is wrong
+        }
+        int[] qos = Arrays.stream(options).mapToInt(SubscriptionOptions::maxQos).toArray();
+        checkFilters(filters, qos, listener);
+        MqttClient c = live();
+        if (versionOf(c) != MqttConstants.MQTT_5 && Arrays.stream(options).anyMatch(SubscriptionOptions::needsMqtt5)) {
+            return MqttConnection.super.subscribe(filters, options, listener); // refuses, naming the connection
+        }
+        return subscribeAll(filters, options, listener);
+    }
+
+    private int[] subscribeAll(String[] filters, SubscriptionOptions[] options, MessageListener listener)
+            throws IOException {
         MqttClient c = live();
         int n = filters.length;
         Subscription[] added = new Subscription[n];
         Subscription[] replaced = new Subscription[n];
-        int[] brokerQos = new int[n];
+        SubscriptionOptions[] brokerOptions = new SubscriptionOptions[n];
+        boolean mqtt5 = false;
         for (int i = 0; i < n; i++) {
             TopicFilter parsed = TopicFilter.parse(filters[i]);
-            added[i] = new Subscription(parsed, listener, qos[i]);
-            brokerQos[i] = qos[i];
+            added[i] = new Subscription(parsed, listener, options[i]);
+            brokerOptions[i] = options[i];
             for (Subscription o : subscriptions) {
                 if (o.filter.equals(parsed)) {
                     if (o.listener == listener) {
                         replaced[i] = o;
                     } else {
-                        brokerQos[i] = Math.max(brokerQos[i], o.qos);
+                        brokerOptions[i] = combine(o.options, brokerOptions[i]);
                     }
                 }
             }
+            mqtt5 |= brokerOptions[i].needsMqtt5();
             // add before removing: the listener is never missing while a message may arrive
             subscriptions.add(added[i]);
             if (replaced[i] != null) {
@@ -302,12 +568,20 @@ public class ClientConnection implements MqttConnection {
         reroute(); // before the SUBSCRIBE: its retained messages may come before the SUBACK
         int[] granted = null;
         try {
-            granted = c.subscribe(filters, brokerQos);
+            if (mqtt5) {
+                granted = c.subscribe(filters, brokerOptions);
+            } else {
+                int[] brokerQos = new int[n];
+                for (int i = 0; i < n; i++) {
+                    brokerQos[i] = brokerOptions[i].maxQos();
+                }
+                granted = c.subscribe(filters, brokerQos);
+            }
             return granted;
         } finally {
             boolean changed = false;
             for (int i = n - 1; i >= 0; i--) { // backwards: a filter given twice gets its first state back
-                boolean failed = granted == null || granted[i] == SUBSCRIPTION_FAILURE;
+                boolean failed = granted == null || granted[i] >= SUBSCRIPTION_FAILURE;
                 if (failed && !keepsSubscription(filters[i])) {
                     subscriptions.remove(added[i]);
                     if (replaced[i] != null && !subscriptions.contains(replaced[i])) {
@@ -370,30 +644,32 @@ public class ClientConnection implements MqttConnection {
         MqttClient c = live();
         c.unsubscribe(gone.toArray(new String[0]));
         List<String> again = new ArrayList<>();
-        List<Integer> againQos = new ArrayList<>();
+        List<SubscriptionOptions> againOptions = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             if (!unsubscribed[i]) {
                 continue;
             }
-            int qos = -1;
+            SubscriptionOptions o = null;
             for (Subscription s : subscriptions) {
                 if (s.filter.equals(parsed[i])) {
-                    qos = Math.max(qos, s.qos);
+                    o = o == null ? s.options : combine(o, s.options);
                 }
             }
-            if (qos >= 0) {
+            if (o != null) {
                 unsubscribed[i] = false;
                 again.add(filters[i]);
-                againQos.add(qos);
+                againOptions.add(o);
             }
         }
         if (!again.isEmpty()) {
             LOG.log(Level.DEBUG, () -> "connection " + name + ": " + again + " got a listener while being "
                     + "unsubscribed; subscribing again");
-            int[] granted = c.subscribe(again.toArray(new String[0]), againQos.stream().mapToInt(Integer::intValue)
-                    .toArray());
+            String[] againFilters = again.toArray(new String[0]);
+            SubscriptionOptions[] o = againOptions.toArray(new SubscriptionOptions[0]);
+            int[] granted = Arrays.stream(o).anyMatch(SubscriptionOptions::needsMqtt5) ? c.subscribe(againFilters, o)
+                    : c.subscribe(againFilters, Arrays.stream(o).mapToInt(SubscriptionOptions::maxQos).toArray());
             for (int i = 0; i < granted.length; i++) {
-                if (granted[i] == SUBSCRIPTION_FAILURE) {
+                if (granted[i] >= SUBSCRIPTION_FAILURE) {
                     String f = again.get(i);
                     LOG.log(Level.WARNING, () -> "connection " + name + ": the broker refused to subscribe '" + f
                             + "' again for the listener that joined while it was being unsubscribed");
@@ -440,14 +716,33 @@ public class ClientConnection implements MqttConnection {
         }
     }
 
-    /** {@link #deliver(MqttClient, byte[], byte[], boolean, boolean, int)} for the client in force (tests). */
+    /** {@link #deliver(MqttClient, byte[], byte[], boolean, boolean, int, MqttProperties)} for the client in force (tests). */
     void deliver(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos) {
-        deliver(client, topic, payload, retain, dup, qos);
+        deliver(client, topic, payload, retain, dup, qos, MqttProperties.EMPTY);
     }
 
-    /** The callback of {@code c}: {@link #deliver}, with the client that received the message. */
+    /** As {@link #deliver(byte[], byte[], boolean, boolean, int)}, with MQTT 5 properties (tests). */
+    void deliver(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, MqttProperties properties) {
+        deliver(client, topic, payload, retain, dup, qos, properties);
+    }
+
+    /**
+     * The callback of {@code c}: {@link #deliver}, with the client that received the message and
+     * its MQTT 5 properties ({@link MqttProperties#EMPTY} when none, and on MQTT 3.1.1).
+     */
     private MessageCallback callbackOf(MqttClient c) {
-        return (topic, payload, retain, dup, qos) -> deliver(c, topic, payload, retain, dup, qos);
+        return new MessageCallback() {
+            @Override
+            public void message(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos) {
+                deliver(c, topic, msg, retain, dup, qos, MqttProperties.EMPTY);
+            }
+
+            @Override
+            public void message(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos,
+                    MqttProperties properties) {
+                deliver(c, topic, msg, retain, dup, qos, properties);
+            }
+        };
     }
 
     /**
@@ -463,10 +758,11 @@ public class ClientConnection implements MqttConnection {
      * ack; a listener that throws on a QoS 1 message then fails the delivery after all listeners
      * had it: the client closes the connection without the ack (the broker redelivers).
      */
-    void deliver(MqttClient receiver, byte[] topic, byte[] payload, boolean retain, boolean dup, int qos) {
+    void deliver(MqttClient receiver, byte[] topic, byte[] payload, boolean retain, boolean dup, int qos,
+            MqttProperties properties) {
         boolean afterProcessing = receiver != null && receiver.ackAfterProcessing();
         ReceivedMessage message = new ReceivedMessage(topic, payload, qos, retain, dup, this,
-                afterProcessing ? receiver : null);
+                afterProcessing ? receiver : null, properties);
         // with the ack waiting for processing: the first exception a listener threw on a QoS 1 message
         Throwable[] threw = afterProcessing && qos > 0 ? new Throwable[1] : null;
         ReceivedMessage unused = message; // not handed to any listener yet, or declined
@@ -555,13 +851,16 @@ public class ClientConnection implements MqttConnection {
         final TopicFilter filter;
         final MessageListener listener;
         final int qos;
+        /** The QoS and MQTT 5 subscription options the listener asked for. */
+        final SubscriptionOptions options;
         /** The listener matches topics itself. */
         final boolean matching;
 
-        Subscription(TopicFilter filter, MessageListener listener, int qos) {
+        Subscription(TopicFilter filter, MessageListener listener, SubscriptionOptions options) {
             this.filter = filter;
             this.listener = listener;
-            this.qos = qos;
+            this.qos = options.maxQos();
+            this.options = options;
             this.matching = listener instanceof MatchingListener;
         }
     }

@@ -172,4 +172,57 @@ public @interface ConnectionConfig {
                     + "is closed, so that the broker redelivers it: needs clean session off (and a fixed client "
                     + "identifier). A simple connection does not reconnect by itself. Off: acknowledge on receipt.")
     boolean ack_after_processing() default ConnectionSettings.DEFAULT_ACK_AFTER_PROCESSING;
+
+    // ------------------------------------------------------------------ MQTT 5 (protocol.version=5)
+
+    @AttributeDefinition(name = "MQTT version",
+            description = "The protocol the connection speaks: 4 = MQTT 3.1.1 (the default), 5 = MQTT 5. The settings "
+                    + "below are MQTT 5's: on an MQTT 3.1.1 connection each must keep its default (a configuration "
+                    + "error names the one that does not).",
+            options = {@Option(label = "MQTT 3.1.1", value = "" + ConnectionSettings.MQTT_3_1_1),
+                @Option(label = "MQTT 5", value = "" + ConnectionSettings.MQTT_5)})
+    int protocol_version() default ConnectionSettings.DEFAULT_PROTOCOL_VERSION;
+
+    @AttributeDefinition(name = "Session expiry interval (s)",
+            description = "MQTT 5: how long the broker keeps the session after the connection ends, 0..4294967295 "
+                    + "seconds (4294967295: never expires). -1: follows clean session (0 with clean session on, "
+                    + "4294967295 with it off, as MQTT 3.1.1 keeps a session).",
+            min = "-1", max = "" + ConnectionSettings.MAX_FOUR_BYTE_INTEGER)
+    long session_expiry_interval() default ConnectionSettings.DEFAULT_SESSION_EXPIRY_INTERVAL;
+
+    @AttributeDefinition(name = "Receive maximum",
+            description = "MQTT 5: how many QoS 1 and 2 messages the broker may send unacknowledged at once, "
+                    + "1..65535.",
+            min = "1", max = "" + ConnectionSettings.MAX_TWO_BYTE_INTEGER)
+    int receive_maximum() default ConnectionSettings.DEFAULT_RECEIVE_MAXIMUM;
+
+    @AttributeDefinition(name = "Inbound topic aliases",
+            description = "MQTT 5: how many topic aliases the broker may use towards this client (Topic Alias "
+                    + "Maximum), 0..65535; 0: none.",
+            min = "0", max = "" + ConnectionSettings.MAX_TWO_BYTE_INTEGER)
+    int topic_alias_maximum() default ConnectionSettings.DEFAULT_TOPIC_ALIAS_MAXIMUM;
+
+    @AttributeDefinition(name = "Outbound topic aliases",
+            description = "MQTT 5: how many topics the client replaces by a topic alias when it publishes to them "
+                    + "again (fewer bytes on the wire), 0..65535, at most as many as the broker allows; 0: none.",
+            min = "0", max = "" + ConnectionSettings.MAX_TWO_BYTE_INTEGER)
+    int outbound_topic_aliases() default ConnectionSettings.DEFAULT_OUTBOUND_TOPIC_ALIASES;
+
+    @AttributeDefinition(name = "Request response information",
+            description = "MQTT 5: ask the broker for Response Information, the topic prefix it wants responses of "
+                    + "request/response under; MqttConnection.request then uses it for its response topic.")
+    boolean request_response_information() default false;
+
+    @AttributeDefinition(name = "Connect user properties",
+            description = "MQTT 5: user properties sent with CONNECT, each as name=value (the first '=' separates; "
+                    + "the name may repeat). Empty: none.",
+            required = false)
+    String[] user_properties() default {};
+
+    @AttributeDefinition(name = "Last will delay (s)",
+            description = "MQTT 5: how long the broker waits after the connection ended before it publishes the "
+                    + "last will, 0..4294967295 seconds (a reconnect within it cancels the will); needs a last will "
+                    + "topic unless 0.",
+            min = "0", max = "" + ConnectionSettings.MAX_FOUR_BYTE_INTEGER)
+    long will_delay_interval() default 0;
 }

@@ -52,6 +52,42 @@ public final class ConnectionSettings {
     /** Default of {@link #ACK_AFTER_PROCESSING}: acknowledge on receipt, as umqtt does. */
     public static final boolean DEFAULT_ACK_AFTER_PROCESSING = false;
 
+    // MQTT 5 (docs/mqtt5-comp5.md): the protocol version and the connect settings only MQTT 5 has
+    /** {@value}: 4 (MQTT 3.1.1, the default) or 5 (MQTT 5). */
+    public static final String PROTOCOL_VERSION = "protocol.version";
+    /** {@value}: MQTT 5 session expiry interval in seconds; -1 follows {@link #CLEAN_SESSION}. */
+    public static final String SESSION_EXPIRY_INTERVAL = "session.expiry.interval";
+    /** {@value}: MQTT 5 Receive Maximum announced to the broker. */
+    public static final String RECEIVE_MAXIMUM = "receive.maximum";
+    /** {@value}: MQTT 5 Topic Alias Maximum announced to the broker (inbound aliases). */
+    public static final String TOPIC_ALIAS_MAXIMUM = "topic.alias.maximum";
+    /** {@value}: MQTT 5 topic aliases the client uses at most when publishing. */
+    public static final String OUTBOUND_TOPIC_ALIASES = "outbound.topic.aliases";
+    /** {@value}: MQTT 5 Request Response Information. */
+    public static final String REQUEST_RESPONSE_INFORMATION = "request.response.information";
+    /** {@value}: MQTT 5 CONNECT user properties, each "name=value". */
+    public static final String USER_PROPERTIES = "user.properties";
+    /** {@value}: MQTT 5 Will Delay Interval in seconds. */
+    public static final String WILL_DELAY_INTERVAL = "will.delay.interval";
+    /** {@link #PROTOCOL_VERSION} value: MQTT 3.1.1. */
+    public static final int MQTT_3_1_1 = MqttConstants.MQTT_3_1_1;
+    /** {@link #PROTOCOL_VERSION} value: MQTT 5. */
+    public static final int MQTT_5 = MqttConstants.MQTT_5;
+    /** Default {@link #PROTOCOL_VERSION}: MQTT 3.1.1. */
+    public static final int DEFAULT_PROTOCOL_VERSION = MQTT_3_1_1;
+    /** Default {@link #SESSION_EXPIRY_INTERVAL}: follow clean session (0 with it, never expiring without). */
+    public static final long DEFAULT_SESSION_EXPIRY_INTERVAL = -1;
+    /** The session expiry interval that means "never expires", and the largest MQTT four byte integer. */
+    public static final long MAX_FOUR_BYTE_INTEGER = 0xFFFF_FFFFL;
+    /** The largest MQTT two byte integer (receive maximum, topic alias maximum). */
+    public static final int MAX_TWO_BYTE_INTEGER = 65_535;
+    /** Default {@link #RECEIVE_MAXIMUM}: MQTT 5's own default, 65535 (so none is announced). */
+    public static final int DEFAULT_RECEIVE_MAXIMUM = MAX_TWO_BYTE_INTEGER;
+    /** Default {@link #TOPIC_ALIAS_MAXIMUM}: the broker may use no topic aliases towards us (MQTT 5's default). */
+    public static final int DEFAULT_TOPIC_ALIAS_MAXIMUM = 0;
+    /** Default {@link #OUTBOUND_TOPIC_ALIASES}: up to 16 topics, within the broker's maximum. */
+    public static final int DEFAULT_OUTBOUND_TOPIC_ALIASES = MqttClient.DEFAULT_OUTBOUND_TOPIC_ALIASES;
+
     /** Prefix of generated client identifiers. */
     public static final String GENERATED_CLIENT_ID_PREFIX = "umqtt-";
 
@@ -113,11 +149,22 @@ public final class ConnectionSettings {
     private final int lwtQos;
     private final boolean lwtRetain;
     private final boolean ackAfterProcessing;
+    // MQTT 5
+    private final int protocolVersion;
+    /** As configured: -1 follows clean session, see {@link #sessionExpiryInterval()}. */
+    private final long sessionExpiryInterval;
+    private final int receiveMaximum;
+    private final int topicAliasMaximum;
+    private final int outboundTopicAliases;
+    private final boolean requestResponseInformation;
+    private final java.util.List<io.umqtt.api.UserProperty> userProperties;
+    private final long willDelayInterval;
     /** The configured values as the builder took them (secrets included; never shown): see {@link #sameAs}. */
     private final java.util.List<Object> inputs;
 
     ConnectionSettings(Builder b, String name, String server, int port, String webSocketPath, String clientId,
-            boolean generated, String username, String password, TlsSettings tls, String lwtTopic, String lwtMessage) {
+            boolean generated, String username, String password, TlsSettings tls, String lwtTopic, String lwtMessage,
+            java.util.List<io.umqtt.api.UserProperty> userProperties) {
         this.pid = b.pid;
         this.name = name;
         this.server = server;
@@ -139,6 +186,14 @@ public final class ConnectionSettings {
         this.lwtQos = b.lwtQos;
         this.lwtRetain = b.lwtRetain;
         this.ackAfterProcessing = b.ackAfterProcessing;
+        this.protocolVersion = b.protocolVersion;
+        this.sessionExpiryInterval = b.sessionExpiryInterval;
+        this.receiveMaximum = b.receiveMaximum;
+        this.topicAliasMaximum = b.topicAliasMaximum;
+        this.outboundTopicAliases = b.outboundTopicAliases;
+        this.requestResponseInformation = b.requestResponseInformation;
+        this.userProperties = java.util.List.copyOf(userProperties);
+        this.willDelayInterval = b.willDelayInterval;
         this.inputs = b.inputs();
     }
 
@@ -191,6 +246,14 @@ public final class ConnectionSettings {
                 .lwtQos(c.lwt_qos())
                 .lwtRetain(c.lwt_retain())
                 .ackAfterProcessing(c.ack_after_processing())
+                .protocolVersion(c.protocol_version())
+                .sessionExpiryInterval(c.session_expiry_interval())
+                .receiveMaximum(c.receive_maximum())
+                .topicAliasMaximum(c.topic_alias_maximum())
+                .outboundTopicAliases(c.outbound_topic_aliases())
+                .requestResponseInformation(c.request_response_information())
+                .userProperties(c.user_properties())
+                .willDelayInterval(c.will_delay_interval())
                 .build();
     }
 
@@ -381,6 +444,50 @@ public final class ConnectionSettings {
         return lwtRetain;
     }
 
+    /** {@value #MQTT_3_1_1} (MQTT 3.1.1) or {@value #MQTT_5} (MQTT 5). */
+    public int protocolVersion() {
+        return protocolVersion;
+    }
+
+    /**
+     * The MQTT 5 session expiry interval sent in CONNECT, in seconds: the configured one, or when
+     * none is ({@value #DEFAULT_SESSION_EXPIRY_INTERVAL}) 0 with clean session and
+     * {@value #MAX_FOUR_BYTE_INTEGER} (never expires) without, which is how MQTT 3.1.1 keeps a session.
+     */
+    public long sessionExpiryInterval() {
+        return sessionExpiryInterval >= 0 ? sessionExpiryInterval : cleanSession ? 0 : MAX_FOUR_BYTE_INTEGER;
+    }
+
+    /** The MQTT 5 Receive Maximum announced. */
+    public int receiveMaximum() {
+        return receiveMaximum;
+    }
+
+    /** The MQTT 5 Topic Alias Maximum announced (aliases the broker may use towards us). */
+    public int topicAliasMaximum() {
+        return topicAliasMaximum;
+    }
+
+    /** How many outbound topic aliases the client uses at most (MQTT 5; 0: none). */
+    public int outboundTopicAliases() {
+        return outboundTopicAliases;
+    }
+
+    /** Whether CONNECT asks for Response Information (MQTT 5). */
+    public boolean requestResponseInformation() {
+        return requestResponseInformation;
+    }
+
+    /** The CONNECT user properties (MQTT 5), in the configured order; unmodifiable, empty when none. */
+    public java.util.List<io.umqtt.api.UserProperty> userProperties() {
+        return userProperties;
+    }
+
+    /** The MQTT 5 Will Delay Interval in seconds (0 without a last will). */
+    public long willDelayInterval() {
+        return willDelayInterval;
+    }
+
     // ------------------------------------------------------------------ use
 
     /**
@@ -400,7 +507,8 @@ public final class ConnectionSettings {
 
     /**
      * A new client with these settings: server, credentials, keepalive, TLS, timeouts, maximum
-     * packet size and last will. It is not connected.
+     * packet size, last will, and on MQTT 5 the protocol version and the MQTT 5 connect settings
+     * (an MQTT 3.1.1 client is made exactly as before). It is not connected.
      */
     public MqttClient newClient() {
         return newClient(MqttClient::new);
@@ -421,9 +529,23 @@ public final class ConnectionSettings {
         if (ackAfterProcessing) {
             client.setAckAfterProcessing(true);
         }
+        if (protocolVersion == MQTT_5) {
+            client.setProtocolVersion(MQTT_5); // first: the MQTT 5 settings need it
+            client.setSessionExpiryInterval(sessionExpiryInterval());
+            client.setReceiveMaximum(receiveMaximum);
+            client.setTopicAliasMaximum(topicAliasMaximum);
+            client.setOutboundTopicAliases(outboundTopicAliases);
+            client.setRequestResponseInformation(requestResponseInformation);
+            client.setConnectUserProperties(userProperties);
+        }
         if (lwtTopic != null) {
-            client.setLastWill(lwtTopic.getBytes(StandardCharsets.UTF_8), lwtMessage.getBytes(StandardCharsets.UTF_8),
-                    lwtRetain, lwtQos);
+            if (willDelayInterval != 0) { // MQTT 5 only (validated)
+                client.setLastWill(lwtTopic, lwtMessage.getBytes(StandardCharsets.UTF_8), lwtRetain, lwtQos,
+                        io.umqtt.api.MqttProperties.EMPTY, willDelayInterval);
+            } else {
+                client.setLastWill(lwtTopic.getBytes(StandardCharsets.UTF_8),
+                        lwtMessage.getBytes(StandardCharsets.UTF_8), lwtRetain, lwtQos);
+            }
         }
         return client;
     }
@@ -444,6 +566,7 @@ public final class ConnectionSettings {
         props.put(MqttConstants.CLIENT_ID, clientId);
         props.put(MqttConstants.STATE, state.name());
         props.put(MqttConstants.CONNECTED, state == ConnectionState.CONNECTED);
+        props.put(MqttConstants.PROTOCOL_VERSION, protocolVersion);
         return props;
     }
 
@@ -501,6 +624,27 @@ public final class ConnectionSettings {
         return t.getMessage() != null ? t.getMessage() : t.getClass().getName();
     }
 
+    /**
+     * The value of the {@link MqttConstants#DISCONNECT_REASON} service property for a connection
+     * that ended with {@code failure}: when an MQTT 5 server ended it with a DISCONNECT
+     * ({@link io.umqtt.api.MqttException.Reason#DISCONNECTED_BY_SERVER}, also as a cause), its
+     * reason code, name and reason string, e.g. {@code 0x8B server shutting down: maintenance};
+     * otherwise null.
+     */
+    public static String disconnectReason(Throwable failure) {
+        for (Throwable c = failure; c != null; c = c.getCause()) {
+            if (c instanceof io.umqtt.api.MqttException && ((io.umqtt.api.MqttException) c).reason()
+                    == io.umqtt.api.MqttException.Reason.DISCONNECTED_BY_SERVER) {
+                io.umqtt.api.MqttException e = (io.umqtt.api.MqttException) c;
+                int code = e.returnCode();
+                String text = code < 0 ? "unknown reason code" : String.format("0x%02X %s", code,
+                        io.umqtt.api.MqttException.reasonCodeName(code));
+                return e.reasonString() == null || e.reasonString().isEmpty() ? text : text + ": " + e.reasonString();
+            }
+        }
+        return null;
+    }
+
     /** The settings without any secret: a password shows as {@code ***}. */
     @Override
     public String toString() {
@@ -524,6 +668,21 @@ public final class ConnectionSettings {
         if (lwtTopic != null) {
             s.append(", lwt.topic=").append(lwtTopic).append(", lwt.qos=").append(lwtQos)
                     .append(", lwt.retain=").append(lwtRetain);
+        }
+        if (protocolVersion == MQTT_5) {
+            s.append(", protocol.version=5, session.expiry.interval=").append(sessionExpiryInterval())
+                    .append(", receive.maximum=").append(receiveMaximum)
+                    .append(", topic.alias.maximum=").append(topicAliasMaximum)
+                    .append(", outbound.topic.aliases=").append(outboundTopicAliases);
+            if (requestResponseInformation) {
+                s.append(", request.response.information=true");
+            }
+            if (!userProperties.isEmpty()) {
+                s.append(", user.properties=").append(userProperties);
+            }
+            if (willDelayInterval != 0) {
+                s.append(", will.delay.interval=").append(willDelayInterval);
+            }
         }
         return s.append(']').toString();
     }
@@ -564,6 +723,14 @@ public final class ConnectionSettings {
         int lwtQos;
         boolean lwtRetain;
         boolean ackAfterProcessing = DEFAULT_ACK_AFTER_PROCESSING;
+        int protocolVersion = DEFAULT_PROTOCOL_VERSION;
+        long sessionExpiryInterval = DEFAULT_SESSION_EXPIRY_INTERVAL;
+        int receiveMaximum = DEFAULT_RECEIVE_MAXIMUM;
+        int topicAliasMaximum = DEFAULT_TOPIC_ALIAS_MAXIMUM;
+        int outboundTopicAliases = DEFAULT_OUTBOUND_TOPIC_ALIASES;
+        boolean requestResponseInformation;
+        String[] userProperties = {};
+        long willDelayInterval;
 
         private Builder(String pid) {
             this.pid = pid;
@@ -585,7 +752,10 @@ public final class ConnectionSettings {
                     trustStorePassword == null ? "" : trustStorePassword, trim(keyStore),
                     keyStorePassword == null ? "" : keyStorePassword, trim(storeType), verifyHostname,
                     trim(lwtTopic), lwtMessage == null ? "" : lwtMessage, lwtQos, lwtRetain, ackAfterProcessing,
-                    trim(webSocketProxy));
+                    trim(webSocketProxy), protocolVersion, sessionExpiryInterval, receiveMaximum, topicAliasMaximum,
+                    outboundTopicAliases, requestResponseInformation,
+                    java.util.Arrays.asList(userProperties == null ? new String[0] : userProperties),
+                    willDelayInterval);
         }
 
         public Builder name(String v) {
@@ -719,6 +889,54 @@ public final class ConnectionSettings {
         /** {@value ConnectionSettings#ACK_AFTER_PROCESSING}; needs clean session off. */
         public Builder ackAfterProcessing(boolean v) {
             ackAfterProcessing = v;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#PROTOCOL_VERSION}: {@value ConnectionSettings#MQTT_3_1_1} or {@value ConnectionSettings#MQTT_5}. */
+        public Builder protocolVersion(int v) {
+            protocolVersion = v;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#SESSION_EXPIRY_INTERVAL} in seconds; -1 follows clean session (MQTT 5). */
+        public Builder sessionExpiryInterval(long seconds) {
+            sessionExpiryInterval = seconds;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#RECEIVE_MAXIMUM}, 1..65535 (MQTT 5). */
+        public Builder receiveMaximum(int v) {
+            receiveMaximum = v;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#TOPIC_ALIAS_MAXIMUM}, 0..65535 (MQTT 5). */
+        public Builder topicAliasMaximum(int v) {
+            topicAliasMaximum = v;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#OUTBOUND_TOPIC_ALIASES}, 0..65535 (MQTT 5). */
+        public Builder outboundTopicAliases(int v) {
+            outboundTopicAliases = v;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#REQUEST_RESPONSE_INFORMATION} (MQTT 5). */
+        public Builder requestResponseInformation(boolean v) {
+            requestResponseInformation = v;
+            return this;
+        }
+
+        /** {@value ConnectionSettings#USER_PROPERTIES}: each "name=value" (MQTT 5); null or empty entries are skipped. */
+        public Builder userProperties(String... v) {
+            userProperties = v == null ? new String[0] : v.clone();
+            return this;
+        }
+
+        /** {@value ConnectionSettings#WILL_DELAY_INTERVAL} in seconds (MQTT 5). */
+        public Builder willDelayInterval(long seconds) {
+            willDelayInterval = seconds;
             return this;
         }
 

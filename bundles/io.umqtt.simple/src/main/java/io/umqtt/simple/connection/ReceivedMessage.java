@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import io.umqtt.api.AckHold;
 import io.umqtt.api.MqttConnection;
 import io.umqtt.api.MqttMessage;
+import io.umqtt.api.MqttProperties;
 import io.umqtt.simple.MqttClient;
 
 /**
@@ -23,6 +24,8 @@ final class ReceivedMessage implements MqttMessage {
     private final MqttConnection connection;
     /** The client that received it: holds its ack ({@link #holdAck()}); null where nothing can be held. */
     private final MqttClient receiver;
+    /** The MQTT 5 properties; {@link MqttProperties#EMPTY} when it carried none (and on MQTT 3.1.1). */
+    private final MqttProperties properties;
     /** Decoded lazily; benign race, see the class comment. */
     private String topicString;
 
@@ -32,6 +35,12 @@ final class ReceivedMessage implements MqttMessage {
 
     ReceivedMessage(byte[] topic, byte[] payload, int qos, boolean retain, boolean dup, MqttConnection connection,
             MqttClient receiver) {
+        this(topic, payload, qos, retain, dup, connection, receiver, MqttProperties.EMPTY);
+    }
+
+    ReceivedMessage(byte[] topic, byte[] payload, int qos, boolean retain, boolean dup, MqttConnection connection,
+            MqttClient receiver, MqttProperties properties) {
+        this.properties = properties == null ? MqttProperties.EMPTY : properties;
         this.receiver = receiver;
         this.topic = topic;
         this.payload = payload;
@@ -43,7 +52,13 @@ final class ReceivedMessage implements MqttMessage {
 
     @Override
     public ReceivedMessage copy() {
-        return new ReceivedMessage(topic.clone(), payload.clone(), qos, retain, dup, connection, receiver);
+        return new ReceivedMessage(topic.clone(), payload.clone(), qos, retain, dup, connection, receiver, properties);
+    }
+
+    /** Immutable, so shared by the copies. */
+    @Override
+    public MqttProperties properties() {
+        return properties;
     }
 
     @Override
@@ -99,6 +114,7 @@ final class ReceivedMessage implements MqttMessage {
     @Override
     public String toString() {
         return "MqttMessage[" + topicString() + ", " + payload.length + " bytes, qos " + qos
-                + (retain ? ", retain" : "") + (dup ? ", dup" : "") + "]";
+                + (retain ? ", retain" : "") + (dup ? ", dup" : "") + (properties.isEmpty() ? "" : ", " + properties)
+                + "]";
     }
 }

@@ -14,6 +14,7 @@ import java.security.KeyStoreException;
 import java.util.UUID;
 
 import io.umqtt.api.TopicFilter;
+import io.umqtt.api.UserProperty;
 import io.umqtt.simple.TlsSettings;
 
 /**
@@ -242,8 +243,89 @@ final class SettingsValidator {
         if (lwtQos < 0 || lwtQos > 2) {
             throw invalid(LWT_QOS, lwtQos, "must be 0, 1 or 2");
         }
+        java.util.List<UserProperty> userProperties = mqtt5(willTopic);
         return new ConnectionSettings(builder, n, host, effectivePort, webSocket ? path : null, id, generated, user,
-                pass, tls, willTopic, willMessage);
+                pass, tls, willTopic, willMessage, userProperties);
+    }
+
+    /**
+     * The MQTT 5 settings: {@value ConnectionSettings#PROTOCOL_VERSION} is 4 or 5; each MQTT 5
+     * setting is in its range; on an MQTT 3.1.1 connection each keeps its default (a setting that
+     * would be silently ignored is a configuration error naming it); the will delay needs a last
+     * will; acknowledging after processing needs a session that outlives the connection.
+     *
+     * @return the parsed {@value ConnectionSettings#USER_PROPERTIES}
+     */
+    private java.util.List<UserProperty> mqtt5(String willTopic) {
+        ConnectionSettings.Builder b = builder;
+        if (b.protocolVersion != MQTT_3_1_1 && b.protocolVersion != MQTT_5) {
+            throw invalid(PROTOCOL_VERSION, b.protocolVersion, "must be " + MQTT_3_1_1 + " (MQTT 3.1.1) or " + MQTT_5
+                    + " (MQTT 5)");
+        }
+        if (b.sessionExpiryInterval < -1 || b.sessionExpiryInterval > MAX_FOUR_BYTE_INTEGER) {
+            throw invalid(SESSION_EXPIRY_INTERVAL, b.sessionExpiryInterval, "is outside 0.." + MAX_FOUR_BYTE_INTEGER
+                    + " seconds (-1: follow " + CLEAN_SESSION + ")");
+        }
+        if (b.receiveMaximum < 1 || b.receiveMaximum > MAX_TWO_BYTE_INTEGER) {
+            throw invalid(RECEIVE_MAXIMUM, b.receiveMaximum, "is outside 1.." + MAX_TWO_BYTE_INTEGER);
+        }
+        if (b.topicAliasMaximum < 0 || b.topicAliasMaximum > MAX_TWO_BYTE_INTEGER) {
+            throw invalid(TOPIC_ALIAS_MAXIMUM, b.topicAliasMaximum, "is outside 0.." + MAX_TWO_BYTE_INTEGER
+                    + " (0: none)");
+        }
+        if (b.outboundTopicAliases < 0 || b.outboundTopicAliases > MAX_TWO_BYTE_INTEGER) {
+            throw invalid(OUTBOUND_TOPIC_ALIASES, b.outboundTopicAliases, "is outside 0.." + MAX_TWO_BYTE_INTEGER
+                    + " (0: none)");
+        }
+        if (b.willDelayInterval < 0 || b.willDelayInterval > MAX_FOUR_BYTE_INTEGER) {
+            throw invalid(WILL_DELAY_INTERVAL, b.willDelayInterval, "is outside 0.." + MAX_FOUR_BYTE_INTEGER
+                    + " seconds");
+        }
+        java.util.List<UserProperty> properties = new java.util.ArrayList<>();
+        String[] entries = b.userProperties == null ? new String[0] : b.userProperties;
+        for (int i = 0; i < entries.length; i++) {
+            String entry = entries[i];
+            if (entry == null || entry.isEmpty()) {
+                continue; // the web console sends an empty field as ""
+            }
+            String shown = entry.replaceAll("\\p{Cntrl}", "?");
+            int eq = entry.indexOf('=');
+            if (eq < 0) {
+                throw invalid(USER_PROPERTIES + "[" + i + "]", shown, "must be name=value");
+            }
+            try {
+                properties.add(new UserProperty(entry.substring(0, eq).strip(), entry.substring(eq + 1)));
+            } catch (IllegalArgumentException e) {
+                throw invalid(USER_PROPERTIES + "[" + i + "]", shown, "is not a valid user property: " + e.getMessage());
+            }
+        }
+        if (b.willDelayInterval != 0 && willTopic == null) {
+            throw invalid(WILL_DELAY_INTERVAL + "=" + b.willDelayInterval + " is set but " + LWT_TOPIC
+                    + " is empty: the delay is that of the last will");
+        }
+        if (b.protocolVersion == MQTT_3_1_1) {
+            onlyMqtt5(SESSION_EXPIRY_INTERVAL, b.sessionExpiryInterval, DEFAULT_SESSION_EXPIRY_INTERVAL);
+            onlyMqtt5(RECEIVE_MAXIMUM, b.receiveMaximum, DEFAULT_RECEIVE_MAXIMUM);
+            onlyMqtt5(TOPIC_ALIAS_MAXIMUM, b.topicAliasMaximum, DEFAULT_TOPIC_ALIAS_MAXIMUM);
+            onlyMqtt5(OUTBOUND_TOPIC_ALIASES, b.outboundTopicAliases, DEFAULT_OUTBOUND_TOPIC_ALIASES);
+            onlyMqtt5(REQUEST_RESPONSE_INFORMATION, b.requestResponseInformation, false);
+            onlyMqtt5(USER_PROPERTIES, properties, java.util.List.of());
+            onlyMqtt5(WILL_DELAY_INTERVAL, b.willDelayInterval, 0L);
+        } else if (b.ackAfterProcessing && b.sessionExpiryInterval == 0) {
+            throw invalid(ACK_AFTER_PROCESSING + "=true needs a session that outlives the connection, but "
+                    + SESSION_EXPIRY_INTERVAL + "=0 ends it when the connection closes: the broker could not redeliver "
+                    + "a message whose processing failed; set it above 0, or to -1 (follow " + CLEAN_SESSION + ")");
+        }
+        return properties;
+    }
+
+    /** Refuses an MQTT 5 setting that differs from its default on an MQTT 3.1.1 connection. */
+    private void onlyMqtt5(String property, Object value, Object defaultValue) {
+        if (!value.equals(defaultValue)) {
+            throw invalid(property, value, "is an MQTT 5 setting, but " + PROTOCOL_VERSION + "=" + MQTT_3_1_1
+                    + " (MQTT 3.1.1): set " + PROTOCOL_VERSION + "=" + MQTT_5 + ", or put it back to its default "
+                    + defaultValue);
+        }
     }
 
     /** {@code server} as a ws:// or wss:// URI, or the reason it is none, naming the property. */

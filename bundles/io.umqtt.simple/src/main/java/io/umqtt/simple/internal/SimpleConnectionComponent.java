@@ -268,6 +268,10 @@ public final class SimpleConnectionComponent {
         if (r != null) {
             stop(r);
         }
+        ClientConnection c = connection;
+        if (c != null) {
+            c.failPendingRequests("the connection was closed (its component was deactivated)");
+        }
     }
 
     /** Stops a run: its thread no longer touches the service; DISCONNECT; waits for the thread. */
@@ -346,10 +350,18 @@ public final class SimpleConnectionComponent {
         if (failure instanceof RuntimeException) {
             client.close();
         }
-        LOG.log(Level.WARNING, "MQTT connection " + s.name() + " to " + s.server() + ":" + s.effectivePort()
-                + " lost; the simple connection does not reconnect: "
-                + (failure == null ? "loop ended in state " + client.state() : failure.getMessage()), failure);
-        update(r, ConnectionState.LOST);
+        String reason = ConnectionSettings.disconnectReason(failure);
+        if (reason != null) {
+            LOG.log(Level.WARNING, "MQTT connection " + s.name() + " to " + s.server() + ":" + s.effectivePort()
+                    + " was ended by the server with DISCONNECT " + reason + "; the simple connection does not "
+                    + "reconnect", failure);
+        } else {
+            LOG.log(Level.WARNING, "MQTT connection " + s.name() + " to " + s.server() + ":" + s.effectivePort()
+                    + " lost; the simple connection does not reconnect: "
+                    + (failure == null ? "loop ended in state " + client.state() : failure.getMessage()), failure);
+        }
+        connection.failPendingRequests("the connection was lost and a simple connection does not reconnect");
+        update(r, ConnectionState.LOST, reason);
     }
 
     /**
@@ -357,13 +369,18 @@ public final class SimpleConnectionComponent {
      * Runs on the connection thread before {@code loop()}, so the client reads the SUBACKs itself.
      */
     private void restoreSubscriptions(Run r) {
-        Map<String, Integer> wanted = connection.wantedSubscriptions();
-        for (Map.Entry<String, Integer> w : wanted.entrySet()) {
+        Map<String, io.umqtt.api.SubscriptionOptions> wanted = connection.wantedSubscriptionOptions();
+        for (Map.Entry<String, io.umqtt.api.SubscriptionOptions> w : wanted.entrySet()) {
             if (isStopping(r)) {
                 return;
             }
             try {
-                r.client.subscribe(w.getKey(), w.getValue());
+                io.umqtt.api.SubscriptionOptions o = w.getValue();
+                if (o.needsMqtt5() && r.client.protocolVersion() == MqttConstants.MQTT_5) {
+                    r.client.subscribe(w.getKey(), o);
+                } else {
+                    r.client.subscribe(w.getKey(), o.maxQos()); // MQTT 3.1.1 now: only the QoS can be asked
+                }
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, "MQTT connection " + r.settings.name() + ": the subscription to '"
                         + w.getKey() + "' of its listeners could not be made again with the new settings: "
@@ -387,11 +404,23 @@ public final class SimpleConnectionComponent {
      * stopped meanwhile. Returns whether the run is still in force.
      */
     private boolean update(Run r, ConnectionState state) {
+        return update(r, state, null);
+    }
+
+    /**
+     * {@link #update(Run, ConnectionState)}, with {@link io.umqtt.api.MqttConstants#DISCONNECT_REASON}
+     * when an MQTT 5 server ended the connection ({@code disconnectReason} not null).
+     */
+    private boolean update(Run r, ConnectionState state, String disconnectReason) {
         synchronized (lock) {
             if (stopped || r.stopping || r != current) {
                 return false;
             }
-            publish(r, r.settings.serviceProperties(KIND, state));
+            Dictionary<String, Object> p = r.settings.serviceProperties(KIND, state);
+            if (disconnectReason != null) {
+                p.put(MqttConstants.DISCONNECT_REASON, disconnectReason);
+            }
+            publish(r, p);
             return true;
         }
     }

@@ -222,7 +222,8 @@ class ConnectionSettingsTest {
         }
         assertEquals(Map.of(MqttConstants.NAME, "n", MqttConstants.KIND, "simple", MqttConstants.SERVER, "h",
                 MqttConstants.PORT, 1884, MqttConstants.TLS, false, MqttConstants.CLIENT_ID, "c",
-                MqttConstants.STATE, "CONNECTED", MqttConstants.CONNECTED, true), props);
+                MqttConstants.STATE, "CONNECTED", MqttConstants.CONNECTED, true, MqttConstants.PROTOCOL_VERSION, 4),
+                props);
         Map<String, Object> lost = s.serviceProperties("simple", ConnectionState.LOST);
         assertEquals("LOST", lost.get(MqttConstants.STATE));
         assertEquals(false, lost.get(MqttConstants.CONNECTED));

@@ -179,6 +179,39 @@ class SimpleConnectionComponentTest {
     }
 
     @Test
+    void anMqtt5ServersDisconnectIsReportedWithItsReasonNotAsALostSocket() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            server.setSoTimeout(10_000);
+            FakeBundleContext fake = new FakeBundleContext();
+            SimpleConnectionComponent c = activate(fake, "five", "server", "127.0.0.1", "port",
+                    server.getLocalPort(), "protocol.version", 5);
+            try (Socket peer = server.accept()) {
+                readPacket(peer.getInputStream()); // CONNECT
+                // CONNACK in MQTT 5 form (with its property length), which an MQTT 3.1.1 client refuses
+                peer.getOutputStream().write(new byte[] {0x20, 0x03, 0x00, 0x00, 0x00});
+                Event registered = fake.next();
+                assertEquals("CONNECTED", registered.properties.get(MqttConstants.STATE));
+                assertEquals(5, registered.properties.get(MqttConstants.PROTOCOL_VERSION));
+                assertNull(registered.properties.get(MqttConstants.DISCONNECT_REASON));
+                byte[] reason = "maintenance".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                java.io.ByteArrayOutputStream d = new java.io.ByteArrayOutputStream();
+                d.write(new byte[] {(byte) 0xE0, (byte) (2 + 3 + reason.length), (byte) 0x8B, (byte) (3 + reason.length),
+                    0x1F, 0x00, (byte) reason.length});
+                d.write(reason);
+                peer.getOutputStream().write(d.toByteArray()); // DISCONNECT 0x8B with a reason string
+                Event modified = fake.next();
+                assertEquals(Kind.MODIFIED, modified.kind);
+                assertEquals("LOST", modified.properties.get(MqttConstants.STATE));
+                assertEquals("0x8B server shutting down: maintenance",
+                        modified.properties.get(MqttConstants.DISCONNECT_REASON));
+            }
+            assertTrue(log.text().contains("WARNING MQTT connection five to 127.0.0.1:" + server.getLocalPort()
+                    + " was ended by the server with DISCONNECT 0x8B server shutting down: maintenance"), log.text());
+            assertFalse(log.text().contains("five to 127.0.0.1:" + server.getLocalPort() + " lost"), log.text());
+        }
+    }
+
+    @Test
     void lostConnectionUpdatesPropertiesAndEndsThread() throws Exception {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             server.setSoTimeout(10_000);

@@ -14,6 +14,7 @@ import java.util.concurrent.Executor;
 
 import io.umqtt.api.MqttConnection;
 import io.umqtt.api.MqttConstants;
+import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.whiteboard.ConnectionDTO;
 import io.umqtt.whiteboard.SubscriptionDTO;
@@ -63,6 +64,18 @@ import io.umqtt.whiteboard.internal.FilterEntry.State;
  * QoS 1 deliver {@code x/a/b} at QoS 0), although MQTT 3.1.1 asks for the highest; a QoS 1
  * handler would get some of its messages at QoS 0. A QoS is never lowered while the filter
  * stays subscribed.
+ *
+ * <h2>MQTT 5 subscription options</h2>
+ * On an MQTT 5 connection a handler may ask for No Local, Retain As Published and a Retain
+ * Handling ({@link io.umqtt.api.HandlerConstants#NO_LOCAL} and the others). The broker holds one
+ * subscription per filter, so handlers of one filter that ask differently get one set of options,
+ * combined so that no handler loses messages it asked for ({@link FilterEntry#wantedOptions()}):
+ * No Local only when every handler of the filter asks for it, Retain As Published when any
+ * handler does, the lowest Retain Handling any handler asks (the one that sends the most retained
+ * messages); a handler asking Retain Handling 2 is then still never handed retained messages a
+ * SUBSCRIBE brings. The reconciler logs the combination at INFO when the handlers differ. On an
+ * MQTT 3.1.1 connection the options are left out (only the QoS is sent), logged once per filter
+ * at WARNING.
  * <p>
  * When the connection service goes away, its subscriptions are left alone: the connection is
  * closing, and with a persistent session the broker should keep them. When the whiteboard
@@ -183,7 +196,7 @@ final class ConnectionRoute {
     /** Adds a handler's filters; call under the lock. */
     void attach(HandlerQueue handler, HandlerInfo info) {
         for (TopicFilter f : info.filters()) {
-            attach(handler, f, info.qos());
+            attach(handler, f, info.options());
         }
     }
 
@@ -200,11 +213,12 @@ final class ConnectionRoute {
             }
         }
         for (TopicFilter f : after.filters()) {
-            attach(handler, f, after.qos());
+            attach(handler, f, after.options());
         }
     }
 
-    private void attach(HandlerQueue handler, TopicFilter f, int qos) {
+    private void attach(HandlerQueue handler, TopicFilter f, SubscriptionOptions options) {
+        int qos = options.maxQos();
         FilterEntry e = entries.get(f.toString());
         if (e == null) {
             e = new FilterEntry(f);
@@ -215,7 +229,7 @@ final class ConnectionRoute {
             dispatcher.index.add(f, e);
             raiseIfOverlapsQos1(e);
         }
-        e.add(handler, qos);
+        e.add(handler, options);
         if (qos >= MqttConstants.QOS_AT_LEAST_ONCE) { // QoS 1 or 2: overlapping filters get at least QoS 1
             if (asksQos1.add(e)) {
                 raiseOverlapping(e);

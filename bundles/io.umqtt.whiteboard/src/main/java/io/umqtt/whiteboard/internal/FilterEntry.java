@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.Set;
 
 import io.umqtt.api.MqttConstants;
+import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.whiteboard.SubscriptionDTO;
 
@@ -66,14 +67,17 @@ final class FilterEntry {
         final HandlerQueue queue;
         /** The QoS the handler asks for. */
         final int qos;
+        /** The QoS and MQTT 5 subscription options the handler asks for. */
+        final SubscriptionOptions options;
         /** The SUBSCRIBE whose retained messages the handler gets (see the class comment). */
         final int generation;
         /** What the handler had of this generation's retained messages; kept when only the QoS changes. */
         final RetainedTopics had;
 
-        Attachment(HandlerQueue queue, int qos, int generation, RetainedTopics had) {
+        Attachment(HandlerQueue queue, SubscriptionOptions options, int generation, RetainedTopics had) {
             this.queue = queue;
-            this.qos = qos;
+            this.qos = options.maxQos();
+            this.options = options;
             this.generation = generation;
             this.had = had;
         }
@@ -118,6 +122,19 @@ final class FilterEntry {
     State state = State.NONE;
     /** The QoS of the last SUBSCRIBE, or -1; read by the I/O thread. */
     volatile int requestedQos = -1;
+    /**
+     * The MQTT 5 option bits (No Local, Retain As Published, Retain Handling: the options byte
+     * without the QoS) of the last SUBSCRIBE, or -1 before the first.
+     */
+    int requestedFlags = -1;
+    /**
+     * The last SUBSCRIBE asked Retain As Published: the broker forwards live messages with the
+     * RETAIN flag as published, so a message with RETAIN=1 may be live ({@link #retainedArrived});
+     * read by the I/O thread.
+     */
+    volatile boolean retainAsPublished;
+    /** The combination of differing handler options last logged, so that it is logged once. */
+    String loggedCombination;
     /** The QoS of the last successful SUBACK while the connection is up, or -1. */
     int grantedQos = -1;
     /** Why the last SUBSCRIBE or UNSUBSCRIBE failed, or null. */
@@ -171,20 +188,20 @@ final class FilterEntry {
      * Attaches a handler; a handler already attached keeps its generation (it had the retained
      * messages, or waits for them already) and only changes its QoS.
      */
-    void add(HandlerQueue handler, int qos) {
+    void add(HandlerQueue handler, SubscriptionOptions options) {
         Attachment[] a = attachments;
         for (int i = 0; i < a.length; i++) {
             if (a[i].queue == handler) {
-                if (a[i].qos != qos) {
+                if (!a[i].options.equals(options)) {
                     Attachment[] copy = a.clone();
-                    copy[i] = new Attachment(handler, qos, a[i].generation, a[i].had);
+                    copy[i] = new Attachment(handler, options, a[i].generation, a[i].had);
                     attachments = copy;
                 }
                 return;
             }
         }
         Attachment[] copy = Arrays.copyOf(a, a.length + 1);
-        copy[a.length] = new Attachment(handler, qos, sent + 1, new RetainedTopics());
+        copy[a.length] = new Attachment(handler, options, sent + 1, new RetainedTopics());
         attachments = copy;
     }
 
@@ -231,7 +248,7 @@ final class FilterEntry {
             // new attachments, also for those waiting already: what they remember is forgotten
             Attachment[] copy = new Attachment[a.length];
             for (int i = 0; i < a.length; i++) {
-                copy[i] = new Attachment(a[i].queue, a[i].qos, s + 1, new RetainedTopics());
+                copy[i] = new Attachment(a[i].queue, a[i].options, s + 1, new RetainedTopics());
             }
             attachments = copy;
         }
@@ -289,20 +306,31 @@ final class FilterEntry {
     interface Candidates {
         /** {@code a} is open (its SUBSCRIBE was sent) or, when {@code open} is false, waiting. */
         void candidate(Attachment a, boolean open);
+
+        /** {@code a} takes the message as a live one (Retain As Published: RETAIN=1 may be live). */
+        void live(Attachment a);
     }
 
     /**
      * A retained message (RETAIN=1) of this filter arrived: hands {@code targets} each attachment
-     * that is open or waiting, saying which; the served ones forget their topics.
+     * that is open or waiting, saying which; the served ones forget their topics. An attachment
+     * asking Retain Handling 2 is never a candidate: it wants no retained messages from a
+     * SUBSCRIBE, although another handler's ask made the broker send them. With Retain As
+     * Published in effect the message may be a live one published with RETAIN=1 (MQTT 5 3.8.3.1):
+     * the served attachments take it as live, since they cannot tell.
      */
     void retainedArrived(Candidates targets) {
         int last = sent;
         int closed = closed();
+        boolean asPublished = retainAsPublished;
         for (Attachment x : attachments) {
             int g = x.generation;
             if (g <= closed) {
                 x.had.forget();
-            } else {
+                if (asPublished) {
+                    targets.live(x);
+                }
+            } else if (x.options.retainHandling() != SubscriptionOptions.DO_NOT_SEND_RETAINED) {
                 targets.candidate(x, g <= last);
             }
         }
@@ -392,6 +420,45 @@ final class FilterEntry {
         return level != null && level.startsWith("$");
     }
 
+    /**
+     * The options to subscribe with, {@link #wantedQos()} as the QoS, the handlers' MQTT 5 options
+     * combined so that no handler loses messages it asked for: No Local only when every handler
+     * asks for it, Retain As Published when any does, the lowest Retain Handling (the one that
+     * sends the most retained messages). Null when no handler wants the filter.
+     */
+    SubscriptionOptions wantedOptions() {
+        int qos = wantedQos();
+        if (qos < 0) {
+            return null;
+        }
+        boolean noLocal = true;
+        boolean asPublished = false;
+        int handling = SubscriptionOptions.DO_NOT_SEND_RETAINED;
+        for (Attachment a : attachments) {
+            noLocal &= a.options.noLocal();
+            asPublished |= a.options.retainAsPublished();
+            handling = Math.min(handling, a.options.retainHandling());
+        }
+        return SubscriptionOptions.qos(qos).withNoLocal(noLocal).withRetainAsPublished(asPublished)
+                .withRetainHandling(handling);
+    }
+
+    /** The MQTT 5 option bits of {@code o} (its options byte without the QoS). */
+    static int flags(SubscriptionOptions o) {
+        return o.optionsByte() & ~0x03;
+    }
+
+    /** Whether the handlers ask for differing MQTT 5 options (beyond QoS), so that some get a combination. */
+    boolean optionsDiffer() {
+        Attachment[] a = attachments;
+        for (int i = 1; i < a.length; i++) {
+            if (flags(a[i].options) != flags(a[0].options)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether a SUBSCRIBE should be sent now that the connection is up. */
     boolean needsSubscribe() {
         int wanted = wantedQos();
@@ -400,6 +467,9 @@ final class FilterEntry {
         }
         if (resubscribe || requestedQos < wanted) {
             return true;
+        }
+        if (state == State.SUBSCRIBED && requestedFlags >= 0 && requestedFlags != flags(wantedOptions())) {
+            return true; // a handler came or went and the combined MQTT 5 options changed
         }
         if (state == State.SUBSCRIBED) {
             // again, for a handler that joined since the last SUBSCRIBE; but brokers send no

@@ -18,6 +18,7 @@ import org.osgi.framework.InvalidSyntaxException;
 
 import io.umqtt.api.HandlerConstants;
 import io.umqtt.api.MqttConstants;
+import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.api.TopicFilter;
 
 /**
@@ -36,10 +37,16 @@ final class HandlerInfo {
     private final Filter target;
     /** {@link HandlerConstants#ACK_AFTER_PROCESSING}: its processing counts before the ack. */
     private final boolean ackAfterProcessing;
+    /**
+     * The QoS and the MQTT 5 subscription options the handler asks for ({@link HandlerConstants#NO_LOCAL},
+     * {@link HandlerConstants#RETAIN_AS_PUBLISHED}, {@link HandlerConstants#RETAIN_HANDLING}).
+     */
+    private final SubscriptionOptions options;
 
     private HandlerInfo(long serviceId, long bundleId, String owner, List<TopicFilter> filters, int qos,
-            String targetText, Filter target, boolean ackAfterProcessing) {
+            String targetText, Filter target, boolean ackAfterProcessing, SubscriptionOptions options) {
         this.ackAfterProcessing = ackAfterProcessing;
+        this.options = options;
         this.serviceId = serviceId;
         this.bundleId = bundleId;
         this.owner = owner;
@@ -59,10 +66,17 @@ final class HandlerInfo {
         long serviceId = serviceId(properties);
         Object bundle = properties.get(Constants.SERVICE_BUNDLEID);
         long bundleId = bundle instanceof Long ? (Long) bundle : -1;
+        int qos = qos(properties.get(HandlerConstants.QOS));
+        SubscriptionOptions options = SubscriptionOptions.qos(qos)
+                .withNoLocal(flag(HandlerConstants.NO_LOCAL, properties.get(HandlerConstants.NO_LOCAL)))
+                .withRetainAsPublished(flag(HandlerConstants.RETAIN_AS_PUBLISHED,
+                        properties.get(HandlerConstants.RETAIN_AS_PUBLISHED)))
+                .withRetainHandling(retainHandling(properties.get(HandlerConstants.RETAIN_HANDLING)));
         return new HandlerInfo(serviceId, bundleId, owner, filters(properties.get(HandlerConstants.TOPIC)),
-                qos(properties.get(HandlerConstants.QOS)), targetText(properties.get(HandlerConstants.TARGET)),
+                qos, targetText(properties.get(HandlerConstants.TARGET)),
                 target(properties.get(HandlerConstants.TARGET)),
-                ackAfterProcessing(properties.get(HandlerConstants.ACK_AFTER_PROCESSING)));
+                flag(HandlerConstants.ACK_AFTER_PROCESSING, properties.get(HandlerConstants.ACK_AFTER_PROCESSING)),
+                options);
     }
 
     /** The {@code service.id} of a registration. */
@@ -131,7 +145,31 @@ final class HandlerInfo {
         return (int) q;
     }
 
-    private static boolean ackAfterProcessing(Object value) {
+    /** {@link HandlerConstants#RETAIN_HANDLING}: 0, 1 or 2 as a number or a String; absent: 0. */
+    private static int retainHandling(Object value) {
+        if (value == null) {
+            return SubscriptionOptions.SEND_RETAINED;
+        }
+        long h = -1;
+        if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+            h = ((Number) value).longValue();
+        } else if (value instanceof String) {
+            try {
+                h = Long.parseLong(((String) value).trim());
+            } catch (NumberFormatException e) {
+                h = -1;
+            }
+        }
+        if (h < SubscriptionOptions.SEND_RETAINED || h > SubscriptionOptions.DO_NOT_SEND_RETAINED) {
+            throw new IllegalArgumentException(HandlerConstants.RETAIN_HANDLING + " must be 0 (send retained messages "
+                    + "when subscribing), 1 (only if the subscription is new) or 2 (never), as an Integer, Long or "
+                    + "String, found " + describe(value));
+        }
+        return (int) h;
+    }
+
+    /** A boolean service property: a Boolean or the String "true"/"false"; absent: false. */
+    private static boolean flag(String property, Object value) {
         if (value == null) {
             return false;
         }
@@ -144,7 +182,7 @@ final class HandlerInfo {
                 return Boolean.parseBoolean(v);
             }
         }
-        throw new IllegalArgumentException(HandlerConstants.ACK_AFTER_PROCESSING + " must be true or false (a Boolean "
+        throw new IllegalArgumentException(property + " must be true or false (a Boolean "
                 + "or a String), found " + describe(value));
     }
 
@@ -197,6 +235,11 @@ final class HandlerInfo {
         return qos;
     }
 
+    /** The QoS and the MQTT 5 subscription options it asks for its filters. */
+    SubscriptionOptions options() {
+        return options;
+    }
+
     /** Whether its processing counts before a QoS 1 message is acknowledged. */
     boolean ackAfterProcessing() {
         return ackAfterProcessing;
@@ -212,9 +255,10 @@ final class HandlerInfo {
         return target == null || target.match(connectionProperties);
     }
 
-    /** Same filters, QoS and target: a change between the two needs no re-subscription. */
+    /** Same filters, QoS, subscription options and target: a change between the two needs no re-subscription. */
     boolean sameSubscriptions(HandlerInfo other) {
-        return filters.equals(other.filters) && qos == other.qos && Objects.equals(targetText, other.targetText);
+        return filters.equals(other.filters) && qos == other.qos && options.equals(other.options)
+                && Objects.equals(targetText, other.targetText);
     }
 
     /** Names the registration in log messages. */
@@ -226,6 +270,7 @@ final class HandlerInfo {
     public String toString() {
         return describe(serviceId, owner) + " " + filters + " qos " + qos
                 + (targetText == null ? "" : " target " + targetText)
-                + (ackAfterProcessing ? " ack after processing" : "");
+                + (ackAfterProcessing ? " ack after processing" : "")
+                + (options.needsMqtt5() ? " options " + options : "");
     }
 }

@@ -15,7 +15,9 @@ import java.util.function.Supplier;
 
 import io.umqtt.api.MessageListener;
 import io.umqtt.api.MqttConnection;
+import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttException;
+import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.whiteboard.internal.FilterEntry.State;
 
 /**
@@ -164,12 +166,15 @@ final class Reconciler {
         final int generation;
         /** Why a SUBSCRIBE in effect is repeated, for the log; null when it is not. */
         final String again;
+        /** The options to subscribe with (QoS {@link #qos}); null for an UNSUBSCRIBE. */
+        final SubscriptionOptions options;
 
-        Step(FilterEntry entry, int qos, int generation, String again) {
+        Step(FilterEntry entry, int qos, int generation, String again, SubscriptionOptions options) {
             this.entry = entry;
             this.qos = qos;
             this.generation = generation;
             this.again = again;
+            this.options = options;
         }
     }
 
@@ -251,7 +256,7 @@ final class Reconciler {
                 e.inFlight = true;
                 e.state = State.UNSUBSCRIBING;
                 e.listening = false; // the connection drops the listener first
-                unsubscribes.add(new Step(e, -1, 0, null));
+                unsubscribes.add(new Step(e, -1, 0, null, null));
             } else {
                 sort(e);
             }
@@ -263,13 +268,22 @@ final class Reconciler {
      * Marks the SUBSCRIBE in flight and numbers it. A filter subscribed already is subscribed
      * again (for the retained messages of handlers that joined) at no lower QoS than before.
      */
-    private static Step subscribeStep(FilterEntry e) {
+    private Step subscribeStep(FilterEntry e) {
         String again = null;
-        int qos = e.wantedQos();
+        SubscriptionOptions wanted = e.wantedOptions();
+        int qos = wanted.maxQos();
+        int flags = FilterEntry.flags(wanted);
         if (e.state == State.SUBSCRIBED) {
-            again = e.requestedQos < qos ? "at a higher QoS" : "for the retained messages of the handlers that joined";
+            again = e.requestedQos < qos ? "at a higher QoS" : e.requestedFlags != flags
+                    ? "with the subscription options its handlers now ask for"
+                    : "for the retained messages of the handlers that joined";
             qos = Math.max(qos, e.requestedQos);
         }
+        SubscriptionOptions options = SubscriptionOptions.qos(qos).withNoLocal(wanted.noLocal())
+                .withRetainAsPublished(wanted.retainAsPublished()).withRetainHandling(wanted.retainHandling());
+        logCombination(e, options);
+        e.requestedFlags = flags;
+        e.retainAsPublished = wanted.retainAsPublished();
         e.inFlight = true;
         e.resubscribe = false;
         e.state = State.SUBSCRIBING;
@@ -277,7 +291,31 @@ final class Reconciler {
         e.onBroker = true; // from now on it may be, whatever the outcome
         e.listening = true; // the connection records the listener before it sends the SUBSCRIBE
         // numbered before it is sent: the broker may send retained messages before its SUBACK
-        return new Step(e, qos, e.nextGeneration(), again);
+        return new Step(e, qos, e.nextGeneration(), again, options);
+    }
+
+    /**
+     * Logs at INFO, once per combination, that the handlers of {@code e} ask for differing MQTT 5
+     * subscription options and what the broker is asked instead (see {@link FilterEntry#wantedOptions()}).
+     */
+    private void logCombination(FilterEntry e, SubscriptionOptions sent) {
+        if (!e.optionsDiffer()) {
+            e.loggedCombination = null;
+            return;
+        }
+        StringBuilder asks = new StringBuilder();
+        for (FilterEntry.Attachment a : e.attachments) {
+            asks.append(asks.length() > 0 ? "; " : "").append("handler ").append(a.queue.serviceId()).append(": ")
+                    .append(a.options);
+        }
+        String line = describe.get() + ": the handlers of " + e + " ask for different subscription options ("
+                + asks + "); the broker holds one subscription per filter, so it is subscribed with " + sent
+                + " (no local only when every handler asks for it, retain as published when any does, the lowest "
+                + "retain handling; a handler asking retain handling 2 still gets no retained messages from it)";
+        if (!line.equals(e.loggedCombination)) {
+            e.loggedCombination = line;
+            LOG.log(Level.INFO, line);
+        }
     }
 
     private static FilterEntry takeFirst(Set<FilterEntry> set) {
@@ -317,16 +355,26 @@ final class Reconciler {
     private List<String> perform(List<Step> batch) {
         String[] filters = new String[batch.size()];
         int[] qos = new int[batch.size()];
+        SubscriptionOptions[] options = new SubscriptionOptions[batch.size()];
+        boolean mqtt5Options = false;
         for (int i = 0; i < filters.length; i++) {
             filters[i] = batch.get(i).entry.filter.toString();
             qos[i] = batch.get(i).qos;
+            options[i] = batch.get(i).options;
+            mqtt5Options |= options[i] != null && options[i].needsMqtt5();
         }
         List<String> warnings = new ArrayList<>();
         if (qos[0] >= 0) {
             int[] granted = null;
             Exception failure = null;
+            if (mqtt5Options && connection.protocolVersion() != MqttConstants.MQTT_5) {
+                warnOptionsIgnored(batch);
+                mqtt5Options = false;
+            }
             try {
-                granted = connection.subscribe(filters, qos, listener);
+                // only QoS: the several-filter call of API 1.4, which every connection has
+                granted = mqtt5Options ? connection.subscribe(filters, options, listener)
+                        : connection.subscribe(filters, qos, listener);
                 if (granted == null || granted.length != filters.length) { // another implementation's bug
                     throw new IllegalStateException("the connection answered " + (granted == null ? "null"
                             : granted.length + " return codes") + " for a SUBSCRIBE of " + filters.length + " filters");
@@ -337,10 +385,11 @@ final class Reconciler {
             synchronized (lock) {
                 for (int i = 0; i < filters.length; i++) {
                     Exception f = failure;
-                    if (f == null && granted[i] == MqttConnection.SUBSCRIPTION_FAILURE) {
-                        f = new MqttException(MqttException.Reason.SUBSCRIPTION_REFUSED,
-                                MqttConnection.SUBSCRIPTION_FAILURE, "the broker of " + describe.get()
-                                        + " refused the subscription to '" + filters[i] + "'");
+                    if (f == null && granted[i] >= MqttConnection.SUBSCRIPTION_FAILURE) {
+                        f = new MqttException(MqttException.Reason.SUBSCRIPTION_REFUSED, granted[i],
+                                "the broker of " + describe.get() + " refused the subscription to '" + filters[i] + "'"
+                                        + (granted[i] == MqttConnection.SUBSCRIPTION_FAILURE ? ""
+                                                : " (" + MqttException.reasonCodeName(granted[i]) + ")"));
                     }
                     add(warnings, subscribed(batch.get(i), f == null ? granted[i] : -1, f));
                 }
@@ -359,6 +408,25 @@ final class Reconciler {
             }
         }
         return warnings;
+    }
+
+    /**
+     * MQTT 5 options asked on a connection that is not MQTT 5: only the QoS is sent. Logged at
+     * WARNING once per filter and combination.
+     */
+    private void warnOptionsIgnored(List<Step> batch) {
+        for (Step step : batch) {
+            FilterEntry e = step.entry;
+            if (step.options != null && step.options.needsMqtt5()) {
+                String line = describe.get() + " speaks MQTT 3.1.1: the subscription options " + step.options + " of "
+                        + e + " (handlers " + handlerIds(e) + ") need MQTT 5 and are left out, only the QoS is "
+                        + "sent; configure the connection with protocol.version=5 for them";
+                if (!line.equals(e.loggedCombination)) {
+                    e.loggedCombination = line;
+                    LOG.log(Level.WARNING, line);
+                }
+            }
+        }
     }
 
     private static void add(List<String> warnings, String warning) {
@@ -381,7 +449,9 @@ final class Reconciler {
             e.state = State.REFUSED;
             e.listening = false; // the connection dropped the listener again
             e.grantedQos = -1;
-            e.failure = "the broker refused it (SUBACK return code 0x80): " + failure.getMessage();
+            e.failure = String.format("the broker refused it (SUBACK return code 0x%02X): ",
+                    ((MqttException) failure).returnCode() >= 0 ? ((MqttException) failure).returnCode()
+                            : MqttConnection.SUBSCRIPTION_FAILURE) + failure.getMessage();
         } else {
             e.state = State.FAILED;
             e.grantedQos = -1;
@@ -407,6 +477,7 @@ final class Reconciler {
             e.onBroker = false;
             e.state = State.NONE;
             e.requestedQos = -1;
+            e.requestedFlags = -1;
             e.grantedQos = -1;
             e.failure = null;
         } else {

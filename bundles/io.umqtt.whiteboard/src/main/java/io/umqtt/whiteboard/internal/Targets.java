@@ -113,6 +113,12 @@ final class Targets implements Consumer<FilterEntry>, FilterEntry.Candidates {
         open[candidateCount++] = isOpen;
     }
 
+    /** From {@link FilterEntry#retainedArrived}: with Retain As Published a served attachment takes RETAIN=1 as live. */
+    @Override
+    public void live(FilterEntry.Attachment a) {
+        add(a.queue);
+    }
+
     /**
      * Retained only, after the match: per handler, whether it gets the message, and if it has
      * it now (or had it), every one of its attachments here remembers the topic.

@@ -215,6 +215,49 @@ final class FakeConnection implements MqttConnection {
         return oneCodeShort ? Arrays.copyOf(granted, granted.length - 1) : granted;
     }
 
+    /** What {@link #protocolVersion()} says: 4 (MQTT 3.1.1) unless a test makes it 5. */
+    volatile int protocolVersion = MqttConstants.MQTT_3_1_1;
+
+    @Override
+    public int protocolVersion() {
+        return protocolVersion;
+    }
+
+    /**
+     * MQTT 5 options: recorded in {@link #packets} as {@code "SUBSCRIBE a/# [qos 1, no local]"},
+     * then filter by filter at the QoS (this fake's broker applies no option).
+     */
+    @Override
+    public int[] subscribe(String[] filters, io.umqtt.api.SubscriptionOptions[] options, MessageListener listener)
+            throws IOException {
+        if (protocolVersion != MqttConstants.MQTT_5) {
+            return MqttConnection.super.subscribe(filters, options, listener); // refuses the options
+        }
+        StringBuilder s = new StringBuilder("SUBSCRIBE ");
+        int[] qos = new int[filters.length];
+        for (int i = 0; i < filters.length; i++) {
+            s.append(i > 0 ? ", " : "").append(filters[i]).append(" [").append(options[i]).append(']');
+            qos[i] = options[i].maxQos();
+        }
+        packets.add(s.toString());
+        int[] granted = MqttConnection.super.subscribe(filters, qos, listener);
+        for (int i = 0; i < filters.length; i++) {
+            Integer code = refusedWith.get(filters[i]);
+            if (code != null) {
+                granted[i] = code;
+            }
+        }
+        return granted;
+    }
+
+    /** MQTT 5 only: filters the broker refuses with this SUBACK reason code (0x80 and up). */
+    final Map<String, Integer> refusedWith = new ConcurrentHashMap<>();
+
+    /** A live message published with RETAIN=1 as a broker forwards it to a Retain As Published subscription. */
+    int deliverRetainedAsPublished(String topic, String payload) throws Exception {
+        return dispatch(new TestMessage(topic, payload, 0, true, this));
+    }
+
     /** One UNSUBSCRIBE packet of several filters: recorded in {@link #packets}, then filter by filter. */
     @Override
     public boolean[] unsubscribe(String[] filters, MessageListener listener) throws IOException {
