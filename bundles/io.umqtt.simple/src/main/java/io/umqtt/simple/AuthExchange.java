@@ -229,6 +229,30 @@ final class AuthExchange {
     }
 
     /**
+     * The CONNACK of this connect failed it with {@code e}: a refusal with reason code 0x8C (bad
+     * authentication method) of a connect that sent a method becomes AUTHENTICATION_FAILED (code
+     * and reason string kept), also as the client's {@link MqttClient#failure()}; anything else is
+     * returned as it is.
+     */
+    MqttException refused(MqttException e) {
+        boolean withMethod;
+        synchronized (this) {
+            withMethod = active != null && method != null;
+        }
+        if (!withMethod || e.reason() != Reason.CONNECTION_REFUSED || e.returnCode() != 0x8C) {
+            return e;
+        }
+        MqttException mapped = new MqttException(Reason.AUTHENTICATION_FAILED, e.returnCode(), e.reasonString(),
+                e.getMessage() + " (enhanced authentication with '" + method + "')");
+        synchronized (client.lock) {
+            if (client.failure == e) {
+                client.failure = mapped;
+            }
+        }
+        return mapped;
+    }
+
+    /**
      * {@link MqttClient#reauthenticate()}: sends AUTH 0x19 with the method and the authenticator's
      * initial data, then waits (reading while no other thread reads) until the broker's AUTH 0x00
      * ends the exchange, at most the ack timeout.
@@ -312,12 +336,17 @@ final class AuthExchange {
         }
     }
 
-    /** The broker's refusal (CONNACK) or DISCONNECT behind {@code e}, or null when the client ended it. */
+    /**
+     * The broker's refusal (CONNACK, also one made AUTHENTICATION_FAILED by {@link #refused}) or
+     * DISCONNECT behind {@code e}, or null when the client ended the exchange.
+     */
     private static MqttException fromBroker(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof MqttException) {
-                Reason r = ((MqttException) t).reason();
-                if (r == Reason.CONNECTION_REFUSED || r == Reason.DISCONNECTED_BY_SERVER) {
+                MqttException m = (MqttException) t;
+                Reason r = m.reason();
+                if (r == Reason.CONNECTION_REFUSED || r == Reason.DISCONNECTED_BY_SERVER
+                        || (r == Reason.AUTHENTICATION_FAILED && m.returnCode() != MqttException.NO_RETURN_CODE)) {
                     return (MqttException) t;
                 }
             }

@@ -84,7 +84,12 @@ final class Lifecycle {
                 }
                 c.inbound.readAuth(total); // sub5: a step of the enhanced authentication, answered
             }
-            boolean sessionPresent = c.inbound.readConnack(total, cleanSession);
+            boolean sessionPresent;
+            try {
+                sessionPresent = c.inbound.readConnack(total, cleanSession);
+            } catch (MqttException refused) {
+                throw c.auth.refused(refused); // sub5: 0x8C after an authentication: AUTHENTICATION_FAILED
+            }
             if (c.session5.v5) {
                 ServerSettings s = c.session5.server; // sub5: a success must name the method; the final data
                 c.auth.connack(s.authenticationMethod(), s.authenticationData());

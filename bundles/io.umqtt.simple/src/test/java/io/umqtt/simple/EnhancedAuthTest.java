@@ -332,7 +332,21 @@ class EnhancedAuthTest {
         peer.write(0x20, 0x03, 0x00, 0x8C, 0x00);
         MqttException e = assertThrows(MqttException.class, () -> within(connected));
         assertEquals(0x8C, e.returnCode());
+        assertEquals(Reason.AUTHENTICATION_FAILED, e.reason(), "bad authentication method after an exchange");
+        assertEquals(e, client.failure());
         assertTrue(auth.calls.contains("failed 0x8C"), auth.calls.toString());
+    }
+
+    @Test
+    void otherRefusalsStayConnectionRefused() throws Exception {
+        client.setAuthenticator(auth);
+        Future<Boolean> connected = connecting();
+        peer.readPacket();
+        peer.write(0x20, 0x03, 0x00, 0x87, 0x00);
+        MqttException e = assertThrows(MqttException.class, () -> within(connected));
+        assertEquals(Reason.CONNECTION_REFUSED, e.reason());
+        assertEquals(0x87, e.returnCode());
+        assertTrue(auth.calls.contains("failed 0x87"), auth.calls.toString());
     }
 
     @Test
