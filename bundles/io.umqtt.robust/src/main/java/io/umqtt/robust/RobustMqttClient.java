@@ -29,7 +29,7 @@ import io.umqtt.simple.TlsSettings;
  * connect ({@link #reconnect()}, {@link #runForever()}); a broker refusal waits the maximum delay;</li>
  * <li>the configured clean session on every reconnect (MQTT 3.1.1); on MQTT 5 the configured Clean
  * Start on the first connect and, on reconnects, Clean Start 0 while the session should still exist
- * by its session expiry interval (see docs/mqtt5-robust5.md);</li>
+ * by its session expiry interval (see docs/mqtt5-robust.md);</li>
  * <li>subscriptions remembered and restored whenever the broker reports no session;</li>
  * <li>QoS 1 publishes that were not acknowledged resent after reconnect, with DUP and the same
  * packet id when the session survived, as new messages when it did not; unfinished QoS 2 flows
@@ -631,7 +631,7 @@ public class RobustMqttClient extends MqttClient {
     /**
      * MQTT 5: subscribes with options and remembers the filter with them, as
      * {@link #subscribe(String, int)} does; a reconnect that finds no session makes it again with the
-     * same options (see docs/mqtt5-robust5.md).
+     * same options (see docs/mqtt5-robust.md).
      *
      * @throws IllegalArgumentException for a bad filter, null options, or options beyond the QoS
      *         on an MQTT 3.1.1 client: nothing is remembered

@@ -44,4 +44,40 @@ public interface MessageCallback {
     default void message(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos, MqttProperties properties) {
         message(topic, msg, retain, dup, qos);
     }
+
+    /**
+     * A callback that reads the MQTT 5 properties, written as a lambda:
+     * {@code client.setCallback(MessageCallback.withProperties((topic, msg, retain, dup, qos, props) -> ...))}.
+     *
+     * @param callback receives every message with its properties ({@link MqttProperties#EMPTY} when none)
+     * @return a callback calling it
+     * @since 1.5
+     */
+    static MessageCallback withProperties(WithProperties callback) {
+        java.util.Objects.requireNonNull(callback, "callback");
+        return new MessageCallback() {
+            @Override
+            public void message(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos) {
+                callback.message(topic, msg, retain, dup, qos, MqttProperties.EMPTY);
+            }
+
+            @Override
+            public void message(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos,
+                    MqttProperties properties) {
+                callback.message(topic, msg, retain, dup, qos, properties);
+            }
+        };
+    }
+
+    /**
+     * The six-argument form of {@link MessageCallback} as a functional interface, for
+     * {@link #withProperties}.
+     *
+     * @since 1.5
+     */
+    @FunctionalInterface
+    interface WithProperties {
+        /** As {@link MessageCallback#message(byte[], byte[], boolean, boolean, int, MqttProperties)}. */
+        void message(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos, MqttProperties properties);
+    }
 }

@@ -717,7 +717,7 @@ public class MqttClient implements Closeable {
 
     /**
      * Subscribes to a topic filter with subscription options (MQTT 5: No Local, Retain As
-     * Published, Retain Handling, a subscription identifier; see docs/mqtt5-sub5.md) and waits for
+     * Published, Retain Handling, a subscription identifier; see docs/mqtt5-subscriptions.md) and waits for
      * the SUBACK; returns the granted QoS. On MQTT 3.1.1 only plain options ({@link
      * SubscriptionOptions#qos(int)}) can be sent: the same bytes as {@link #subscribe(String, int)}.
      *
@@ -756,7 +756,7 @@ public class MqttClient implements Closeable {
      *         the filter and its index; also for not one options object per filter and for user
      *         properties on MQTT 3.1.1; nothing is sent
      * @throws MqttException TIMEOUT when a SUBACK does not arrive in time; PROTOCOL_ERROR (the
-     *         connection is closed) for a malformed SUBACK (see docs/mqtt5-sub5.md)
+     *         connection is closed) for a malformed SUBACK (see docs/mqtt5-subscriptions.md)
      * @since 1.5
      */
     public int[] subscribe(String[] filters, SubscriptionOptions[] options, List<UserProperty> userProperties)
@@ -793,7 +793,7 @@ public class MqttClient implements Closeable {
     /**
      * Sets the MQTT 5 enhanced authentication (section 4.12) of the next connects: its method and
      * initial data go into CONNECT, the broker's AUTH challenges are answered with it before CONNACK,
-     * and {@link #reauthenticate()} uses it (see {@link Authenticator}, docs/mqtt5-sub5.md).
+     * and {@link #reauthenticate()} uses it (see {@link Authenticator}, docs/mqtt5-subscriptions.md).
      *
      * @param authenticator the authenticator, or null for none
      * @throws IllegalStateException when setting one while the client speaks MQTT 3.1.1
@@ -840,7 +840,7 @@ public class MqttClient implements Closeable {
      * (it reads like {@link #waitMsg()}, or waits for the thread running the loop to hand the
      * response over); the response itself never does. May be called from the callback. The
      * response topic is subscribed once per connection at the first request (see
-     * docs/mqtt5-sub5.md).
+     * docs/mqtt5-subscriptions.md).
      *
      * @param properties further properties of the request, without response topic and correlation
      *        data, or {@link MqttProperties#EMPTY}

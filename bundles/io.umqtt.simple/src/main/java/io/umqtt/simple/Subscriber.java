@@ -20,7 +20,7 @@ import io.umqtt.simple.internal.codec.UnsubscribeEncoder;
 /**
  * SUBSCRIBE and UNSUBSCRIBE for {@link MqttClient}: the validation of the filters, the split of
  * several filters over as few packets as hold them, the ack waits and the cleanup of those still
- * open after a failure (see docs/subscriptions.md). On MQTT 5 (sub5, docs/mqtt5-sub5.md) the same
+ * open after a failure (see docs/subscriptions.md). On MQTT 5 (sub5, docs/mqtt5-subscriptions.md) the same
  * calls send the MQTT 5 forms: subscription options, one packet per subscription identifier, user
  * properties, and SUBACK/UNSUBACK reason codes with reason strings.
  * <p>

@@ -14,6 +14,9 @@ import java.nio.file.Paths;
 
 import org.junit.jupiter.api.Test;
 
+import io.umqtt.api.MqttProperties;
+import io.umqtt.api.SubscriptionOptions;
+
 import io.umqtt.simple.testing.MosquittoBroker;
 import io.umqtt.simple.testing.WebSocketBridge;
 
@@ -48,6 +51,54 @@ class ReadmeExampleTest {
         plant.publish("plant/alarm", "overheat", false, 2);  // after PUBCOMP; our own copy came meanwhile
         plant.disconnect();
         return granted;
+    }
+
+    /** The README's "MQTT 5" example, line for line (host and port aside). */
+    static void mqtt5(String host, int port) throws IOException {
+        MqttClient lab = new MqttClient("gw-18", host, port, null, (String) null, 60, null);
+        lab.setProtocolVersion(5);                           // the same client, speaking MQTT 5
+        lab.setSessionExpiryInterval(3600);                  // the broker keeps our session an hour
+        lab.setCallback(MessageCallback.withProperties((topic, msg, retain, dup, qos, props) ->
+                System.out.println(new String(msg, UTF_8) + " as " + props.contentType() + " from " + props.userProperty("site"))));
+        lab.connect(true);                                   // Clean Start; serverSettings() holds the CONNACK's properties
+        lab.subscribe("lab/#", SubscriptionOptions.qos(1).withRetainHandling(SubscriptionOptions.DO_NOT_SEND_RETAINED));
+        lab.publish("lab/temp", "21.5".getBytes(UTF_8), false, 0, MqttProperties.builder()
+                .contentType("text/plain").messageExpiryInterval(60).userProperty("site", "lab").build());
+        lab.waitMsg();                                       // prints "21.5 as text/plain from lab"
+        lab.disconnect();
+    }
+
+    @Test
+    void theMqtt5ExampleRuns() throws Exception {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        try (MosquittoBroker broker = MosquittoBroker.start()) {
+            System.setOut(new PrintStream(captured, true, UTF_8));
+            try {
+                mqtt5(broker.host(), broker.port());
+            } finally {
+                System.setOut(stdout);
+            }
+        }
+        assertEquals("21.5 as text/plain from lab" + System.lineSeparator(), captured.toString(UTF_8));
+    }
+
+    @Test
+    void theReadmeShowsTheMqtt5Example() throws IOException {
+        String readme = Files.readString(README);
+        int section = readme.indexOf("## MQTT 5");
+        assertTrue(section >= 0, () -> README + " has no section '## MQTT 5'");
+        int start = readme.indexOf("```java\n", section);
+        int end = readme.indexOf("```", start + 7);
+        assertTrue(start >= 0 && end > start, "no java code block in the README's section '## MQTT 5'");
+        String source = Files.readString(Paths.get("src/test/java/io/umqtt/simple/ReadmeExampleTest.java"));
+        for (String line : readme.substring(start + 8, end).split("\n")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            String here = line.replace("\"broker.local\", 1883", "host, port");
+            assertTrue(source.contains(here), () -> "the README's example has a line this test does not run: " + line);
+        }
     }
 
     @Test

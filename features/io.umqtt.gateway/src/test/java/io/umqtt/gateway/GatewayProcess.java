@@ -299,14 +299,19 @@ final class GatewayProcess implements AutoCloseable {
 
     // ------------------------------------------------------------------ the console
 
-    /** Waits until the console answers and says all bundles are active. */
+    /**
+     * Waits until the console answers, says all bundles are active, and serves its service list
+     * (the services plugin registers itself after the bundles are active: under load, a 404 for a
+     * while after).
+     */
     void awaitConsole() throws Exception {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         ConnectException refused = null;
         while (true) {
             try {
                 HttpResponse<String> r = get("/system/console/bundles.json");
-                if (r.statusCode() == 200 && r.body().contains("all ")) {
+                if (r.statusCode() == 200 && r.body().contains("all ")
+                        && get("/system/console/services.json").statusCode() == 200) {
                     // "N bundles in total - all N bundles active."
                     assertTrue(r.body().contains("bundles active"), r::body);
                     return;

@@ -9,6 +9,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MqttConstants;
+import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.robust.OfflineQueueSettings;
 import io.umqtt.robust.RobustMqttClient;
 import io.umqtt.simple.TlsSettings;
@@ -43,7 +45,7 @@ final class ManagedClient extends RobustMqttClient {
     /** Set when the reconnect attempts were used up: the client stays closed. */
     private volatile boolean retired;
     /** See {@link #carrySubscriptions}. */
-    private volatile Map<String, Integer> carried = Map.of();
+    private volatile Map<String, SubscriptionOptions> carried = Map.of();
     /**
      * Set while a connect attempt runs until the subscriptions are restored and the carried ones
      * made: the service then says {@code CONNECTING} although the broker accepted already.
@@ -93,37 +95,62 @@ final class ManagedClient extends RobustMqttClient {
      * connection is reported connected, from then on remembered and restored like every other.
      */
     void carrySubscriptions(Map<String, Integer> wanted) {
-        carried = Map.copyOf(wanted);
+        Map<String, SubscriptionOptions> options = new java.util.LinkedHashMap<>();
+        wanted.forEach((filter, qos) -> options.put(filter, SubscriptionOptions.qos(qos)));
+        carrySubscriptionOptions(options);
+    }
+
+    /**
+     * As {@link #carrySubscriptions}, with each filter's subscription options: on an MQTT 5 client
+     * the carried filters are subscribed with them (no local, retain handling, ...), so a settings
+     * change keeps what the service's listeners asked for.
+     */
+    void carrySubscriptionOptions(Map<String, SubscriptionOptions> wanted) {
+        carried = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(wanted));
     }
 
     private void subscribeCarried() throws IOException {
-        Map<String, Integer> wanted = carried;
+        Map<String, SubscriptionOptions> wanted = carried;
         if (wanted.isEmpty()) {
             return;
         }
         carried = Map.of();
         Map<String, Integer> have = subscriptions();
         List<String> filters = new ArrayList<>();
-        for (String f : wanted.keySet()) {
-            if (!have.containsKey(f)) {
-                filters.add(f);
+        boolean options = false;
+        for (Map.Entry<String, SubscriptionOptions> e : wanted.entrySet()) {
+            if (!have.containsKey(e.getKey())) {
+                filters.add(e.getKey());
+                options |= e.getValue().needsMqtt5();
             }
         }
         if (filters.isEmpty()) {
             return;
         }
         String[] f = filters.toArray(new String[0]);
-        int[] qos = new int[f.length];
-        for (int i = 0; i < f.length; i++) {
-            qos[i] = wanted.get(f[i]);
-        }
         // one SUBSCRIBE; remembered first: restored on the next connect if this fails
-        int[] granted = subscribe(f, qos);
+        int[] granted;
+        if (options && protocolVersion() == MqttConstants.MQTT_5) {
+            SubscriptionOptions[] o = new SubscriptionOptions[f.length];
+            for (int i = 0; i < f.length; i++) {
+                o[i] = wanted.get(f[i]);
+            }
+            granted = subscribe(f, o);
+        } else {
+            int[] qos = new int[f.length];
+            for (int i = 0; i < f.length; i++) {
+                qos[i] = wanted.get(f[i]).maxQos();
+            }
+            granted = subscribe(f, qos);
+        }
         for (int i = 0; i < f.length; i++) {
-            if (granted[i] == SUBSCRIPTION_FAILURE) {
+            if (granted[i] >= SUBSCRIPTION_FAILURE) {
                 String filter = f[i];
+                int code = granted[i];
                 LOG.log(Level.ERROR, () -> "MQTT client " + clientId() + ": the broker refused the subscription to '"
-                        + filter + "' carried over from the previous settings (SUBACK return code 0x80)");
+                        + filter + "' carried over from the previous settings (SUBACK " + (protocolVersion()
+                        == MqttConstants.MQTT_5 ? "reason code " + String.format("0x%02X ", code)
+                        + io.umqtt.api.MqttException.reasonCodeName(code) : "return code 0x80") + ")");
             }
         }
     }

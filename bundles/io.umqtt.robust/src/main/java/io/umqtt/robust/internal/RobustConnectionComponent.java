@@ -286,7 +286,7 @@ public final class RobustConnectionComponent {
             svc = new RobustConnectionService(s.name(), c);
             service = svc;
         } else {
-            c.carrySubscriptions(svc.wantedSubscriptions());
+            c.carrySubscriptionOptions(svc.wantedSubscriptionOptions());
             svc.use(s.name(), c);
         }
         error = null;

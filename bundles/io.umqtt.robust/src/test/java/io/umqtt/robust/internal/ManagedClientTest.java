@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import io.umqtt.api.ConnectionState;
+import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.robust.OfflineQueueSettings;
 import io.umqtt.robust.OverflowPolicy;
 import io.umqtt.robust.RobustListener;
@@ -46,6 +47,32 @@ class ManagedClientTest {
                 assertEquals(Map.of("carry/a", 1, "carry/b", 0), c.subscriptions());
                 String log = b.log();
                 assertEquals(1, log.split("Received SUBSCRIBE from carry-3\n", -1).length - 1, log);
+            } finally {
+                c.disconnect();
+            }
+        }
+    }
+
+    /**
+     * On MQTT 5 the carried subscriptions keep their subscription options (a settings change used
+     * to carry only each filter's QoS, so a listener's no local or retain handling was lost).
+     */
+    @Test
+    void carriedSubscriptionsKeepTheirMqtt5Options() throws Exception {
+        try (MosquittoBroker b = MosquittoBroker.builder().start()) {
+            ManagedClient c = new ManagedClient("carry-5", b.host(), b.port(), null, null, 30, null,
+                    OfflineQueueSettings.of(10, 1 << 16, OverflowPolicy.DROP_OLDEST));
+            c.setProtocolVersion(5);
+            Map<String, SubscriptionOptions> carried = new java.util.LinkedHashMap<>();
+            carried.put("carry/local", SubscriptionOptions.qos(1).withNoLocal(true));
+            carried.put("carry/retained", SubscriptionOptions.qos(0)
+                    .withRetainHandling(SubscriptionOptions.DO_NOT_SEND_RETAINED));
+            carried.put("carry/plain", SubscriptionOptions.qos(2));
+            c.carrySubscriptionOptions(carried);
+            try {
+                c.connect(true, 10_000);
+                assertEquals(carried, c.subscriptionOptions());
+                assertEquals(Map.of("carry/local", 1, "carry/retained", 0, "carry/plain", 2), c.subscriptions());
             } finally {
                 c.disconnect();
             }

@@ -52,7 +52,7 @@ public final class ConnectionSettings {
     /** Default of {@link #ACK_AFTER_PROCESSING}: acknowledge on receipt, as umqtt does. */
     public static final boolean DEFAULT_ACK_AFTER_PROCESSING = false;
 
-    // MQTT 5 (docs/mqtt5-comp5.md): the protocol version and the connect settings only MQTT 5 has
+    // MQTT 5 (docs/mqtt5-components.md): the protocol version and the connect settings only MQTT 5 has
     /** {@value}: 4 (MQTT 3.1.1, the default) or 5 (MQTT 5). */
     public static final String PROTOCOL_VERSION = "protocol.version";
     /** {@value}: MQTT 5 session expiry interval in seconds; -1 follows {@link #CLEAN_SESSION}. */
