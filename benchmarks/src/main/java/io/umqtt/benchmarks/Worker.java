@@ -53,8 +53,11 @@ public final class Worker {
             case "hivemq":
                 lib = new HiveLib(port, topic, intArg("window", 1_000));
                 break;
+            case "hivemq5":
+                lib = new Hive5Lib(port, topic, intArg("window", 1_000));
+                break;
             default:
-                throw new IllegalArgumentException("lib must be ours, paho or hivemq, found " + name);
+                throw new IllegalArgumentException("lib must be ours, ours5, paho, hivemq or hivemq5, found " + name);
         }
         this.id = "bench-" + name + "-" + ProcessHandle.current().pid();
         this.brokerPid = Long.parseLong(args.getOrDefault("brokerPid", "-1"));
