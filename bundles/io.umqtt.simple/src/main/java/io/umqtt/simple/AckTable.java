@@ -127,6 +127,9 @@ final class AckTable {
         while (true) {
             Pending oldest;
             int max = client.settings.maxInflight;
+            if (client.session5.v5) {
+                max = Math.min(max, client.session5.serverReceiveMaximum); // MQTT 5: the server's Receive Maximum
+            }
             synchronized (lock) {
                 if (client.state != ConnectionState.CONNECTED) {
                     throw client.lifecycle.notConnected();
@@ -387,6 +390,43 @@ final class AckTable {
         }
         if (awaited != type) {
             // failed outside the lock: the write path first writes what it holds (see Lifecycle)
+            throw client.fail(Wire.protocol("received " + type + " for packet id " + id + " from "
+                    + client.settings.broker() + ", which awaits a " + awaited));
+        }
+        ReaderRole.unparkAll(woken);
+    }
+
+    /**
+     * MQTT 5 (core5): the reader read an ack of {@code type} whose reason code refuses the
+     * publish of {@code id} (PUBACK or PUBREC 0x80 or more, PUBCOMP 0x92): the publish fails with
+     * {@code refusal} (its topic added), its packet id is free again (a refused PUBREC ends the
+     * QoS 2 flow, section 4.3.3).
+     */
+    void refused(int id, PacketType type, MqttException refusal) throws IOException {
+        ReaderRole.Waiter woken;
+        PacketType awaited;
+        synchronized (lock) {
+            Pending p = pending.get(id);
+            if (p == null || p.abandoned) {
+                if (p != null) {
+                    pending.remove(id); // a QoS 2 flow given up has ended
+                }
+                strayAcks++;
+                LOG.log(Level.DEBUG, () -> "ignoring refusing " + type + " for packet id " + id + ", which nothing awaits");
+                return;
+            }
+            awaited = p.ackType;
+            if (awaited == type) {
+                pending.remove(p.id);
+                unlinkAsync(p);
+                p.error = new MqttException(refusal.reason(), refusal.returnCode(), refusal.reasonString(),
+                        refusal.getMessage() + " (topic '" + new String(p.subject, StandardCharsets.UTF_8) + "')");
+                woken = p.finish();
+            } else {
+                woken = null;
+            }
+        }
+        if (awaited != type) {
             throw client.fail(Wire.protocol("received " + type + " for packet id " + id + " from "
                     + client.settings.broker() + ", which awaits a " + awaited));
         }

@@ -72,6 +72,11 @@ final class Inbound {
 
     /** Starts a new connection: nothing queued, no callback running. */
     void reset() {
+        if (client.session5.v5) { // MQTT 5 (core5): a new topic alias table for this connection
+            publishDecoder.mqtt5(client.session5.sentTopicAliasMaximum);
+        } else {
+            publishDecoder.mqtt311();
+        }
         deferredBytes = 0;
         callbackDepth = 0;
         if (deferred != null) {
@@ -243,9 +248,14 @@ final class Inbound {
         String server = client.settings.server;
         int port = client.settings.port;
         try {
-            boolean sessionPresent = ConnackDecoder.decode(rbuf, rpos, total, cleanSession, server, port);
+            boolean sessionPresent = client.session5.v5
+                    ? client.session5.readConnack(rbuf, rpos, total, cleanSession)
+                    : ConnackDecoder.decode(rbuf, rpos, total, cleanSession, server, port);
             if (!sessionPresent && awaitingRelease != null) {
                 awaitingRelease.clear(); // a new session: the broker resends none of the old QoS 2 messages
+            }
+            if (client.session5.v5) {
+                client.session5.inboundInFlight.set(awaitingReleaseCount()); // in flight until their PUBCOMP
             }
             return sessionPresent;
         } catch (MqttException e) {
@@ -261,6 +271,9 @@ final class Inbound {
         String server = client.settings.server;
         int port = client.settings.port;
         PacketType type = FixedHeader.type(rbuf, rpos);
+        if (client.session5.v5 && type != PacketType.PUBLISH && type != PacketType.PINGRESP) {
+            return process5(type, total);
+        }
         int id = 0;
         int code = 0;
         int[] codes = null;
@@ -353,6 +366,9 @@ final class Inbound {
                     + ", which awaits no PUBREL; answering PUBCOMP");
         } else {
             awaitingRelease.clear(id);
+            if (client.session5.v5) {
+                client.session5.acknowledged(); // its PUBCOMP follows: out of the Receive Maximum
+            }
         }
         if (client.state == ConnectionState.CONNECTED) {
             client.outbound.writeAck(PubcompEncoder.HEADER, id, false);
@@ -403,17 +419,25 @@ final class Inbound {
         int id = publishDecoder.packetId();
         boolean retain = publishDecoder.retain();
         boolean dup = publishDecoder.dup();
+        io.umqtt.api.MqttProperties properties = publishDecoder.properties();
         consume(total);
         boolean deliver = qos < 2 || firstReceipt(id);
+        if (qos > 0 && deliver && client.session5.v5) {
+            try {
+                client.session5.received(id); // MQTT 5: within the Receive Maximum the client announced
+            } catch (MqttException e) {
+                throw fail(e);
+            }
+        }
         if (callbackDepth > 0) {
             if (deferred == null) {
                 deferred = new ArrayDeque<>();
             }
-            deferred.add(new Received(topic, payload, retain, dup, qos, id, deliver));
+            deferred.add(new Received(topic, payload, retain, dup, qos, id, deliver, properties));
             deferredBytes += topic.length + payload.length;
             return;
         }
-        dispatch(topic, payload, retain, dup, qos, id, deliver);
+        dispatch(topic, payload, retain, dup, qos, id, deliver, properties);
         drainDeferred();
     }
 
@@ -421,7 +445,7 @@ final class Inbound {
         while (deferred != null && !deferred.isEmpty()) {
             Received r = deferred.poll();
             deferredBytes -= r.topic.length + r.payload.length;
-            dispatch(r.topic, r.payload, r.retain, r.dup, r.qos, r.id, r.deliver);
+            dispatch(r.topic, r.payload, r.retain, r.dup, r.qos, r.id, r.deliver, r.properties);
         }
     }
 
@@ -430,7 +454,7 @@ final class Inbound {
      * duplicate, only acknowledged), then {@link #acknowledge}s it.
      */
     private void dispatch(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, int id,
-            boolean deliver) throws IOException {
+            boolean deliver, io.umqtt.api.MqttProperties properties) throws IOException {
         if (!deliver) {
             LOG.log(Level.DEBUG, () -> "MQTT client " + client.settings.clientId + ": QoS 2 PUBLISH packet id " + id
                     + " on '" + new String(topic, StandardCharsets.UTF_8) + "' received again before its PUBREL; "
@@ -451,7 +475,7 @@ final class Inbound {
         Throwable thrown = null;
         try {
             if (cb != null) {
-                cb.message(topic, payload, retain, dup, qos);
+                cb.message(topic, payload, retain, dup, qos, properties);
             } else {
                 LOG.log(Level.WARNING, () -> "MQTT client " + client.settings.clientId + " has no callback: message on '"
                         + new String(topic, StandardCharsets.UTF_8) + "' (" + payload.length + " bytes) not delivered");
@@ -490,6 +514,92 @@ final class Inbound {
         }
     }
 
+    // ------------------------------------------------------------------ MQTT 5 (core5)
+
+    private final io.umqtt.simple.internal.codec.Acks5 acks5 = new io.umqtt.simple.internal.codec.Acks5();
+    private final io.umqtt.simple.internal.codec.Disconnect5 disconnect5 = new io.umqtt.simple.internal.codec.Disconnect5();
+    private final io.umqtt.simple.internal.codec.PropertyReader properties5 =
+            new io.umqtt.simple.internal.codec.PropertyReader();
+
+    /**
+     * {@link #process} on an MQTT 5 connection for what is not PUBLISH or PINGRESP: the acks of
+     * QoS 1 and 2 with reason codes (a refusal, 0x80 or more, fails the publish with
+     * PUBLISH_REFUSED; a refused PUBREC ends the flow without PUBREL, section 4.3.3), SUBACK and
+     * UNSUBACK ({@link Mqtt5Shim}), and the server's DISCONNECT, which ends the connection with
+     * DISCONNECTED_BY_SERVER.
+     */
+    private PacketType process5(PacketType type, int total) throws IOException {
+        byte[] rbuf = reader.rbuf;
+        int rpos = reader.rpos;
+        int id = 0;
+        int[][] codes = null;
+        try {
+            switch (type) {
+                case PUBACK:
+                case PUBREC:
+                case PUBREL:
+                case PUBCOMP:
+                    acks5.decode(type, rbuf, rpos, total);
+                    id = acks5.packetId();
+                    break;
+                case SUBACK:
+                case UNSUBACK:
+                    codes = new int[1][];
+                    id = Mqtt5Shim.decodeAck(type == PacketType.SUBACK, rbuf, rpos, total, properties5, codes);
+                    break;
+                case DISCONNECT:
+                    disconnect5.decode(rbuf, rpos, total);
+                    break;
+                case CONNACK:
+                    throw io.umqtt.simple.internal.codec.Properties.protocolError(
+                            "unexpected CONNACK on an established connection (MQTT-3.2.0-2)");
+                default: // AUTH
+                    throw io.umqtt.simple.internal.codec.Properties.protocolError("unexpected " + type + " from "
+                            + client.settings.broker() + ": the client did not start enhanced authentication");
+            }
+        } catch (MqttException e) {
+            throw fail(e);
+        }
+        consume(total);
+        switch (type) {
+            case DISCONNECT:
+                throw fail(client.session5.serverDisconnected(disconnect5));
+            case PUBREC:
+                if (acks5.reasonCode() >= 0x80) {
+                    acks.refused(id, type, refusal(type, id, acks5.reasonCode(), acks5.reasonString()));
+                } else {
+                    release(id);
+                }
+                break;
+            case PUBREL:
+                released(id);
+                break;
+            case PUBACK:
+            case PUBCOMP:
+                if (acks5.reasonCode() >= 0x80) {
+                    acks.refused(id, type, refusal(type, id, acks5.reasonCode(), acks5.reasonString()));
+                } else {
+                    complete(id, type, acks5.reasonCode(), null);
+                }
+                break;
+            case SUBACK:
+                complete(id, type, codes[0][0], codes[0]);
+                break;
+            default: // UNSUBACK
+                complete(id, type, 0, null);
+                break;
+        }
+        return type;
+    }
+
+    /** The failure of a publish its ack refused: PUBLISH_REFUSED with the reason code and string. */
+    private MqttException refusal(PacketType type, int id, int code, String reasonString) {
+        return new MqttException(MqttException.Reason.PUBLISH_REFUSED, code, reasonString, "broker "
+                + client.settings.broker() + " refused the publish of packet id " + id + ": "
+                + MqttException.reasonCodeName(code) + String.format(" (%s reason code 0x%02X)", type, code)
+                + (reasonString != null ? ": " + reasonString : ""));
+    }
+
     /** A PUBLISH read while a callback ran, delivered after it. */
     private static final class Received {
         final byte[] topic;
@@ -500,8 +610,11 @@ final class Inbound {
         final int id;
         /** False for a QoS 2 duplicate: acknowledged, not delivered. */
         final boolean deliver;
+        final io.umqtt.api.MqttProperties properties;
 
-        Received(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, int id, boolean deliver) {
+        Received(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, int id, boolean deliver,
+                io.umqtt.api.MqttProperties properties) {
+            this.properties = properties;
             this.deliver = deliver;
             this.topic = topic;
             this.payload = payload;

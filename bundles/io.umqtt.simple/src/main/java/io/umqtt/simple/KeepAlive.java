@@ -17,7 +17,8 @@ import io.umqtt.api.MqttException.Reason;
  */
 final class KeepAlive {
     private final MqttClient client;
-    private final int seconds;
+    /** The keepalive in force: the client's, or on MQTT 5 the server's (set before each connection). */
+    private volatile int seconds;
 
     volatile long lastSentNanos;
     volatile long lastReceivedNanos;
@@ -26,6 +27,16 @@ final class KeepAlive {
     KeepAlive(MqttClient client, int seconds) {
         this.client = client;
         this.seconds = seconds;
+    }
+
+    /** The keepalive of the next connection (MQTT 5: the server's Server Keep Alive replaces the client's). */
+    void use(int keepAliveSeconds) {
+        seconds = keepAliveSeconds;
+    }
+
+    /** The keepalive in force, seconds. */
+    int seconds() {
+        return seconds;
     }
 
     /** A connection begins at {@code now}. */

@@ -35,7 +35,7 @@ final class Lifecycle {
     /** See {@link MqttClient#connect(boolean, int)}. */
     boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
         Settings.positive("timeout", timeoutMillis);
-        if (!cleanSession && c.settings.clientId.isEmpty()) {
+        if (!cleanSession && c.settings.clientId.isEmpty() && c.session5.protocolVersion != 5) {
             throw new IllegalArgumentException("cannot connect to " + c.settings.broker() + " without clean session: "
                     + "the client id is empty, and MQTT 3.1.1 allows an empty client id only with clean session "
                     + "(MQTT-3.1.3-7); give the client an id to keep a session");
@@ -153,7 +153,7 @@ final class Lifecycle {
                         c.state = ConnectionState.CONNECTING;
                         c.failure = null;
                         readers.reader = me;
-                        return c.settings.connect(cleanSession);
+                        return c.session5.connectPacket(cleanSession); // MQTT 3.1.1 or 5
                     }
                     previous = readers.reader.getName();
                     if (w == null) {
@@ -180,6 +180,11 @@ final class Lifecycle {
 
     /** See {@link MqttClient#disconnect()}. */
     void disconnect() throws IOException {
+        disconnect(null);
+    }
+
+    /** See {@link MqttClient#disconnect(int)}: {@code packet} the MQTT 5 DISCONNECT, null for the plain one. */
+    void disconnect(byte[] packet) throws IOException {
         IOException writeFailure = null;
         boolean connected;
         boolean connecting;
@@ -195,7 +200,11 @@ final class Lifecycle {
             disconnectingOn = transport;
             try {
                 // while connecting: only after CONNECT
-                c.outbound.writeDisconnect(connected);
+                if (packet == null) {
+                    c.outbound.writeDisconnect(connected);
+                } else {
+                    c.outbound.writeDisconnect(connected, packet);
+                }
             } catch (IOException e) {
                 writeFailure = e;
             }
@@ -255,7 +264,7 @@ final class Lifecycle {
                 return e;
             }
         }
-        close(t);
+        close(t, c.session5.disconnectFor(e)); // MQTT 5: DISCONNECT with the reason of a protocol error
         return e;
     }
 
@@ -265,9 +274,17 @@ final class Lifecycle {
      * and the PUBACKs of the messages delivered before a failure.
      */
     private void close(Transport t) {
+        close(t, null);
+    }
+
+    /** {@link #close(Transport)}; MQTT 5: writes {@code disconnect} (why the client closes) first, when not null. */
+    private void close(Transport t, byte[] disconnect) {
         if (t != null) {
             if (!Thread.holdsLock(c.lock)) {
                 c.outbound.flushBeforeClose();
+                if (disconnect != null) {
+                    c.outbound.writeDisconnectBeforeClose(disconnect);
+                }
             }
             if (c.outbound.writing()) {
                 t.abort(); // a write is blocked: closing TLS first would try to write close_notify

@@ -2,6 +2,8 @@ package io.umqtt.simple;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
+import io.umqtt.api.MqttProperties;
+
 /**
  * Receives PUBLISH packets, like umqtt's {@code set_callback} function. It runs on the thread
  * that reads the packet ({@link MqttClient#waitMsg()}, {@link MqttClient#checkMsg()},
@@ -29,4 +31,17 @@ public interface MessageCallback {
      * @param qos the delivery QoS, 0, 1 or 2
      */
     void message(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos);
+
+    /**
+     * What the client calls for every PUBLISH: with the message's MQTT 5 properties, which are
+     * {@link MqttProperties#EMPTY} (no allocation) when it carried none and on MQTT 3.1.1
+     * connections. The default calls {@link #message(byte[], byte[], boolean, boolean, int)};
+     * override this one to read the properties.
+     *
+     * @param properties the PUBLISH properties, never null (its Topic Alias is resolved, not shown)
+     * @since 1.5
+     */
+    default void message(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos, MqttProperties properties) {
+        message(topic, msg, retain, dup, qos);
+    }
 }

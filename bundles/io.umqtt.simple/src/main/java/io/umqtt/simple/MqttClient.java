@@ -5,7 +5,11 @@ import java.io.IOException;
 
 import io.umqtt.api.AckHold;
 import io.umqtt.api.ConnectionState;
+import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttException;
+import io.umqtt.api.MqttProperties;
+import io.umqtt.api.UserProperty;
+import io.umqtt.simple.internal.codec.Disconnect5;
 import io.umqtt.simple.internal.codec.PingreqEncoder;
 import io.umqtt.simple.internal.MqttStrings;
 
@@ -97,6 +101,13 @@ public class MqttClient implements Closeable {
      * @since 1.4
      */
     public static final int SUBSCRIPTION_FAILURE = 0x80;
+    /**
+     * Default for {@link #setOutboundTopicAliases(int)}: at most 16 topics get an alias (within
+     * the broker's Topic Alias Maximum).
+     *
+     * @since 1.5
+     */
+    public static final int DEFAULT_OUTBOUND_TOPIC_ALIASES = 16;
 
     /** The configuration and settings, validated. */
     final Settings settings;
@@ -122,6 +133,8 @@ public class MqttClient implements Closeable {
     final Subscriber subscriber;
     /** When received messages are acknowledged (see {@link #setAckAfterProcessing(boolean)}). */
     final InboundAcks inboundAcks;
+    /** MQTT 5: the protocol version, its settings and what the server's CONNACK set. */
+    final Session5 session5;
 
     /**
      * A client for a broker without TLS, user or keepalive (umqtt's defaults). No I/O happens until
@@ -163,6 +176,7 @@ public class MqttClient implements Closeable {
     public MqttClient(String clientId, String server, int port, String user, byte[] password, int keepAliveSeconds,
             TlsSettings tls) {
         settings = new Settings(clientId, server, port, user, password, keepAliveSeconds, tls);
+        session5 = new Session5(this);
         keepAlive = new KeepAlive(this, keepAliveSeconds);
         outbound = new Outbound(this, settings);
         reader = new PacketReader(this, settings);
@@ -497,7 +511,7 @@ public class MqttClient implements Closeable {
      * @throws IOException when not connected or the connection fails
      */
     public void publish(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
-        publisher.publish(topic, msg, retain, qos);
+        publisher.publish(topic, msg, retain, qos, null);
     }
 
     /**
@@ -519,7 +533,7 @@ public class MqttClient implements Closeable {
      * @since 1.1
      */
     public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
-        return publisher.publishAsync(topic, msg, retain, qos);
+        return publisher.publishAsync(topic, msg, retain, qos, null);
     }
 
     /**
@@ -542,7 +556,7 @@ public class MqttClient implements Closeable {
      */
     protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, int qos, boolean dup, int packetId)
             throws IOException {
-        return publisher.send(topic, msg, retain, qos, dup, packetId);
+        return publisher.send(topic, msg, retain, qos, dup, packetId, null);
     }
 
     /**
@@ -556,7 +570,7 @@ public class MqttClient implements Closeable {
      */
     protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, boolean dup, int packetId,
             Qos2Step beforeWrite) throws IOException {
-        return publisher.sendQos2(topic, msg, retain, dup, packetId, beforeWrite);
+        return publisher.sendQos2(topic, msg, retain, dup, packetId, beforeWrite, null);
     }
 
     /**
@@ -770,6 +784,301 @@ public class MqttClient implements Closeable {
      */
     protected final IOException fail(IOException e) {
         return lifecycle.fail(e);
+    }
+
+    // ------------------------------------------------------------------ MQTT 5 (see docs/mqtt5.md)
+
+    /**
+     * The protocol version of the next {@link #connect(boolean)}: {@link MqttConstants#MQTT_3_1_1}
+     * (4, the default) or {@link MqttConstants#MQTT_5} (5). The MQTT 5 settings below need 5.
+     *
+     * @throws IllegalArgumentException unless 4 or 5
+     * @throws IllegalStateException while connected or connecting
+     * @since 1.5
+     */
+    public void setProtocolVersion(int version) {
+        if (version != MqttConstants.MQTT_3_1_1 && version != MqttConstants.MQTT_5) {
+            throw new IllegalArgumentException("client '" + settings.clientId + "': protocol version must be 4 (MQTT "
+                    + "3.1.1) or 5 (MQTT 5), found " + version);
+        }
+        synchronized (lock) {
+            if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
+                throw new IllegalStateException("client '" + settings.clientId + "': cannot change the protocol "
+                        + "version while " + state + "; it takes effect at the next connect");
+            }
+            session5.protocolVersion = version;
+        }
+    }
+
+    /**
+     * The protocol version set with {@link #setProtocolVersion(int)}: 4 (MQTT 3.1.1) or 5.
+     *
+     * @since 1.5
+     */
+    public int protocolVersion() {
+        return session5.protocolVersion;
+    }
+
+    /**
+     * MQTT 5: the Session Expiry Interval sent in CONNECT, seconds (0, the default, ends the
+     * session with the connection; 0xFFFFFFFF never). {@code connect(cleanSession)} sends
+     * {@code cleanSession} as Clean Start: with {@code false} and an interval above 0 the broker
+     * resumes the session of an earlier connection.
+     *
+     * @throws IllegalArgumentException unless 0..0xFFFFFFFF
+     * @throws IllegalStateException for a value other than 0 on MQTT 3.1.1
+     * @since 1.5
+     */
+    public void setSessionExpiryInterval(long seconds) {
+        if (seconds < 0 || seconds > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("client '" + settings.clientId + "': session expiry interval must be "
+                    + "0..4294967295 seconds, found " + seconds);
+        }
+        if (seconds != 0) {
+            session5.requireMqtt5("the session expiry interval");
+        }
+        session5.sessionExpiryInterval = seconds;
+    }
+
+    /**
+     * MQTT 5: the Receive Maximum announced in CONNECT: how many received QoS 1 and 2 messages may
+     * await the client's acknowledgement at once (default 65535, not sent). A broker that sends
+     * more is a protocol error (DISCONNECT 0x93).
+     *
+     * @throws IllegalArgumentException unless 1..65535
+     * @throws IllegalStateException for a value other than 65535 on MQTT 3.1.1
+     * @since 1.5
+     */
+    public void setReceiveMaximum(int max) {
+        if (max < 1 || max > 65_535) {
+            throw new IllegalArgumentException("client '" + settings.clientId + "': receive maximum must be 1..65535, "
+                    + "found " + max);
+        }
+        if (max != 65_535) {
+            session5.requireMqtt5("the receive maximum");
+        }
+        session5.receiveMaximum = max;
+    }
+
+    /**
+     * MQTT 5: the Topic Alias Maximum announced in CONNECT: the highest topic alias the client
+     * accepts from the broker (default 0: none). Aliases are resolved by the client; the callback
+     * always gets the topic.
+     *
+     * @throws IllegalArgumentException unless 0..65535
+     * @throws IllegalStateException for a value other than 0 on MQTT 3.1.1
+     * @since 1.5
+     */
+    public void setTopicAliasMaximum(int max) {
+        if (max < 0 || max > 65_535) {
+            throw new IllegalArgumentException("client '" + settings.clientId + "': topic alias maximum must be "
+                    + "0..65535, found " + max);
+        }
+        if (max != 0) {
+            session5.requireMqtt5("the topic alias maximum");
+        }
+        session5.topicAliasMaximum = max;
+    }
+
+    /**
+     * MQTT 5: how many topics the client gives a topic alias on a connection, at most (within
+     * the broker's Topic Alias Maximum); default {@value #DEFAULT_OUTBOUND_TOPIC_ALIASES}; 0
+     * turns outbound aliases off. The first that many distinct topics published on a connection
+     * get one: their first PUBLISH carries topic and alias, later ones the alias alone.
+     *
+     * @throws IllegalArgumentException unless 0..65535
+     * @since 1.5
+     */
+    public void setOutboundTopicAliases(int max) {
+        if (max < 0 || max > 65_535) {
+            throw new IllegalArgumentException("client '" + settings.clientId + "': outbound topic aliases must be "
+                    + "0..65535, found " + max);
+        }
+        session5.outboundTopicAliases = max;
+    }
+
+    /**
+     * MQTT 5: asks the broker for Response Information in its CONNACK
+     * ({@link ServerSettings#responseInformation()}); default false.
+     *
+     * @throws IllegalStateException for true on MQTT 3.1.1
+     * @since 1.5
+     */
+    public void setRequestResponseInformation(boolean request) {
+        if (request) {
+            session5.requireMqtt5("request response information");
+        }
+        session5.requestResponseInformation = request;
+    }
+
+    /**
+     * MQTT 5: whether the broker may send reason strings and user properties with its
+     * refusals (default true; false sends Request Problem Information 0).
+     *
+     * @throws IllegalStateException for false on MQTT 3.1.1
+     * @since 1.5
+     */
+    public void setRequestProblemInformation(boolean request) {
+        if (!request) {
+            session5.requireMqtt5("request problem information");
+        }
+        session5.requestProblemInformation = request;
+    }
+
+    /**
+     * MQTT 5: user properties sent with CONNECT (in their order; names may repeat); null or
+     * empty for none.
+     *
+     * @throws IllegalArgumentException for a null element
+     * @throws IllegalStateException for properties on MQTT 3.1.1
+     * @since 1.5
+     */
+    public void setConnectUserProperties(java.util.List<UserProperty> properties) {
+        java.util.List<UserProperty> copy = Session5.copyUserProperties(properties);
+        if (!copy.isEmpty()) {
+            session5.requireMqtt5("connect user properties");
+        }
+        session5.connectUserProperties = copy;
+    }
+
+    /**
+     * MQTT 5: {@link #setLastWill(byte[], byte[], boolean, int)} with will properties (payload
+     * format, message expiry, content type, response topic, correlation data, user properties)
+     * and a Will Delay Interval: the broker publishes the will that many seconds after the
+     * connection is lost, unless the client reconnects meanwhile (or the session ends first).
+     *
+     * @param willProperties null or {@link MqttProperties#EMPTY} for none
+     * @param willDelaySeconds 0..0xFFFFFFFF
+     * @throws IllegalArgumentException as the other setLastWill; for a bad delay, or
+     *         subscription identifiers in the properties
+     * @throws IllegalStateException for properties or a delay on MQTT 3.1.1
+     * @since 1.5
+     */
+    public void setLastWill(String topic, byte[] msg, boolean retain, int qos, MqttProperties willProperties,
+            long willDelaySeconds) {
+        byte[] t = MqttStrings.utf8("topic", topic);
+        Settings.checkWill(t, msg, qos);
+        MqttProperties p = willProperties == null ? MqttProperties.EMPTY : willProperties;
+        if (willDelaySeconds < 0 || willDelaySeconds > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("client '" + settings.clientId + "': will delay interval must be "
+                    + "0..4294967295 seconds, found " + willDelaySeconds);
+        }
+        if (p.subscriptionIdentifiers().length > 0) {
+            throw new IllegalArgumentException("client '" + settings.clientId + "': will properties must not carry "
+                    + "subscription identifiers");
+        }
+        if (!p.isEmpty() || willDelaySeconds != 0) {
+            session5.requireMqtt5("a will with properties or a will delay");
+        }
+        synchronized (lock) {
+            settings.setWill(t, msg, retain, qos);
+            session5.willProperties = p;
+            session5.willDelayInterval = willDelaySeconds;
+        }
+    }
+
+    /**
+     * MQTT 5: what the server's CONNACK of the current (or last) connection set, or null before
+     * the first MQTT 5 connection and on MQTT 3.1.1.
+     *
+     * @since 1.5
+     */
+    public ServerSettings serverSettings() {
+        return session5.server;
+    }
+
+    /**
+     * {@link #publish(byte[], byte[], boolean, int)} with MQTT 5 properties; the topic as UTF-8.
+     *
+     * @since 1.5
+     */
+    public void publish(String topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
+        publish(MqttStrings.utf8("topic", topic), msg, retain, qos, properties);
+    }
+
+    /**
+     * {@link #publish(byte[], byte[], boolean, int)} with MQTT 5 properties. On MQTT 5 a QoS 1 or
+     * 2 publish the broker refuses (PUBACK or PUBREC reason code 0x80 or more) fails with
+     * {@link MqttException.Reason#PUBLISH_REFUSED}, the code in {@link MqttException#returnCode()}
+     * and the broker's reason string in {@link MqttException#reasonString()}; 0x10 (no matching
+     * subscribers) is success.
+     *
+     * @param properties null or {@link MqttProperties#EMPTY} for none
+     * @throws IllegalArgumentException also for properties on MQTT 3.1.1, subscription identifiers
+     *         in them, or a packet above the broker's Maximum Packet Size (nothing is sent)
+     * @since 1.5
+     */
+    public void publish(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
+        publisher.publish(topic, msg, retain, qos, properties);
+    }
+
+    /**
+     * {@link #publishAsync(byte[], byte[], boolean, int)} with MQTT 5 properties (see
+     * {@link #publish(byte[], byte[], boolean, int, MqttProperties)}); a refusal fails the token.
+     * The window of unacknowledged publishes is the smaller of {@link #maxInflight()} and the
+     * broker's Receive Maximum.
+     *
+     * @since 1.5
+     */
+    public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
+        return publisher.publishAsync(topic, msg, retain, qos, properties);
+    }
+
+    /**
+     * {@link #publishAsync(byte[], byte[], boolean, int, MqttProperties)} with the topic as UTF-8.
+     *
+     * @since 1.5
+     */
+    public PublishToken publishAsync(String topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
+        return publishAsync(MqttStrings.utf8("topic", topic), msg, retain, qos, properties);
+    }
+
+    /**
+     * MQTT 5: {@link #disconnect()} with a reason code in the DISCONNECT: 0x00 normal
+     * disconnection (the will is not published), 0x04 disconnect with will message (the broker
+     * publishes the will), or an error code a client may send (0x80-0x83, 0x90, 0x93-0x99).
+     *
+     * @throws IllegalArgumentException for a code a client may not send (table 3-10)
+     * @throws IllegalStateException on MQTT 3.1.1
+     * @since 1.5
+     */
+    public void disconnect(int reasonCode) throws IOException {
+        if (!Disconnect5.fromClient(reasonCode)) {
+            throw new IllegalArgumentException(String.format("client '%s': 0x%02X (%s) is not a reason code a client "
+                    + "may send in DISCONNECT (MQTT 5 section 3.14.2.1)", settings.clientId, reasonCode,
+                    MqttException.reasonCodeName(reasonCode)));
+        }
+        if (!session5.v5 && session5.protocolVersion != MqttConstants.MQTT_5) {
+            throw new IllegalStateException("client '" + settings.clientId + "' speaks MQTT 3.1.1, whose DISCONNECT "
+                    + "has no reason code; use disconnect()");
+        }
+        lifecycle.disconnect(session5.v5 ? Disconnect5.encode(reasonCode, null) : null);
+    }
+
+    /**
+     * {@link #sendPublish(byte[], byte[], boolean, int, boolean, int)} with MQTT 5 properties
+     * (null for none), for subclasses that resend.
+     *
+     * @since 1.5
+     */
+    protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, int qos, boolean dup, int packetId,
+            MqttProperties properties) throws IOException {
+        return publisher.send(topic, msg, retain, qos, dup, packetId, properties);
+    }
+
+    /**
+     * {@link #sendPublish(byte[], byte[], boolean, boolean, int, Qos2Step)} with MQTT 5 properties
+     * (null for none).
+     *
+     * @since 1.5
+     */
+    protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, boolean dup, int packetId,
+            Qos2Step beforeWrite, MqttProperties properties) throws IOException {
+        return publisher.sendQos2(topic, msg, retain, dup, packetId, beforeWrite, properties);
     }
 
     @Override

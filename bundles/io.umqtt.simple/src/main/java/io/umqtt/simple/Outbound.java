@@ -116,7 +116,11 @@ final class Outbound {
      * (which {@link #writeConnect} does under the same lock), on the client's current transport.
      */
     void writeDisconnect(boolean connected) throws IOException {
-        byte[] packet = DisconnectEncoder.encode();
+        writeDisconnect(connected, DisconnectEncoder.encode());
+    }
+
+    /** {@link #writeDisconnect(boolean)} with the DISCONNECT given (MQTT 5: with a reason code). */
+    void writeDisconnect(boolean connected, byte[] packet) throws IOException {
         synchronized (writeLock) {
             if (connected || (connectWrittenOn != null && connectWrittenOn == client.lifecycle.transport)) {
                 send(packet, 0, packet.length);
@@ -126,6 +130,9 @@ final class Outbound {
 
     /** Writes a whole encoded packet. */
     void writePacket(byte[] packet) throws IOException {
+        if (client.session5.v5) {
+            packet = Mqtt5Shim.subscribe(packet); // SUBSCRIBE, UNSUBSCRIBE: the MQTT 5 form
+        }
         synchronized (writeLock) {
             send(packet, 0, packet.length);
         }
@@ -139,7 +146,20 @@ final class Outbound {
      */
     long writePublish(byte[] topic, byte[] msg, int qos, boolean retain, boolean dup, int packetId, boolean pipelined)
             throws IOException {
+        return writePublish(topic, msg, qos, retain, dup, packetId, pipelined, null);
+    }
+
+    /**
+     * {@link #writePublish(byte[], byte[], int, boolean, boolean, int, boolean)} with the MQTT 5
+     * properties encoded ({@link PublishEncoder#properties}, null for none); on an MQTT 5
+     * connection with a Topic Alias when {@link TopicAliases} gives the topic one.
+     */
+    long writePublish(byte[] topic, byte[] msg, int qos, boolean retain, boolean dup, int packetId, boolean pipelined,
+            byte[] props) throws IOException {
         int inline = msg.length <= MAX_INLINE_PAYLOAD ? msg.length : 0;
+        if (client.session5.v5) {
+            return writePublish5(topic, msg, qos, retain, dup, packetId, pipelined, props, inline);
+        }
         synchronized (writeLock) {
             int need = 5 + 2 + topic.length + 2 + inline;
             byte[] b = wbuf;
@@ -162,6 +182,58 @@ final class Outbound {
         }
     }
 
+    // ---- MQTT 5 (core5) ----
+
+    /** The write lock (guards the outbound topic aliases of {@link Session5}). */
+    Object writeLock() {
+        return writeLock;
+    }
+
+    /** The MQTT 5 PUBLISH write: as the 3.1.1 one, with properties and the topic alias. */
+    private long writePublish5(byte[] topic, byte[] msg, int qos, boolean retain, boolean dup, int packetId,
+            boolean pipelined, byte[] props, int inline) throws IOException {
+        synchronized (writeLock) {
+            int need = PublishEncoder.HEAD5_OVERHEAD + topic.length + (props == null ? 0 : props.length) + inline;
+            byte[] b = wbuf;
+            if (b.length < need) {
+                b = new byte[Math.max(need, b.length * 2)];
+                wbuf = b;
+            }
+            int alias = client.session5.aliases.lookup(topic);
+            int p = PublishEncoder.head5(b, topic, alias <= 0, msg.length, qos, retain, dup, packetId, Math.abs(alias),
+                    props);
+            if (inline == msg.length) {
+                System.arraycopy(msg, 0, b, p, msg.length);
+                checkWritable();
+                combiner.cork(b, 0, p + msg.length, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis),
+                        pipelined);
+                client.keepAlive.lastSentNanos = System.nanoTime();
+            } else {
+                send(b, 0, p);
+                send(msg, 0, msg.length);
+            }
+            return combiner.mark();
+        }
+    }
+
+    /**
+     * Writes an MQTT 5 DISCONNECT before a connection failed by a protocol error is closed
+     * (section 4.13.1), unless a write is blocked; a failure here is only logged.
+     */
+    void writeDisconnectBeforeClose(byte[] packet) {
+        if (writing() || stall != null) {
+            return;
+        }
+        try {
+            synchronized (writeLock) {
+                send(packet, 0, packet.length);
+            }
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, () -> "MQTT client " + settings.clientId + ": writing DISCONNECT before closing "
+                    + "failed: " + e.getMessage());
+        }
+    }
+
     /**
      * Writes a PUBACK; no allocation. With {@code more} (a whole PUBLISH follows in the read
      * buffer, or a queued one: the reader processes it at once) it is held, and written with the next write, at the
@@ -169,6 +241,9 @@ final class Outbound {
      * written at once, so that the write reports why.
      */
     void writePuback(int id, boolean more) throws IOException {
+        if (client.session5.v5) {
+            client.session5.acknowledged();
+        }
         synchronized (writeLock) {
             PubackEncoder.encode(wbuf, 0, id);
             if (more && client.state == ConnectionState.CONNECTED) {

@@ -114,7 +114,7 @@ final class PacketReader {
         while (true) {
             long framed;
             try {
-                framed = FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize);
+                framed = FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize, client.session5.v5);
             } catch (MqttException e) {
                 throw client.fail(e);
             }
@@ -168,7 +168,7 @@ final class PacketReader {
     int bufferedAck() throws IOException {
         long framed;
         try {
-            framed = FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize);
+            framed = FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize, client.session5.v5);
         } catch (MqttException e) {
             throw client.fail(e);
         }
@@ -186,7 +186,7 @@ final class PacketReader {
      */
     boolean wholePublishNext() {
         try {
-            return FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize) >= 0
+            return FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize, client.session5.v5) >= 0
                     && headType() == PacketType.PUBLISH;
         } catch (MqttException e) {
             return false;
@@ -355,7 +355,7 @@ final class PacketReader {
         int pos = rpos;
         try {
             while (count < max) {
-                long framed = FixedHeader.frame(rbuf, pos, rlen - pos, settings.maxPacketSize);
+                long framed = FixedHeader.frame(rbuf, pos, rlen - pos, settings.maxPacketSize, client.session5.v5);
                 if (framed < 0) {
                     break;
                 }

@@ -1,7 +1,7 @@
 package io.umqtt.simple;
 
 /**
- * MQTT 3.1.1 control packet types, as returned by {@link MqttClient#waitMsg()} and
+ * MQTT control packet types (3.1.1, and AUTH of MQTT 5), as returned by {@link MqttClient#waitMsg()} and
  * {@link MqttClient#checkMsg()}; {@link #NONE} means nothing was pending.
  */
 public enum PacketType {
@@ -20,7 +20,13 @@ public enum PacketType {
     UNSUBACK(11),
     PINGREQ(12),
     PINGRESP(13),
-    DISCONNECT(14);
+    DISCONNECT(14),
+    /**
+     * MQTT 5 only: authentication exchange (section 3.15); type 15 is reserved in MQTT 3.1.1.
+     *
+     * @since 1.5
+     */
+    AUTH(15);
 
     private static final PacketType[] BY_CODE = values();
 
@@ -38,10 +44,11 @@ public enum PacketType {
     /**
      * The type for a 4-bit code.
      *
-     * @throws IllegalArgumentException for 0 and 15, which are reserved
+     * @throws IllegalArgumentException for 0, which is reserved (15 is {@link #AUTH} of MQTT 5,
+     *         reserved in MQTT 3.1.1: the client refuses it on such connections when framing)
      */
     public static PacketType of(int code) {
-        if (code < 1 || code > 14) {
+        if (code < 1 || code > 15) {
             throw new IllegalArgumentException("reserved MQTT packet type " + code);
         }
         return BY_CODE[code];

@@ -2,6 +2,7 @@ package io.umqtt.simple;
 
 import java.io.IOException;
 
+import io.umqtt.api.MqttProperties;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.simple.internal.codec.PubrelEncoder;
 import io.umqtt.simple.internal.codec.PublishEncoder;
@@ -14,6 +15,10 @@ import io.umqtt.simple.internal.codec.PublishEncoder;
  * <p>
  * Threading: any thread; no lock and no state of its own. The ack table (the client's lock) and
  * the write path (its write lock) are used one after the other, never nested.
+ * <p>
+ * MQTT 5: every send takes the message's {@link MqttProperties}, encoded once here (none:
+ * nothing allocated) and checked against the connection ({@link Session5#checkPublish}: no
+ * properties on MQTT 3.1.1, the server's Maximum Packet Size).
  */
 final class Publisher {
     private final MqttClient client;
@@ -32,48 +37,65 @@ final class Publisher {
         PublishEncoder.remainingLength(topic.length, msg.length, qos);
     }
 
-    /** {@link MqttClient#publish(byte[], byte[], boolean, int)}. */
-    void publish(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
+    /**
+     * The encoded properties of a publish ({@link PublishEncoder#properties}: null for none),
+     * checked against the connection.
+     */
+    private byte[] properties(byte[] topic, byte[] msg, int qos, MqttProperties properties) {
+        byte[] props = properties == null ? null : PublishEncoder.properties(properties);
+        client.session5.checkPublish(topic, msg, qos, properties, props);
+        return props;
+    }
+
+    /** {@link MqttClient#publish(byte[], byte[], boolean, int, MqttProperties)}. */
+    void publish(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties) throws IOException {
         MqttClient.checkPublishArguments(topic, msg, qos);
+        byte[] props = properties(topic, msg, qos, properties);
         client.lifecycle.checkConnected();
         if (qos == 0) {
-            client.outbound.writePublish(topic, msg, 0, retain, false, 0, false);
+            client.outbound.writePublish(topic, msg, 0, retain, false, 0, false, props);
             return;
         }
         Pending p = client.acks.register(firstAck(qos), topic, 0);
-        p.mark = client.outbound.writePublish(topic, msg, qos, retain, false, p.id, false);
+        p.mark = client.outbound.writePublish(topic, msg, qos, retain, false, p.id, false, props);
         client.acks.awaitAck(p);
     }
 
-    /** {@link MqttClient#publishAsync(byte[], byte[], boolean, int)}. */
-    PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
+    /** {@link MqttClient#publishAsync(byte[], byte[], boolean, int, MqttProperties)}. */
+    PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
         MqttClient.checkPublishArguments(topic, msg, qos);
+        byte[] props = properties(topic, msg, qos, properties);
         client.lifecycle.checkConnected();
         if (qos == 0) {
-            client.outbound.writePublish(topic, msg, 0, retain, false, 0, false);
+            client.outbound.writePublish(topic, msg, 0, retain, false, 0, false, props);
             return Pending.WRITTEN;
         }
         Pending p = client.acks.registerAsync(topic, qos);
         // while earlier publishAsync publishes await their PUBACK this one is part of a pipelined stream
-        p.mark = client.outbound.writePublish(topic, msg, qos, retain, false, p.id, client.acks.asyncInFlight() > 1);
+        p.mark = client.outbound.writePublish(topic, msg, qos, retain, false, p.id, client.acks.asyncInFlight() > 1,
+                props);
         return p;
     }
 
     /** {@link MqttClient#sendPublish(byte[], byte[], boolean, int, boolean, int)}. */
-    Pending send(byte[] topic, byte[] msg, boolean retain, int qos, boolean dup, int packetId) throws IOException {
+    Pending send(byte[] topic, byte[] msg, boolean retain, int qos, boolean dup, int packetId,
+            MqttProperties properties) throws IOException {
+        byte[] props = properties(topic, msg, qos, properties);
         client.lifecycle.checkConnected();
         if (qos == 0) {
-            client.outbound.writePublish(topic, msg, 0, retain, false, 0, false);
+            client.outbound.writePublish(topic, msg, 0, retain, false, 0, false, props);
             return null;
         }
         Pending p = client.acks.register(firstAck(qos), topic, packetId);
-        p.mark = client.outbound.writePublish(topic, msg, qos, retain, dup, p.id, false);
+        p.mark = client.outbound.writePublish(topic, msg, qos, retain, dup, p.id, false, props);
         return p;
     }
 
     /** {@link MqttClient#sendPublish(byte[], byte[], boolean, boolean, int, MqttClient.Qos2Step)}. */
-    Pending sendQos2(byte[] topic, byte[] msg, boolean retain, boolean dup, int packetId, MqttClient.Qos2Step beforeWrite)
-            throws IOException {
+    Pending sendQos2(byte[] topic, byte[] msg, boolean retain, boolean dup, int packetId, MqttClient.Qos2Step beforeWrite,
+            MqttProperties properties) throws IOException {
+        byte[] props = properties(topic, msg, 2, properties);
         client.lifecycle.checkConnected();
         Pending p = client.acks.register(PacketType.PUBREC, topic, packetId);
         try {
@@ -82,7 +104,7 @@ final class Publisher {
             client.acks.forget(p);
             throw e;
         }
-        p.mark = client.outbound.writePublish(topic, msg, 2, retain, dup, p.id, false);
+        p.mark = client.outbound.writePublish(topic, msg, 2, retain, dup, p.id, false, props);
         return p;
     }
 

@@ -260,6 +260,16 @@ final class Settings {
         willMessage = null;
     }
 
+    /**
+     * MQTT 5 (core5): the CONNECT packet of MQTT 5 with the properties {@link Session5} filled;
+     * caller holds the client's lock (the last will).
+     */
+    byte[] connect5(boolean cleanStart, byte[] id, io.umqtt.simple.internal.codec.PropertyWriter properties,
+            io.umqtt.simple.internal.codec.PropertyWriter willProperties) {
+        return io.umqtt.simple.internal.codec.ConnectEncoder5.encode(id, cleanStart, keepAliveSeconds, properties,
+                willTopic, willMessage, willQos, willRetain, willProperties, user, password);
+    }
+
     /** The CONNECT packet; caller holds the client's lock (the last will). */
     byte[] connect(boolean cleanSession) {
         return ConnectEncoder.encode(clientId.getBytes(StandardCharsets.UTF_8), cleanSession, keepAliveSeconds, willTopic,

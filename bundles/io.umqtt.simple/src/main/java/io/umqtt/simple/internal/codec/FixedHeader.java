@@ -16,6 +16,10 @@ import io.umqtt.simple.PacketType;
  * 0x2 for PUBREL, 0x0 for every other type but PUBLISH); a PUBLISH has not both QoS bits set
  * (MQTT-3.3.1-4); the remaining length has at most 4 bytes (2.2.3) and is within the configured
  * maximum packet size.
+ * <p>
+ * MQTT 5 (the {@code mqtt5} forms): a server may also send DISCONNECT (section 3.14) and AUTH
+ * (type 15, section 3.15), each with flags 0; a packet above the maximum packet size is refused
+ * with reason code 0x95 (packet too large), the other errors with 0x81 (malformed packet).
  */
 public final class FixedHeader {
     private FixedHeader() {
@@ -51,17 +55,25 @@ public final class FixedHeader {
      *         send, a malformed remaining length or one above {@code maxRemaining}
      */
     public static long frame(byte[] b, int off, int avail, int maxRemaining) throws MqttException {
+        return frame(b, off, avail, maxRemaining, false);
+    }
+
+    /**
+     * {@link #frame(byte[], int, int, int)} for MQTT 3.1.1 or, with {@code mqtt5}, MQTT 5.
+     */
+    public static long frame(byte[] b, int off, int avail, int maxRemaining, boolean mqtt5) throws MqttException {
         if (avail < 1) {
             return -1;
         }
         int first = b[off] & 0xFF;
-        PacketType type = checkFirstByte(first);
+        PacketType type = mqtt5 ? checkFirstByte5(first) : checkFirstByte(first);
         int value = 0;
         int i = 1;
         while (true) {
             if (i > 4) {
-                throw Wire.protocol("malformed remaining length of a " + type
-                        + " packet: the continuation bit is set in its 4th byte");
+                String why = "malformed remaining length of a " + type
+                        + " packet: the continuation bit is set in its 4th byte";
+                throw mqtt5 ? Properties.malformed(why) : Wire.protocol(why);
             }
             if (i >= avail) {
                 return -1;
@@ -74,6 +86,11 @@ public final class FixedHeader {
             }
         }
         if (value > maxRemaining) {
+            if (mqtt5) {
+                throw new MqttException(MqttException.Reason.PROTOCOL_ERROR, 0x95, "remaining length " + value
+                        + " of a " + type + " packet exceeds the maximum packet size " + maxRemaining
+                        + " (the client announced it as Maximum Packet Size; MQTT-3.1.2-24)");
+            }
             throw Wire.protocol("remaining length " + value + " of a " + type
                     + " packet exceeds the maximum packet size " + maxRemaining);
         }
@@ -109,6 +126,28 @@ public final class FixedHeader {
                 return expectFlags(type, flags, 0x02);
             default:
                 return expectFlags(type, flags, 0x00);
+        }
+    }
+
+    /**
+     * {@link #checkFirstByte(int)} for MQTT 5: DISCONNECT and AUTH come from servers too.
+     *
+     * @throws MqttException PROTOCOL_ERROR with reason code 0x81
+     */
+    public static PacketType checkFirstByte5(int first) throws MqttException {
+        int code = first >>> 4;
+        if (code == PacketType.DISCONNECT.code() || code == PacketType.AUTH.code()) {
+            PacketType type = PacketType.of(code);
+            if ((first & 0x0F) != 0) {
+                throw Properties.malformed(String.format("%s fixed header flags must be 0x0, found 0x%X", type,
+                        first & 0x0F));
+            }
+            return type;
+        }
+        try {
+            return checkFirstByte(first);
+        } catch (MqttException e) {
+            throw Properties.malformed(e.getMessage());
         }
     }
 

@@ -7,5 +7,12 @@
  * {@code (byte[] buf, int off, int len)} slices of the client's read buffer and throw
  * {@link io.umqtt.api.MqttException} ({@code PROTOCOL_ERROR}) saying what was expected and what was
  * found; encoders return or fill byte arrays. Internal: not exported.
+ * <p>
+ * MQTT 5: {@link io.umqtt.simple.internal.codec.Properties} (property identifiers, types, which
+ * packets allow which, variable byte integers), {@link io.umqtt.simple.internal.codec.PropertyReader}
+ * (strict, allocation-free reading of a property block) and
+ * {@link io.umqtt.simple.internal.codec.PropertyWriter} (writing one). MQTT 5 errors carry the
+ * reason code the client sends in its DISCONNECT (0x81 malformed packet, 0x82 protocol error) in
+ * {@link io.umqtt.api.MqttException#returnCode()}.
  */
 package io.umqtt.simple.internal.codec;

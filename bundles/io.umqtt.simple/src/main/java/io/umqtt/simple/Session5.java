@@ -1,0 +1,300 @@
+package io.umqtt.simple;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.umqtt.api.MqttConstants;
+import io.umqtt.api.MqttException;
+import io.umqtt.api.MqttException.Reason;
+import io.umqtt.api.MqttProperties;
+import io.umqtt.api.UserProperty;
+import io.umqtt.simple.internal.codec.ConnackDecoder5;
+import io.umqtt.simple.internal.codec.Disconnect5;
+import io.umqtt.simple.internal.codec.FixedHeader;
+import io.umqtt.simple.internal.codec.Properties;
+import io.umqtt.simple.internal.codec.PropertyWriter;
+import io.umqtt.simple.internal.codec.PublishEncoder;
+
+/**
+ * The MQTT 5 part of {@link MqttClient}: the protocol version and the MQTT 5 connect settings,
+ * the CONNECT and CONNACK of MQTT 5, what the server's CONNACK set for the connection
+ * ({@link ServerSettings}: receive maximum, maximum packet size, topic alias maximum, keepalive,
+ * assigned client identifier), the outbound topic aliases ({@link TopicAliases}), the count of
+ * received QoS 1 and 2 messages not yet acknowledged (our Receive Maximum), a server's DISCONNECT
+ * and the DISCONNECT the client sends on a protocol error. On an MQTT 3.1.1 connection
+ * ({@link #v5} false) it does nothing and the client behaves byte for byte as before.
+ * <p>
+ * Threading: the settings are volatile (read at each connect); the will's MQTT 5 part is guarded
+ * by the client's lock like the will; {@link #v5}, {@link #server} and the limits taken from it are
+ * written by the connecting thread (holding the reader role) before the connection is CONNECTED
+ * and read by any thread after; the topic aliases are guarded by {@code Outbound.writeLock}; the
+ * inbound count is atomic.
+ */
+final class Session5 {
+    private static final System.Logger LOG = System.getLogger(MqttClient.class.getName());
+
+    private final MqttClient c;
+
+    // ---- settings ----
+    volatile int protocolVersion = MqttConstants.MQTT_3_1_1;
+    volatile long sessionExpiryInterval;
+    volatile int receiveMaximum = 65_535;
+    volatile int topicAliasMaximum;
+    volatile int outboundTopicAliases = MqttClient.DEFAULT_OUTBOUND_TOPIC_ALIASES;
+    volatile boolean requestResponseInformation;
+    volatile boolean requestProblemInformation = true;
+    volatile List<UserProperty> connectUserProperties = Collections.emptyList();
+    /** Enhanced authentication (filled by the authenticator's part): method and initial data, or null. */
+    volatile String authenticationMethod;
+    volatile byte[] authenticationData;
+    /** The will's MQTT 5 part; guarded by the client's lock. */
+    MqttProperties willProperties = MqttProperties.EMPTY;
+    long willDelayInterval;
+
+    // ---- the connection (see the class threading notes) ----
+    /** Whether the current (or last) connection speaks MQTT 5. */
+    volatile boolean v5;
+    /** The Topic Alias Maximum and Session Expiry Interval the CONNECT sent. */
+    int sentTopicAliasMaximum;
+    private long sentSessionExpiry;
+    private int receiveMaximumSent = 65_535;
+    /** The client identifier the server assigned on a connection of this client, used by its next CONNECTs. */
+    private volatile String assignedClientId;
+    volatile ServerSettings server;
+    /** The server's Receive Maximum: our in-flight window for QoS 1 and 2 publishes. */
+    volatile int serverReceiveMaximum = 65_535;
+    /** The server's Maximum Packet Size, or {@link ServerSettings#NO_LIMIT}. */
+    volatile long serverMaximumPacketSize = ServerSettings.NO_LIMIT;
+    /** Guarded by {@code Outbound.writeLock}. */
+    final TopicAliases aliases = new TopicAliases();
+    /** Received QoS 1 and 2 PUBLISHes whose PUBACK (QoS 2: PUBCOMP) is not written yet. */
+    final AtomicInteger inboundInFlight = new AtomicInteger();
+    private final ConnackDecoder5 connack = new ConnackDecoder5();
+
+    Session5(MqttClient client) {
+        this.c = client;
+    }
+
+    /** Refuses a setting that only MQTT 5 has while the client is set to MQTT 3.1.1. */
+    void requireMqtt5(String setting) {
+        if (protocolVersion != MqttConstants.MQTT_5) {
+            throw new IllegalStateException("client '" + c.settings.clientId + "': " + setting + " is an MQTT 5 "
+                    + "setting, but the client speaks MQTT 3.1.1; call setProtocolVersion(5) first");
+        }
+    }
+
+    /**
+     * The CONNECT of the next connection, and its per-connection state reset; caller holds the
+     * client's lock (the will).
+     */
+    byte[] connectPacket(boolean cleanStart) {
+        v5 = protocolVersion == MqttConstants.MQTT_5;
+        c.keepAlive.use(c.settings.keepAliveSeconds);
+        server = null;
+        serverReceiveMaximum = 65_535;
+        serverMaximumPacketSize = ServerSettings.NO_LIMIT;
+        inboundInFlight.set(0);
+        if (!v5) {
+            return c.settings.connect(cleanStart);
+        }
+        sentTopicAliasMaximum = topicAliasMaximum;
+        sentSessionExpiry = sessionExpiryInterval;
+        receiveMaximumSent = receiveMaximum;
+        PropertyWriter p = new PropertyWriter(Properties.CONNECT);
+        if (sentSessionExpiry > 0) {
+            p.putFourByte(Properties.SESSION_EXPIRY_INTERVAL, sentSessionExpiry);
+        }
+        if (receiveMaximum != 65_535) {
+            p.putTwoByte(Properties.RECEIVE_MAXIMUM, receiveMaximum);
+        }
+        p.putFourByte(Properties.MAXIMUM_PACKET_SIZE, announcedMaximumPacketSize(c.settings.maxPacketSize));
+        if (sentTopicAliasMaximum > 0) {
+            p.putTwoByte(Properties.TOPIC_ALIAS_MAXIMUM, sentTopicAliasMaximum);
+        }
+        if (requestResponseInformation) {
+            p.putByte(Properties.REQUEST_RESPONSE_INFORMATION, 1);
+        }
+        if (!requestProblemInformation) {
+            p.putByte(Properties.REQUEST_PROBLEM_INFORMATION, 0);
+        }
+        p.putUserProperties(connectUserProperties);
+        String method = authenticationMethod;
+        if (method != null) {
+            p.putString(Properties.AUTHENTICATION_METHOD, method.getBytes(StandardCharsets.UTF_8));
+            byte[] data = authenticationData;
+            if (data != null) {
+                p.putBinary(Properties.AUTHENTICATION_DATA, data);
+            }
+        }
+        PropertyWriter will = new PropertyWriter(Properties.WILL);
+        if (willDelayInterval > 0) {
+            will.putFourByte(Properties.WILL_DELAY_INTERVAL, willDelayInterval);
+        }
+        MqttProperties wp = willProperties;
+        if (!wp.isEmpty()) {
+            if (wp.payloadFormat() != MqttProperties.FORMAT_UNSPECIFIED) {
+                will.putByte(Properties.PAYLOAD_FORMAT_INDICATOR, wp.payloadFormat());
+            }
+            if (wp.messageExpiryInterval() != MqttProperties.NO_EXPIRY) {
+                will.putFourByte(Properties.MESSAGE_EXPIRY_INTERVAL, wp.messageExpiryInterval());
+            }
+            if (wp.contentType() != null) {
+                will.putString(Properties.CONTENT_TYPE, wp.contentType().getBytes(StandardCharsets.UTF_8));
+            }
+            if (wp.responseTopic() != null) {
+                will.putString(Properties.RESPONSE_TOPIC, wp.responseTopic().getBytes(StandardCharsets.UTF_8));
+            }
+            if (wp.correlationData() != null) {
+                will.putBinary(Properties.CORRELATION_DATA, wp.correlationData());
+            }
+            will.putUserProperties(wp.userProperties());
+        }
+        String id = c.settings.clientId;
+        if (id.isEmpty() && assignedClientId != null) {
+            id = assignedClientId; // the server's name for this client: its session can be resumed
+        }
+        return c.settings.connect5(cleanStart, id.getBytes(StandardCharsets.UTF_8), p, will);
+    }
+
+    /**
+     * The Maximum Packet Size announced for a client that accepts remaining lengths up to
+     * {@code maxRemaining}: the largest whole packet with such a remaining length, so that every
+     * packet the server may send (section 3.1.2.11.4 counts the whole packet) is one the client reads.
+     */
+    static long announcedMaximumPacketSize(int maxRemaining) {
+        return 1L + FixedHeader.varIntSize(maxRemaining) + maxRemaining;
+    }
+
+    /**
+     * Decodes the MQTT 5 CONNACK at {@code b[off..off+len)} and takes what it sets for the
+     * connection; returns Session Present.
+     */
+    boolean readConnack(byte[] b, int off, int len, boolean cleanStart) throws MqttException {
+        connack.decode(b, off, len, cleanStart, c.settings.server, c.settings.port);
+        ServerSettings s = new ServerSettings(connack, sentSessionExpiry);
+        if (s.assignedClientIdentifier() != null) {
+            if (!c.settings.clientId.isEmpty()) {
+                LOG.log(Level.DEBUG, () -> "MQTT client " + c.settings.clientId + ": the server assigned the client "
+                        + "identifier '" + s.assignedClientIdentifier() + "' although the CONNECT carried one");
+            }
+            assignedClientId = s.assignedClientIdentifier();
+        }
+        if (s.serverKeepAlive() >= 0) {
+            c.keepAlive.use(s.serverKeepAlive()); // MQTT-3.2.2-21: the server's keepalive replaces ours
+        }
+        serverReceiveMaximum = s.receiveMaximum();
+        serverMaximumPacketSize = s.maximumPacketSize();
+        synchronized (aliasLock()) {
+            aliases.reset(Math.min(outboundTopicAliases, s.topicAliasMaximum()));
+        }
+        server = s;
+        return s.sessionPresent();
+    }
+
+    private Object aliasLock() {
+        return c.outbound.writeLock();
+    }
+
+    /**
+     * The exception a server's DISCONNECT ends the connection with: DISCONNECTED_BY_SERVER with
+     * its reason code and string.
+     */
+    MqttException serverDisconnected(Disconnect5 d) {
+        int code = d.reasonCode();
+        return new MqttException(Reason.DISCONNECTED_BY_SERVER, code, d.reasonString(), "broker "
+                + c.settings.broker() + " disconnected client '" + c.settings.clientId + "': "
+                + MqttException.reasonCodeName(code) + String.format(" (DISCONNECT reason code 0x%02X)", code)
+                + (d.reasonString() != null ? ": " + d.reasonString() : "")
+                + (d.serverReference() != null ? "; server reference: " + d.serverReference() : ""));
+    }
+
+    /**
+     * The DISCONNECT to send before closing a connection that fails with {@code e}, or null: on an
+     * MQTT 5 connection whose server broke the protocol, with the reason code the error carries
+     * (0x81 malformed packet, 0x82 protocol error, 0x93, 0x94, 0x95), 0x82 when it carries none
+     * (section 4.13.1).
+     */
+    byte[] disconnectFor(IOException e) {
+        if (!v5 || !(e instanceof MqttException) || ((MqttException) e).reason() != Reason.PROTOCOL_ERROR) {
+            return null;
+        }
+        int code = ((MqttException) e).returnCode();
+        return Disconnect5.encode(Disconnect5.fromClient(code) && code >= 0x80 ? code : Properties.PROTOCOL_ERROR, null);
+    }
+
+    /**
+     * Refuses a PUBLISH the server would not accept: one above its Maximum Packet Size (sent in
+     * full, without alias) or, with properties, on an MQTT 3.1.1 connection.
+     *
+     * @param props the encoded properties, or null
+     */
+    void checkPublish(byte[] topic, byte[] msg, int qos, MqttProperties properties, byte[] props) {
+        if (!v5) {
+            if (properties != null && !properties.isEmpty()) {
+                throw new IllegalArgumentException("client '" + c.settings.clientId + "' speaks MQTT 3.1.1, which has "
+                        + "no message properties: call setProtocolVersion(5) before connect to publish " + properties);
+            }
+            return;
+        }
+        long max = serverMaximumPacketSize;
+        if (max == ServerSettings.NO_LIMIT) {
+            return;
+        }
+        int propsLength = props == null ? 0 : props.length;
+        long rem = PublishEncoder.remainingLength5(topic.length, msg.length, qos, propsLength);
+        if (rem > io.umqtt.api.MqttConstants.MAX_REMAINING_LENGTH) {
+            return; // the encoder refuses it, naming MQTT's limit
+        }
+        long total = 1 + FixedHeader.varIntSize((int) rem) + rem;
+        if (total > max) {
+            throw new IllegalArgumentException("message too large for broker " + c.settings.broker() + " (client '"
+                    + c.settings.clientId + "'): the PUBLISH on '" + new String(topic, StandardCharsets.UTF_8)
+                    + "' would be " + total + " bytes, the broker's Maximum Packet Size is " + max
+                    + " (MQTT-3.1.2-24); nothing was sent");
+        }
+    }
+
+    /**
+     * A QoS 1 or 2 PUBLISH arrived that must be acknowledged (not a QoS 2 duplicate): counts it
+     * against the Receive Maximum the client announced.
+     *
+     * @throws MqttException PROTOCOL_ERROR with reason code 0x93 when the server sends more than that
+     *         unacknowledged (MQTT-3.3.4-9)
+     */
+    void received(int packetId) throws MqttException {
+        int now = inboundInFlight.incrementAndGet();
+        if (now > receiveMaximumSent) {
+            throw new MqttException(Reason.PROTOCOL_ERROR, 0x93, "broker " + c.settings.broker() + " sent client '"
+                    + c.settings.clientId + "' a QoS 1/2 PUBLISH (packet id " + packetId + ") while " + (now - 1)
+                    + " await their acknowledgement, more than the Receive Maximum " + receiveMaximumSent
+                    + " the client announced (MQTT-3.3.4-9)");
+        }
+    }
+
+    /** A received QoS 1 message's PUBACK (QoS 2: PUBCOMP) is written: one fewer in flight. */
+    void acknowledged() {
+        while (true) {
+            int n = inboundInFlight.get();
+            if (n <= 0 || inboundInFlight.compareAndSet(n, n - 1)) {
+                return;
+            }
+        }
+    }
+
+    /** {@link MqttClient#setConnectUserProperties}. */
+    static List<UserProperty> copyUserProperties(List<UserProperty> properties) {
+        if (properties == null || properties.isEmpty()) {
+            return Collections.emptyList();
+        }
+        for (UserProperty p : properties) {
+            if (p == null) {
+                throw new IllegalArgumentException("user properties must not contain null");
+            }
+        }
+        return Collections.unmodifiableList(new java.util.ArrayList<>(properties));
+    }
+}
