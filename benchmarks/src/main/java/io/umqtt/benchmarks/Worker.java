@@ -47,6 +47,10 @@ public final class Worker {
                 lib = new OursLib(port, topic, intArg("threads", 0), intArg("window", 1_000),
                         Boolean.parseBoolean(args.getOrDefault("pubLoop", "false")));
                 break;
+            case "ours5":
+                lib = new OursLib(port, topic, intArg("threads", 0), intArg("window", 1_000),
+                        Boolean.parseBoolean(args.getOrDefault("pubLoop", "false")), 5);
+                break;
             case "paho":
                 lib = new PahoLib(port, topic, intArg("window", 1_000));
                 break;

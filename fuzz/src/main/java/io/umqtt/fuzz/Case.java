@@ -111,6 +111,11 @@ final class Case {
         return nest ? 1 + (op == Op.NONE ? 0 : op == Op.ASYNC ? asyncCount : 1) : 0;
     }
 
+    /** MQTT 5 only: the verdict under the known client defect's model (the size limit on the remaining length). */
+    Verdict judgeLimitOnRemainingLength() {
+        return Reference5.judge(data, connackLength(), awaited(), SUBSCRIBE_QOS, maxPacket, aliasMax, nestedId(), true);
+    }
+
     Verdict judge() {
         if (version == 5) {
             return Reference5.judge(data, connackLength(), awaited(), SUBSCRIBE_QOS, maxPacket, aliasMax, nestedId());

@@ -22,7 +22,8 @@ import io.umqtt.fuzz.Generator.Bytes;
  * allowed in the packet, an undefined property, malformed variable byte integers, a property length
  * beyond the packet, ill-formed UTF-8 or U+0000 in string properties, discouraged code points,
  * reason codes the packet does not allow, topic alias 0, above the maximum or unknown, an empty
- * topic without alias, subscription identifier 0, a payload format indicator above 1, AUTH, a
+ * topic without alias, subscription identifier 0, a Response Topic that is empty or has wildcards,
+ * a payload format indicator above 1, AUTH, a
  * DISCONNECT with Session Expiry Interval, bytes after an ack's properties, and the 3.1.1 header
  * breakages in MQTT 5 form), {@code bytes} mutations and {@code random} bytes. Stateless.
  */
@@ -655,8 +656,13 @@ final class Generator5 {
                     s.add(publish(0x30 | qos << 1, topic, packetId(), p, smallPayload()));
                     break;
                 }
-                case 12: // subscription identifier 0
-                    s.add(publishWithProps(new byte[] {Reference5.SUBSCRIPTION_ID, 0}));
+                case 12: // subscription identifier 0; or a Response Topic that is no topic name
+                    if (r.nextBoolean()) {
+                        s.add(publishWithProps(new byte[] {Reference5.SUBSCRIPTION_ID, 0}));
+                    } else {
+                        byte[] rt = new byte[][] {{}, {'+'}, {'a', '/', '#'}, {'r', '/', '+', '/', 'x'}}[r.nextInt(4)];
+                        s.add(publishWithProps(str(new Bytes().add(Reference5.RESPONSE_TOPIC), rt).toArray()));
+                    }
                     break;
                 case 13: // payload format indicator above 1
                     s.add(publishWithProps(new byte[] {Reference5.PAYLOAD_FORMAT, (byte) (2 + r.nextInt(254))}));

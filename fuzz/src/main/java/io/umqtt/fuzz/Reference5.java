@@ -54,6 +54,9 @@ import java.util.Set;
  * server's).</li>
  * <li>{@value #DISCONNECT_SESSION_EXPIRY}: a server DISCONNECT with Session Expiry Interval
  * ([MQTT-3.14.2-2]).</li>
+ * <li>{@value #RESPONSE_TOPIC_INVALID}: a Response Topic that is not a topic name: empty, or with
+ * {@code +} or {@code #} ([MQTT-3.3.2-14]: it MUST NOT contain wildcards; 3.3.2.3.5: it is a topic
+ * name, and those have at least one character, [MQTT-4.7.3-1]).</li>
  * <li>{@value #AUTH_UNEXPECTED}: AUTH although the client sent no Authentication Method
  * ([MQTT-4.12.0-7]: the server MUST NOT send AUTH).</li>
  * <li>{@value Reference#TOO_LARGE}: a packet larger (in total) than the client's Maximum Packet Size
@@ -82,6 +85,7 @@ final class Reference5 {
     static final String REASON_CODE = "REASON_CODE";
     static final String DISCONNECT_SESSION_EXPIRY = "DISCONNECT_SESSION_EXPIRY";
     static final String AUTH_UNEXPECTED = "AUTH_UNEXPECTED";
+    static final String RESPONSE_TOPIC_INVALID = "RESPONSE_TOPIC_INVALID";
 
     static final int DISCONNECT = 14;
     static final int AUTH = 15;
@@ -286,6 +290,16 @@ final class Reference5 {
      */
     static Verdict judge(byte[] s, int from, Map<Integer, Integer> awaited, int requestedQos, int maxPacketSize,
             int aliasMaximum, int nestedId) {
+        return judge(s, from, awaited, requestedQos, maxPacketSize, aliasMaximum, nestedId, false);
+    }
+
+    /**
+     * As above; with {@code limitOnRemainingLength} the Maximum Packet Size is compared with the
+     * remaining length instead of the whole packet: not the specification, but a model of a known
+     * client defect ({@link KnownDefects}), so that the fuzzer can tell that defect from others.
+     */
+    static Verdict judge(byte[] s, int from, Map<Integer, Integer> awaited, int requestedQos, int maxPacketSize,
+            int aliasMaximum, int nestedId, boolean limitOnRemainingLength) {
         Map<Integer, Integer> pending = new HashMap<>(awaited);
         Set<Integer> awaitingRelease = new HashSet<>();
         Map<Integer, byte[]> aliases = new HashMap<>();
@@ -337,7 +351,7 @@ final class Reference5 {
             if (nonMinimal) {
                 v.may(Reference.LENGTH_NON_MINIMAL, offset);
             }
-            if ((long) headerLength + value > maxPacketSize) {
+            if ((limitOnRemainingLength ? 0L : headerLength) + value > maxPacketSize) {
                 v.end(whole ? Verdict.End.PROTOCOL : Verdict.End.EITHER, Reference.TOO_LARGE, offset);
                 return v;
             }
@@ -581,6 +595,9 @@ final class Reference5 {
                     if (id == CONTENT_TYPE) {
                         into.contentType = str[0];
                     } else if (id == RESPONSE_TOPIC) {
+                        if (str[0].isEmpty() || str[0].indexOf('+') >= 0 || str[0].indexOf('#') >= 0) {
+                            return RESPONSE_TOPIC_INVALID;
+                        }
                         into.responseTopic = str[0];
                     } else if (id == REASON_STRING) {
                         into.reasonString = str[0];
