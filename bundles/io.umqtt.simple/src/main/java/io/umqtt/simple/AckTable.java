@@ -361,6 +361,14 @@ final class AckTable {
      * protocol error.
      */
     void complete(int id, PacketType type, int code, int[] codes) throws IOException {
+        complete(id, type, code, codes, null);
+    }
+
+    /**
+     * {@link #complete(int, PacketType, int, int[])} with the MQTT 5 reason string of the ack (a
+     * SUBACK's or UNSUBACK's codes must then be as many as its packet had filters).
+     */
+    void complete(int id, PacketType type, int code, int[] codes, String reasonString) throws IOException {
         ReaderRole.Waiter woken;
         PacketType awaited;
         MqttException mismatch = null;
@@ -376,10 +384,11 @@ final class AckTable {
             }
             awaited = p.ackType;
             if (awaited == type && codes != null) {
-                mismatch = SubackDecoder.countMismatch(id, codes.length, p.filters);
+                mismatch = SubackDecoder.countMismatch(type, id, codes.length, p.filters);
             }
             if (awaited == type && mismatch == null) {
                 p.codes = codes;
+                p.reasonString = reasonString;
                 woken = finish(p, code);
             } else {
                 woken = null;
@@ -464,6 +473,7 @@ final class AckTable {
 
     /** Fails every pending operation and unparks their threads; caller holds {@link #lock}. */
     void failAll(IOException cause) {
+        failUnnumbered(cause);
         if (pending.isEmpty()) {
             return;
         }
@@ -496,5 +506,83 @@ final class AckTable {
         synchronized (lock) {
             return new ArrayList<>(pending.keySet());
         }
+    }
+
+    // ---- waits without a packet id (sub5: a request's response, a re-authentication's AUTH) ----
+
+    /** The waits without a packet id; guarded by {@link #lock}, allocated with the first. */
+    private List<Pending> unnumbered;
+
+    /**
+     * Enters a wait for something that has no packet id ({@code awaited}: PUBLISH for a request's
+     * response, AUTH for a re-authentication): {@link #awaitDone} waits for it as for an ack (reading
+     * while no other thread reads), {@link #completeUnnumbered} completes it, and the connection's
+     * loss fails it. Its timeout is the caller's: {@link #endUnnumbered} after {@code awaitDone}.
+     */
+    Pending registerUnnumbered(PacketType awaited, byte[] subject) throws IOException {
+        synchronized (lock) {
+            if (client.state != ConnectionState.CONNECTED) {
+                throw client.lifecycle.notConnected();
+            }
+            if (unnumbered == null) {
+                unnumbered = new ArrayList<>(2);
+            }
+            Pending p = new Pending(this, 0, awaited, subject);
+            unnumbered.add(p);
+            return p;
+        }
+    }
+
+    /** Completes a wait {@link #registerUnnumbered} entered; false when it has ended already. */
+    boolean completeUnnumbered(Pending p, int code) {
+        ReaderRole.Waiter woken;
+        synchronized (lock) {
+            if (p.done || unnumbered == null || !unnumbered.remove(p)) {
+                return false;
+            }
+            p.code = code;
+            woken = p.finish();
+        }
+        ReaderRole.unparkAll(woken);
+        return true;
+    }
+
+    /**
+     * Ends a wait {@link #registerUnnumbered} entered, failing it with {@code why} unless it is done
+     * (completed or failed meanwhile); returns its code, or throws its failure ({@code subject}
+     * says what was awaited, e.g. "the response to the request on 'a/b'").
+     */
+    int endUnnumbered(Pending p, IOException why) throws IOException {
+        ReaderRole.Waiter woken = null;
+        synchronized (lock) {
+            if (!p.done) {
+                unnumbered.remove(p);
+                p.error = why;
+                woken = p.finish();
+            }
+        }
+        ReaderRole.unparkAll(woken);
+        IOException e = p.error;
+        if (e == null) {
+            return p.code;
+        }
+        if (!p.lost) {
+            throw e;
+        }
+        throw new IOException("connection to " + client.settings.broker() + " lost while waiting for "
+                + new String(p.subject, StandardCharsets.UTF_8) + ": " + e.getMessage(), e);
+    }
+
+    /** Fails the waits without a packet id (the connection is lost); caller holds {@link #lock}. */
+    private void failUnnumbered(IOException cause) {
+        if (unnumbered == null || unnumbered.isEmpty()) {
+            return;
+        }
+        for (Pending p : unnumbered) {
+            p.error = cause;
+            p.lost = true;
+            ReaderRole.unparkAll(p.finish());
+        }
+        unnumbered.clear();
     }
 }

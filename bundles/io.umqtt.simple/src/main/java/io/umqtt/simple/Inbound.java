@@ -422,7 +422,11 @@ final class Inbound {
         io.umqtt.api.MqttProperties properties = publishDecoder.properties();
         consume(total);
         boolean deliver = qos < 2 || firstReceipt(id);
-        if (qos > 0 && deliver && client.session5.v5) {
+        boolean inFlight = deliver;
+        if (deliver && client.session5.v5 && client.requests.offer(topic, payload, retain, qos, properties)) {
+            deliver = false; // sub5: a response to a request (or a late one), not for the callback; acknowledged
+        }
+        if (qos > 0 && inFlight && client.session5.v5) {
             try {
                 client.session5.received(id); // MQTT 5: within the Receive Maximum the client announced
             } catch (MqttException e) {
@@ -456,9 +460,10 @@ final class Inbound {
     private void dispatch(byte[] topic, byte[] payload, boolean retain, boolean dup, int qos, int id,
             boolean deliver, io.umqtt.api.MqttProperties properties) throws IOException {
         if (!deliver) {
-            LOG.log(Level.DEBUG, () -> "MQTT client " + client.settings.clientId + ": QoS 2 PUBLISH packet id " + id
-                    + " on '" + new String(topic, StandardCharsets.UTF_8) + "' received again before its PUBREL; "
-                    + "acknowledged, not delivered again");
+            LOG.log(Level.DEBUG, () -> "MQTT client " + client.settings.clientId + ": PUBLISH packet id " + id
+                    + " on '" + new String(topic, StandardCharsets.UTF_8) + "' acknowledged, not delivered to the "
+                    + "callback: " + (qos == 2 && !client.requests.isResponseTopic(topic)
+                            ? "QoS 2, received again before its PUBREL" : "a response to a request"));
             long slot = client.inboundAcks.received(qos, id); // in order behind the acks still held
             client.inboundAcks.callbackEnded();
             acknowledge(slot, qos, id, null);
@@ -525,14 +530,16 @@ final class Inbound {
      * {@link #process} on an MQTT 5 connection for what is not PUBLISH or PINGRESP: the acks of
      * QoS 1 and 2 with reason codes (a refusal, 0x80 or more, fails the publish with
      * PUBLISH_REFUSED; a refused PUBREC ends the flow without PUBREL, section 4.3.3), SUBACK and
-     * UNSUBACK ({@link Mqtt5Shim}), and the server's DISCONNECT, which ends the connection with
-     * DISCONNECTED_BY_SERVER.
+     * UNSUBACK with their reason codes (sub5: {@link io.umqtt.simple.internal.codec.SubscribeAck5}),
+     * AUTH of a re-authentication ({@link AuthExchange}), and the server's DISCONNECT, which ends the
+     * connection with DISCONNECTED_BY_SERVER.
      */
     private PacketType process5(PacketType type, int total) throws IOException {
         byte[] rbuf = reader.rbuf;
         int rpos = reader.rpos;
         int id = 0;
-        int[][] codes = null;
+        io.umqtt.simple.internal.codec.SubscribeAck5 subscribeAck = null;
+        io.umqtt.simple.internal.codec.AuthCodec auth = null;
         try {
             switch (type) {
                 case PUBACK:
@@ -542,10 +549,17 @@ final class Inbound {
                     acks5.decode(type, rbuf, rpos, total);
                     id = acks5.packetId();
                     break;
-                case SUBACK:
-                case UNSUBACK:
-                    codes = new int[1][];
-                    id = Mqtt5Shim.decodeAck(type == PacketType.SUBACK, rbuf, rpos, total, properties5, codes);
+                case SUBACK: // sub5
+                    subscribeAck = io.umqtt.simple.internal.codec.SubscribeAck5.suback(rbuf, rpos, total, properties5);
+                    id = subscribeAck.packetId;
+                    break;
+                case UNSUBACK: // sub5
+                    subscribeAck = io.umqtt.simple.internal.codec.SubscribeAck5.unsuback(rbuf, rpos, total,
+                            properties5);
+                    id = subscribeAck.packetId;
+                    break;
+                case AUTH: // sub5
+                    auth = io.umqtt.simple.internal.codec.AuthCodec.decode(rbuf, rpos, total, properties5);
                     break;
                 case DISCONNECT:
                     disconnect5.decode(rbuf, rpos, total);
@@ -553,9 +567,9 @@ final class Inbound {
                 case CONNACK:
                     throw io.umqtt.simple.internal.codec.Properties.protocolError(
                             "unexpected CONNACK on an established connection (MQTT-3.2.0-2)");
-                default: // AUTH
+                default: // client-only types were refused when framing
                     throw io.umqtt.simple.internal.codec.Properties.protocolError("unexpected " + type + " from "
-                            + client.settings.broker() + ": the client did not start enhanced authentication");
+                            + client.settings.broker());
             }
         } catch (MqttException e) {
             throw fail(e);
@@ -583,13 +597,45 @@ final class Inbound {
                 }
                 break;
             case SUBACK:
-                complete(id, type, codes[0][0], codes[0]);
+            case UNSUBACK: // sub5: one reason code per filter, checked against the (UN)SUBSCRIBE
+                acks.complete(id, type, subscribeAck.codes[0], subscribeAck.codes, subscribeAck.reasonString);
                 break;
-            default: // UNSUBACK
-                complete(id, type, 0, null);
+            default: // AUTH (sub5): a step of the re-authentication the client started
+                authenticated(auth);
                 break;
         }
         return type;
+    }
+
+    // ------------------------------------------------------------------ MQTT 5 (sub5)
+
+    /**
+     * The reader is connecting (MQTT 5) and read an AUTH before CONNACK: hands it to the
+     * {@link AuthExchange}, which answers the broker's challenge (written here) or fails.
+     */
+    void readAuth(int total) throws IOException {
+        io.umqtt.simple.internal.codec.AuthCodec auth;
+        try {
+            auth = io.umqtt.simple.internal.codec.AuthCodec.decode(reader.rbuf, reader.rpos, total, properties5);
+        } catch (MqttException e) {
+            throw fail(e);
+        } finally {
+            consume(total);
+        }
+        authenticated(auth);
+    }
+
+    /** Lets the {@link AuthExchange} handle the broker's AUTH, writing its answer, if any. */
+    private void authenticated(io.umqtt.simple.internal.codec.AuthCodec auth) throws IOException {
+        byte[] answer;
+        try {
+            answer = client.auth.received(auth);
+        } catch (MqttException e) {
+            throw fail(e);
+        }
+        if (answer != null) {
+            client.outbound.writePacket(answer);
+        }
     }
 
     /** The failure of a publish its ack refused: PUBLISH_REFUSED with the reason code and string. */

@@ -40,7 +40,8 @@ final class Lifecycle {
                     + "the client id is empty, and MQTT 3.1.1 allows an empty client id only with clean session "
                     + "(MQTT-3.1.3-7); give the client an id to keep a session");
         }
-        byte[] connect = takeReaderToConnect(cleanSession, timeoutMillis);
+        AuthExchange.Start auth = c.auth.prepare(); // sub5: MQTT 5 enhanced authentication, null without
+        byte[] connect = takeReaderToConnect(cleanSession, timeoutMillis, auth);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         TlsConnector.Deadline guard = TlsConnector.Deadline.at(deadline); // closes the socket when time is up
         String server = c.settings.server;
@@ -71,12 +72,23 @@ final class Lifecycle {
             // from now on a disconnect() sends DISCONNECT: the will must not fire
             long writeTimeout = TimeUnit.MILLISECONDS.toNanos(c.settings.writeTimeoutMillis);
             c.outbound.writeConnect(t, connect, Math.min(left, writeTimeout));
-            int total = c.reader.readPacket(PacketReader.CONNACK, deadline, false);
-            if (total == 0) {
-                throw new MqttException(Reason.TIMEOUT, "no CONNACK from " + server + ":" + port + " within "
-                        + timeoutMillis + " ms");
+            int total;
+            while (true) {
+                total = c.reader.readPacket(PacketReader.CONNACK, deadline, false);
+                if (total == 0) {
+                    throw new MqttException(Reason.TIMEOUT, "no CONNACK from " + server + ":" + port + " within "
+                            + timeoutMillis + " ms");
+                }
+                if (c.reader.headType() != PacketType.AUTH) { // AUTH is framed only on MQTT 5
+                    break;
+                }
+                c.inbound.readAuth(total); // sub5: a step of the enhanced authentication, answered
             }
             boolean sessionPresent = c.inbound.readConnack(total, cleanSession);
+            if (c.session5.v5) {
+                ServerSettings s = c.session5.server; // sub5: a success must name the method; the final data
+                c.auth.connack(s.authenticationMethod(), s.authenticationData());
+            }
             if (!guard.disarm()) {
                 throw new SocketException("connect deadline passed");
             }
@@ -102,6 +114,7 @@ final class Lifecycle {
                 }
             }
             fail(cause);
+            c.auth.connectionEnded(cause); // sub5: an exchange under way failed
             boolean closer;
             synchronized (c.lock) {
                 // disconnect() or close() came meanwhile: it closes this connection (after its DISCONNECT)
@@ -136,7 +149,8 @@ final class Lifecycle {
      * Waits until the previous connection's reader, if any, has left (it leaves as soon as it sees
      * the closed socket), then takes the reader role, moves to CONNECTING and encodes CONNECT.
      */
-    private byte[] takeReaderToConnect(boolean cleanSession, int timeoutMillis) throws IOException {
+    private byte[] takeReaderToConnect(boolean cleanSession, int timeoutMillis, AuthExchange.Start auth)
+            throws IOException {
         Thread me = Thread.currentThread();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         ReaderRole readers = c.readers;
@@ -153,6 +167,7 @@ final class Lifecycle {
                         c.state = ConnectionState.CONNECTING;
                         c.failure = null;
                         readers.reader = me;
+                        c.auth.begin(auth); // sub5: the method and initial data go into CONNECT
                         return c.session5.connectPacket(cleanSession); // MQTT 3.1.1 or 5
                     }
                     previous = readers.reader.getName();

@@ -2,12 +2,14 @@ package io.umqtt.simple;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.List;
 
 import io.umqtt.api.AckHold;
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttProperties;
+import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.api.UserProperty;
 import io.umqtt.simple.internal.codec.Disconnect5;
 import io.umqtt.simple.internal.codec.PingreqEncoder;
@@ -135,6 +137,10 @@ public class MqttClient implements Closeable {
     final InboundAcks inboundAcks;
     /** MQTT 5: the protocol version, its settings and what the server's CONNACK set. */
     final Session5 session5;
+    /** MQTT 5 (sub5): enhanced authentication. */
+    final AuthExchange auth;
+    /** MQTT 5 (sub5): request/response. */
+    final Requests requests;
 
     /**
      * A client for a broker without TLS, user or keepalive (umqtt's defaults). No I/O happens until
@@ -177,6 +183,8 @@ public class MqttClient implements Closeable {
             TlsSettings tls) {
         settings = new Settings(clientId, server, port, user, password, keepAliveSeconds, tls);
         session5 = new Session5(this);
+        auth = new AuthExchange(this);
+        requests = new Requests(this);
         keepAlive = new KeepAlive(this, keepAliveSeconds);
         outbound = new Outbound(this, settings);
         reader = new PacketReader(this, settings);
@@ -702,6 +710,150 @@ public class MqttClient implements Closeable {
      */
     public void unsubscribe(String[] filters) throws IOException {
         subscriber.unsubscribe(filters);
+    }
+
+    // ------------------------------------------------------------------ MQTT 5: subscriptions, AUTH, requests (sub5)
+
+    /**
+     * Subscribes to a topic filter with subscription options (MQTT 5: No Local, Retain As
+     * Published, Retain Handling, a subscription identifier; see docs/mqtt5-sub5.md) and waits for
+     * the SUBACK; returns the granted QoS. On MQTT 3.1.1 only plain options ({@link
+     * SubscriptionOptions#qos(int)}) can be sent: the same bytes as {@link #subscribe(String, int)}.
+     *
+     * @throws IllegalArgumentException for a bad filter, null options, options beyond the QoS on
+     *         MQTT 3.1.1, No Local on a shared subscription (MQTT-3.8.3-4), or what the broker's
+     *         CONNACK said it does not support (subscription identifiers, shared or wildcard
+     *         subscriptions); nothing is sent
+     * @throws MqttException SUBSCRIPTION_REFUSED with the SUBACK reason code (0x80 and up) in
+     *         {@link MqttException#returnCode()} and the broker's {@link MqttException#reasonString()};
+     *         TIMEOUT when no SUBACK arrives in time
+     * @since 1.5
+     */
+    public int subscribe(String filter, SubscriptionOptions options) throws IOException {
+        return subscriber.subscribe(filter, options);
+    }
+
+    /**
+     * {@link #subscribe(String[], SubscriptionOptions[], List)} without user properties.
+     *
+     * @since 1.5
+     */
+    public int[] subscribe(String[] filters, SubscriptionOptions[] options) throws IOException {
+        return subscriber.subscribe(filters, options, null);
+    }
+
+    /**
+     * Subscribes to several topic filters, each with its options, and waits for the SUBACKs.
+     * Filters with different subscription identifiers go in different SUBSCRIBE packets (MQTT 5
+     * puts the identifier on the packet), in order; filters beyond one packet are split as
+     * {@link #subscribe(String[], int[])} does; all are written before the first SUBACK is awaited.
+     *
+     * @param userProperties MQTT 5 user properties for each SUBSCRIBE, or null
+     * @return per filter the granted QoS, or the reason code (0x80 and up; on MQTT 3.1.1 0x80) when
+     *         the broker refused it
+     * @throws IllegalArgumentException as {@link #subscribe(String, SubscriptionOptions)}, naming
+     *         the filter and its index; also for not one options object per filter and for user
+     *         properties on MQTT 3.1.1; nothing is sent
+     * @throws MqttException TIMEOUT when a SUBACK does not arrive in time; PROTOCOL_ERROR (the
+     *         connection is closed) for a malformed SUBACK (see docs/mqtt5-sub5.md)
+     * @since 1.5
+     */
+    public int[] subscribe(String[] filters, SubscriptionOptions[] options, List<UserProperty> userProperties)
+            throws IOException {
+        return subscriber.subscribe(filters, options, userProperties);
+    }
+
+    /**
+     * {@link #unsubscribeWithCodes(String[], List)} without user properties.
+     *
+     * @since 1.5
+     */
+    public int[] unsubscribeWithCodes(String[] filters) throws IOException {
+        return subscriber.unsubscribeWithCodes(filters, null);
+    }
+
+    /**
+     * Unsubscribes several topic filters and returns the UNSUBACK reason code of each (MQTT 5):
+     * 0x00 success, 0x11 no subscription existed, 0x80 and up refused (e.g. 0x87 not authorized).
+     * On MQTT 3.1.1, whose UNSUBACK has no codes, every code is 0x00. (On MQTT 5,
+     * {@link #unsubscribe(String)} and {@link #unsubscribe(String[])} throw UNSUBSCRIBE_REFUSED for
+     * a refused filter instead.)
+     *
+     * @param userProperties MQTT 5 user properties for each UNSUBSCRIBE, or null
+     * @throws IllegalArgumentException for bad filters, or user properties on MQTT 3.1.1
+     * @throws MqttException TIMEOUT when an UNSUBACK does not arrive in time; PROTOCOL_ERROR (the
+     *         connection is closed) for a malformed UNSUBACK
+     * @since 1.5
+     */
+    public int[] unsubscribeWithCodes(String[] filters, List<UserProperty> userProperties) throws IOException {
+        return subscriber.unsubscribeWithCodes(filters, userProperties);
+    }
+
+    /**
+     * Sets the MQTT 5 enhanced authentication (section 4.12) of the next connects: its method and
+     * initial data go into CONNECT, the broker's AUTH challenges are answered with it before CONNACK,
+     * and {@link #reauthenticate()} uses it (see {@link Authenticator}, docs/mqtt5-sub5.md).
+     *
+     * @param authenticator the authenticator, or null for none
+     * @throws IllegalStateException when setting one while the client speaks MQTT 3.1.1
+     * @since 1.5
+     */
+    public void setAuthenticator(Authenticator authenticator) {
+        if (authenticator != null) {
+            session5.requireMqtt5("an authenticator (enhanced authentication)");
+        }
+        auth.configured = authenticator;
+    }
+
+    /**
+     * The authenticator set with {@link #setAuthenticator(Authenticator)}, or null.
+     *
+     * @since 1.5
+     */
+    public Authenticator authenticator() {
+        return auth.configured;
+    }
+
+    /**
+     * Re-authenticates the connection (MQTT 5 section 4.12.1): sends AUTH with reason code 0x19 and
+     * the authenticator's initial data, answers the broker's challenges, and returns when the
+     * broker's AUTH 0x00 (success) arrives, within the ack timeout. Reads while no other thread
+     * reads, else waits for the reader to hand the end over. A failed re-authentication ends the
+     * connection (MQTT-4.12.1-2).
+     *
+     * @throws IllegalStateException when the connection was made without an authenticator, or a
+     *         re-authentication is under way
+     * @throws MqttException AUTHENTICATION_FAILED when the authenticator throws; TIMEOUT when the
+     *         broker does not end the exchange in time; the connection's failure (e.g.
+     *         DISCONNECTED_BY_SERVER) when the broker refuses
+     * @since 1.5
+     */
+    public void reauthenticate() throws IOException {
+        auth.reauthenticate();
+    }
+
+    /**
+     * MQTT 5 request/response (section 4.10): publishes {@code payload} to {@code topic} with the
+     * client's response topic and correlation data of its own, and waits for the message on the
+     * response topic that carries that correlation data. Meanwhile other messages go to the callback
+     * (it reads like {@link #waitMsg()}, or waits for the thread running the loop to hand the
+     * response over); the response itself never does. May be called from the callback. The
+     * response topic is subscribed once per connection at the first request (see
+     * docs/mqtt5-sub5.md).
+     *
+     * @param properties further properties of the request, without response topic and correlation
+     *        data, or {@link MqttProperties#EMPTY}
+     * @param timeoutMillis how long to wait for the response, more than 0
+     * @throws IllegalStateException on MQTT 3.1.1
+     * @throws IllegalArgumentException for a bad topic, payload, QoS, timeout, or properties that
+     *         carry a response topic or correlation data
+     * @throws MqttException TIMEOUT when no response arrives in time; the publish's or the response
+     *         topic subscription's failure
+     * @since 1.5
+     */
+    public Response request(String topic, byte[] payload, int qos, MqttProperties properties, long timeoutMillis)
+            throws IOException {
+        return requests.request(topic, payload, qos, properties, timeoutMillis);
     }
 
     /**

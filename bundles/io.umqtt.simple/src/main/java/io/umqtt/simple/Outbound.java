@@ -130,9 +130,6 @@ final class Outbound {
 
     /** Writes a whole encoded packet. */
     void writePacket(byte[] packet) throws IOException {
-        if (client.session5.v5) {
-            packet = Mqtt5Shim.subscribe(packet); // SUBSCRIBE, UNSUBSCRIBE: the MQTT 5 form
-        }
         synchronized (writeLock) {
             send(packet, 0, packet.length);
         }

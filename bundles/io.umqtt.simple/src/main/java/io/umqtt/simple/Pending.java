@@ -39,10 +39,12 @@ final class Pending extends MqttClient.InFlight {
     boolean async;
     Pending previous;
     Pending next;
-    /** How many return codes its SUBACK must carry: the filters of its SUBSCRIBE. */
+    /** How many return codes its SUBACK (MQTT 5: UNSUBACK) must carry: the filters of its (UN)SUBSCRIBE. */
     int filters = 1;
-    /** The return codes of its SUBACK, one per filter; null for the other acks. */
+    /** The return codes of its SUBACK (MQTT 5: also UNSUBACK), one per filter; null for the other acks. */
     int[] codes;
+    /** MQTT 5: the reason string of its ack, or null. */
+    String reasonString;
     /** Where its PUBLISH ended in the client's write path; written once that is (see {@link Outbound#mayWaitHolding}). */
     volatile long mark = Long.MAX_VALUE;
 

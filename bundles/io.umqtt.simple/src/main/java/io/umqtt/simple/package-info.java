@@ -3,5 +3,5 @@
  * client with no dependencies beyond the JDK and the umqtt API.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.4.0")
+@org.osgi.annotation.versioning.Version("1.5.0")
 package io.umqtt.simple;

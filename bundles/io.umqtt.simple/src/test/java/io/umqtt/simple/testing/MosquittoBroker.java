@@ -327,6 +327,10 @@ public final class MosquittoBroker implements AutoCloseable {
             acls.append(acls.length() == 0 ? "" : ", ").append("{\"acltype\": \"subscribePattern\", \"topic\": \"")
                     .append(pattern).append("\", \"priority\": 0, \"allow\": false}");
         }
+        for (String pattern : config.deniedUnsubscriptions) {
+            acls.append(acls.length() == 0 ? "" : ", ").append("{\"acltype\": \"unsubscribePattern\", \"topic\": \"")
+                    .append(pattern).append("\", \"priority\": 0, \"allow\": false}");
+        }
         String json = "{\n  \"defaultACLAccess\": {\"publishClientSend\": true, \"publishClientReceive\": true, "
                 + "\"subscribe\": true, \"unsubscribe\": true},\n  \"clients\": [],\n"
                 + "  \"groups\": [{\"groupname\": \"anonymous\", \"roles\": [{\"rolename\": \"deny\"}]}],\n"
@@ -384,7 +388,7 @@ public final class MosquittoBroker implements AutoCloseable {
             Files.write(passwd, p.toString().getBytes(StandardCharsets.UTF_8));
             c.append("password_file ").append(passwd.toAbsolutePath()).append('\n');
         }
-        if (!config.deniedSubscriptions.isEmpty()) {
+        if (!config.deniedSubscriptions.isEmpty() || !config.deniedUnsubscriptions.isEmpty()) {
             writeDynamicSecurity(c);
         }
         for (String line : config.extra) {
@@ -600,6 +604,7 @@ public final class MosquittoBroker implements AutoCloseable {
         private final Map<String, String> users = new LinkedHashMap<>();
         private final List<String> extra = new ArrayList<>();
         private final List<String> deniedSubscriptions = new ArrayList<>();
+        private final List<String> deniedUnsubscriptions = new ArrayList<>();
         private final Map<String, String> env = new LinkedHashMap<>();
         private String maxTlsProtocol;
         private TestPki pki;
@@ -676,6 +681,20 @@ public final class MosquittoBroker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Makes the broker refuse UNSUBSCRIBEs of filters matching {@code pattern} (on MQTT 5 an
+         * UNSUBACK reason code 0x87, not authorized) for anonymous clients, as {@link #denySubscribe}
+         * does for SUBSCRIBE.
+         */
+        public Builder denyUnsubscribe(String pattern) {
+            if (pattern == null || pattern.isEmpty() || pattern.indexOf('"') >= 0 || pattern.indexOf('\\') >= 0) {
+                throw new IllegalArgumentException("denyUnsubscribe takes a topic pattern without quotes or "
+                        + "backslashes, found '" + pattern + "'");
+            }
+            deniedUnsubscriptions.add(pattern);
+            return this;
+        }
+
         /** Sets an environment variable of the mosquitto process (added to this JVM's environment). */
         public Builder env(String name, String value) {
             if (name == null || name.isEmpty() || name.indexOf('=') >= 0 || value == null) {
@@ -734,6 +753,7 @@ public final class MosquittoBroker implements AutoCloseable {
             b.users.putAll(users);
             b.extra.addAll(extra);
             b.deniedSubscriptions.addAll(deniedSubscriptions);
+            b.deniedUnsubscriptions.addAll(deniedUnsubscriptions);
             b.env.putAll(env);
             b.maxTlsProtocol = maxTlsProtocol;
             b.pki = pki;

@@ -1,6 +1,7 @@
 package io.umqtt.simple.internal.codec;
 
 import io.umqtt.api.MqttException;
+import io.umqtt.simple.PacketType;
 
 /**
  * Decodes SUBACK (MQTT 3.1.1 section 3.9), the server's ack of a SUBSCRIBE: the packet identifier
@@ -60,11 +61,22 @@ public final class SubackDecoder {
      * filters its SUBSCRIBE carried (MQTT-3.9.3-1), or null when they are equal.
      */
     public static MqttException countMismatch(int packetId, int codes, int filters) {
+        return countMismatch(PacketType.SUBACK, packetId, codes, filters);
+    }
+
+    /**
+     * {@link #countMismatch(int, int, int)} for a SUBACK or (MQTT 5) an UNSUBACK ({@code ack}):
+     * MQTT-3.9.3-1, MQTT-3.11.3-1.
+     */
+    public static MqttException countMismatch(PacketType ack, int packetId, int codes, int filters) {
         if (codes == filters) {
             return null;
         }
-        return Wire.protocol("SUBACK for packet id " + packetId + " carries " + codes + " return code"
-                + (codes == 1 ? "" : "s") + ", but its SUBSCRIBE had " + filters + " filter" + (filters == 1 ? "" : "s")
-                + " (one return code per filter, MQTT-3.9.3-1)");
+        boolean sub = ack == PacketType.SUBACK;
+        return Wire.protocol(ack + " for packet id " + packetId + " carries " + codes + " "
+                + (sub ? "return" : "reason") + " code" + (codes == 1 ? "" : "s") + ", but its "
+                + (sub ? "SUBSCRIBE" : "UNSUBSCRIBE") + " had " + filters + " filter" + (filters == 1 ? "" : "s")
+                + " (one " + (sub ? "return" : "reason") + " code per filter, " + (sub ? "MQTT-3.9.3-1" : "MQTT-3.11.3-1")
+                + ")");
     }
 }

@@ -6,6 +6,11 @@ package io.umqtt.simple.internal.codec;
  * order given (the SUBACK answers them in that order, MQTT-3.8.4-6). The filters and QoS are
  * checked by the caller, which also keeps the packet within the maximum remaining length
  * ({@link #remainingLength}). Stateless.
+ * <p>
+ * MQTT 5 ({@link #encode5}, section 3.8 of MQTT 5): after the packet identifier the properties
+ * (their length as a variable byte integer, then the Subscription Identifier and User Properties,
+ * which the caller encodes), and per filter the subscription options byte (3.8.3.1: QoS, No Local,
+ * Retain As Published, Retain Handling) in place of the QoS byte.
  */
 public final class SubscribeEncoder {
     /** SUBSCRIBE with its reserved flags 0b0010. */
@@ -33,6 +38,35 @@ public final class SubscribeEncoder {
             b[p++] = (byte) qos[i];
         }
         return b;
+    }
+
+    /**
+     * The whole MQTT 5 SUBSCRIBE packet for {@code filters[from..to)}, each with the subscription
+     * options byte at the same index of {@code options}, and {@code properties} (possibly empty)
+     * for the whole packet; its remaining length
+     * ({@link #remainingLength5}) must be at most
+     * {@link io.umqtt.api.MqttConstants#MAX_REMAINING_LENGTH}.
+     */
+    public static byte[] encode5(int packetId, PropertyWriter properties, byte[][] filters, int[] options, int from, int to) {
+        int rem = (int) remainingLength5(properties.encodedLength(), filters, from, to);
+        byte[] b = Wire.packet(HEADER, rem);
+        int p = Wire.putU16(b, 1 + FixedHeader.varIntSize(rem), packetId);
+        p = properties.writeTo(b, p);
+        for (int i = from; i < to; i++) {
+            p = Wire.putString(b, p, filters[i]);
+            b[p++] = (byte) options[i];
+        }
+        return b;
+    }
+
+    /**
+     * The remaining length of an MQTT 5 SUBSCRIBE of {@code filters[from..to)} with
+     * a property block of {@code propertyBlock} bytes ({@link PropertyWriter#encodedLength()}: the
+     * properties with their length): the packet identifier, the block, and per filter its length
+     * prefix, its bytes and the options byte.
+     */
+    public static long remainingLength5(int propertyBlock, byte[][] filters, int from, int to) {
+        return remainingLength(filters, from, to) + propertyBlock;
     }
 
     /**
