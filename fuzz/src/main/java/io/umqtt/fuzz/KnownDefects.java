@@ -32,12 +32,6 @@ final class KnownDefects {
         Map<String, String> m = new TreeMap<>();
         m.put(MQTT5_LIMIT_ON_REMAINING_LENGTH, "issue 14, core5: Maximum Packet Size compared with the remaining "
                 + "length, not the whole packet (MQTT 5 3.1.2.11.4)");
-        // sub5's SUBSCRIBE/UNSUBSCRIBE client code is not merged yet: core5's interim Mqtt5Shim neither refuses
-        // on an UNSUBACK code of 0x80 or above nor checks the UNSUBACK's code count
-        m.put("mqtt5:op-result:unsubscribe", "issue 14, sub5 (not merged yet): unsubscribe() returns on an UNSUBACK "
-                + "reason code of 0x80 or above (UNSUBSCRIBE_REFUSED in sub5)");
-        m.put("mqtt5:accepts:ACK_LENGTH", "issue 14, sub5 (not merged yet): an UNSUBACK with more reason codes than "
-                + "filters is accepted");
         // issue 11 defects 4 and 5 (hard-io, hard-strings) are merged: nothing is under repair elsewhere
         UNDER_REPAIR = java.util.Collections.unmodifiableMap(m);
     }

@@ -16,7 +16,6 @@ import static io.umqtt.simple.testing.Mqtt5Packets.packet;
 import static io.umqtt.simple.testing.Mqtt5Packets.props;
 import static io.umqtt.simple.testing.Mqtt5Packets.publish;
 import static io.umqtt.simple.testing.Mqtt5Packets.subOrUnsubAck;
-import static io.umqtt.simple.testing.Mqtt5Packets.u16;
 import static io.umqtt.simple.testing.Mqtt5Packets.utf8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -192,8 +191,10 @@ class HostileBroker5Test {
                         id -> ack(4, id, 0x01, props()), "PUBACK", ""),
                 bad("Content Type in PUBACK", Op.PUBLISH,
                         id -> ack(4, id, 0x00, props().string(CONTENT_TYPE, "x")), "PUBACK", "Content Type"),
-                bad("SUBACK without a reason code", Op.SUBSCRIBE,
-                        id -> subOrUnsubAck(9, id, props()), "SUBACK", ""),
+                bad("SUBACK reason code 0x03", Op.SUBSCRIBE,
+                        id -> subOrUnsubAck(9, id, props(), 0x03), "SUBACK", ""),
+                bad("UNSUBACK reason code 0x01", Op.UNSUBSCRIBE,
+                        id -> subOrUnsubAck(11, id, props(), 0x01), "UNSUBACK", ""),
                 bad("PUBREL reason code 0x10", Op.READ,
                         id -> ack(6, 7, 0x10, props()), "PUBREL", ""),
                 bad("DISCONNECT with Session Expiry Interval", Op.READ,
