@@ -161,7 +161,9 @@ public class MqttException extends IOException {
      * MQTT 3.1.1 reserves, reported unchanged; for {@link Reason#SUBSCRIPTION_REFUSED} 0x80. On an
      * MQTT 5 connection it is the MQTT 5 reason code (0x80 and up for failures, see
      * {@link #reasonCodeName}) of the CONNACK, SUBACK, UNSUBACK, PUBACK, PUBREC, PUBCOMP or
-     * DISCONNECT that carried it.
+     * DISCONNECT that carried it; for {@link Reason#PROTOCOL_ERROR} on an MQTT 5 connection the
+     * reason code of the DISCONNECT the client sent before closing (0x81 malformed packet, 0x82
+     * protocol error, 0x93 receive maximum exceeded, 0x94 topic alias invalid, 0x95 packet too large).
      */
     public int returnCode() {
         return returnCode;

@@ -136,8 +136,9 @@ final class AuthExchange {
             m = method;
         }
         if (a == null || m == null) {
-            throw Properties.protocolError("the broker " + client.settings.broker() + " sent AUTH to client '"
-                    + client.settings.clientId + "', which sent no Authentication Method in CONNECT (MQTT-4.12.0-6)");
+            throw Properties.protocolError("unexpected AUTH from the broker " + client.settings.broker()
+                    + " to client '" + client.settings.clientId + "', which sent no Authentication Method in CONNECT "
+                    + "(MQTT-4.12.0-6)");
         }
         if (!m.equals(auth.method)) {
             throw Properties.protocolError("the broker " + client.settings.broker() + " sent AUTH with "

@@ -6,12 +6,10 @@ import java.util.List;
 
 import io.umqtt.api.AckHold;
 import io.umqtt.api.ConnectionState;
-import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttProperties;
 import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.api.UserProperty;
-import io.umqtt.simple.internal.codec.Disconnect5;
 import io.umqtt.simple.internal.codec.PingreqEncoder;
 import io.umqtt.simple.internal.MqttStrings;
 
@@ -392,6 +390,7 @@ public class MqttClient implements Closeable {
         Settings.checkWill(topic, msg, qos);
         synchronized (lock) {
             settings.setWill(topic, msg, retain, qos);
+            session5.clearWill(); // MQTT 5: no will properties, no delay
         }
     }
 
@@ -407,6 +406,7 @@ public class MqttClient implements Closeable {
     public void clearLastWill() {
         synchronized (lock) {
             settings.clearWill();
+            session5.clearWill();
         }
     }
 
@@ -939,199 +939,94 @@ public class MqttClient implements Closeable {
     }
 
     // ------------------------------------------------------------------ MQTT 5 (see docs/mqtt5.md)
+    // The MQTT 5 part is Session5; these methods check and delegate.
 
     /**
-     * The protocol version of the next {@link #connect(boolean)}: {@link MqttConstants#MQTT_3_1_1}
-     * (4, the default) or {@link MqttConstants#MQTT_5} (5). The MQTT 5 settings below need 5.
+     * The protocol version of the next {@link #connect(boolean)}: 4 (MQTT 3.1.1, the default) or
+     * 5 (MQTT 5). The MQTT 5 settings below need 5 (a value other than their default is refused
+     * with an {@code IllegalStateException} on 3.1.1).
      *
      * @throws IllegalArgumentException unless 4 or 5
      * @throws IllegalStateException while connected or connecting
      * @since 1.5
      */
     public void setProtocolVersion(int version) {
-        if (version != MqttConstants.MQTT_3_1_1 && version != MqttConstants.MQTT_5) {
-            throw new IllegalArgumentException("client '" + settings.clientId + "': protocol version must be 4 (MQTT "
-                    + "3.1.1) or 5 (MQTT 5), found " + version);
-        }
-        synchronized (lock) {
-            if (state == ConnectionState.CONNECTED || state == ConnectionState.CONNECTING) {
-                throw new IllegalStateException("client '" + settings.clientId + "': cannot change the protocol "
-                        + "version while " + state + "; it takes effect at the next connect");
-            }
-            session5.protocolVersion = version;
-        }
+        session5.setProtocolVersion(version);
     }
 
-    /**
-     * The protocol version set with {@link #setProtocolVersion(int)}: 4 (MQTT 3.1.1) or 5.
-     *
-     * @since 1.5
-     */
+    /** The protocol version set with {@link #setProtocolVersion(int)}: 4 or 5. @since 1.5 */
     public int protocolVersion() {
         return session5.protocolVersion;
     }
 
     /**
-     * MQTT 5: the Session Expiry Interval sent in CONNECT, seconds (0, the default, ends the
-     * session with the connection; 0xFFFFFFFF never). {@code connect(cleanSession)} sends
-     * {@code cleanSession} as Clean Start: with {@code false} and an interval above 0 the broker
-     * resumes the session of an earlier connection.
+     * MQTT 5: the Session Expiry Interval of CONNECT in seconds, 0..0xFFFFFFFF (default 0: the
+     * session ends with the connection). {@code connect(cleanSession)} sends Clean Start.
      *
-     * @throws IllegalArgumentException unless 0..0xFFFFFFFF
-     * @throws IllegalStateException for a value other than 0 on MQTT 3.1.1
      * @since 1.5
      */
     public void setSessionExpiryInterval(long seconds) {
-        if (seconds < 0 || seconds > 0xFFFF_FFFFL) {
-            throw new IllegalArgumentException("client '" + settings.clientId + "': session expiry interval must be "
-                    + "0..4294967295 seconds, found " + seconds);
-        }
-        if (seconds != 0) {
-            session5.requireMqtt5("the session expiry interval");
-        }
-        session5.sessionExpiryInterval = seconds;
+        session5.setSessionExpiryInterval(seconds);
     }
 
     /**
-     * MQTT 5: the Receive Maximum announced in CONNECT: how many received QoS 1 and 2 messages may
-     * await the client's acknowledgement at once (default 65535, not sent). A broker that sends
-     * more is a protocol error (DISCONNECT 0x93).
+     * MQTT 5: the Receive Maximum announced, 1..65535 (default 65535): received QoS 1 and 2
+     * messages awaiting our ack at once; a broker that sends more is a protocol error (0x93).
      *
-     * @throws IllegalArgumentException unless 1..65535
-     * @throws IllegalStateException for a value other than 65535 on MQTT 3.1.1
      * @since 1.5
      */
     public void setReceiveMaximum(int max) {
-        if (max < 1 || max > 65_535) {
-            throw new IllegalArgumentException("client '" + settings.clientId + "': receive maximum must be 1..65535, "
-                    + "found " + max);
-        }
-        if (max != 65_535) {
-            session5.requireMqtt5("the receive maximum");
-        }
-        session5.receiveMaximum = max;
+        session5.setReceiveMaximum(max);
     }
 
     /**
-     * MQTT 5: the Topic Alias Maximum announced in CONNECT: the highest topic alias the client
-     * accepts from the broker (default 0: none). Aliases are resolved by the client; the callback
-     * always gets the topic.
+     * MQTT 5: the highest topic alias accepted from the broker, 0..65535 (default 0: none).
      *
-     * @throws IllegalArgumentException unless 0..65535
-     * @throws IllegalStateException for a value other than 0 on MQTT 3.1.1
      * @since 1.5
      */
     public void setTopicAliasMaximum(int max) {
-        if (max < 0 || max > 65_535) {
-            throw new IllegalArgumentException("client '" + settings.clientId + "': topic alias maximum must be "
-                    + "0..65535, found " + max);
-        }
-        if (max != 0) {
-            session5.requireMqtt5("the topic alias maximum");
-        }
-        session5.topicAliasMaximum = max;
+        session5.setTopicAliasMaximum(max);
     }
 
     /**
-     * MQTT 5: how many topics the client gives a topic alias on a connection, at most (within
-     * the broker's Topic Alias Maximum); default {@value #DEFAULT_OUTBOUND_TOPIC_ALIASES}; 0
-     * turns outbound aliases off. The first that many distinct topics published on a connection
-     * get one: their first PUBLISH carries topic and alias, later ones the alias alone.
+     * MQTT 5: how many topics get an outbound topic alias on a connection (within the broker's
+     * Topic Alias Maximum), 0..65535; default {@value #DEFAULT_OUTBOUND_TOPIC_ALIASES}; 0: none.
      *
-     * @throws IllegalArgumentException unless 0..65535
      * @since 1.5
      */
     public void setOutboundTopicAliases(int max) {
-        if (max < 0 || max > 65_535) {
-            throw new IllegalArgumentException("client '" + settings.clientId + "': outbound topic aliases must be "
-                    + "0..65535, found " + max);
-        }
-        session5.outboundTopicAliases = max;
+        session5.setOutboundTopicAliases(max);
     }
 
-    /**
-     * MQTT 5: asks the broker for Response Information in its CONNACK
-     * ({@link ServerSettings#responseInformation()}); default false.
-     *
-     * @throws IllegalStateException for true on MQTT 3.1.1
-     * @since 1.5
-     */
+    /** MQTT 5: asks for Response Information in the CONNACK (default false). @since 1.5 */
     public void setRequestResponseInformation(boolean request) {
-        if (request) {
-            session5.requireMqtt5("request response information");
-        }
-        session5.requestResponseInformation = request;
+        session5.setRequestResponseInformation(request);
     }
 
-    /**
-     * MQTT 5: whether the broker may send reason strings and user properties with its
-     * refusals (default true; false sends Request Problem Information 0).
-     *
-     * @throws IllegalStateException for false on MQTT 3.1.1
-     * @since 1.5
-     */
+    /** MQTT 5: whether the broker may send reason strings and user properties (default true). @since 1.5 */
     public void setRequestProblemInformation(boolean request) {
-        if (!request) {
-            session5.requireMqtt5("request problem information");
-        }
-        session5.requestProblemInformation = request;
+        session5.setRequestProblemInformation(request);
     }
 
-    /**
-     * MQTT 5: user properties sent with CONNECT (in their order; names may repeat); null or
-     * empty for none.
-     *
-     * @throws IllegalArgumentException for a null element
-     * @throws IllegalStateException for properties on MQTT 3.1.1
-     * @since 1.5
-     */
+    /** MQTT 5: user properties of CONNECT, in order; null or empty for none. @since 1.5 */
     public void setConnectUserProperties(java.util.List<UserProperty> properties) {
-        java.util.List<UserProperty> copy = Session5.copyUserProperties(properties);
-        if (!copy.isEmpty()) {
-            session5.requireMqtt5("connect user properties");
-        }
-        session5.connectUserProperties = copy;
+        session5.setConnectUserProperties(properties);
     }
 
     /**
-     * MQTT 5: {@link #setLastWill(byte[], byte[], boolean, int)} with will properties (payload
-     * format, message expiry, content type, response topic, correlation data, user properties)
-     * and a Will Delay Interval: the broker publishes the will that many seconds after the
-     * connection is lost, unless the client reconnects meanwhile (or the session ends first).
+     * MQTT 5: {@link #setLastWill(byte[], byte[], boolean, int)} with will properties (null for
+     * none) and a Will Delay Interval in seconds (0..0xFFFFFFFF).
      *
-     * @param willProperties null or {@link MqttProperties#EMPTY} for none
-     * @param willDelaySeconds 0..0xFFFFFFFF
-     * @throws IllegalArgumentException as the other setLastWill; for a bad delay, or
-     *         subscription identifiers in the properties
-     * @throws IllegalStateException for properties or a delay on MQTT 3.1.1
      * @since 1.5
      */
     public void setLastWill(String topic, byte[] msg, boolean retain, int qos, MqttProperties willProperties,
             long willDelaySeconds) {
-        byte[] t = MqttStrings.utf8("topic", topic);
-        Settings.checkWill(t, msg, qos);
-        MqttProperties p = willProperties == null ? MqttProperties.EMPTY : willProperties;
-        if (willDelaySeconds < 0 || willDelaySeconds > 0xFFFF_FFFFL) {
-            throw new IllegalArgumentException("client '" + settings.clientId + "': will delay interval must be "
-                    + "0..4294967295 seconds, found " + willDelaySeconds);
-        }
-        if (p.subscriptionIdentifiers().length > 0) {
-            throw new IllegalArgumentException("client '" + settings.clientId + "': will properties must not carry "
-                    + "subscription identifiers");
-        }
-        if (!p.isEmpty() || willDelaySeconds != 0) {
-            session5.requireMqtt5("a will with properties or a will delay");
-        }
-        synchronized (lock) {
-            settings.setWill(t, msg, retain, qos);
-            session5.willProperties = p;
-            session5.willDelayInterval = willDelaySeconds;
-        }
+        session5.setLastWill(MqttStrings.utf8("topic", topic), msg, retain, qos, willProperties, willDelaySeconds);
     }
 
     /**
-     * MQTT 5: what the server's CONNACK of the current (or last) connection set, or null before
-     * the first MQTT 5 connection and on MQTT 3.1.1.
+     * MQTT 5: what the server's CONNACK of the current (or last) connection set; null before the
+     * first MQTT 5 connection.
      *
      * @since 1.5
      */
@@ -1139,26 +1034,18 @@ public class MqttClient implements Closeable {
         return session5.server;
     }
 
-    /**
-     * {@link #publish(byte[], byte[], boolean, int)} with MQTT 5 properties; the topic as UTF-8.
-     *
-     * @since 1.5
-     */
+    /** {@link #publish(byte[], byte[], boolean, int, MqttProperties)} with the topic as UTF-8. @since 1.5 */
     public void publish(String topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
             throws IOException {
         publish(MqttStrings.utf8("topic", topic), msg, retain, qos, properties);
     }
 
     /**
-     * {@link #publish(byte[], byte[], boolean, int)} with MQTT 5 properties. On MQTT 5 a QoS 1 or
-     * 2 publish the broker refuses (PUBACK or PUBREC reason code 0x80 or more) fails with
-     * {@link MqttException.Reason#PUBLISH_REFUSED}, the code in {@link MqttException#returnCode()}
-     * and the broker's reason string in {@link MqttException#reasonString()}; 0x10 (no matching
-     * subscribers) is success.
+     * {@link #publish(byte[], byte[], boolean, int)} with MQTT 5 properties (null for none;
+     * refused on MQTT 3.1.1). A QoS 1 or 2 publish the broker refuses (reason code 0x80 or more)
+     * fails with {@link MqttException.Reason#PUBLISH_REFUSED}, the code and reason string in it.
      *
-     * @param properties null or {@link MqttProperties#EMPTY} for none
-     * @throws IllegalArgumentException also for properties on MQTT 3.1.1, subscription identifiers
-     *         in them, or a packet above the broker's Maximum Packet Size (nothing is sent)
+     * @throws IllegalArgumentException also for a packet above the broker's Maximum Packet Size
      * @since 1.5
      */
     public void publish(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
@@ -1167,10 +1054,8 @@ public class MqttClient implements Closeable {
     }
 
     /**
-     * {@link #publishAsync(byte[], byte[], boolean, int)} with MQTT 5 properties (see
-     * {@link #publish(byte[], byte[], boolean, int, MqttProperties)}); a refusal fails the token.
-     * The window of unacknowledged publishes is the smaller of {@link #maxInflight()} and the
-     * broker's Receive Maximum.
+     * {@link #publishAsync(byte[], byte[], boolean, int)} with MQTT 5 properties; the window is
+     * the smaller of {@link #maxInflight()} and the broker's Receive Maximum.
      *
      * @since 1.5
      */
@@ -1179,55 +1064,31 @@ public class MqttClient implements Closeable {
         return publisher.publishAsync(topic, msg, retain, qos, properties);
     }
 
-    /**
-     * {@link #publishAsync(byte[], byte[], boolean, int, MqttProperties)} with the topic as UTF-8.
-     *
-     * @since 1.5
-     */
+    /** {@link #publishAsync(byte[], byte[], boolean, int, MqttProperties)} with the topic as UTF-8. @since 1.5 */
     public PublishToken publishAsync(String topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
             throws IOException {
         return publishAsync(MqttStrings.utf8("topic", topic), msg, retain, qos, properties);
     }
 
     /**
-     * MQTT 5: {@link #disconnect()} with a reason code in the DISCONNECT: 0x00 normal
-     * disconnection (the will is not published), 0x04 disconnect with will message (the broker
-     * publishes the will), or an error code a client may send (0x80-0x83, 0x90, 0x93-0x99).
+     * MQTT 5: {@link #disconnect()} with a reason code: 0x00 normal, 0x04 with will message (the
+     * broker publishes the will), or another code a client may send (MQTT 5 table 3-10).
      *
-     * @throws IllegalArgumentException for a code a client may not send (table 3-10)
+     * @throws IllegalArgumentException for a code a client may not send
      * @throws IllegalStateException on MQTT 3.1.1
      * @since 1.5
      */
     public void disconnect(int reasonCode) throws IOException {
-        if (!Disconnect5.fromClient(reasonCode)) {
-            throw new IllegalArgumentException(String.format("client '%s': 0x%02X (%s) is not a reason code a client "
-                    + "may send in DISCONNECT (MQTT 5 section 3.14.2.1)", settings.clientId, reasonCode,
-                    MqttException.reasonCodeName(reasonCode)));
-        }
-        if (!session5.v5 && session5.protocolVersion != MqttConstants.MQTT_5) {
-            throw new IllegalStateException("client '" + settings.clientId + "' speaks MQTT 3.1.1, whose DISCONNECT "
-                    + "has no reason code; use disconnect()");
-        }
-        lifecycle.disconnect(session5.v5 ? Disconnect5.encode(reasonCode, null) : null);
+        lifecycle.disconnect(session5.disconnectPacket(reasonCode));
     }
 
-    /**
-     * {@link #sendPublish(byte[], byte[], boolean, int, boolean, int)} with MQTT 5 properties
-     * (null for none), for subclasses that resend.
-     *
-     * @since 1.5
-     */
+    /** {@link #sendPublish(byte[], byte[], boolean, int, boolean, int)} with MQTT 5 properties. @since 1.5 */
     protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, int qos, boolean dup, int packetId,
             MqttProperties properties) throws IOException {
         return publisher.send(topic, msg, retain, qos, dup, packetId, properties);
     }
 
-    /**
-     * {@link #sendPublish(byte[], byte[], boolean, boolean, int, Qos2Step)} with MQTT 5 properties
-     * (null for none).
-     *
-     * @since 1.5
-     */
+    /** {@link #sendPublish(byte[], byte[], boolean, boolean, int, Qos2Step)} with MQTT 5 properties. @since 1.5 */
     protected final InFlight sendPublish(byte[] topic, byte[] msg, boolean retain, boolean dup, int packetId,
             Qos2Step beforeWrite, MqttProperties properties) throws IOException {
         return publisher.sendQos2(topic, msg, retain, dup, packetId, beforeWrite, properties);

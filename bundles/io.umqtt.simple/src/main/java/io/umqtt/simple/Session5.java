@@ -285,6 +285,130 @@ final class Session5 {
         }
     }
 
+    // ---- the settings' checks (MqttClient delegates) ----
+
+    private String name() {
+        return "client '" + c.settings.clientId + "'";
+    }
+
+    /** {@link MqttClient#setProtocolVersion}. */
+    void setProtocolVersion(int version) {
+        if (version != MqttConstants.MQTT_3_1_1 && version != MqttConstants.MQTT_5) {
+            throw new IllegalArgumentException(name() + ": protocol version must be 4 (MQTT 3.1.1) or 5 (MQTT 5), "
+                    + "found " + version);
+        }
+        synchronized (c.lock) {
+            if (c.state == io.umqtt.api.ConnectionState.CONNECTED
+                    || c.state == io.umqtt.api.ConnectionState.CONNECTING) {
+                throw new IllegalStateException(name() + ": cannot change the protocol version while " + c.state
+                        + "; it takes effect at the next connect");
+            }
+            protocolVersion = version;
+        }
+    }
+
+    void setSessionExpiryInterval(long seconds) {
+        if (seconds < 0 || seconds > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException(name() + ": session expiry interval must be 0..4294967295 seconds, "
+                    + "found " + seconds);
+        }
+        if (seconds != 0) {
+            requireMqtt5("the session expiry interval");
+        }
+        sessionExpiryInterval = seconds;
+    }
+
+    void setReceiveMaximum(int max) {
+        if (max < 1 || max > 65_535) {
+            throw new IllegalArgumentException(name() + ": receive maximum must be 1..65535, found " + max);
+        }
+        if (max != 65_535) {
+            requireMqtt5("the receive maximum");
+        }
+        receiveMaximum = max;
+    }
+
+    void setTopicAliasMaximum(int max) {
+        if (max < 0 || max > 65_535) {
+            throw new IllegalArgumentException(name() + ": topic alias maximum must be 0..65535, found " + max);
+        }
+        if (max != 0) {
+            requireMqtt5("the topic alias maximum");
+        }
+        topicAliasMaximum = max;
+    }
+
+    void setOutboundTopicAliases(int max) {
+        if (max < 0 || max > 65_535) {
+            throw new IllegalArgumentException(name() + ": outbound topic aliases must be 0..65535, found " + max);
+        }
+        outboundTopicAliases = max;
+    }
+
+    void setRequestResponseInformation(boolean request) {
+        if (request) {
+            requireMqtt5("request response information");
+        }
+        requestResponseInformation = request;
+    }
+
+    void setRequestProblemInformation(boolean request) {
+        if (!request) {
+            requireMqtt5("request problem information");
+        }
+        requestProblemInformation = request;
+    }
+
+    void setConnectUserProperties(List<UserProperty> properties) {
+        List<UserProperty> copy = copyUserProperties(properties);
+        if (!copy.isEmpty()) {
+            requireMqtt5("connect user properties");
+        }
+        connectUserProperties = copy;
+    }
+
+    /** {@link MqttClient#setLastWill(String, byte[], boolean, int, MqttProperties, long)}. */
+    void setLastWill(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties willProperties,
+            long willDelaySeconds) {
+        Settings.checkWill(topic, msg, qos);
+        MqttProperties p = willProperties == null ? MqttProperties.EMPTY : willProperties;
+        if (willDelaySeconds < 0 || willDelaySeconds > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException(name() + ": will delay interval must be 0..4294967295 seconds, found "
+                    + willDelaySeconds);
+        }
+        if (p.subscriptionIdentifiers().length > 0) {
+            throw new IllegalArgumentException(name() + ": will properties must not carry subscription identifiers");
+        }
+        if (!p.isEmpty() || willDelaySeconds != 0) {
+            requireMqtt5("a will with properties or a will delay");
+        }
+        synchronized (c.lock) {
+            c.settings.setWill(topic, msg, retain, qos);
+            this.willProperties = p;
+            willDelayInterval = willDelaySeconds;
+        }
+    }
+
+    /** Forgets the will's MQTT 5 part; caller holds the client's lock. */
+    void clearWill() {
+        willProperties = MqttProperties.EMPTY;
+        willDelayInterval = 0;
+    }
+
+    /** The DISCONNECT of {@link MqttClient#disconnect(int)}, checked; null for the plain one (not connected on MQTT 5). */
+    byte[] disconnectPacket(int reasonCode) {
+        if (!Disconnect5.fromClient(reasonCode)) {
+            throw new IllegalArgumentException(String.format("%s: 0x%02X (%s) is not a reason code a client may send "
+                    + "in DISCONNECT (MQTT 5 section 3.14.2.1)", name(), reasonCode,
+                    MqttException.reasonCodeName(reasonCode)));
+        }
+        if (!v5 && protocolVersion != MqttConstants.MQTT_5) {
+            throw new IllegalStateException(name() + " speaks MQTT 3.1.1, whose DISCONNECT has no reason code; use "
+                    + "disconnect()");
+        }
+        return v5 ? Disconnect5.encode(reasonCode, null) : null;
+    }
+
     /** {@link MqttClient#setConnectUserProperties}. */
     static List<UserProperty> copyUserProperties(List<UserProperty> properties) {
         if (properties == null || properties.isEmpty()) {

@@ -287,6 +287,38 @@ class Mqtt5SubscriptionsMosquittoTest {
     }
 
     @Test
+    void aSharedSubscriptionWorksOnMqtt311TooWithMosquitto() throws Exception {
+        List<String> all = java.util.Collections.synchronizedList(new ArrayList<>());
+        int[] perClient = new int[2];
+        List<io.umqtt.simple.testing.ReceivingClient> members = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            MqttClient m = new MqttClient("sub5-share311-" + i, MosquittoBroker.HOST, broker.port());
+            io.umqtt.simple.testing.ReceivingClient r = io.umqtt.simple.testing.ReceivingClient.connect(m, true);
+            closers.push(r);
+            members.add(r);
+            assertEquals(1, m.subscribe("$share/old/work/#", 1));
+        }
+        Client5 pub = new Client5("sub5-share311-pub");
+        int n = 6;
+        for (int i = 0; i < n; i++) {
+            pub.client.publish(utf8("work/" + i), utf8(Integer.toString(i)), false, 1);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (all.size() < n) {
+            assertTrue(System.nanoTime() < deadline, "messages missing after 10 s: got " + all);
+            for (int i = 0; i < 2; i++) {
+                io.umqtt.simple.testing.ReceivingClient.Message m = members.get(i).poll(10, TimeUnit.MILLISECONDS);
+                if (m != null) {
+                    all.add(m.payloadString());
+                    perClient[i]++;
+                }
+            }
+        }
+        assertEquals(n, new HashSet<>(all).size(), "each message once: " + all);
+        assertTrue(perClient[0] > 0 && perClient[1] > 0, "both members: " + Arrays.toString(perClient));
+    }
+
+    @Test
     void requestAndResponseBetweenTwoClients() throws Exception {
         Client5 responder = new Client5("sub5-responder");
         responder.client.setCallback(new MessageCallback() {
