@@ -5,7 +5,11 @@ import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.util.Map;
 
+import io.umqtt.api.MqttConstants;
+import io.umqtt.api.MqttProperties;
+import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.api.TopicFilter;
+import io.umqtt.api.UserProperty;
 import io.umqtt.robust.internal.ClientPort;
 import io.umqtt.robust.internal.OfflineQueue;
 import io.umqtt.robust.internal.Outbox;
@@ -14,6 +18,7 @@ import io.umqtt.robust.internal.Subscriptions;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.PacketType;
 import io.umqtt.simple.PublishToken;
+import io.umqtt.simple.ServerSettings;
 import io.umqtt.simple.TlsSettings;
 
 /**
@@ -22,7 +27,9 @@ import io.umqtt.simple.TlsSettings;
  * <ul>
  * <li>capped exponential backoff with jitter ({@link ReconnectPolicy}), also for the first
  * connect ({@link #reconnect()}, {@link #runForever()}); a broker refusal waits the maximum delay;</li>
- * <li>the configured clean session on every reconnect;</li>
+ * <li>the configured clean session on every reconnect (MQTT 3.1.1); on MQTT 5 the configured Clean
+ * Start on the first connect and, on reconnects, Clean Start 0 while the session should still exist
+ * by its session expiry interval (see docs/mqtt5-robust5.md);</li>
  * <li>subscriptions remembered and restored whenever the broker reports no session;</li>
  * <li>QoS 1 publishes that were not acknowledged resent after reconnect, with DUP and the same
  * packet id when the session survived, as new messages when it did not; unfinished QoS 2 flows
@@ -83,12 +90,20 @@ public class RobustMqttClient extends MqttClient {
      */
     public static final long DEFAULT_STABLE_AFTER_MILLIS = 10_000;
 
+    /** How the simple client names a DISCONNECT's Server Reference in its exception's message. */
+    private static final String SERVER_REFERENCE = "; server reference: ";
+
     private final Port view = new Port();
     private final Reconnector reconnector = new Reconnector(this, view, keepAliveSeconds());
     private final Subscriptions subscriptions = new Subscriptions(this, view, reconnector);
     private final Outbox outbox;
     private volatile boolean cleanSession = true;
     private volatile int connectTimeoutMillis = DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS;
+    /**
+     * Set while the reconnect loop runs the {@code connect} hook (one thread holds the reconnect
+     * role): its Clean Start flag is the loop's (MQTT 5 session expiry), not the configured one.
+     */
+    private volatile boolean inAttemptLoop;
 
     /**
      * As {@link MqttClient#MqttClient(String, String, int, String, String, int, TlsSettings)}, with
@@ -291,9 +306,19 @@ public class RobustMqttClient extends MqttClient {
         return outbox.resent();
     }
 
-    /** Messages dropped or refused by the offline queue. */
+    /** Messages dropped or refused by the offline queue (also those whose MQTT 5 message expiry passed). */
     public long dropped() {
         return outbox.dropped();
+    }
+
+    /**
+     * MQTT 5: queued messages dropped because their message expiry interval passed while they
+     * waited (counted in {@link #dropped()} too).
+     *
+     * @since 1.7
+     */
+    public long expired() {
+        return outbox.expired();
     }
 
     /** The Session Present flag of the last successful connect. */
@@ -328,7 +353,9 @@ public class RobustMqttClient extends MqttClient {
     @Override
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
         requireIdForSession(cleanSession); // before it is remembered for the reconnects
-        this.cleanSession = cleanSession;
+        if (!inAttemptLoop) {
+            this.cleanSession = cleanSession; // the reconnect loop's own Clean Start (MQTT 5) is not the configured one
+        }
         reconnector.beforeConnect(outbox::reopenLog);
         boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
         reconnector.accepted(sessionPresent, sp -> {
@@ -473,6 +500,58 @@ public class RobustMqttClient extends MqttClient {
     }
 
     /**
+     * MQTT 5: {@link #publish(byte[], byte[], boolean, int)} with PUBLISH properties, which go with
+     * the message through the offline queue (also on disk), every resend and reconnect; a queued
+     * message goes out with what remains of its message expiry interval, or is dropped once it
+     * passed (counted in {@link #expired()}, logged, reported to
+     * {@link RobustListener#messageDropped}). A refusal by the broker (PUBACK/PUBREC reason code
+     * 0x80 or more) is final: thrown ({@code PUBLISH_REFUSED}) when the message was sent directly,
+     * reported as a drop when it was sent from the queue; it is never resent.
+     *
+     * @param properties null or {@link MqttProperties#EMPTY} for none
+     * @throws IllegalArgumentException for a bad topic, a null message, an unsupported QoS,
+     *         properties on an MQTT 3.1.1 client, or subscription identifiers in them
+     * @since 1.7
+     */
+    @Override
+    public void publish(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
+        checkPublishArguments(topic, msg, qos);
+        outbox.publish(topic, msg, retain, qos, checkProperties(properties));
+    }
+
+    /**
+     * MQTT 5: {@link #publishAsync(byte[], byte[], boolean, int)} with PUBLISH properties (see
+     * {@link #publish(byte[], byte[], boolean, int, MqttProperties)}). The token fails with
+     * {@link MessageExpiredException} when the message expired in the queue, and with the
+     * broker's refusal ({@code PUBLISH_REFUSED}).
+     *
+     * @since 1.7
+     */
+    @Override
+    public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
+        checkPublishArguments(topic, msg, qos);
+        return outbox.publishAsync(topic, msg, retain, qos, checkProperties(properties));
+    }
+
+    /** Properties to publish with, never null; refused on MQTT 3.1.1 and with subscription identifiers. */
+    private MqttProperties checkProperties(MqttProperties properties) {
+        if (properties == null || properties.isEmpty()) {
+            return MqttProperties.EMPTY;
+        }
+        if (protocolVersion() < MqttConstants.MQTT_5) {
+            throw new IllegalArgumentException("MQTT client '" + clientId() + "' speaks MQTT 3.1.1, which has no "
+                    + "message properties: call setProtocolVersion(5) before connect to publish " + properties);
+        }
+        if (properties.subscriptionIdentifiers().length > 0) {
+            throw new IllegalArgumentException("MQTT client '" + clientId() + "': a PUBLISH a client sends must not "
+                    + "carry subscription identifiers (MQTT-3.3.4-6), found " + properties);
+        }
+        return properties;
+    }
+
+    /**
      * Publishes without waiting: sends the message at once when connected and nothing waits in
      * the offline queue, else queues it; never reconnects on the calling thread. The token
      * follows the message through the queue and every resend after a reconnect. It completes
@@ -549,9 +628,107 @@ public class RobustMqttClient extends MqttClient {
         subscriptions.unsubscribe(filters);
     }
 
+    /**
+     * MQTT 5: subscribes with options and remembers the filter with them, as
+     * {@link #subscribe(String, int)} does; a reconnect that finds no session makes it again with the
+     * same options (see docs/mqtt5-robust5.md).
+     *
+     * @throws IllegalArgumentException for a bad filter, null options, or options beyond the QoS
+     *         on an MQTT 3.1.1 client: nothing is remembered
+     * @throws io.umqtt.api.MqttException SUBSCRIPTION_REFUSED with the reason code when the broker
+     *         refuses it (then it is forgotten)
+     * @since 1.7
+     */
+    @Override
+    public int subscribe(String filter, SubscriptionOptions options) throws IOException {
+        TopicFilter.parse(filter);
+        checkOptions(new SubscriptionOptions[] {options}, 1);
+        return subscriptions.subscribe(filter, options);
+    }
+
+    /**
+     * MQTT 5: {@link #subscribe(String[], int[])} with options per filter; returns per filter the
+     * granted QoS or the reason code (0x80 and up) of a refusal, after which the filter is
+     * forgotten. Restored with the same options, one SUBSCRIBE per subscription identifier.
+     *
+     * @since 1.7
+     */
+    @Override
+    public int[] subscribe(String[] filters, SubscriptionOptions[] options) throws IOException {
+        return subscribe(filters, options, null);
+    }
+
+    /**
+     * As {@link #subscribe(String[], SubscriptionOptions[])}; the user properties go with this
+     * SUBSCRIBE only, not with the ones that restore the subscriptions after a reconnect.
+     *
+     * @since 1.7
+     */
+    @Override
+    public int[] subscribe(String[] filters, SubscriptionOptions[] options, java.util.List<UserProperty> userProperties)
+            throws IOException {
+        if (filters == null || filters.length == 0) {
+            throw new IllegalArgumentException("MQTT client '" + clientId() + "': subscribe needs at least one filter");
+        }
+        for (int i = 0; i < filters.length; i++) {
+            try {
+                TopicFilter.parse(filters[i]);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("MQTT client '" + clientId() + "': filter " + i + " '" + filters[i]
+                        + "': " + e.getMessage(), e);
+            }
+        }
+        checkOptions(options, filters.length);
+        return subscriptions.subscribe(filters, options, userProperties);
+    }
+
+    /**
+     * MQTT 5: forgets the subscriptions and unsubscribes them, returning the UNSUBACK reason code
+     * of each (0x00 success, 0x11 no subscription existed, 0x80 and up refused); when not
+     * connected, they are removed on the next connect and, caller-driven, asked again after the
+     * reconnect (a filter already removed then answers 0x11).
+     *
+     * @since 1.7
+     */
+    @Override
+    public int[] unsubscribeWithCodes(String[] filters, java.util.List<UserProperty> userProperties)
+            throws IOException {
+        checkUnsubscribeArguments(filters);
+        return subscriptions.unsubscribeWithCodes(filters, userProperties);
+    }
+
+    /** One options object per filter, none null; options beyond the QoS only on MQTT 5. */
+    private void checkOptions(SubscriptionOptions[] options, int filters) {
+        if (options == null || options.length != filters) {
+            throw new IllegalArgumentException("MQTT client '" + clientId() + "': one subscription options object per "
+                    + "filter is needed, found " + (options == null ? "none" : options.length) + " for " + filters);
+        }
+        for (int i = 0; i < options.length; i++) {
+            if (options[i] == null) {
+                throw new IllegalArgumentException("MQTT client '" + clientId() + "': subscription options " + i
+                        + " are null");
+            }
+            if (options[i].needsMqtt5() && protocolVersion() < MqttConstants.MQTT_5) {
+                throw new IllegalArgumentException("MQTT client '" + clientId() + "' speaks MQTT 3.1.1, which has no "
+                        + "subscription options beyond the QoS: call setProtocolVersion(5) before connect to "
+                        + "subscribe with " + options[i]);
+            }
+        }
+    }
+
     /** The remembered subscriptions, filter to requested QoS. */
     public Map<String, Integer> subscriptions() {
         return subscriptions.snapshot();
+    }
+
+    /**
+     * The remembered subscriptions, filter to requested options (MQTT 5 options included), in the
+     * order they were first asked for.
+     *
+     * @since 1.7
+     */
+    public Map<String, SubscriptionOptions> subscriptionOptions() {
+        return subscriptions.options();
     }
 
     // ------------------------------------------------------------------ loop steps
@@ -606,14 +783,67 @@ public class RobustMqttClient extends MqttClient {
         }
 
         @Override
-        public PublishToken send(OfflineQueue.Entry e, boolean dup, int packetId) throws IOException {
-            return sendPublish(e.topic, e.payload, e.retain, e.qos, dup, packetId);
+        public PublishToken send(OfflineQueue.Entry e, MqttProperties properties, boolean dup, int packetId)
+                throws IOException {
+            return sendPublish(e.topic, e.payload, e.retain, e.qos, dup, packetId, wire(e, properties));
         }
 
         @Override
-        public PublishToken sendQos2(OfflineQueue.Entry e, boolean dup, int packetId, StepRecorder beforeWrite)
+        public PublishToken sendQos2(OfflineQueue.Entry e, MqttProperties properties, boolean dup, int packetId,
+                StepRecorder beforeWrite) throws IOException {
+            return sendPublish(e.topic, e.payload, e.retain, dup, packetId, flow -> beforeWrite.record(flow.packetId()),
+                    wire(e, properties));
+        }
+
+        /**
+         * The properties to send {@code e} with: null for none; on an MQTT 3.1.1 connection (a
+         * durable queue written by an MQTT 5 client, loaded by one set to 3.1.1) the message goes
+         * out without them, with a warning.
+         */
+        private MqttProperties wire(OfflineQueue.Entry e, MqttProperties properties) {
+            if (properties.isEmpty()) {
+                return null;
+            }
+            if (RobustMqttClient.this.protocolVersion() < MqttConstants.MQTT_5) {
+                System.getLogger(RobustMqttClient.class.getName()).log(System.Logger.Level.WARNING,
+                        () -> "MQTT client " + clientId() + " to " + server() + ":" + port() + " speaks MQTT 3.1.1: its "
+                                + "queued message to '" + new String(e.topic, java.nio.charset.StandardCharsets.UTF_8)
+                                + "' goes out without its MQTT 5 properties " + properties);
+                return null;
+            }
+            return properties;
+        }
+
+        @Override
+        public String serverReference(io.umqtt.api.MqttException disconnect) {
+            // the simple client names it at the end of the message (no field for it yet)
+            String m = disconnect.getMessage();
+            int at = m == null ? -1 : m.lastIndexOf(SERVER_REFERENCE);
+            return at < 0 ? null : m.substring(at + SERVER_REFERENCE.length()).trim();
+        }
+
+        @Override
+        public int receiveMaximum() {
+            ServerSettings s = serverSettings();
+            return s == null || RobustMqttClient.this.protocolVersion() < MqttConstants.MQTT_5 ? 65_535
+                    : s.receiveMaximum();
+        }
+
+        @Override
+        public int subscribeNow(String filter, SubscriptionOptions options) throws IOException {
+            return RobustMqttClient.super.subscribe(filter, options);
+        }
+
+        @Override
+        public int[] subscribeNow(String[] filters, SubscriptionOptions[] options,
+                java.util.List<UserProperty> userProperties) throws IOException {
+            return RobustMqttClient.super.subscribe(filters, options, userProperties);
+        }
+
+        @Override
+        public int[] unsubscribeWithCodesNow(String[] filters, java.util.List<UserProperty> userProperties)
                 throws IOException {
-            return sendPublish(e.topic, e.payload, e.retain, dup, packetId, flow -> beforeWrite.record(flow.packetId()));
+            return RobustMqttClient.super.unsubscribeWithCodes(filters, userProperties);
         }
 
         @Override
@@ -654,7 +884,24 @@ public class RobustMqttClient extends MqttClient {
         @Override
         public void connectAttempt(String host, int p) throws IOException {
             setServer(host, p);
-            connect(cleanSession);
+            boolean clean = reconnector.cleanStart(cleanSession);
+            inAttemptLoop = true;
+            try {
+                connect(clean);
+            } finally {
+                inAttemptLoop = false;
+            }
+        }
+
+        @Override
+        public int protocolVersion() {
+            return RobustMqttClient.this.protocolVersion();
+        }
+
+        @Override
+        public long sessionExpiryInterval() {
+            ServerSettings s = serverSettings();
+            return s == null ? 0 : s.sessionExpiryInterval();
         }
 
         @Override

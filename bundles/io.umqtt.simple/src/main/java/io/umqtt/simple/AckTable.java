@@ -63,23 +63,87 @@ final class AckTable {
      * SUBACK must carry that many return codes.
      */
     Pending register(PacketType ackType, byte[] subject, int wantedId, int filters) throws IOException {
-        synchronized (lock) {
-            if (client.state != ConnectionState.CONNECTED) {
-                throw client.lifecycle.notConnected();
+        boolean publish = ackType == PacketType.PUBACK || ackType == PacketType.PUBREC;
+        while (true) {
+            Pending full;
+            synchronized (lock) {
+                full = publish ? slotsFull() : null;
+                if (full == null) {
+                    Pending p = registerNow(ackType, subject, wantedId, filters);
+                    takeSlot(p, publish);
+                    return p;
+                }
             }
-            if (ackType == PacketType.PUBREC && wantedId > 0 && !free(wantedId)) {
-                // a QoS 2 resend under another id would be a second message to the broker
-                throw new IOException("cannot resend the QoS 2 publish of packet id " + wantedId + " to "
-                        + client.settings.broker() + " now: another operation awaits its "
-                        + pending.get(wantedId).ackType + " under that id; it stays queued");
-            }
-            int id = wantedId > 0 && wantedId <= PacketIds.MAX && free(wantedId) ? wantedId
-                    : packetIds.next(pending::containsKey);
-            Pending p = new Pending(this, id, ackType, subject);
-            p.filters = filters;
-            pending.put(id, p);
-            return p;
+            awaitSlot(full);
         }
+    }
+
+    // ---- MQTT 5 (core5): the broker's Receive Maximum over every QoS 1 and 2 publish in flight ----
+
+    /** Publishes holding a Receive Maximum slot; guarded by {@link #lock}. */
+    private int publishSlots;
+
+    /**
+     * On MQTT 5 with every slot of the broker's Receive Maximum taken, a publish that holds one (to
+     * wait for); else null. Caller holds {@link #lock}.
+     */
+    private Pending slotsFull() {
+        if (!client.session5.v5 || publishSlots < client.session5.serverReceiveMaximum) {
+            return null;
+        }
+        for (Pending p : pending.values()) {
+            if (p.slot) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** Gives {@code p} a slot when it is an MQTT 5 publish; caller holds {@link #lock}. */
+    private void takeSlot(Pending p, boolean publish) {
+        if (publish && client.session5.v5) {
+            p.slot = true;
+            publishSlots++;
+        }
+    }
+
+    /** A publish holding a slot is done ({@link Pending#finish}); caller holds {@link #lock}. */
+    void slotFreed() {
+        publishSlots--;
+    }
+
+    /** A new connection: no slot taken; caller holds {@link #lock}. */
+    void resetSlots() {
+        publishSlots = 0;
+    }
+
+    /** Waits until {@code full}, holding a slot, is done; a timeout means nothing was sent. */
+    private void awaitSlot(Pending full) throws IOException {
+        awaitDone(full, ackDeadline(), false);
+        if (full.error != null && !full.lost) {
+            throw new MqttException(Reason.TIMEOUT, "publish not sent: the broker's Receive Maximum of "
+                    + client.session5.serverReceiveMaximum + " publishes awaited their acks and the one waited for "
+                    + "was given up: " + full.error.getMessage());
+        }
+    }
+
+    /** {@link #register(PacketType, byte[], int, int)} at once; caller holds {@link #lock}. */
+    private Pending registerNow(PacketType ackType, byte[] subject, int wantedId, int filters) throws IOException {
+        if (client.state != ConnectionState.CONNECTED) {
+            throw client.lifecycle.notConnected();
+        }
+        if (ackType == PacketType.PUBREC && wantedId > 0 && !free(wantedId)) {
+            // a QoS 2 resend under another id would be a second message to the broker
+            throw new IOException("cannot resend the QoS 2 publish of packet id " + wantedId + " to "
+                    + client.settings.broker() + " now: another operation awaits its "
+                    + pending.get(wantedId).ackType + " under that id; it stays queued");
+        }
+        int id = wantedId > 0 && wantedId <= PacketIds.MAX && free(wantedId) ? wantedId
+                : packetIds.next(pending::containsKey);
+        Pending p = new Pending(this, id, ackType, subject);
+        p.filters = filters;
+        pending.put(id, p);
+        return p;
     }
 
     /**
@@ -113,6 +177,7 @@ final class AckTable {
             Pending p = new Pending(this, id, PacketType.PUBCOMP, topic);
             p.released = true;
             pending.put(id, p);
+            takeSlot(p, true); // in flight at the broker already: counted, never held back
             return p;
         }
     }
@@ -134,10 +199,12 @@ final class AckTable {
                 if (client.state != ConnectionState.CONNECTED) {
                     throw client.lifecycle.notConnected();
                 }
-                if (asyncCount < max) {
+                Pending full = slotsFull(); // MQTT 5: synchronous publishes hold slots too
+                if (asyncCount < max && full == null) {
                     Pending p = new Pending(this, packetIds.next(pending::containsKey),
                             qos == 2 ? PacketType.PUBREC : PacketType.PUBACK, topic);
                     pending.put(p.id, p);
+                    takeSlot(p, true);
                     p.async = true;
                     p.previous = asyncTail;
                     if (asyncTail == null) {
@@ -149,7 +216,7 @@ final class AckTable {
                     asyncCount++;
                     return p;
                 }
-                oldest = asyncHead;
+                oldest = asyncCount >= max ? asyncHead : full;
             }
             // a broker acks QoS 1 in order (MQTT-4.6.0-2): the oldest is the next to free a slot
             // (a QoS 2 flow holds its slot until its PUBCOMP)

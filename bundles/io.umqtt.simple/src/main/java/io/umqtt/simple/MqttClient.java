@@ -684,7 +684,8 @@ public class MqttClient implements Closeable {
      *
      * @param filters the topic filters, at least one
      * @param qos the QoS requested for each filter, at the same index
-     * @return each filter's granted QoS, or 0x80 when the broker refused it
+     * @return each filter's granted QoS, or 0x80 when the broker refused it (on MQTT 5 too, whatever
+     *         its reason code: {@link #subscribe(String[], SubscriptionOptions[])} returns those)
      * @throws IllegalArgumentException naming the bad filter, its index and the client: a filter
      *         that is null or not a valid topic filter, an unsupported QoS, no filters, or not one
      *         QoS per filter; nothing is sent

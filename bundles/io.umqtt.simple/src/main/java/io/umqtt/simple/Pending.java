@@ -45,6 +45,8 @@ final class Pending extends MqttClient.InFlight {
     int[] codes;
     /** MQTT 5: the reason string of its ack, or null. */
     String reasonString;
+    /** MQTT 5: it holds one of the broker's Receive Maximum slots ({@link AckTable}); guarded by the client's lock. */
+    boolean slot;
     /** Where its PUBLISH ended in the client's write path; written once that is (see {@link Outbound#mayWaitHolding}). */
     volatile long mark = Long.MAX_VALUE;
 
@@ -58,6 +60,10 @@ final class Pending extends MqttClient.InFlight {
     /** Marks it done and returns the waiters to unpark; caller holds the client's lock. */
     ReaderRole.Waiter finish() {
         done = true;
+        if (slot) {
+            slot = false;
+            acks.slotFreed();
+        }
         ReaderRole.Waiter w = waiters;
         waiters = null;
         return w;

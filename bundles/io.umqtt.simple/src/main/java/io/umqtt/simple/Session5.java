@@ -98,6 +98,7 @@ final class Session5 {
         serverReceiveMaximum = 65_535;
         serverMaximumPacketSize = ServerSettings.NO_LIMIT;
         inboundInFlight.set(0);
+        c.acks.resetSlots();
         if (!v5) {
             return c.settings.connect(cleanStart);
         }

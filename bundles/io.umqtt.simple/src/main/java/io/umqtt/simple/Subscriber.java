@@ -20,7 +20,9 @@ import io.umqtt.simple.internal.codec.UnsubscribeEncoder;
 /**
  * SUBSCRIBE and UNSUBSCRIBE for {@link MqttClient}: the validation of the filters, the split of
  * several filters over as few packets as hold them, the ack waits and the cleanup of those still
- * open after a failure (see docs/subscriptions.md).
+ * open after a failure (see docs/subscriptions.md). On MQTT 5 (sub5, docs/mqtt5-sub5.md) the same
+ * calls send the MQTT 5 forms: subscription options, one packet per subscription identifier, user
+ * properties, and SUBACK/UNSUBACK reason codes with reason strings.
  * <p>
  * Threading: any thread; it holds no lock and state of its own (only the packet limit, volatile).
  * It registers acks in the {@link AckTable} (the client's lock) and writes through
@@ -81,7 +83,13 @@ final class Subscriber {
             for (int i = 0; i < qos.length; i++) {
                 options[i] = SubscriptionOptions.qos(qos[i]);
             }
-            return subscribe5(filters, options, NONE, null);
+            int[] codes = subscribe5(filters, options, NONE, null);
+            for (int i = 0; i < codes.length; i++) {
+                if (codes[i] >= 0x80) {
+                    codes[i] = SubackDecoder.FAILURE; // this call's contract: 0x80 for every refusal
+                }
+            }
+            return codes;
         }
         byte[][] f = utf8(filters);
         client.lifecycle.checkConnected();
@@ -262,7 +270,7 @@ final class Subscriber {
     int[] subscribe(String[] filters, SubscriptionOptions[] options, List<UserProperty> userProperties)
             throws IOException {
         checkOptions(filters, options);
-        List<UserProperty> user = userProperties == null ? NONE : userProperties;
+        List<UserProperty> user = userProperties(userProperties);
         if (!mqtt5()) {
             refuseMqtt5(filters, options, user);
             int[] qos = new int[options.length];
@@ -406,7 +414,7 @@ final class Subscriber {
      */
     int[] unsubscribeWithCodes(String[] filters, List<UserProperty> userProperties) throws IOException {
         checkFilters(filters, null);
-        List<UserProperty> user = userProperties == null ? NONE : userProperties;
+        List<UserProperty> user = userProperties(userProperties);
         if (!mqtt5()) {
             if (!user.isEmpty()) {
                 throw new IllegalArgumentException("user properties on UNSUBSCRIBE for " + describe()
@@ -424,7 +432,7 @@ final class Subscriber {
      */
     int[] unsubscribe5(String[] filters, List<UserProperty> user, Pending[] first) throws IOException {
         byte[][] f = utf8(filters);
-        PropertyWriter props = userProperties(Properties.UNSUBSCRIBE, user);
+        PropertyWriter props = unsubscribeProperties(user);
         client.lifecycle.checkConnected();
         Pending[] sent = new Pending[f.length];
         int packets = 0;
@@ -501,6 +509,15 @@ final class Subscriber {
         return 0;
     }
 
+    /** The user properties of a call, checked (no null element) and copied; empty for null. */
+    private List<UserProperty> userProperties(List<UserProperty> given) {
+        try {
+            return Session5.copyUserProperties(given);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (SUBSCRIBE/UNSUBSCRIBE of " + describe() + ")", e);
+        }
+    }
+
     /** The properties of a SUBSCRIBE: its subscription identifier (0: none), then the user properties. */
     private static PropertyWriter subscribeProperties(int subscriptionIdentifier, List<UserProperty> user) {
         PropertyWriter w = new PropertyWriter(Properties.SUBSCRIBE);
@@ -511,7 +528,7 @@ final class Subscriber {
     }
 
     /** The properties of an UNSUBSCRIBE: its user properties. */
-    private static PropertyWriter userProperties(int packet, List<UserProperty> user) {
-        return new PropertyWriter(packet).putUserProperties(user);
+    private static PropertyWriter unsubscribeProperties(List<UserProperty> user) {
+        return new PropertyWriter(Properties.UNSUBSCRIBE).putUserProperties(user);
     }
 }

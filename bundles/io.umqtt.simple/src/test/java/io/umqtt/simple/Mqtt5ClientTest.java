@@ -353,6 +353,54 @@ class Mqtt5ClientTest {
     }
 
     @Test
+    void theBrokersReceiveMaximumHoldsBackSynchronousPublishesToo() throws Exception {
+        connect(true, "20 06 00 00 03 21 00 01"); // one QoS 1/2 publish in flight at most
+        loop();
+        Future<?> first = pool.submit(() -> {
+            client.publish("t", new byte[] {'1'}, false, 1);
+            return null;
+        });
+        assertEquals("32 07 00 01 74 00 01 00 31", hex(peer.readPacket()));
+        Future<?> second = pool.submit(() -> {
+            client.publish("t", new byte[] {'2'}, false, 2);
+            return null;
+        });
+        PublishToken[] third = new PublishToken[1];
+        Future<?> async = pool.submit(() -> {
+            third[0] = client.publishAsync("t", new byte[] {'3'}, false, 1, null);
+            return null;
+        });
+        peer.setReadTimeout(300);
+        assertThrows(SocketTimeoutException.class, () -> peer.readPacket(), "a second in flight would exceed 1");
+        peer.setReadTimeout(10_000);
+        peer.write(hex("40 02 00 01"));
+        within(first);
+        byte[] next = peer.readPacket(); // the QoS 2 or the QoS 1 publish, whichever got the slot
+        int id = next[6] & 0xFF; // after the topic "t"
+        if ((next[0] & 0xFF) == 0x34) {
+            peer.write(bytes(0x50, 0x02, 0x00, id));
+            assertEquals("62 02 00 0" + id, hex(peer.readPacket()));
+            peer.write(bytes(0x70, 0x02, 0x00, id));
+            within(second);
+            byte[] last = peer.readPacket();
+            assertEquals(0x32, last[0] & 0xFF);
+            peer.write(bytes(0x40, 0x02, 0x00, last[6]));
+        } else {
+            assertEquals(0x32, next[0] & 0xFF);
+            peer.write(bytes(0x40, 0x02, 0x00, id));
+            byte[] last = peer.readPacket();
+            assertEquals(0x34, last[0] & 0xFF);
+            int id2 = last[6] & 0xFF;
+            peer.write(bytes(0x50, 0x02, 0x00, id2));
+            assertEquals("62 02 00 0" + id2, hex(peer.readPacket()));
+            peer.write(bytes(0x70, 0x02, 0x00, id2));
+            within(second);
+        }
+        within(async);
+        third[0].await();
+    }
+
+    @Test
     void theBrokersMaximumPacketSizeIsKept() throws Exception {
         connect(true, "20 08 00 00 05 27 00 00 00 14"); // 20 bytes
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -423,6 +471,55 @@ class Mqtt5ClientTest {
         assertEquals("", receivedProperties.poll().userProperty("k"));
         assertEquals("a/b=2 q0", received.poll(10, TimeUnit.SECONDS));
         assertSame(MqttProperties.EMPTY, receivedProperties.poll(), "an alias alone is no property");
+    }
+
+    /**
+     * Bytes the reader allocates per received QoS 0 message without properties: the topic and the
+     * payload the callback gets, as on MQTT 3.1.1 (an alias-resolved topic too).
+     */
+    @ParameterizedTest
+    @CsvSource({"4, 20 02 00 00, 30 07 00 03 61 2F 62 78 79", "5, 20 03 00 00 00, 30 08 00 03 61 2F 62 00 78 79",
+        "5, 20 03 00 00 00, 30 08 00 00 03 23 00 01 78 79"})
+    void receivingWithoutPropertiesAllocatesOnlyTopicAndPayload(int version, String connack, String publish)
+            throws Exception {
+        client.setProtocolVersion(version);
+        if (version == 5) {
+            client.setTopicAliasMaximum(1);
+        }
+        int warm = 20_000;
+        int measured = 10_000;
+        long[] at = new long[2];
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        int[] count = {0};
+        client.setCallback((topic, msg, retain, dup, qos) -> {
+            int n = ++count[0];
+            if (n == warm) {
+                at[0] = threads.getThreadAllocatedBytes(Thread.currentThread().getId());
+            } else if (n == warm + measured) {
+                at[1] = threads.getThreadAllocatedBytes(Thread.currentThread().getId());
+                done.countDown();
+            }
+        });
+        connect(true, connack);
+        loop();
+        byte[] packet = hex(publish);
+        byte[] batch = new byte[packet.length * 1000];
+        for (int i = 0; i < 1000; i++) {
+            System.arraycopy(packet, 0, batch, i * packet.length, packet.length);
+        }
+        if (version == 5) {
+            peer.write(hex("30 0B 00 03 61 2F 62 03 23 00 01 78 79")); // maps alias 1 to a/b
+        }
+        for (int i = 0; i < (warm + measured) / 1000 + 1; i++) {
+            peer.write(batch);
+        }
+        assertTrue(done.await(20, TimeUnit.SECONDS));
+        long perMessage = (at[1] - at[0]) / measured;
+        System.out.println("protocol version " + version + ", " + publish + ": the reader allocates " + perMessage
+                + " B per received QoS 0 message");
+        assertTrue(perMessage <= 56, "topic (3 bytes) and payload (2 bytes) arrays only, found " + perMessage + " B");
     }
 
     @Test

@@ -323,6 +323,37 @@ class Mqtt5MosquittoTest {
     }
 
     /**
+     * Will Delay Interval: a lost connection's will is published after the delay; a reconnect of
+     * the same session within the delay cancels it.
+     */
+    @Test
+    void willDelayInterval() throws Exception {
+        MqttClient watcher = client(broker, "delay-watch", 5);
+        BlockingQueue<Message> got = collect(watcher);
+        watcher.connect(true);
+        watcher.subscribe("delayed/#", 0);
+        loop(watcher);
+        MqttClient cancelled = client(broker, "delay-cancelled", 5);
+        cancelled.setSessionExpiryInterval(60);
+        cancelled.setLastWill("delayed/cancelled", utf8("no"), false, 0, null, 30);
+        cancelled.connect(true);
+        cancelled.close(); // lost: the will waits 30 s
+        assertTrue(cancelled.connect(false), "back within the delay, in the same session");
+        MqttClient c = client(broker, "delay-1", 5);
+        c.setSessionExpiryInterval(60);
+        c.setLastWill("delayed/gone", utf8("late"), false, 0, null, 1);
+        c.connect(true);
+        long lost = System.nanoTime();
+        c.close(); // no DISCONNECT: the will is published, after its delay
+        Message m = got.poll(15, TimeUnit.SECONDS);
+        assertNotNull(m, "the delayed will arrives");
+        assertEquals("delayed/gone=late", m.topic + "=" + m.payload, "the cancelled will never comes first");
+        assertTrue(System.nanoTime() - lost >= TimeUnit.MILLISECONDS.toNanos(900),
+                "published after the 1 s delay, not at once");
+        cancelled.disconnect();
+    }
+
+    /**
      * Session takeover: MQTT 5 lets the server send DISCONNECT 0x8E (session taken over) to the
      * old connection; mosquitto 2.0.11 closes it without one, so the client reports a lost
      * connection. (A server DISCONNECT with 0x8E is tested with a scripted broker in

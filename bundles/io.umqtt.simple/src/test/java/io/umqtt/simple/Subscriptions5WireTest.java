@@ -160,6 +160,18 @@ class Subscriptions5WireTest {
     }
 
     @Test
+    void theOldSeveralFilterSubscribeKeepsReporting0x80ForEveryRefusal() throws Exception {
+        connect(5);
+        Future<int[]> subscribing = pool.submit(() -> client.subscribe(new String[] {"a", "b", "c"},
+                new int[] {1, 1, 1}));
+        assertArrayEquals(bytes(0x82, 0x0F, 0x00, 0x01, 0x00, 0x00, 0x01, 'a', 0x01, 0x00, 0x01, 'b', 0x01,
+                0x00, 0x01, 'c', 0x01), peer.readPacket());
+        peer.write(0x90, 0x06, 0x00, 0x01, 0x00, 0x01, 0x87, 0x97);
+        assertArrayEquals(new int[] {1, MqttClient.SUBSCRIPTION_FAILURE, MqttClient.SUBSCRIPTION_FAILURE},
+                within(subscribing), "callers that test == SUBSCRIPTION_FAILURE stay right");
+    }
+
+    @Test
     void theOldSubscribeGetsTheMqtt5CodeInItsException() throws Exception {
         connect(5);
         Future<Integer> subscribing = pool.submit(() -> client.subscribe("x", 0));
@@ -340,5 +352,12 @@ class Subscriptions5WireTest {
         assertThrows(IllegalArgumentException.class, () -> client.subscribe(new String[] {"a"},
                 new SubscriptionOptions[0], null));
         assertThrows(IllegalArgumentException.class, () -> client.subscribe("a", (SubscriptionOptions) null));
+        IllegalArgumentException nullProperty = assertThrows(IllegalArgumentException.class, () -> client.subscribe(
+                new String[] {"a"}, new SubscriptionOptions[] {SubscriptionOptions.qos(0)},
+                java.util.Arrays.asList(new UserProperty("k", "v"), null)));
+        assertTrue(nullProperty.getMessage().contains("must not contain null")
+                && nullProperty.getMessage().contains("client 'sub5'"), nullProperty.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> client.unsubscribeWithCodes(new String[] {"a"},
+                java.util.Arrays.asList((UserProperty) null)));
     }
 }

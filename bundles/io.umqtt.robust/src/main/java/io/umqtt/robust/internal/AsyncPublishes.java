@@ -56,6 +56,32 @@ final class AsyncPublishes {
     }
 
     /**
+     * How many publishAsync messages sent directly at QoS 1 or 2 still await their ack (or are
+     * being written): what counts against the broker's Receive Maximum. O(their number).
+     */
+    synchronized int unacked() {
+        int n = 0;
+        for (Entry e : inFlight) {
+            PublishToken h = e.token.inFlight();
+            if (e.qos > 0 && !e.token.finished() && (h == null || !h.isDone())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The oldest publishAsync message sent directly whose ack is still awaited, or null. */
+    synchronized PublishToken oldestUnacked() {
+        for (Entry e : inFlight) {
+            PublishToken h = e.token.inFlight();
+            if (e.qos > 0 && h != null && !h.isDone()) {
+                return h;
+            }
+        }
+        return null;
+    }
+
+    /**
      * Settles the publishAsync messages sent directly, oldest first: acknowledged ones complete
      * their tokens; those whose connection was lost (or whose PUBACK was given up) go back to the
      * front of the queue for the resend, or fail their tokens when the client is closed. Stops at
@@ -63,6 +89,8 @@ final class AsyncPublishes {
      */
     void settle() {
         List<Entry> acked = new ArrayList<>(0);
+        List<Entry> refused = new ArrayList<>(0);
+        List<IOException> refusals = new ArrayList<>(0);
         List<Entry> back = new ArrayList<>(0);
         List<IOException> why = new ArrayList<>(0);
         synchronized (this) {
@@ -79,6 +107,9 @@ final class AsyncPublishes {
                 inFlight.pollFirst();
                 if (h.failure() == null) {
                     acked.add(e);
+                } else if (Outbox.isRefusal(h.failure())) {
+                    refused.add(e); // the broker's answer: final, never resent
+                    refusals.add(h.failure());
                 } else {
                     // for a resend in a surviving session: DUP, or at QoS 2 PUBREL once the PUBREC was read
                     back.add(e.withStep(h.packetId(), outbox.pubrecReceived(h)));
@@ -87,6 +118,9 @@ final class AsyncPublishes {
             }
         }
         Outbox.completeAll(acked);
+        for (int i = 0; i < refused.size(); i++) {
+            refused.get(i).token.fail(refusals.get(i));
+        }
         if (back.isEmpty()) {
             return;
         }

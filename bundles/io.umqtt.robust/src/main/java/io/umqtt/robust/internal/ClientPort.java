@@ -2,7 +2,11 @@ package io.umqtt.robust.internal;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.util.List;
 
+import io.umqtt.api.MqttProperties;
+import io.umqtt.api.SubscriptionOptions;
+import io.umqtt.api.UserProperty;
 import io.umqtt.simple.PublishToken;
 
 /**
@@ -20,17 +24,24 @@ public interface ClientPort {
     void closeConnection();
 
     /**
-     * Writes a PUBLISH ({@code MqttClient.sendPublish}); at QoS 1 returns the handle to await its
-     * PUBACK with, at QoS 0 null.
+     * Writes a PUBLISH ({@code MqttClient.sendPublish}) with the MQTT 5 {@code properties} (the
+     * entry's, or with what remains of its message expiry interval); at QoS 1 returns the handle
+     * to await its PUBACK with, at QoS 0 null.
      */
-    PublishToken send(OfflineQueue.Entry e, boolean dup, int packetId) throws IOException;
+    PublishToken send(OfflineQueue.Entry e, MqttProperties properties, boolean dup, int packetId) throws IOException;
 
     /**
      * Writes a QoS 2 PUBLISH, first handing its packet id to {@code beforeWrite} (the durable
      * queue's STEP record); returns the handle to await its PUBCOMP with.
      */
-    PublishToken sendQos2(OfflineQueue.Entry e, boolean dup, int packetId, StepRecorder beforeWrite)
-            throws IOException;
+    PublishToken sendQos2(OfflineQueue.Entry e, MqttProperties properties, boolean dup, int packetId,
+            StepRecorder beforeWrite) throws IOException;
+
+    /**
+     * The broker's MQTT 5 Receive Maximum on the current connection (how many QoS 1 and 2
+     * PUBLISHes may await their ack), 65,535 when it gave none or on MQTT 3.1.1.
+     */
+    int receiveMaximum();
 
     /** Records the packet id of a QoS 2 PUBLISH before it is written. */
     @FunctionalInterface
@@ -59,8 +70,42 @@ public interface ClientPort {
      */
     int[] subscribeNow(String[] filters, int[] qos) throws IOException;
 
+    /**
+     * MQTT 5: SUBSCRIBE with options on the current connection, without remembering it; returns
+     * the granted QoS ({@code MqttClient.subscribe(String, SubscriptionOptions)}).
+     */
+    int subscribeNow(String filter, SubscriptionOptions options) throws IOException;
+
+    /**
+     * MQTT 5: SUBSCRIBE of several filters with options on the current connection (one packet per
+     * subscription identifier), without remembering them; returns per filter the granted QoS or
+     * the reason code of 0x80 or more.
+     *
+     * @param userProperties null for none
+     */
+    int[] subscribeNow(String[] filters, SubscriptionOptions[] options, List<UserProperty> userProperties)
+            throws IOException;
+
+    /** MQTT 5: UNSUBSCRIBE on the current connection, without forgetting; the UNSUBACK reason codes. */
+    int[] unsubscribeWithCodesNow(String[] filters, List<UserProperty> userProperties) throws IOException;
+
     /** One UNSUBSCRIBE of several filters on the current connection, without forgetting them. */
     void unsubscribeNow(String[] filters) throws IOException;
+
+    /**
+     * The Server Reference of the MQTT 5 DISCONNECT that ended the connection with {@code disconnect}
+     * (reason DISCONNECTED_BY_SERVER), or null when it carried none.
+     */
+    String serverReference(io.umqtt.api.MqttException disconnect);
+
+    /** The protocol version of the current (or last) connection: 4 (MQTT 3.1.1) or 5. */
+    int protocolVersion();
+
+    /**
+     * MQTT 5: the session expiry interval in force on the current connection, seconds: the one the
+     * broker's CONNACK gave, else the one the client sent (0 when none).
+     */
+    long sessionExpiryInterval();
 
     /** One connect attempt to {@code host:port} through the overridable {@code connect} hook. */
     void connectAttempt(String host, int port) throws IOException;

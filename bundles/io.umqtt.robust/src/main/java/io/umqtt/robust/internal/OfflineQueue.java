@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 
+import io.umqtt.api.MqttProperties;
 import io.umqtt.robust.OverflowPolicy;
 
 /**
@@ -32,6 +33,19 @@ public final class OfflineQueue {
         public final RobustToken token;
         /** QoS 2: the PUBREC was read; the message must not be published again in this session. */
         public final boolean released;
+        /**
+         * The MQTT 5 PUBLISH properties the application gave ({@link MqttProperties#EMPTY} on
+         * MQTT 3.1.1); never a topic alias. Its message expiry interval is the one given: what
+         * remains is computed from {@link #queuedAtMillis} when it is sent.
+         */
+        public final MqttProperties properties;
+        /**
+         * When the application published it (wall clock, epoch milliseconds), for its message
+         * expiry; 0 when it has no message expiry interval.
+         */
+        public final long queuedAtMillis;
+        /** {@link #properties} as the durable queue stores them (empty when there are none). */
+        final byte[] storedProperties;
 
         public Entry(byte[] topic, byte[] payload, int qos, boolean retain, int packetId) {
             this(topic, payload, qos, retain, packetId, 0, null);
@@ -47,6 +61,22 @@ public final class OfflineQueue {
 
         public Entry(byte[] topic, byte[] payload, int qos, boolean retain, int packetId, long seq, RobustToken token,
                 boolean released) {
+            this(topic, payload, qos, retain, packetId, seq, token, released, MqttProperties.EMPTY, 0);
+        }
+
+        /**
+         * A message with MQTT 5 properties.
+         *
+         * @param queuedAtMillis when it was published (epoch milliseconds), for its message expiry
+         */
+        public Entry(byte[] topic, byte[] payload, int qos, boolean retain, int packetId, long seq, RobustToken token,
+                boolean released, MqttProperties properties, long queuedAtMillis) {
+            this(topic, payload, qos, retain, packetId, seq, token, released, properties, queuedAtMillis,
+                    StoredProperties.encode(properties));
+        }
+
+        private Entry(byte[] topic, byte[] payload, int qos, boolean retain, int packetId, long seq, RobustToken token,
+                boolean released, MqttProperties properties, long queuedAtMillis, byte[] storedProperties) {
             this.released = released;
             this.topic = topic;
             this.payload = payload;
@@ -55,23 +85,35 @@ public final class OfflineQueue {
             this.packetId = packetId;
             this.seq = seq;
             this.token = token;
+            this.properties = properties;
+            this.queuedAtMillis = queuedAtMillis;
+            this.storedProperties = storedProperties;
         }
 
         public Entry withPacketId(int id) {
-            return new Entry(topic, payload, qos, retain, id, seq, token, false);
+            return new Entry(topic, payload, qos, retain, id, seq, token, false, properties, queuedAtMillis,
+                    storedProperties);
         }
 
         /** Sent under {@code id}; at QoS 2 {@code pubrec} says whether its PUBREC was read. */
         public Entry withStep(int id, boolean pubrec) {
-            return new Entry(topic, payload, qos, retain, id, seq, token, pubrec);
+            return new Entry(topic, payload, qos, retain, id, seq, token, pubrec, properties, queuedAtMillis,
+                    storedProperties);
         }
 
         public Entry withSeq(long s) {
-            return new Entry(topic, payload, qos, retain, packetId, s, token, released);
+            return new Entry(topic, payload, qos, retain, packetId, s, token, released, properties, queuedAtMillis,
+                    storedProperties);
         }
 
+        /** Whether it has a message expiry interval. */
+        public boolean expires() {
+            return properties.messageExpiryInterval() != MqttProperties.NO_EXPIRY;
+        }
+
+        /** Topic, payload and stored properties: what counts against the queue's byte bound. */
         long bytes() {
-            return (long) topic.length + payload.length;
+            return (long) topic.length + payload.length + storedProperties.length;
         }
     }
 

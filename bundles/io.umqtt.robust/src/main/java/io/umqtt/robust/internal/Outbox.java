@@ -10,10 +10,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
+import io.umqtt.api.MqttProperties;
+import io.umqtt.robust.MessageExpiredException;
 import io.umqtt.robust.OfflineQueueFullException;
 import io.umqtt.robust.OverflowPolicy;
 import io.umqtt.robust.internal.OfflineQueue.Entry;
@@ -29,7 +32,9 @@ import io.umqtt.simple.PublishToken;
  * Locks, in this order: {@link #flushLock} (one thread sends the queue at a time, and the
  * deprecated setters replace the queue under it; held across the client's writes and PUBACK
  * waits, so also before the simple client's locks), then the monitor of its
- * {@link AsyncPublishes} (a leaf), or the queue's and then its log's own monitors.
+ * {@link AsyncPublishes} (a leaf), or the queue's and then its log's own monitors. The
+ * {@link #gate} (MQTT 5 Receive Maximum: check and reserve in one step) is taken alone or under
+ * {@link #flushLock}, and holds nothing but the {@link AsyncPublishes} monitor.
  */
 public final class Outbox {
     /** The parts log under the client's name, as before they were split out of it. */
@@ -37,6 +42,8 @@ public final class Outbox {
     private static final System.Logger LOG = System.getLogger(LOGGER);
     /** How many queued QoS 1 messages are in flight at once while the queue is sent. */
     private static final int FLUSH_WINDOW = 256;
+    /** The Receive Maximum of a broker that announced none (MQTT 5 section 3.2.2.3.3), and of MQTT 3.1.1. */
+    private static final int NO_RECEIVE_MAXIMUM = 65_535;
     /** A durable queue forces its file to the device at most this often while messages are queued. */
     private static final long QUEUE_SYNC_MILLIS = 1_000;
     /** Smallest and largest segment file of a durable queue; between them, an eighth of the byte bound. */
@@ -61,6 +68,19 @@ public final class Outbox {
     private final AtomicLong queuedTotal = new AtomicLong();
     private final AtomicLong resent = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong expired = new AtomicLong();
+    /**
+     * Direct QoS 1 and 2 sends that reserved room under the broker's Receive Maximum ({@link #reserve()}):
+     * blocking {@code publish} calls until their ack, {@code publishAsync} until it is in the in-flight list.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger publishing = new java.util.concurrent.atomic.AtomicInteger();
+    /**
+     * Makes the Receive Maximum check and the reservation one step ({@link #reserve()},
+     * {@link #roomForWindow()}); inside it only the {@link AsyncPublishes} monitor (a leaf) is taken.
+     */
+    private final Object gate = new Object();
+    /** Wall clock, epoch milliseconds: when a message with a message expiry interval was published. */
+    private volatile LongSupplier clock = System::currentTimeMillis;
 
     /**
      * The outbox of {@code client} with its queue: in memory, or kept in {@code directory}, whose
@@ -225,6 +245,23 @@ public final class Outbox {
         return dropped.get();
     }
 
+    /** Messages dropped because their MQTT 5 message expiry interval passed in the queue (also in {@link #dropped()}). */
+    public long expired() {
+        return expired.get();
+    }
+
+    /** For tests: the wall clock that dates messages for their message expiry. */
+    public void setClock(LongSupplier millis) {
+        clock = millis;
+    }
+
+    /** A new message; dated when it has a message expiry interval. */
+    private Entry newEntry(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties,
+            RobustToken token) {
+        long at = properties.messageExpiryInterval() == MqttProperties.NO_EXPIRY ? 0 : clock.getAsLong();
+        return new Entry(topic, msg, qos, retain, 0, 0, token, false, properties, at);
+    }
+
     // ------------------------------------------------------------------ publish
 
     private void checkOpen() throws IOException {
@@ -235,9 +272,15 @@ public final class Outbox {
 
     /** {@code RobustMqttClient.publish}: arguments checked by the caller. */
     public void publish(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
+        publish(topic, msg, retain, qos, MqttProperties.EMPTY);
+    }
+
+    /** {@code RobustMqttClient.publish} with MQTT 5 properties: arguments checked by the caller. */
+    public void publish(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
         checkOpen();
-        Entry entry = new Entry(topic, msg, qos, retain, 0);
-        if (!client.isConnected() || !queue.isEmpty()) {
+        Entry entry = newEntry(topic, msg, retain, qos, properties, null);
+        if (!client.isConnected() || !queue.isEmpty() || (qos > 0 && !reserve())) {
             enqueue(entry);
             afterQueueing();
             return;
@@ -245,14 +288,14 @@ public final class Outbox {
         int id = 0;
         PublishToken sent = null;
         try {
-            sent = port.send(entry, false, 0);
+            sent = port.send(entry, entry.properties, false, 0);
             if (sent != null) {
                 id = sent.packetId();
                 port.awaitPuback(sent);
             }
         } catch (IOException e) {
-            if (reconnector.isClosed()) {
-                throw e;
+            if (reconnector.isClosed() || isRefusal(e)) {
+                throw e; // a refusal is the broker's answer: final, not queued for a resend
             }
             if (isTimeout(e)) {
                 port.fail(e); // an ack that never comes: treat the connection as broken, resend on a new one
@@ -265,6 +308,66 @@ public final class Outbox {
             }
             port.log(false, e);
             afterQueueing();
+        } finally {
+            if (qos > 0) {
+                publishing.decrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * Reserves room for one direct QoS 1 or 2 send under the broker's MQTT 5 Receive Maximum (when
+     * it announced one below 65,535; always granted otherwise, as on MQTT 3.1.1), counted in
+     * {@link #publishing} until released. Refused while the queue is being sent or no room is
+     * left: the message then goes through the queue, whose windows wait for room. Check and count
+     * are one step under {@link #gate}, so that concurrent publishers and the flush's room never
+     * together exceed it.
+     */
+    private boolean reserve() {
+        int max = port.receiveMaximum();
+        if (max >= NO_RECEIVE_MAXIMUM) {
+            publishing.incrementAndGet();
+            return true;
+        }
+        synchronized (gate) {
+            if (flushLock.isLocked() || publishing.get() + async.unacked() >= max) {
+                return false;
+            }
+            publishing.incrementAndGet();
+            return true;
+        }
+    }
+
+    /**
+     * The room the broker's Receive Maximum leaves for a window of the queue next to the direct
+     * sends awaiting their acks; waits for the oldest direct publishAsync ack while there is none.
+     */
+    private int roomForWindow() throws IOException {
+        int max = port.receiveMaximum();
+        if (max >= NO_RECEIVE_MAXIMUM) {
+            return FLUSH_WINDOW;
+        }
+        while (true) {
+            settle();
+            int room;
+            synchronized (gate) {
+                room = max - publishing.get() - async.unacked();
+            }
+            if (room > 0) {
+                return Math.min(FLUSH_WINDOW, room);
+            }
+            PublishToken oldest = async.oldestUnacked();
+            if (oldest == null) {
+                return 1; // only blocking publishes in flight: one at a time until they are acknowledged
+            }
+            try {
+                port.awaitPuback(oldest);
+            } catch (IOException e) {
+                if (isTimeout(e) && !reconnector.isClosed()) {
+                    port.fail(e); // as publish: an ack that never comes breaks the connection
+                }
+                throw e;
+            }
         }
     }
 
@@ -274,15 +377,24 @@ public final class Outbox {
      * messages first when no other thread does.
      */
     public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
+        return publishAsync(topic, msg, retain, qos, MqttProperties.EMPTY);
+    }
+
+    /** {@code RobustMqttClient.publishAsync} with MQTT 5 properties; see {@link #publishAsync(byte[], byte[], boolean, int)}. */
+    public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
+            throws IOException {
         checkOpen();
         settle();
         RobustToken token = new RobustToken(this, qos);
         async.opened(token);
-        Entry entry = new Entry(topic, msg, qos, retain, 0, 0, token);
-        if (client.isConnected() && queue.isEmpty()) {
+        Entry entry = newEntry(topic, msg, retain, qos, properties, token);
+        if (client.isConnected() && queue.isEmpty() && (qos == 0 || reserve())) {
             async.sending(entry); // before it is sent: a reconnect meanwhile settles it
+            if (qos > 0) {
+                publishing.decrementAndGet(); // counted as unacknowledged by the in-flight list from now on
+            }
             try {
-                PublishToken sent = port.send(entry, false, 0);
+                PublishToken sent = port.send(entry, entry.properties, false, 0);
                 if (sent == null) {
                     async.notInFlight(entry);
                     token.complete(); // QoS 0: written
@@ -290,6 +402,10 @@ public final class Outbox {
                     token.sent(sent);
                 }
                 return token;
+            } catch (IllegalArgumentException e) { // MQTT 5: too large for the broker's Maximum Packet Size
+                async.notInFlight(entry);
+                token.fail(new IOException(e.getMessage(), e));
+                throw e;
             } catch (IOException e) {
                 async.notInFlight(entry);
                 if (reconnector.isClosed()) {
@@ -470,8 +586,12 @@ public final class Outbox {
     private void flushHeld() throws IOException {
         OfflineQueue q = queue;
         while (client.isConnected() && !q.isEmpty()) {
-            List<Entry> batch = q.take(FLUSH_WINDOW);
+            long now = clock.getAsLong();
+            boolean kept = reconnector.sessionPresent();
+            List<Entry> batch = dropExpired(q, q.take(roomForWindow()), kept, now);
             PublishToken[] sent = new PublishToken[batch.size()];
+            // MQTT 5: refused by the broker (reason code >= 0x80), or too large for its Maximum Packet Size
+            IOException[] failed = new IOException[batch.size()];
             int written = 0;
             int acked = 0;
             try {
@@ -482,26 +602,42 @@ public final class Outbox {
                     if (e.packetId != 0) {
                         resent.incrementAndGet();
                     }
-                    sent[written] = send(q, e, dup);
+                    try {
+                        sent[written] = send(q, e, dup, now);
+                    } catch (IllegalArgumentException tooLarge) {
+                        failed[written] = new IOException(tooLarge.getMessage(), tooLarge);
+                        continue; // nothing was sent; the broker of this connection never takes it
+                    }
                     if (e.token != null) {
                         e.token.sent(sent[written]);
                     }
                 }
                 for (; acked < batch.size(); acked++) {
                     if (sent[acked] != null) {
-                        port.awaitPuback(sent[acked]);
+                        try {
+                            port.awaitPuback(sent[acked]);
+                        } catch (IOException refusal) {
+                            if (!isRefusal(refusal)) {
+                                throw refusal;
+                            }
+                            failed[acked] = refusal; // the broker answered: final, never resent
+                        }
                         if (batch.get(acked).qos == 2) {
                             qos2OnDisk.remove(sent[acked].packetId(), batch.get(acked).seq);
                         }
                     }
                 }
                 markSent(q, batch);
-                completeAll(batch);
+                settleSent(batch, failed, batch.size());
             } catch (IOException e) {
                 List<Entry> back = new ArrayList<>(batch.size() - acked);
                 List<Entry> gone = new ArrayList<>(batch.subList(0, acked));
                 for (int i = acked; i < batch.size(); i++) {
                     Entry en = batch.get(i);
+                    if (failed[i] != null) {
+                        gone.add(en); // too large: never sent, reported below
+                        continue;
+                    }
                     if (en.qos == 0 && i < written) {
                         gone.add(en);
                         continue; // written at QoS 0: at most once, not sent again
@@ -519,7 +655,7 @@ public final class Outbox {
                     }
                 }
                 markSent(q, gone);
-                completeAll(gone);
+                settleSent(gone, failedOf(batch, failed, gone), gone.size());
                 requeue(back); // all of them are on disk already when the queue is durable
                 if (!reconnector.isClosed() && isTimeout(e)) {
                     port.fail(e);
@@ -530,14 +666,62 @@ public final class Outbox {
     }
 
     /**
+     * Completes the tokens of the first {@code n} of {@code done} whose {@code failed} is null;
+     * reports the others as dropped (refused by the broker, or too large for it) and fails their
+     * tokens with the reason.
+     */
+    private void settleSent(List<Entry> done, IOException[] failed, int n) {
+        for (int i = 0; i < n; i++) {
+            Entry e = done.get(i);
+            if (failed[i] == null) {
+                if (e.token != null) {
+                    e.token.complete();
+                }
+                continue;
+            }
+            IOException why = failed[i];
+            dropped.incrementAndGet();
+            String topic = new String(e.topic, StandardCharsets.UTF_8);
+            String reason = (isRefusal(why) ? "refused by the broker: " : "not sent: ") + why.getMessage();
+            LOG.log(Level.WARNING, () -> "MQTT client " + client.clientId() + " to " + client.server() + ":"
+                    + client.port() + ": queued message to '" + topic + "' (" + e.payload.length + " bytes, QoS " + e.qos
+                    + ") " + reason + "; dropped, not sent again");
+            if (e.token != null) {
+                e.token.fail(why);
+            }
+            reconnector.tell("messageDropped", l -> l.messageDropped(e.topic, e.payload, e.qos, reason));
+        }
+    }
+
+    /** The failures of {@code subset}'s entries, by their place in {@code batch}. */
+    private static IOException[] failedOf(List<Entry> batch, IOException[] failed, List<Entry> subset) {
+        IOException[] out = new IOException[subset.size()];
+        for (int i = 0; i < subset.size(); i++) {
+            for (int j = 0; j < batch.size(); j++) {
+                if (batch.get(j) == subset.get(i)) {
+                    out[i] = failed[j];
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** An MQTT 5 refusal of a publish by the broker (PUBACK/PUBREC reason code 0x80 or more): final. */
+    static boolean isRefusal(IOException e) {
+        return e instanceof MqttException && ((MqttException) e).reason() == Reason.PUBLISH_REFUSED;
+    }
+
+    /**
      * Sends one queued message. QoS 2 in a kept session (see {@code docs/qos2.md}): a flow whose
      * PUBREC was read resumes at PUBREL, one sent before resumes with its PUBLISH under the same
      * packet id with DUP; without a session both start again as new messages. A QoS 2 message on
      * disk gets its STEP record (the packet id) before its PUBLISH is written.
      */
-    private PublishToken send(OfflineQueue q, Entry e, boolean dup) throws IOException {
+    private PublishToken send(OfflineQueue q, Entry e, boolean dup, long now) throws IOException {
+        MqttProperties wire = e.expires() ? MessageExpiry.toSend(e, now, true) : e.properties; // dropExpired ran
         if (e.qos != 2) {
-            return port.send(e, dup, dup ? e.packetId : 0);
+            return port.send(e, wire, dup, dup ? e.packetId : 0);
         }
         QueueLog log = q.log();
         if (dup && e.released) {
@@ -550,12 +734,63 @@ public final class Outbox {
             return port.sendPubrel(e);
         }
         if (log == null || e.seq == 0) {
-            return port.send(e, dup, dup ? e.packetId : 0);
+            return port.send(e, wire, dup, dup ? e.packetId : 0);
         }
-        return port.sendQos2(e, dup, dup ? e.packetId : 0, id -> {
+        return port.sendQos2(e, wire, dup, dup ? e.packetId : 0, id -> {
             log.step(e.seq, id, false);
             qos2OnDisk.put(id, e.seq);
         });
+    }
+
+    /**
+     * Takes out of {@code batch} the messages whose MQTT 5 message expiry interval passed while they
+     * waited (see {@link MessageExpiry}): marked done in the queue, counted, logged, reported to the
+     * listener, their tokens failed. A QoS 2 flow resumed in a kept session ({@code kept}) stays.
+     */
+    private List<Entry> dropExpired(OfflineQueue q, List<Entry> batch, boolean kept, long now) {
+        List<Entry> gone = null;
+        List<Entry> left = batch;
+        for (int i = 0; i < batch.size(); i++) {
+            Entry e = batch.get(i);
+            boolean resumed = kept && e.packetId != 0 && e.qos == 2;
+            if (!e.expires() || MessageExpiry.toSend(e, now, resumed) != null) {
+                if (gone != null) {
+                    left.add(e);
+                }
+                continue;
+            }
+            if (gone == null) {
+                gone = new ArrayList<>();
+                left = new ArrayList<>(batch.subList(0, i));
+            }
+            gone.add(e);
+        }
+        if (gone == null) {
+            return batch;
+        }
+        markSent(q, gone);
+        for (Entry e : gone) {
+            reportExpired(e, now);
+        }
+        return left;
+    }
+
+    private void reportExpired(Entry e, long now) {
+        expired.incrementAndGet();
+        dropped.incrementAndGet();
+        String topic = new String(e.topic, StandardCharsets.UTF_8);
+        long waited = MessageExpiry.waitedMillis(e, now);
+        String why = "expired in the offline queue: its message expiry interval of "
+                + e.properties.messageExpiryInterval() + " s passed while it waited " + waited / 1000 + "."
+                + String.format("%03d", waited % 1000) + " s (MQTT 5 section 3.3.2.3.3); dropped, not sent";
+        LOG.log(Level.WARNING, () -> "MQTT client " + client.clientId() + " to " + client.server() + ":"
+                + client.port() + ": message to '" + topic + "' (" + e.payload.length + " bytes, QoS " + e.qos + ") "
+                + why);
+        if (e.token != null) {
+            e.token.fail(new MessageExpiredException("MQTT client " + client.clientId() + ": message to '" + topic
+                    + "' " + why));
+        }
+        reconnector.tell("messageDropped", l -> l.messageDropped(e.topic, e.payload, e.qos, why));
     }
 
     /** The packet id recorded for the QoS 2 message {@code e} on disk (0: none), no longer tracked. */

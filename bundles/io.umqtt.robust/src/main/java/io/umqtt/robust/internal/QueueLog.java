@@ -21,6 +21,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 
+import io.umqtt.api.MqttProperties;
 import io.umqtt.robust.internal.OfflineQueue.Entry;
 
 /**
@@ -31,7 +32,15 @@ import io.umqtt.robust.internal.OfflineQueue.Entry;
  * A segment starts with the 4-byte magic {@code UMQ1}, then records, big-endian:
  * {@code [int length][int crc32 of the body][body of length bytes]}. A body is either
  * <ul>
- * <li>ADD: {@code [1][long seq][byte flags: qos in bits 0-1, retain in bit 2][int topic length][topic][payload]}, or</li>
+ * <li>ADD: {@code [1][long seq][byte flags: qos in bits 0-1, retain in bit 2][int topic length][topic][payload]}
+ * (a message without MQTT 5 properties: every message of an MQTT 3.1.1 client, so that its files
+ * stay as they were before MQTT 5), or</li>
+ * <li>ADD5: {@code [4][long seq][byte flags][int topic length][topic][long queued at: epoch milliseconds]
+ * [int properties length][properties][payload]}: a message with MQTT 5 properties, kept as
+ * {@link StoredProperties} writes them (with their own version byte), and the time it was
+ * published, from which what remains of its message expiry interval is computed (also after a
+ * restart). Files of earlier versions hold no ADD5 and load as before; an earlier version that
+ * meets an ADD5 skips it with a warning (it does not know the type).</li>
  * <li>DONE: {@code [2][long seq]}: the message {@code seq} was sent (QoS 0), acknowledged (QoS 1),
  * its QoS 2 flow completed (PUBCOMP), or it was dropped; it is not loaded again.</li>
  * <li>STEP: {@code [3][long seq][unsigned short packet id][byte 0: PUBLISH written | 1: PUBREC read]}:
@@ -79,15 +88,18 @@ public final class QueueLog implements AutoCloseable {
     static final byte TYPE_ADD = 1;
     static final byte TYPE_DONE = 2;
     static final byte TYPE_STEP = 3;
+    static final byte TYPE_ADD5 = 4;
     /** Type, seq, packet id, step. */
     static final int STEP_BODY_BYTES = 1 + 8 + 2 + 1;
     /** Type, seq, flags, topic length. */
     static final int ADD_FIXED_BYTES = 1 + 8 + 1 + 4;
+    /** Type, seq, flags, topic length, queued at, properties length. */
+    static final int ADD5_FIXED_BYTES = ADD_FIXED_BYTES + 8 + 4;
     static final int DONE_BODY_BYTES = 1 + 8;
     private static final int FLAG_QOS_MASK = 0x03;
     private static final int FLAG_RETAIN = 0x04;
     /** The largest body: an MQTT topic (65535 bytes) and the largest MQTT payload. */
-    static final int MAX_BODY_BYTES = ADD_FIXED_BYTES + 65_535 + 268_435_455;
+    static final int MAX_BODY_BYTES = ADD5_FIXED_BYTES + 65_535 + 268_435_455;
 
     /** A segment file and what is pending in it. Guarded by the log. */
     private static final class Segment {
@@ -288,6 +300,12 @@ public final class QueueLog implements AutoCloseable {
                     b.get(payload);
                     live.put(seq, new Entry(topic, payload, flags & FLAG_QOS_MASK, (flags & FLAG_RETAIN) != 0, 0, seq));
                     where.put(seq, seg);
+                } else if (type == TYPE_ADD5 && length >= ADD5_FIXED_BYTES) {
+                    Entry e = readAdd5(b, seq, length, file, at);
+                    if (e != null) {
+                        live.put(seq, e);
+                        where.put(seq, seg);
+                    }
                 } else {
                     LOG.log(Level.WARNING, "offline queue file " + file + ": the record at offset " + at
                             + " has unknown type " + type + " or length " + length + "; skipped");
@@ -301,6 +319,40 @@ public final class QueueLog implements AutoCloseable {
         }
         recovered = new ArrayList<>(live.values());
         compact();
+    }
+
+    /** The message of an ADD5 record whose type and seq were read from {@code b}; null (logged) when it is damaged. */
+    private static Entry readAdd5(ByteBuffer b, long seq, int length, Path file, int at) {
+        int flags = b.get();
+        int topicLength = b.getInt();
+        if (topicLength < 0 || topicLength > length - ADD5_FIXED_BYTES) {
+            LOG.log(Level.WARNING, "offline queue file " + file + ": the record at offset " + at
+                    + " has a topic length of " + topicLength + " in " + length + " bytes; skipped");
+            return null;
+        }
+        byte[] topic = new byte[topicLength];
+        b.get(topic);
+        long queuedAt = b.getLong();
+        int propertiesLength = b.getInt();
+        if (propertiesLength < 0 || propertiesLength > b.remaining()) {
+            LOG.log(Level.WARNING, "offline queue file " + file + ": the record at offset " + at
+                    + " has a properties length of " + propertiesLength + " with " + b.remaining()
+                    + " bytes left in it; skipped");
+            return null;
+        }
+        MqttProperties properties;
+        try {
+            properties = StoredProperties.decode(b.array(), b.arrayOffset() + b.position(), propertiesLength);
+        } catch (IllegalArgumentException e) {
+            LOG.log(Level.WARNING, "offline queue file " + file + ": the record at offset " + at
+                    + " holds properties this version cannot read (" + e.getMessage() + "); skipped");
+            return null;
+        }
+        b.position(b.position() + propertiesLength);
+        byte[] payload = new byte[b.remaining()];
+        b.get(payload);
+        return new Entry(topic, payload, flags & FLAG_QOS_MASK, (flags & FLAG_RETAIN) != 0, 0, seq, null, false,
+                properties, queuedAt);
     }
 
     private void cutTail(Segment seg, int offset, String why) throws IOException {
@@ -347,7 +399,7 @@ public final class QueueLog implements AutoCloseable {
     public synchronized Entry append(Entry added, List<Entry> done) throws IOException {
         int size = 0;
         if (added != null) {
-            size += RECORD_HEADER_BYTES + ADD_FIXED_BYTES + added.topic.length + added.payload.length;
+            size += addRecordBytes(added);
         }
         int doneCount = 0;
         for (Entry d : done) {
@@ -386,13 +438,27 @@ public final class QueueLog implements AutoCloseable {
         return withSeq;
     }
 
-    /** Puts the ADD record of {@code e} under {@code seq}, sealed with its length and CRC. */
+    /** The bytes of the ADD (ADD5 with properties) record of {@code e}, header included. */
+    private static int addRecordBytes(Entry e) {
+        int fixed = e.storedProperties.length == 0 ? ADD_FIXED_BYTES : ADD5_FIXED_BYTES + e.storedProperties.length;
+        return RECORD_HEADER_BYTES + fixed + e.topic.length + e.payload.length;
+    }
+
+    /**
+     * Puts the ADD record of {@code e} under {@code seq}, sealed with its length and CRC: ADD5 when
+     * it has MQTT 5 properties, else ADD as before MQTT 5.
+     */
     private static void putAdd(ByteBuffer buf, Entry e, long seq, CRC32 crc) {
-        int length = ADD_FIXED_BYTES + e.topic.length + e.payload.length;
+        int length = addRecordBytes(e) - RECORD_HEADER_BYTES;
         int start = buf.position();
-        buf.putInt(length).putInt(0).put(TYPE_ADD).putLong(seq)
+        boolean v5 = e.storedProperties.length > 0;
+        buf.putInt(length).putInt(0).put(v5 ? TYPE_ADD5 : TYPE_ADD).putLong(seq)
                 .put((byte) ((e.qos & FLAG_QOS_MASK) | (e.retain ? FLAG_RETAIN : 0)))
-                .putInt(e.topic.length).put(e.topic).put(e.payload);
+                .putInt(e.topic.length).put(e.topic);
+        if (v5) {
+            buf.putLong(e.queuedAtMillis).putInt(e.storedProperties.length).put(e.storedProperties);
+        }
+        buf.put(e.payload);
         seal(buf, start, length, crc);
     }
 
@@ -435,7 +501,7 @@ public final class QueueLog implements AutoCloseable {
         int size = 0;
         for (Entry e : entries) {
             if (e.seq == 0) {
-                size += RECORD_HEADER_BYTES + ADD_FIXED_BYTES + e.topic.length + e.payload.length;
+                size += addRecordBytes(e);
                 if (e.qos == 2 && e.packetId != 0) {
                     size += RECORD_HEADER_BYTES + STEP_BODY_BYTES;
                 }

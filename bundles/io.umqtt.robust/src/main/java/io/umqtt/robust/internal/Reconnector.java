@@ -3,6 +3,7 @@ package io.umqtt.robust.internal;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
@@ -33,6 +34,9 @@ public final class Reconnector {
     private static final System.Logger LOG = System.getLogger(Outbox.LOGGER); // the client's logger, as before the split
     /** See {@code RobustMqttClient.DEFAULT_STABLE_AFTER_MILLIS}. */
     private static final long DEFAULT_STABLE_AFTER_MILLIS = 10_000;
+    /** MQTT 5 DISCONNECT reason codes that name another server (section 4.11). */
+    static final int USE_ANOTHER_SERVER = 0x9C;
+    static final int SERVER_MOVED = 0x9D;
 
     private final MqttClient client;
     private final ClientPort port;
@@ -47,6 +51,16 @@ public final class Reconnector {
     private volatile boolean lastAttemptRefused;
     private volatile boolean lastSessionPresent;
     private volatile boolean everConnected;
+    /** MQTT 5 DISCONNECT 0x9C/0x9D with a Server Reference: the server of the next attempt, then null. */
+    private volatile String[] redirect;
+    /** MQTT 5 DISCONNECT 0x9D (server moved): tried first on every later reconnect. */
+    private volatile String[] moved;
+    /** MQTT 5 DISCONNECT 0x9C without a usable reference: the server to try last on the next reconnect. */
+    private volatile String[] avoid;
+    /** The note the log of the last server DISCONNECT gets: where the client goes next. */
+    private volatile String redirectNote = "";
+    /** MQTT 5: whether the session should still exist, for the Clean Start of reconnects. */
+    private final SessionExpiry session = new SessionExpiry();
 
     private final Object lock = new Object();
     /** Whether a thread holds the reconnect role; guarded by {@link #lock}. */
@@ -124,8 +138,21 @@ public final class Reconnector {
         return connectAttempts.get();
     }
 
-    /** Stops reconnecting and wakes a backoff wait. */
+    /**
+     * The Clean Start flag of a connect attempt of the reconnect loop: on MQTT 3.1.1 the
+     * configured clean session, on MQTT 5 the configured one for a first connect and, on a
+     * reconnect, whether the session expired ({@link SessionExpiry}).
+     */
+    public boolean cleanStart(boolean configured) {
+        if (port.protocolVersion() < 5 || client.clientId().isEmpty()) {
+            return configured; // an empty client id gets a new one from the broker each time: nothing to resume
+        }
+        return session.cleanStart(configured, System.nanoTime());
+    }
+
+    /** Stops reconnecting and wakes a backoff wait; the next connect is a first connect (MQTT 5 Clean Start). */
     public void stop() {
+        session.firstConnect();
         synchronized (lock) {
             closed = true;
             lock.notifyAll();
@@ -145,6 +172,7 @@ public final class Reconnector {
             byUser = !reconnecting;
         }
         if (byUser) {
+            session.firstConnect();
             closed = false; // a connect by the user; the reconnect loop must not undo a close()
             reopen.run();
             synchronized (lock) {
@@ -176,6 +204,9 @@ public final class Reconnector {
         }
         everConnected = true;
         lastSessionPresent = sessionPresent;
+        if (port.protocolVersion() >= 5) {
+            session.accepted(port.sessionExpiryInterval());
+        }
         try {
             serving.start(sessionPresent);
         } catch (IOException | RuntimeException e) {
@@ -218,6 +249,7 @@ public final class Reconnector {
     }
 
     private void attempts() throws IOException {
+        List<String[]> order = servers;
         for (int next = 0;; next++) {
             int level = backoffLevel();
             if (level > 0 && !closed) {
@@ -229,7 +261,10 @@ public final class Reconnector {
             if (client.isConnected()) {
                 return; // another thread connected meanwhile (a connect by the user)
             }
-            String[] target = servers.get(next % servers.size());
+            if (next == 0) {
+                order = attemptOrder();
+            }
+            String[] target = order.get(next % order.size());
             long acceptedBefore;
             synchronized (lock) {
                 attemptStartNanos = System.nanoTime();
@@ -259,6 +294,83 @@ public final class Reconnector {
             }
             attemptFailed(failed, acceptedBefore);
         }
+    }
+
+    /**
+     * The servers of one reconnect, in order: where the last server DISCONNECT sent the client
+     * (once), the server it moved to (0x9D), then the configured ones; the one a server told us to
+     * leave without a reference (0x9C) last.
+     */
+    private List<String[]> attemptOrder() {
+        String[] once = redirect;
+        redirect = null;
+        String[] last = avoid;
+        avoid = null;
+        String[] pref = moved;
+        if (once == null && last == null && pref == null) {
+            return servers;
+        }
+        List<String[]> order = new ArrayList<>();
+        for (String[] s : new String[][] {once, pref}) {
+            if (s != null && !contains(order, s)) {
+                order.add(s);
+            }
+        }
+        for (String[] s : servers) {
+            if (!contains(order, s) && (last == null || !same(s, last))) {
+                order.add(s);
+            }
+        }
+        if (last != null && !contains(order, last)) {
+            order.add(last);
+        }
+        return order;
+    }
+
+    private static boolean contains(List<String[]> list, String[] s) {
+        for (String[] e : list) {
+            if (same(e, s)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean same(String[] a, String[] b) {
+        return a[0].equalsIgnoreCase(b[0]) && a[1].equals(b[1]);
+    }
+
+    /**
+     * A connection ended with {@code cause}: when it is an MQTT 5 DISCONNECT of the server with
+     * reason 0x9C (use another server) or 0x9D (server moved), decides where the next attempt
+     * goes (see {@link ServerReference} for the rule) and returns what the log says about it.
+     */
+    private String serverDisconnect(IOException cause) {
+        if (!(cause instanceof MqttException) || ((MqttException) cause).reason() != Reason.DISCONNECTED_BY_SERVER) {
+            return "";
+        }
+        MqttException e = (MqttException) cause;
+        int code = e.returnCode();
+        if (code != USE_ANOTHER_SERVER && code != SERVER_MOVED) {
+            return "; reconnecting";
+        }
+        String reference = port.serverReference(e);
+        String[] target = ServerReference.parse(reference, client.port());
+        if (target == null) {
+            if (servers.size() > 1) {
+                avoid = new String[] {client.server(), Integer.toString(client.port())};
+            }
+            return (reference == null ? "; it gave no server reference" : "; its server reference '" + reference
+                    + "' is not host, host:port, [IPv6] or [IPv6]:port, ignored") + (servers.size() > 1
+                            ? "; trying the configured servers, this one last" : "; reconnecting to it");
+        }
+        target = ServerReference.configuredOr(target, servers);
+        redirect = target;
+        if (code == SERVER_MOVED) {
+            moved = target;
+        }
+        return "; next attempt to " + target[0] + ":" + target[1] + " (its server reference '" + reference + "'"
+                + (code == SERVER_MOVED ? ", tried first on every later reconnect" : "") + ")";
     }
 
     /** After a failed attempt: closes what it left open, counts it, gives up when the attempts are used up. */
@@ -351,8 +463,22 @@ public final class Reconnector {
         return p > 0 ? p : Math.max(keepAliveSeconds * 1000L, DEFAULT_STABLE_AFTER_MILLIS);
     }
 
-    /** The body of the default {@code log} hook: refusals are errors, other failures warnings. */
+    /**
+     * The body of the default {@code log} hook: refusals are errors, other failures warnings; an
+     * MQTT 5 DISCONNECT of the server is logged as such (not as a lost socket), with where the
+     * client goes next.
+     */
     public void logFailure(boolean inReconnect, Throwable e) {
+        if (!inReconnect && e instanceof MqttException && ((MqttException) e).reason() == Reason.DISCONNECTED_BY_SERVER) {
+            MqttException d = (MqttException) e;
+            String note = redirectNote;
+            LOG.log(Level.WARNING, () -> "MQTT client " + client.clientId() + " to " + client.server() + ":"
+                    + client.port() + ": disconnected by the server with reason code 0x"
+                    + String.format("%02X", d.returnCode()) + " (" + MqttException.reasonCodeName(d.returnCode()) + ")"
+                    + (d.reasonString() == null ? "" : ", reason string '" + d.reasonString() + "'") + ": "
+                    + d.getMessage() + note);
+            return;
+        }
         boolean refused = e instanceof MqttException && ((MqttException) e).reason() == Reason.CONNECTION_REFUSED;
         LOG.log(refused ? Level.ERROR : Level.WARNING, () -> "MQTT client " + client.clientId() + " to "
                 + client.server() + ":" + client.port() + (inReconnect ? ": connect attempt failed: "
@@ -375,6 +501,7 @@ public final class Reconnector {
             unreportedConnection = false;
             lived = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - connectedAtNanos);
         }
+        session.connectionEnded(System.nanoTime());
         long stableAfter = stableAfterMillis();
         lastAttemptRefused = false;
         if (lived >= stableAfter) {
@@ -390,6 +517,7 @@ public final class Reconnector {
         if (closed) {
             return true;
         }
+        redirectNote = serverDisconnect(cause);
         port.log(false, cause);
         tell("connectionLost", l -> l.connectionLost(cause));
         return true;

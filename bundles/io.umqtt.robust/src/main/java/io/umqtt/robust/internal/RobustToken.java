@@ -77,8 +77,13 @@ public final class RobustToken extends PublishToken {
     @Override
     public boolean isDone() {
         PublishToken h = inFlight;
-        if (!outcome.isDone() && h != null && h.isDone() && h.failure() == null) {
-            complete(); // the outbox drops it from its in-flight list when it next settles
+        if (!outcome.isDone() && h != null && h.isDone()) {
+            IOException f = h.failure();
+            if (f == null) {
+                complete(); // the outbox drops it from its in-flight list when it next settles
+            } else if (Outbox.isRefusal(f)) {
+                fail(f); // MQTT 5: the broker refused it; final
+            }
         }
         return outcome.isDone();
     }

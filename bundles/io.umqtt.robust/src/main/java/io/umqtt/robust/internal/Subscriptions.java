@@ -11,11 +11,18 @@ import java.util.Set;
 
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
+import io.umqtt.api.SubscriptionOptions;
+import io.umqtt.api.UserProperty;
 import io.umqtt.simple.MqttClient;
 
 /**
  * The subscriptions a robust client remembers, and their restore on a new connection: made again
- * when the broker kept no session, pending unsubscribes sent when it did. Its monitor
+ * when the broker kept no session, pending unsubscribes sent when it did. Each filter is
+ * remembered with its {@link SubscriptionOptions} (MQTT 5: no local, retain as published, retain
+ * handling, subscription identifier; on MQTT 3.1.1 only the QoS), and restored with them: filters
+ * of plain options in one SUBSCRIBE as before, and when any filter has MQTT 5 options, one
+ * SUBSCRIBE per subscription identifier (MQTT 5 carries one identifier per SUBSCRIBE packet,
+ * 3.8.2.1.2), in the order the identifiers were first asked for. Its monitor
  * ({@code this}) guards the three collections and is a leaf: never held while calling the client
  * or the listener.
  */
@@ -25,8 +32,8 @@ public final class Subscriptions {
     private final MqttClient client;
     private final ClientPort port;
     private final Reconnector reconnector;
-    /** Filter to requested QoS. */
-    private final Map<String, Integer> wanted = new LinkedHashMap<>();
+    /** Filter to requested options. */
+    private final Map<String, SubscriptionOptions> wanted = new LinkedHashMap<>();
     /** Filters subscribed on the broker in the current session. */
     private final Set<String> confirmed = new LinkedHashSet<>();
     /** Filters to unsubscribe when the session comes back. */
@@ -40,7 +47,12 @@ public final class Subscriptions {
 
     /** A subscription asked for: remembered before it is sent. */
     public synchronized void want(String filter, int qos) {
-        wanted.put(filter, qos);
+        want(filter, SubscriptionOptions.qos(qos));
+    }
+
+    /** A subscription with options asked for: remembered before it is sent. */
+    public synchronized void want(String filter, SubscriptionOptions options) {
+        wanted.put(filter, options);
         confirmed.remove(filter);
         unsubscribeLater.remove(filter);
     }
@@ -71,6 +83,13 @@ public final class Subscriptions {
 
     /** The remembered subscriptions, filter to requested QoS. */
     public synchronized Map<String, Integer> snapshot() {
+        Map<String, Integer> qos = new LinkedHashMap<>();
+        wanted.forEach((f, o) -> qos.put(f, o.maxQos()));
+        return qos;
+    }
+
+    /** The remembered subscriptions, filter to requested options. */
+    public synchronized Map<String, SubscriptionOptions> options() {
         return new LinkedHashMap<>(wanted);
     }
 
@@ -81,7 +100,7 @@ public final class Subscriptions {
      * again on the next connection without a session).
      */
     public void restore(boolean sessionPresent) throws IOException {
-        Map<String, Integer> missing;
+        Map<String, SubscriptionOptions> missing;
         List<String> drop;
         synchronized (this) {
             if (!sessionPresent) {
@@ -101,30 +120,64 @@ public final class Subscriptions {
         if (missing.isEmpty()) {
             return;
         }
-        String[] filters = missing.keySet().toArray(new String[0]);
-        int[] qos = new int[filters.length];
-        for (int i = 0; i < filters.length; i++) {
-            qos[i] = missing.get(filters[i]);
-        }
-        int[] granted = port.subscribeNow(filters, qos);
-        for (int i = 0; i < filters.length; i++) {
-            String filter = filters[i];
-            if (granted[i] != MqttClient.SUBSCRIPTION_FAILURE) {
-                confirmed(filter);
-                continue;
+        for (Map<String, SubscriptionOptions> group : packets(missing)) {
+            String[] filters = group.keySet().toArray(new String[0]);
+            int[] granted = subscribeNow(filters, group.values().toArray(new SubscriptionOptions[0]));
+            for (int i = 0; i < filters.length; i++) {
+                String filter = filters[i];
+                if (!isRefusal(granted[i])) {
+                    confirmed(filter);
+                    continue;
+                }
+                MqttException e = refusal(filter, granted[i]);
+                LOG.log(Level.ERROR, () -> "MQTT client " + client.clientId() + ": the broker refused to restore the "
+                        + "subscription to '" + filter + "': " + e.getMessage());
+                reconnector.listener().subscriptionFailed(filter, e);
             }
-            MqttException e = refusal(filter);
-            LOG.log(Level.ERROR, () -> "MQTT client " + client.clientId() + ": the broker refused to restore the "
-                    + "subscription to '" + filter + "': " + e.getMessage());
-            reconnector.listener().subscriptionFailed(filter, e);
         }
     }
 
+    /**
+     * The SUBSCRIBE packets that restore {@code missing}: all in one when every filter has plain
+     * options (as before MQTT 5), else one per subscription identifier (0: none), in the order of
+     * their first filter.
+     */
+    static List<Map<String, SubscriptionOptions>> packets(Map<String, SubscriptionOptions> missing) {
+        boolean plain = true;
+        for (SubscriptionOptions o : missing.values()) {
+            plain &= !o.needsMqtt5();
+        }
+        if (plain) {
+            return List.of(missing);
+        }
+        Map<Integer, Map<String, SubscriptionOptions>> byId = new LinkedHashMap<>();
+        missing.forEach((f, o) -> byId.computeIfAbsent(o.subscriptionIdentifier(), k -> new LinkedHashMap<>())
+                .put(f, o));
+        return new ArrayList<>(byId.values());
+    }
+
+    /** One SUBSCRIBE: with plain options the MQTT 3.1.1 call, else the one with options. */
+    private int[] subscribeNow(String[] filters, SubscriptionOptions[] options) throws IOException {
+        boolean plain = true;
+        int[] qos = new int[filters.length];
+        for (int i = 0; i < filters.length; i++) {
+            plain &= !options[i].needsMqtt5();
+            qos[i] = options[i].maxQos();
+        }
+        return plain ? port.subscribeNow(filters, qos) : port.subscribeNow(filters, options, null);
+    }
+
+    /** Whether a SUBACK code refuses (0x80 on MQTT 3.1.1, a reason code of 0x80 or more on MQTT 5). */
+    static boolean isRefusal(int code) {
+        return code >= MqttClient.SUBSCRIPTION_FAILURE;
+    }
+
     /** The exception that reports a refused filter, as the single-filter subscribe throws it. */
-    private MqttException refusal(String filter) {
-        return new MqttException(Reason.SUBSCRIPTION_REFUSED, MqttClient.SUBSCRIPTION_FAILURE, "broker "
-                + client.server() + ":" + client.port() + " refused the subscription to '" + filter
-                + "' (SUBACK return code 0x80)");
+    private MqttException refusal(String filter, int code) {
+        return new MqttException(Reason.SUBSCRIPTION_REFUSED, code, "broker " + client.server() + ":" + client.port()
+                + " refused the subscription to '" + filter + "' (SUBACK " + (code == MqttClient.SUBSCRIPTION_FAILURE
+                        ? "return code 0x80" : "reason code 0x" + Integer.toHexString(code) + " "
+                                + MqttException.reasonCodeName(code)) + ")");
     }
 
     /**
@@ -132,10 +185,16 @@ public final class Subscriptions {
      * thread when the caller drives.
      */
     public int subscribe(String filter, int qos) throws IOException {
-        want(filter, qos);
+        return subscribe(filter, SubscriptionOptions.qos(qos));
+    }
+
+    /** {@code RobustMqttClient.subscribe(String, SubscriptionOptions)}: as {@link #subscribe(String, int)}. */
+    public int subscribe(String filter, SubscriptionOptions options) throws IOException {
+        want(filter, options);
         while (true) {
             try {
-                int granted = port.subscribeNow(filter, qos);
+                int granted = options.needsMqtt5() ? port.subscribeNow(filter, options)
+                        : port.subscribeNow(filter, options.maxQos());
                 confirmed(filter);
                 return granted;
             } catch (MqttException e) {
@@ -177,14 +236,33 @@ public final class Subscriptions {
      * drives.
      */
     public int[] subscribe(String[] filters, int[] qos) throws IOException {
+        SubscriptionOptions[] options = new SubscriptionOptions[filters.length];
         for (int i = 0; i < filters.length; i++) {
-            want(filters[i], qos[i]);
+            options[i] = SubscriptionOptions.qos(qos[i]);
+        }
+        return subscribe(filters, options);
+    }
+
+    /**
+     * {@code RobustMqttClient.subscribe(String[], SubscriptionOptions[])}: as
+     * {@link #subscribe(String[], int[])}; the codes are granted QoS or reason codes of 0x80 or more.
+     */
+    public int[] subscribe(String[] filters, SubscriptionOptions[] options) throws IOException {
+        return subscribe(filters, options, null);
+    }
+
+    /** As {@link #subscribe(String[], SubscriptionOptions[])}, with MQTT 5 user properties on this SUBSCRIBE (null: none). */
+    public int[] subscribe(String[] filters, SubscriptionOptions[] options, List<UserProperty> userProperties)
+            throws IOException {
+        for (int i = 0; i < filters.length; i++) {
+            want(filters[i], options[i]);
         }
         while (true) {
             try {
-                int[] granted = port.subscribeNow(filters, qos);
+                int[] granted = userProperties == null || userProperties.isEmpty() ? subscribeNow(filters, options)
+                        : port.subscribeNow(filters, options, userProperties);
                 for (int i = 0; i < filters.length; i++) {
-                    if (granted[i] == MqttClient.SUBSCRIPTION_FAILURE) {
+                    if (isRefusal(granted[i])) {
                         refused(filters[i]);
                     } else {
                         confirmed(filters[i]);
@@ -203,6 +281,38 @@ public final class Subscriptions {
                             + " filters are remembered and made when the connection is back", e);
                 }
                 reconnector.reconnect(); // restores them, then we ask again for the granted QoS
+            }
+        }
+    }
+
+    /**
+     * {@code RobustMqttClient.unsubscribeWithCodes}: forgets all, unsubscribes now and returns the
+     * UNSUBACK codes; when that fails and the caller drives, reconnects (which sends the pending
+     * unsubscribes in a kept session) and asks again.
+     */
+    public int[] unsubscribeWithCodes(String[] filters, List<UserProperty> userProperties) throws IOException {
+        for (String filter : filters) {
+            unwant(filter);
+        }
+        while (true) {
+            try {
+                int[] codes = port.unsubscribeWithCodesNow(filters, userProperties);
+                for (String filter : filters) {
+                    unsubscribed(filter);
+                }
+                return codes;
+            } catch (MqttException e) {
+                if (e.reason() != Reason.TIMEOUT || reconnector.isClosed() || !reconnector.callerDriven()) {
+                    throw e;
+                }
+                port.fail(e);
+                reconnector.reconnect();
+            } catch (IOException e) {
+                if (reconnector.isClosed() || !reconnector.callerDriven()) {
+                    throw new IOException(e.getMessage() + "; the unsubscribe of " + filters.length
+                            + " filter(s) is remembered and sent when the connection is back", e);
+                }
+                reconnector.reconnect();
             }
         }
     }
