@@ -74,7 +74,7 @@ final class Jars {
         List<Artifact> out = new ArrayList<>();
         for (int i = 0; i < tree.size(); i++) {
             Artifact a = tree.get(i);
-            if (a.depth == 1 && a.key().equals(key)) {
+            if (a.depth == 1 && a.key().equals(key) && !a.type.equals("test-jar")) { // the harness's test helpers
                 out.add(a);
                 for (int j = i + 1; j < tree.size() && tree.get(j).depth > 1; j++) {
                     out.add(tree.get(j));

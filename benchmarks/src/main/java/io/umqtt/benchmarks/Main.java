@@ -26,11 +26,16 @@ import java.util.concurrent.TimeUnit;
  * fresh JVM ({@link Worker}), the C clients as processes of their own. See {@link #usage()}.
  */
 public final class Main {
-    static final List<String> ALL_CLIENTS = List.of("ours", "paho", "hivemq", "mosquitto");
+    static final List<String> ALL_CLIENTS = List.of("ours", "paho", "hivemq", "mosquitto", "ours5", "hivemq5");
+    /** The MQTT 5 clients: our client with {@code setProtocolVersion(5)}, HiveMQ's Mqtt5Client. */
+    static final List<String> MQTT5_CLIENTS = List.of("ours5", "hivemq5");
+    /** The scenarios the MQTT 5 clients run: QoS 0 and QoS 1 throughput and the allocation counts. */
+    static final List<String> MQTT5_SCENARIOS = List.of("qos0", "qos0pub", "qos1", "qos1one", "alloc");
     static final List<String> ALL_SCENARIOS = List.of("qos0", "qos0pub", "qos1", "qos1one", "lat0", "lat1",
             "footprint", "alloc");
     static final Map<String, String> CLIENT_TITLES = Map.of("ours", "ours (umqtt simple)", "paho", "Paho async",
-            "hivemq", "HiveMQ async", "mosquitto", "mosquitto C clients");
+            "hivemq", "HiveMQ async", "mosquitto", "mosquitto C clients", "ours5", "ours MQTT 5",
+            "hivemq5", "HiveMQ MQTT 5 async");
     private static final long WORKER_TIMEOUT_SECONDS = 300;
 
     // ---- options
@@ -94,7 +99,8 @@ public final class Main {
                 "usage: java -jar benchmarks/target/benchmarks.jar [options]",
                 "  --quick              smoke run: 1 repetition, a tenth of the messages",
                 "  --reps N             repetitions of each measurement (default 5)",
-                "  --clients a,b        of ours,paho,hivemq,mosquitto (default all)",
+                "  --clients a,b        of " + String.join(",", ALL_CLIENTS) + " (default all; ours5 and hivemq5",
+                "                       are MQTT 5 and run " + String.join(",", MQTT5_SCENARIOS) + " only)",
                 "  --scenarios a,b      of " + String.join(",", ALL_SCENARIOS) + " (default all)",
                 "  --messages N         QoS 0 messages (default 200000; warm-up a quarter of it)",
                 "  --messages-qos1 N    QoS 1 messages (default 50000; warm-up a fifth of it)",
@@ -308,6 +314,9 @@ public final class Main {
     }
 
     static boolean applies(String scenario, String client) {
+        if (MQTT5_CLIENTS.contains(client)) {
+            return MQTT5_SCENARIOS.contains(scenario);
+        }
         if (!"mosquitto".equals(client)) {
             return true;
         }

@@ -28,6 +28,11 @@ final class OursLib implements Lib {
     private final int threads;
     private final int window;
     private final boolean publisherLoop;
+    private final int protocolVersion;
+
+    OursLib(int port, String topic, int threads, int window, boolean publisherLoop) {
+        this(port, topic, threads, window, publisherLoop, 4);
+    }
 
     /**
      * @param threads publishing threads calling the blocking publish in the pipelined QoS 1 run;
@@ -35,8 +40,10 @@ final class OursLib implements Lib {
      * @param window how many publishAsync publishes the pipelined runs keep outstanding at most
      * @param publisherLoop whether a publishing client also has a loop thread (else the publishing
      *        thread that waits for a PUBACK reads it, umqtt's own way)
+     * @param protocolVersion 4 (MQTT 3.1.1, client "ours") or 5 ({@code setProtocolVersion(5)}, client "ours5")
      */
-    OursLib(int port, String topic, int threads, int window, boolean publisherLoop) {
+    OursLib(int port, String topic, int threads, int window, boolean publisherLoop, int protocolVersion) {
+        this.protocolVersion = protocolVersion;
         this.port = port;
         this.topic = topic;
         this.threads = threads;
@@ -46,11 +53,14 @@ final class OursLib implements Lib {
 
     @Override
     public String name() {
-        return "ours";
+        return protocolVersion == 5 ? "ours5" : "ours";
     }
 
     private MqttClient connect(String clientId) throws IOException {
         MqttClient c = new MqttClient(clientId, Broker.HOST, port, null, (String) null, KEEPALIVE_SECONDS, null);
+        if (protocolVersion == 5) {
+            c.setProtocolVersion(5); // its defaults otherwise, as a user who turns MQTT 5 on gets them
+        }
         c.connect(true);
         return c;
     }

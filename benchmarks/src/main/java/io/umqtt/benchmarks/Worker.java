@@ -47,14 +47,21 @@ public final class Worker {
                 lib = new OursLib(port, topic, intArg("threads", 0), intArg("window", 1_000),
                         Boolean.parseBoolean(args.getOrDefault("pubLoop", "false")));
                 break;
+            case "ours5":
+                lib = new OursLib(port, topic, intArg("threads", 0), intArg("window", 1_000),
+                        Boolean.parseBoolean(args.getOrDefault("pubLoop", "false")), 5);
+                break;
             case "paho":
                 lib = new PahoLib(port, topic, intArg("window", 1_000));
                 break;
             case "hivemq":
                 lib = new HiveLib(port, topic, intArg("window", 1_000));
                 break;
+            case "hivemq5":
+                lib = new Hive5Lib(port, topic, intArg("window", 1_000));
+                break;
             default:
-                throw new IllegalArgumentException("lib must be ours, paho or hivemq, found " + name);
+                throw new IllegalArgumentException("lib must be ours, ours5, paho, hivemq or hivemq5, found " + name);
         }
         this.id = "bench-" + name + "-" + ProcessHandle.current().pid();
         this.brokerPid = Long.parseLong(args.getOrDefault("brokerPid", "-1"));

@@ -94,12 +94,16 @@ class HarnessLogicTest {
         List<Jars.Artifact> tree = Jars.parse(List.of(
                 "io.umqtt:io.umqtt.benchmarks:jar:0.1.0-SNAPSHOT",
                 "+- io.umqtt:io.umqtt.api:jar:0.1.0-SNAPSHOT:compile",
+                "+- io.umqtt:io.umqtt.simple:jar:0.1.0-SNAPSHOT:compile",
+                "+- io.umqtt:io.umqtt.simple:test-jar:tests:0.1.0-SNAPSHOT:compile",
                 "+- com.hivemq:hivemq-mqtt-client:jar:1.3.7:compile",
                 "|  +- io.netty:netty-handler:jar:4.1.122.Final:runtime",
                 "|  |  \\- io.netty:netty-resolver:jar:4.1.122.Final:runtime",
                 "|  \\- com.google.dagger:dagger:jar:2.27:runtime",
                 "\\- org.eclipse.paho:org.eclipse.paho.client.mqttv3:jar:1.2.5:compile"));
-        assertEquals(6, tree.size());
+        assertEquals(8, tree.size());
+        assertEquals(List.of("io.umqtt.simple-0.1.0-SNAPSHOT.jar"), Jars.closure(tree, "io.umqtt:io.umqtt.simple")
+                .stream().map(Jars.Artifact::fileName).toList()); // not the test-jar the harness uses
         List<Jars.Artifact> hive = Jars.closure(tree, "com.hivemq:hivemq-mqtt-client");
         assertEquals(List.of("hivemq-mqtt-client-1.3.7.jar", "netty-handler-4.1.122.Final.jar",
                 "netty-resolver-4.1.122.Final.jar", "dagger-2.27.jar"),
@@ -107,6 +111,21 @@ class HarnessLogicTest {
         assertEquals(List.of("org.eclipse.paho.client.mqttv3-1.2.5.jar"),
                 Jars.closure(tree, "org.eclipse.paho:org.eclipse.paho.client.mqttv3").stream()
                         .map(Jars.Artifact::fileName).toList());
+    }
+
+    @Test
+    void mqtt5ClientsRunTheirScenariosAndHaveTheirRatioColumns() {
+        assertEquals(true, Main.applies("qos1", "ours5"));
+        assertEquals(true, Main.applies("alloc", "hivemq5"));
+        assertEquals(false, Main.applies("lat0", "ours5"));
+        assertEquals(false, Main.applies("footprint", "hivemq5"));
+        List<String> titles = new java.util.ArrayList<>();
+        for (String[] col : Report.ratioColumns(List.of("ours", "hivemq", "ours5", "hivemq5"))) {
+            titles.add(col[0] + "/" + col[1]);
+        }
+        assertEquals(List.of("ours/hivemq", "ours5/hivemq5", "ours5/ours"), titles);
+        assertEquals(188_503.0, Report.simpleJarBytes(java.util.Map.of("ours",
+                java.util.Map.of("io.umqtt.api-0.1.0-SNAPSHOT.jar", 10L, "io.umqtt.simple-0.1.0-SNAPSHOT.jar", 188_503L))));
     }
 
     @Test

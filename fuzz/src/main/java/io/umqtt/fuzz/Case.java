@@ -56,9 +56,20 @@ final class Case {
     final int[] ends;
     /** Whether the client's first poll at the start of segment i+1 finds nothing yet. */
     final boolean[] late;
+    /** The protocol: 4 (MQTT 3.1.1) or 5 (MQTT 5: {@link Reference5} judges, the client is set to version 5). */
+    final int version;
+    /** MQTT 5: the client's Topic Alias Maximum (inbound aliases it accepts). */
+    final int aliasMax;
 
     Case(String kind, Op op, Reader reader, int asyncCount, boolean awaitFirst, boolean nest, int maxPacket, byte[] data,
             int[] ends, boolean[] late) {
+        this(kind, op, reader, asyncCount, awaitFirst, nest, maxPacket, data, ends, late, 4, 0);
+    }
+
+    Case(String kind, Op op, Reader reader, int asyncCount, boolean awaitFirst, boolean nest, int maxPacket, byte[] data,
+            int[] ends, boolean[] late, int version, int aliasMax) {
+        this.version = version;
+        this.aliasMax = aliasMax;
         this.kind = kind;
         this.op = op;
         this.reader = reader;
@@ -100,20 +111,47 @@ final class Case {
         return nest ? 1 + (op == Op.NONE ? 0 : op == Op.ASYNC ? asyncCount : 1) : 0;
     }
 
+    /** MQTT 5 only: the verdict under the known client defect's model (the size limit on the remaining length). */
+    Verdict judgeLimitOnRemainingLength() {
+        return Reference5.judge(data, connackLength(), awaited(), SUBSCRIBE_QOS, maxPacket, aliasMax, nestedId(), true);
+    }
+
     Verdict judge() {
+        if (version == 5) {
+            return Reference5.judge(data, connackLength(), awaited(), SUBSCRIBE_QOS, maxPacket, aliasMax, nestedId());
+        }
         return Reference.judge(data, CONNACK.length, awaited(), SUBSCRIBE_QOS, maxPacket, nestedId());
+    }
+
+    /** The length of the CONNACK the data starts with (MQTT 5's may carry properties); always well-formed. */
+    int connackLength() {
+        int i = 1;
+        int rem = 0;
+        int shift = 0;
+        while (true) {
+            int d = data[i++] & 0xFF;
+            rem |= (d & 0x7F) << shift;
+            shift += 7;
+            if ((d & 0x80) == 0) {
+                return i + rem;
+            }
+        }
     }
 
     String mode() {
         return op.name().toLowerCase(Locale.ROOT) + "/" + reader.name().toLowerCase(Locale.ROOT);
     }
 
-    /** The reproducer: {@code op=... reader=... async=n await=b max=n kind=k data=hex|hex!hex}. */
+    /** The reproducer: {@code op=... reader=... async=n await=b max=n [v=5 alias=n] kind=k data=hex|hex!hex}. */
     String encode() {
         StringBuilder b = new StringBuilder();
         b.append("op=").append(op.name().toLowerCase(Locale.ROOT)).append(" reader=")
                 .append(reader.name().toLowerCase(Locale.ROOT)).append(" async=").append(asyncCount).append(" await=")
-                .append(awaitFirst).append(" nest=").append(nest).append(" max=").append(maxPacket).append(" kind=").append(kind).append(" data=");
+                .append(awaitFirst).append(" nest=").append(nest).append(" max=").append(maxPacket);
+        if (version != 4) {
+            b.append(" v=").append(version).append(" alias=").append(aliasMax);
+        }
+        b.append(" kind=").append(kind).append(" data=");
         int start = 0;
         for (int i = 0; i < ends.length; i++) {
             if (i > 0) {
@@ -160,7 +198,7 @@ final class Case {
                 Integer.parseInt(f.getOrDefault("async", "0")), Boolean.parseBoolean(f.getOrDefault("await", "false")),
                 Boolean.parseBoolean(f.getOrDefault("nest", "false")),
                 Integer.parseInt(f.getOrDefault("max", String.valueOf(4 * 1024 * 1024))), Hex.parse(hex.toString()), e,
-                l);
+                l, Integer.parseInt(f.getOrDefault("v", "4")), Integer.parseInt(f.getOrDefault("alias", "0")));
     }
 
     private static String require(Map<String, String> f, String name) {

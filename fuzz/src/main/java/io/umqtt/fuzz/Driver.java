@@ -8,6 +8,9 @@ import java.util.List;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
+import io.umqtt.api.MqttProperties;
+import io.umqtt.api.UserProperty;
+import io.umqtt.simple.MessageCallback;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.PacketType;
 import io.umqtt.simple.PublishToken;
@@ -51,10 +54,39 @@ final class Driver {
         client.setAckTimeout(60_000);
         client.setReadTimeout(60_000);
         client.setMaxPacketSize(c.maxPacket);
-        client.setCallback((topic, msg, retain, dup, qos) -> {
-            o.delivered.add(new Message(topic, msg, qos, retain, dup, 0));
-            if (c.nest && o.delivered.size() == 1) {
-                nestedPublish(client, o);
+        if (c.version == 5) {
+            client.setProtocolVersion(5);
+            client.setTopicAliasMaximum(c.aliasMax);
+        }
+        client.setCallback(new MessageCallback() {
+            @Override
+            public void message(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos) {
+                o.problems.add("model: the client called the 5-argument callback, not the one with properties");
+                delivered(topic, msg, retain, dup, qos, null);
+            }
+
+            @Override
+            public void message(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos, MqttProperties props) {
+                String text = null;
+                if (props == null) {
+                    o.problems.add("properties-null: the callback was given null properties");
+                } else if (c.version == 5) {
+                    text = canonical(props);
+                    if (props.isEmpty() && props != MqttProperties.EMPTY) {
+                        o.problems.add("properties-allocated: a message without properties was given a new empty "
+                                + "MqttProperties, not MqttProperties.EMPTY");
+                    }
+                } else if (props != MqttProperties.EMPTY) {
+                    o.problems.add("properties-on-3.1.1: an MQTT 3.1.1 message came with " + props);
+                }
+                delivered(topic, msg, retain, dup, qos, text);
+            }
+
+            private void delivered(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos, String props) {
+                o.delivered.add(new Message(topic, msg, qos, retain, dup, 0, props));
+                if (c.nest && o.delivered.size() == 1) {
+                    nestedPublish(client, o);
+                }
             }
         });
         if (watch != null) {
@@ -109,6 +141,20 @@ final class Driver {
         return o;
     }
 
+    /** MQTT 5 properties as delivered, in the reference's canonical form ({@link Reference5.Props#canonical()}). */
+    static String canonical(MqttProperties p) {
+        List<String[]> user = new ArrayList<>();
+        for (UserProperty u : p.userProperties()) {
+            user.add(new String[] {u.name(), u.value()});
+        }
+        List<Integer> ids = new ArrayList<>();
+        for (int id : p.subscriptionIdentifiers()) {
+            ids.add(id);
+        }
+        return Reference5.Props.canonical(p.payloadFormat(), p.messageExpiryInterval(), p.contentType(),
+                p.responseTopic(), p.correlationData(), user, ids);
+    }
+
     /** The callback's QoS 1 publish: it reads on until its PUBACK, deferring the messages read meanwhile. */
     private static void nestedPublish(MqttClient client, Observed o) {
         try {
@@ -116,7 +162,7 @@ final class Driver {
             o.nestResult = "ok";
         } catch (MqttException e) {
             record(o, e);
-            o.nestResult = e.reason() == MqttException.Reason.PROTOCOL_ERROR ? "lost" : e.reason().name().toLowerCase();
+            o.nestResult = result(e);
         } catch (IOException e) {
             record(o, e);
             o.nestResult = "lost";
@@ -154,11 +200,9 @@ final class Driver {
             }
         } catch (MqttException e) {
             record(o, e);
-            if (e.reason() == MqttException.Reason.SUBSCRIPTION_REFUSED) {
-                o.opResult = "refused";
-            } else if (c.op != Case.Op.ASYNC) {
+            if (c.op != Case.Op.ASYNC || e.reason() == MqttException.Reason.SUBSCRIPTION_REFUSED) {
                 // a protocol error read while waiting for the ack is the connection's loss, thrown as it is
-                o.opResult = e.reason() == MqttException.Reason.PROTOCOL_ERROR ? "lost" : e.reason().name().toLowerCase();
+                o.opResult = result(e);
             }
         } catch (IOException e) {
             record(o, e);
@@ -206,9 +250,31 @@ final class Driver {
         }
     }
 
+    /**
+     * An operation's MqttException as a result: "refused" (SUBACK, PUBACK or UNSUBACK with a refusing
+     * code), "lost" (the connection ended: a protocol error, or the server's DISCONNECT), else its reason.
+     */
+    private static String result(MqttException e) {
+        switch (e.reason()) {
+            case SUBSCRIPTION_REFUSED:
+            case PUBLISH_REFUSED:
+            case UNSUBSCRIBE_REFUSED:
+                return "refused";
+            case PROTOCOL_ERROR:
+            case DISCONNECTED_BY_SERVER:
+                return "lost";
+            default:
+                return e.reason().name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     private static String endKind(IOException failure) {
         if (failure instanceof MqttException) {
-            MqttException.Reason r = ((MqttException) failure).reason();
+            MqttException m = (MqttException) failure;
+            MqttException.Reason r = m.reason();
+            if (r == MqttException.Reason.DISCONNECTED_BY_SERVER) {
+                return Observed.disconnected(m.returnCode());
+            }
             return r == MqttException.Reason.PROTOCOL_ERROR ? Observed.PROTOCOL : r.name();
         }
         if (failure instanceof EOFException) {
@@ -261,6 +327,9 @@ final class Driver {
             switch (type) {
                 case Reference.PUBACK:
                     o.pubacks.add(id);
+                    break;
+                case Reference.DISCONNECT:
+                    o.disconnectSent = value == 0 ? 0 : w[body] & 0xFF;
                     break;
                 case Reference.SUBSCRIBE:
                 case Reference.UNSUBSCRIBE:

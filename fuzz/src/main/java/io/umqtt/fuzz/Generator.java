@@ -23,11 +23,11 @@ final class Generator {
 
     static final int DEFAULT_MAX_PACKET = 4 * 1024 * 1024;
 
-    private static final String[] LEVELS = {"a", "b", "fuzz", "sensor", "temp", "x y", "", "$SYS", "d\u00fcsseldorf",
+    static final String[] LEVELS = {"a", "b", "fuzz", "sensor", "temp", "x y", "", "$SYS", "d\u00fcsseldorf",
         "\u20ac", "\ud834\udd1e", "\u65e5\u672c", "\ufeffbom", "\ud7ff\ue000", "\ud800\udc00", "1", "very-long-level-name"};
 
     /** Ill-formed UTF-8 (Unicode Table 3-7): lone continuations, overlongs, surrogates, above U+10FFFF, bad leads. */
-    private static final byte[][] ILL_FORMED = {{(byte) 0x80}, {(byte) 0xBF}, {(byte) 0xC0, (byte) 0xAF},
+    static final byte[][] ILL_FORMED = {{(byte) 0x80}, {(byte) 0xBF}, {(byte) 0xC0, (byte) 0xAF},
         {(byte) 0xC1, (byte) 0xBF}, {(byte) 0xC0, (byte) 0x80}, {(byte) 0xE0, (byte) 0x80, (byte) 0xAF},
         {(byte) 0xE0, (byte) 0x9F, (byte) 0xBF}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
         {(byte) 0xED, (byte) 0xBF, (byte) 0xBF}, {(byte) 0xF0, (byte) 0x80, (byte) 0x80, (byte) 0xAF},
@@ -36,7 +36,7 @@ final class Generator {
         {(byte) 0xE2, (byte) 0x82}, {(byte) 0xC3}, {(byte) 0xF0, (byte) 0x9F, (byte) 0x98}};
 
     /** Well-formed but discouraged (MQTT 1.5.3): controls, C1 controls, non-characters. */
-    private static final byte[][] DISCOURAGED = {{0x01}, {0x1F}, {0x7F}, {(byte) 0xC2, (byte) 0x80},
+    static final byte[][] DISCOURAGED = {{0x01}, {0x1F}, {0x7F}, {(byte) 0xC2, (byte) 0x80},
         {(byte) 0xC2, (byte) 0x9F}, {(byte) 0xEF, (byte) 0xB7, (byte) 0x90}, {(byte) 0xEF, (byte) 0xBF, (byte) 0xBE},
         {(byte) 0xEF, (byte) 0xBF, (byte) 0xBF}, {(byte) 0xF0, (byte) 0x9F, (byte) 0xBF, (byte) 0xBF},
         {(byte) 0xF4, (byte) 0x8F, (byte) 0xBF, (byte) 0xBF}, {0x0A}, {0x09}};
@@ -127,7 +127,7 @@ final class Generator {
         return z ^ (z >>> 31);
     }
 
-    private static byte[] mutate(SplittableRandom r, byte[] b) {
+    static byte[] mutate(SplittableRandom r, byte[] b) {
         int choice = r.nextInt(6);
         if (b.length == 0) {
             choice = 2;

@@ -63,7 +63,7 @@ final class Judge {
         if (o.delivered.size() < ref.messages) {
             return new Disagreement("rejects-valid", v, o);
         }
-        if (!endMatches(ref.end, o.end)) {
+        if (!endMatches(ref, o.end)) {
             if (Observed.NONE.equals(o.end) && c.reader == Case.Reader.CHECK && ref.end != Verdict.End.PROTOCOL) {
                 // the known defect must not hide a wrong operation result or PUBACK
                 if (!opMatches(c, v, ref, o)) {
@@ -93,7 +93,7 @@ final class Judge {
 
     private static boolean matches(Case c, Verdict v, Verdict.Outcome out, Observed o) {
         return out.messages == o.delivered.size() && prefixEquals(v.messages, out.messages, o.delivered)
-                && endMatches(out.end, o.end) && opMatches(c, v, out, o) && nestMatches(c, v, out, o)
+                && endMatches(out, o.end) && opMatches(c, v, out, o) && nestMatches(c, v, out, o)
                 && pubacks(v, out, o).equals(o.pubacks);
     }
 
@@ -102,7 +102,7 @@ final class Judge {
         if (v.nestIndex < 0 || v.nestIndex >= out.messages) {
             return o.nestResult.equals("none");
         }
-        return o.nestResult.equals(v.completion(c.nestedId(), out.completions) != null ? "ok" : "lost");
+        return o.nestResult.equals(ackResult(v.completion(c.nestedId(), out.completions)));
     }
 
     private static boolean prefixEquals(List<Message> expected, int n, List<Message> delivered) {
@@ -124,8 +124,15 @@ final class Judge {
         return n;
     }
 
-    private static boolean endMatches(Verdict.End expected, String observed) {
-        switch (expected) {
+    /** A publish's or unsubscribe's result from its ack: lost (none), refused (MQTT 5 code 0x80 or above), ok. */
+    private static String ackResult(Verdict.Completion done) {
+        return done == null ? "lost" : done.code >= 0x80 ? "refused" : "ok";
+    }
+
+    private static boolean endMatches(Verdict.Outcome out, String observed) {
+        switch (out.end) {
+            case DISCONNECTED:
+                return Observed.disconnected(out.code).equals(observed);
             case EOF:
                 return Observed.EOF.equals(observed);
             case PROTOCOL:
@@ -139,16 +146,16 @@ final class Judge {
         Verdict.Completion done = v.completion(1, out.completions);
         switch (c.op) {
             case SUBSCRIBE:
-                return o.opResult.equals(done == null ? "lost" : done.code == 0x80 ? "refused" : "granted:" + done.code);
+                return o.opResult.equals(done == null ? "lost" : done.code >= 0x80 ? "refused" : "granted:" + done.code);
             case UNSUBSCRIBE:
             case PUBLISH:
-                return o.opResult.equals(done == null ? "lost" : "ok");
+                return o.opResult.equals(ackResult(done));
             case ASYNC:
                 if (o.tokenAcked.length != c.asyncCount || !o.opResult.equals("sent")) {
                     return false;
                 }
                 for (int i = 0; i < c.asyncCount; i++) {
-                    if (!o.tokenDone[i] || o.tokenAcked[i] != (v.completion(i + 1, out.completions) != null)) {
+                    if (!o.tokenDone[i] || o.tokenAcked[i] != "ok".equals(ackResult(v.completion(i + 1, out.completions)))) {
                         return false;
                     }
                 }
@@ -165,7 +172,8 @@ final class Judge {
      */
     private static List<Integer> pubacks(Verdict v, Verdict.Outcome out, Observed o) {
         List<Integer> ids = new ArrayList<>();
-        int acked = v.nestIndex >= 0 && !"ok".equals(o.nestResult) ? Math.min(v.nestIndex, out.messages) : out.messages;
+        boolean nestLost = !"ok".equals(o.nestResult) && !"refused".equals(o.nestResult);
+        int acked = v.nestIndex >= 0 && nestLost ? Math.min(v.nestIndex, out.messages) : out.messages;
         for (int i = 0; i < acked; i++) {
             Message m = v.messages.get(i);
             if (m.qos == 1) {

@@ -11,7 +11,7 @@ import java.util.Map;
 /**
  * The fuzzer's command (docs/fuzzing.md):
  * <pre>
- * java -jar fuzz/target/fuzz.jar [--streams N] [--seed S] [--first I] [--threads T] [--batch B]
+ * java -jar fuzz/target/fuzz.jar [--mqtt 4|5] [--streams N] [--seed S] [--first I] [--threads T] [--batch B]
  *      [--hang-seconds H] [--heap-bound-mib M] [--report FILE] [--strict | --strict-all]
  * java -jar fuzz/target/fuzz.jar --seed S --replay I     (one stream, verbosely)
  * java -jar fuzz/target/fuzz.jar --case 'op=... reader=... data=...'
@@ -61,6 +61,13 @@ public final class Main {
                 case "--case":
                     givenCase = value(args, ++i, a);
                     break;
+                case "--mqtt":
+                    cfg.mqtt = Integer.parseInt(value(args, ++i, a));
+                    if (cfg.mqtt != 4 && cfg.mqtt != 5) {
+                        System.err.println("--mqtt is 4 (MQTT 3.1.1, the default) or 5 (MQTT 5), found " + cfg.mqtt);
+                        System.exit(2);
+                    }
+                    break;
                 case "--strict":
                     strict = true;
                     break;
@@ -78,12 +85,12 @@ public final class Main {
             }
         }
         if (replay != null || givenCase != null) {
-            Case c = givenCase != null ? Case.decode(givenCase) : Generator.generate(cfg.seed, replay);
+            Case c = givenCase != null ? Case.decode(givenCase) : Fuzzer.generate(cfg.seed, cfg.mqtt, replay);
             System.exit(explain(c, cfg.seed, replay == null ? -1 : replay, System.out) ? 0 : 1);
         }
         cfg.progress = System.out;
-        System.out.printf("umqtt fuzzer: seed %d, streams %,d..%,d, %d thread(s)%n", cfg.seed, cfg.first,
-                cfg.first + cfg.streams - 1, cfg.threads);
+        System.out.printf("umqtt fuzzer: %s, seed %d, streams %,d..%,d, %d thread(s)%n",
+                cfg.mqtt == 5 ? "MQTT 5" : "MQTT 3.1.1", cfg.seed, cfg.first, cfg.first + cfg.streams - 1, cfg.threads);
         Fuzzer.Result r = Fuzzer.run(cfg);
         print(r, System.out);
         if (reportFile != null) {
@@ -119,9 +126,9 @@ public final class Main {
     }
 
     private static void usage(PrintStream out) {
-        out.println("usage: java -jar fuzz/target/fuzz.jar [--streams N] [--seed S] [--first I] [--threads T]");
+        out.println("usage: java -jar fuzz/target/fuzz.jar [--mqtt 4|5] [--streams N] [--seed S] [--first I] [--threads T]");
         out.println("         [--batch B] [--hang-seconds H] [--heap-bound-mib M] [--report FILE] [--strict|--strict-all]");
-        out.println("       java -jar fuzz/target/fuzz.jar --seed S --replay INDEX");
+        out.println("       java -jar fuzz/target/fuzz.jar [--mqtt 5] --seed S --replay INDEX");
         out.println("       java -jar fuzz/target/fuzz.jar --case 'op=none reader=wait max=4194304 data=20020000...'");
         out.println("--strict: exit 1 on findings outside the known categories (KnownDefects); --strict-all: on any");
     }
@@ -151,8 +158,8 @@ public final class Main {
     static void print(Fuzzer.Result r, PrintStream out) {
         Stats s = r.stats;
         out.println();
-        out.printf(Locale.ROOT, "umqtt fuzzer report: seed %d, streams %,d..%,d (%,d run), %d thread(s), %.1f s, "
-                + "%,.0f streams/s%n", r.seed, r.first, r.first + r.streams - 1, s.streams, r.threads, r.seconds,
+        out.printf(Locale.ROOT, "umqtt fuzzer report: %s, seed %d, streams %,d..%,d (%,d run), %d thread(s), %.1f s, "
+                + "%,.0f streams/s%n", r.mqtt == 5 ? "MQTT 5" : "MQTT 3.1.1", r.seed, r.first, r.first + r.streams - 1, s.streams, r.threads, r.seconds,
                 r.streamsPerSecond());
         out.printf(Locale.ROOT, "server bytes %,d, messages delivered %,d%n", s.bytes, s.messages);
         section(out, "streams by kind", s.kinds);
@@ -160,6 +167,9 @@ public final class Main {
         section(out, "reference: how a correct client ends", s.referenceEnds);
         section(out, "reference: MAY-close points met", s.mayRules);
         section(out, "client: how the connection ended", s.observedEnds);
+        if (!s.disconnectsSent.isEmpty()) {
+            section(out, "client (MQTT 5): DISCONNECT written before closing for a protocol error", s.disconnectsSent);
+        }
         section(out, "exception types thrown by client calls", s.exceptionTypes);
         out.printf(Locale.ROOT, "checks: hangs %d; in-memory sockets opened %,d, closed %,d; threads baseline %d, max %d; "
                 + "heap used after GC baseline %.1f MiB, max %.1f MiB (bound +%d MiB)%n", r.hangs, r.socketsOpened,
@@ -180,7 +190,8 @@ public final class Main {
             }
             for (Stats.Finding f : kept) {
                 if (f.index >= 0 && !f.reproducer.startsWith("batch")) {
-                    out.println("    rerun: java -jar fuzz/target/fuzz.jar --seed " + f.seed + " --replay " + f.index);
+                    out.println("    rerun: java -jar fuzz/target/fuzz.jar " + (r.mqtt == 5 ? "--mqtt 5 " : "") + "--seed "
+                            + f.seed + " --replay " + f.index);
                     out.println("    case:  --case '" + f.reproducer + "'");
                 } else {
                     out.println("    " + f.reproducer);

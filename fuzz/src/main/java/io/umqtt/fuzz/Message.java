@@ -12,8 +12,15 @@ final class Message {
     final boolean dup;
     /** The packet identifier at QoS 1 (to check the PUBACK), 0 at QoS 0. */
     final int packetId;
+    /** MQTT 5: the PUBLISH properties in {@link Reference5.Props#canonical()} form ("" for none); null on 3.1.1. */
+    final String props;
 
     Message(byte[] topic, byte[] payload, int qos, boolean retain, boolean dup, int packetId) {
+        this(topic, payload, qos, retain, dup, packetId, null);
+    }
+
+    Message(byte[] topic, byte[] payload, int qos, boolean retain, boolean dup, int packetId, String props) {
+        this.props = props;
         this.topic = topic;
         this.payload = payload;
         this.qos = qos;
@@ -30,7 +37,7 @@ final class Message {
         }
         Message m = (Message) o;
         return qos == m.qos && retain == m.retain && dup == m.dup && Arrays.equals(topic, m.topic)
-                && Arrays.equals(payload, m.payload);
+                && Arrays.equals(payload, m.payload) && java.util.Objects.equals(props, m.props);
     }
 
     @Override
@@ -42,6 +49,6 @@ final class Message {
     public String toString() {
         return "'" + new String(topic, StandardCharsets.UTF_8).replace("\u0000", "\\0") + "' (" + Hex.of(topic)
                 + ") " + payload.length + " bytes qos " + qos + (retain ? " retain" : "") + (dup ? " dup" : "")
-                + (qos > 0 ? " id " + packetId : "");
+                + (qos > 0 ? " id " + packetId : "") + (props != null && !props.isEmpty() ? " {" + props + "}" : "");
     }
 }

@@ -11,6 +11,14 @@ final class Observed {
     /** No end reported: {@code checkMsg()} went on returning NONE. */
     static final String NONE = "NONE";
 
+    /** MQTT 5: the server's DISCONNECT ended it, with this reason code. */
+    static String disconnected(int code) {
+        return String.format("DISCONNECTED:0x%02X", code);
+    }
+
+    /** The reason code of the DISCONNECT the client wrote, or -1 for none. */
+    int disconnectSent = -1;
+
     final List<Message> delivered = new ArrayList<>();
     /** EOF, PROTOCOL, NONE, TIMEOUT, or another exception's class name. */
     String end;
@@ -49,6 +57,9 @@ final class Observed {
             b.append(", token ").append(i + 1).append(tokenAcked[i] ? " acked" : tokenDone[i] ? " failed" : " open");
         }
         b.append(", PUBACKs sent ").append(pubacks);
+        if (disconnectSent >= 0) {
+            b.append(String.format(", DISCONNECT sent 0x%02X", disconnectSent));
+        }
         if (checkStall != null) {
             b.append(", checkMsg: ").append(checkStall);
         }

@@ -41,6 +41,8 @@ final class Stats {
     /** MAY-close rules met. */
     final Map<String, Long> mayRules = new TreeMap<>();
     final Map<String, Long> observedEnds = new TreeMap<>();
+    /** MQTT 5: the reason code of the DISCONNECT the client wrote before closing for a protocol error. */
+    final Map<String, Long> disconnectsSent = new TreeMap<>();
     final Map<String, Long> exceptionTypes = new TreeMap<>();
     final Map<String, Long> findingCounts = new TreeMap<>();
     final Map<String, List<Finding>> findings = new TreeMap<>();
@@ -84,6 +86,7 @@ final class Stats {
         o.referenceEnds.forEach((k, n) -> count(referenceEnds, k, n));
         o.mayRules.forEach((k, n) -> count(mayRules, k, n));
         o.observedEnds.forEach((k, n) -> count(observedEnds, k, n));
+        o.disconnectsSent.forEach((k, n) -> count(disconnectsSent, k, n));
         o.exceptionTypes.forEach((k, n) -> count(exceptionTypes, k, n));
         o.findingCounts.forEach((k, n) -> count(findingCounts, k, n));
         o.findings.forEach((k, list) -> {
@@ -103,6 +106,7 @@ final class Stats {
         referenceEnds.clear();
         mayRules.clear();
         observedEnds.clear();
+        disconnectsSent.clear();
         exceptionTypes.clear();
         findingCounts.clear();
         findings.clear();

@@ -16,7 +16,9 @@ final class Verdict {
         /** The client closes the connection for a protocol violation. */
         PROTOCOL,
         /** A truncated packet whose header already breaks a rule: end of stream or protocol error. */
-        EITHER
+        EITHER,
+        /** MQTT 5: the server's DISCONNECT ends the connection, with its reason code ({@link Outcome#code}). */
+        DISCONNECTED
     }
 
     /** An ack the client matched to one of its requests. */
@@ -43,19 +45,26 @@ final class Verdict {
         final String rule;
         /** Offset of the packet it ended at, in the server bytes after CONNACK. */
         final int offset;
+        /** {@link End#DISCONNECTED}: the server's reason code. */
+        final int code;
 
         Outcome(int messages, int completions, End end, String rule, int offset) {
+            this(messages, completions, end, rule, offset, 0);
+        }
+
+        Outcome(int messages, int completions, End end, String rule, int offset, int code) {
             this.messages = messages;
             this.completions = completions;
             this.end = end;
             this.rule = rule;
             this.offset = offset;
+            this.code = code;
         }
 
         @Override
         public String toString() {
             return messages + " message(s), " + completions + " ack(s), then " + end + (rule != null ? " " + rule : "")
-                    + " at offset " + offset;
+                    + (end == End.DISCONNECTED ? String.format(" 0x%02X", code) : "") + " at offset " + offset;
         }
     }
 
@@ -75,6 +84,11 @@ final class Verdict {
 
     void end(End end, String rule, int offset) {
         full = new Outcome(messages.size(), completions.size(), end, rule, offset);
+    }
+
+    /** MQTT 5: a valid server DISCONNECT with {@code code} ends the connection. */
+    void disconnect(int code, int offset) {
+        full = new Outcome(messages.size(), completions.size(), End.DISCONNECTED, null, offset, code);
     }
 
     /** The full outcome first, then the MAY-close ones. */

@@ -25,11 +25,24 @@ class FuzzSampleTest {
     static final long SEED = 1;
     static final long STREAMS = 120_000;
 
+    /** The MQTT 5 sample ({@code --mqtt 5}): judged by {@link Reference5}. */
+    static final long STREAMS_MQTT5 = 50_000;
+
     @Test
     void seededSampleAgreesWithTheReference() throws Exception {
+        sample(4, STREAMS, List.of(Reference.class));
+    }
+
+    @Test
+    void seededMqtt5SampleAgreesWithTheMqtt5Reference() throws Exception {
+        sample(5, STREAMS_MQTT5, List.of(Reference.class, Reference5.class));
+    }
+
+    private static void sample(int mqtt, long streams, List<Class<?>> ruleSources) throws Exception {
         Fuzzer.Config cfg = new Fuzzer.Config();
+        cfg.mqtt = mqtt;
         cfg.seed = SEED;
-        cfg.streams = STREAMS;
+        cfg.streams = streams;
         cfg.batch = 20_000;
         cfg.hangSeconds = 20;
         Fuzzer.Result r = Fuzzer.run(cfg);
@@ -39,7 +52,7 @@ class FuzzSampleTest {
         System.out.println(report);
 
         assertNull(r.aborted, report);
-        assertEquals(STREAMS, r.stats.streams, report);
+        assertEquals(streams, r.stats.streams, report);
         assertEquals(0, r.hangs, "hangs\n" + report);
         assertEquals(r.socketsOpened, r.socketsClosed, "sockets left open\n" + report);
         for (String category : r.stats.findingCounts.keySet()) {
@@ -51,7 +64,7 @@ class FuzzSampleTest {
                     || type.equals("java.io.IOException"), "exception type " + type + "\n" + report);
         }
         List<String> unreached = new ArrayList<>();
-        for (String rule : rules()) {
+        for (String rule : rules(ruleSources)) {
             boolean reached = r.stats.mayRules.containsKey(rule) || r.stats.referenceEnds.keySet().stream()
                     .anyMatch(k -> k.endsWith(" " + rule));
             if (!reached) {
@@ -62,11 +75,13 @@ class FuzzSampleTest {
     }
 
     /** Every rule name the reference declares. */
-    private static List<String> rules() throws IllegalAccessException {
+    private static List<String> rules(List<Class<?>> sources) throws IllegalAccessException {
         List<String> rules = new ArrayList<>();
-        for (Field f : Reference.class.getDeclaredFields()) {
-            if (f.getType() == String.class && Modifier.isStatic(f.getModifiers())) {
-                rules.add((String) f.get(null));
+        for (Class<?> k : sources) {
+            for (Field f : k.getDeclaredFields()) {
+                if (f.getType() == String.class && Modifier.isStatic(f.getModifiers())) {
+                    rules.add((String) f.get(null));
+                }
             }
         }
         return rules;
