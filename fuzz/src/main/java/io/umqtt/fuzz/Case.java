@@ -111,14 +111,21 @@ final class Case {
         return nest ? 1 + (op == Op.NONE ? 0 : op == Op.ASYNC ? asyncCount : 1) : 0;
     }
 
-    /** MQTT 5 only: the verdict under the known client defect's model (the size limit on the remaining length). */
-    Verdict judgeLimitOnRemainingLength() {
-        return Reference5.judge(data, connackLength(), awaited(), SUBSCRIBE_QOS, maxPacket, aliasMax, nestedId(), true);
+    /**
+     * The Maximum Packet Size the client announces in its MQTT 5 CONNECT for {@code setMaxPacketSize(max)}
+     * (the largest remaining length it reads): the whole packet with the largest remaining length,
+     * 1 + the remaining length's variable byte integer + {@code max}. Whole packets up to it are the
+     * broker's to send (MQTT-3.1.2-24 counts the whole packet).
+     */
+    static int announcedMaxPacketSize(int max) {
+        int vbi = max < 128 ? 1 : max < 16_384 ? 2 : max < 2_097_152 ? 3 : 4;
+        return 1 + vbi + max;
     }
 
     Verdict judge() {
         if (version == 5) {
-            return Reference5.judge(data, connackLength(), awaited(), SUBSCRIBE_QOS, maxPacket, aliasMax, nestedId());
+            return Reference5.judge(data, connackLength(), awaited(), SUBSCRIBE_QOS, announcedMaxPacketSize(maxPacket),
+                    aliasMax, nestedId());
         }
         return Reference.judge(data, CONNACK.length, awaited(), SUBSCRIBE_QOS, maxPacket, nestedId());
     }

@@ -221,15 +221,6 @@ final class Fuzzer {
         Judge.Disagreement d = Judge.compare(c, v, o);
         if (d != null) {
             String category = prefix + d.category;
-            if (c.version == 5 && c.maxPacket < Generator.DEFAULT_MAX_PACKET) {
-                // under the known defect's model: agreement names that defect; another known one names that one
-                Judge.Disagreement underModel = Judge.compare(c, c.judgeLimitOnRemainingLength(), o);
-                if (underModel == null) {
-                    category = KnownDefects.MQTT5_LIMIT_ON_REMAINING_LENGTH;
-                } else if (!KnownDefects.isKnown(category) && KnownDefects.isKnown(prefix + underModel.category)) {
-                    category = prefix + underModel.category;
-                }
-            }
             s.finding(category, seed, index, reproducer, d::detail);
         }
         for (String u : o.undocumented) {

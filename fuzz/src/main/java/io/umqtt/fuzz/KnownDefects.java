@@ -11,27 +11,19 @@ import java.util.TreeMap;
  * The categories of issue 11 defects 4 and 5 (checkMsg-misses-end, accepts: of bad topics and DUP
  * at QoS 0) were removed when their fixes were merged; a 100,000-stream run then found none. So was
  * {@code in-callback-loss:*} (a connection lost while the callback's own QoS 1 publish waited), fixed
- * in MqttClient on branch incb.
+ * in MqttClient on branch incb. The MQTT 5 category {@code mqtt5:max-packet-size-on-remaining-length}
+ * was the reference's mistake, not the client's: the client announces as Maximum Packet Size the
+ * whole packet of its largest remaining length, and the reference now judges against that value.
  */
 final class KnownDefects {
     private KnownDefects() {
     }
-
-    /**
-     * MQTT 5 (issue 14, found by the MQTT 5 fuzzer): the client compares its Maximum Packet Size with
-     * the remaining length, where MQTT 5 counts the whole packet (3.1.2.11.4); packets of up to 5
-     * bytes more are accepted. The fuzzer names a disagreement so when the client agrees with the
-     * reference under that model ({@link Case#judgeLimitOnRemainingLength()}).
-     */
-    static final String MQTT5_LIMIT_ON_REMAINING_LENGTH = "mqtt5:max-packet-size-on-remaining-length";
 
     /** Category to the defect and branch that fixes it. */
     static final Map<String, String> UNDER_REPAIR;
 
     static {
         Map<String, String> m = new TreeMap<>();
-        m.put(MQTT5_LIMIT_ON_REMAINING_LENGTH, "issue 14, core5: Maximum Packet Size compared with the remaining "
-                + "length, not the whole packet (MQTT 5 3.1.2.11.4)");
         // issue 11 defects 4 and 5 (hard-io, hard-strings) are merged: nothing is under repair elsewhere
         UNDER_REPAIR = java.util.Collections.unmodifiableMap(m);
     }

@@ -284,22 +284,12 @@ final class Reference5 {
      *
      * @param awaited packet identifier to the type code of the ack the client awaits for it
      * @param requestedQos the QoS of the client's SUBSCRIBE, if any
-     * @param maxPacketSize the client's Maximum Packet Size (whole packets)
+     * @param maxPacketSize the Maximum Packet Size the client announced (whole packets)
      * @param aliasMaximum the client's Topic Alias Maximum
      * @param nestedId the packet id of the callback's own QoS 1 publish for the first message, 0 for none
      */
     static Verdict judge(byte[] s, int from, Map<Integer, Integer> awaited, int requestedQos, int maxPacketSize,
             int aliasMaximum, int nestedId) {
-        return judge(s, from, awaited, requestedQos, maxPacketSize, aliasMaximum, nestedId, false);
-    }
-
-    /**
-     * As above; with {@code limitOnRemainingLength} the Maximum Packet Size is compared with the
-     * remaining length instead of the whole packet: not the specification, but a model of a known
-     * client defect ({@link KnownDefects}), so that the fuzzer can tell that defect from others.
-     */
-    static Verdict judge(byte[] s, int from, Map<Integer, Integer> awaited, int requestedQos, int maxPacketSize,
-            int aliasMaximum, int nestedId, boolean limitOnRemainingLength) {
         Map<Integer, Integer> pending = new HashMap<>(awaited);
         Set<Integer> awaitingRelease = new HashSet<>();
         Map<Integer, byte[]> aliases = new HashMap<>();
@@ -351,7 +341,7 @@ final class Reference5 {
             if (nonMinimal) {
                 v.may(Reference.LENGTH_NON_MINIMAL, offset);
             }
-            if ((limitOnRemainingLength ? 0L : headerLength) + value > maxPacketSize) {
+            if ((long) headerLength + value > maxPacketSize) {
                 v.end(whole ? Verdict.End.PROTOCOL : Verdict.End.EITHER, Reference.TOO_LARGE, offset);
                 return v;
             }

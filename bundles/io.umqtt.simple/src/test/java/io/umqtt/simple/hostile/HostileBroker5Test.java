@@ -10,6 +10,7 @@ import static io.umqtt.simple.testing.Mqtt5Packets.SUBSCRIPTION_ID;
 import static io.umqtt.simple.testing.Mqtt5Packets.TOPIC_ALIAS;
 import static io.umqtt.simple.testing.Mqtt5Packets.ack;
 import static io.umqtt.simple.testing.Mqtt5Packets.auth;
+import static io.umqtt.simple.testing.Mqtt5Packets.u16;
 import static io.umqtt.simple.testing.Mqtt5Packets.connack;
 import static io.umqtt.simple.testing.Mqtt5Packets.disconnect;
 import static io.umqtt.simple.testing.Mqtt5Packets.packet;
@@ -195,6 +196,10 @@ class HostileBroker5Test {
                         id -> subOrUnsubAck(9, id, props(), 0x03), "SUBACK", ""),
                 bad("UNSUBACK reason code 0x01", Op.UNSUBSCRIBE,
                         id -> subOrUnsubAck(11, id, props(), 0x01), "UNSUBACK", ""),
+                bad("a 3.1.1 UNSUBACK (no properties, no reason code)", Op.UNSUBSCRIBE,
+                        id -> packet(0xB0, u16(id)), "UNSUBACK", ""),
+                bad("SUBACK without a reason code", Op.SUBSCRIBE,
+                        id -> subOrUnsubAck(9, id, props()), "SUBACK", ""),
                 bad("PUBREL reason code 0x10", Op.READ,
                         id -> ack(6, 7, 0x10, props()), "PUBREL", ""),
                 bad("DISCONNECT with Session Expiry Interval", Op.READ,

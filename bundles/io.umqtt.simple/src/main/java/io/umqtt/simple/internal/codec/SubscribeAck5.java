@@ -49,7 +49,9 @@ public final class SubscribeAck5 {
         int rem = end - body;
         if (rem < 4) {
             throw Properties.malformed(name + " remaining length must be at least 4 on MQTT 5 (a packet id, the "
-                    + "property length and one reason code per filter), found " + rem);
+                    + "property length and one reason code per filter; "
+                    + (packet == Properties.SUBACK ? "sections 3.9.2 and 3.9.3, MQTT-3.9.3-2" : "sections 3.11.2 and "
+                    + "3.11.3, MQTT-3.11.3-2") + "), found " + rem);
         }
         int packetId = Wire.u16(b, body);
         int codesAt = r.start(packet, b, body + 2, end);
