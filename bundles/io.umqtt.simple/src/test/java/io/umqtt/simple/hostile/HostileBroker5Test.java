@@ -262,7 +262,7 @@ class HostileBroker5Test {
     /**
      * MQTT 5 (4.13.1): the client SHOULD send DISCONNECT with a reason code of 0x80 or above before it
      * closes; when it does, the code says what was wrong. (Whether it is sent at all is not asserted
-     * here: on real sockets the client sometimes closes without it; see docs/mqtt5-fuzzbench5.md.)
+     * here: on real sockets the client sometimes closes without it; see docs/mqtt5-fuzzing.md.)
      */
     private static void assertToldWhy(Conn conn, String what) {
         List<byte[]> disconnects = new ArrayList<>();
