@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
@@ -80,6 +81,12 @@ final class PacketReader {
     boolean acking;
     /** Whether the last read filled the buffer (more is likely waiting: no park then). */
     private boolean lastReadFilled;
+    /**
+     * The arrival times {@link #noteArrival} compares, set by tests (real reads in a row are not
+     * within {@link #STREAM_GAP_NANOS} of each other on a loaded machine); null: {@code System.nanoTime()}
+     * at the read. Read by the reader thread only.
+     */
+    LongSupplier arrivalClock;
 
     PacketReader(MqttClient client, Settings settings) {
         this.client = client;
@@ -280,7 +287,7 @@ final class PacketReader {
         lastReadFilled = rlen + n == rbuf.length;
         rlen += n;
         client.keepAlive.lastReceivedNanos = now;
-        noteArrival(now, parked);
+        noteArrival(arrivalClock == null ? now : arrivalClock.getAsLong(), parked);
         return n;
     }
 

@@ -144,15 +144,36 @@ class PacketReaderTest {
         assertEquals(2, transport.blockingReads, "each read blocked, none parked first");
     }
 
+    /**
+     * Arrivals {@code STREAM_GAP_NANOS} apart, on the reader's arrival clock stepped by the test: real
+     * reads in a row are 30 µs apart only on an idle machine (this flaked under load).
+     */
     @Test
     void closeArrivalsInARowStartAStream() throws IOException {
+        long[] clock = {10 * PacketReader.STREAM_GAP_NANOS}; // the first arrival is far from any before it
+        reader.arrivalClock = () -> clock[0] += PacketReader.STREAM_GAP_NANOS;
         for (int i = 0; i < PacketReader.STREAM_ARRIVALS + 1; i++) {
-            transport.arrive(PUBACK_7); // the fake's reads return at once: arrivals within the stream gap
+            transport.arrive(PUBACK_7);
         }
-        for (int i = 0; i < PacketReader.STREAM_ARRIVALS + 1; i++) {
+        for (int i = 0; i < PacketReader.STREAM_ARRIVALS; i++) {
             assertEquals(4, readAndConsume());
         }
+        assertFalse(reader.streaming(), "one arrival short of a stream");
+        assertEquals(4, readAndConsume());
         assertTrue(reader.streaming());
+    }
+
+    @Test
+    void arrivalsFartherApartThanTheGapStartNoStream() throws IOException {
+        long[] clock = {0};
+        reader.arrivalClock = () -> clock[0] += PacketReader.STREAM_GAP_NANOS + 1;
+        for (int i = 0; i < 2 * PacketReader.STREAM_ARRIVALS; i++) {
+            transport.arrive(PUBACK_7);
+        }
+        for (int i = 0; i < 2 * PacketReader.STREAM_ARRIVALS; i++) {
+            assertEquals(4, readAndConsume());
+            assertFalse(reader.streaming(), "after arrival " + i);
+        }
     }
 
     @Test

@@ -176,7 +176,7 @@ public class KuraConfigurationModelIT extends UmqttTestSupport {
             ServiceReference<MqttConnection> before = awaitConnected("kura-edit");
             assertStable("kura-edit");
 
-            assertTrue(kura.edit("kura-edit", values("client.id", "kura-edit-2", "password", SECRET)));
+            assertTrue(edit("kura-edit", values("client.id", "kura-edit-2", "password", SECRET)));
             ServiceReference<MqttConnection> after = awaitConnectedAs("kura-edit", "kura-edit-2");
             assertEquals("the same service", before.getProperty(Constants.SERVICE_ID),
                     after.getProperty(Constants.SERVICE_ID));
@@ -196,7 +196,7 @@ public class KuraConfigurationModelIT extends UmqttTestSupport {
         try {
             awaitConnected("kura-bad");
             awaitTracked("kura-bad"); // Kura edits only what it lists
-            assertTrue(kura.edit("kura-bad", values("server", "mqtt://" + secured.host())));
+            assertTrue(edit("kura-bad", values("server", "mqtt://" + secured.host())));
             ServiceTracker<MqttConnection, MqttConnection> failed = track("(" + MqttConstants.NAME + "=kura-bad)("
                     + MqttConstants.ERROR + "=*)");
             try {
@@ -211,7 +211,7 @@ public class KuraConfigurationModelIT extends UmqttTestSupport {
             assertStable("kura-bad");
             assertTrue("Kura still lists it, so it can be fixed there", kura.tracks("kura-bad"));
 
-            assertTrue(kura.edit("kura-bad", values("server", secured.host())));
+            assertTrue(edit("kura-bad", values("server", secured.host())));
             ServiceReference<MqttConnection> fixed = awaitConnected("kura-bad");
             assertNull(fixed.getProperty(MqttConstants.ERROR));
             assertStable("kura-bad");
@@ -313,6 +313,21 @@ public class KuraConfigurationModelIT extends UmqttTestSupport {
                 connectionRegistrations.get(name).get());
         assertEquals(connections, connectionRegistrations.get(name).get());
         assertTrue(kura.tracks(name));
+    }
+
+    /**
+     * An edit in Kura's UI ({@link KuraConfigurationModel#edit}), made once SCR has handled every configuration
+     * event before it, in particular that of Kura's write-back when the component registered its marker.
+     * <p>
+     * Felix SCR (2.1.16 in Kura's runtime, 2.2.12 here) reads a configuration for an event in two calls, its
+     * properties and then its change count: an update stored between the two is taken as seen already, its own
+     * event is ignored, and the component never gets it ({@link ScrConfigurationReadIT} shows it). A person's edit
+     * comes long after SCR handled the write-back; the test's edit, right after the marker is tracked, could land in
+     * that window and be lost (the connection never reported the bad value: seen under load, in both runtimes).
+     */
+    private boolean edit(String name, Map<String, Object> values) throws Exception {
+        awaitConfigurationEventsDelivered();
+        return kura.edit(name, values);
     }
 
     /** Waits until Kura's model lists {@code name} (its marker is registered). */

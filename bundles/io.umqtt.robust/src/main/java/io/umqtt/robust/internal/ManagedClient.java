@@ -21,10 +21,15 @@ import io.umqtt.simple.TlsSettings;
  * <li>{@link #awaitRunning(long)}: the thread has entered {@code runForever()}, so that the client
  * is thread-driven and a publish or subscribe from a service consumer never reconnects on the
  * consumer's thread;</li>
- * <li>{@link #stop()}: once called, no connect attempt begins or completes any more. It closes
- * the race between the component stopping the client and the runner thread being between two
- * steps of a reconnect (where {@code RobustMqttClient.connect} would otherwise reopen a client
- * that was just closed);</li>
+ * <li>{@link #stop()}: once called, no connect attempt begins any more. It closes the race
+ * between the component stopping the client and the runner thread being between two steps of a
+ * reconnect (where {@code RobustMqttClient.connect} would otherwise reopen a client that was just
+ * closed). A connection that is up, or completes meanwhile, stays up until the component
+ * {@linkplain #release() releases} the client, which it does once its service is unregistered or
+ * says {@code CLOSED}: the runner thread never closes the socket under a service that its users
+ * still see connected (a SUBSCRIBE of theirs in flight would fail, and be logged as a fault);</li>
+ * <li>{@link #release()}: the component's DISCONNECT after {@link #stop()}; a connect attempt
+ * that completes after it is undone with a DISCONNECT by the connecting thread;</li>
  * <li>{@link #serviceState()}: the state the connection service reports.</li>
  * </ul>
  */
@@ -33,6 +38,8 @@ final class ManagedClient extends RobustMqttClient {
 
     private final CountDownLatch running = new CountDownLatch(1);
     private volatile boolean stopped;
+    /** Set by {@link #release()}, before its DISCONNECT: a connection completing afterwards is undone. */
+    private volatile boolean released;
     /** Set when the reconnect attempts were used up: the client stays closed. */
     private volatile boolean retired;
     /** See {@link #carrySubscriptions}. */
@@ -59,7 +66,9 @@ final class ManagedClient extends RobustMqttClient {
         restoring = true;
         try {
             boolean sessionPresent = super.connect(cleanSession, timeoutMillis);
-            refuseIfStopped();
+            // stopped meanwhile: the component releases the client once its service is gone; undone here only
+            // when that DISCONNECT came before this connection was up (it then found nothing to close)
+            refuseIfReleased();
             return sessionPresent;
         } finally {
             restoring = false;
@@ -120,9 +129,19 @@ final class ManagedClient extends RobustMqttClient {
     }
 
     private void refuseIfStopped() throws IOException {
-        if (!stopped) {
-            return;
+        if (stopped) {
+            refuse();
         }
+    }
+
+    private void refuseIfReleased() throws IOException {
+        if (released) {
+            refuse();
+        }
+    }
+
+    /** Disconnects (a DISCONNECT when connected) and throws: the component is stopping this client. */
+    private void refuse() throws IOException {
         try {
             disconnect(); // also sets the client's closed flag, so the reconnect loop ends
         } catch (IOException e) {
@@ -137,9 +156,24 @@ final class ManagedClient extends RobustMqttClient {
         return running.await(millis, TimeUnit.MILLISECONDS);
     }
 
-    /** No connect attempt begins or completes after this; the caller then disconnects the client. */
+    /**
+     * No connect attempt begins after this, and the service says {@code CLOSED}; a connection that is
+     * up, or completes meanwhile, stays up until {@link #release()}. The caller unregisters the service
+     * or publishes its {@code CLOSED} state, then releases the client.
+     */
     void stop() {
         stopped = true;
+    }
+
+    /**
+     * After {@link #stop()}: sends DISCONNECT and closes the connection; a connect attempt still
+     * under way is undone by its thread (with a DISCONNECT) once it completes.
+     *
+     * @throws IOException when the DISCONNECT could not be sent (the socket is closed anyway)
+     */
+    void release() throws IOException {
+        released = true;
+        disconnect();
     }
 
     /** Whether {@link #stop()} was called. */

@@ -101,7 +101,7 @@ final class Run {
         String name = name();
         c.stop();
         try {
-            c.disconnect();
+            c.release();
         } catch (IOException e) {
             LOG.log(Level.WARNING, "MQTT connection " + name + ": DISCONNECT could not be sent; the socket is closed "
                     + "anyway, so the broker may publish the last will", e);

@@ -1,6 +1,8 @@
 package io.umqtt.robust.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -113,6 +115,67 @@ class ManagedClientTest {
                 assertEquals(ConnectionState.CONNECTED, c.serviceState());
                 c.close();
             }
+        }
+    }
+
+    /**
+     * The component stops the client (deactivation, on SCR's thread) just after the connecting thread
+     * reported the connection connected, so the service says CONNECTED and its users (the whiteboard)
+     * send their SUBSCRIBEs. The connecting thread leaves the connection up: the component closes it
+     * once it has unregistered the service ({@link ManagedClient#release()}). Before, the connecting
+     * thread disconnected at once, under a service still registered and connected, and the users'
+     * SUBSCRIBEs in flight failed with "Socket closed", logged as warnings for a routine deletion
+     * (ConnectionLifecycleLogIT). Here the stop is made in the listener, on the connecting thread,
+     * at the moment it reports.
+     */
+    @Test
+    void aStopWhileTheConnectionIsReportedLeavesItUpUntilTheComponentReleasesIt() throws Exception {
+        try (MosquittoBroker b = MosquittoBroker.builder().start()) {
+            ManagedClient c = new ManagedClient("stop-1", b.host(), b.port(), null, null, 30, null,
+                    OfflineQueueSettings.of(10, 1 << 16, OverflowPolicy.DROP_OLDEST));
+            c.setListener(new RobustListener() {
+                @Override
+                public void connected(String server, int port, boolean sessionPresent) {
+                    c.stop();
+                }
+            });
+            try {
+                c.connect(true, 10_000);
+                assertTrue(c.isConnected(), "up until the component releases it");
+                assertEquals(ConnectionState.CLOSED, c.serviceState(), "the service says it is going");
+                assertEquals(1, c.subscribe("stop/#", 1), "the socket still works: a SUBSCRIBE in flight succeeds");
+            } finally {
+                c.release();
+            }
+            assertFalse(c.isConnected());
+            assertTrue(b.awaitLog("Client stop-1 disconnected.", 5, TimeUnit.SECONDS), b::log);
+        }
+    }
+
+    /**
+     * A connect attempt that completes after the component released the client (its DISCONNECT
+     * found nothing to close yet) is undone by the connecting thread, with a DISCONNECT: no last will.
+     */
+    @Test
+    void aConnectionCompletingAfterTheReleaseIsUndoneWithADisconnect() throws Exception {
+        try (MosquittoBroker b = MosquittoBroker.builder().start()) {
+            ManagedClient c = new ManagedClient("stop-2", b.host(), b.port(), null, null, 30, null,
+                    OfflineQueueSettings.of(10, 1 << 16, OverflowPolicy.DROP_OLDEST));
+            c.setListener(new RobustListener() {
+                @Override
+                public void connected(String server, int port, boolean sessionPresent) {
+                    c.stop();
+                    try {
+                        c.release();
+                    } catch (IOException e) {
+                        throw new AssertionError("DISCONNECT failed", e);
+                    }
+                }
+            });
+            IOException refused = assertThrows(IOException.class, () -> c.connect(true, 10_000));
+            assertTrue(refused.getMessage().contains("stopping"), refused::getMessage);
+            assertFalse(c.isConnected());
+            assertTrue(b.awaitLog("Client stop-2 disconnected.", 5, TimeUnit.SECONDS), b::log);
         }
     }
 }
