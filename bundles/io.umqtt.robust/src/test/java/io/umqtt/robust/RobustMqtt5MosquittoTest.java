@@ -201,9 +201,17 @@ class RobustMqtt5MosquittoTest {
      */
     private static final class Gated extends RobustMqttClient {
         final Semaphore reconnects = new Semaphore(0);
+        /** One permit per connection reported to the listener: after its subscriptions were restored. */
+        final Semaphore reported = new Semaphore(0);
 
         Gated(String id, MosquittoBroker broker) {
             super(id, broker.host(), broker.port(), null, null, 0, null);
+            setListener(new RobustListener() {
+                @Override
+                public void connected(String server, int port, boolean sessionPresent) {
+                    reported.release();
+                }
+            });
         }
 
         @Override
@@ -300,6 +308,8 @@ class RobustMqtt5MosquittoTest {
         s.reconnects.release();
         awaitConnected(s, 1);
         assertFalse(s.sessionPresent(), "the session expired: Clean Start 1, a new session");
+        // reconnects() counts the connection before it resubscribes; the listener hears of it after the SUBACK
+        assertTrue(s.reported.tryAcquire(2, 20, SECONDS), "the first connection and the reconnect were reported");
         p.publish("r5/s/opt", "after".getBytes(StandardCharsets.UTF_8), false, 1, MqttProperties.EMPTY);
         p.publish("r5/s/plain", "after-plain".getBytes(StandardCharsets.UTF_8), false, 1, MqttProperties.EMPTY);
         Got g = next(q);

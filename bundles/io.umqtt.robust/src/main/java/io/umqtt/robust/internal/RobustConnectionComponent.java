@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.osgi.framework.BundleContext;
@@ -85,7 +86,9 @@ import io.umqtt.simple.connection.KuraCrypto;
  * SCR calls {@link #activate}, {@link #modified} and {@link #deactivate}, one at a time. The
  * client calls the listener on its connection thread (connected, lost, attempt failed) and on
  * publishing threads (message dropped); a listener of a run that was replaced or stopped is
- * ignored. Property updates from several threads are coalesced by {@link #refresh()}.
+ * ignored. Property updates from several threads are coalesced by {@link #refresh()}; a changed
+ * configuration waits (bounded) until an update running on another thread has published the old
+ * client's {@code CLOSED} before it disconnects that client ({@link #refreshAndWait}).
  * {@link #lock} guards the registrations and which run is in force, and is held while calling
  * {@code registerService}, {@code setProperties} and {@code unregister}, so that the framework
  * never modifies a service that is being unregistered (Felix's log bundle fails on such events).
@@ -133,6 +136,12 @@ public final class RobustConnectionComponent {
 
     /** Pending property refreshes; see {@link #refresh()}. */
     private final AtomicInteger refreshRequests = new AtomicInteger();
+    /** Notified, with {@link #refreshIdleRounds} counted up, whenever a {@link #refresh()} loop has handled every request. */
+    private final Object refreshIdle = new Object();
+    /** Guarded by {@link #refreshIdle}: how often a refresh loop ended with no request left. */
+    private long refreshIdleRounds;
+    /** The thread running the refresh loop, or null. */
+    private volatile Thread refresher;
 
     /**
      * Applies the configuration: starts the connection thread and registers the service, or, when
@@ -194,7 +203,8 @@ public final class RobustConnectionComponent {
                     + "apply it");
             // users (the whiteboard) hear that it is going down (CLOSED) before it does: no SUBSCRIBE races the DISCONNECT
             old.client.stop();
-            refresh();
+            // and not only asked for: an update of another thread may be publishing the old CONNECTED meanwhile
+            refreshAndWait(old.name());
             old.stop();
         }
         if (failure == null) {
@@ -447,6 +457,50 @@ public final class RobustConnectionComponent {
         if (refreshRequests.getAndIncrement() != 0) {
             return;
         }
+        updateProperties();
+    }
+
+    /**
+     * {@link #refresh()}, and when another thread's update is running, waits (at most
+     * {@link #STOP_WAIT_MILLIS}) until it has gone round again and published the state as it is now.
+     * Not when called back on the updating thread itself (that would wait for itself).
+     */
+    private void refreshAndWait(String name) {
+        long rounds;
+        synchronized (refreshIdle) {
+            rounds = refreshIdleRounds;
+        }
+        if (refreshRequests.getAndIncrement() == 0) {
+            updateProperties();
+            return;
+        }
+        if (refresher == Thread.currentThread()) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_WAIT_MILLIS);
+        synchronized (refreshIdle) {
+            // the loop running now handles this request before it ends: its end counts the rounds up
+            while (refreshIdleRounds == rounds) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    LOG.log(Level.WARNING, "MQTT connection " + name + ": the service properties were not updated "
+                            + "within " + STOP_WAIT_MILLIS + " ms (a service listener still running on "
+                            + refresher + "?); disconnecting anyway");
+                    return;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(refreshIdle, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** The loop of {@link #refresh()}: the caller took the first request. */
+    private void updateProperties() {
+        refresher = Thread.currentThread();
         int handled;
         do {
             handled = refreshRequests.get();
@@ -461,7 +515,21 @@ public final class RobustConnectionComponent {
                     }
                 }
             }
-        } while (refreshRequests.addAndGet(-handled) != 0);
+        } while (!doneUpdating(handled));
+    }
+
+    /** Counts {@code handled} requests as done; true (and waiters told) when none is left. */
+    private boolean doneUpdating(int handled) {
+        synchronized (refreshIdle) {
+            refresher = null; // before the count reaches 0: the next caller may start a loop at once
+            if (refreshRequests.addAndGet(-handled) != 0) {
+                refresher = Thread.currentThread();
+                return false;
+            }
+            refreshIdleRounds++;
+            refreshIdle.notifyAll();
+            return true;
+        }
     }
 
     private static void unregister(ServiceRegistration<?> reg) {

@@ -384,6 +384,63 @@ class RobustConnectionComponentTest {
         assertFalse(b.log().contains("'chg/will'"), "the will was never published:\n" + b.log());
     }
 
+    /**
+     * A changed configuration while the connection thread is still publishing CONNECTED (a service
+     * listener, such as the whiteboard sending its SUBSCRIBEs, holds that update): the old client is
+     * disconnected only after the update went round again and published CLOSED. Before, the
+     * configuration change's own update returned at once (another thread's was running), and the
+     * old client was closed under users that still saw it connected (ConnectionLifecycleLogIT's
+     * WARNING "SUBSCRIBE failed: Socket closed").
+     */
+    @Test
+    void aChangedConfigurationDisconnectsTheOldClientOnlyAfterItsClosedStateIsPublished() throws Exception {
+        MosquittoBroker b = broker(MosquittoBroker.builder());
+        FakeBundleContext fake = new FakeBundleContext();
+        java.util.concurrent.CountDownLatch inUpdate = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch proceed = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+        fake.onSetProperties(p -> {
+            if ("CONNECTED".equals(p.get(MqttConstants.STATE)) && held.compareAndSet(false, true)) {
+                inUpdate.countDown();
+                try {
+                    proceed.await(WAIT_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        RobustConnectionComponent c = activate(fake, "held", "server", b.host(), "port", b.port(), "client.id",
+                "held-1");
+        assertTrue(inUpdate.await(WAIT_SECONDS, TimeUnit.SECONDS), "the connection thread publishes CONNECTED");
+        ManagedClient before = c.client();
+        Thread scr = new Thread(() -> RobustConfigs.modify(c, "held", java.util.Map.of(), "server", b.host(), "port",
+                b.port(), "client.id", "held-2"), "scr-modified");
+        scr.start();
+        // SCR's thread comes to a wait: for the update (now), or for the old thread after the DISCONNECT (before)
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (scr.getState() != Thread.State.WAITING && scr.getState() != Thread.State.TIMED_WAITING
+                && scr.isAlive() && System.nanoTime() - deadline < 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        boolean upWhileCONNECTEDWasBeingPublished = before.isConnected();
+        proceed.countDown();
+        scr.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+        assertFalse(scr.isAlive(), "modified() returned");
+        assertTrue(upWhileCONNECTEDWasBeingPublished,
+                "the old client was disconnected while its CONNECTED was still being published");
+        assertFalse(before.isConnected());
+        Event last = null;
+        for (Event e : fake.history()) {
+            if ("held-1".equals(e.get(MqttConstants.CLIENT_ID))) {
+                last = e;
+            }
+        }
+        assertNotNull(last);
+        assertEquals("CLOSED", last.get(MqttConstants.STATE), "the old client's last state published: " + last);
+        assertTrue(b.awaitLog("Client held-1 disconnected.", WAIT_SECONDS, TimeUnit.SECONDS), b::log);
+        awaitState(fake, "CONNECTED");
+    }
+
     @Test
     void aBadValueIsOutOfServiceUntilFixedWithoutARestart() throws Exception {
         MosquittoBroker b = broker(MosquittoBroker.builder());

@@ -76,9 +76,13 @@ class LastWillOnDisconnectTest {
             } catch (ExecutionException e) {
                 assertTrue(e.getCause() instanceof IOException, String.valueOf(e.getCause()));
             }
+            // the relay passed on all the device sent before its close; only then the held CONNACK goes to a
+            // closed socket (whose reset could otherwise overtake a DISCONNECT the relay has not yet read)
+            assertTrue(s.conn().awaitClientClose(10_000), "the device closed its socket");
             release.countDown();
-            assertTrue(s.conn().awaitClientClose(10_000));
             assertEquals(ConnectionState.CLOSED, device.state());
+            assertTrue(mosquitto.awaitLog("Received DISCONNECT from device", 10, TimeUnit.SECONDS),
+                    () -> "mosquitto got no DISCONNECT from the device\n" + mosquitto.log());
 
             // mosquitto handles one connection's packets in order: once the marker is through, a will would be too
             try (MqttClient marker = new MqttClient("marker", mosquitto.host(), mosquitto.port())) {

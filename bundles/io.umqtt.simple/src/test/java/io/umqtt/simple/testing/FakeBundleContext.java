@@ -65,6 +65,18 @@ public final class FakeBundleContext {
     /** What {@code getProperty} answers; see {@link #setFrameworkProperty}. */
     private final Map<String, String> frameworkProperties = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** Called on the caller's thread with the new properties before each {@code setProperties}; see {@link #onSetProperties}. */
+    private volatile java.util.function.Consumer<Map<String, Object>> setPropertiesHook = p -> { };
+
+    /**
+     * Runs {@code hook} on the caller's thread with a copy of the new properties at the start of
+     * every {@code setProperties}, before it takes effect (as a framework delivers the service
+     * event to a listener that is slow): a test can hold an update there to play a race.
+     */
+    public void onSetProperties(java.util.function.Consumer<Map<String, Object>> hook) {
+        setPropertiesHook = hook;
+    }
+
     /** Makes {@code service} visible to lookups by {@code objectClass} (another bundle's service). */
     public void addService(String objectClass, Object service) {
         others.put(objectClass, service);
@@ -140,6 +152,9 @@ public final class FakeBundleContext {
         boolean[] unregistered = {false};
         return (ServiceRegistration<?>) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {ServiceRegistration.class}, (p, m, args) -> {
+                    if ("setProperties".equals(m.getName())) {
+                        setPropertiesHook.accept(copy((Dictionary<?, ?>) args[0]));
+                    }
                     synchronized (unregistered) {
                         switch (m.getName()) {
                             case "setProperties":

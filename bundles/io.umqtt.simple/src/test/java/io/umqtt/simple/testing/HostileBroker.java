@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -226,6 +227,11 @@ public final class HostileBroker implements AutoCloseable {
         private volatile boolean clientClosed;
         private volatile long written;
         private final CountDownLatch closedLatch = new CountDownLatch(1);
+        /**
+         * Set while {@link #relayHoldingFirstAnswer} relays: its thread alone reads from the client, and
+         * counts this down once the client's end of stream (or reset) is relayed.
+         */
+        private volatile CountDownLatch relayedClientClose;
 
         Conn(Socket socket) throws IOException {
             this.socket = socket;
@@ -380,6 +386,16 @@ public final class HostileBroker implements AutoCloseable {
             if (clientClosed) {
                 return true;
             }
+            CountDownLatch relayed = relayedClientClose;
+            if (relayed != null) {
+                // reading here would take bytes (a DISCONNECT) from the relay before it passed them on
+                try {
+                    return relayed.await(millis, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while waiting for the relayed client close");
+                }
+            }
             return drainUntilClose(millis);
         }
 
@@ -388,11 +404,15 @@ public final class HostileBroker implements AutoCloseable {
          * on at once; the broker's first packet (its CONNACK) is held back: {@code held} counts down
          * once it is read, and it goes to the client only when {@code release} opens. Then relays both
          * ways until either side closes, and closes the other. Returns when both directions ended.
+         * Meanwhile {@link #awaitClientClose(long)} waits until the client's close is relayed (it does
+         * not read from the client itself: everything the client sent reaches the broker).
          */
         public void relayHoldingFirstAnswer(String host, int port, CountDownLatch held, CountDownLatch release)
                 throws IOException, InterruptedException {
             try (Socket up = new Socket(host, port)) {
                 up.setTcpNoDelay(true);
+                CountDownLatch relayed = new CountDownLatch(1);
+                relayedClientClose = relayed;
                 Thread toBroker = new Thread(() -> {
                     try {
                         in.transferTo(up.getOutputStream());
@@ -400,6 +420,7 @@ public final class HostileBroker implements AutoCloseable {
                         // the client reset or the broker closed: close both below
                     }
                     clientClosed = true;
+                    relayed.countDown();
                     try {
                         up.close();
                     } catch (IOException e) {
