@@ -59,6 +59,7 @@ public class MqttException extends IOException {
     private final Reason reason;
     private final int returnCode;
     private final String reasonString;
+    private final String serverReference;
 
     public MqttException(Reason reason, int returnCode, String message) {
         this(reason, returnCode, null, message);
@@ -69,10 +70,22 @@ public class MqttException extends IOException {
      * @since 1.5
      */
     public MqttException(Reason reason, int returnCode, String reasonString, String message) {
+        this(reason, returnCode, reasonString, null, message);
+    }
+
+    /**
+     * @param reasonString the MQTT 5 reason string the broker sent with the code, or null
+     * @param serverReference the MQTT 5 Server Reference the broker sent with the code (a CONNACK
+     *        or DISCONNECT saying "use another server" or "server moved"), or null
+     * @since 1.5
+     */
+    public MqttException(Reason reason, int returnCode, String reasonString, String serverReference,
+            String message) {
         super(message);
         this.reason = reason;
         this.returnCode = returnCode;
         this.reasonString = reasonString;
+        this.serverReference = serverReference;
     }
 
     public MqttException(Reason reason, String message) {
@@ -84,6 +97,18 @@ public class MqttException extends IOException {
         this.reason = reason;
         this.returnCode = NO_RETURN_CODE;
         this.reasonString = null;
+        this.serverReference = null;
+    }
+
+    /**
+     * The MQTT 5 Server Reference the broker sent with its CONNACK or DISCONNECT (typically with
+     * reason code 0x9C "use another server" or 0x9D "server moved"): the server to use instead, as
+     * the broker wrote it; null when it sent none.
+     *
+     * @since 1.5
+     */
+    public String serverReference() {
+        return serverReference;
     }
 
     /**

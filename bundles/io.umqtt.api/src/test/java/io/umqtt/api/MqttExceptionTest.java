@@ -43,4 +43,14 @@ class MqttExceptionTest {
         assertEquals("not authorized", MqttException.connackReturnCodeName(5));
         assertEquals("unknown return code 6", MqttException.connackReturnCodeName(6));
     }
+
+    @Test
+    void serverReferenceIsKeptWhenGivenAndNullOtherwise() {
+        MqttException moved = new MqttException(MqttException.Reason.DISCONNECTED_BY_SERVER, 0x9D, "moved", "b:1884",
+                "broker moved");
+        assertEquals("b:1884", moved.serverReference());
+        assertEquals("moved", moved.reasonString());
+        assertEquals(0x9D, moved.returnCode());
+        assertNull(new MqttException(MqttException.Reason.DISCONNECTED_BY_SERVER, 0x8B, "bye", "down").serverReference());
+    }
 }

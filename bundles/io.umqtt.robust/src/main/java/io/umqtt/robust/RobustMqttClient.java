@@ -90,8 +90,6 @@ public class RobustMqttClient extends MqttClient {
      */
     public static final long DEFAULT_STABLE_AFTER_MILLIS = 10_000;
 
-    /** How the simple client names a DISCONNECT's Server Reference in its exception's message. */
-    private static final String SERVER_REFERENCE = "; server reference: ";
 
     private final Port view = new Port();
     private final Reconnector reconnector = new Reconnector(this, view, keepAliveSeconds());
@@ -816,10 +814,7 @@ public class RobustMqttClient extends MqttClient {
 
         @Override
         public String serverReference(io.umqtt.api.MqttException disconnect) {
-            // the simple client names it at the end of the message (no field for it yet)
-            String m = disconnect.getMessage();
-            int at = m == null ? -1 : m.lastIndexOf(SERVER_REFERENCE);
-            return at < 0 ? null : m.substring(at + SERVER_REFERENCE.length()).trim();
+            return disconnect.serverReference();
         }
 
         @Override

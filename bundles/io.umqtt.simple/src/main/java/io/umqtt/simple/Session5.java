@@ -206,7 +206,7 @@ final class Session5 {
      */
     MqttException serverDisconnected(Disconnect5 d) {
         int code = d.reasonCode();
-        return new MqttException(Reason.DISCONNECTED_BY_SERVER, code, d.reasonString(), "broker "
+        return new MqttException(Reason.DISCONNECTED_BY_SERVER, code, d.reasonString(), d.serverReference(), "broker "
                 + c.settings.broker() + " disconnected client '" + c.settings.clientId + "': "
                 + MqttException.reasonCodeName(code) + String.format(" (DISCONNECT reason code 0x%02X)", code)
                 + (d.reasonString() != null ? ": " + d.reasonString() : "")

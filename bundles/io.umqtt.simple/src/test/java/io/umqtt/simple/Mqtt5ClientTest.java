@@ -568,6 +568,21 @@ class Mqtt5ClientTest {
         assertTrue(peer.awaitClosed(5_000), "closed without a DISCONNECT of ours");
     }
 
+    /** A DISCONNECT "use another server" carries its Server Reference in the exception's field, not only its text. */
+    @Test
+    void serverDisconnectCarriesTheServerReference() throws Exception {
+        connect(true, "20 03 00 00 00");
+        Future<Void> loop = loop();
+        // DISCONNECT 0x9C, properties: Server Reference (0x1C) "b:1884" (6 bytes)
+        peer.write(hex("E0 0B 9C 09 1C 00 06 62 3A 31 38 38 34"));
+        MqttException e = assertThrows(MqttException.class, () -> within(loop));
+        assertEquals(Reason.DISCONNECTED_BY_SERVER, e.reason());
+        assertEquals(0x9C, e.returnCode());
+        assertEquals("b:1884", e.serverReference());
+        assertTrue(e.getMessage().endsWith("use another server (DISCONNECT reason code 0x9C); server reference: b:1884"),
+                e.getMessage());
+    }
+
     /** Malformed or forbidden packets from the server: refused, a DISCONNECT with the reason, closed. */
     @ParameterizedTest
     @CsvSource({

@@ -100,7 +100,8 @@ public final class ConnackDecoder5 {
                 throw Properties.protocolError("CONNACK refusing the connection (reason code "
                         + String.format("0x%02X", code) + ") has Session Present set (MQTT-3.2.2-6)");
             }
-            throw new MqttException(Reason.CONNECTION_REFUSED, code, reasonString, "broker " + server + ":" + port
+            throw new MqttException(Reason.CONNECTION_REFUSED, code, reasonString, serverReference, "broker " + server
+                    + ":" + port
                     + " refused the connection: " + MqttException.reasonCodeName(code)
                     + String.format(" (CONNACK reason code 0x%02X)", code)
                     + (reasonString != null ? ": " + reasonString : "")
