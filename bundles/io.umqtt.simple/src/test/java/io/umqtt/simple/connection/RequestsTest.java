@@ -39,6 +39,11 @@ class RequestsTest {
     }
 
     private byte[] nextSent() throws InterruptedException {
+        return nextSent(sent);
+    }
+
+    /** The correlation data a request was sent with (the sends run on a shared pool, in any order). */
+    private static byte[] nextSent(BlockingQueue<byte[]> sent) throws InterruptedException {
         byte[] d = sent.poll(5, TimeUnit.SECONDS);
         assertTrue(d != null, "the sender was not called within 5 s");
         return d;
@@ -57,10 +62,12 @@ class RequestsTest {
 
     @Test
     void eachRequestHasItsOwnCorrelationDataAndTheMatchingResponseCompletesIt() throws Exception {
-        CompletableFuture<MqttMessage> a = start(10_000);
-        CompletableFuture<MqttMessage> b = start(10_000);
-        byte[] da = nextSent();
-        byte[] db = nextSent();
+        BlockingQueue<byte[]> sentA = new LinkedBlockingQueue<>();
+        BlockingQueue<byte[]> sentB = new LinkedBlockingQueue<>();
+        CompletableFuture<MqttMessage> a = requests.start("request on 'svc/x'", 10_000, sentA::add);
+        CompletableFuture<MqttMessage> b = requests.start("request on 'svc/x'", 10_000, sentB::add);
+        byte[] da = nextSent(sentA);
+        byte[] db = nextSent(sentB);
         assertEquals(Requests.CORRELATION_BYTES, da.length);
         assertNotEquals(java.nio.ByteBuffer.wrap(da), java.nio.ByteBuffer.wrap(db));
         assertEquals(2, requests.pending());
