@@ -36,6 +36,7 @@ import io.umqtt.api.MqttException.Reason;
 import io.umqtt.api.MqttProperties;
 import io.umqtt.api.UserProperty;
 import io.umqtt.simple.testing.MosquittoBroker;
+import io.umqtt.simple.testing.Waits;
 
 /**
  * The MQTT 5 client against mosquitto 2.0 (which speaks MQTT 5): CONNECT and CONNACK
@@ -209,9 +210,13 @@ class Mqtt5MosquittoTest {
         MqttClient pub = client(broker, "mexp-pub", 5);
         pub.connect(true);
         pub.publish("mexp/short", utf8("s"), false, 1, MqttProperties.builder().messageExpiryInterval(1).build());
+        long shortStored = System.nanoTime(); // its PUBACK is back: the broker stored it by now
         pub.publish("mexp/long", utf8("l"), false, 1, MqttProperties.builder().messageExpiryInterval(100).build());
-        // the broker's clock must pass the 1 s expiry; nothing signals that, so time has to pass
-        Thread.sleep(2_200);
+        // Only the broker's clock passing the expiry expires a message; no packet signals it. The
+        // broker counts whole seconds and expires once its second is past (stored second + 1), so
+        // 2 s after the PUBACK the 1 s message is expired whatever the phase of its clock.
+        Waits.until(() -> System.nanoTime() - shortStored >= TimeUnit.SECONDS.toNanos(2), 10, TimeUnit.SECONDS,
+                "2 s since the 1 s message was stored (the broker's clock past its expiry)");
         assertTrue(sub.connect(false));
         loop(sub);
         Message m = got.poll(10, TimeUnit.SECONDS);

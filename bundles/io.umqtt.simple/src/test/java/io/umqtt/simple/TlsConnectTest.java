@@ -34,6 +34,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
+import io.umqtt.simple.testing.Waits;
 
 /** TLS connect edges without a broker: a trickling server, missing key stores. */
 @Timeout(value = 30, unit = SECONDS)
@@ -72,7 +73,7 @@ class TlsConnectTest {
                 out.write(new byte[] { 0x16, 0x03, 0x03, 0x40, 0x00 }); // handshake record of 16384 bytes
                 out.flush();
                 for (int i = 0; i < 16_384; i++) {
-                    Thread.sleep(500);
+                    Waits.pace(500); // the trickle itself: one byte every 500 ms is the scenario
                     out.write(0x02); // ServerHello-ish, one byte at a time
                     out.flush();
                 }

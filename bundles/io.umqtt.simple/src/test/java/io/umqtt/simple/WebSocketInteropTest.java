@@ -15,7 +15,6 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -30,6 +29,7 @@ import io.umqtt.simple.testing.MosquittoBroker;
 import io.umqtt.simple.testing.ReceivingClient;
 import io.umqtt.simple.testing.ReceivingClient.Message;
 import io.umqtt.simple.testing.TestPki;
+import io.umqtt.simple.testing.Waits;
 import io.umqtt.simple.testing.WebSocketBridge;
 
 /**
@@ -320,7 +320,8 @@ class WebSocketInteropTest {
         ReceivingClient r = closing(ReceivingClient.connect(ws, true));
         String topic = topic("ka");
         ws.subscribe(topic, 0);
-        waitFor(() -> bridge.pingReqsFromClient.get() >= 2, 10, "two PINGREQs through the bridge");
+        // the bridge counts the PINGREQs it forwards; it offers no event, so poll the count (bounded)
+        Waits.until(() -> bridge.pingReqsFromClient.get() >= 2, 10, SECONDS, "two PINGREQs through the bridge");
         assertTrue(ws.isConnected(), "PINGRESPs came back over WebSocket");
         ws.publish(topic, "still there", false, 0);
         assertEquals("still there", new String(r.next().payload(), StandardCharsets.UTF_8));
@@ -382,13 +383,4 @@ class WebSocketInteropTest {
         assertNull(new MqttClient("x", "host").webSocketPath());
     }
 
-    private static void waitFor(BooleanSupplier condition, long seconds, String what) throws InterruptedException {
-        long end = System.nanoTime() + SECONDS.toNanos(seconds);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("not within " + seconds + " s: " + what);
-            }
-            Thread.sleep(20);
-        }
-    }
 }

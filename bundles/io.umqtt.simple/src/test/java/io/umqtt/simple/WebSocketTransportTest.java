@@ -26,6 +26,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import io.umqtt.simple.testing.Waits;
+
 /**
  * {@link WebSocketTransport} as a byte stream, driven through its listener methods as the JDK's
  * WebSocket calls them, with a fake {@link WebSocket}: packets split across and packed into
@@ -189,12 +191,9 @@ class WebSocketTransportTest {
 
     /** Waits (at most 10 s) until the task's thread is blocked, then checks the task is not done. */
     private void waitUntilParked(Future<?> f) throws InterruptedException {
-        long end = System.nanoTime() + SECONDS.toNanos(10);
-        while (!f.isDone() && poolThreads.stream().noneMatch(th -> th.getState() == Thread.State.WAITING
-                || th.getState() == Thread.State.TIMED_WAITING)) {
-            assertTrue(System.nanoTime() - end < 0, "the task's thread never blocked");
-            Thread.sleep(1); // polling a thread's state: there is no event for "blocked"
-        }
+        // a thread's state has no event for "now blocked": poll it, bounded
+        Waits.until(() -> f.isDone() || poolThreads.stream().anyMatch(th -> th.getState() == Thread.State.WAITING
+                || th.getState() == Thread.State.TIMED_WAITING), 10, SECONDS, "the task's thread blocks");
         assertFalse(f.isDone(), "blocks until closed");
     }
 

@@ -42,6 +42,7 @@ import io.umqtt.simple.testing.HostileBroker;
 import io.umqtt.simple.testing.HostileBroker.Conn;
 import io.umqtt.simple.testing.HostileBroker.Session;
 import io.umqtt.simple.testing.HostileBroker.ThreadCheck;
+import io.umqtt.simple.testing.Waits;
 
 /**
  * The simple client against a broker that misbehaves: each case plays a {@link HostileBroker}
@@ -218,26 +219,26 @@ class HostileBrokerTest {
 
     /** Waits (bounded) until the thread is blocked in a socket write: the pipe to the broker is full. */
     private static void awaitBlockedInSocketWrite(AtomicReference<Thread> thread) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DEADLINE_MILLIS);
-        while (System.nanoTime() - deadline < 0) {
-            Thread t = thread.get();
-            if (t != null && t.getState() == Thread.State.RUNNABLE) {
-                StackTraceElement[] stack = t.getStackTrace();
-                for (StackTraceElement f : stack) {
-                    if (f.getMethodName().startsWith("write") && (f.getClassName().contains("NioSocketImpl")
-                            || f.getClassName().contains("SocketOutputStream")
-                            // plain TCP on a channel: the write waits in its selector
-                            || f.getClassName().endsWith(".TcpTransport") && stack.length > 0
-                                    && stack[0].getMethodName().toLowerCase(java.util.Locale.ROOT).contains("wait"))) {
-                        if (t.getState() == Thread.State.RUNNABLE) {
-                            return;
-                        }
-                    }
-                }
-            }
-            Thread.sleep(10); // polling a thread's state: there is no event for "blocked in write"
+        // a thread's state has no event for "blocked in write": poll it, bounded
+        Waits.until(() -> isBlockedInSocketWrite(thread.get()), DEADLINE_MILLIS, TimeUnit.MILLISECONDS,
+                "the publisher blocks in a socket write");
+    }
+
+    private static boolean isBlockedInSocketWrite(Thread t) {
+        if (t == null || t.getState() != Thread.State.RUNNABLE) {
+            return false;
         }
-        throw new AssertionError("the publisher never blocked in a socket write");
+        StackTraceElement[] stack = t.getStackTrace();
+        for (StackTraceElement f : stack) {
+            if (f.getMethodName().startsWith("write") && (f.getClassName().contains("NioSocketImpl")
+                    || f.getClassName().contains("SocketOutputStream")
+                    // plain TCP on a channel: the write waits in its selector
+                    || f.getClassName().endsWith(".TcpTransport") && stack.length > 0
+                            && stack[0].getMethodName().toLowerCase(java.util.Locale.ROOT).contains("wait"))) {
+                return t.getState() == Thread.State.RUNNABLE;
+            }
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- defect 4: checkMsg and end of stream
@@ -286,7 +287,7 @@ class HostileBrokerTest {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DEADLINE_MILLIS / 2);
         while (System.nanoTime() - deadline < 0) {
             c.checkMsg();
-            Thread.sleep(10); // the caller's polling interval
+            Waits.pace(10); // the caller's polling interval: the scenario, not a wait for a result
         }
         throw new AssertionError("checkMsg still returned without error " + DEADLINE_MILLIS / 2 + " ms later");
     }
@@ -303,7 +304,7 @@ class HostileBrokerTest {
             if (received.size() == 1) {
                 inCallback.countDown();
                 try {
-                    Thread.sleep(1_200); // a callback slower than the read timeout: the scenario itself
+                    Waits.pace(1_200); // a callback slower than the read timeout: the scenario itself
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
