@@ -207,6 +207,32 @@ final class Generator {
         }
     }
 
+    /**
+     * Adds to {@code owed} the packet ids whose acks operation {@code op} awaits (1, or 1 to
+     * {@code asyncCount} for ASYNC) and returns the type of those acks (0: it awaits none). Both
+     * generators' streams start from this.
+     */
+    static int owedAcks(Case.Op op, int asyncCount, List<Integer> owed) {
+        switch (op) {
+            case SUBSCRIBE:
+                owed.add(1);
+                return Reference.SUBACK;
+            case UNSUBSCRIBE:
+                owed.add(1);
+                return Reference.UNSUBACK;
+            case PUBLISH:
+                owed.add(1);
+                return Reference.PUBACK;
+            case ASYNC:
+                for (int id = 1; id <= asyncCount; id++) {
+                    owed.add(id);
+                }
+                return Reference.PUBACK;
+            default:
+                return 0;
+        }
+    }
+
     /** The generation state of one stream: which awaited acks were already sent. */
     private static final class Context {
         final SplittableRandom r;
@@ -225,29 +251,7 @@ final class Generator {
             this.op = op;
             this.asyncCount = asyncCount;
             this.maxPacket = maxPacket;
-            switch (op) {
-                case SUBSCRIBE:
-                    ackType = Reference.SUBACK;
-                    owed.add(1);
-                    break;
-                case UNSUBSCRIBE:
-                    ackType = Reference.UNSUBACK;
-                    owed.add(1);
-                    break;
-                case PUBLISH:
-                    ackType = Reference.PUBACK;
-                    owed.add(1);
-                    break;
-                case ASYNC:
-                    ackType = Reference.PUBACK;
-                    for (int id = 1; id <= asyncCount; id++) {
-                        owed.add(id);
-                    }
-                    break;
-                default:
-                    ackType = 0;
-                    break;
-            }
+            ackType = owedAcks(op, asyncCount, owed);
         }
 
         /** Before the stream ends: usually the acks still owed, so that operations complete. */

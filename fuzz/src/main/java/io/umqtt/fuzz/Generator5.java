@@ -245,29 +245,7 @@ final class Generator5 {
             this.op = op;
             this.maxPacket = maxPacket;
             this.aliasMax = aliasMax;
-            switch (op) {
-                case SUBSCRIBE:
-                    ackType = Reference.SUBACK;
-                    owed.add(1);
-                    break;
-                case UNSUBSCRIBE:
-                    ackType = Reference.UNSUBACK;
-                    owed.add(1);
-                    break;
-                case PUBLISH:
-                    ackType = Reference.PUBACK;
-                    owed.add(1);
-                    break;
-                case ASYNC:
-                    ackType = Reference.PUBACK;
-                    for (int id = 1; id <= asyncCount; id++) {
-                        owed.add(id);
-                    }
-                    break;
-                default:
-                    ackType = 0;
-                    break;
-            }
+            ackType = Generator.owedAcks(op, asyncCount, owed);
         }
 
         void finish(Bytes s) {
