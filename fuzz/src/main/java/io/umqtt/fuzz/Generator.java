@@ -53,14 +53,43 @@ final class Generator {
         if (nest) {
             c.nestedId = 1 + (op == Case.Op.NONE ? 0 : op == Case.Op.ASYNC ? asyncCount : 1);
         }
-        int roll = r.nextInt(100);
-        String kind;
         Bytes stream = new Bytes();
+        String kind = fill(r, c, stream);
+        c.finish(stream);
+        byte[] body = stream.toArray();
+        if (!kind.equals("random") && r.nextInt(7) == 0 && body.length > 0) {
+            body = Arrays.copyOf(body, r.nextInt(body.length)); // cut short
+        }
+        byte[] data = new byte[Case.CONNACK.length + body.length];
+        System.arraycopy(Case.CONNACK, 0, data, 0, Case.CONNACK.length);
+        System.arraycopy(body, 0, data, Case.CONNACK.length, body.length);
+        int[] ends = ends(r, data);
+        boolean[] late = late(r, ends);
+        return new Case(kind, op, reader, asyncCount, awaitFirst, nest, maxPacket, data, ends, late);
+    }
+
+    /** What a generator makes its streams of: valid packets, and broken ones (each breaking a rule). */
+    interface Parts {
+        /** Appends {@code n} valid packets to {@code s}. */
+        void valid(Bytes s, int n);
+
+        /** Appends one packet (or a few) breaking a rule to {@code s}. */
+        void broken(Bytes s);
+    }
+
+    /**
+     * Fills the empty {@code stream} with one of the four kinds of stream made of {@code c}'s packets
+     * and returns its kind: "valid", "semantic" (a rule or two broken among valid packets), "bytes"
+     * (valid and broken packets, their bytes mutated) or "random" (random bytes after valid packets).
+     * Shared by both generators: the same draws from {@code r} in the same order.
+     */
+    static String fill(SplittableRandom r, Parts c, Bytes stream) {
+        int roll = r.nextInt(100);
         if (roll < 25) {
-            kind = "valid";
             c.valid(stream, 1 + r.nextInt(8));
-        } else if (roll < 65) {
-            kind = "semantic";
+            return "valid";
+        }
+        if (roll < 65) {
             int n = 1 + r.nextInt(6);
             int broken = r.nextInt(n);
             int second = r.nextInt(4) == 0 ? r.nextInt(n) : -1;
@@ -71,53 +100,51 @@ final class Generator {
                     c.valid(stream, 1);
                 }
             }
-        } else if (roll < 85) {
-            kind = "bytes";
-            c.valid(stream, 1 + r.nextInt(6));
+            return "semantic";
+        }
+        if (roll < 85) {
+            Bytes packets = new Bytes();
+            c.valid(packets, 1 + r.nextInt(6));
             if (r.nextBoolean()) {
-                c.broken(stream);
+                c.broken(packets);
             }
-            byte[] b = stream.toArray();
+            byte[] b = packets.toArray();
             int mutations = 1 + r.nextInt(4);
             for (int i = 0; i < mutations; i++) {
                 b = mutate(r, b);
             }
-            stream = new Bytes();
             stream.add(b);
-        } else {
-            kind = "random";
-            if (r.nextBoolean()) {
-                c.valid(stream, 1 + r.nextInt(3));
-            }
-            int n = 1 + r.nextInt(r.nextInt(8) == 0 ? 600 : 60);
-            for (int i = 0; i < n; i++) {
-                stream.add(r.nextInt(256));
-            }
+            return "bytes";
         }
-        c.finish(stream);
-        byte[] body = stream.toArray();
-        if (!kind.equals("random") && r.nextInt(7) == 0 && body.length > 0) {
-            body = Arrays.copyOf(body, r.nextInt(body.length)); // cut short
+        if (r.nextBoolean()) {
+            c.valid(stream, 1 + r.nextInt(3));
         }
-        byte[] data = new byte[Case.CONNACK.length + body.length];
-        System.arraycopy(Case.CONNACK, 0, data, 0, Case.CONNACK.length);
-        System.arraycopy(body, 0, data, Case.CONNACK.length, body.length);
-        int[] ends;
-        boolean[] late;
+        int n = 1 + r.nextInt(r.nextInt(8) == 0 ? 600 : 60);
+        for (int i = 0; i < n; i++) {
+            stream.add(r.nextInt(256));
+        }
+        return "random";
+    }
+
+    /** Where the reads of {@code data} end: all of it at once, or cut at up to 8 random places. */
+    static int[] ends(SplittableRandom r, byte[] data) {
         if (r.nextBoolean() || data.length < 2) {
-            ends = new int[] {data.length};
-            late = new boolean[1];
-        } else {
-            int k = 1 + r.nextInt(Math.min(8, data.length - 1));
-            int[] cuts = r.ints(k, 1, data.length).sorted().distinct().toArray();
-            ends = Arrays.copyOf(cuts, cuts.length + 1);
-            ends[cuts.length] = data.length;
-            late = new boolean[ends.length];
-            for (int i = 0; i < cuts.length; i++) {
-                late[i] = r.nextBoolean();
-            }
+            return new int[] {data.length};
         }
-        return new Case(kind, op, reader, asyncCount, awaitFirst, nest, maxPacket, data, ends, late);
+        int k = 1 + r.nextInt(Math.min(8, data.length - 1));
+        int[] cuts = r.ints(k, 1, data.length).sorted().distinct().toArray();
+        int[] ends = Arrays.copyOf(cuts, cuts.length + 1);
+        ends[cuts.length] = data.length;
+        return ends;
+    }
+
+    /** Per read ending at {@code ends[i]}: whether it comes late; the last one never does. */
+    static boolean[] late(SplittableRandom r, int[] ends) {
+        boolean[] late = new boolean[ends.length];
+        for (int i = 0; i < ends.length - 1; i++) {
+            late[i] = r.nextBoolean();
+        }
+        return late;
     }
 
     /** A 64-bit finaliser (splitmix64), so that neighbouring seeds and indexes give unrelated streams. */
@@ -207,8 +234,34 @@ final class Generator {
         }
     }
 
+    /**
+     * Adds to {@code owed} the packet ids whose acks operation {@code op} awaits (1, or 1 to
+     * {@code asyncCount} for ASYNC) and returns the type of those acks (0: it awaits none). Both
+     * generators' streams start from this.
+     */
+    static int owedAcks(Case.Op op, int asyncCount, List<Integer> owed) {
+        switch (op) {
+            case SUBSCRIBE:
+                owed.add(1);
+                return Reference.SUBACK;
+            case UNSUBSCRIBE:
+                owed.add(1);
+                return Reference.UNSUBACK;
+            case PUBLISH:
+                owed.add(1);
+                return Reference.PUBACK;
+            case ASYNC:
+                for (int id = 1; id <= asyncCount; id++) {
+                    owed.add(id);
+                }
+                return Reference.PUBACK;
+            default:
+                return 0;
+        }
+    }
+
     /** The generation state of one stream: which awaited acks were already sent. */
-    private static final class Context {
+    private static final class Context implements Parts {
         final SplittableRandom r;
         final Case.Op op;
         final int asyncCount;
@@ -225,29 +278,7 @@ final class Generator {
             this.op = op;
             this.asyncCount = asyncCount;
             this.maxPacket = maxPacket;
-            switch (op) {
-                case SUBSCRIBE:
-                    ackType = Reference.SUBACK;
-                    owed.add(1);
-                    break;
-                case UNSUBSCRIBE:
-                    ackType = Reference.UNSUBACK;
-                    owed.add(1);
-                    break;
-                case PUBLISH:
-                    ackType = Reference.PUBACK;
-                    owed.add(1);
-                    break;
-                case ASYNC:
-                    ackType = Reference.PUBACK;
-                    for (int id = 1; id <= asyncCount; id++) {
-                        owed.add(id);
-                    }
-                    break;
-                default:
-                    ackType = 0;
-                    break;
-            }
+            ackType = owedAcks(op, asyncCount, owed);
         }
 
         /** Before the stream ends: usually the acks still owed, so that operations complete. */
@@ -262,7 +293,8 @@ final class Generator {
             }
         }
 
-        void valid(Bytes s, int n) {
+        @Override
+        public void valid(Bytes s, int n) {
             for (int i = 0; i < n; i++) {
                 int roll = r.nextInt(100);
                 if (roll < 60) {
@@ -404,7 +436,8 @@ final class Generator {
         }
 
         /** One broken packet (see the class comment). */
-        void broken(Bytes s) {
+        @Override
+        public void broken(Bytes s) {
             int qos = r.nextInt(2);
             switch (r.nextInt(20)) {
                 case 0: { // reserved flags on an ack

@@ -48,47 +48,8 @@ final class Generator5 {
         if (nest) {
             c.nestedId = 1 + (op == Case.Op.NONE ? 0 : op == Case.Op.ASYNC ? asyncCount : 1);
         }
-        int roll = r.nextInt(100);
-        String kind;
         Bytes stream = new Bytes();
-        if (roll < 25) {
-            kind = "valid";
-            c.valid(stream, 1 + r.nextInt(8));
-        } else if (roll < 65) {
-            kind = "semantic";
-            int n = 1 + r.nextInt(6);
-            int broken = r.nextInt(n);
-            int second = r.nextInt(4) == 0 ? r.nextInt(n) : -1;
-            for (int i = 0; i < n; i++) {
-                if (i == broken || i == second) {
-                    c.broken(stream);
-                } else {
-                    c.valid(stream, 1);
-                }
-            }
-        } else if (roll < 85) {
-            kind = "bytes";
-            c.valid(stream, 1 + r.nextInt(6));
-            if (r.nextBoolean()) {
-                c.broken(stream);
-            }
-            byte[] b = stream.toArray();
-            int mutations = 1 + r.nextInt(4);
-            for (int i = 0; i < mutations; i++) {
-                b = Generator.mutate(r, b);
-            }
-            stream = new Bytes();
-            stream.add(b);
-        } else {
-            kind = "random";
-            if (r.nextBoolean()) {
-                c.valid(stream, 1 + r.nextInt(3));
-            }
-            int n = 1 + r.nextInt(r.nextInt(8) == 0 ? 600 : 60);
-            for (int i = 0; i < n; i++) {
-                stream.add(r.nextInt(256));
-            }
-        }
+        String kind = Generator.fill(r, c, stream);
         if (!kind.equals("random")) {
             c.finish(stream);
         }
@@ -100,21 +61,8 @@ final class Generator5 {
         byte[] data = new byte[connack.length + body.length];
         System.arraycopy(connack, 0, data, 0, connack.length);
         System.arraycopy(body, 0, data, connack.length, body.length);
-        int[] ends;
-        boolean[] late;
-        if (r.nextBoolean() || data.length < 2) {
-            ends = new int[] {data.length};
-            late = new boolean[1];
-        } else {
-            int k = 1 + r.nextInt(Math.min(8, data.length - 1));
-            int[] cuts = r.ints(k, 1, data.length).sorted().distinct().toArray();
-            ends = Arrays.copyOf(cuts, cuts.length + 1);
-            ends[cuts.length] = data.length;
-            late = new boolean[ends.length];
-            for (int i = 0; i < cuts.length; i++) {
-                late[i] = r.nextBoolean();
-            }
-        }
+        int[] ends = Generator.ends(r, data);
+        boolean[] late = Generator.late(r, ends);
         return new Case(kind, op, reader, asyncCount, awaitFirst, nest, maxPacket, data, ends, late, 5, aliasMax);
     }
 
@@ -229,7 +177,7 @@ final class Generator5 {
         0x20, 0x2B, 0x40, 0x7F};
 
     /** The generation state of one stream: owed acks, topic aliases mapped so far. */
-    private static final class Context {
+    private static final class Context implements Generator.Parts {
         final SplittableRandom r;
         final Case.Op op;
         final int maxPacket;
@@ -245,29 +193,7 @@ final class Generator5 {
             this.op = op;
             this.maxPacket = maxPacket;
             this.aliasMax = aliasMax;
-            switch (op) {
-                case SUBSCRIBE:
-                    ackType = Reference.SUBACK;
-                    owed.add(1);
-                    break;
-                case UNSUBSCRIBE:
-                    ackType = Reference.UNSUBACK;
-                    owed.add(1);
-                    break;
-                case PUBLISH:
-                    ackType = Reference.PUBACK;
-                    owed.add(1);
-                    break;
-                case ASYNC:
-                    ackType = Reference.PUBACK;
-                    for (int id = 1; id <= asyncCount; id++) {
-                        owed.add(id);
-                    }
-                    break;
-                default:
-                    ackType = 0;
-                    break;
-            }
+            ackType = Generator.owedAcks(op, asyncCount, owed);
         }
 
         void finish(Bytes s) {
@@ -302,7 +228,8 @@ final class Generator5 {
             return disconnect(code, props.toArray(), r.nextInt(3));
         }
 
-        void valid(Bytes s, int n) {
+        @Override
+        public void valid(Bytes s, int n) {
             for (int i = 0; i < n; i++) {
                 int roll = r.nextInt(100);
                 if (roll < 60) {
@@ -497,7 +424,8 @@ final class Generator5 {
         }
 
         /** One broken packet (see the class comment). */
-        void broken(Bytes s) {
+        @Override
+        public void broken(Bytes s) {
             int qos = r.nextInt(2);
             switch (r.nextInt(24)) {
                 case 0: { // a duplicate property in PUBLISH

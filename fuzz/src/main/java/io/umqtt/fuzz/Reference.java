@@ -142,43 +142,13 @@ final class Reference {
             int type = first >>> 4;
             int flags = first & 0x0F;
             String early = firstByteRule(type, flags);
-            // remaining length (2.2.3): 1..4 bytes of 7 bits, least significant first
-            int digits = 0;
-            int value = 0;
-            boolean headerComplete = false;
-            boolean malformed = false;
-            boolean nonMinimal = false;
-            while (p + 1 + digits < s.length) {
-                int d = s[p + 1 + digits] & 0xFF;
-                value |= (d & 0x7F) << (7 * digits);
-                digits++;
-                if ((d & 0x80) == 0) {
-                    headerComplete = true;
-                    nonMinimal = digits > 1 && d == 0;
-                    break;
-                }
-                if (digits == 4) {
-                    malformed = true;
-                    break;
-                }
-            }
-            int headerLength = 1 + digits;
-            boolean whole = headerComplete && (long) p + headerLength + value <= s.length;
-            if (early != null) {
-                v.end(malformed || whole ? Verdict.End.PROTOCOL : Verdict.End.EITHER, early, offset);
+            Length length = remainingLength(v, s, p, offset, early);
+            if (length == null) {
                 return v;
             }
-            if (malformed) {
-                v.end(Verdict.End.PROTOCOL, LENGTH_MALFORMED, offset);
-                return v;
-            }
-            if (!headerComplete) {
-                v.end(Verdict.End.EOF, null, offset);
-                return v;
-            }
-            if (nonMinimal) {
-                v.may(LENGTH_NON_MINIMAL, offset);
-            }
+            int headerLength = length.headerLength;
+            int value = length.value;
+            boolean whole = length.whole;
             if (value > maxRemaining) {
                 v.end(whole ? Verdict.End.PROTOCOL : Verdict.End.EITHER, TOO_LARGE, offset);
                 return v;
@@ -232,6 +202,68 @@ final class Reference {
             v.packets++;
             p = body + value;
         }
+    }
+
+    /** The Remaining Length of a packet's fixed header, as {@link #remainingLength} read it. */
+    static final class Length {
+        /** The fixed header's bytes: the first byte and the length's 1 to 4 digits. */
+        final int headerLength;
+        final int value;
+        /** Whether the stream holds the whole packet. */
+        final boolean whole;
+
+        Length(int headerLength, int value, boolean whole) {
+            this.headerLength = headerLength;
+            this.value = value;
+            this.whole = whole;
+        }
+    }
+
+    /**
+     * Reads the Remaining Length of the packet at {@code s[p]} (2.2.3: 1..4 bytes of 7 bits, least
+     * significant first) and ends {@code v} where the fixed header alone decides: {@code early} (the
+     * broken first-byte rule, null for none), a malformed or an incomplete length. Notes a non-minimal
+     * length. Returns null where it ended {@code v}. Shared by both references (3.1.1 and 5: the
+     * framing is the same).
+     */
+    static Length remainingLength(Verdict v, byte[] s, int p, int offset, String early) {
+        int digits = 0;
+        int value = 0;
+        boolean headerComplete = false;
+        boolean malformed = false;
+        boolean nonMinimal = false;
+        while (p + 1 + digits < s.length) {
+            int d = s[p + 1 + digits] & 0xFF;
+            value |= (d & 0x7F) << (7 * digits);
+            digits++;
+            if ((d & 0x80) == 0) {
+                headerComplete = true;
+                nonMinimal = digits > 1 && d == 0;
+                break;
+            }
+            if (digits == 4) {
+                malformed = true;
+                break;
+            }
+        }
+        int headerLength = 1 + digits;
+        boolean whole = headerComplete && (long) p + headerLength + value <= s.length;
+        if (early != null) {
+            v.end(malformed || whole ? Verdict.End.PROTOCOL : Verdict.End.EITHER, early, offset);
+            return null;
+        }
+        if (malformed) {
+            v.end(Verdict.End.PROTOCOL, LENGTH_MALFORMED, offset);
+            return null;
+        }
+        if (!headerComplete) {
+            v.end(Verdict.End.EOF, null, offset);
+            return null;
+        }
+        if (nonMinimal) {
+            v.may(LENGTH_NON_MINIMAL, offset);
+        }
+        return new Length(headerLength, value, whole);
     }
 
     /** The rule the first byte alone breaks, or null. */

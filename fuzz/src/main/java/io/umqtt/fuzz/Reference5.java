@@ -305,42 +305,13 @@ final class Reference5 {
             int type = first >>> 4;
             int flags = first & 0x0F;
             String early = firstByteRule(type, flags);
-            int digits = 0;
-            int value = 0;
-            boolean headerComplete = false;
-            boolean malformed = false;
-            boolean nonMinimal = false;
-            while (p + 1 + digits < s.length) {
-                int d = s[p + 1 + digits] & 0xFF;
-                value |= (d & 0x7F) << (7 * digits);
-                digits++;
-                if ((d & 0x80) == 0) {
-                    headerComplete = true;
-                    nonMinimal = digits > 1 && d == 0;
-                    break;
-                }
-                if (digits == 4) {
-                    malformed = true;
-                    break;
-                }
-            }
-            int headerLength = 1 + digits;
-            boolean whole = headerComplete && (long) p + headerLength + value <= s.length;
-            if (early != null) {
-                v.end(malformed || whole ? Verdict.End.PROTOCOL : Verdict.End.EITHER, early, offset);
+            Reference.Length length = Reference.remainingLength(v, s, p, offset, early);
+            if (length == null) {
                 return v;
             }
-            if (malformed) {
-                v.end(Verdict.End.PROTOCOL, Reference.LENGTH_MALFORMED, offset);
-                return v;
-            }
-            if (!headerComplete) {
-                v.end(Verdict.End.EOF, null, offset);
-                return v;
-            }
-            if (nonMinimal) {
-                v.may(Reference.LENGTH_NON_MINIMAL, offset);
-            }
+            int headerLength = length.headerLength;
+            int value = length.value;
+            boolean whole = length.whole;
             if ((long) headerLength + value > maxPacketSize) {
                 v.end(whole ? Verdict.End.PROTOCOL : Verdict.End.EITHER, Reference.TOO_LARGE, offset);
                 return v;

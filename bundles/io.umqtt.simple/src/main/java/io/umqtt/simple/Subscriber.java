@@ -93,29 +93,12 @@ final class Subscriber {
         }
         byte[][] f = utf8(filters);
         client.lifecycle.checkConnected();
-        Pending[] sent = new Pending[f.length];
-        int packets = 0;
-        int[] granted = new int[f.length];
-        try {
-            for (int from = 0; from < f.length; ) {
-                int to = packetEnd(f, from, true);
-                Pending p = client.acks.register(PacketType.SUBACK, subject(filters, from, to), 0, to - from);
-                sent[packets++] = p;
-                client.outbound.writePacket(SubscribeEncoder.encode(p.id, f, qos, from, to));
-                from = to;
-            }
-            int at = 0;
-            for (int i = 0; i < packets; i++) {
-                client.acks.awaitAck(sent[i]);
-                int[] codes = sent[i].codes;
-                System.arraycopy(codes, 0, granted, at, codes.length);
-                at += codes.length;
-            }
-        } catch (IOException | RuntimeException e) {
-            giveUpAll(sent, packets, e);
-            throw e;
-        }
-        return granted;
+        return sendAndAwait(f.length, null, (from, sent) -> {
+            int to = packetEnd(f, from, true);
+            Pending p = sent.add(client.acks.register(PacketType.SUBACK, subject(filters, from, to), 0, to - from));
+            client.outbound.writePacket(SubscribeEncoder.encode(p.id, f, qos, from, to));
+            return to;
+        });
     }
 
     /** {@link MqttClient#unsubscribe(String[])}. */
@@ -127,23 +110,12 @@ final class Subscriber {
         }
         byte[][] f = utf8(filters);
         client.lifecycle.checkConnected();
-        Pending[] sent = new Pending[f.length];
-        int packets = 0;
-        try {
-            for (int from = 0; from < f.length; ) {
-                int to = packetEnd(f, from, false);
-                Pending p = client.acks.register(PacketType.UNSUBACK, subject(filters, from, to), 0);
-                sent[packets++] = p;
-                client.outbound.writePacket(UnsubscribeEncoder.encode(p.id, f, from, to));
-                from = to;
-            }
-            for (int i = 0; i < packets; i++) {
-                client.acks.awaitAck(sent[i]);
-            }
-        } catch (IOException | RuntimeException e) {
-            giveUpAll(sent, packets, e);
-            throw e;
-        }
+        sendAndAwait(f.length, null, (from, sent) -> {
+            int to = packetEnd(f, from, false);
+            Pending p = sent.add(client.acks.register(PacketType.UNSUBACK, subject(filters, from, to), 0));
+            client.outbound.writePacket(UnsubscribeEncoder.encode(p.id, f, from, to));
+            return to;
+        });
     }
 
     /** {@link MqttClient#checkSubscribeArguments(String[], int[])}. */
@@ -229,6 +201,61 @@ final class Subscriber {
             s.append("' and ").append(to - from - 5).append(" more filters ('...");
         }
         return s.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The waits of the packets one SUBSCRIBE or UNSUBSCRIBE call has registered, in the order written. */
+    private static final class Sent {
+        final Pending[] waits;
+        int count;
+
+        Sent(int filters) {
+            waits = new Pending[filters];
+        }
+
+        /** Records {@code p} (before its packet is written, so a failed write still gives it up). */
+        Pending add(Pending p) {
+            waits[count++] = p;
+            return p;
+        }
+    }
+
+    /** Registers ({@link Sent#add}) and writes one packet of the filters from {@code from} on. */
+    @FunctionalInterface
+    private interface PacketSender {
+        /** Returns where the packet's filters end (exclusive): where the next packet starts. */
+        int send(int from, Sent sent) throws IOException;
+    }
+
+    /**
+     * Sends the packets of {@code filters} filters with {@code sender}, all before the first ack is
+     * awaited, then awaits each ack in turn. Returns per filter the ack's code (0 where the ack carries
+     * none, as an MQTT 3.1.1 UNSUBACK). On a failure, every wait still open is given up and the
+     * failure rethrown. {@code first}, if given, receives the first packet's wait.
+     */
+    private int[] sendAndAwait(int filters, Pending[] first, PacketSender sender) throws IOException {
+        Sent sent = new Sent(filters);
+        int[] codes = new int[filters];
+        try {
+            for (int from = 0; from < filters; ) {
+                from = sender.send(from, sent);
+            }
+            int at = 0;
+            for (int i = 0; i < sent.count; i++) {
+                client.acks.awaitAck(sent.waits[i]);
+                int[] c = sent.waits[i].codes;
+                if (c != null) {
+                    System.arraycopy(c, 0, codes, at, c.length);
+                    at += c.length;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            giveUpAll(sent.waits, sent.count, e);
+            throw e;
+        }
+        if (first != null) {
+            first[0] = sent.waits[0];
+        }
+        return codes;
     }
 
     /** After a failure: stops awaiting the acks still open, so none stays in the ack table. */
@@ -371,41 +398,21 @@ final class Subscriber {
             optionBytes[i] = options[i].optionsByte();
         }
         client.lifecycle.checkConnected();
-        Pending[] sent = new Pending[f.length];
-        int packets = 0;
-        int[] granted = new int[f.length];
-        try {
-            for (int from = 0; from < f.length; ) {
-                int id = options[from].subscriptionIdentifier();
-                PropertyWriter props = subscribeProperties(id, user);
-                int to = from + 1;
-                long rem = SubscribeEncoder.remainingLength5(props.encodedLength(), f, from, to);
-                long max = maxRemaining();
-                while (to < f.length && options[to].subscriptionIdentifier() == id
-                        && rem + SubscribeEncoder.entryLength(f[to].length) <= max) {
-                    rem += SubscribeEncoder.entryLength(f[to].length);
-                    to++;
-                }
-                Pending p = client.acks.register(PacketType.SUBACK, subject(filters, from, to), 0, to - from);
-                sent[packets++] = p;
-                client.outbound.writePacket(SubscribeEncoder.encode5(p.id, props, f, optionBytes, from, to));
-                from = to;
+        return sendAndAwait(f.length, first, (from, sent) -> {
+            int id = options[from].subscriptionIdentifier();
+            PropertyWriter props = subscribeProperties(id, user);
+            int to = from + 1;
+            long rem = SubscribeEncoder.remainingLength5(props.encodedLength(), f, from, to);
+            long max = maxRemaining();
+            while (to < f.length && options[to].subscriptionIdentifier() == id
+                    && rem + SubscribeEncoder.entryLength(f[to].length) <= max) {
+                rem += SubscribeEncoder.entryLength(f[to].length);
+                to++;
             }
-            int at = 0;
-            for (int i = 0; i < packets; i++) {
-                client.acks.awaitAck(sent[i]);
-                int[] codes = sent[i].codes;
-                System.arraycopy(codes, 0, granted, at, codes.length);
-                at += codes.length;
-            }
-        } catch (IOException | RuntimeException e) {
-            giveUpAll(sent, packets, e);
-            throw e;
-        }
-        if (first != null) {
-            first[0] = sent[0];
-        }
-        return granted;
+            Pending p = sent.add(client.acks.register(PacketType.SUBACK, subject(filters, from, to), 0, to - from));
+            client.outbound.writePacket(SubscribeEncoder.encode5(p.id, props, f, optionBytes, from, to));
+            return to;
+        });
     }
 
     /**
@@ -434,38 +441,18 @@ final class Subscriber {
         byte[][] f = utf8(filters);
         PropertyWriter props = unsubscribeProperties(user);
         client.lifecycle.checkConnected();
-        Pending[] sent = new Pending[f.length];
-        int packets = 0;
-        int[] codes = new int[f.length];
-        try {
-            for (int from = 0; from < f.length; ) {
-                int to = from + 1;
-                long rem = UnsubscribeEncoder.remainingLength5(props.encodedLength(), f, from, to);
-                long max = maxRemaining();
-                while (to < f.length && rem + UnsubscribeEncoder.entryLength(f[to].length) <= max) {
-                    rem += UnsubscribeEncoder.entryLength(f[to].length);
-                    to++;
-                }
-                Pending p = client.acks.register(PacketType.UNSUBACK, subject(filters, from, to), 0, to - from);
-                sent[packets++] = p;
-                client.outbound.writePacket(UnsubscribeEncoder.encode5(p.id, props, f, from, to));
-                from = to;
+        return sendAndAwait(f.length, first, (from, sent) -> {
+            int to = from + 1;
+            long rem = UnsubscribeEncoder.remainingLength5(props.encodedLength(), f, from, to);
+            long max = maxRemaining();
+            while (to < f.length && rem + UnsubscribeEncoder.entryLength(f[to].length) <= max) {
+                rem += UnsubscribeEncoder.entryLength(f[to].length);
+                to++;
             }
-            int at = 0;
-            for (int i = 0; i < packets; i++) {
-                client.acks.awaitAck(sent[i]);
-                int[] c = sent[i].codes;
-                System.arraycopy(c, 0, codes, at, c.length);
-                at += c.length;
-            }
-        } catch (IOException | RuntimeException e) {
-            giveUpAll(sent, packets, e);
-            throw e;
-        }
-        if (first != null) {
-            first[0] = sent[0];
-        }
-        return codes;
+            Pending p = sent.add(client.acks.register(PacketType.UNSUBACK, subject(filters, from, to), 0, to - from));
+            client.outbound.writePacket(UnsubscribeEncoder.encode5(p.id, props, f, from, to));
+            return to;
+        });
     }
 
     /**
