@@ -279,27 +279,7 @@ public class ClientConnection implements MqttConnection {
         if (protocolVersion() != MqttConstants.MQTT_5) {
             return MqttConnection.super.request(topic, payload, qos, properties, timeoutMillis);
         }
-        try {
-            TopicFilter.validateTopicName(io.umqtt.simple.internal.MqttStrings.utf8("topic", topic));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("MQTT connection " + name + ": request topic '" + topic + "' is not a "
-                    + "valid topic name: " + e.getMessage(), e);
-        }
-        if (payload == null) {
-            throw new IllegalArgumentException("MQTT connection " + name + ": the request's payload is null");
-        }
-        if (qos < 0 || qos > 2) {
-            throw new IllegalArgumentException("MQTT connection " + name + ": qos must be 0, 1 or 2, found " + qos);
-        }
-        if (timeoutMillis <= 0) {
-            throw new IllegalArgumentException("MQTT connection " + name + ": the request's timeout must be more than "
-                    + "0 ms, found " + timeoutMillis);
-        }
-        MqttProperties props = properties == null ? MqttProperties.EMPTY : properties;
-        if (props.responseTopic() != null || props.correlationData() != null) {
-            throw new IllegalArgumentException("MQTT connection " + name + ": a request's response topic and "
-                    + "correlation data are set by the connection, found " + props);
-        }
+        MqttProperties props = Requests.checkArguments(name, topic, payload, qos, properties, timeoutMillis);
         return requests.start("request on '" + topic + "'", timeoutMillis, data -> publish(topic, payload, qos, false,
                 props.toBuilder().responseTopic(responseTopic()).correlationData(data).build()));
     }
@@ -329,20 +309,7 @@ public class ClientConnection implements MqttConnection {
      * characters a topic level cannot hold ({@code / + #} and U+0000) replaced by {@code _}.
      */
     static String responseTopicOf(String responseInformation, String clientId) {
-        StringBuilder id = new StringBuilder(clientId.length());
-        for (int i = 0; i < clientId.length(); i++) {
-            char ch = clientId.charAt(i);
-            id.append(ch == '/' || ch == '+' || ch == '#' || ch == 0 ? '_' : ch);
-        }
-        if (id.length() == 0) {
-            id.append('_');
-        }
-        String base = responseInformation == null ? "" : responseInformation.strip();
-        while (base.endsWith("/")) {
-            base = base.substring(0, base.length() - 1);
-        }
-        return base.isEmpty() || base.indexOf('+') >= 0 || base.indexOf('#') >= 0 ? RESPONSE_TOPIC_PREFIX + id
-                : base + "/" + id;
+        return Requests.responseTopicOf(responseInformation, clientId);
     }
 
     private static String responseTopicOf(MqttClient c) {
