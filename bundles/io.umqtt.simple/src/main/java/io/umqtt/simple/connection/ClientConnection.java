@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MatchingListener;
@@ -22,6 +21,7 @@ import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.simple.MessageCallback;
 import io.umqtt.simple.MqttClient;
+import io.umqtt.simple.connection.ListenerRoutes.Subscription;
 
 /**
  * The {@link MqttConnection} service of one {@link MqttClient}: publishing and subscribing
@@ -47,7 +47,7 @@ import io.umqtt.simple.MqttClient;
  *
  * <h2>Threading</h2>
  * Any thread may call every method. The subscription list is copy-on-write; every change
- * publishes, under {@link #routeLock}, a new immutable array {@link #route} of what delivery
+ * publishes, under {@link ListenerRoutes}' lock, a new immutable array of what delivery
  * walks, which the client's reader thread reads without a lock while other threads subscribe and
  * unsubscribe. Listeners run on the reader thread, one after the other, in the order of their
  * first subscription. The client and the configuration error are volatile: a call uses the client
@@ -74,16 +74,8 @@ public class ClientConnection implements MqttConnection {
     private volatile String failure;
     /** (filter, listener) pairs in subscription order; copy-on-write, so no lock. */
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
-    /**
-     * What {@link #deliver} walks, in subscription order: every subscription of a listener matched
-     * here, and the first subscription of each {@link MatchingListener}; derived from
-     * {@link #subscriptions} after every change ({@link #reroute()}).
-     */
-    private volatile Subscription[] route = new Subscription[0];
-    /** Serialises {@link #reroute()}, so the last array published reflects the last change. */
-    private final Object routeLock = new Object();
-    private final AtomicLong unmatched = new AtomicLong();
-    private final AtomicLong listenerFailures = new AtomicLong();
+    /** What delivery walks, derived from {@link #subscriptions} after every change; the counters. */
+    private final ListenerRoutes routes = new ListenerRoutes(this);
 
     /** The default base of the response topic of {@link #request}: this plus the client identifier. */
     public static final String RESPONSE_TOPIC_PREFIX = "umqtt/response/";
@@ -287,27 +279,7 @@ public class ClientConnection implements MqttConnection {
         if (protocolVersion() != MqttConstants.MQTT_5) {
             return MqttConnection.super.request(topic, payload, qos, properties, timeoutMillis);
         }
-        try {
-            TopicFilter.validateTopicName(io.umqtt.simple.internal.MqttStrings.utf8("topic", topic));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("MQTT connection " + name + ": request topic '" + topic + "' is not a "
-                    + "valid topic name: " + e.getMessage(), e);
-        }
-        if (payload == null) {
-            throw new IllegalArgumentException("MQTT connection " + name + ": the request's payload is null");
-        }
-        if (qos < 0 || qos > 2) {
-            throw new IllegalArgumentException("MQTT connection " + name + ": qos must be 0, 1 or 2, found " + qos);
-        }
-        if (timeoutMillis <= 0) {
-            throw new IllegalArgumentException("MQTT connection " + name + ": the request's timeout must be more than "
-                    + "0 ms, found " + timeoutMillis);
-        }
-        MqttProperties props = properties == null ? MqttProperties.EMPTY : properties;
-        if (props.responseTopic() != null || props.correlationData() != null) {
-            throw new IllegalArgumentException("MQTT connection " + name + ": a request's response topic and "
-                    + "correlation data are set by the connection, found " + props);
-        }
+        MqttProperties props = Requests.checkArguments(name, topic, payload, qos, properties, timeoutMillis);
         return requests.start("request on '" + topic + "'", timeoutMillis, data -> publish(topic, payload, qos, false,
                 props.toBuilder().responseTopic(responseTopic()).correlationData(data).build()));
     }
@@ -337,20 +309,7 @@ public class ClientConnection implements MqttConnection {
      * characters a topic level cannot hold ({@code / + #} and U+0000) replaced by {@code _}.
      */
     static String responseTopicOf(String responseInformation, String clientId) {
-        StringBuilder id = new StringBuilder(clientId.length());
-        for (int i = 0; i < clientId.length(); i++) {
-            char ch = clientId.charAt(i);
-            id.append(ch == '/' || ch == '+' || ch == '#' || ch == 0 ? '_' : ch);
-        }
-        if (id.length() == 0) {
-            id.append('_');
-        }
-        String base = responseInformation == null ? "" : responseInformation.strip();
-        while (base.endsWith("/")) {
-            base = base.substring(0, base.length() - 1);
-        }
-        return base.isEmpty() || base.indexOf('+') >= 0 || base.indexOf('#') >= 0 ? RESPONSE_TOPIC_PREFIX + id
-                : base + "/" + id;
+        return Requests.responseTopicOf(responseInformation, clientId);
     }
 
     private static String responseTopicOf(MqttClient c) {
@@ -684,36 +643,17 @@ public class ClientConnection implements MqttConnection {
      * declined (for example after an unsubscribe crossed them).
      */
     public long unmatchedMessages() {
-        return unmatched.get();
+        return routes.unmatched();
     }
 
     /** Listener calls that threw. */
     public long listenerFailures() {
-        return listenerFailures.get();
+        return routes.listenerFailures();
     }
 
-    /**
-     * Publishes a new {@link #route} from the subscriptions as they are now. Called after every
-     * change of {@link #subscriptions}; serialised, so that the array published last was made
-     * after the last change.
-     */
+    /** Publishes a new route from the subscriptions as they are now; after every change of them. */
     private void reroute() {
-        synchronized (routeLock) {
-            Subscription[] all = subscriptions.toArray(new Subscription[0]);
-            Subscription[] walk = new Subscription[all.length];
-            MessageListener[] routed = new MessageListener[all.length];
-            int n = 0;
-            int r = 0;
-            for (Subscription s : all) {
-                if (!s.matching) {
-                    walk[n++] = s;
-                } else if (!contains(routed, r, s.listener)) { // a matching listener is offered each message once
-                    routed[r++] = s.listener;
-                    walk[n++] = s;
-                }
-            }
-            route = Arrays.copyOf(walk, n);
-        }
+        routes.reroute(subscriptions);
     }
 
     /** {@link #deliver(MqttClient, byte[], byte[], boolean, boolean, int, MqttProperties)} for the client in force (tests). */
@@ -745,100 +685,10 @@ public class ClientConnection implements MqttConnection {
         };
     }
 
-    /**
-     * The client's callback: runs on the reader thread. Walks {@link #route} once: a listener
-     * matched here is called when one of its filters matches (once, however many do); a
-     * {@link MatchingListener} is offered the message and matches it itself. The first listener
-     * that takes the message gets it, every further one a copy; a message a matching listener
-     * declines is handed on as it is. Allocates nothing beyond the message while no listener
-     * matched here takes it.
-     * <p>
-     * When {@code receiver} acknowledges after processing ({@code ack.after.processing}), the
-     * message carries it, so that listeners can {@linkplain ReceivedMessage#holdAck() hold} the
-     * ack; a listener that throws on a QoS 1 message then fails the delivery after all listeners
-     * had it: the client closes the connection without the ack (the broker redelivers).
-     */
+    /** See {@link ListenerRoutes#deliver}: runs on the reader thread. */
     void deliver(MqttClient receiver, byte[] topic, byte[] payload, boolean retain, boolean dup, int qos,
             MqttProperties properties) {
-        boolean afterProcessing = receiver != null && receiver.ackAfterProcessing();
-        ReceivedMessage message = new ReceivedMessage(topic, payload, qos, retain, dup, this,
-                afterProcessing ? receiver : null, properties);
-        // with the ack waiting for processing: the first exception a listener threw on a QoS 1 message
-        Throwable[] threw = afterProcessing && qos > 0 ? new Throwable[1] : null;
-        ReceivedMessage unused = message; // not handed to any listener yet, or declined
-        MessageListener[] called = null; // listeners matched here that had it
-        int calledCount = 0;
-        int taken = 0;
-        for (Subscription s : route) {
-            if (s.matching) {
-                ReceivedMessage m = unused != null ? unused : message.copy();
-                boolean took = offer((MatchingListener) s.listener, m, threw);
-                unused = took ? null : m;
-                taken += took ? 1 : 0;
-            } else if (s.filter.matches(topic) && !contains(called, calledCount, s.listener)) {
-                if (called == null) {
-                    called = new MessageListener[2];
-                } else if (calledCount == called.length) {
-                    called = Arrays.copyOf(called, calledCount * 2);
-                }
-                called[calledCount++] = s.listener;
-                ReceivedMessage m = unused != null ? unused : message.copy();
-                unused = null;
-                taken++;
-                call(s.listener, m, threw);
-            }
-        }
-        if (taken == 0) {
-            unmatched.incrementAndGet();
-            LOG.log(Level.DEBUG, () -> "connection " + name + ": no listener for " + message);
-        }
-        if (threw != null && threw[0] != null) {
-            // the client closes the connection without the ack, naming this as the cause
-            throw new IllegalStateException("connection " + name + ": a listener failed to process " + message, threw[0]);
-        }
-    }
-
-    private void call(MessageListener listener, ReceivedMessage m, Throwable[] threw) {
-        try {
-            listener.messageArrived(m);
-        } catch (Exception | LinkageError e) {
-            failed(listener, m, e, threw);
-        }
-    }
-
-    /** Whether the listener took the message; one that threw did. */
-    private boolean offer(MatchingListener listener, ReceivedMessage m, Throwable[] threw) {
-        try {
-            return listener.route(m);
-        } catch (Exception | LinkageError e) {
-            failed(listener, m, e, threw);
-            return true;
-        }
-    }
-
-    /** Counts and logs a listener's failure; records it in {@code threw} (when given) for the ack. */
-    private void failed(MessageListener listener, ReceivedMessage m, Throwable e, Throwable[] threw) {
-        listenerFailures.incrementAndGet();
-        if (threw != null) {
-            if (threw[0] == null) {
-                threw[0] = e;
-            }
-            LOG.log(Level.WARNING, "connection " + name + ": listener " + listener + " threw on " + m
-                    + "; the other listeners get it, then the connection is closed without acknowledging it "
-                    + "(ack.after.processing), so that the broker redelivers it", e);
-            return;
-        }
-        LOG.log(Level.WARNING, "connection " + name + ": listener " + listener + " threw on " + m
-                + "; the other listeners and the connection go on", e);
-    }
-
-    private static boolean contains(MessageListener[] list, int count, MessageListener listener) {
-        for (int i = 0; i < count; i++) {
-            if (list[i] == listener) {
-                return true;
-            }
-        }
-        return false;
+        routes.deliver(receiver, topic, payload, retain, dup, qos, properties);
     }
 
     @Override
@@ -847,21 +697,5 @@ public class ClientConnection implements MqttConnection {
         return "MqttConnection[" + name + ", " + (c != null ? c : "out of service: " + failure) + "]";
     }
 
-    private static final class Subscription {
-        final TopicFilter filter;
-        final MessageListener listener;
-        final int qos;
-        /** The QoS and MQTT 5 subscription options the listener asked for. */
-        final SubscriptionOptions options;
-        /** The listener matches topics itself. */
-        final boolean matching;
 
-        Subscription(TopicFilter filter, MessageListener listener, SubscriptionOptions options) {
-            this.filter = filter;
-            this.listener = listener;
-            this.qos = options.maxQos();
-            this.options = options;
-            this.matching = listener instanceof MatchingListener;
-        }
-    }
 }

@@ -130,10 +130,8 @@ public final class ConnectionSettings {
     private final String name;
     private final String server;
     private final int port;
-    /** The WebSocket path over WebSocket, else null (TCP). */
-    private final String webSocketPath;
-    /** The WebSocket HTTP proxy (unresolved), or null for the JVM's default proxy selector. */
-    private final java.net.InetSocketAddress webSocketProxy;
+    /** The WebSocket path and proxy (path null over TCP). */
+    private final WebSocketSettings webSocket;
     private final String clientId;
     private final boolean clientIdGenerated;
     private final String username;
@@ -149,16 +147,8 @@ public final class ConnectionSettings {
     private final int lwtQos;
     private final boolean lwtRetain;
     private final boolean ackAfterProcessing;
-    // MQTT 5
-    private final int protocolVersion;
-    /** As configured: -1 follows clean session, see {@link #sessionExpiryInterval()}. */
-    private final long sessionExpiryInterval;
-    private final int receiveMaximum;
-    private final int topicAliasMaximum;
-    private final int outboundTopicAliases;
-    private final boolean requestResponseInformation;
-    private final java.util.List<io.umqtt.api.UserProperty> userProperties;
-    private final long willDelayInterval;
+    /** The protocol version and the MQTT 5 connect settings. */
+    private final Mqtt5Settings mqtt5;
     /** The configured values as the builder took them (secrets included; never shown): see {@link #sameAs}. */
     private final java.util.List<Object> inputs;
 
@@ -169,8 +159,7 @@ public final class ConnectionSettings {
         this.name = name;
         this.server = server;
         this.port = port;
-        this.webSocketPath = webSocketPath;
-        this.webSocketProxy = proxyAddress(b.webSocketProxy); // validated already
+        this.webSocket = new WebSocketSettings(webSocketPath, b.webSocketProxy); // validated already
         this.clientId = clientId;
         this.clientIdGenerated = generated;
         this.username = username;
@@ -186,14 +175,7 @@ public final class ConnectionSettings {
         this.lwtQos = b.lwtQos;
         this.lwtRetain = b.lwtRetain;
         this.ackAfterProcessing = b.ackAfterProcessing;
-        this.protocolVersion = b.protocolVersion;
-        this.sessionExpiryInterval = b.sessionExpiryInterval;
-        this.receiveMaximum = b.receiveMaximum;
-        this.topicAliasMaximum = b.topicAliasMaximum;
-        this.outboundTopicAliases = b.outboundTopicAliases;
-        this.requestResponseInformation = b.requestResponseInformation;
-        this.userProperties = java.util.List.copyOf(userProperties);
-        this.willDelayInterval = b.willDelayInterval;
+        this.mqtt5 = new Mqtt5Settings(b, userProperties);
         this.inputs = b.inputs();
     }
 
@@ -218,7 +200,7 @@ public final class ConnectionSettings {
      */
     public static ConnectionSettings of(String pid, String defaultName, ConnectionConfig c, int connectTimeoutSeconds,
             UnaryOperator<String> secrets) {
-        return builder(pid)
+        return Mqtt5Settings.configure(builder(pid)
                 .defaultName(defaultName)
                 .name(c.name())
                 .server(c.server())
@@ -245,15 +227,7 @@ public final class ConnectionSettings {
                 .lwtMessage(c.lwt_message())
                 .lwtQos(c.lwt_qos())
                 .lwtRetain(c.lwt_retain())
-                .ackAfterProcessing(c.ack_after_processing())
-                .protocolVersion(c.protocol_version())
-                .sessionExpiryInterval(c.session_expiry_interval())
-                .receiveMaximum(c.receive_maximum())
-                .topicAliasMaximum(c.topic_alias_maximum())
-                .outboundTopicAliases(c.outbound_topic_aliases())
-                .requestResponseInformation(c.request_response_information())
-                .userProperties(c.user_properties())
-                .willDelayInterval(c.will_delay_interval())
+                .ackAfterProcessing(c.ack_after_processing()), c)
                 .build();
     }
 
@@ -293,82 +267,22 @@ public final class ConnectionSettings {
 
     /** The port connected to: the configured one, or 1883, or 8883 with TLS (WebSocket: 80, or 443 with TLS). */
     public int effectivePort() {
-        if (port != 0) {
-            return port;
-        }
-        if (webSocketPath != null) {
-            return tls != null ? MqttClient.DEFAULT_WSS_PORT : MqttClient.DEFAULT_WS_PORT;
-        }
-        return tls != null ? MqttClient.DEFAULT_TLS_PORT : MqttClient.DEFAULT_PORT;
+        return port != 0 ? port : webSocket.defaultPort(tls != null);
     }
 
     /** {@value #TRANSPORT_TCP} or {@value #TRANSPORT_WEBSOCKET} (also when the server was a ws:// or wss:// URI). */
     public String transport() {
-        return webSocketPath != null ? TRANSPORT_WEBSOCKET : TRANSPORT_TCP;
+        return webSocket.enabled() ? TRANSPORT_WEBSOCKET : TRANSPORT_TCP;
     }
 
     /** The WebSocket HTTP proxy as {@code host:port}, or null for the JVM's default proxy selector. */
     public String webSocketProxy() {
-        return webSocketProxy == null ? null : proxyText(webSocketProxy);
-    }
-
-    private static String proxyText(java.net.InetSocketAddress a) {
-        String h = a.getHostString();
-        return (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + a.getPort();
-    }
-
-    /**
-     * The proxy address of a {@value #WEBSOCKET_PROXY} value ({@code host:port} or
-     * {@code [v6-address]:port}), unresolved; null for an empty value.
-     *
-     * @throws IllegalArgumentException saying what is wrong with it (without naming the property)
-     */
-    static java.net.InetSocketAddress proxyAddress(String value) {
-        String v = value == null ? "" : value.strip();
-        if (v.isEmpty()) {
-            return null;
-        }
-        if (v.contains("://") || v.indexOf('/') >= 0) {
-            throw new IllegalArgumentException("must be host:port, without a scheme or path");
-        }
-        int colon = v.lastIndexOf(':');
-        String host = colon < 0 ? "" : v.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        } else if (host.indexOf(':') >= 0) {
-            throw new IllegalArgumentException("must be host:port; write an IPv6 address in brackets: [address]:port");
-        }
-        if (colon < 0 || host.isEmpty() || host.chars().anyMatch(ch -> Character.isWhitespace(ch)
-                || Character.isISOControl(ch))) {
-            throw new IllegalArgumentException("must be host:port (the proxy's host name or address and its port)");
-        }
-        int p;
-        try {
-            p = Integer.parseInt(v.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            p = -1;
-        }
-        if (p < 1 || p > MAX_PORT) {
-            throw new IllegalArgumentException("must end in a port 1.." + MAX_PORT);
-        }
-        return java.net.InetSocketAddress.createUnresolved(host, p);
+        return webSocket.proxyText();
     }
 
     /** The WebSocket path (with any query) over WebSocket, else null. */
     public String webSocketPath() {
-        return webSocketPath;
-    }
-
-    /**
-     * The server as the client takes it: the host, or over WebSocket its {@code ws://} or
-     * {@code wss://} URI (the port left out when it is the default).
-     */
-    String clientServer() {
-        if (webSocketPath == null) {
-            return server;
-        }
-        String host = server.indexOf(':') >= 0 ? "[" + server + "]" : server;
-        return (tls != null ? "wss://" : "ws://") + host + (port != 0 ? ":" + port : "") + webSocketPath;
+        return webSocket.path;
     }
 
     /** The client identifier, configured or generated. */
@@ -446,7 +360,7 @@ public final class ConnectionSettings {
 
     /** {@value #MQTT_3_1_1} (MQTT 3.1.1) or {@value #MQTT_5} (MQTT 5). */
     public int protocolVersion() {
-        return protocolVersion;
+        return mqtt5.protocolVersion;
     }
 
     /**
@@ -455,37 +369,37 @@ public final class ConnectionSettings {
      * {@value #MAX_FOUR_BYTE_INTEGER} (never expires) without, which is how MQTT 3.1.1 keeps a session.
      */
     public long sessionExpiryInterval() {
-        return sessionExpiryInterval >= 0 ? sessionExpiryInterval : cleanSession ? 0 : MAX_FOUR_BYTE_INTEGER;
+        return mqtt5.sessionExpiryInterval(cleanSession);
     }
 
     /** The MQTT 5 Receive Maximum announced. */
     public int receiveMaximum() {
-        return receiveMaximum;
+        return mqtt5.receiveMaximum;
     }
 
     /** The MQTT 5 Topic Alias Maximum announced (aliases the broker may use towards us). */
     public int topicAliasMaximum() {
-        return topicAliasMaximum;
+        return mqtt5.topicAliasMaximum;
     }
 
     /** How many outbound topic aliases the client uses at most (MQTT 5; 0: none). */
     public int outboundTopicAliases() {
-        return outboundTopicAliases;
+        return mqtt5.outboundTopicAliases;
     }
 
     /** Whether CONNECT asks for Response Information (MQTT 5). */
     public boolean requestResponseInformation() {
-        return requestResponseInformation;
+        return mqtt5.requestResponseInformation;
     }
 
     /** The CONNECT user properties (MQTT 5), in the configured order; unmodifiable, empty when none. */
     public java.util.List<io.umqtt.api.UserProperty> userProperties() {
-        return userProperties;
+        return mqtt5.userProperties;
     }
 
     /** The MQTT 5 Will Delay Interval in seconds (0 without a last will). */
     public long willDelayInterval() {
-        return willDelayInterval;
+        return mqtt5.willDelayInterval;
     }
 
     // ------------------------------------------------------------------ use
@@ -519,29 +433,20 @@ public final class ConnectionSettings {
      * {@link MqttClient}).
      */
     public <C extends MqttClient> C newClient(ClientFactory<C> factory) {
-        C client = factory.create(clientId, clientServer(), port, username, password, keepAliveSeconds, tls);
+        C client = factory.create(clientId, webSocket.clientServer(server, port, tls != null), port, username, password,
+                keepAliveSeconds, tls);
         client.setConnectTimeout(connectTimeoutSeconds * 1000);
         client.setAckTimeout(ackTimeoutSeconds * 1000);
         client.setMaxPacketSize(maxPacketSize);
-        if (webSocketProxy != null) {
-            client.setWebSocketProxy(webSocketProxy.getHostString(), webSocketProxy.getPort());
-        }
+        webSocket.applyTo(client);
         if (ackAfterProcessing) {
             client.setAckAfterProcessing(true);
         }
-        if (protocolVersion == MQTT_5) {
-            client.setProtocolVersion(MQTT_5); // first: the MQTT 5 settings need it
-            client.setSessionExpiryInterval(sessionExpiryInterval());
-            client.setReceiveMaximum(receiveMaximum);
-            client.setTopicAliasMaximum(topicAliasMaximum);
-            client.setOutboundTopicAliases(outboundTopicAliases);
-            client.setRequestResponseInformation(requestResponseInformation);
-            client.setConnectUserProperties(userProperties);
-        }
+        mqtt5.applyTo(client, cleanSession);
         if (lwtTopic != null) {
-            if (willDelayInterval != 0) { // MQTT 5 only (validated)
+            if (mqtt5.willDelayInterval != 0) { // MQTT 5 only (validated)
                 client.setLastWill(lwtTopic, lwtMessage.getBytes(StandardCharsets.UTF_8), lwtRetain, lwtQos,
-                        io.umqtt.api.MqttProperties.EMPTY, willDelayInterval);
+                        io.umqtt.api.MqttProperties.EMPTY, mqtt5.willDelayInterval);
             } else {
                 client.setLastWill(lwtTopic.getBytes(StandardCharsets.UTF_8),
                         lwtMessage.getBytes(StandardCharsets.UTF_8), lwtRetain, lwtQos);
@@ -566,7 +471,7 @@ public final class ConnectionSettings {
         props.put(MqttConstants.CLIENT_ID, clientId);
         props.put(MqttConstants.STATE, state.name());
         props.put(MqttConstants.CONNECTED, state == ConnectionState.CONNECTED);
-        props.put(MqttConstants.PROTOCOL_VERSION, protocolVersion);
+        props.put(MqttConstants.PROTOCOL_VERSION, mqtt5.protocolVersion);
         return props;
     }
 
@@ -586,13 +491,7 @@ public final class ConnectionSettings {
      * could be read.
      */
     public static Hashtable<String, Object> failedProperties(String name, String kind, String error) {
-        Hashtable<String, Object> props = new Hashtable<>();
-        props.put(MqttConstants.NAME, name);
-        props.put(MqttConstants.KIND, kind);
-        props.put(MqttConstants.STATE, ConnectionState.CLOSED.name());
-        props.put(MqttConstants.CONNECTED, false);
-        props.put(MqttConstants.ERROR, error);
-        return props;
+        return ConnectionReports.failedProperties(name, kind, error);
     }
 
     /**
@@ -600,9 +499,7 @@ public final class ConnectionSettings {
      * (both components log it once, at ERROR).
      */
     public static String outOfServiceMessage(String name, String failure) {
-        return "MQTT connection " + name + " is out of service: " + failure + ". The connection starts once its "
-                + "configuration is fixed; meanwhile its service says " + MqttConstants.STATE + "="
-                + ConnectionState.CLOSED + " and " + MqttConstants.ERROR + ".";
+        return ConnectionReports.outOfServiceMessage(name, failure);
     }
 
     /**
@@ -611,17 +508,7 @@ public final class ConnectionSettings {
      * {@code unknown host <name> (the name does not resolve)}.
      */
     public static String describe(Throwable t) {
-        if (t == null) {
-            return "unknown cause";
-        }
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof java.net.UnknownHostException) {
-                String m = c.getMessage();
-                // the client names it already; a bare UnknownHostException's message is just the name
-                return m != null && m.startsWith("unknown host ") ? m : "unknown host " + m + " (the name does not resolve)";
-            }
-        }
-        return t.getMessage() != null ? t.getMessage() : t.getClass().getName();
+        return ConnectionReports.describe(t);
     }
 
     /**
@@ -632,17 +519,7 @@ public final class ConnectionSettings {
      * otherwise null.
      */
     public static String disconnectReason(Throwable failure) {
-        for (Throwable c = failure; c != null; c = c.getCause()) {
-            if (c instanceof io.umqtt.api.MqttException && ((io.umqtt.api.MqttException) c).reason()
-                    == io.umqtt.api.MqttException.Reason.DISCONNECTED_BY_SERVER) {
-                io.umqtt.api.MqttException e = (io.umqtt.api.MqttException) c;
-                int code = e.returnCode();
-                String text = code < 0 ? "unknown reason code" : String.format("0x%02X %s", code,
-                        io.umqtt.api.MqttException.reasonCodeName(code));
-                return e.reasonString() == null || e.reasonString().isEmpty() ? text : text + ": " + e.reasonString();
-            }
-        }
-        return null;
+        return ConnectionReports.disconnectReason(failure);
     }
 
     /** The settings without any secret: a password shows as {@code ***}. */
@@ -650,10 +527,9 @@ public final class ConnectionSettings {
     public String toString() {
         StringBuilder s = new StringBuilder("ConnectionSettings[").append(pid)
                 .append(", name=").append(name)
-                .append(", server=").append(server).append(':').append(effectivePort())
-                .append(webSocketPath != null ? ", transport=websocket, websocket.path=" + webSocketPath : "")
-                .append(webSocketProxy != null ? ", websocket.proxy=" + proxyText(webSocketProxy) : "")
-                .append(", client.id=").append(clientId).append(clientIdGenerated ? " (generated)" : "")
+                .append(", server=").append(server).append(':').append(effectivePort());
+        webSocket.appendTo(s);
+        s.append(", client.id=").append(clientId).append(clientIdGenerated ? " (generated)" : "")
                 .append(", username=").append(username == null ? "" : username)
                 .append(", password=").append(password == null ? "" : "***")
                 .append(", keepalive=").append(keepAliveSeconds)
@@ -669,21 +545,7 @@ public final class ConnectionSettings {
             s.append(", lwt.topic=").append(lwtTopic).append(", lwt.qos=").append(lwtQos)
                     .append(", lwt.retain=").append(lwtRetain);
         }
-        if (protocolVersion == MQTT_5) {
-            s.append(", protocol.version=5, session.expiry.interval=").append(sessionExpiryInterval())
-                    .append(", receive.maximum=").append(receiveMaximum)
-                    .append(", topic.alias.maximum=").append(topicAliasMaximum)
-                    .append(", outbound.topic.aliases=").append(outboundTopicAliases);
-            if (requestResponseInformation) {
-                s.append(", request.response.information=true");
-            }
-            if (!userProperties.isEmpty()) {
-                s.append(", user.properties=").append(userProperties);
-            }
-            if (willDelayInterval != 0) {
-                s.append(", will.delay.interval=").append(willDelayInterval);
-            }
-        }
+        mqtt5.appendTo(s, cleanSession);
         return s.append(']').toString();
     }
 

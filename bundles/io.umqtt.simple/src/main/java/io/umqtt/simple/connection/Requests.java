@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.umqtt.api.MessageListener;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttMessage;
+import io.umqtt.api.MqttProperties;
+import io.umqtt.api.TopicFilter;
 
 /**
  * The MQTT 5 request/response bookkeeping of one connection (MQTT 5 section 4.10): the pending
@@ -198,5 +200,56 @@ final class Requests {
     /** Responses that matched no pending request. */
     long unmatched() {
         return unmatched.get();
+    }
+
+    /**
+     * Checks the arguments of {@link ClientConnection#request} on the connection {@code name}; returns
+     * the request's properties ({@link MqttProperties#EMPTY} for null).
+     *
+     * @throws IllegalArgumentException naming the connection, for a bad topic, QoS, timeout or
+     *         payload, or properties that carry a response topic or correlation data
+     */
+    static MqttProperties checkArguments(String name, String topic, byte[] payload, int qos,
+            MqttProperties properties, long timeoutMillis) {
+        try {
+            TopicFilter.validateTopicName(io.umqtt.simple.internal.MqttStrings.utf8("topic", topic));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": request topic '" + topic + "' is not a "
+                    + "valid topic name: " + e.getMessage(), e);
+        }
+        if (payload == null) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": the request's payload is null");
+        }
+        if (qos < 0 || qos > 2) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": qos must be 0, 1 or 2, found " + qos);
+        }
+        if (timeoutMillis <= 0) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": the request's timeout must be more than "
+                    + "0 ms, found " + timeoutMillis);
+        }
+        MqttProperties props = properties == null ? MqttProperties.EMPTY : properties;
+        if (props.responseTopic() != null || props.correlationData() != null) {
+            throw new IllegalArgumentException("MQTT connection " + name + ": a request's response topic and "
+                    + "correlation data are set by the connection, found " + props);
+        }
+        return props;
+    }
+
+    /** See {@link ClientConnection#responseTopicOf(String, String)}. */
+    static String responseTopicOf(String responseInformation, String clientId) {
+        StringBuilder id = new StringBuilder(clientId.length());
+        for (int i = 0; i < clientId.length(); i++) {
+            char ch = clientId.charAt(i);
+            id.append(ch == '/' || ch == '+' || ch == '#' || ch == 0 ? '_' : ch);
+        }
+        if (id.length() == 0) {
+            id.append('_');
+        }
+        String base = responseInformation == null ? "" : responseInformation.strip();
+        while (base.endsWith("/")) {
+            base = base.substring(0, base.length() - 1);
+        }
+        return base.isEmpty() || base.indexOf('+') >= 0 || base.indexOf('#') >= 0
+                ? ClientConnection.RESPONSE_TOPIC_PREFIX + id : base + "/" + id;
     }
 }

@@ -161,7 +161,7 @@ final class SettingsValidator {
         String proxy = trim(builder.webSocketProxy);
         if (!proxy.isEmpty()) {
             try {
-                ConnectionSettings.proxyAddress(proxy);
+                WebSocketSettings.proxyAddress(proxy);
             } catch (IllegalArgumentException e) {
                 throw invalid(WEBSOCKET_PROXY, proxy.replaceAll("\\p{Cntrl}", "?"), e.getMessage());
             }
