@@ -416,10 +416,12 @@ class RobustConnectionComponentTest {
         Thread scr = new Thread(() -> RobustConfigs.modify(c, "held", java.util.Map.of(), "server", b.host(), "port",
                 b.port(), "client.id", "held-2"), "scr-modified");
         scr.start();
-        // SCR's thread comes to a wait: for the update (now), or for the old thread after the DISCONNECT (before)
+        // SCR's thread comes to a wait: for the update (now), or for the old thread after the DISCONNECT (before);
+        // or it is blocked on the component's lock, which the held update holds while it publishes (under load it
+        // gets there first): also a wait before any DISCONNECT, where the old client must still be up
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
         while (scr.getState() != Thread.State.WAITING && scr.getState() != Thread.State.TIMED_WAITING
-                && scr.isAlive() && System.nanoTime() - deadline < 0) {
+                && scr.getState() != Thread.State.BLOCKED && scr.isAlive() && System.nanoTime() - deadline < 0) {
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
         boolean upWhileCONNECTEDWasBeingPublished = before.isConnected();
