@@ -117,12 +117,12 @@ class QueueLogPropertiesTest {
         l.append(msg("t", "p", 1, MqttProperties.EMPTY, 0), List.of());
         byte[] file = segmentBytes();
         ByteBuffer b = ByteBuffer.wrap(file);
-        assertEquals(QueueLog.MAGIC, b.getInt());
+        assertEquals(QueueRecords.MAGIC, b.getInt());
         int length = b.getInt();
         b.getInt();
-        assertEquals(QueueLog.TYPE_ADD, b.get(), "the ADD record of the version before MQTT 5");
-        assertEquals(QueueLog.ADD_FIXED_BYTES + 1 + 1, length);
-        assertEquals(QueueLog.MAGIC_BYTES + QueueLog.RECORD_HEADER_BYTES + length, file.length);
+        assertEquals(QueueRecords.TYPE_ADD, b.get(), "the ADD record of the version before MQTT 5");
+        assertEquals(QueueRecords.ADD_FIXED_BYTES + 1 + 1, length);
+        assertEquals(QueueRecords.MAGIC_BYTES + QueueRecords.RECORD_HEADER_BYTES + length, file.length);
     }
 
     @Test
@@ -131,11 +131,11 @@ class QueueLogPropertiesTest {
         Entry e = msg("t", "p", 1, ALL, 7);
         l.append(e, List.of());
         ByteBuffer b = ByteBuffer.wrap(segmentBytes());
-        b.position(QueueLog.MAGIC_BYTES);
+        b.position(QueueRecords.MAGIC_BYTES);
         int length = b.getInt();
         b.getInt();
-        assertEquals(QueueLog.TYPE_ADD5, b.get());
-        assertEquals(QueueLog.ADD5_FIXED_BYTES + 1 + e.storedProperties.length + 1, length);
+        assertEquals(QueueRecords.TYPE_ADD5, b.get());
+        assertEquals(QueueRecords.ADD5_FIXED_BYTES + 1 + e.storedProperties.length + 1, length);
         assertEquals(StoredProperties.VERSION, e.storedProperties[0], "the properties carry their own version");
     }
 
@@ -183,12 +183,12 @@ class QueueLogPropertiesTest {
         // an ADD5 record, CRC intact, whose properties hold an id no version writes (a later version's)
         byte[] topic = "t/2".getBytes(StandardCharsets.UTF_8);
         byte[] props = {StoredProperties.VERSION, 0x7F, 0};
-        int length = QueueLog.ADD5_FIXED_BYTES + topic.length + props.length + 1;
-        ByteBuffer r = ByteBuffer.allocate(QueueLog.RECORD_HEADER_BYTES + length);
-        r.putInt(length).putInt(0).put(QueueLog.TYPE_ADD5).putLong(2).put((byte) 1).putInt(topic.length).put(topic)
+        int length = QueueRecords.ADD5_FIXED_BYTES + topic.length + props.length + 1;
+        ByteBuffer r = ByteBuffer.allocate(QueueRecords.RECORD_HEADER_BYTES + length);
+        r.putInt(length).putInt(0).put(QueueRecords.TYPE_ADD5).putLong(2).put((byte) 1).putInt(topic.length).put(topic)
                 .putLong(5).putInt(props.length).put(props).put((byte) 'x');
         CRC32 crc = new CRC32();
-        crc.update(r.array(), QueueLog.RECORD_HEADER_BYTES, length);
+        crc.update(r.array(), QueueRecords.RECORD_HEADER_BYTES, length);
         r.putInt(4, (int) crc.getValue());
         Path seg;
         try (var files = Files.list(dir)) {

@@ -234,7 +234,7 @@ class QueueLogTest {
         }
         assertEquals(max, l.pendingCount());
         // pending: 50 records of ~125 bytes; plus at most one segment of done records and slack
-        long bound = max * (QueueLog.RECORD_HEADER_BYTES + QueueLog.ADD_FIXED_BYTES + 3 + 104) + 2 * segment;
+        long bound = max * (QueueRecords.RECORD_HEADER_BYTES + QueueRecords.ADD_FIXED_BYTES + 3 + 104) + 2 * segment;
         assertTrue(most <= bound, "disk use " + most + " exceeded " + bound);
         assertTrue(segments().size() <= 4, segments().toString());
         assertEquals(segments().size(), l.segmentCount());
