@@ -490,6 +490,21 @@ public final class Reconnector {
     }
 
     /**
+     * After {@code e} in a caller's loop step ({@code waitMsg}, {@code checkMsg}): rethrows it
+     * unless the caller drives, else reports the loss (or logs {@code e}) and runs {@code reconnect}
+     * (the client's overridable {@code reconnect()}).
+     */
+    public void afterLoopError(IOException e, Step reconnect) throws IOException {
+        if (closed || !callerDriven()) {
+            throw e;
+        }
+        if (!connectionEnded(e)) {
+            port.log(false, e);
+        }
+        reconnect.run();
+    }
+
+    /**
      * {@code RobustMqttClient.start}: a thread named {@code name} running {@code runForever};
      * when this returns, the client counts as thread-driven. {@code reopen} opens a durable queue
      * again.
