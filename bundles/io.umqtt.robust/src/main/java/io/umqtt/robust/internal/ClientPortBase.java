@@ -8,8 +8,9 @@ import io.umqtt.simple.ServerSettings;
 /**
  * The part of a {@link ClientPort} that the client's public API answers: the protocol version and
  * what the broker's CONNACK or DISCONNECT told it (session expiry interval, Receive Maximum,
- * Server Reference). {@code RobustMqttClient}'s adapter extends it with what needs the simple
- * client's protected operations and the robust hooks. Stateless beyond the client; any thread.
+ * Server Reference). {@code RobustMqttClient}'s adapter (in {@code DrivenMqttClient}) extends it
+ * with what needs the simple client's protected operations and the robust hooks. Stateless beyond
+ * the client; any thread.
  */
 public abstract class ClientPortBase implements ClientPort {
     private final MqttClient client;
