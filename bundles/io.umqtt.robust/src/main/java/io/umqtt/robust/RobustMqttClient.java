@@ -3,81 +3,46 @@ package io.umqtt.robust;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
-import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttProperties;
 import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.api.UserProperty;
-import io.umqtt.robust.internal.ClientPort;
-import io.umqtt.robust.internal.OfflineQueue;
 import io.umqtt.robust.internal.Outbox;
 import io.umqtt.robust.internal.Reconnector;
+import io.umqtt.robust.internal.RobustArguments;
 import io.umqtt.robust.internal.Subscriptions;
 import io.umqtt.simple.MqttClient;
 import io.umqtt.simple.PacketType;
 import io.umqtt.simple.PublishToken;
-import io.umqtt.simple.ServerSettings;
 import io.umqtt.simple.TlsSettings;
 
 /**
  * umqtt.robust in Java: an {@link MqttClient} whose {@code publish}, {@code publishAsync},
- * {@code waitMsg} and {@code checkMsg} survive network errors by reconnecting, done properly:
- * <ul>
- * <li>capped exponential backoff with jitter ({@link ReconnectPolicy}), also for the first
- * connect ({@link #reconnect()}, {@link #runForever()}); a broker refusal waits the maximum delay;</li>
- * <li>the configured clean session on every reconnect (MQTT 3.1.1); on MQTT 5 the configured Clean
- * Start on the first connect and, on reconnects, Clean Start 0 while the session should still exist
- * by its session expiry interval (see docs/mqtt5-robust.md);</li>
- * <li>subscriptions remembered and restored whenever the broker reports no session;</li>
- * <li>QoS 1 publishes that were not acknowledged resent after reconnect, with DUP and the same
- * packet id when the session survived, as new messages when it did not; unfinished QoS 2 flows
- * resumed at the right step when the session survived (the PUBLISH with DUP before the PUBREC
- * was read, the PUBREL after), started again as new messages when it did not (see docs/qos2.md);</li>
- * <li>a bounded offline queue for publishes made while disconnected ({@link OverflowPolicy},
- * {@link OfflineQueueSettings}); what it drops or refuses is reported; optionally kept on disk, so
- * that it survives a restart or a crash of the JVM;</li>
- * <li>several servers for failover, tried in order, then round again.</li>
- * </ul>
- * <h2>Two ways to drive it</h2>
- * <b>Caller-driven</b>, like umqtt.robust: when {@code publish}, {@code waitMsg} or
- * {@code checkMsg} meet a dead connection, the calling thread reconnects (blocking, with
- * backoff) and goes on. <b>With a thread</b>: {@link #runForever()} connects, reconnects and
- * runs the loop until {@link #close()}; publishing threads then never block on the network:
- * while disconnected their messages wait in the offline queue.
+ * {@code waitMsg} and {@code checkMsg} survive network errors: it reconnects with backoff
+ * ({@link ReconnectPolicy}), restores subscriptions, resends unfinished QoS 1/2 flows, queues
+ * publishes made while disconnected ({@link OfflineQueueSettings}, optionally on disk) and fails
+ * over between servers. Driven by its callers like umqtt.robust, or by a thread
+ * ({@link #runForever()}, {@link #start(String)}). The hooks {@link #delay(int)},
+ * {@link #log(boolean, Throwable)} and {@link #connect(boolean, int)} may be overridden. The full
+ * contract: docs/robust-client.md.
  * <p>
- * {@code publish} returns when a QoS 1 message was acknowledged (QoS 2: its PUBCOMP arrived) or,
- * if the connection is down or fails meanwhile, when it was queued for sending after the
- * reconnect. {@link #publishAsync} returns at once with a token that follows the message through the queue and the resends.
- * The hooks {@link #delay(int)}, {@link #log(boolean, Throwable)} and
- * {@link #connect(boolean, int)} are umqtt.robust's and may be overridden.
- * <h2>Backoff and losses</h2>
- * The backoff ({@link ReconnectPolicy}: what counts as unsuccessful, the connect timeout of an
- * attempt) follows how long connections lived, not how often {@link #reconnect()} was called.
- * Every connection the broker accepted has its end reported once
- * ({@link RobustListener#connectionLost}), also when it broke while subscriptions were restored or
- * the offline queue was sent.
- * <h2>Threading and locks</h2>
- * This class wires three parts that drive it through the simple client's public and protected
- * API: the reconnector (attempt loop, backoff, loss reports; one leaf monitor), the outbox
- * (offline queue, sending it, publishAsync tokens; a flush lock taken before the simple client's
- * locks and the queue's, and a leaf monitor for the tokens) and the remembered subscriptions (one
- * leaf monitor). Lock order and who holds what: docs/ARCHITECTURE.md, "Robust client: parts, threads
- * and lock order". The listener is called without any of these locks; what it throws is logged
- * and does not affect the connection (except {@code messageDropped}, called on the publishing
- * thread). {@link #runForever()} survives every exception: what nobody handles is logged, the
- * connection is closed (never left {@code CONNECTED} with nobody reading) and reconnected with
- * backoff.
+ * Threading: any thread may call it. The parts in {@code io.umqtt.robust.internal} do the work
+ * (reconnector, outbox, subscriptions; their locks come before the simple client's, in the order of
+ * docs/ARCHITECTURE.md, "Robust client: parts, threads and lock order"). The
+ * {@link RobustListener} is called without any of them; what it throws is logged and ignored
+ * (except by {@code messageDropped}, called on the publishing thread).
  */
-public class RobustMqttClient extends MqttClient {
+public class RobustMqttClient extends DrivenMqttClient {
     /** Default offline queue: 10,000 messages, 10 MiB, dropping the oldest. */
     public static final int DEFAULT_QUEUE_MESSAGES = 10_000;
+    /** The default offline queue's bound in bytes, 10 MiB. */
     public static final long DEFAULT_QUEUE_BYTES = 10L * 1024 * 1024;
     /**
-     * The robust client's connect timeout unless {@link #setConnectTimeout(int)} sets another:
-     * 10 s (the simple client's is 30 s), so that an attempt lost in a network blackhole is
-     * retried soon. See {@link ReconnectPolicy} for the trade-off.
+     * The connect timeout unless {@link #setConnectTimeout(int)} sets another: 10 s (the simple
+     * client's is 30 s), so that an attempt lost in a network blackhole is retried soon.
      *
      * @since 1.3
      */
@@ -90,23 +55,15 @@ public class RobustMqttClient extends MqttClient {
      */
     public static final long DEFAULT_STABLE_AFTER_MILLIS = 10_000;
 
-
-    private final Port view = new Port();
     private final Reconnector reconnector = new Reconnector(this, view, keepAliveSeconds());
     private final Subscriptions subscriptions = new Subscriptions(this, view, reconnector);
     private final Outbox outbox;
     private volatile boolean cleanSession = true;
     private volatile int connectTimeoutMillis = DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS;
-    /**
-     * Set while the reconnect loop runs the {@code connect} hook (one thread holds the reconnect
-     * role): its Clean Start flag is the loop's (MQTT 5 session expiry), not the configured one.
-     */
+    /** Set while the reconnect loop runs the {@code connect} hook: its Clean Start is the loop's (MQTT 5). */
     private volatile boolean inAttemptLoop;
 
-    /**
-     * As {@link MqttClient#MqttClient(String, String, int, String, String, int, TlsSettings)}, with
-     * the default offline queue ({@link OfflineQueueSettings#DEFAULT}).
-     */
+    /** As the simple client's constructor, with the offline queue {@link OfflineQueueSettings#DEFAULT}. */
     public RobustMqttClient(String clientId, String server, int port, String user, String password,
             int keepAliveSeconds, TlsSettings tls) {
         super(clientId, server, port, user, password, keepAliveSeconds, tls);
@@ -120,12 +77,12 @@ public class RobustMqttClient extends MqttClient {
 
     /**
      * As {@link MqttClient#MqttClient(String, String, int, String, String, int, TlsSettings)}, with
-     * the offline queue {@code queue}: built once, here. A queue kept in a directory is opened and
-     * locked now, and what it holds from an earlier run is loaded (see
-     * {@link OfflineQueueSettings#withDirectory(Path)}).
+     * the offline queue {@code queue}, built once, here: a queue kept in a directory is opened,
+     * locked and loaded now ({@link OfflineQueueSettings#withDirectory(Path)}).
      *
      * @throws IOException naming the directory when it cannot be created, is not a writable
      *         directory, or another client uses it
+     * @throws IllegalArgumentException when {@code queue} is null
      * @since 1.4
      */
     public RobustMqttClient(String clientId, String server, int port, String user, String password,
@@ -147,9 +104,11 @@ public class RobustMqttClient extends MqttClient {
         return new Outbox(this, view, reconnector, q.maxMessages(), q.maxBytes(), q.overflow(), q.directory());
     }
 
-    // ------------------------------------------------------------------ settings
-
-    /** Sets the backoff; takes effect at the next unsuccessful attempt, its connect timeout at the next attempt. */
+    /**
+     * Sets the backoff, in force from the next (unsuccessful) attempt.
+     *
+     * @throws IllegalArgumentException when {@code policy} is null
+     */
     public void setReconnectPolicy(ReconnectPolicy policy) {
         if (policy == null) {
             throw new IllegalArgumentException("policy must not be null");
@@ -157,6 +116,7 @@ public class RobustMqttClient extends MqttClient {
         reconnector.setPolicy(policy);
     }
 
+    /** The backoff in force ({@link ReconnectPolicy#DEFAULT} unless set). */
     public ReconnectPolicy reconnectPolicy() {
         return reconnector.policy();
     }
@@ -165,8 +125,7 @@ public class RobustMqttClient extends MqttClient {
      * Sets the offline queue's bounds and overflow policy; queued messages are kept when they fit.
      *
      * @param maxMessages 0 disables queueing (publishes while disconnected are refused)
-     * @deprecated give the bounds at construction ({@link OfflineQueueSettings}): the queue is then
-     *             built once
+     * @deprecated give the bounds at construction ({@link OfflineQueueSettings}): built once
      */
     @Deprecated(since = "1.4")
     public void setOfflineQueue(int maxMessages, long maxBytes, OverflowPolicy overflow) {
@@ -175,18 +134,14 @@ public class RobustMqttClient extends MqttClient {
     }
 
     /**
-     * Keeps the offline queue on disk in {@code directory} (created if needed), so that messages
-     * queued while disconnected survive a restart or a crash of the JVM; what it holds from an
-     * earlier run is loaded first. Call it before connecting. What that means in detail:
-     * {@link OfflineQueueSettings#withDirectory(Path)}.
+     * Keeps the offline queue on disk in {@code directory} (created if needed) and loads what it
+     * holds; call it before connecting ({@link OfflineQueueSettings#withDirectory(Path)}).
      *
      * @param directory null keeps the queue in memory only (the default)
-     * @throws IOException naming the directory when it cannot be created, is not a writable
-     *         directory, or another client uses it
+     * @throws IOException naming the directory when it is unusable or another client uses it
      * @throws IllegalStateException when a directory is already set
      * @since 1.2
-     * @deprecated give the directory at construction
-     *             ({@link OfflineQueueSettings#withDirectory(Path)}): the queue is then built once
+     * @deprecated give the directory at construction ({@link OfflineQueueSettings#withDirectory(Path)})
      */
     @Deprecated(since = "1.4")
     public void setOfflineQueueDirectory(Path directory) throws IOException {
@@ -210,23 +165,11 @@ public class RobustMqttClient extends MqttClient {
      *         every connect would be refused, so it is refused here, once
      */
     public void setCleanSession(boolean cleanSession) {
-        requireIdForSession(cleanSession);
+        RobustArguments.requireIdForSession(this, cleanSession);
         this.cleanSession = cleanSession;
     }
 
-    /**
-     * Refuses clean session off with an empty client id, which MQTT 3.1.1 forbids: a
-     * configuration error that no reconnect could fix, so it never reaches the reconnect loop.
-     */
-    private void requireIdForSession(boolean cleanSession) {
-        if (!cleanSession && clientId().isEmpty()) {
-            throw new IllegalArgumentException("MQTT client to " + server() + ":" + port() + " cannot keep a session "
-                    + "(clean session false) with an empty client id: MQTT 3.1.1 allows an empty client id only with "
-                    + "clean session (MQTT-3.1.3-7); give the client an id");
-        }
-    }
-
-    /** Receives connection events and drops. */
+    /** Receives connection events and drops; null for none. */
     public void setListener(RobustListener listener) {
         reconnector.setListener(listener);
     }
@@ -235,21 +178,16 @@ public class RobustMqttClient extends MqttClient {
      * Adds a failover server, tried after the primary one and those added before, in order.
      *
      * @param port 0 for the default port
+     * @throws IllegalArgumentException for a blank server or a port outside 0..65535
      */
     public void addFailoverServer(String server, int port) {
-        if (server == null || server.trim().isEmpty()) {
-            throw new IllegalArgumentException("failover server must be a host name or address, found '" + server + "'");
-        }
-        if (port < 0 || port > 65_535) {
-            throw new IllegalArgumentException("failover port must be 0..65535, found " + port);
-        }
+        RobustArguments.checkServer(server, port);
         reconnector.addServer(server.trim(), port);
     }
 
     /**
-     * Timeout for TCP connect, TLS handshake and CONNACK together; for the robust client
-     * {@value #DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS} ms unless set (the simple client's default is
-     * 30 s). A reconnect policy with its own connect timeout takes precedence
+     * Timeout for TCP connect, TLS handshake and CONNACK together, {@value #DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS}
+     * ms unless set; a reconnect policy's own connect timeout takes precedence
      * ({@link #connectAttemptTimeoutMillis()}).
      */
     @Override
@@ -266,9 +204,7 @@ public class RobustMqttClient extends MqttClient {
     }
 
     /**
-     * The connect timeout of every attempt of this client: the reconnect policy's
-     * ({@link ReconnectPolicy#withConnectTimeout(int)}) when it has one, else the client's
-     * ({@link #setConnectTimeout(int)}, default {@value #DEFAULT_CONNECT_ATTEMPT_TIMEOUT_MILLIS} ms).
+     * The connect timeout of every attempt: the reconnect policy's when it has one, else the client's.
      *
      * @since 1.3
      */
@@ -276,8 +212,6 @@ public class RobustMqttClient extends MqttClient {
         int p = reconnector.policy().connectTimeoutMillis();
         return p > 0 ? p : connectTimeoutMillis;
     }
-
-    // ------------------------------------------------------------------ counters
 
     /** Successful reconnects after a loss. */
     public long reconnects() {
@@ -310,8 +244,7 @@ public class RobustMqttClient extends MqttClient {
     }
 
     /**
-     * MQTT 5: queued messages dropped because their message expiry interval passed while they
-     * waited (counted in {@link #dropped()} too).
+     * MQTT 5: queued messages dropped because their message expiry interval passed (in {@link #dropped()} too).
      *
      * @since 1.7
      */
@@ -324,12 +257,7 @@ public class RobustMqttClient extends MqttClient {
         return reconnector.sessionPresent();
     }
 
-    // ------------------------------------------------------------------ connecting
-
-    /**
-     * Connects once (no retry, like umqtt) within {@link #connectAttemptTimeoutMillis()}; see
-     * {@link #connect(boolean, int)}.
-     */
+    /** {@link #connect(boolean, int)} within {@link #connectAttemptTimeoutMillis()}. */
     @Override
     public boolean connect(boolean cleanSession) throws IOException {
         return connect(cleanSession, connectAttemptTimeoutMillis());
@@ -337,20 +265,16 @@ public class RobustMqttClient extends MqttClient {
 
     /**
      * Connects once (no retry, like umqtt), remembers {@code cleanSession} for reconnects, then
-     * restores subscriptions and sends the offline queue. This is the {@code connect} hook the
-     * reconnect loop calls.
-     * <p>
-     * Once the broker accepted the connection, a failure to restore the subscriptions or to send
-     * the queue (an ack that never comes, a broken socket, anything thrown) closes the connection
-     * (state {@code LOST}, never a {@code CONNECTED} connection nobody serves), reports its loss
-     * ({@link RobustListener#connectionLost}) and is thrown.
+     * restores subscriptions and sends the offline queue; the {@code connect} hook of the
+     * reconnect loop. A failure after the broker accepted the connection closes it ({@code LOST}),
+     * reports its loss and is thrown (docs/robust-client.md, "Connecting").
      *
      * @throws IllegalArgumentException for {@code cleanSession} false with an empty client id
      *         (MQTT-3.1.3-7): nothing is sent, and the flag for reconnects stays as it was
      */
     @Override
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
-        requireIdForSession(cleanSession); // before it is remembered for the reconnects
+        RobustArguments.requireIdForSession(this, cleanSession); // before it is remembered for the reconnects
         if (!inAttemptLoop) {
             this.cleanSession = cleanSession; // the reconnect loop's own Clean Start (MQTT 5) is not the configured one
         }
@@ -365,13 +289,22 @@ public class RobustMqttClient extends MqttClient {
         return sessionPresent;
     }
 
+    @Override
+    void connectAttempt(String host, int p) throws IOException {
+        setServer(host, p);
+        boolean clean = reconnector.cleanStart(cleanSession);
+        inAttemptLoop = true;
+        try {
+            connect(clean);
+        } finally {
+            inAttemptLoop = false;
+        }
+    }
+
     /**
      * Called on the connecting thread once the broker accepted a connection and the remembered
      * subscriptions are restored, before the listener hears {@link RobustListener#connected} and
-     * before the offline queue is sent: a subclass that subscribes more filters here has them
-     * subscribed (SUBACK received) by the time the connection is reported connected. A failure
-     * counts as a failure to restore the subscriptions (see {@link #connect(boolean, int)}).
-     * Does nothing by default.
+     * the offline queue is sent; does nothing by default (docs/robust-client.md, "Connecting").
      *
      * @param sessionPresent the broker's session-present flag of this connection
      * @throws IOException when a subscription cannot be made; the connection is then closed
@@ -380,10 +313,7 @@ public class RobustMqttClient extends MqttClient {
         // nothing by default
     }
 
-    /**
-     * Records in the durable offline queue, before the PUBREL goes out, that the PUBREC of a queued
-     * QoS 2 message was read (see docs/qos2.md); nothing for a message that is not on disk.
-     */
+    /** Records in a durable queue that a queued QoS 2 message's PUBREC was read (docs/qos2.md). */
     @Override
     protected void beforePubrel(InFlight flow) throws IOException {
         outbox.pubrecReceived(flow.packetId());
@@ -391,61 +321,41 @@ public class RobustMqttClient extends MqttClient {
 
     /**
      * Connects, retrying with backoff until it succeeds, the policy's attempts are used up, or the
-     * client is closed. Returns at once when connected. Several threads may call it: one
-     * connects, the others wait for it.
-     * <p>
-     * A connection the broker had accepted and that was lost since is reported first
-     * ({@link RobustListener#connectionLost}) unless that was done already. The first attempt
-     * after the loss of a connection that stayed up long enough ({@link ReconnectPolicy}) starts at
-     * once; otherwise every attempt waits the backoff ({@link #delay(int)}), counted from the
-     * start of the unsuccessful attempt before it. Nothing but {@code IOException} leaves it: an
-     * unexpected exception of an attempt is logged and counts as a failed attempt, its connection
-     * closed.
+     * client is closed; returns at once when connected. Several threads may call it: one
+     * connects, the others wait for it (docs/robust-client.md, "Backoff and losses").
      *
-     * @throws IOException when the client was closed or the attempts are used up
+     * @throws IOException when the client was closed or the attempts are used up (nothing else leaves it)
      */
     public void reconnect() throws IOException {
         reconnector.reconnect();
     }
 
-    /**
-     * The delay the reconnect loop waits after unsuccessful attempt {@code attempt} (1-based: how
-     * many in a row), with jitter, counted from the start of that attempt.
-     */
+    /** The backoff after unsuccessful attempt {@code attempt} (1-based, in a row), with jitter. */
+    @Override
     protected long backoffMillis(int attempt) {
         return reconnector.backoffMillis(attempt);
     }
 
     /**
-     * umqtt.robust's {@code delay(i)} hook, called before an attempt that follows {@code attempt}
-     * unsuccessful ones in a row: waits until {@link #backoffMillis(int)} after the start of the
-     * last of them; returns early when the client is closed.
+     * umqtt.robust's {@code delay(i)} hook, before an attempt that follows {@code attempt} unsuccessful
+     * ones: waits until {@link #backoffMillis(int)} after the start of the last; returns early on close.
      */
+    @Override
     protected void delay(int attempt) throws InterruptedIOException {
         reconnector.awaitBackoff();
     }
 
-    /**
-     * umqtt.robust's {@code log(in_reconnect, e)} hook. Refusals are logged as errors: they need a
-     * person (credentials, authorisation), retrying alone will not fix them.
-     */
+    /** umqtt.robust's {@code log(in_reconnect, e)} hook; refusals (credentials, authorisation) are logged as errors. */
+    @Override
     protected void log(boolean inReconnect, Throwable e) {
         reconnector.logFailure(inReconnect, e);
     }
 
     /**
-     * Connects and runs the loop on the calling thread until {@link #close()} or
-     * {@link #disconnect()}: reconnects after every loss, also when the first connect fails. When
-     * the policy's attempts are used up it tells {@link RobustListener#gaveUp} and throws; the
-     * client is then caller-driven again (a publish reconnects on its caller's thread) unless it
-     * is closed.
-     * <p>
-     * Whatever else fails on this thread (an exception of a hook, a listener, the loop) is logged,
-     * the connection is closed and reconnected with backoff: the thread ends only when the client
-     * is closed or the attempts are used up, or, after closing the connection, for a
-     * {@link VirtualMachineError}.
+     * Connects and runs the loop on the calling thread until {@link #close()} or {@link #disconnect()},
+     * reconnecting after every loss and failure (docs/robust-client.md, "runForever and start").
      *
-     * @throws IOException when the reconnect policy's attempts are used up
+     * @throws IOException when the policy's attempts are used up (after {@link RobustListener#gaveUp})
      */
     public void runForever() throws IOException {
         reconnector.runForever(outbox::resend, this::loop);
@@ -453,17 +363,17 @@ public class RobustMqttClient extends MqttClient {
 
     /**
      * Starts a thread named {@code name} that runs {@link #runForever()}; when this returns, the
-     * client already counts as thread-driven (publishes never reconnect on the caller's thread).
-     * A failure that ends the thread (attempts used up) is logged.
+     * client already counts as thread-driven. A failure that ends the thread is logged.
+     *
+     * @throws IllegalStateException when a durable queue cannot be opened again
      */
     public Thread start(String name) {
         return reconnector.start(name, outbox::reopenLog, this::runForever);
     }
 
     /**
-     * Stops reconnecting, sends DISCONNECT if connected, closes. Queued messages stay queued; a
-     * durable queue's files are forced to the device, closed and unlocked. The tokens of
-     * {@link #publishAsync} messages not yet delivered fail.
+     * Stops reconnecting, sends DISCONNECT if connected, closes. Queued messages stay queued (a
+     * durable queue's files are forced, closed and unlocked); open {@link #publishAsync} tokens fail.
      */
     @Override
     public void disconnect() throws IOException {
@@ -476,11 +386,7 @@ public class RobustMqttClient extends MqttClient {
         }
     }
 
-    /**
-     * Stops reconnecting and closes without DISCONNECT (the last will is published). Queued
-     * messages stay queued; a durable queue's files are forced to the device, closed and unlocked.
-     * The tokens of {@link #publishAsync} messages not yet delivered fail.
-     */
+    /** As {@link #disconnect()}, without DISCONNECT (the last will is published). */
     @Override
     public void close() {
         reconnector.stop();
@@ -489,8 +395,13 @@ public class RobustMqttClient extends MqttClient {
         outbox.closeLog();
     }
 
-    // ------------------------------------------------------------------ publishing
-
+    /**
+     * Publishes; returns when a QoS 1/2 message was acknowledged or, when the connection is down
+     * or fails meanwhile, queued for sending after the reconnect (caller-driven: reconnects first).
+     *
+     * @throws IllegalArgumentException for a bad topic, a null message or an unsupported QoS
+     * @throws OfflineQueueFullException when the queue refuses it ({@link OverflowPolicy#REJECT_NEWEST})
+     */
     @Override
     public void publish(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
         checkPublishArguments(topic, msg, qos);
@@ -498,72 +409,41 @@ public class RobustMqttClient extends MqttClient {
     }
 
     /**
-     * MQTT 5: {@link #publish(byte[], byte[], boolean, int)} with PUBLISH properties, which go with
-     * the message through the offline queue (also on disk), every resend and reconnect; a queued
-     * message goes out with what remains of its message expiry interval, or is dropped once it
-     * passed (counted in {@link #expired()}, logged, reported to
-     * {@link RobustListener#messageDropped}). A refusal by the broker (PUBACK/PUBREC reason code
-     * 0x80 or more) is final: thrown ({@code PUBLISH_REFUSED}) when the message was sent directly,
-     * reported as a drop when it was sent from the queue; it is never resent.
+     * MQTT 5: {@link #publish(byte[], byte[], boolean, int)} with PUBLISH properties, kept through
+     * the queue and every resend (docs/robust-client.md, "MQTT 5 publishing").
      *
      * @param properties null or {@link MqttProperties#EMPTY} for none
-     * @throws IllegalArgumentException for a bad topic, a null message, an unsupported QoS,
-     *         properties on an MQTT 3.1.1 client, or subscription identifiers in them
+     * @throws IllegalArgumentException also for properties on MQTT 3.1.1 or with subscription identifiers
+     * @throws io.umqtt.api.MqttException PUBLISH_REFUSED when the broker refused a message sent directly
      * @since 1.7
      */
     @Override
     public void publish(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
             throws IOException {
         checkPublishArguments(topic, msg, qos);
-        outbox.publish(topic, msg, retain, qos, checkProperties(properties));
+        outbox.publish(topic, msg, retain, qos, RobustArguments.publishProperties(this, properties));
     }
 
     /**
-     * MQTT 5: {@link #publishAsync(byte[], byte[], boolean, int)} with PUBLISH properties (see
-     * {@link #publish(byte[], byte[], boolean, int, MqttProperties)}). The token fails with
-     * {@link MessageExpiredException} when the message expired in the queue, and with the
-     * broker's refusal ({@code PUBLISH_REFUSED}).
+     * MQTT 5: {@link #publishAsync(byte[], byte[], boolean, int)} with PUBLISH properties; the
+     * token also fails with {@link MessageExpiredException} when the message expired in the queue,
+     * and with the broker's refusal ({@code PUBLISH_REFUSED}).
      *
+     * @throws IllegalArgumentException as {@link #publish(byte[], byte[], boolean, int, MqttProperties)}
      * @since 1.7
      */
     @Override
     public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos, MqttProperties properties)
             throws IOException {
         checkPublishArguments(topic, msg, qos);
-        return outbox.publishAsync(topic, msg, retain, qos, checkProperties(properties));
-    }
-
-    /** Properties to publish with, never null; refused on MQTT 3.1.1 and with subscription identifiers. */
-    private MqttProperties checkProperties(MqttProperties properties) {
-        if (properties == null || properties.isEmpty()) {
-            return MqttProperties.EMPTY;
-        }
-        if (protocolVersion() < MqttConstants.MQTT_5) {
-            throw new IllegalArgumentException("MQTT client '" + clientId() + "' speaks MQTT 3.1.1, which has no "
-                    + "message properties: call setProtocolVersion(5) before connect to publish " + properties);
-        }
-        if (properties.subscriptionIdentifiers().length > 0) {
-            throw new IllegalArgumentException("MQTT client '" + clientId() + "': a PUBLISH a client sends must not "
-                    + "carry subscription identifiers (MQTT-3.3.4-6), found " + properties);
-        }
-        return properties;
+        return outbox.publishAsync(topic, msg, retain, qos, RobustArguments.publishProperties(this, properties));
     }
 
     /**
-     * Publishes without waiting: sends the message at once when connected and nothing waits in
-     * the offline queue, else queues it; never reconnects on the calling thread. The token
-     * follows the message through the queue and every resend after a reconnect. It completes
-     * when the message was written (QoS 0) or its PUBACK (QoS 2: PUBCOMP) arrived (on whichever connection
-     * carried it last), and fails only when the message is dropped by the queue's
-     * {@link OverflowPolicy} (refused when the queue is full with {@code REJECT_NEWEST}, dropped as
-     * the oldest with {@code DROP_OLDEST}: an {@link OfflineQueueFullException} naming the client)
-     * or when the client is closed ({@link #close()}, {@link #disconnect()}) first.
-     * <p>
-     * {@link PublishToken#await()} waits at most the ack timeout; a TIMEOUT from it does not give
-     * the message up (unlike the simple client's token): it stays queued or in flight, and the
-     * token completes later. When the caller drives (no {@link #runForever()}), {@code await()}
-     * reconnects a lost connection, as {@code publish} does; when older messages wait in the
-     * queue and no other thread sends them, this call sends them first.
+     * Publishes without waiting (never reconnects on the calling thread): sends when connected and
+     * nothing is queued, else queues. The token completes when the message was written (QoS 0) or
+     * acknowledged, and fails only when the queue's {@link OverflowPolicy} drops it
+     * ({@link OfflineQueueFullException}) or the client is closed first (docs/robust-client.md).
      *
      * @throws IllegalArgumentException for a bad topic, a null message or an unsupported QoS
      * @throws IOException when the client is closed: nothing was accepted
@@ -575,12 +455,9 @@ public class RobustMqttClient extends MqttClient {
         return outbox.publishAsync(topic, msg, retain, qos);
     }
 
-    // ------------------------------------------------------------------ subscriptions
-
     /**
-     * Subscribes and remembers the subscription, to restore it after reconnects that lost the
-     * session. When not connected, the subscription is remembered and made on connect; the call
-     * then reconnects first (caller-driven) or throws (with {@link #runForever()}).
+     * Subscribes and remembers the subscription, restored when a reconnect finds no session
+     * (when not connected: docs/robust-client.md, "Subscriptions").
      */
     @Override
     public int subscribe(String filter, int qos) throws IOException {
@@ -597,14 +474,10 @@ public class RobustMqttClient extends MqttClient {
     }
 
     /**
-     * Subscribes several filters in one SUBSCRIBE and remembers them, as
-     * {@link #subscribe(String, int)} does each; returns each filter's granted QoS, or
-     * {@link #SUBSCRIPTION_FAILURE} (0x80) for a filter the broker refused, which is then
-     * forgotten (not restored after a reconnect). When not connected, the filters are remembered
-     * and made on connect, all in one SUBSCRIBE with the other remembered ones; the call then
-     * reconnects first (caller-driven) or throws (with {@link #runForever()}).
+     * One SUBSCRIBE of several filters, remembered as {@link #subscribe(String, int)}; returns each
+     * granted QoS or {@link #SUBSCRIPTION_FAILURE} (0x80) for a refused filter, then forgotten.
      *
-     * @throws IllegalArgumentException naming the bad filter, as {@link MqttClient#subscribe(String[], int[])}: nothing is remembered
+     * @throws IllegalArgumentException naming the bad filter: nothing is remembered
      * @since 1.6
      */
     @Override
@@ -627,27 +500,23 @@ public class RobustMqttClient extends MqttClient {
     }
 
     /**
-     * MQTT 5: subscribes with options and remembers the filter with them, as
-     * {@link #subscribe(String, int)} does; a reconnect that finds no session makes it again with the
-     * same options (see docs/mqtt5-robust.md).
+     * MQTT 5: {@link #subscribe(String, int)} with options, restored with them (docs/mqtt5-robust.md).
      *
      * @throws IllegalArgumentException for a bad filter, null options, or options beyond the QoS
      *         on an MQTT 3.1.1 client: nothing is remembered
-     * @throws io.umqtt.api.MqttException SUBSCRIPTION_REFUSED with the reason code when the broker
-     *         refuses it (then it is forgotten)
+     * @throws io.umqtt.api.MqttException SUBSCRIPTION_REFUSED when the broker refuses it (then forgotten)
      * @since 1.7
      */
     @Override
     public int subscribe(String filter, SubscriptionOptions options) throws IOException {
         TopicFilter.parse(filter);
-        checkOptions(new SubscriptionOptions[] {options}, 1);
+        RobustArguments.checkOptions(this, new SubscriptionOptions[] {options}, 1);
         return subscriptions.subscribe(filter, options);
     }
 
     /**
      * MQTT 5: {@link #subscribe(String[], int[])} with options per filter; returns per filter the
-     * granted QoS or the reason code (0x80 and up) of a refusal, after which the filter is
-     * forgotten. Restored with the same options, one SUBSCRIBE per subscription identifier.
+     * granted QoS or the reason code (0x80 and up) of a refusal, after which it is forgotten.
      *
      * @since 1.7
      */
@@ -658,60 +527,29 @@ public class RobustMqttClient extends MqttClient {
 
     /**
      * As {@link #subscribe(String[], SubscriptionOptions[])}; the user properties go with this
-     * SUBSCRIBE only, not with the ones that restore the subscriptions after a reconnect.
+     * SUBSCRIBE only, not with those that restore the subscriptions.
      *
+     * @throws IllegalArgumentException naming a bad filter or options: nothing is remembered
      * @since 1.7
      */
     @Override
-    public int[] subscribe(String[] filters, SubscriptionOptions[] options, java.util.List<UserProperty> userProperties)
+    public int[] subscribe(String[] filters, SubscriptionOptions[] options, List<UserProperty> userProperties)
             throws IOException {
-        if (filters == null || filters.length == 0) {
-            throw new IllegalArgumentException("MQTT client '" + clientId() + "': subscribe needs at least one filter");
-        }
-        for (int i = 0; i < filters.length; i++) {
-            try {
-                TopicFilter.parse(filters[i]);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("MQTT client '" + clientId() + "': filter " + i + " '" + filters[i]
-                        + "': " + e.getMessage(), e);
-            }
-        }
-        checkOptions(options, filters.length);
+        RobustArguments.checkFilters(this, filters);
+        RobustArguments.checkOptions(this, options, filters.length);
         return subscriptions.subscribe(filters, options, userProperties);
     }
 
     /**
-     * MQTT 5: forgets the subscriptions and unsubscribes them, returning the UNSUBACK reason code
-     * of each (0x00 success, 0x11 no subscription existed, 0x80 and up refused); when not
-     * connected, they are removed on the next connect and, caller-driven, asked again after the
-     * reconnect (a filter already removed then answers 0x11).
+     * MQTT 5: forgets and unsubscribes the filters, returning each UNSUBACK reason code (0x00, 0x11
+     * no subscription existed, 0x80 and up refused); when not connected, on the next connect.
      *
      * @since 1.7
      */
     @Override
-    public int[] unsubscribeWithCodes(String[] filters, java.util.List<UserProperty> userProperties)
-            throws IOException {
+    public int[] unsubscribeWithCodes(String[] filters, List<UserProperty> userProperties) throws IOException {
         checkUnsubscribeArguments(filters);
         return subscriptions.unsubscribeWithCodes(filters, userProperties);
-    }
-
-    /** One options object per filter, none null; options beyond the QoS only on MQTT 5. */
-    private void checkOptions(SubscriptionOptions[] options, int filters) {
-        if (options == null || options.length != filters) {
-            throw new IllegalArgumentException("MQTT client '" + clientId() + "': one subscription options object per "
-                    + "filter is needed, found " + (options == null ? "none" : options.length) + " for " + filters);
-        }
-        for (int i = 0; i < options.length; i++) {
-            if (options[i] == null) {
-                throw new IllegalArgumentException("MQTT client '" + clientId() + "': subscription options " + i
-                        + " are null");
-            }
-            if (options[i].needsMqtt5() && protocolVersion() < MqttConstants.MQTT_5) {
-                throw new IllegalArgumentException("MQTT client '" + clientId() + "' speaks MQTT 3.1.1, which has no "
-                        + "subscription options beyond the QoS: call setProtocolVersion(5) before connect to "
-                        + "subscribe with " + options[i]);
-            }
-        }
     }
 
     /** The remembered subscriptions, filter to requested QoS. */
@@ -720,16 +558,13 @@ public class RobustMqttClient extends MqttClient {
     }
 
     /**
-     * The remembered subscriptions, filter to requested options (MQTT 5 options included), in the
-     * order they were first asked for.
+     * The remembered subscriptions, filter to requested options, in the order first asked for.
      *
      * @since 1.7
      */
     public Map<String, SubscriptionOptions> subscriptionOptions() {
         return subscriptions.options();
     }
-
-    // ------------------------------------------------------------------ loop steps
 
     /** umqtt.robust's {@code wait_msg}: on a network error, reconnects (caller-driven) and waits again. */
     @Override
@@ -738,180 +573,19 @@ public class RobustMqttClient extends MqttClient {
             try {
                 return super.waitMsg();
             } catch (IOException e) {
-                reconnectAfter(e);
+                reconnector.afterLoopError(e, this::reconnect);
             }
         }
     }
 
-    /**
-     * umqtt.robust's {@code check_msg}: on a network error, reconnects (caller-driven) and checks
-     * once more.
-     */
+    /** umqtt.robust's {@code check_msg}: on a network error, reconnects (caller-driven) and checks once more. */
     @Override
     public PacketType checkMsg() throws IOException {
         try {
             return super.checkMsg();
         } catch (IOException e) {
-            reconnectAfter(e);
+            reconnector.afterLoopError(e, this::reconnect);
             return super.checkMsg();
-        }
-    }
-
-    /** After {@code e} in a loop step: rethrows it unless the caller drives, else reports and reconnects. */
-    private void reconnectAfter(IOException e) throws IOException {
-        if (reconnector.isClosed() || !reconnector.callerDriven()) {
-            throw e;
-        }
-        if (!reconnector.connectionEnded(e)) {
-            log(false, e);
-        }
-        reconnect();
-    }
-
-    /** The view of this client the parts drive: the simple client's API and the robust hooks. */
-    private final class Port implements ClientPort {
-        @Override
-        public void fail(IOException cause) {
-            RobustMqttClient.this.fail(cause);
-        }
-
-        @Override
-        public void closeConnection() {
-            RobustMqttClient.super.close();
-        }
-
-        @Override
-        public PublishToken send(OfflineQueue.Entry e, MqttProperties properties, boolean dup, int packetId)
-                throws IOException {
-            return sendPublish(e.topic, e.payload, e.retain, e.qos, dup, packetId, wire(e, properties));
-        }
-
-        @Override
-        public PublishToken sendQos2(OfflineQueue.Entry e, MqttProperties properties, boolean dup, int packetId,
-                StepRecorder beforeWrite) throws IOException {
-            return sendPublish(e.topic, e.payload, e.retain, dup, packetId, flow -> beforeWrite.record(flow.packetId()),
-                    wire(e, properties));
-        }
-
-        /**
-         * The properties to send {@code e} with: null for none; on an MQTT 3.1.1 connection (a
-         * durable queue written by an MQTT 5 client, loaded by one set to 3.1.1) the message goes
-         * out without them, with a warning.
-         */
-        private MqttProperties wire(OfflineQueue.Entry e, MqttProperties properties) {
-            if (properties.isEmpty()) {
-                return null;
-            }
-            if (RobustMqttClient.this.protocolVersion() < MqttConstants.MQTT_5) {
-                System.getLogger(RobustMqttClient.class.getName()).log(System.Logger.Level.WARNING,
-                        () -> "MQTT client " + clientId() + " to " + server() + ":" + port() + " speaks MQTT 3.1.1: its "
-                                + "queued message to '" + new String(e.topic, java.nio.charset.StandardCharsets.UTF_8)
-                                + "' goes out without its MQTT 5 properties " + properties);
-                return null;
-            }
-            return properties;
-        }
-
-        @Override
-        public String serverReference(io.umqtt.api.MqttException disconnect) {
-            return disconnect.serverReference();
-        }
-
-        @Override
-        public int receiveMaximum() {
-            ServerSettings s = serverSettings();
-            return s == null || RobustMqttClient.this.protocolVersion() < MqttConstants.MQTT_5 ? 65_535
-                    : s.receiveMaximum();
-        }
-
-        @Override
-        public int subscribeNow(String filter, SubscriptionOptions options) throws IOException {
-            return RobustMqttClient.super.subscribe(filter, options);
-        }
-
-        @Override
-        public int[] subscribeNow(String[] filters, SubscriptionOptions[] options,
-                java.util.List<UserProperty> userProperties) throws IOException {
-            return RobustMqttClient.super.subscribe(filters, options, userProperties);
-        }
-
-        @Override
-        public int[] unsubscribeWithCodesNow(String[] filters, java.util.List<UserProperty> userProperties)
-                throws IOException {
-            return RobustMqttClient.super.unsubscribeWithCodes(filters, userProperties);
-        }
-
-        @Override
-        public PublishToken sendPubrel(OfflineQueue.Entry e) throws IOException {
-            return RobustMqttClient.this.sendPubrel(e.topic, e.packetId);
-        }
-
-        @Override
-        public boolean pubrecReceived(PublishToken sent) {
-            return sent instanceof InFlight && ((InFlight) sent).pubrecReceived();
-        }
-
-        @Override
-        public void awaitPuback(PublishToken sent) throws IOException {
-            RobustMqttClient.this.awaitPuback((InFlight) sent);
-        }
-
-        @Override
-        public int subscribeNow(String filter, int qos) throws IOException {
-            return RobustMqttClient.super.subscribe(filter, qos);
-        }
-
-        @Override
-        public void unsubscribeNow(String filter) throws IOException {
-            RobustMqttClient.super.unsubscribe(filter);
-        }
-
-        @Override
-        public int[] subscribeNow(String[] filters, int[] qos) throws IOException {
-            return RobustMqttClient.super.subscribe(filters, qos);
-        }
-
-        @Override
-        public void unsubscribeNow(String[] filters) throws IOException {
-            RobustMqttClient.super.unsubscribe(filters);
-        }
-
-        @Override
-        public void connectAttempt(String host, int p) throws IOException {
-            setServer(host, p);
-            boolean clean = reconnector.cleanStart(cleanSession);
-            inAttemptLoop = true;
-            try {
-                connect(clean);
-            } finally {
-                inAttemptLoop = false;
-            }
-        }
-
-        @Override
-        public int protocolVersion() {
-            return RobustMqttClient.this.protocolVersion();
-        }
-
-        @Override
-        public long sessionExpiryInterval() {
-            ServerSettings s = serverSettings();
-            return s == null ? 0 : s.sessionExpiryInterval();
-        }
-
-        @Override
-        public void delay(int attempt) throws InterruptedIOException {
-            RobustMqttClient.this.delay(attempt);
-        }
-
-        @Override
-        public long backoffMillis(int attempt) {
-            return RobustMqttClient.this.backoffMillis(attempt);
-        }
-
-        @Override
-        public void log(boolean inReconnect, Throwable e) {
-            RobustMqttClient.this.log(inReconnect, e);
         }
     }
 }

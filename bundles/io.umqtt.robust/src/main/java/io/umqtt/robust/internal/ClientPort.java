@@ -14,7 +14,8 @@ import io.umqtt.simple.PublishToken;
  * their client beyond its public {@code MqttClient} API: the simple client's protected operations
  * on the current connection (write a PUBLISH, await its PUBACK, fail the connection, connect to
  * another server), SUBSCRIBE/UNSUBSCRIBE without the robust bookkeeping, and umqtt.robust's
- * overridable hooks. {@code RobustMqttClient} implements it with a private adapter.
+ * overridable hooks. {@code RobustMqttClient} implements it with a private adapter (in its
+ * package-private superclass {@code DrivenMqttClient}, on {@link ClientPortBase}).
  */
 public interface ClientPort {
     /** Closes the current connection as failed ({@code LOST}) with {@code cause}. */

@@ -3,9 +3,7 @@ package io.umqtt.robust.internal;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,9 +18,9 @@ import io.umqtt.simple.MqttClient;
 
 /**
  * The reconnect logic of a robust client, driving it through a {@link ClientPort}: the attempt
- * loop over the servers, the backoff of its {@link ReconnectPolicy} counted by how long
- * connections lived, the report of each accepted connection's end (once), and
- * {@link #runForever} (connect, serve, reconnect until closed). What a new connection needs
+ * loop over the servers (which server each attempt goes to: {@link ServerChoice}), the backoff of
+ * its {@link ReconnectPolicy} counted by how long connections lived, the report of each accepted
+ * connection's end (once), and {@link #runForever} (connect, serve, reconnect until closed). What a new connection needs
  * (subscriptions, the offline queue) is done by the step given to {@link #accepted}.
  * <p>
  * One monitor, {@link #lock}, guards the reconnect role ({@code reconnecting}, waited for with
@@ -34,14 +32,11 @@ public final class Reconnector {
     private static final System.Logger LOG = System.getLogger(Outbox.LOGGER); // the client's logger, as before the split
     /** See {@code RobustMqttClient.DEFAULT_STABLE_AFTER_MILLIS}. */
     private static final long DEFAULT_STABLE_AFTER_MILLIS = 10_000;
-    /** MQTT 5 DISCONNECT reason codes that name another server (section 4.11). */
-    static final int USE_ANOTHER_SERVER = 0x9C;
-    static final int SERVER_MOVED = 0x9D;
 
     private final MqttClient client;
     private final ClientPort port;
     private final int keepAliveSeconds;
-    private final List<String[]> servers = new CopyOnWriteArrayList<>();
+    private final ServerChoice servers;
     private volatile ReconnectPolicy policy = ReconnectPolicy.DEFAULT;
     private volatile RobustListener listener = new RobustListener() {
     };
@@ -51,12 +46,6 @@ public final class Reconnector {
     private volatile boolean lastAttemptRefused;
     private volatile boolean lastSessionPresent;
     private volatile boolean everConnected;
-    /** MQTT 5 DISCONNECT 0x9C/0x9D with a Server Reference: the server of the next attempt, then null. */
-    private volatile String[] redirect;
-    /** MQTT 5 DISCONNECT 0x9D (server moved): tried first on every later reconnect. */
-    private volatile String[] moved;
-    /** MQTT 5 DISCONNECT 0x9C without a usable reference: the server to try last on the next reconnect. */
-    private volatile String[] avoid;
     /** The note the log of the last server DISCONNECT gets: where the client goes next. */
     private volatile String redirectNote = "";
     /** MQTT 5: whether the session should still exist, for the Clean Start of reconnects. */
@@ -85,7 +74,7 @@ public final class Reconnector {
         this.client = client;
         this.port = port;
         this.keepAliveSeconds = keepAliveSeconds;
-        servers.add(new String[] {client.server(), Integer.toString(client.port())});
+        this.servers = new ServerChoice(client);
     }
 
     // ------------------------------------------------------------------ settings and state
@@ -110,7 +99,7 @@ public final class Reconnector {
     }
 
     public void addServer(String server, int port) {
-        servers.add(new String[] {server, Integer.toString(port)});
+        servers.add(server, port);
     }
 
     public boolean isClosed() {
@@ -249,7 +238,7 @@ public final class Reconnector {
     }
 
     private void attempts() throws IOException {
-        List<String[]> order = servers;
+        List<String[]> order = null;
         for (int next = 0;; next++) {
             int level = backoffLevel();
             if (level > 0 && !closed) {
@@ -262,7 +251,7 @@ public final class Reconnector {
                 return; // another thread connected meanwhile (a connect by the user)
             }
             if (next == 0) {
-                order = attemptOrder();
+                order = servers.attemptOrder();
             }
             String[] target = order.get(next % order.size());
             long acceptedBefore;
@@ -294,83 +283,6 @@ public final class Reconnector {
             }
             attemptFailed(failed, acceptedBefore);
         }
-    }
-
-    /**
-     * The servers of one reconnect, in order: where the last server DISCONNECT sent the client
-     * (once), the server it moved to (0x9D), then the configured ones; the one a server told us to
-     * leave without a reference (0x9C) last.
-     */
-    private List<String[]> attemptOrder() {
-        String[] once = redirect;
-        redirect = null;
-        String[] last = avoid;
-        avoid = null;
-        String[] pref = moved;
-        if (once == null && last == null && pref == null) {
-            return servers;
-        }
-        List<String[]> order = new ArrayList<>();
-        for (String[] s : new String[][] {once, pref}) {
-            if (s != null && !contains(order, s)) {
-                order.add(s);
-            }
-        }
-        for (String[] s : servers) {
-            if (!contains(order, s) && (last == null || !same(s, last))) {
-                order.add(s);
-            }
-        }
-        if (last != null && !contains(order, last)) {
-            order.add(last);
-        }
-        return order;
-    }
-
-    private static boolean contains(List<String[]> list, String[] s) {
-        for (String[] e : list) {
-            if (same(e, s)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean same(String[] a, String[] b) {
-        return a[0].equalsIgnoreCase(b[0]) && a[1].equals(b[1]);
-    }
-
-    /**
-     * A connection ended with {@code cause}: when it is an MQTT 5 DISCONNECT of the server with
-     * reason 0x9C (use another server) or 0x9D (server moved), decides where the next attempt
-     * goes (see {@link ServerReference} for the rule) and returns what the log says about it.
-     */
-    private String serverDisconnect(IOException cause) {
-        if (!(cause instanceof MqttException) || ((MqttException) cause).reason() != Reason.DISCONNECTED_BY_SERVER) {
-            return "";
-        }
-        MqttException e = (MqttException) cause;
-        int code = e.returnCode();
-        if (code != USE_ANOTHER_SERVER && code != SERVER_MOVED) {
-            return "; reconnecting";
-        }
-        String reference = port.serverReference(e);
-        String[] target = ServerReference.parse(reference, client.port());
-        if (target == null) {
-            if (servers.size() > 1) {
-                avoid = new String[] {client.server(), Integer.toString(client.port())};
-            }
-            return (reference == null ? "; it gave no server reference" : "; its server reference '" + reference
-                    + "' is not host, host:port, [IPv6] or [IPv6]:port, ignored") + (servers.size() > 1
-                            ? "; trying the configured servers, this one last" : "; reconnecting to it");
-        }
-        target = ServerReference.configuredOr(target, servers);
-        redirect = target;
-        if (code == SERVER_MOVED) {
-            moved = target;
-        }
-        return "; next attempt to " + target[0] + ":" + target[1] + " (its server reference '" + reference + "'"
-                + (code == SERVER_MOVED ? ", tried first on every later reconnect" : "") + ")";
     }
 
     /** After a failed attempt: closes what it left open, counts it, gives up when the attempts are used up. */
@@ -517,7 +429,7 @@ public final class Reconnector {
         if (closed) {
             return true;
         }
-        redirectNote = serverDisconnect(cause);
+        redirectNote = servers.serverDisconnect(cause, port);
         port.log(false, cause);
         tell("connectionLost", l -> l.connectionLost(cause));
         return true;
@@ -575,6 +487,21 @@ public final class Reconnector {
         } finally {
             runner = null;
         }
+    }
+
+    /**
+     * After {@code e} in a caller's loop step ({@code waitMsg}, {@code checkMsg}): rethrows it
+     * unless the caller drives, else reports the loss (or logs {@code e}) and runs {@code reconnect}
+     * (the client's overridable {@code reconnect()}).
+     */
+    public void afterLoopError(IOException e, Step reconnect) throws IOException {
+        if (closed || !callerDriven()) {
+            throw e;
+        }
+        if (!connectionEnded(e)) {
+            port.log(false, e);
+        }
+        reconnect.run();
     }
 
     /**

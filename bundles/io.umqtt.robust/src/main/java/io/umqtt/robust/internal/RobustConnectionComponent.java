@@ -4,17 +4,13 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -82,19 +78,20 @@ import io.umqtt.simple.connection.KuraCrypto;
  * disk for the next start (the queue's files are closed and unlocked: no file handle outlives it
  * either).
  *
- * <h2>Threading</h2>
+ * <h2>Parts and threading</h2>
+ * This class applies configurations and owns the runs ({@link Run}: one client and its thread per
+ * set of settings); {@link ServicePublisher} registers the service and Kura's marker and keeps the
+ * service properties current; {@link RunListener} turns what a run's client reports into
+ * property refreshes and EventAdmin events ({@link ConnectionEvents}).
+ * <p>
  * SCR calls {@link #activate}, {@link #modified} and {@link #deactivate}, one at a time. The
  * client calls the listener on its connection thread (connected, lost, attempt failed) and on
  * publishing threads (message dropped); a listener of a run that was replaced or stopped is
- * ignored. Property updates from several threads are coalesced by {@link #refresh()}; a changed
- * configuration waits (bounded) until an update running on another thread has published the old
- * client's {@code CLOSED} before it disconnects that client ({@link #refreshAndWait}).
- * {@link #lock} guards the registrations and which run is in force, and is held while calling
- * {@code registerService}, {@code setProperties} and {@code unregister}, so that the framework
- * never modifies a service that is being unregistered (Felix's log bundle fails on such events).
- * Nothing else is done under it: no client call (the client calls the listener while holding its
- * own locks, so the order is client locks, then this lock, never the reverse), no wait; stopping a
- * run (disconnect, join) happens outside it.
+ * ignored. A changed configuration waits (bounded) until an update running on another thread has
+ * published the old client's {@code CLOSED} before it disconnects that client
+ * ({@link ServicePublisher#refreshAndWait}). The only lock is the publisher's (see there): taken
+ * after the client's locks, never the reverse, and never held while calling the client or
+ * waiting; stopping a run (disconnect, join) happens outside it.
  */
 @Component(configurationPid = RobustConnectionComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {})
@@ -112,16 +109,9 @@ public final class RobustConnectionComponent {
     static final long START_WAIT_MILLIS = 5_000;
 
     private static final System.Logger LOG = System.getLogger(RobustConnectionComponent.class.getName());
-    private static final String[] SERVICE_CLASSES = {MqttConnection.class.getName(), RobustConnection.class.getName()};
-
-    private final Object lock = new Object();
-    /** The registered service; guarded by {@link #lock}. */
-    private ServiceRegistration<?> registration;
-    /** The marker service that shows this configuration in Kura's UI; null outside Kura; guarded by {@link #lock}. */
-    private ServiceRegistration<?> kura;
-    /** Set once deactivation began; guarded by {@link #lock}. */
-    private boolean stopped;
-    /** The run of the settings in force; null while out of service. Written under {@link #lock}. */
+    /** Registers the service and Kura's marker and publishes the properties; its lock is described there. */
+    private final ServicePublisher publisher = new ServicePublisher(this::properties);
+    /** The run of the settings in force; null while out of service. Written by SCR's calls. */
     private volatile Run current;
 
     // written by SCR's calls only (one at a time)
@@ -134,15 +124,6 @@ public final class RobustConnectionComponent {
     /** Loads Kura's interfaces where they are; tests replace it. */
     volatile ClassLoader kuraLoader = RobustConnectionComponent.class.getClassLoader();
 
-    /** Pending property refreshes; see {@link #refresh()}. */
-    private final AtomicInteger refreshRequests = new AtomicInteger();
-    /** Notified, with {@link #refreshIdleRounds} counted up, whenever a {@link #refresh()} loop has handled every request. */
-    private final Object refreshIdle = new Object();
-    /** Guarded by {@link #refreshIdle}: how often a refresh loop ended with no request left. */
-    private long refreshIdleRounds;
-    /** The thread running the refresh loop, or null. */
-    private volatile Thread refresher;
-
     /**
      * Applies the configuration: starts the connection thread and registers the service, or, when
      * the configuration is invalid, registers the service out of service (see the class comment).
@@ -154,11 +135,7 @@ public final class RobustConnectionComponent {
         this.context = context;
         this.events = new ConnectionEvents(context);
         apply(config, common, properties);
-        synchronized (lock) {
-            if (!stopped) {
-                kura = KuraConfigurable.register(context, kuraLoader, properties);
-            }
-        }
+        publisher.registerKuraMarker(context, kuraLoader, properties);
     }
 
     /**
@@ -204,7 +181,7 @@ public final class RobustConnectionComponent {
             // users (the whiteboard) hear that it is going down (CLOSED) before it does: no SUBSCRIBE races the DISCONNECT
             old.client.stop();
             // and not only asked for: an update of another thread may be publishing the old CONNECTED meanwhile
-            refreshAndWait(old.name());
+            publisher.refreshAndWait(old.name());
             old.stop();
         }
         if (failure == null) {
@@ -238,8 +215,9 @@ public final class RobustConnectionComponent {
     /**
      * Puts the service out of service with the configuration error {@code failure}, logged once.
      * The service shows the error before the line is logged: an operator who reads the line and
-     * then lists the connections finds it. So the properties are set here, under the lock, rather
-     * than by {@link #refresh()} alone, which returns at once while another thread's update runs.
+     * then lists the connections finds it. So the properties are set here
+     * ({@link ServicePublisher#showFailure}) rather than by a refresh alone, which returns at once
+     * while another thread's update runs.
      */
     private void outOfService(String name, String failure) {
         error = failure;
@@ -251,25 +229,8 @@ public final class RobustConnectionComponent {
         } else {
             c.fail(name, failure);
         }
-        Hashtable<String, Object> failed = ConnectionSettings.failedProperties(name, RobustConstants.KIND, failure);
-        boolean updated = false;
-        synchronized (lock) {
-            current = null;
-            if (!stopped && registration == null) {
-                registration = context.registerService(SERVICE_CLASSES, c, failed);
-            } else if (!stopped) {
-                try {
-                    registration.setProperties(failed);
-                    updated = true;
-                } catch (IllegalStateException e) {
-                    // the framework unregistered it: our bundle is stopping
-                    LOG.log(Level.DEBUG, () -> "MQTT connection service already unregistered: " + e);
-                }
-            }
-        }
-        if (updated && refreshRequests.get() != 0) {
-            refresh(); // an update running meanwhile goes round again: it ends with these properties too
-        }
+        current = null;
+        publisher.showFailure(context, c, ConnectionSettings.failedProperties(name, RobustConstants.KIND, failure));
         LOG.log(Level.ERROR, ConnectionSettings.outOfServiceMessage(name, failure));
     }
 
@@ -290,7 +251,8 @@ public final class RobustConnectionComponent {
             all.add(new RobustSettings.Server(f.host, f.port != 0 ? f.port : defaultPort).toString());
         }
         Run run = new Run(s, r, c, all.toArray(new String[0]));
-        c.setListener(new Listener(run));
+        RunListener listener = new RunListener(run, () -> current, publisher, events);
+        c.setListener(listener);
         RobustConnectionService svc = service;
         if (svc == null) {
             svc = new RobustConnectionService(s.name(), c);
@@ -301,7 +263,7 @@ public final class RobustConnectionComponent {
         }
         error = null;
         errorName = null;
-        Thread t = new Thread(() -> run(run), THREAD_PREFIX + s.name());
+        Thread t = new Thread(() -> run(run, listener), THREAD_PREFIX + s.name());
         t.setDaemon(true);
         run.thread = t;
         current = run;
@@ -319,12 +281,8 @@ public final class RobustConnectionComponent {
             LOG.log(Level.WARNING, "MQTT connection " + s.name() + ": interrupted while waiting for its thread; "
                     + "registering the service anyway");
         }
-        synchronized (lock) {
-            if (!stopped && registration == null) {
-                registration = context.registerService(SERVICE_CLASSES, svc, initial);
-            }
-        }
-        refresh(); // to the state the first attempt has reached meanwhile
+        publisher.register(context, svc, initial);
+        publisher.refresh(); // to the state the first attempt has reached meanwhile
     }
 
     /** The directory of a durable offline queue, in the bundle's data area unless configured. */
@@ -378,13 +336,7 @@ public final class RobustConnectionComponent {
         if (r != null) {
             r.client.stop();
         }
-        synchronized (lock) {
-            stopped = true;
-            KuraConfigurable.unregister(kura);
-            kura = null;
-            unregister(registration);
-            registration = null;
-        }
+        publisher.unregisterAll();
         if (r != null) {
             r.stop();
         }
@@ -396,7 +348,7 @@ public final class RobustConnectionComponent {
     }
 
     /** The body of a connection thread. */
-    private void run(Run run) {
+    private void run(Run run, RunListener listener) {
         ManagedClient c = run.client;
         String name = run.name();
         try {
@@ -410,25 +362,12 @@ public final class RobustConnectionComponent {
             LOG.log(Level.ERROR, "MQTT connection " + name + " gave up after " + run.robust.policy().maxAttempts()
                     + " failed connect attempts (" + RobustSettings.RECONNECT_MAX_ATTEMPTS + "); it stays closed "
                     + "until its configuration changes: " + e.getMessage(), e);
-            giveUp(run, e);
+            listener.threadEnded(e);
         } catch (RuntimeException | LinkageError e) {
             LOG.log(Level.ERROR, "MQTT connection " + name + ": its thread failed; the connection stays closed until "
                     + "its configuration changes", e);
-            giveUp(run, e);
+            listener.threadEnded(e);
         }
-    }
-
-    private void giveUp(Run run, Throwable cause) {
-        run.lastFailure = describe(cause);
-        run.client.retire();
-        if (run != current) {
-            return;
-        }
-        refresh();
-        Map<String, Object> p = run.eventProperties();
-        p.put(RobustConstants.EVENT_CAUSE, run.lastFailure);
-        p.put(RobustConstants.EVENT_CAUSE_CLASS, cause.getClass().getName());
-        events.post(RobustConstants.TOPIC_GAVE_UP, p);
     }
 
     // ------------------------------------------------------------------ service properties
@@ -442,202 +381,6 @@ public final class RobustConnectionComponent {
             return ConnectionSettings.failedProperties(n == null ? "" : n, RobustConstants.KIND, e == null ? "" : e);
         }
         return run.serviceProperties();
-    }
-
-    /**
-     * Sets the service properties to {@link #properties()}. Calls from several threads are
-     * coalesced: the first caller updates, and goes round again as long as others asked
-     * meanwhile, so the last update always reflects the latest state; a caller that finds an
-     * update running returns at once (also when the framework calls back into it). The properties
-     * are read from the client outside {@link #lock} (the client may call the listener, and so
-     * this method, while holding its own locks); only {@code setProperties} is made under it, and
-     * never once deactivation began.
-     */
-    private void refresh() {
-        if (refreshRequests.getAndIncrement() != 0) {
-            return;
-        }
-        updateProperties();
-    }
-
-    /**
-     * {@link #refresh()}, and when another thread's update is running, waits (at most
-     * {@link #STOP_WAIT_MILLIS}) until it has gone round again and published the state as it is now.
-     * Not when called back on the updating thread itself (that would wait for itself).
-     */
-    private void refreshAndWait(String name) {
-        long rounds;
-        synchronized (refreshIdle) {
-            rounds = refreshIdleRounds;
-        }
-        if (refreshRequests.getAndIncrement() == 0) {
-            updateProperties();
-            return;
-        }
-        if (refresher == Thread.currentThread()) {
-            return;
-        }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_WAIT_MILLIS);
-        synchronized (refreshIdle) {
-            // the loop running now handles this request before it ends: its end counts the rounds up
-            while (refreshIdleRounds == rounds) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    LOG.log(Level.WARNING, "MQTT connection " + name + ": the service properties were not updated "
-                            + "within " + STOP_WAIT_MILLIS + " ms (a service listener still running on "
-                            + refresher + "?); disconnecting anyway");
-                    return;
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(refreshIdle, left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-        }
-    }
-
-    /** The loop of {@link #refresh()}: the caller took the first request. */
-    private void updateProperties() {
-        refresher = Thread.currentThread();
-        int handled;
-        do {
-            handled = refreshRequests.get();
-            Hashtable<String, Object> now = properties(); // outside the lock: it asks the client
-            synchronized (lock) {
-                if (!stopped && registration != null) {
-                    try {
-                        registration.setProperties(now);
-                    } catch (IllegalStateException e) {
-                        // the framework unregistered it: our bundle is stopping
-                        LOG.log(Level.DEBUG, () -> "MQTT connection service already unregistered: " + e);
-                    }
-                }
-            }
-        } while (!doneUpdating(handled));
-    }
-
-    /** Counts {@code handled} requests as done; true (and waiters told) when none is left. */
-    private boolean doneUpdating(int handled) {
-        synchronized (refreshIdle) {
-            refresher = null; // before the count reaches 0: the next caller may start a loop at once
-            if (refreshRequests.addAndGet(-handled) != 0) {
-                refresher = Thread.currentThread();
-                return false;
-            }
-            refreshIdleRounds++;
-            refreshIdle.notifyAll();
-            return true;
-        }
-    }
-
-    private static void unregister(ServiceRegistration<?> reg) {
-        if (reg == null) {
-            return;
-        }
-        try {
-            reg.unregister();
-        } catch (IllegalStateException e) {
-            // the framework already unregistered it (our bundle is stopping)
-            LOG.log(Level.DEBUG, () -> "MQTT connection service already unregistered: " + e);
-        }
-    }
-
-    // ------------------------------------------------------------------ events
-
-    private static String describe(Throwable t) {
-        return ConnectionSettings.describe(t); // names an unknown host as such
-    }
-
-    /** Hears one run's client; runs on its connection thread, and on publishing threads for drops. */
-    private final class Listener implements RobustListener {
-        private final Run run;
-
-        Listener(Run run) {
-            this.run = run;
-        }
-
-        @Override
-        public void connected(String server, int port, boolean sessionPresent) {
-            if (stopping()) {
-                return;
-            }
-            run.attempt = 0;
-            run.dropSeen.set(false);
-            LOG.log(Level.INFO, () -> "MQTT connection " + run.name() + " connected to " + server + ":" + port
-                    + " as " + run.client.clientId() + (sessionPresent ? " (session resumed)" : ""));
-            refresh();
-            Map<String, Object> p = run.eventProperties();
-            p.put(RobustConstants.EVENT_SESSION_PRESENT, sessionPresent);
-            events.post(RobustConstants.TOPIC_CONNECTED, p);
-        }
-
-        @Override
-        public void connectionLost(IOException cause) {
-            if (stopping()) {
-                return;
-            }
-            run.lastFailure = describe(cause);
-            run.disconnectReason = ConnectionSettings.disconnectReason(cause);
-            run.dropSeen.set(false);
-            refresh();
-            events.post(RobustConstants.TOPIC_LOST, withCause(run.eventProperties(), cause));
-        }
-
-        @Override
-        public void reconnectFailed(int failedAttempt, long delayMillis, IOException cause) {
-            if (stopping()) {
-                return;
-            }
-            run.attempt = failedAttempt;
-            run.lastFailure = describe(cause);
-            run.dropSeen.set(false);
-            refresh();
-            Map<String, Object> p = withCause(run.eventProperties(), cause);
-            p.put(RobustConstants.EVENT_ATTEMPT, failedAttempt);
-            p.put(RobustConstants.EVENT_DELAY, delayMillis);
-            events.post(RobustConstants.TOPIC_RECONNECT_FAILED, p);
-        }
-
-        @Override
-        public void messageDropped(byte[] topic, byte[] payload, int qos, String reason) {
-            if (run != current) {
-                return;
-            }
-            if (run.dropSeen.compareAndSet(false, true)) {
-                refresh();
-            }
-            Map<String, Object> p = run.eventProperties();
-            p.put(RobustConstants.EVENT_MESSAGE_TOPIC, new String(topic, StandardCharsets.UTF_8));
-            p.put(RobustConstants.EVENT_MESSAGE_QOS, qos);
-            p.put(RobustConstants.EVENT_MESSAGE_SIZE, payload.length);
-            p.put(RobustConstants.EVENT_REASON, reason);
-            events.post(RobustConstants.TOPIC_MESSAGE_DROPPED, p);
-        }
-
-        @Override
-        public void subscriptionFailed(String filter, IOException cause) {
-            Map<String, Object> p = withCause(run.eventProperties(), cause);
-            p.put(RobustConstants.EVENT_FILTER, filter);
-            events.post(RobustConstants.TOPIC_SUBSCRIPTION_FAILED, p);
-        }
-
-        /**
-         * Whether this run is stopping or replaced: then the connection ends on purpose, and
-         * neither the properties of a service being unregistered nor events of a loss are wanted.
-         */
-        private boolean stopping() {
-            return run.client.isStopped() || run != current;
-        }
-
-        private Map<String, Object> withCause(Map<String, Object> p, IOException cause) {
-            p.put(RobustConstants.EVENT_CAUSE, describe(cause));
-            if (cause != null) {
-                p.put(RobustConstants.EVENT_CAUSE_CLASS, cause.getClass().getName());
-            }
-            return p;
-        }
     }
 
     // ------------------------------------------------------------------ tests
