@@ -24,7 +24,8 @@ import io.umqtt.simple.internal.WriteWatchdog;
  * written at once, without allocation).
  * <p>
  * Small packets written close together leave in one write ({@link WriteCombiner}, which does the
- * transport writes): a PUBLISH that follows another within 20 &micro;s or is pipelined is corked, a
+ * transport writes): a PUBLISH that follows another within 20 &micro;s (counted from when the
+ * previous write began, or ended if it carried corked packets) or is pipelined is corked, a
  * PUBACK is held while a whole PUBLISH follows in the read buffer; the parts flush what is held
  * before a thread blocks on anything that may depend on it ({@link #flushHeld},
  * {@link #mayWaitHolding}), on disconnect, close and failure, and a shared flusher thread writes

@@ -3,6 +3,7 @@ package io.umqtt.simple.internal;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.function.LongSupplier;
 
 /**
  * The write path of one client: every byte for the socket goes through here, and small packets
@@ -12,11 +13,19 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  * <li>{@link #write} writes at once, with whatever is held before it (order is kept);
  * <li>{@link #hold} keeps a PUBACK back while more received PUBLISHes are already buffered: the
  * reader writes them together before it blocks;
- * <li>{@link #cork} keeps a PUBLISH back while packets stream: when the previous write was less
- * than {@link #STREAM_WINDOW_NANOS} ago, or when the caller says it is pipelined (earlier
- * publishes await their acks). The first packet after a pause goes out at once (no latency on an
- * idle link); the packets that follow it are combined.
+ * <li>{@link #cork} keeps a PUBLISH back while packets stream: when it comes less than
+ * {@link #STREAM_WINDOW_NANOS} after the previous packet (see below), or when the caller says it
+ * is pipelined (earlier publishes await their acks). The first packet after a pause goes out at
+ * once (no latency on an idle link); the packets that follow it are combined.
  * </ul>
+ * When a packet "follows" the previous one: after a write of packets given alone (the first
+ * PUBLISH after a pause, a PUBACK, CONNECT; with held PUBACKs at most), the window counts from
+ * when that write <em>began</em>; after a write that carried corked packets (a stream going on),
+ * from when it ended; after a packet was corked, from then. On loopback or a busy machine one
+ * write may last longer than a whole round trip (the writing thread is descheduled inside the
+ * system call while the broker and the subscriber run): counted from its end, the next
+ * one-at-a-time publish came within the window, was corked and waited for the flusher (the 1.2 ms
+ * QoS 0 latency p99 of docs/benchmarks.md, "QoS 0 latency p99").
  * What is held leaves when {@link #LIMIT} bytes are held, with the next {@link #write}, when the
  * client {@link #flush flushes} before a thread waits for anything that may depend on it (the
  * client may let a thread wait for the ack of a PUBLISH already written while only corked
@@ -81,6 +90,10 @@ public final class WriteCombiner {
     /** Bytes given to this so far, and of them written (all but the held ones when no write runs). */
     private long accepted;
     private volatile long written;
+    /**
+     * From when the stream window of the next {@link #cork} counts: the begin of the last write of
+     * packets given alone, the end of the last write that carried corked packets, or the last cork.
+     */
     private long lastWriteNanos;
     /** Whether the flusher will look at this one, and when (guarded by the flusher's lock). */
     private boolean queued;
@@ -103,6 +116,8 @@ public final class WriteCombiner {
     private final int limit;
     private final long windowNanos;
     private final long delayNanos;
+    /** The time the stream decision reads (tests); null: {@code System.nanoTime()}. */
+    private final LongSupplier clock;
 
     /** The write path of a client whose writes are serialised by {@code writeLock}. */
     public WriteCombiner(Object writeLock, Failure failure) {
@@ -111,11 +126,25 @@ public final class WriteCombiner {
 
     /** With other bounds (tests). */
     WriteCombiner(Object writeLock, Failure failure, int limit, long windowNanos, long delayNanos) {
+        this(writeLock, failure, limit, windowNanos, delayNanos, null);
+    }
+
+    /**
+     * With other bounds and a clock (tests: a clock near {@code System.nanoTime()}, as the shared
+     * flusher schedules by it).
+     */
+    WriteCombiner(Object writeLock, Failure failure, int limit, long windowNanos, long delayNanos, LongSupplier clock) {
         this.writeLock = writeLock;
         this.failure = failure;
         this.limit = limit;
         this.windowNanos = windowNanos;
         this.delayNanos = delayNanos;
+        this.clock = clock;
+    }
+
+    private long now() {
+        LongSupplier c = clock;
+        return c == null ? System.nanoTime() : c.getAsLong();
     }
 
     /** A new connection's stream: what an earlier connection held is dropped, its buffer given back. */
@@ -128,7 +157,7 @@ public final class WriteCombiner {
         onlyCorked = false;
         timed = false;
         written = accepted;
-        lastWriteNanos = System.nanoTime() - windowNanos;
+        lastWriteNanos = now() - windowNanos;
     }
 
     /** Whether packets are held back; without the lock (a hint for {@link #flush}). */
@@ -179,7 +208,7 @@ public final class WriteCombiner {
             return;
         }
         if (len == 0) {
-            heldSince = System.nanoTime();
+            heldSince = now();
         }
         append(b, off, n);
         onlyCorked = false;
@@ -199,7 +228,7 @@ public final class WriteCombiner {
      * of a stream follows (earlier publishes await their acks), so it is kept back also after a pause.
      */
     public void cork(byte[] b, int off, int n, long timeoutNanos, boolean pipelined) throws IOException {
-        long now = System.nanoTime();
+        long now = now();
         if ((!pipelined && now - lastWriteNanos - windowNanos >= 0) || n > limit) {
             write(b, off, n, timeoutNanos);
             return;
@@ -213,7 +242,9 @@ public final class WriteCombiner {
             onlyCorked = true;
         }
         append(b, off, n);
-        lastWriteNanos = now; // a stream goes on corking while its packets keep coming
+        if (now - lastWriteNanos > 0) {
+            lastWriteNanos = now; // a stream goes on corking while its packets keep coming
+        } // else a write of what was corked ended after now: the stream counts from its end
         if (!timed) {
             timed = true;
             corkedSince = now;
@@ -245,14 +276,20 @@ public final class WriteCombiner {
 
     private void writeHeld() throws IOException {
         int n = len;
+        boolean stream = timed; // a corked packet is among what is held
         len = 0;
         holding = false;
         onlyCorked = false;
         timed = false;
-        writeOut(buf, 0, n);
+        writeOut(buf, 0, n, stream);
     }
 
     private void writeOut(byte[] b, int off, int n) throws IOException {
+        writeOut(b, off, n, false);
+    }
+
+    /** Writes {@code b[off, off + n)}; {@code stream}: it carries corked packets (a stream goes on). */
+    private void writeOut(byte[] b, int off, int n, boolean stream) throws IOException {
         if (b != buf) {
             accepted += n; // a direct write (what is held was written before it)
         }
@@ -262,6 +299,7 @@ public final class WriteCombiner {
             throw new IOException("not connected");
         }
         int done = 0;
+        long begun = now();
         if (STATE.getAndAdd(this, WRITING) >= ENTERING) {
             // a flusher waits for this write lock: another flusher serves the other clients meanwhile
             Flusher.replace(this);
@@ -284,7 +322,10 @@ public final class WriteCombiner {
             STATE.getAndAdd(this, -WRITING);
         }
         written = accepted - len;
-        lastWriteNanos = System.nanoTime();
+        // a packet given alone (with held PUBACKs at most) starts no stream by itself: the next one
+        // is corked only if it comes within the window of this write's begin, not of its end,
+        // which may be a whole round trip later (see the class comment)
+        lastWriteNanos = stream ? now() : begun;
     }
 
     /**
@@ -305,7 +346,7 @@ public final class WriteCombiner {
                 return; // written meanwhile (held PUBACKs alone are the reader's to write)
             }
             long due = corkedSince + delayNanos;
-            if (due - System.nanoTime() > 0) {
+            if (due - now() > 0) {
                 Flusher.schedule(this, due); // corked anew after a write
                 return;
             }

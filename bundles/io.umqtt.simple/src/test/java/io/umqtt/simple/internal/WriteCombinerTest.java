@@ -125,6 +125,97 @@ class WriteCombinerTest {
         assertArrayEquals(concat(all), out.all(), "every packet, in order");
     }
 
+    /** A clock the test moves (starting at {@code System.nanoTime()}, as the shared flusher schedules by it). */
+    private static final class Clock {
+        long now = System.nanoTime();
+    }
+
+    private static final long WINDOW = TimeUnit.MICROSECONDS.toNanos(20);
+
+    /**
+     * A combiner whose stream window is {@link #WINDOW} on {@code clock}, writing to {@code out};
+     * each write call lasts {@code writeMicros[i]} µs of the clock (the last entry for the rest).
+     */
+    private WriteCombiner timed(Recording out, Clock clock, long... writeMicros) {
+        WriteCombiner o = new WriteCombiner(lock, (e, w) -> {
+            failures.add(e);
+            return e;
+        }, 64, WINDOW, HOUR, () -> clock.now);
+        watch = WriteWatchdog.register(w -> { });
+        synchronized (lock) {
+            o.connected((b, off, len) -> {
+                int call = out.calls();
+                out.write(b, off, len);
+                clock.now += TimeUnit.MICROSECONDS.toNanos(writeMicros[Math.min(call, writeMicros.length - 1)]);
+            }, watch);
+        }
+        return o;
+    }
+
+    @Test
+    void aOneAtATimePublishIsNotCorkedWhenThePreviousWriteLastedLongerThanTheWindow() throws IOException {
+        // issue 12: on loopback the publisher's write may last the whole round trip (its thread is
+        // descheduled inside the system call while the broker and the subscriber run); the next
+        // publish then came 1 µs after that write's end, was corked and waited 1 ms for the flusher
+        Recording out = new Recording();
+        Clock clock = new Clock();
+        WriteCombiner o = timed(out, clock, 35);
+        synchronized (lock) {
+            o.cork(packet(1), 0, 4, TIMEOUT, false); // after a pause: at once; its write lasts 35 µs
+            clock.now += TimeUnit.MICROSECONDS.toNanos(1);
+            o.cork(packet(2), 0, 4, TIMEOUT, false); // 36 µs after the previous one began
+            assertFalse(o.holding(), "the second publish is written at once, not corked");
+            assertEquals(2, out.calls());
+            clock.now += TimeUnit.MICROSECONDS.toNanos(1);
+            o.cork(packet(3), 0, 4, TIMEOUT, false);
+            assertEquals(3, out.calls(), "and so is every one that follows such a write");
+        }
+        assertArrayEquals(concat(packet(1), packet(2), packet(3)), out.all());
+    }
+
+    @Test
+    void aStreamIsCorkedFromItsSecondPacketWhenTheFirstWriteIsQuick() throws IOException {
+        Recording out = new Recording();
+        Clock clock = new Clock();
+        WriteCombiner o = timed(out, clock, 5);
+        synchronized (lock) {
+            o.cork(packet(1), 0, 4, TIMEOUT, false); // at once, 5 µs
+            for (int i = 2; i <= 10; i++) {
+                clock.now += TimeUnit.MICROSECONDS.toNanos(2);
+                o.cork(packet(i), 0, 4, TIMEOUT, false);
+            }
+            assertEquals(1, out.calls(), "packets 2-10 are corked: each came within 20 µs of the previous");
+            assertTrue(o.holding());
+            o.flush();
+        }
+        assertEquals(2, out.calls());
+    }
+
+    @Test
+    void aStreamGoesOnCorkingAfterASlowWriteOfWhatWasCorked() throws IOException {
+        // the write of a full cork (64 bytes here) lasts longer than the window: the stream goes on,
+        // counted from that write's end (it was counted from when the packet that filled the cork
+        // came, so such a write ended the stream and the next packet was written alone)
+        Recording out = new Recording();
+        Clock clock = new Clock();
+        WriteCombiner o = timed(out, clock, 5, 50);
+        synchronized (lock) {
+            o.cork(packet(1), 0, 4, TIMEOUT, false); // at once, 5 µs
+            for (int i = 2; i <= 30; i++) {
+                clock.now += TimeUnit.MICROSECONDS.toNanos(1);
+                o.cork(packet(i), 0, 4, TIMEOUT, false); // the 18th fills the cork: a 50 µs write
+            }
+            assertEquals(2, out.calls(), "one write at once, one of the full cork; the rest corked again");
+            assertTrue(o.holding());
+            o.flush();
+        }
+        byte[][] all = new byte[30][];
+        for (int i = 0; i < 30; i++) {
+            all[i] = packet(i + 1);
+        }
+        assertArrayEquals(concat(all), out.all(), "every packet, in order");
+    }
+
     @Test
     void aPacketLargerThanTheLimitIsWrittenAfterWhatIsHeld() throws IOException {
         Recording out = new Recording();
