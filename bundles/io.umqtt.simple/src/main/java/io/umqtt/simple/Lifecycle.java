@@ -61,7 +61,7 @@ final class Lifecycle {
             opened = true;
             c.reader.reset(t);
             c.inbound.reset();
-            c.inbound.forgetReceived(c.inboundAcks.connecting(cleanSession)); // QoS 2 never acknowledged: deliver its resend
+            c.inbound.qos2.forgetReceived(c.inboundAcks.connecting(cleanSession)); // QoS 2 never acknowledged: deliver its resend
             synchronized (c.lock) {
                 checkStillConnecting("aborted: the client was closed");
                 c.outbound.attach(t);
@@ -82,7 +82,7 @@ final class Lifecycle {
                 if (c.reader.headType() != PacketType.AUTH) { // AUTH is framed only on MQTT 5
                     break;
                 }
-                c.inbound.readAuth(total); // sub5: a step of the enhanced authentication, answered
+                c.inbound.mqtt5.readAuth(total); // sub5: a step of the enhanced authentication, answered
             }
             boolean sessionPresent;
             try {

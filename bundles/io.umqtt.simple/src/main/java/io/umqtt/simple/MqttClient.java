@@ -631,7 +631,7 @@ public class MqttClient implements Closeable {
      *         reached the broker), or the ack timeout passes
      */
     protected final void awaitPuback(InFlight publish) throws IOException {
-        acks.awaitAck((Pending) publish);
+        acks.waits.awaitAck((Pending) publish);
     }
 
     /** {@link #subscribe(String, int)} at QoS 0. */
