@@ -54,6 +54,14 @@ final class AuthExchange {
         this.client = client;
     }
 
+    /** {@link MqttClient#setAuthenticator}: MQTT 5 only (refused on 3.1.1 unless null). */
+    void configure(Authenticator authenticator) {
+        if (authenticator != null) {
+            client.session5.requireMqtt5("an authenticator (enhanced authentication)");
+        }
+        configured = authenticator;
+    }
+
     /**
      * Before a connect: the Authentication Method and the initial Authentication Data of the
      * configured authenticator for CONNECT, or null without one or on MQTT 3.1.1. Called before the

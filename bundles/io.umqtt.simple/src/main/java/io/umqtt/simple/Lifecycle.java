@@ -341,4 +341,35 @@ final class Lifecycle {
             return new IOException("not connected to " + c.settings.broker() + " (state " + c.state + ")");
         }
     }
+
+    /** {@link MqttClient#ping()}: writes PINGREQ; the reader consumes the PINGRESP. */
+    void ping() throws IOException {
+        checkConnected();
+        c.outbound.writePacket(io.umqtt.simple.internal.codec.PingreqEncoder.encode());
+        c.keepAlive.pingOutstanding = true;
+    }
+
+    /** {@link MqttClient#setLastWill(byte[], byte[], boolean, int)}: checked, set under the client's lock. */
+    void setLastWill(byte[] topic, byte[] msg, boolean retain, int qos) {
+        Settings.checkWill(topic, msg, qos);
+        synchronized (c.lock) {
+            c.settings.setWill(topic, msg, retain, qos);
+            c.session5.clearWill(); // MQTT 5: no will properties, no delay
+        }
+    }
+
+    /** {@link MqttClient#clearLastWill()}: under the client's lock. */
+    void clearLastWill() {
+        synchronized (c.lock) {
+            c.settings.clearWill();
+            c.session5.clearWill();
+        }
+    }
+
+    /** {@link MqttClient#failure()}, read under the client's lock. */
+    IOException failure() {
+        synchronized (c.lock) {
+            return c.failure;
+        }
+    }
 }
