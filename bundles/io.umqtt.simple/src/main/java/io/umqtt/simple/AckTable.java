@@ -1,15 +1,12 @@
 package io.umqtt.simple;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
@@ -26,9 +23,8 @@ import io.umqtt.simple.internal.PacketIds;
  * reads its ack, gives it up at the ack timeout (a late ack then counts as stray), and fails all
  * when the connection is lost.
  * <p>
- * A thread waiting for an ack ({@link #awaitDone}) reads itself when no other thread holds the
- * reader role, else parks until the reader completes its entry (unparking exactly the threads
- * waiting for it) or hands it the role.
+ * How a thread waits for an entry is {@link AckWaits}; the waits without a packet id (MQTT 5) are
+ * {@link UnnumberedWaits}; both are this table's parts, under the same lock.
  * <p>
  * Threading: everything here is guarded by the client's lock (shared with {@link ReaderRole} and
  * the connection state); threads are unparked after it is released, and nothing blocks under it.
@@ -47,10 +43,16 @@ final class AckTable {
     private Pending asyncTail;
     private int asyncCount;
     volatile long strayAcks;
+    /** Waiting for an entry: reading, or parked for the reader. */
+    final AckWaits waits;
+    /** The waits without a packet id. */
+    final UnnumberedWaits unnumbered;
 
     AckTable(MqttClient client, Object lock) {
         this.client = client;
         this.lock = lock;
+        this.waits = new AckWaits(client, this, lock);
+        this.unnumbered = new UnnumberedWaits(client, this, lock);
     }
 
     /** Enters an operation awaiting {@code ackType}, under {@code wantedId} when that is free. */
@@ -119,7 +121,7 @@ final class AckTable {
 
     /** Waits until {@code full}, holding a slot, is done; a timeout means nothing was sent. */
     private void awaitSlot(Pending full) throws IOException {
-        awaitDone(full, ackDeadline(), false);
+        waits.awaitDone(full, waits.ackDeadline(), false);
         if (full.error != null && !full.lost) {
             throw new MqttException(Reason.TIMEOUT, "publish not sent: the broker's Receive Maximum of "
                     + client.session5.serverReceiveMaximum + " publishes awaited their acks and the one waited for "
@@ -182,12 +184,12 @@ final class AckTable {
         }
     }
 
-    /** Registers a {@code publishAsync} PUBACK wait, first waiting for the oldest while the window is full. */
     /** The publishAsync publishes awaiting their PUBACK; read without the lock: a hint. */
     int asyncInFlight() {
         return asyncCount;
     }
 
+    /** Registers a {@code publishAsync} PUBACK wait, first waiting for the oldest while the window is full. */
     Pending registerAsync(byte[] topic, int qos) throws IOException {
         while (true) {
             Pending oldest;
@@ -220,129 +222,13 @@ final class AckTable {
             }
             // a broker acks QoS 1 in order (MQTT-4.6.0-2): the oldest is the next to free a slot
             // (a QoS 2 flow holds its slot until its PUBCOMP)
-            awaitDone(oldest, ackDeadline(), false);
+            waits.awaitDone(oldest, waits.ackDeadline(), false);
             if (oldest.error != null && !oldest.lost) {
                 throw new MqttException(Reason.TIMEOUT, "publish not sent: " + max
                         + " publishAsync publishes (maxInflight) awaited their PUBACK and the oldest was given up: "
                         + oldest.error.getMessage());
             }
         }
-    }
-
-    private long ackDeadline() {
-        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(client.settings.ackTimeoutMillis);
-    }
-
-    /** Waits for the ack of {@code p} (at most the ack timeout) and returns its code. */
-    int awaitAck(Pending p) throws IOException {
-        awaitDone(p, ackDeadline(), true);
-        return result(p);
-    }
-
-    /** {@link PublishToken#await()}: waits at most the ack timeout, gives the publish up after it. */
-    void awaitToken(Pending p) throws IOException {
-        if (!p.done) {
-            awaitDone(p, ackDeadline(), false);
-        }
-        result(p);
-    }
-
-    /**
-     * Returns when {@code p} is done. Reads from the connection while no other thread does; else
-     * parks until the reader completes {@code p} or hands it the reader role. At the deadline
-     * {@code p} is given up (done, timed out). An interrupt gives it up too when {@code abandon}.
-     */
-    void awaitDone(Pending p, long deadline, boolean abandon) throws IOException {
-        ReaderRole readers = client.readers;
-        Thread me = Thread.currentThread();
-        boolean owner = false;
-        ReaderRole.Waiter w = null;
-        try {
-            while (!p.done) {
-                boolean read;
-                synchronized (lock) {
-                    if (p.done) {
-                        break;
-                    }
-                    read = readers.reader == me;
-                    if (readers.reader == null) {
-                        readers.reader = me;
-                        owner = true;
-                        read = true;
-                    } else if (!read && w == null) {
-                        w = readers.enqueue(me, p);
-                    }
-                }
-                if (read) {
-                    client.inbound.readUntilDone(p, deadline, abandon);
-                    break;
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    timeOut(p, "");
-                    break;
-                }
-                if (!client.outbound.mayWaitHolding(p)) {
-                    client.outbound.flushHeld();
-                }
-                LockSupport.parkNanos(client, left);
-                if (Thread.interrupted()) {
-                    throw interrupted(p, abandon);
-                }
-            }
-        } finally {
-            if (w != null) {
-                readers.leave(w);
-            }
-            readers.release(owner);
-        }
-    }
-
-    /**
-     * The reader, while reading is paused, parks until {@code p} is done (the connection is lost)
-     * or {@code nanos} pass.
-     */
-    void pauseReading(Pending p, long nanos, boolean abandon) throws IOException {
-        ReaderRole.Waiter w;
-        synchronized (lock) {
-            if (p.done) {
-                return;
-            }
-            w = client.readers.waitFor(Thread.currentThread(), p);
-        }
-        try {
-            client.outbound.flushHeld();
-            LockSupport.parkNanos(client, nanos);
-        } finally {
-            client.readers.leave(w);
-        }
-        if (Thread.interrupted()) {
-            throw interrupted(p, abandon);
-        }
-    }
-
-    /** The interrupt of a wait for {@code p}, which is given up when {@code abandon}; sets the flag again. */
-    private InterruptedIOException interrupted(Pending p, boolean abandon) {
-        Thread.currentThread().interrupt();
-        InterruptedIOException e = new InterruptedIOException("interrupted while waiting for the " + p.ackType
-                + " of packet id " + p.id);
-        if (abandon) {
-            giveUp(p, e);
-        }
-        return e;
-    }
-
-    /** The ack's code, or the failure of {@code p} as an exception. */
-    int result(Pending p) throws IOException {
-        IOException e = p.error;
-        if (e == null) {
-            return p.code;
-        }
-        if (!p.lost) {
-            throw e; // given up: a timeout, or an interrupt
-        }
-        throw new IOException("connection to " + client.settings.broker() + " lost while waiting for the "
-                + p.ackType + " of packet id " + p.id + ": " + e.getMessage(), e);
     }
 
     /** Gives {@code p} up as timed out, unless its ack arrived meanwhile; {@code why} adds to the message. */
@@ -540,7 +426,7 @@ final class AckTable {
 
     /** Fails every pending operation and unparks their threads; caller holds {@link #lock}. */
     void failAll(IOException cause) {
-        failUnnumbered(cause);
+        unnumbered.failAll(cause);
         if (pending.isEmpty()) {
             return;
         }
@@ -575,81 +461,4 @@ final class AckTable {
         }
     }
 
-    // ---- waits without a packet id (sub5: a request's response, a re-authentication's AUTH) ----
-
-    /** The waits without a packet id; guarded by {@link #lock}, allocated with the first. */
-    private List<Pending> unnumbered;
-
-    /**
-     * Enters a wait for something that has no packet id ({@code awaited}: PUBLISH for a request's
-     * response, AUTH for a re-authentication): {@link #awaitDone} waits for it as for an ack (reading
-     * while no other thread reads), {@link #completeUnnumbered} completes it, and the connection's
-     * loss fails it. Its timeout is the caller's: {@link #endUnnumbered} after {@code awaitDone}.
-     */
-    Pending registerUnnumbered(PacketType awaited, byte[] subject) throws IOException {
-        synchronized (lock) {
-            if (client.state != ConnectionState.CONNECTED) {
-                throw client.lifecycle.notConnected();
-            }
-            if (unnumbered == null) {
-                unnumbered = new ArrayList<>(2);
-            }
-            Pending p = new Pending(this, 0, awaited, subject);
-            unnumbered.add(p);
-            return p;
-        }
-    }
-
-    /** Completes a wait {@link #registerUnnumbered} entered; false when it has ended already. */
-    boolean completeUnnumbered(Pending p, int code) {
-        ReaderRole.Waiter woken;
-        synchronized (lock) {
-            if (p.done || unnumbered == null || !unnumbered.remove(p)) {
-                return false;
-            }
-            p.code = code;
-            woken = p.finish();
-        }
-        ReaderRole.unparkAll(woken);
-        return true;
-    }
-
-    /**
-     * Ends a wait {@link #registerUnnumbered} entered, failing it with {@code why} unless it is done
-     * (completed or failed meanwhile); returns its code, or throws its failure ({@code subject}
-     * says what was awaited, e.g. "the response to the request on 'a/b'").
-     */
-    int endUnnumbered(Pending p, IOException why) throws IOException {
-        ReaderRole.Waiter woken = null;
-        synchronized (lock) {
-            if (!p.done) {
-                unnumbered.remove(p);
-                p.error = why;
-                woken = p.finish();
-            }
-        }
-        ReaderRole.unparkAll(woken);
-        IOException e = p.error;
-        if (e == null) {
-            return p.code;
-        }
-        if (!p.lost) {
-            throw e;
-        }
-        throw new IOException("connection to " + client.settings.broker() + " lost while waiting for "
-                + new String(p.subject, StandardCharsets.UTF_8) + ": " + e.getMessage(), e);
-    }
-
-    /** Fails the waits without a packet id (the connection is lost); caller holds {@link #lock}. */
-    private void failUnnumbered(IOException cause) {
-        if (unnumbered == null || unnumbered.isEmpty()) {
-            return;
-        }
-        for (Pending p : unnumbered) {
-            p.error = cause;
-            p.lost = true;
-            ReaderRole.unparkAll(p.finish());
-        }
-        unnumbered.clear();
-    }
 }

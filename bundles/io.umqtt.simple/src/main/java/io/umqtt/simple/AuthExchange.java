@@ -54,6 +54,14 @@ final class AuthExchange {
         this.client = client;
     }
 
+    /** {@link MqttClient#setAuthenticator}: MQTT 5 only (refused on 3.1.1 unless null). */
+    void configure(Authenticator authenticator) {
+        if (authenticator != null) {
+            client.session5.requireMqtt5("an authenticator (enhanced authentication)");
+        }
+        configured = authenticator;
+    }
+
     /**
      * Before a connect: the Authentication Method and the initial Authentication Data of the
      * configured authenticator for CONNECT, or null without one or on MQTT 3.1.1. Called before the
@@ -179,7 +187,7 @@ final class AuthExchange {
                     reauth = null;
                 }
                 if (p != null) {
-                    client.acks.completeUnnumbered(p, 0);
+                    client.acks.unnumbered.complete(p, 0);
                 }
                 return null;
             default: // REAUTHENTICATE
@@ -279,21 +287,21 @@ final class AuthExchange {
         Pending p = null;
         try {
             byte[] data = initialData(a, m, true);
-            p = client.acks.registerUnnumbered(PacketType.AUTH,
+            p = client.acks.unnumbered.register(PacketType.AUTH,
                     ("the end of the re-authentication with '" + m + "'").getBytes(StandardCharsets.UTF_8));
             synchronized (this) {
                 reauth = p;
             }
             client.outbound.writePacket(AuthCodec.encode(AuthCodec.REAUTHENTICATE, m, data));
             long deadline = System.nanoTime() + client.settings.ackTimeoutMillis * 1_000_000L;
-            client.acks.awaitDone(p, deadline, true);
-            client.acks.endUnnumbered(p, new MqttException(Reason.TIMEOUT, "the broker " + client.settings.broker()
+            client.acks.waits.awaitDone(p, deadline, true);
+            client.acks.unnumbered.end(p, new MqttException(Reason.TIMEOUT, "the broker " + client.settings.broker()
                     + " did not end the re-authentication of client '" + client.settings.clientId + "' within "
                     + client.settings.ackTimeoutMillis + " ms"));
         } catch (IOException | RuntimeException e) {
             if (p != null) {
                 try {
-                    client.acks.endUnnumbered(p, e instanceof IOException ? (IOException) e : new IOException(e));
+                    client.acks.unnumbered.end(p, e instanceof IOException ? (IOException) e : new IOException(e));
                     return; // the broker's success came after all
                 } catch (IOException same) {
                     // the wait ended with e (or the connection's failure): handled below

@@ -61,7 +61,7 @@ final class Lifecycle {
             opened = true;
             c.reader.reset(t);
             c.inbound.reset();
-            c.inbound.forgetReceived(c.inboundAcks.connecting(cleanSession)); // QoS 2 never acknowledged: deliver its resend
+            c.inbound.qos2.forgetReceived(c.inboundAcks.connecting(cleanSession)); // QoS 2 never acknowledged: deliver its resend
             synchronized (c.lock) {
                 checkStillConnecting("aborted: the client was closed");
                 c.outbound.attach(t);
@@ -82,7 +82,7 @@ final class Lifecycle {
                 if (c.reader.headType() != PacketType.AUTH) { // AUTH is framed only on MQTT 5
                     break;
                 }
-                c.inbound.readAuth(total); // sub5: a step of the enhanced authentication, answered
+                c.inbound.mqtt5.readAuth(total); // sub5: a step of the enhanced authentication, answered
             }
             boolean sessionPresent;
             try {
@@ -339,6 +339,37 @@ final class Lifecycle {
                         + c.failure.getMessage(), c.failure);
             }
             return new IOException("not connected to " + c.settings.broker() + " (state " + c.state + ")");
+        }
+    }
+
+    /** {@link MqttClient#ping()}: writes PINGREQ; the reader consumes the PINGRESP. */
+    void ping() throws IOException {
+        checkConnected();
+        c.outbound.writePacket(io.umqtt.simple.internal.codec.PingreqEncoder.encode());
+        c.keepAlive.pingOutstanding = true;
+    }
+
+    /** {@link MqttClient#setLastWill(byte[], byte[], boolean, int)}: checked, set under the client's lock. */
+    void setLastWill(byte[] topic, byte[] msg, boolean retain, int qos) {
+        Settings.checkWill(topic, msg, qos);
+        synchronized (c.lock) {
+            c.settings.setWill(topic, msg, retain, qos);
+            c.session5.clearWill(); // MQTT 5: no will properties, no delay
+        }
+    }
+
+    /** {@link MqttClient#clearLastWill()}: under the client's lock. */
+    void clearLastWill() {
+        synchronized (c.lock) {
+            c.settings.clearWill();
+            c.session5.clearWill();
+        }
+    }
+
+    /** {@link MqttClient#failure()}, read under the client's lock. */
+    IOException failure() {
+        synchronized (c.lock) {
+            return c.failure;
         }
     }
 }

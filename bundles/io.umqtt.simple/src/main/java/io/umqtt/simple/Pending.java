@@ -82,7 +82,7 @@ final class Pending extends MqttClient.InFlight {
     @Override
     public void await() throws IOException {
         if (acks != null) {
-            acks.awaitToken(this);
+            acks.waits.awaitToken(this);
         }
     }
 

@@ -58,7 +58,7 @@ final class Publisher {
         }
         Pending p = client.acks.register(firstAck(qos), topic, 0);
         p.mark = client.outbound.writePublish(topic, msg, qos, retain, false, p.id, false, props);
-        client.acks.awaitAck(p);
+        client.acks.waits.awaitAck(p);
     }
 
     /** {@link MqttClient#publishAsync(byte[], byte[], boolean, int, MqttProperties)}. */

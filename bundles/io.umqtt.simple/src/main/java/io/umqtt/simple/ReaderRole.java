@@ -10,7 +10,7 @@ import io.umqtt.api.ConnectionState;
 /**
  * Who reads: one thread at a time holds the reader role, the thread in {@code waitMsg},
  * {@code checkMsg} or {@code loop}, the thread connecting, or else a thread whose QoS 1 operation
- * waits for its ack ({@link AckTable#awaitDone}). A thread that wants the role while another holds
+ * waits for its ack ({@link AckWaits#awaitDone}). A thread that wants the role while another holds
  * it parks as a {@link Waiter}; when the reader leaves, the role goes to the first parked thread
  * that still wants it (first come, first served; a thread whose ack was read meanwhile no longer
  * does).
@@ -54,7 +54,7 @@ final class ReaderRole {
                 synchronized (lock) {
                     ConnectionState state = client.state;
                     if (state != ConnectionState.CONNECTED) {
-                        if (state == ConnectionState.LOST && reader == null && client.inbound.hasDeferred()) {
+                        if (state == ConnectionState.LOST && reader == null && !client.inbound.deferred.isEmpty()) {
                             // messages read before the loss, queued while a callback ran (and then threw):
                             // step() delivers them before it reports the loss
                             reader = me;

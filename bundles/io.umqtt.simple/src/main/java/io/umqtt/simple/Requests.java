@@ -79,7 +79,7 @@ final class Requests {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         client.lifecycle.checkConnected();
         subscribeResponseTopic();
-        Pending p = client.acks.registerUnnumbered(PacketType.PUBLISH,
+        Pending p = client.acks.unnumbered.register(PacketType.PUBLISH,
                 ("the response to the request on '" + topic + "'").getBytes(StandardCharsets.UTF_8));
         Open o = new Open(p);
         long id;
@@ -95,18 +95,18 @@ final class Requests {
                     .correlationData(correlation(id)).build();
             try {
                 client.publish(t, payload, false, qos, withResponse);
-                client.acks.awaitDone(p, deadline, true);
+                client.acks.waits.awaitDone(p, deadline, true);
             } catch (IOException e) {
-                client.acks.endUnnumbered(p, e); // throws e, unless the response came meanwhile
+                client.acks.unnumbered.end(p, e); // throws e, unless the response came meanwhile
                 return o.response;
             }
-            client.acks.endUnnumbered(p, new MqttException(Reason.TIMEOUT, "no response from "
+            client.acks.unnumbered.end(p, new MqttException(Reason.TIMEOUT, "no response from "
                     + client.settings.broker() + " to the request on '" + topic + "' (response topic '"
                     + responseTopicString + "') within " + timeoutMillis + " ms"));
             return o.response;
         } catch (RuntimeException e) {
             try {
-                client.acks.endUnnumbered(p, new IOException(e));
+                client.acks.unnumbered.end(p, new IOException(e));
             } catch (IOException same) {
                 // the wait ended with e itself, which is thrown below
             }
@@ -199,7 +199,7 @@ final class Requests {
             return true;
         }
         o.response = new Response(topic, payload, qos, retain, properties);
-        client.acks.completeUnnumbered(o.wait, 0);
+        client.acks.unnumbered.complete(o.wait, 0);
         return true;
     }
 

@@ -212,6 +212,21 @@ final class Settings {
         return java.net.InetSocketAddress.createUnresolved(h, port);
     }
 
+    /** {@link MqttClient#webSocketProxy()}: the proxy as {@code host:port} ({@code [v6]:port}), or null. */
+    String webSocketProxyName() {
+        java.net.InetSocketAddress p = webSocketProxy;
+        return p == null ? null
+                : (p.getHostString().indexOf(':') >= 0 ? "[" + p.getHostString() + "]" : p.getHostString()) + ":"
+                        + p.getPort();
+    }
+
+    /** {@link MqttClient#checkQos(int)}: 0, 1 or 2, else {@code IllegalArgumentException}. */
+    static void checkQos(int qos) {
+        if (qos < 0 || qos > 2) {
+            throw new IllegalArgumentException("qos must be 0, 1 or 2, found " + qos);
+        }
+    }
+
     static int positive(String name, int millis) {
         if (millis <= 0) {
             throw new IllegalArgumentException(name + " must be > 0 ms, found " + millis);

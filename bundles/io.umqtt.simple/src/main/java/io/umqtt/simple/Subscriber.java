@@ -52,7 +52,7 @@ final class Subscriber {
         Pending p = client.acks.register(PacketType.SUBACK, f, 0);
         byte[] packet = SubscribeEncoder.encode(p.id, f, qos);
         client.outbound.writePacket(packet);
-        int granted = client.acks.awaitAck(p);
+        int granted = client.acks.waits.awaitAck(p);
         if (granted == SubackDecoder.FAILURE) {
             throw new MqttException(Reason.SUBSCRIPTION_REFUSED, granted, "broker " + client.settings.broker()
                     + " refused the subscription to '" + filter + "' (SUBACK return code 0x80)");
@@ -72,7 +72,7 @@ final class Subscriber {
         Pending p = client.acks.register(PacketType.UNSUBACK, f, 0);
         byte[] packet = UnsubscribeEncoder.encode(p.id, f);
         client.outbound.writePacket(packet);
-        client.acks.awaitAck(p);
+        client.acks.waits.awaitAck(p);
     }
 
     /** {@link MqttClient#subscribe(String[], int[])}. */
@@ -241,7 +241,7 @@ final class Subscriber {
             }
             int at = 0;
             for (int i = 0; i < sent.count; i++) {
-                client.acks.awaitAck(sent.waits[i]);
+                client.acks.waits.awaitAck(sent.waits[i]);
                 int[] c = sent.waits[i].codes;
                 if (c != null) {
                     System.arraycopy(c, 0, codes, at, c.length);
