@@ -56,11 +56,11 @@ public class BundleContentsIT {
     @Test
     public void theSimpleBundleExportsTheSupportPackageAndTheRobustBundleImportsIt() throws IOException {
         Map<String, Map<String, String>> exports = clauses(manifest("umqtt.bundle.simple", "Export-Package"));
-        assertEquals("1.1.0", exports.get(SUPPORT_PACKAGE).get("version"));
+        assertEquals("1.2.0", exports.get(SUPPORT_PACKAGE).get("version"));
         Map<String, Map<String, String>> imports = clauses(manifest("umqtt.bundle.robust", "Import-Package"));
         Map<String, String> support = imports.get(SUPPORT_PACKAGE);
         assertNotNull("the robust bundle imports " + SUPPORT_PACKAGE + ": " + imports.keySet(), support);
-        assertEquals("a consumer's range", "[1.1,2)", support.get("version"));
+        assertEquals("a consumer's range", "[1.2,2)", support.get("version"));
         assertFalse("mandatory", support.containsKey("resolution:"));
         String robustExports = manifest("umqtt.bundle.robust", "Export-Package");
         assertFalse(robustExports, clauses(robustExports).keySet().stream().anyMatch(p -> p.startsWith("io.umqtt.simple")));

@@ -2,13 +2,10 @@ package io.umqtt.simple.connection;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MatchingListener;
@@ -21,7 +18,6 @@ import io.umqtt.api.SubscriptionOptions;
 import io.umqtt.api.TopicFilter;
 import io.umqtt.simple.MessageCallback;
 import io.umqtt.simple.MqttClient;
-import io.umqtt.simple.connection.ListenerRoutes.Subscription;
 
 /**
  * The {@link MqttConnection} service of one {@link MqttClient}: publishing and subscribing
@@ -44,6 +40,12 @@ import io.umqtt.simple.connection.ListenerRoutes.Subscription;
  * A component whose configuration is invalid puts it out of service ({@link #fail}): it then has
  * no client, reports {@link ConnectionState#CLOSED}, and every publish and subscribe throws an
  * {@link IOException} naming the configuration error.
+ *
+ * <h2>Parts</h2>
+ * This class checks the arguments, refuses what the client's protocol version cannot do (naming
+ * the connection) and holds the client in force; the (filter, listener) pairs and the subscribing
+ * and unsubscribing at the broker that keeps them in step are {@link Subscriptions}', the delivery
+ * of received messages is {@link ListenerRoutes}', the pending requests are {@link Requests}'.
  *
  * <h2>Threading</h2>
  * Any thread may call every method. The subscription list is copy-on-write; every change
@@ -72,10 +74,10 @@ public class ClientConnection implements MqttConnection {
     private volatile MqttClient client;
     /** Why there is no client (the configuration error); null when there is one. */
     private volatile String failure;
-    /** (filter, listener) pairs in subscription order; copy-on-write, so no lock. */
-    private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     /** What delivery walks, derived from {@link #subscriptions} after every change; the counters. */
     private final ListenerRoutes routes = new ListenerRoutes(this);
+    /** The (filter, listener) pairs and the broker subscriptions they need. */
+    private final Subscriptions subscriptions = new Subscriptions(this, routes);
 
     /** The default base of the response topic of {@link #request}: this plus the client identifier. */
     public static final String RESPONSE_TOPIC_PREFIX = "umqtt/response/";
@@ -153,9 +155,7 @@ public class ClientConnection implements MqttConnection {
             responseClient = null;
             responseTopic = null;
         }
-        if (subscriptions.removeIf(s -> s.listener == requests.listener)) {
-            reroute();
-        }
+        subscriptions.removeListener(requests.listener);
     }
 
     /** The configuration error while out of service, else null. */
@@ -168,49 +168,19 @@ public class ClientConnection implements MqttConnection {
      * in subscription order: what a new client must subscribe to for them.
      */
     public Map<String, Integer> wantedSubscriptions() {
-        Map<String, Integer> wanted = new LinkedHashMap<>();
-        for (Subscription s : subscriptions) {
-            wanted.merge(s.filter.toString(), s.qos, Math::max);
-        }
-        return wanted;
+        return subscriptions.wanted();
     }
 
     /**
      * As {@link #wantedSubscriptions()}, with each filter's subscription options combined over its
-     * listeners ({@link #combine}): what a new MQTT 5 client must subscribe to for them.
+     * listeners ({@link Subscriptions#combine}): what a new MQTT 5 client must subscribe to for them.
      */
     public Map<String, SubscriptionOptions> wantedSubscriptionOptions() {
-        Map<String, SubscriptionOptions> wanted = new LinkedHashMap<>();
-        for (Subscription s : subscriptions) {
-            wanted.merge(s.filter.toString(), s.options, ClientConnection::combine);
-        }
-        return wanted;
-    }
-
-    /**
-     * The options of one broker subscription shared by listeners that asked {@code a} and {@code b}:
-     * the highest QoS, No Local only when both ask it, Retain As Published when either does, the
-     * lower Retain Handling (the one that sends more retained messages), and {@code b}'s
-     * subscription identifier when it has one (the one asked last), else {@code a}'s. So no
-     * listener loses messages it asked for. (The whiteboard combines its handlers' options the same
-     * way.)
-     */
-    static SubscriptionOptions combine(SubscriptionOptions a, SubscriptionOptions b) {
-        return SubscriptionOptions.qos(Math.max(a.maxQos(), b.maxQos()))
-                .withNoLocal(a.noLocal() && b.noLocal())
-                .withRetainAsPublished(a.retainAsPublished() || b.retainAsPublished())
-                .withRetainHandling(Math.min(a.retainHandling(), b.retainHandling()))
-                .withSubscriptionIdentifier(b.subscriptionIdentifier() != 0 ? b.subscriptionIdentifier()
-                        : a.subscriptionIdentifier());
-    }
-
-    /** Subscribes {@code filter} on {@code c} with {@code o}: the 3.1.1 call when only the QoS is asked. */
-    private static int subscribeOn(MqttClient c, String filter, SubscriptionOptions o) throws IOException {
-        return o.needsMqtt5() ? c.subscribe(filter, o) : c.subscribe(filter, o.maxQos());
+        return subscriptions.wantedOptions();
     }
 
     /** The client in force, or an IOException naming the configuration error. */
-    private MqttClient live() throws IOException {
+    MqttClient live() throws IOException {
         MqttClient c = client;
         if (c == null) {
             throw new IOException("MQTT connection " + name + " is out of service, its configuration is invalid: "
@@ -350,7 +320,8 @@ public class ClientConnection implements MqttConnection {
     /**
      * {@link #subscribe(String, int, MessageListener)} with MQTT 5 subscription options. Listeners
      * sharing a filter share one broker subscription, asked with their options combined
-     * ({@link #combine}); options beyond the QoS are refused on MQTT 3.1.1, naming the connection.
+     * ({@link Subscriptions#combine}); options beyond the QoS are refused on MQTT 3.1.1, naming the
+     * connection.
      */
     @Override
     public int subscribe(String filter, SubscriptionOptions options, MessageListener listener) throws IOException {
@@ -365,44 +336,13 @@ public class ClientConnection implements MqttConnection {
         if (options.needsMqtt5() && versionOf(c) != MqttConstants.MQTT_5) {
             return MqttConnection.super.subscribe(filter, options, listener); // refuses, naming the connection
         }
-        Subscription s = new Subscription(parsed, listener, options);
-        Subscription replaced = null;
-        SubscriptionOptions brokerOptions = options;
-        for (Subscription o : subscriptions) {
-            if (o.filter.equals(parsed)) {
-                if (o.listener == listener) {
-                    replaced = o;
-                } else {
-                    brokerOptions = combine(o.options, brokerOptions);
-                }
-            }
-        }
-        // add before removing: the listener is never missing while a message may arrive
-        subscriptions.add(s);
-        if (replaced != null) {
-            subscriptions.remove(replaced);
-        }
-        reroute(); // before the SUBSCRIBE: its retained messages may come before the SUBACK
-        boolean done = false;
-        try {
-            int granted = subscribeOn(c, filter, brokerOptions);
-            done = true;
-            return granted;
-        } finally {
-            if (!done && !keepsSubscription(filter)) {
-                subscriptions.remove(s);
-                if (replaced != null) { // the listener had it before: it stays as it was
-                    subscriptions.add(replaced);
-                }
-                reroute();
-            }
-        }
+        return subscriptions.subscribe(c, filter, parsed, options, listener);
     }
 
     /**
      * Whether the client still makes the subscription to {@code filter} after its
      * {@code subscribe} threw, so that its listener must stay (a client that subscribes once
-     * connected). This class: never.
+     * connected). This class: never. Called on the thread that subscribes, without a lock.
      */
     protected boolean keepsSubscription(String filter) {
         return false;
@@ -411,10 +351,7 @@ public class ClientConnection implements MqttConnection {
     /** Drops every listener of {@code filter} (no more messages reach them), then unsubscribes. */
     @Override
     public void unsubscribe(String filter) throws IOException {
-        TopicFilter parsed = TopicFilter.parse(filter);
-        subscriptions.removeIf(s -> s.filter.equals(parsed));
-        reroute();
-        live().unsubscribe(filter);
+        subscriptions.unsubscribe(filter);
     }
 
     /**
@@ -429,28 +366,7 @@ public class ClientConnection implements MqttConnection {
         if (listener == null) {
             throw new IllegalArgumentException("listener must not be null");
         }
-        boolean removed = subscriptions.removeIf(s -> s.filter.equals(parsed) && s.listener == listener);
-        if (removed) {
-            reroute();
-        }
-        if (!removed || subscriptions.stream().anyMatch(s -> s.filter.equals(parsed))) {
-            return false;
-        }
-        MqttClient c = live();
-        c.unsubscribe(filter);
-        SubscriptionOptions again = null;
-        for (Subscription s : subscriptions) {
-            if (s.filter.equals(parsed)) {
-                again = again == null ? s.options : combine(again, s.options);
-            }
-        }
-        if (again != null) {
-            LOG.log(Level.DEBUG, () -> "connection " + name + ": '" + filter + "' got a listener while it was being "
-                    + "unsubscribed; subscribing it again");
-            subscribeOn(c, filter, again);
-            return false;
-        }
-        return true;
+        return subscriptions.unsubscribe(filter, parsed, listener);
     }
 
     /**
@@ -470,7 +386,7 @@ public class ClientConnection implements MqttConnection {
         for (int i = 0; i < qos.length; i++) {
             options[i] = SubscriptionOptions.qos(qos[i]);
         }
-        return subscribeAll(filters, options, listener);
+        return subscriptions.subscribe(filters, options, listener);
     }
 
     /**
@@ -493,66 +409,7 @@ public class ClientConnection implements MqttConnection {
         if (versionOf(c) != MqttConstants.MQTT_5 && Arrays.stream(options).anyMatch(SubscriptionOptions::needsMqtt5)) {
             return MqttConnection.super.subscribe(filters, options, listener); // refuses, naming the connection
         }
-        return subscribeAll(filters, options, listener);
-    }
-
-    private int[] subscribeAll(String[] filters, SubscriptionOptions[] options, MessageListener listener)
-            throws IOException {
-        MqttClient c = live();
-        int n = filters.length;
-        Subscription[] added = new Subscription[n];
-        Subscription[] replaced = new Subscription[n];
-        SubscriptionOptions[] brokerOptions = new SubscriptionOptions[n];
-        boolean mqtt5 = false;
-        for (int i = 0; i < n; i++) {
-            TopicFilter parsed = TopicFilter.parse(filters[i]);
-            added[i] = new Subscription(parsed, listener, options[i]);
-            brokerOptions[i] = options[i];
-            for (Subscription o : subscriptions) {
-                if (o.filter.equals(parsed)) {
-                    if (o.listener == listener) {
-                        replaced[i] = o;
-                    } else {
-                        brokerOptions[i] = combine(o.options, brokerOptions[i]);
-                    }
-                }
-            }
-            mqtt5 |= brokerOptions[i].needsMqtt5();
-            // add before removing: the listener is never missing while a message may arrive
-            subscriptions.add(added[i]);
-            if (replaced[i] != null) {
-                subscriptions.remove(replaced[i]);
-            }
-        }
-        reroute(); // before the SUBSCRIBE: its retained messages may come before the SUBACK
-        int[] granted = null;
-        try {
-            if (mqtt5) {
-                granted = c.subscribe(filters, brokerOptions);
-            } else {
-                int[] brokerQos = new int[n];
-                for (int i = 0; i < n; i++) {
-                    brokerQos[i] = brokerOptions[i].maxQos();
-                }
-                granted = c.subscribe(filters, brokerQos);
-            }
-            return granted;
-        } finally {
-            boolean changed = false;
-            for (int i = n - 1; i >= 0; i--) { // backwards: a filter given twice gets its first state back
-                boolean failed = granted == null || granted[i] >= SUBSCRIPTION_FAILURE;
-                if (failed && !keepsSubscription(filters[i])) {
-                    subscriptions.remove(added[i]);
-                    if (replaced[i] != null && !subscriptions.contains(replaced[i])) {
-                        subscriptions.add(replaced[i]); // the listener had it before: it stays as it was
-                    }
-                    changed = true;
-                }
-            }
-            if (changed) {
-                reroute();
-            }
-        }
+        return subscriptions.subscribe(filters, options, listener);
     }
 
     /** {@link MqttConnection#checkFilters} with this connection named in the message. */
@@ -575,67 +432,7 @@ public class ClientConnection implements MqttConnection {
     @Override
     public boolean[] unsubscribe(String[] filters, MessageListener listener) throws IOException {
         checkFilters(filters, null, listener);
-        int n = filters.length;
-        TopicFilter[] parsed = new TopicFilter[n];
-        boolean[] removed = new boolean[n];
-        boolean any = false;
-        for (int i = 0; i < n; i++) {
-            TopicFilter f = TopicFilter.parse(filters[i]);
-            parsed[i] = f;
-            removed[i] = subscriptions.removeIf(s -> s.filter.equals(f) && s.listener == listener);
-            any |= removed[i];
-        }
-        if (any) {
-            reroute();
-        }
-        boolean[] unsubscribed = new boolean[n];
-        List<String> gone = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            TopicFilter f = parsed[i];
-            if (removed[i] && subscriptions.stream().noneMatch(s -> s.filter.equals(f))) {
-                unsubscribed[i] = true;
-                gone.add(filters[i]);
-            }
-        }
-        if (gone.isEmpty()) {
-            return unsubscribed;
-        }
-        MqttClient c = live();
-        c.unsubscribe(gone.toArray(new String[0]));
-        List<String> again = new ArrayList<>();
-        List<SubscriptionOptions> againOptions = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            if (!unsubscribed[i]) {
-                continue;
-            }
-            SubscriptionOptions o = null;
-            for (Subscription s : subscriptions) {
-                if (s.filter.equals(parsed[i])) {
-                    o = o == null ? s.options : combine(o, s.options);
-                }
-            }
-            if (o != null) {
-                unsubscribed[i] = false;
-                again.add(filters[i]);
-                againOptions.add(o);
-            }
-        }
-        if (!again.isEmpty()) {
-            LOG.log(Level.DEBUG, () -> "connection " + name + ": " + again + " got a listener while being "
-                    + "unsubscribed; subscribing again");
-            String[] againFilters = again.toArray(new String[0]);
-            SubscriptionOptions[] o = againOptions.toArray(new SubscriptionOptions[0]);
-            int[] granted = Arrays.stream(o).anyMatch(SubscriptionOptions::needsMqtt5) ? c.subscribe(againFilters, o)
-                    : c.subscribe(againFilters, Arrays.stream(o).mapToInt(SubscriptionOptions::maxQos).toArray());
-            for (int i = 0; i < granted.length; i++) {
-                if (granted[i] >= SUBSCRIPTION_FAILURE) {
-                    String f = again.get(i);
-                    LOG.log(Level.WARNING, () -> "connection " + name + ": the broker refused to subscribe '" + f
-                            + "' again for the listener that joined while it was being unsubscribed");
-                }
-            }
-        }
-        return unsubscribed;
+        return subscriptions.unsubscribe(filters, listener);
     }
 
     /**
@@ -649,11 +446,6 @@ public class ClientConnection implements MqttConnection {
     /** Listener calls that threw. */
     public long listenerFailures() {
         return routes.listenerFailures();
-    }
-
-    /** Publishes a new route from the subscriptions as they are now; after every change of them. */
-    private void reroute() {
-        routes.reroute(subscriptions);
     }
 
     /** {@link #deliver(MqttClient, byte[], byte[], boolean, boolean, int, MqttProperties)} for the client in force (tests). */
@@ -696,6 +488,4 @@ public class ClientConnection implements MqttConnection {
         MqttClient c = client;
         return "MqttConnection[" + name + ", " + (c != null ? c : "out of service: " + failure) + "]";
     }
-
-
 }

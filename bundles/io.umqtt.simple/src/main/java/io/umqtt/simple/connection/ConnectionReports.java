@@ -7,12 +7,52 @@ import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttException;
 
 /**
- * What a connection tells operators beyond its settings: the service properties of a connection
- * out of service, the log line saying so, and failures as operators should read them. The static
- * helpers behind {@link ConnectionSettings}' public ones (see their javadoc). Stateless and thread-safe.
+ * What a connection tells operators and other bundles: the service properties of a connection in
+ * service ({@link #serviceProperties}) and out of service, the text of its settings
+ * ({@link #text}, never a secret), the log line of a connection out of service, and failures as
+ * operators should read them. The static helpers behind {@link ConnectionSettings}' public ones
+ * (see their javadoc). Stateless and thread-safe.
  */
 final class ConnectionReports {
     private ConnectionReports() {
+    }
+
+    /** See {@link ConnectionSettings#serviceProperties}. */
+    static Hashtable<String, Object> serviceProperties(ConnectionSettings s, String kind, ConnectionState state) {
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put(MqttConstants.NAME, s.name());
+        props.put(MqttConstants.KIND, kind);
+        props.put(MqttConstants.SERVER, s.server());
+        props.put(MqttConstants.PORT, s.effectivePort());
+        props.put(MqttConstants.TLS, s.tls());
+        props.put(MqttConstants.CLIENT_ID, s.clientId());
+        props.put(MqttConstants.STATE, state.name());
+        props.put(MqttConstants.CONNECTED, state == ConnectionState.CONNECTED);
+        props.put(MqttConstants.PROTOCOL_VERSION, s.protocolVersion());
+        return props;
+    }
+
+    /** See {@link ConnectionSettings#toString()}: a password shows as {@code ***}. */
+    static String text(ConnectionSettings s) {
+        StringBuilder t = new StringBuilder("ConnectionSettings[").append(s.pid())
+                .append(", name=").append(s.name())
+                .append(", server=").append(s.server()).append(':').append(s.effectivePort());
+        s.webSocket.appendTo(t);
+        t.append(", client.id=").append(s.clientId()).append(s.clientIdGenerated() ? " (generated)" : "")
+                .append(", username=").append(s.username() == null ? "" : s.username())
+                .append(", password=").append(s.hasPassword() ? "***" : "")
+                .append(", keepalive=").append(s.keepAliveSeconds())
+                .append(", clean.session=").append(s.cleanSession())
+                .append(", connect.timeout=").append(s.connectTimeoutSeconds())
+                .append(", ack.timeout=").append(s.ackTimeoutSeconds())
+                .append(", max.packet.size=").append(s.maxPacketSize())
+                .append(", tls=").append(s.tls() ? s.tlsSettings().toString() : "off");
+        if (s.ackAfterProcessing()) {
+            t.append(", ack.after.processing=true");
+        }
+        s.will.appendTo(t);
+        s.mqtt5.appendTo(t, s.cleanSession());
+        return t.append(']').toString();
     }
 
     /** See {@link ConnectionSettings#failedProperties}. */

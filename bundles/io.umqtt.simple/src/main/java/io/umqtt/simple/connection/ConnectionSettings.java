@@ -1,6 +1,5 @@
 package io.umqtt.simple.connection;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Hashtable;
 import java.util.function.UnaryOperator;
 
@@ -16,122 +15,23 @@ import io.umqtt.simple.TlsSettings;
  * bad value ({@code invalid configuration of io.umqtt.simple~a: port=70000 is outside 0..65535}); secrets
  * are never part of a message, of {@link #toString()} or of {@link #serviceProperties}.
  * <p>
+ * The ids, defaults and limits of the configuration are the constants of
+ * {@link ConnectionAttributes}, which this class implements (so they read
+ * {@code ConnectionSettings.PORT}, as always). The parts: the raw values the {@link Builder}
+ * collects ({@code SettingsInputs}), their validation ({@code SettingsValidator}), the WebSocket, last
+ * will and MQTT 5 parts ({@code WebSocketSettings}, {@code LastWill}, {@code Mqtt5Settings}), and the service
+ * properties and wording ({@code ConnectionReports}).
+ * <p>
  * It depends on nothing but the JDK and the client classes, so any component that drives an
  * {@link MqttClient} can use it. Immutable and thread-safe.
  */
-public final class ConnectionSettings {
-    /** Property ids, as in the configuration. */
-    public static final String NAME = "name";
-    public static final String SERVER = "server";
-    public static final String PORT = "port";
-    public static final String TRANSPORT = "transport";
-    public static final String WEBSOCKET_PATH = "websocket.path";
-    /** The HTTP proxy of WebSocket connections, {@code host:port}; empty: the JVM's default proxy selector. */
-    public static final String WEBSOCKET_PROXY = "websocket.proxy";
-    public static final String CLIENT_ID = "client.id";
-    public static final String USERNAME = "username";
-    public static final String PASSWORD = "password";
-    public static final String KEEPALIVE = "keepalive";
-    public static final String CLEAN_SESSION = "clean.session";
-    public static final String CONNECT_TIMEOUT = "connect.timeout";
-    public static final String ACK_TIMEOUT = "ack.timeout";
-    public static final String MAX_PACKET_SIZE = "max.packet.size";
-    public static final String TLS_ENABLED = "tls.enabled";
-    public static final String TLS_TRUSTSTORE = "tls.truststore";
-    public static final String TLS_TRUSTSTORE_PASSWORD = "tls.truststore.password";
-    public static final String TLS_KEYSTORE = "tls.keystore";
-    public static final String TLS_KEYSTORE_PASSWORD = "tls.keystore.password";
-    public static final String TLS_STORE_TYPE = "tls.store.type";
-    public static final String TLS_VERIFY_HOSTNAME = "tls.verify.hostname";
-    public static final String LWT_TOPIC = "lwt.topic";
-    public static final String LWT_MESSAGE = "lwt.message";
-    public static final String LWT_QOS = "lwt.qos";
-    public static final String LWT_RETAIN = "lwt.retain";
-    /** Acknowledge received QoS 1 messages after processing (see docs/ack-after-processing.md). */
-    public static final String ACK_AFTER_PROCESSING = "ack.after.processing";
-    /** Default of {@link #ACK_AFTER_PROCESSING}: acknowledge on receipt, as umqtt does. */
-    public static final boolean DEFAULT_ACK_AFTER_PROCESSING = false;
-
-    // MQTT 5 (docs/mqtt5-components.md): the protocol version and the connect settings only MQTT 5 has
-    /** {@value}: 4 (MQTT 3.1.1, the default) or 5 (MQTT 5). */
-    public static final String PROTOCOL_VERSION = "protocol.version";
-    /** {@value}: MQTT 5 session expiry interval in seconds; -1 follows {@link #CLEAN_SESSION}. */
-    public static final String SESSION_EXPIRY_INTERVAL = "session.expiry.interval";
-    /** {@value}: MQTT 5 Receive Maximum announced to the broker. */
-    public static final String RECEIVE_MAXIMUM = "receive.maximum";
-    /** {@value}: MQTT 5 Topic Alias Maximum announced to the broker (inbound aliases). */
-    public static final String TOPIC_ALIAS_MAXIMUM = "topic.alias.maximum";
-    /** {@value}: MQTT 5 topic aliases the client uses at most when publishing. */
-    public static final String OUTBOUND_TOPIC_ALIASES = "outbound.topic.aliases";
-    /** {@value}: MQTT 5 Request Response Information. */
-    public static final String REQUEST_RESPONSE_INFORMATION = "request.response.information";
-    /** {@value}: MQTT 5 CONNECT user properties, each "name=value". */
-    public static final String USER_PROPERTIES = "user.properties";
-    /** {@value}: MQTT 5 Will Delay Interval in seconds. */
-    public static final String WILL_DELAY_INTERVAL = "will.delay.interval";
-    /** {@link #PROTOCOL_VERSION} value: MQTT 3.1.1. */
-    public static final int MQTT_3_1_1 = MqttConstants.MQTT_3_1_1;
-    /** {@link #PROTOCOL_VERSION} value: MQTT 5. */
-    public static final int MQTT_5 = MqttConstants.MQTT_5;
-    /** Default {@link #PROTOCOL_VERSION}: MQTT 3.1.1. */
-    public static final int DEFAULT_PROTOCOL_VERSION = MQTT_3_1_1;
-    /** Default {@link #SESSION_EXPIRY_INTERVAL}: follow clean session (0 with it, never expiring without). */
-    public static final long DEFAULT_SESSION_EXPIRY_INTERVAL = -1;
-    /** The session expiry interval that means "never expires", and the largest MQTT four byte integer. */
-    public static final long MAX_FOUR_BYTE_INTEGER = 0xFFFF_FFFFL;
-    /** The largest MQTT two byte integer (receive maximum, topic alias maximum). */
-    public static final int MAX_TWO_BYTE_INTEGER = 65_535;
-    /** Default {@link #RECEIVE_MAXIMUM}: MQTT 5's own default, 65535 (so none is announced). */
-    public static final int DEFAULT_RECEIVE_MAXIMUM = MAX_TWO_BYTE_INTEGER;
-    /** Default {@link #TOPIC_ALIAS_MAXIMUM}: the broker may use no topic aliases towards us (MQTT 5's default). */
-    public static final int DEFAULT_TOPIC_ALIAS_MAXIMUM = 0;
-    /** Default {@link #OUTBOUND_TOPIC_ALIASES}: up to 16 topics, within the broker's maximum. */
-    public static final int DEFAULT_OUTBOUND_TOPIC_ALIASES = MqttClient.DEFAULT_OUTBOUND_TOPIC_ALIASES;
-
-    /** Prefix of generated client identifiers. */
-    public static final String GENERATED_CLIENT_ID_PREFIX = "umqtt-";
-
-    // The defaults and limits of the configuration: the builder starts from these, the validation
-    // checks these and the Metatype forms state these (ConnectionConfig); nowhere a second literal.
-    /** Default broker host. */
-    public static final String DEFAULT_SERVER = "localhost";
-    /** {@link #TRANSPORT} value: MQTT over TCP (the default). */
-    public static final String TRANSPORT_TCP = "tcp";
-    /** {@link #TRANSPORT} value: MQTT over WebSocket. */
-    public static final String TRANSPORT_WEBSOCKET = "websocket";
-    /** Default transport. */
-    public static final String DEFAULT_TRANSPORT = TRANSPORT_TCP;
-    /** Default WebSocket path. */
-    public static final String DEFAULT_WEBSOCKET_PATH = MqttClient.DEFAULT_WEBSOCKET_PATH;
-    /** Default MQTT keepalive, in seconds. */
-    public static final int DEFAULT_KEEPALIVE_SECONDS = 60;
-    /** The simple connection's default connect timeout, in seconds (the robust component has its own). */
-    public static final int DEFAULT_CONNECT_TIMEOUT_SECONDS = 30;
-    /** Default acknowledgement timeout, in seconds. */
-    public static final int DEFAULT_ACK_TIMEOUT_SECONDS = 30;
-    /** Default largest packet accepted from the broker: the client's, 4 MiB. */
-    public static final int DEFAULT_MAX_PACKET_SIZE = MqttClient.DEFAULT_MAX_PACKET_SIZE;
-    /** Default type of the TLS key stores. */
-    public static final String DEFAULT_STORE_TYPE = TlsSettings.DEFAULT_STORE_TYPE;
-    /** Upper bound of both timeouts, in seconds (one day). */
-    public static final int MAX_TIMEOUT_SECONDS = 86_400;
-    /** Upper bound of the keepalive, in seconds (a 16-bit field); 0 turns keepalive off. */
-    public static final int MAX_KEEPALIVE_SECONDS = 65_535;
-    /** Upper bound of the port; 0 stands for the default port. */
-    public static final int MAX_PORT = 65_535;
-    /** Lower bound of the maximum packet size, in bytes (remaining length). */
-    public static final int MIN_PACKET_SIZE_BYTES = 2;
-    /** Upper bound of the maximum packet size: the largest remaining length MQTT can encode. */
-    public static final int MAX_PACKET_SIZE_BYTES = MqttConstants.MAX_REMAINING_LENGTH;
-    /** MQTT strings (client id, user name, password, will message) carry a 16-bit length. */
-    static final int MAX_STRING_BYTES = 65_535;
-
+public final class ConnectionSettings implements ConnectionAttributes {
     private final String pid;
     private final String name;
     private final String server;
     private final int port;
-    /** The WebSocket path and proxy (path null over TCP). */
-    private final WebSocketSettings webSocket;
+    /** The WebSocket path and proxy (path null over TCP); read by {@link ConnectionReports}. */
+    final WebSocketSettings webSocket;
     private final String clientId;
     private final boolean clientIdGenerated;
     private final String username;
@@ -142,17 +42,16 @@ public final class ConnectionSettings {
     private final int ackTimeoutSeconds;
     private final int maxPacketSize;
     private final TlsSettings tls;
-    private final String lwtTopic;
-    private final String lwtMessage;
-    private final int lwtQos;
-    private final boolean lwtRetain;
+    /** The last will (its topic null for none); read by {@link ConnectionReports}. */
+    final LastWill will;
     private final boolean ackAfterProcessing;
-    /** The protocol version and the MQTT 5 connect settings. */
-    private final Mqtt5Settings mqtt5;
+    /** The protocol version and the MQTT 5 connect settings; read by {@link ConnectionReports}. */
+    final Mqtt5Settings mqtt5;
     /** The configured values as the builder took them (secrets included; never shown): see {@link #sameAs}. */
     private final java.util.List<Object> inputs;
 
-    ConnectionSettings(Builder b, String name, String server, int port, String webSocketPath, String clientId,
+    /** The validated values ({@code SettingsValidator}), and the rest as {@code b} holds them. */
+    ConnectionSettings(SettingsInputs b, String name, String server, int port, String webSocketPath, String clientId,
             boolean generated, String username, String password, TlsSettings tls, String lwtTopic, String lwtMessage,
             java.util.List<io.umqtt.api.UserProperty> userProperties) {
         this.pid = b.pid;
@@ -170,13 +69,10 @@ public final class ConnectionSettings {
         this.ackTimeoutSeconds = b.ackTimeoutSeconds;
         this.maxPacketSize = b.maxPacketSize;
         this.tls = tls;
-        this.lwtTopic = lwtTopic;
-        this.lwtMessage = lwtMessage;
-        this.lwtQos = b.lwtQos;
-        this.lwtRetain = b.lwtRetain;
+        this.will = new LastWill(lwtTopic, lwtMessage, b.lwtQos, b.lwtRetain);
         this.ackAfterProcessing = b.ackAfterProcessing;
         this.mqtt5 = new Mqtt5Settings(b, userProperties);
-        this.inputs = b.inputs();
+        this.inputs = b.values();
     }
 
     /**
@@ -200,34 +96,8 @@ public final class ConnectionSettings {
      */
     public static ConnectionSettings of(String pid, String defaultName, ConnectionConfig c, int connectTimeoutSeconds,
             UnaryOperator<String> secrets) {
-        return Mqtt5Settings.configure(builder(pid)
-                .defaultName(defaultName)
-                .name(c.name())
-                .server(c.server())
-                .port(c.port())
-                .transport(c.transport())
-                .webSocketPath(c.websocket_path())
-                .webSocketProxy(c.websocket_proxy())
-                .clientId(c.client_id())
-                .username(c.username())
-                .password(secrets.apply(c.password()))
-                .keepAlive(c.keepalive())
-                .cleanSession(c.clean_session())
+        return SettingsInputs.configure(builder(pid).defaultName(defaultName), c, secrets)
                 .connectTimeout(connectTimeoutSeconds)
-                .ackTimeout(c.ack_timeout())
-                .maxPacketSize(c.max_packet_size())
-                .tlsEnabled(c.tls_enabled())
-                .trustStore(c.tls_truststore())
-                .trustStorePassword(secrets.apply(c.tls_truststore_password()))
-                .keyStore(c.tls_keystore())
-                .keyStorePassword(secrets.apply(c.tls_keystore_password()))
-                .storeType(c.tls_store_type())
-                .verifyHostname(c.tls_verify_hostname())
-                .lwtTopic(c.lwt_topic())
-                .lwtMessage(c.lwt_message())
-                .lwtQos(c.lwt_qos())
-                .lwtRetain(c.lwt_retain())
-                .ackAfterProcessing(c.ack_after_processing()), c)
                 .build();
     }
 
@@ -337,16 +207,16 @@ public final class ConnectionSettings {
 
     /** The last will topic, or {@code null} for none. */
     public String lwtTopic() {
-        return lwtTopic;
+        return will.topic;
     }
 
     /** The last will payload ({@code ""} when a topic but no message is set), or {@code null}. */
     public String lwtMessage() {
-        return lwtMessage;
+        return will.message;
     }
 
     public int lwtQos() {
-        return lwtQos;
+        return will.qos;
     }
 
     /** Whether received QoS 1 messages are acknowledged after processing ({@value #ACK_AFTER_PROCESSING}). */
@@ -355,7 +225,7 @@ public final class ConnectionSettings {
     }
 
     public boolean lwtRetain() {
-        return lwtRetain;
+        return will.retain;
     }
 
     /** {@value #MQTT_3_1_1} (MQTT 3.1.1) or {@value #MQTT_5} (MQTT 5). */
@@ -443,15 +313,7 @@ public final class ConnectionSettings {
             client.setAckAfterProcessing(true);
         }
         mqtt5.applyTo(client, cleanSession);
-        if (lwtTopic != null) {
-            if (mqtt5.willDelayInterval != 0) { // MQTT 5 only (validated)
-                client.setLastWill(lwtTopic, lwtMessage.getBytes(StandardCharsets.UTF_8), lwtRetain, lwtQos,
-                        io.umqtt.api.MqttProperties.EMPTY, mqtt5.willDelayInterval);
-            } else {
-                client.setLastWill(lwtTopic.getBytes(StandardCharsets.UTF_8),
-                        lwtMessage.getBytes(StandardCharsets.UTF_8), lwtRetain, lwtQos);
-            }
-        }
+        will.applyTo(client, mqtt5.willDelayInterval);
         return client;
     }
 
@@ -462,17 +324,7 @@ public final class ConnectionSettings {
      * @param kind {@code simple} or {@code robust}
      */
     public Hashtable<String, Object> serviceProperties(String kind, ConnectionState state) {
-        Hashtable<String, Object> props = new Hashtable<>();
-        props.put(MqttConstants.NAME, name);
-        props.put(MqttConstants.KIND, kind);
-        props.put(MqttConstants.SERVER, server);
-        props.put(MqttConstants.PORT, effectivePort());
-        props.put(MqttConstants.TLS, tls != null);
-        props.put(MqttConstants.CLIENT_ID, clientId);
-        props.put(MqttConstants.STATE, state.name());
-        props.put(MqttConstants.CONNECTED, state == ConnectionState.CONNECTED);
-        props.put(MqttConstants.PROTOCOL_VERSION, mqtt5.protocolVersion);
-        return props;
+        return ConnectionReports.serviceProperties(this, kind, state);
     }
 
     /**
@@ -525,28 +377,7 @@ public final class ConnectionSettings {
     /** The settings without any secret: a password shows as {@code ***}. */
     @Override
     public String toString() {
-        StringBuilder s = new StringBuilder("ConnectionSettings[").append(pid)
-                .append(", name=").append(name)
-                .append(", server=").append(server).append(':').append(effectivePort());
-        webSocket.appendTo(s);
-        s.append(", client.id=").append(clientId).append(clientIdGenerated ? " (generated)" : "")
-                .append(", username=").append(username == null ? "" : username)
-                .append(", password=").append(password == null ? "" : "***")
-                .append(", keepalive=").append(keepAliveSeconds)
-                .append(", clean.session=").append(cleanSession)
-                .append(", connect.timeout=").append(connectTimeoutSeconds)
-                .append(", ack.timeout=").append(ackTimeoutSeconds)
-                .append(", max.packet.size=").append(maxPacketSize)
-                .append(", tls=").append(tls == null ? "off" : tls.toString());
-        if (ackAfterProcessing) {
-            s.append(", ack.after.processing=true");
-        }
-        if (lwtTopic != null) {
-            s.append(", lwt.topic=").append(lwtTopic).append(", lwt.qos=").append(lwtQos)
-                    .append(", lwt.retain=").append(lwtRetain);
-        }
-        mqtt5.appendTo(s, cleanSession);
-        return s.append(']').toString();
+        return ConnectionReports.text(this);
     }
 
     // ------------------------------------------------------------------ builder
@@ -556,249 +387,198 @@ public final class ConnectionSettings {
      * count as empty. Not thread-safe.
      */
     public static final class Builder {
-        // read by SettingsValidator
-        final String pid;
-        String defaultName;
-        String name = "";
-        String server = DEFAULT_SERVER;
-        int port;
-        String transport = DEFAULT_TRANSPORT;
-        String webSocketPath = DEFAULT_WEBSOCKET_PATH;
-        String webSocketProxy = "";
-        String clientId = "";
-        String username = "";
-        String password = "";
-        int keepAliveSeconds = DEFAULT_KEEPALIVE_SECONDS;
-        boolean cleanSession = true;
-        int connectTimeoutSeconds = DEFAULT_CONNECT_TIMEOUT_SECONDS;
-        int ackTimeoutSeconds = DEFAULT_ACK_TIMEOUT_SECONDS;
-        int maxPacketSize = DEFAULT_MAX_PACKET_SIZE;
-        boolean tlsEnabled;
-        String trustStore = "";
-        String trustStorePassword = "";
-        String keyStore = "";
-        String keyStorePassword = "";
-        String storeType = DEFAULT_STORE_TYPE;
-        boolean verifyHostname = true;
-        String lwtTopic = "";
-        String lwtMessage = "";
-        int lwtQos;
-        boolean lwtRetain;
-        boolean ackAfterProcessing = DEFAULT_ACK_AFTER_PROCESSING;
-        int protocolVersion = DEFAULT_PROTOCOL_VERSION;
-        long sessionExpiryInterval = DEFAULT_SESSION_EXPIRY_INTERVAL;
-        int receiveMaximum = DEFAULT_RECEIVE_MAXIMUM;
-        int topicAliasMaximum = DEFAULT_TOPIC_ALIAS_MAXIMUM;
-        int outboundTopicAliases = DEFAULT_OUTBOUND_TOPIC_ALIASES;
-        boolean requestResponseInformation;
-        String[] userProperties = {};
-        long willDelayInterval;
+        /** The values as set; {@link #build()} hands them to the validation. */
+        private final SettingsInputs in;
 
         private Builder(String pid) {
-            this.pid = pid;
-            this.defaultName = pid;
+            this.in = new SettingsInputs(pid);
         }
 
         /** The connection name when {@link #name} is empty; the PID unless set. */
         public Builder defaultName(String v) {
-            defaultName = v == null || v.isBlank() ? pid : v.strip();
+            in.defaultName = v == null || v.isBlank() ? in.pid : v.strip();
             return this;
         }
 
-        /** Every value as configured, normalised as {@link #build()} reads it, for {@link ConnectionSettings#sameAs}. */
-        java.util.List<Object> inputs() {
-            return java.util.Arrays.asList(defaultName, trim(name), trim(server), port, trim(transport),
-                    trim(webSocketPath), trim(clientId), trim(username),
-                    password == null ? "" : password, keepAliveSeconds, cleanSession, connectTimeoutSeconds,
-                    ackTimeoutSeconds, maxPacketSize, tlsEnabled, trim(trustStore),
-                    trustStorePassword == null ? "" : trustStorePassword, trim(keyStore),
-                    keyStorePassword == null ? "" : keyStorePassword, trim(storeType), verifyHostname,
-                    trim(lwtTopic), lwtMessage == null ? "" : lwtMessage, lwtQos, lwtRetain, ackAfterProcessing,
-                    trim(webSocketProxy), protocolVersion, sessionExpiryInterval, receiveMaximum, topicAliasMaximum,
-                    outboundTopicAliases, requestResponseInformation,
-                    java.util.Arrays.asList(userProperties == null ? new String[0] : userProperties),
-                    willDelayInterval);
-        }
-
         public Builder name(String v) {
-            name = v;
+            in.name = v;
             return this;
         }
 
         public Builder server(String v) {
-            server = v;
+            in.server = v;
             return this;
         }
 
         public Builder port(int v) {
-            port = v;
+            in.port = v;
             return this;
         }
 
         /** {@value ConnectionSettings#TRANSPORT_TCP} or {@value ConnectionSettings#TRANSPORT_WEBSOCKET}; empty: tcp. */
         public Builder transport(String v) {
-            transport = v;
+            in.transport = v;
             return this;
         }
 
         /** The WebSocket path (used with transport websocket); empty: {@value ConnectionSettings#DEFAULT_WEBSOCKET_PATH}. */
         public Builder webSocketPath(String v) {
-            webSocketPath = v;
+            in.webSocketPath = v;
             return this;
         }
 
         /** The WebSocket HTTP proxy, {@code host:port}; empty: the JVM's default proxy selector. */
         public Builder webSocketProxy(String v) {
-            webSocketProxy = v;
+            in.webSocketProxy = v;
             return this;
         }
 
         public Builder clientId(String v) {
-            clientId = v;
+            in.clientId = v;
             return this;
         }
 
         public Builder username(String v) {
-            username = v;
+            in.username = v;
             return this;
         }
 
         public Builder password(String v) {
-            password = v;
+            in.password = v;
             return this;
         }
 
         public Builder keepAlive(int seconds) {
-            keepAliveSeconds = seconds;
+            in.keepAliveSeconds = seconds;
             return this;
         }
 
         public Builder cleanSession(boolean v) {
-            cleanSession = v;
+            in.cleanSession = v;
             return this;
         }
 
         public Builder connectTimeout(int seconds) {
-            connectTimeoutSeconds = seconds;
+            in.connectTimeoutSeconds = seconds;
             return this;
         }
 
         public Builder ackTimeout(int seconds) {
-            ackTimeoutSeconds = seconds;
+            in.ackTimeoutSeconds = seconds;
             return this;
         }
 
         public Builder maxPacketSize(int bytes) {
-            maxPacketSize = bytes;
+            in.maxPacketSize = bytes;
             return this;
         }
 
         public Builder tlsEnabled(boolean v) {
-            tlsEnabled = v;
+            in.tlsEnabled = v;
             return this;
         }
 
         public Builder trustStore(String path) {
-            trustStore = path;
+            in.trustStore = path;
             return this;
         }
 
         public Builder trustStorePassword(String v) {
-            trustStorePassword = v;
+            in.trustStorePassword = v;
             return this;
         }
 
         public Builder keyStore(String path) {
-            keyStore = path;
+            in.keyStore = path;
             return this;
         }
 
         public Builder keyStorePassword(String v) {
-            keyStorePassword = v;
+            in.keyStorePassword = v;
             return this;
         }
 
         public Builder storeType(String v) {
-            storeType = v;
+            in.storeType = v;
             return this;
         }
 
         public Builder verifyHostname(boolean v) {
-            verifyHostname = v;
+            in.verifyHostname = v;
             return this;
         }
 
         public Builder lwtTopic(String v) {
-            lwtTopic = v;
+            in.lwtTopic = v;
             return this;
         }
 
         public Builder lwtMessage(String v) {
-            lwtMessage = v;
+            in.lwtMessage = v;
             return this;
         }
 
         public Builder lwtQos(int v) {
-            lwtQos = v;
+            in.lwtQos = v;
             return this;
         }
 
         public Builder lwtRetain(boolean v) {
-            lwtRetain = v;
+            in.lwtRetain = v;
             return this;
         }
 
         /** {@value ConnectionSettings#ACK_AFTER_PROCESSING}; needs clean session off. */
         public Builder ackAfterProcessing(boolean v) {
-            ackAfterProcessing = v;
+            in.ackAfterProcessing = v;
             return this;
         }
 
         /** {@value ConnectionSettings#PROTOCOL_VERSION}: {@value ConnectionSettings#MQTT_3_1_1} or {@value ConnectionSettings#MQTT_5}. */
         public Builder protocolVersion(int v) {
-            protocolVersion = v;
+            in.protocolVersion = v;
             return this;
         }
 
         /** {@value ConnectionSettings#SESSION_EXPIRY_INTERVAL} in seconds; -1 follows clean session (MQTT 5). */
         public Builder sessionExpiryInterval(long seconds) {
-            sessionExpiryInterval = seconds;
+            in.sessionExpiryInterval = seconds;
             return this;
         }
 
         /** {@value ConnectionSettings#RECEIVE_MAXIMUM}, 1..65535 (MQTT 5). */
         public Builder receiveMaximum(int v) {
-            receiveMaximum = v;
+            in.receiveMaximum = v;
             return this;
         }
 
         /** {@value ConnectionSettings#TOPIC_ALIAS_MAXIMUM}, 0..65535 (MQTT 5). */
         public Builder topicAliasMaximum(int v) {
-            topicAliasMaximum = v;
+            in.topicAliasMaximum = v;
             return this;
         }
 
         /** {@value ConnectionSettings#OUTBOUND_TOPIC_ALIASES}, 0..65535 (MQTT 5). */
         public Builder outboundTopicAliases(int v) {
-            outboundTopicAliases = v;
+            in.outboundTopicAliases = v;
             return this;
         }
 
         /** {@value ConnectionSettings#REQUEST_RESPONSE_INFORMATION} (MQTT 5). */
         public Builder requestResponseInformation(boolean v) {
-            requestResponseInformation = v;
+            in.requestResponseInformation = v;
             return this;
         }
 
         /** {@value ConnectionSettings#USER_PROPERTIES}: each "name=value" (MQTT 5); null or empty entries are skipped. */
         public Builder userProperties(String... v) {
-            userProperties = v == null ? new String[0] : v.clone();
+            in.userProperties = v == null ? new String[0] : v.clone();
             return this;
         }
 
         /** {@value ConnectionSettings#WILL_DELAY_INTERVAL} in seconds (MQTT 5). */
         public Builder willDelayInterval(long seconds) {
-            willDelayInterval = seconds;
+            in.willDelayInterval = seconds;
             return this;
         }
 
@@ -810,11 +590,7 @@ public final class ConnectionSettings {
          * @throws IllegalArgumentException naming the first bad property and its value
          */
         public ConnectionSettings build() {
-            return new SettingsValidator(this).validate();
-        }
-
-        private static String trim(String s) {
-            return s == null ? "" : s.strip();
+            return new SettingsValidator(in).validate();
         }
     }
 }

@@ -21,7 +21,7 @@ final class Mqtt5Settings {
     final List<UserProperty> userProperties;
     final long willDelayInterval;
 
-    Mqtt5Settings(ConnectionSettings.Builder b, List<UserProperty> userProperties) {
+    Mqtt5Settings(SettingsInputs b, List<UserProperty> userProperties) {
         this.protocolVersion = b.protocolVersion;
         this.sessionExpiryInterval = b.sessionExpiryInterval;
         this.receiveMaximum = b.receiveMaximum;

@@ -19,9 +19,10 @@ import io.umqtt.simple.TlsSettings;
 
 /**
  * The one validation of a connection's configuration, for the simple and the robust component
- * alike: the raw values of a {@link ConnectionSettings.Builder} in, {@link ConnectionSettings} or
- * an {@link IllegalArgumentException} out. Every check names the configuration property and the
- * bad value ({@code invalid configuration of io.umqtt.simple~a: port=70000 is outside 0..65535});
+ * alike: the raw values a {@link ConnectionSettings.Builder} collected ({@link SettingsInputs}) in,
+ * {@link ConnectionSettings} or an {@link IllegalArgumentException} out. Every check names the
+ * configuration property and the bad value
+ * ({@code invalid configuration of io.umqtt.simple~a: port=70000 is outside 0..65535});
  * a secret is never part of a message. The limits are {@link ConnectionSettings}'s constants, the
  * same the Metatype forms state ({@link ConnectionConfig}). With TLS the key stores are loaded once
  * here, so that a missing file, a wrong type or a wrong password is reported at configuration time.
@@ -29,7 +30,10 @@ import io.umqtt.simple.TlsSettings;
  * One use per instance, on one thread.
  */
 final class SettingsValidator {
-    private final ConnectionSettings.Builder builder;
+    /** MQTT strings (client id, user name, password, will message) carry a 16-bit length. */
+    static final int MAX_STRING_BYTES = 65_535;
+
+    private final SettingsInputs builder;
     private final String pid;
     private final String defaultName;
     private final String name;
@@ -56,7 +60,7 @@ final class SettingsValidator {
     private final String lwtMessage;
     private final int lwtQos;
 
-    SettingsValidator(ConnectionSettings.Builder b) {
+    SettingsValidator(SettingsInputs b) {
         this.builder = b;
         this.pid = b.pid;
         this.defaultName = b.defaultName;
@@ -257,7 +261,7 @@ final class SettingsValidator {
      * @return the parsed {@value ConnectionSettings#USER_PROPERTIES}
      */
     private java.util.List<UserProperty> mqtt5(String willTopic) {
-        ConnectionSettings.Builder b = builder;
+        SettingsInputs b = builder;
         if (b.protocolVersion != MQTT_3_1_1 && b.protocolVersion != MQTT_5) {
             throw invalid(PROTOCOL_VERSION, b.protocolVersion, "must be " + MQTT_3_1_1 + " (MQTT 3.1.1) or " + MQTT_5
                     + " (MQTT 5)");

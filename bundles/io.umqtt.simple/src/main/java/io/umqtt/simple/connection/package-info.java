@@ -11,5 +11,5 @@
  * them, and the package may change with the client bundles (its version says how).
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package io.umqtt.simple.connection;
