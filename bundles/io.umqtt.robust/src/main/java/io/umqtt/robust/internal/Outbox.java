@@ -319,9 +319,22 @@ public final class Outbox {
             try {
                 flushHeld();
             } finally {
-                flushLock.unlock();
+                unlockAndTell();
             }
         }
+    }
+
+    /** Releases {@link #flushLock}; once no longer held by this thread, tells the listener the drops of the flush. */
+    private void unlockAndTell() {
+        flushLock.unlock();
+        if (!flushLock.isHeldByCurrentThread()) {
+            sender.tellReports();
+        }
+    }
+
+    /** Whether this thread holds the flush lock (for tests: the listener is never called under it). */
+    boolean flushingOnThisThread() {
+        return flushLock.isHeldByCurrentThread();
     }
 
     /**
@@ -333,7 +346,7 @@ public final class Outbox {
         try {
             flushHeld();
         } finally {
-            flushLock.unlock();
+            unlockAndTell();
         }
         flushIfIdle(); // what a publishAsync queued while this thread was about to let go
     }

@@ -6,7 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
@@ -29,8 +31,10 @@ import io.umqtt.simple.PublishToken;
  * lock; under it this class takes the simple client's locks (writes, PUBACK waits), the
  * {@link ReceiveWindow} gate, and the queue's and its log's monitors. {@link #pubrecReceived(int)}
  * runs on the simple client's reader and takes only the log's monitor (a leaf). {@link #qos2OnDisk}
- * is a concurrent map shared by the two; the counters are atomic. The listener is told through
- * {@link Reconnector#tell}.
+ * is a concurrent map shared by the two; the counters are atomic. The listener is never called
+ * under the flush lock: the drops found while sending are queued in {@link #reports} and told
+ * (through {@link Reconnector#tell}) by {@link #tellReports()}, which the outbox calls after it
+ * released the lock, so a listener may publish (a dead-letter topic) without re-entering a flush.
  */
 final class QueueSender {
     private static final System.Logger LOG = System.getLogger(Outbox.LOGGER);
@@ -49,6 +53,8 @@ final class QueueSender {
     private final Map<Integer, Long> qos2OnDisk = new ConcurrentHashMap<>();
     private final AtomicLong resent = new AtomicLong();
     private final AtomicLong expired = new AtomicLong();
+    /** The listener calls of drops found under the flush lock, told after it is released. */
+    private final Queue<Runnable> reports = new ConcurrentLinkedQueue<>();
 
     QueueSender(MqttClient client, ClientPort port, Reconnector reconnector, QueueStore store, ReceiveWindow window,
             LongSupplier clock) {
@@ -58,6 +64,16 @@ final class QueueSender {
         this.store = store;
         this.window = window;
         this.clock = clock;
+    }
+
+    /**
+     * Tells the listener the drops found while sending, in order; called by the outbox when it
+     * no longer holds the flush lock (by whichever thread released it last: each drop is told once).
+     */
+    void tellReports() {
+        for (Runnable r; (r = reports.poll()) != null;) {
+            r.run();
+        }
     }
 
     long resent() {
@@ -180,7 +196,7 @@ final class QueueSender {
             if (e.token != null) {
                 e.token.fail(why);
             }
-            reconnector.tell("messageDropped", l -> l.messageDropped(e.topic, e.payload, e.qos, reason));
+            reports.add(() -> reconnector.tell("messageDropped", l -> l.messageDropped(e.topic, e.payload, e.qos, reason)));
         }
     }
 
@@ -276,7 +292,7 @@ final class QueueSender {
             e.token.fail(new MessageExpiredException("MQTT client " + client.clientId() + ": message to '" + topic
                     + "' " + why));
         }
-        reconnector.tell("messageDropped", l -> l.messageDropped(e.topic, e.payload, e.qos, why));
+        reports.add(() -> reconnector.tell("messageDropped", l -> l.messageDropped(e.topic, e.payload, e.qos, why)));
     }
 
     /** The packet id recorded for the QoS 2 message {@code e} on disk (0: none), no longer tracked. */

@@ -46,6 +46,8 @@ class OutboxMqtt5Test {
     /** The ack awaits seen, as the number of sends before each: shows the window. */
     private final List<Integer> awaitsAfter = new ArrayList<>();
     private final List<String> droppedReasons = new ArrayList<>();
+    /** Whether the listener was called while its thread held the flush lock, per drop. */
+    private final List<Boolean> droppedUnderFlushLock = new ArrayList<>();
     /** Acks arrive only when awaited (else at once); counts what is unacknowledged. */
     private boolean slowAcks;
     private int outstanding;
@@ -70,6 +72,7 @@ class OutboxMqtt5Test {
             @Override
             public void messageDropped(byte[] topic, byte[] payload, int qos, String reason) {
                 droppedReasons.add(new String(topic, StandardCharsets.UTF_8) + ": " + reason);
+                droppedUnderFlushLock.add(outbox.flushingOnThisThread());
             }
         });
         outbox = new Outbox(client, port, reconnector, 1_000, 1_000_000, OverflowPolicy.DROP_OLDEST, null);
@@ -125,6 +128,19 @@ class OutboxMqtt5Test {
                 + "of 2 s passed while it waited 2.000 s"), droppedReasons.get(0));
         assertTrue(log.text().contains("MQTT client outbox-5 to broker.invalid:1883: message to 't/2' (1 bytes, QoS 1) "
                 + "expired in the offline queue"), log.text());
+    }
+
+    @Test
+    void theListenerHearsOfADropFoundWhileSendingAfterTheFlushLockIsReleased() throws IOException {
+        // a listener may publish (e.g. to a dead-letter topic): under the lock that would re-enter the flush
+        outbox.publishAsync(b("t/1"), b("a"), false, 1, expiring(1));
+        outbox.publishAsync(b("t/9"), b("b"), false, 1, expiring(9));
+        now.addAndGet(1_000);
+        connected = true;
+        outbox.flush();
+        assertEquals(List.of("t/9"), wire);
+        assertEquals(1, droppedReasons.size(), droppedReasons.toString());
+        assertEquals(List.of(false), droppedUnderFlushLock);
     }
 
     @Test
