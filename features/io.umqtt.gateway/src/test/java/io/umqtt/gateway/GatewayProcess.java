@@ -395,6 +395,21 @@ final class GatewayProcess implements AutoCloseable {
         return post("/system/console/configMgr/" + factoryPid, form);
     }
 
+    /**
+     * Posts what the console's configuration form posts on "Save" for the existing configuration
+     * {@code pid}: the properties in their map order (the console keeps the configuration's other
+     * properties). The console answers 302; the caller checks.
+     */
+    HttpResponse<String> updateConfiguration(String pid, Map<String, String> properties)
+            throws IOException, InterruptedException {
+        Map<String, String> form = new LinkedHashMap<>();
+        form.put("apply", "true");
+        form.put("action", "ajaxConfigManager");
+        form.put("propertylist", String.join(",", properties.keySet()));
+        form.putAll(properties);
+        return post("/system/console/configMgr/" + pid, form);
+    }
+
     /** GET with the console's credentials. */
     HttpResponse<String> get(String path) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(uri(path)).header("Authorization", AUTH)
