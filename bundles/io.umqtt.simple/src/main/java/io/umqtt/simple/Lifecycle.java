@@ -25,7 +25,10 @@ final class Lifecycle {
     private final MqttClient c;
     /** The current connection, from the start of its connect; replaced under the client's lock. */
     volatile Transport transport;
-    /** The transport a {@link #disconnect()} is sending DISCONNECT on, which {@link #close} leaves to it. */
+    /**
+     * The transport a {@link #disconnect()} is sending DISCONNECT on, which {@link #close} and a concurrent
+     * {@code disconnect()} leave to it (it closes the socket after its DISCONNECT). Set under the client's lock.
+     */
     private volatile Transport disconnectingOn;
 
     Lifecycle(MqttClient client) {
@@ -208,16 +211,19 @@ final class Lifecycle {
         IOException writeFailure = null;
         boolean connected;
         boolean connecting;
+        Transport writingOn = null;
         synchronized (c.lock) {
             // CLOSED before DISCONNECT goes out: the broker then closing the socket is no loss
             connected = c.state == ConnectionState.CONNECTED;
             connecting = c.state == ConnectionState.CONNECTING;
             if (connected || connecting) {
                 c.state = ConnectionState.CLOSED;
+                // set under the lock: a disconnect() or close() that finds CLOSED next leaves this socket to us
+                writingOn = transport;
+                disconnectingOn = writingOn;
             }
         }
         if (connected || connecting) {
-            disconnectingOn = transport;
             try {
                 // while connecting: only after CONNECT
                 if (packet == null) {
@@ -230,10 +236,19 @@ final class Lifecycle {
             }
         }
         // nothing connected or connecting above: a connect() begun since is after this disconnect(), and closing
-        // it here (its CONNECT may be on the wire, no DISCONNECT follows) would make the broker publish the will
-        closeConnection(new IOException("client disconnected from " + c.settings.broker()), true,
-                !(connected || connecting));
-        disconnectingOn = null;
+        // it here (its CONNECT may be on the wire, no DISCONNECT follows) would make the broker publish the will.
+        // Nor is the socket closed here when another disconnect() is writing its DISCONNECT on it (two threads
+        // disconnecting at once, e.g. a connecting thread undoing its connect while the owner releases the
+        // client): closing it would fail that write ("Socket closed"); that disconnect() closes it after.
+        boolean sending = connected || connecting;
+        closeConnection(new IOException("client disconnected from " + c.settings.broker()), sending, !sending);
+        if (sending) {
+            synchronized (c.lock) {
+                if (disconnectingOn == writingOn) {
+                    disconnectingOn = null;
+                }
+            }
+        }
         if (writeFailure != null) {
             throw new IOException("DISCONNECT could not be sent to " + c.settings.broker() + ": "
                     + writeFailure.getMessage(), writeFailure);
