@@ -193,13 +193,68 @@ class RobustQos2Test {
         assertEquals(0x32, p[0] & 0xFF, "the probe: the QoS 2 message went out once");
         second.write(ack(0x40, packetId(p)));
         probe.get(10, TimeUnit.SECONDS);
-        assertEquals(0, client.queued());
-        client.close();
+        assertEquals(0, client.queued()); // taken from the queue; its DONE record may still be on its way
+        client.close(); // returns once the queue's thread wrote the DONE record of the flow it saw complete
         again.get(10, TimeUnit.SECONDS);
         try (Stream<Path> files = Files.list(crashed)) {
             assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".log")),
                     "the completed flow left no segment behind");
         }
+    }
+
+    /**
+     * close() while the queue's thread still waits for the second of two pipelined QoS 2 flows,
+     * the first one complete (PUBCOMP read): close returns only after the first one's DONE record
+     * was written, so that a new run on the same files (no session: everything starts again as
+     * new) sends the second message only and never delivers the first one twice.
+     */
+    @Test
+    void aFlowCompletedBeforeCloseIsNotSentAgainAfterARestart() throws Exception {
+        Path live = dir.resolve("live");
+        Future<?> running = start(live);
+        Peer first = broker.accept();
+        first.readPacket(); // CONNECT; not answered yet: both messages are queued and go out in one window
+        client.publishAsync("t", "one", false, 2);
+        client.publishAsync("t", "two", false, 2);
+        first.write(ScriptedBroker.connack(0, 0));
+        byte[] one = first.readPacket();
+        byte[] two = first.readPacket();
+        assertEquals("one", payload(one));
+        assertEquals("two", payload(two));
+        first.write(ack(0x50, packetId(one)));
+        assertArrayEquals(ack(0x62, packetId(one)), first.readPacket());
+        first.write(ack(0x70, packetId(one))); // PUBCOMP: the first flow is complete
+        first.write(ack(0x50, packetId(two)));
+        // read in order: the PUBREL of "two" was written after the PUBCOMP of "one" was read
+        assertArrayEquals(ack(0x62, packetId(two)), first.readPacket());
+        client.close();
+        first.close();
+        running.get(10, TimeUnit.SECONDS);
+
+        Future<?> again = start(live); // a new run on the same files, in a new session
+        Peer second = accept(0);
+        byte[] resent = second.readPacket();
+        assertEquals(0x34, resent[0] & 0xFF, "a new message in a new session: QoS 2, no DUP");
+        assertEquals("two", payload(resent), "only the unfinished flow is sent again, never the completed one");
+        second.write(ack(0x50, packetId(resent)));
+        assertArrayEquals(ack(0x62, packetId(resent)), second.readPacket());
+        second.write(ack(0x70, packetId(resent)));
+        Future<?> probe = pool.submit(() -> {
+            client.publish("t", "probe", false, 1);
+            return null;
+        });
+        byte[] p = second.readPacket();
+        assertEquals("probe", payload(p), "nothing else was queued");
+        second.write(ack(0x40, packetId(p)));
+        probe.get(10, TimeUnit.SECONDS);
+        client.close();
+        again.get(10, TimeUnit.SECONDS);
+    }
+
+    private static String payload(byte[] publish) {
+        int topicLength = ((publish[2] & 0xFF) << 8) | (publish[3] & 0xFF);
+        int at = 4 + topicLength + ((publish[0] & 0x06) != 0 ? 2 : 0);
+        return new String(publish, at, publish.length - at, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /**

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -25,7 +26,8 @@ import io.umqtt.simple.MqttClient;
  * <p>
  * Threading and locks: called by publishing threads and by the thread that sends the queue. The
  * queue is replaced only while the outbox's flush lock is held (taken here by the setters), so
- * that no flush takes from a queue being replaced; readers take the current queue from a volatile
+ * that no flush takes from a queue being replaced; {@link #closeLog()} takes it too (bounded), so
+ * that the sending thread's last DONE records reach the log before it is closed; readers take the current queue from a volatile
  * field. Below the flush lock come the queue's monitor and then its log's, each held by their own
  * methods only. No lock is held here while the listener is told: the setters collect their
  * reports and make them after the flush lock is released.
@@ -37,6 +39,8 @@ final class QueueStore {
     /** Smallest and largest segment file of a durable queue; between them, an eighth of the byte bound. */
     private static final long MIN_SEGMENT_BYTES = 64 * 1024;
     private static final long MAX_SEGMENT_BYTES = 8L * 1024 * 1024;
+    /** {@link #closeLog()} waits at most this long for the thread sending the queue to note what it completed. */
+    static final long CLOSE_WAIT_MILLIS = 5_000;
 
     private final MqttClient client;
     private final Reconnector reconnector;
@@ -139,11 +143,38 @@ final class QueueStore {
         return log == null ? null : log.directory();
     }
 
-    /** Forces, closes and unlocks a durable queue's files (close, disconnect). */
+    /**
+     * Forces, closes and unlocks a durable queue's files (close, disconnect), once the thread
+     * sending the queue, if any, has noted on disk what its connection completed (the DONE records
+     * of the flows acknowledged before the connection closed: without them a restart would send
+     * those messages again, at QoS 2 a second delivery). The caller has closed the connection, so
+     * that thread's waits end at once; it is waited for at most {@link #CLOSE_WAIT_MILLIS}.
+     */
     void closeLog() {
-        QueueLog log = queue.log();
-        if (log != null) {
+        if (queue.log() == null) {
+            return;
+        }
+        boolean locked = false;
+        String why = "did not finish within " + CLOSE_WAIT_MILLIS + " ms";
+        try {
+            locked = flushLock.tryLock(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            why = "was not waited for: the closing thread was interrupted";
+        }
+        try {
+            QueueLog log = queue.log();
+            if (!locked) {
+                String reason = why;
+                LOG.log(Level.WARNING, () -> "MQTT client " + client.clientId() + ": the thread sending the offline "
+                        + "queue " + reason + "; closing " + log.directory() + " anyway: messages acknowledged "
+                        + "meanwhile may be sent again after a restart");
+            }
             log.close();
+        } finally {
+            if (locked) {
+                flushLock.unlock();
+            }
         }
     }
 
