@@ -33,9 +33,19 @@ final class Inbound5 {
         this.qos2 = qos2;
     }
 
-    private final Acks5 acks5 = new Acks5();
-    private final Disconnect5 disconnect5 = new Disconnect5();
-    private final PropertyReader properties5 = new PropertyReader();
+    // The MQTT 5 decoders, made on the first MQTT 5 packet (an MQTT 3.1.1 client never needs them:
+    // about 250 bytes less per connection); used by the reader only, like the rest of this class.
+    private Acks5 acks5;
+    private Disconnect5 disconnect5;
+    private PropertyReader properties5;
+
+    private void decoders() {
+        if (properties5 == null) {
+            acks5 = new Acks5();
+            disconnect5 = new Disconnect5();
+            properties5 = new PropertyReader();
+        }
+    }
 
     /**
      * {@link Inbound#process} on an MQTT 5 connection for what is not PUBLISH or PINGRESP: the acks of
@@ -46,6 +56,7 @@ final class Inbound5 {
      * connection with DISCONNECTED_BY_SERVER.
      */
     PacketType process(PacketType type, int total) throws IOException {
+        decoders();
         byte[] rbuf = reader.rbuf;
         int rpos = reader.rpos;
         int id = 0;
@@ -122,6 +133,7 @@ final class Inbound5 {
      * {@link AuthExchange}, which answers the broker's challenge (written here) or fails.
      */
     void readAuth(int total) throws IOException {
+        decoders();
         AuthCodec auth;
         try {
             auth = AuthCodec.decode(reader.rbuf, reader.rpos, total, properties5);

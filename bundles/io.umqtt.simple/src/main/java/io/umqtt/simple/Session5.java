@@ -73,7 +73,8 @@ final class Session5 {
     final TopicAliases aliases = new TopicAliases();
     /** Received QoS 1 and 2 PUBLISHes whose PUBACK (QoS 2: PUBCOMP) is not written yet. */
     final AtomicInteger inboundInFlight = new AtomicInteger();
-    private final ConnackDecoder5 connack = new ConnackDecoder5();
+    /** Made on the first MQTT 5 CONNACK (none on an MQTT 3.1.1 connection); used by the connecting thread. */
+    private ConnackDecoder5 connack;
 
     Session5(MqttClient client) {
         this.c = client;
@@ -175,6 +176,9 @@ final class Session5 {
      * connection; returns Session Present.
      */
     boolean readConnack(byte[] b, int off, int len, boolean cleanStart) throws MqttException {
+        if (connack == null) {
+            connack = new ConnackDecoder5();
+        }
         connack.decode(b, off, len, cleanStart, c.settings.server, c.settings.port);
         ServerSettings s = new ServerSettings(connack, sentSessionExpiry);
         if (s.assignedClientIdentifier() != null) {
