@@ -320,24 +320,32 @@ class WebSocketInteropTest {
      * silently is detected. The keepalive is 2 s, not 1 s: the client's margin for sending a PINGREQ
      * and reading its PINGRESP through the bridge is half a keepalive, and 0.5 s was too little on a
      * loaded 2-core CI machine. The waits end on the events, bounded generously.
+     * <p>
+     * The bounds must stay well above two keepalives: the second PINGREQ is due two keepalives after
+     * the SUBSCRIBE was written (each PINGREQ a keepalive after the previous write ended), so it
+     * reaches the bridge a few ms <em>after</em> 2 x keepalive counted from here (measured 1-4 ms on an
+     * idle machine, more under load). A wait of exactly 2 x keepalive (10 s with a 5 s keepalive)
+     * fails on that race alone, with the client connected and pinging correctly.
      */
     @Test
     @Timeout(value = 120, unit = SECONDS)
     void keepAlivePingsOverWebSocketAndADeadPathIsDetected() throws Exception {
         WebSocketBridge bridge = bridge(WebSocketBridge.builder(broker.host(), broker.port()));
-        MqttClient ws = new MqttClient(id("keepalive"), bridge.uri(), 0, null, (String) null, 2, null);
+        int keepAlive = 2;
+        long bound = Math.max(60, 4 * keepAlive); // seconds; see above: never near 2 x keepalive
+        MqttClient ws = new MqttClient(id("keepalive"), bridge.uri(), 0, null, (String) null, keepAlive, null);
         ReceivingClient r = closing(ReceivingClient.connect(ws, true));
         String topic = topic("ka");
         ws.subscribe(topic, 0);
         // the bridge counts the PINGREQs it forwards; it offers no event, so poll the count (bounded)
-        Waits.until(() -> bridge.pingReqsFromClient.get() >= 2 || !ws.isConnected(), 60, SECONDS,
+        Waits.until(() -> bridge.pingReqsFromClient.get() >= 2 || !ws.isConnected(), bound, SECONDS,
                 "two PINGREQs through the bridge");
         assertTrue(ws.isConnected(), "PINGRESPs came back over WebSocket: " + r.loopFailure());
         ws.publish(topic, "still there", false, 0);
         assertEquals("still there", new String(r.next().payload(), StandardCharsets.UTF_8));
 
         bridge.freeze(); // the path dies silently: no FIN, no RST
-        assertTrue(r.awaitLoopEnd(60, SECONDS), "declared dead after 1.5 x keepalive without a packet");
+        assertTrue(r.awaitLoopEnd(bound, SECONDS), "declared dead after 1.5 x keepalive without a packet");
         assertEquals(ConnectionState.LOST, ws.state());
         assertTrue(String.valueOf(r.loopFailure()).contains("keepalive"), String.valueOf(r.loopFailure()));
     }
