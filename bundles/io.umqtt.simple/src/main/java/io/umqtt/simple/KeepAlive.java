@@ -9,7 +9,8 @@ import io.umqtt.api.MqttException.Reason;
 /**
  * The client's keepalive: when the last packet was sent and received, whether a PINGREQ awaits
  * its PINGRESP, and what to do about it. It has no thread: the reader asks it while it waits
- * ({@link #due}), which sends a PINGREQ after a keepalive without traffic and declares the
+ * ({@link #due}), which sends a PINGREQ before a keepalive passes without a packet sent (a
+ * twentieth of it early, at most 1 s), or a keepalive after the last packet received, and declares the
  * connection dead after 1.5 &times; keepalive without any packet received.
  * <p>
  * Threading: the times and the flag are volatile; {@code lastSentNanos} is written by
@@ -61,13 +62,17 @@ final class KeepAlive {
                     + TimeUnit.NANOSECONDS.toMillis(sinceReceived) + " ms (1.5 x keepalive of "
                     + seconds + " s): connection declared dead"));
         }
+        // MQTT 3.1.1 section 3.1.2.10 / MQTT 5 section 3.1.2.10: the interval between packets sent
+        // must not exceed the keepalive, so the PINGREQ goes out a little before it (a twentieth, at
+        // most 1 s): the reader's wake-up and the write take their milliseconds after this decision
+        long sendBy = ka - Math.min(ka / 20, TimeUnit.SECONDS.toNanos(1));
         long sinceSent = now - lastSentNanos;
-        if (sinceSent >= ka || (sinceReceived >= ka && !pingOutstanding)) {
+        if (sinceSent >= sendBy || (sinceReceived >= ka && !pingOutstanding)) {
             client.ping();
             sinceSent = 0;
         }
         long next = dead - sinceReceived;
-        next = Math.min(next, ka - sinceSent);
+        next = Math.min(next, sendBy - sinceSent);
         if (!pingOutstanding) {
             next = Math.min(next, ka - sinceReceived);
         }
