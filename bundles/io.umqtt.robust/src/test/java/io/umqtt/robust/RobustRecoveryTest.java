@@ -28,6 +28,7 @@ import io.umqtt.api.ConnectionState;
 import io.umqtt.simple.ScriptedBroker;
 import io.umqtt.simple.ScriptedBroker.Peer;
 import io.umqtt.simple.testing.MosquittoBroker;
+import io.umqtt.simple.testing.Waits;
 
 /**
  * How the robust client recovers from brokers and networks that fail in awkward ways: a SUBACK
@@ -258,7 +259,7 @@ class RobustRecoveryTest {
             long window = 5_000;
             a.start("twin-a");
             b.start("twin-b");
-            Thread.sleep(window);
+            Waits.pace(window); // the observation window: the attempts made in it are what is counted
             long attempts = a.connectAttempts() + b.connectAttempts();
             a.close();
             b.close();
@@ -303,7 +304,7 @@ class RobustRecoveryTest {
         Future<Integer> sub = pool.submit(() -> c.subscribe("l/+", 1));
         subAck(first, first.readPacket());
         assertEquals(1, sub.get(10, TimeUnit.SECONDS));
-        Thread.sleep(400); // lives longer than stableAfter too
+        Waits.pace(400); // the scenario: this connection lives longer than stableAfter (300 ms)
         first.close();
         // four connections the broker accepts and breaks while the subscription is restored, each
         // after it lived longer than stableAfter: never a failed attempt, never a growing delay
@@ -311,7 +312,7 @@ class RobustRecoveryTest {
             Peer p = broker.accept();
             p.acceptConnect();
             assertEquals(0x82, p.readPacket()[0] & 0xFF);
-            Thread.sleep(400); // the connection lives 400 ms > stableAfter 300 ms
+            Waits.pace(400); // the scenario: the connection lives 400 ms > stableAfter 300 ms
             p.close();
         }
         Peer last = broker.accept();
@@ -339,7 +340,8 @@ class RobustRecoveryTest {
             long start = System.nanoTime();
             assertTrue(lost.tryAcquire(10, TimeUnit.SECONDS), "keepalive declares the connection dead");
             long detected = System.nanoTime();
-            Thread.sleep(Math.max(0, outageMillis - TimeUnit.NANOSECONDS.toMillis(detected - start)));
+            // the scenario: the network stays black for the rest of the outage
+            Waits.pace(Math.max(0, outageMillis - TimeUnit.NANOSECONDS.toMillis(detected - start)));
             proxy.blackhole(false);
             long back = System.nanoTime();
             // a generous bound: the attempt in flight when the network returns ends within its 10 s
