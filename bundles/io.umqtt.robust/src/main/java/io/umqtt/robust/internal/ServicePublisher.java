@@ -107,7 +107,7 @@ final class ServicePublisher {
             stopped = true;
             KuraConfigurable.unregister(kura);
             kura = null;
-            unregister(registration);
+            KuraConfigurable.unregister(registration);
             registration = null;
         }
     }
@@ -202,15 +202,4 @@ final class ServicePublisher {
         }
     }
 
-    private static void unregister(ServiceRegistration<?> reg) {
-        if (reg == null) {
-            return;
-        }
-        try {
-            reg.unregister();
-        } catch (IllegalStateException e) {
-            // the framework already unregistered it (our bundle is stopping)
-            LOG.log(Level.DEBUG, () -> "MQTT connection service already unregistered: " + e);
-        }
-    }
 }

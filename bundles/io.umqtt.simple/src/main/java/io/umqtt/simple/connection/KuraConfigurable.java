@@ -18,6 +18,8 @@ import org.osgi.framework.ServiceRegistration;
  * so a proxy implements it: no compile-time dependency on Kura.
  */
 public final class KuraConfigurable {
+    private static final System.Logger LOG = System.getLogger(KuraConfigurable.class.getName());
+
     /** Kura's marker interface. */
     public static final String INTERFACE = "org.eclipse.kura.configuration.ConfigurableComponent";
     /** The property by which Kura names a component configuration; Kura sets it in the configurations it creates. */
@@ -68,7 +70,11 @@ public final class KuraConfigurable {
         return context.registerService(INTERFACE, marked, props);
     }
 
-    /** Unregisters {@code registration} unless it is null or already gone. */
+    /**
+     * Unregisters {@code registration} (the Kura marker or the connection service itself) unless it
+     * is null or already gone: the framework unregisters a stopping bundle's services itself, which
+     * is logged at DEBUG.
+     */
     public static void unregister(ServiceRegistration<?> registration) {
         if (registration == null) {
             return;
@@ -76,7 +82,7 @@ public final class KuraConfigurable {
         try {
             registration.unregister();
         } catch (IllegalStateException alreadyGone) {
-            // the framework unregistered it already (the bundle is stopping)
+            LOG.log(System.Logger.Level.DEBUG, () -> "MQTT connection service already unregistered: " + alreadyGone);
         }
     }
 }

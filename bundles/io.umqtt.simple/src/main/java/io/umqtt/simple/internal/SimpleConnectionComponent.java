@@ -262,7 +262,7 @@ public final class SimpleConnectionComponent {
             }
             KuraConfigurable.unregister(kura);
             kura = null;
-            unregister(registration);
+            KuraConfigurable.unregister(registration);
             registration = null;
         }
         if (r != null) {
@@ -443,17 +443,6 @@ public final class SimpleConnectionComponent {
         }
     }
 
-    private static void unregister(ServiceRegistration<MqttConnection> reg) {
-        if (reg == null) {
-            return;
-        }
-        try {
-            reg.unregister();
-        } catch (IllegalStateException e) {
-            // the framework already unregistered it (our bundle is stopping)
-            LOG.log(Level.DEBUG, () -> "MQTT connection service already unregistered: " + e);
-        }
-    }
 
     // ------------------------------------------------------------------ shared by both components
 
