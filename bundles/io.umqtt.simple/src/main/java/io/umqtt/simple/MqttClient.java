@@ -254,7 +254,7 @@ public class MqttClient implements Closeable {
      * @return the Session Present flag
      * @throws MqttException CONNECTION_REFUSED with the return code, TIMEOUT, or PROTOCOL_ERROR
      * @throws IllegalStateException when already connected
-     * @throws IllegalArgumentException for no clean session with an empty client id (MQTT-3.1.3-7)
+     * @throws IllegalArgumentException on MQTT 3.1.1: no clean session with an empty client id, a password without user
      */
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
         return lifecycle.connect(cleanSession, timeoutMillis);
