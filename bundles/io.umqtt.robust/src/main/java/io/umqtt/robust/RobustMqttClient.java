@@ -161,8 +161,8 @@ public class RobustMqttClient extends DrivenMqttClient {
      * The clean session flag for {@link #reconnect()} and {@link #runForever()} (default on);
      * {@link #connect(boolean)} sets it too.
      *
-     * @throws IllegalArgumentException for {@code false} when the client id is empty (MQTT-3.1.3-7):
-     *         every connect would be refused, so it is refused here, once
+     * @throws IllegalArgumentException for {@code false} when the client id is empty on MQTT 3.1.1 (MQTT-3.1.3-7):
+     *         every connect would be refused, so it is refused here, once (MQTT 5 allows it: set the version first)
      */
     public void setCleanSession(boolean cleanSession) {
         RobustArguments.requireIdForSession(this, cleanSession);
@@ -269,7 +269,7 @@ public class RobustMqttClient extends DrivenMqttClient {
      * reconnect loop. A failure after the broker accepted the connection closes it ({@code LOST}),
      * reports its loss and is thrown (docs/robust-client.md, "Connecting").
      *
-     * @throws IllegalArgumentException for {@code cleanSession} false with an empty client id
+     * @throws IllegalArgumentException for {@code cleanSession} false with an empty client id on MQTT 3.1.1
      *         (MQTT-3.1.3-7): nothing is sent, and the flag for reconnects stays as it was
      */
     @Override

@@ -287,6 +287,64 @@ class RobustMqtt5MosquittoTest {
         assertArrayEquals(new int[] {42}, g.properties.subscriptionIdentifiers(), "the subscription with its options");
     }
 
+    /**
+     * An empty client id: the broker assigns one on the first connect (Clean Start 1 as
+     * configured); a reconnect within the session expiry goes with the assigned identifier and
+     * Clean Start 0, so the session is resumed as for a client id of its own.
+     */
+    @Test
+    void aReconnectOfAnEmptyClientIdResumesTheSessionUnderTheAssignedIdentifier() throws Exception {
+        MosquittoBroker broker = broker();
+        BlockingQueue<Got> q = new LinkedBlockingQueue<>();
+        Gated s = gated(broker, "", 300, q);
+        runForever(s);
+        awaitConnected(s, 0);
+        assertFalse(s.sessionPresent());
+        assertNotNull(s.serverSettings().assignedClientIdentifier(), "mosquitto assigned an identifier");
+        MqttClient p = new MqttClient("r5-assigned-pub", broker.host(), broker.port());
+        p.setProtocolVersion(5);
+        p.connect(true);
+        closeAfter.add(p::close);
+
+        s.cut();
+        p.publish("r5/s/plain", "meanwhile".getBytes(StandardCharsets.UTF_8), false, 1, MqttProperties.EMPTY);
+        s.reconnects.release();
+        awaitConnected(s, 1);
+        assertTrue(s.sessionPresent(), "Clean Start 0 with the assigned identifier: the broker kept the session");
+        assertEquals("meanwhile", next(q).payload, "queued by the broker for the kept session");
+        assertEquals("", s.clientId(), "the configured id stays empty");
+    }
+
+    /**
+     * On MQTT 5 an empty client id may keep a session (Clean Start 0): the broker assigns the
+     * identifier and the client's next connect uses it, resuming the session with what was queued.
+     */
+    @Test
+    void anEmptyClientIdWithoutCleanStartIsAllowedOnMqtt5AndItsNextConnectResumesTheSession() throws Exception {
+        MosquittoBroker broker = broker();
+        BlockingQueue<Got> q = new LinkedBlockingQueue<>();
+        RobustMqttClient s = robust("", broker, OfflineQueueSettings.DEFAULT);
+        s.setSessionExpiryInterval(300);
+        s.setCleanSession(false);
+        s.setCallback(into(q));
+        assertFalse(s.connect(false), "a new session");
+        assertNotNull(s.serverSettings().assignedClientIdentifier());
+        s.subscribe("r5/e/#", 1);
+        s.disconnect();
+        MqttClient p = new MqttClient("r5-empty-pub", broker.host(), broker.port());
+        p.setProtocolVersion(5);
+        p.connect(true);
+        closeAfter.add(p::close);
+        p.publish("r5/e/a", "while away".getBytes(StandardCharsets.UTF_8), false, 1, MqttProperties.EMPTY);
+
+        assertTrue(s.connect(false), "Session Present: resumed under the assigned identifier");
+        pool.submit(() -> {
+            s.loop();
+            return null;
+        });
+        assertEquals("while away", next(q).payload);
+    }
+
     @Test
     void aReconnectAfterTheSessionExpiredStartsCleanAndResubscribesWithTheOptions() throws Exception {
         MosquittoBroker broker = broker();

@@ -43,6 +43,7 @@ final class Lifecycle {
                     + "the client id is empty, and MQTT 3.1.1 allows an empty client id only with clean session "
                     + "(MQTT-3.1.3-7); give the client an id to keep a session");
         }
+        c.settings.checkPasswordNeedsUser(c.session5.protocolVersion);
         AuthExchange.Start auth = c.auth.prepare(); // sub5: MQTT 5 enhanced authentication, null without
         byte[] connect = takeReaderToConnect(cleanSession, timeoutMillis, auth);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);

@@ -88,7 +88,7 @@ public class MqttClient implements Closeable {
     /**
      * A client; no I/O happens until {@link #connect(boolean)}. {@code server}: the broker's host, or a
      * {@code ws://} or {@code wss://} URI (docs/websocket.md); {@code port} 0: the default port;
-     * {@code password} needs a user; {@code keepAliveSeconds} 0..65535 (0: off); {@code tls} null: TCP.
+     * {@code password} needs a user on MQTT 3.1.1; {@code keepAliveSeconds} 0..65535 (0: off); {@code tls} null: TCP.
      *
      * @throws IllegalArgumentException naming the bad argument (lone surrogate, U+0000, above 65,535 bytes)
      */
@@ -254,7 +254,7 @@ public class MqttClient implements Closeable {
      * @return the Session Present flag
      * @throws MqttException CONNECTION_REFUSED with the return code, TIMEOUT, or PROTOCOL_ERROR
      * @throws IllegalStateException when already connected
-     * @throws IllegalArgumentException for no clean session with an empty client id (MQTT-3.1.3-7)
+     * @throws IllegalArgumentException on MQTT 3.1.1: no clean session with an empty client id, a password without user
      */
     public boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
         return lifecycle.connect(cleanSession, timeoutMillis);

@@ -59,9 +59,6 @@ final class Settings {
         if (keepAliveSeconds < 0 || keepAliveSeconds > 65_535) {
             throw new IllegalArgumentException("keepAliveSeconds must be 0..65535, found " + keepAliveSeconds);
         }
-        if (password != null && user == null) {
-            throw new IllegalArgumentException("password requires a user: MQTT 3.1.1 has no password without user name");
-        }
         this.clientId = clientId;
         this.tls = tls;
         setServer(target);
@@ -71,6 +68,18 @@ final class Settings {
         }
         this.password = password == null ? null : password.clone();
         this.keepAliveSeconds = keepAliveSeconds;
+    }
+
+    /**
+     * Refuses, before a connect, a password without user name on MQTT 3.1.1 (MQTT-3.1.2-22); MQTT 5
+     * allows it (section 3.1.2.9).
+     */
+    void checkPasswordNeedsUser(int protocolVersion) {
+        if (password != null && user == null && protocolVersion != MqttConstants.MQTT_5) {
+            throw new IllegalArgumentException("cannot connect to " + broker() + " as client '" + clientId + "': "
+                    + "password requires a user name on MQTT 3.1.1 (MQTT-3.1.2-22); give a user name, or "
+                    + "setProtocolVersion(5): MQTT 5 sends a password without user name");
+        }
     }
 
     /** Refuses a server that is no host name or address, and a port beyond 0..65535. */

@@ -6,5 +6,5 @@
  * {@code io.umqtt.api}; nothing here is needed to write one.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.2.0")
+@org.osgi.annotation.versioning.Version("1.3.0")
 package io.umqtt.whiteboard;

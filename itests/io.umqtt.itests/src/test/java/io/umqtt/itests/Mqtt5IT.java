@@ -1,6 +1,7 @@
 package io.umqtt.itests;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
@@ -29,6 +30,8 @@ import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttMessage;
 import io.umqtt.api.MqttProperties;
 import io.umqtt.simple.MqttClient;
+import io.umqtt.whiteboard.HandlerDTO;
+import io.umqtt.whiteboard.WhiteboardRuntime;
 
 /**
  * One MQTT 5 connection end to end inside the framework (Felix, and Equinox in Kura's runtime):
@@ -133,8 +136,26 @@ public class Mqtt5IT extends UmqttTestSupport {
                 assertEquals("only the other client's messages", "theirs", text(n));
             }
             assertNotNull(n);
+            assertNoLocalShownInTheRuntimeDto(handlers.get(handlers.size() - 1));
         } finally {
             other.close();
+            context.ungetService(ref);
+        }
+    }
+
+    /** The whiteboard's HandlerDTO of the registration reports the options it asked for (package 1.3). */
+    private void assertNoLocalShownInTheRuntimeDto(ServiceRegistration<MessageHandler> registration) {
+        long id = (Long) registration.getReference().getProperty(org.osgi.framework.Constants.SERVICE_ID);
+        ServiceReference<WhiteboardRuntime> ref = context.getServiceReference(WhiteboardRuntime.class);
+        assertNotNull("no WhiteboardRuntime service", ref);
+        WhiteboardRuntime runtime = context.getService(ref);
+        try {
+            HandlerDTO h = java.util.Arrays.stream(runtime.getRuntimeDTO().handlers).filter(d -> d.serviceId == id)
+                    .findFirst().orElseThrow(() -> new AssertionError("no HandlerDTO for service " + id));
+            assertTrue("noLocal", h.noLocal);
+            assertFalse("retainAsPublished", h.retainAsPublished);
+            assertEquals("retainHandling", 0, h.retainHandling);
+        } finally {
             context.ungetService(ref);
         }
     }

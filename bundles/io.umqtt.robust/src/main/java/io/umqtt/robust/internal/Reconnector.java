@@ -130,11 +130,13 @@ public final class Reconnector {
     /**
      * The Clean Start flag of a connect attempt of the reconnect loop: on MQTT 3.1.1 the
      * configured clean session, on MQTT 5 the configured one for a first connect and, on a
-     * reconnect, whether the session expired ({@link SessionExpiry}).
+     * reconnect, whether the session expired ({@link SessionExpiry}). This holds for an empty
+     * client id too: the server assigned one on the accepted connection (MQTT-3.2.2-16), and the
+     * client's reconnects go with it, so its session can be resumed.
      */
     public boolean cleanStart(boolean configured) {
-        if (port.protocolVersion() < 5 || client.clientId().isEmpty()) {
-            return configured; // an empty client id gets a new one from the broker each time: nothing to resume
+        if (port.protocolVersion() < 5) {
+            return configured;
         }
         return session.cleanStart(configured, System.nanoTime());
     }

@@ -19,13 +19,16 @@ public final class RobustArguments {
     }
 
     /**
-     * Refuses clean session off with an empty client id, which MQTT 3.1.1 forbids (MQTT-3.1.3-7).
+     * Refuses clean session off with an empty client id on MQTT 3.1.1, which forbids it
+     * (MQTT-3.1.3-7). MQTT 5 allows it: the server assigns an identifier (section 3.1.3.1), which
+     * the client's next connects use, so the session can be resumed.
      *
      * @throws IllegalArgumentException naming the server and the fix
      */
     public static void requireIdForSession(MqttClient client, boolean cleanSession) {
-        if (!cleanSession && client.clientId().isEmpty()) {
-            throw new IllegalArgumentException("MQTT client to " + client.server() + ":" + client.port() + " cannot "
+        if (!cleanSession && client.clientId().isEmpty() && client.protocolVersion() != MqttConstants.MQTT_5) {
+            throw new IllegalArgumentException("MQTT client to " + client.server() + ":" + client.port()
+                    + " speaking MQTT 3.1.1 (setProtocolVersion(5) first for a server-assigned identifier) cannot "
                     + "keep a session (clean session false) with an empty client id: MQTT 3.1.1 allows an empty "
                     + "client id only with clean session (MQTT-3.1.3-7); give the client an id");
         }

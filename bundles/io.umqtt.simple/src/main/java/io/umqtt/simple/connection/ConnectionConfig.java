@@ -71,7 +71,8 @@ public @interface ConnectionConfig {
 
     @AttributeDefinition(name = "Client identifier",
             description = "The MQTT client identifier. Empty: a unique identifier \"umqtt-...\" generated on each "
-                    + "start (then clean session must stay on). Two clients with the same identifier "
+                    + "start (then clean session must stay on; with protocol version 5 the broker assigns one "
+                    + "instead). Two clients with the same identifier "
                     + "disconnect each other.",
             required = false)
     String client_id() default "";
@@ -81,7 +82,7 @@ public @interface ConnectionConfig {
     String username() default "";
 
     @AttributeDefinition(name = "Password",
-            description = "The password sent to the broker; needs a user name. Never logged.",
+            description = "The password sent to the broker; needs a user name on MQTT 3.1.1. Never logged.",
             type = AttributeType.PASSWORD, required = false)
     String password() default "";
 

@@ -38,7 +38,8 @@ final class ConnectionReports {
                 .append(", name=").append(s.name())
                 .append(", server=").append(s.server()).append(':').append(s.effectivePort());
         s.webSocket.appendTo(t);
-        t.append(", client.id=").append(s.clientId()).append(s.clientIdGenerated() ? " (generated)" : "")
+        t.append(", client.id=").append(s.clientId()).append(s.clientIdGenerated() ? " (generated)"
+                : s.clientId().isEmpty() ? "(assigned by the broker)" : "")
                 .append(", username=").append(s.username() == null ? "" : s.username())
                 .append(", password=").append(s.hasPassword() ? "***" : "")
                 .append(", keepalive=").append(s.keepAliveSeconds())

@@ -192,15 +192,16 @@ final class SettingsValidator {
                     + "session the message would be dropped instead");
         }
         String id = trim(clientId);
-        boolean generated = id.isEmpty();
+        boolean mqtt5 = builder.protocolVersion == MQTT_5;
+        boolean generated = id.isEmpty() && (cleanSession || !mqtt5); // MQTT 5: the broker assigns one (3.1.3.1)
         if (generated) {
             if (!cleanSession) {
                 throw invalid(CLEAN_SESSION + "=false needs a fixed " + CLIENT_ID
                         + ": a generated identifier changes with every start, so the session could never be "
-                        + "resumed");
+                        + "resumed (with " + PROTOCOL_VERSION + "=" + MQTT_5 + " the broker assigns one instead)");
             }
             id = GENERATED_CLIENT_ID_PREFIX + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
-        } else {
+        } else if (!id.isEmpty()) {
             checkMqttString(CLIENT_ID, id);
         }
 
@@ -210,9 +211,9 @@ final class SettingsValidator {
         }
         String pass = password == null || password.isEmpty() ? null : password;
         if (pass != null) {
-            if (user == null) {
-                throw invalid(PASSWORD + " is set but " + USERNAME
-                        + " is empty: MQTT 3.1.1 sends no password without a user name");
+            if (user == null && !mqtt5) { // MQTT 5 allows it (3.1.2.9)
+                throw invalid(PASSWORD + " is set but " + USERNAME + " is empty: MQTT 3.1.1 sends no password "
+                        + "without a user name (" + PROTOCOL_VERSION + "=" + MQTT_5 + " does)");
             }
             checkEncodable(PASSWORD, null, pass); // the password is never shown
             if (pass.getBytes(StandardCharsets.UTF_8).length > MAX_STRING_BYTES) {

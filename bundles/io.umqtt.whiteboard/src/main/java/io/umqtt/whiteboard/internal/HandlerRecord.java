@@ -39,6 +39,9 @@ final class HandlerRecord {
         dto.topics = info.filters().stream().map(Object::toString).toArray(String[]::new);
         dto.qos = info.qos();
         dto.ackAfterProcessing = info.ackAfterProcessing();
+        dto.noLocal = info.options().noLocal();
+        dto.retainAsPublished = info.options().retainAsPublished();
+        dto.retainHandling = info.options().retainHandling();
         dto.target = info.targetText();
         dto.connectionServiceIds = bound.stream().mapToLong(r -> r.serviceId).sorted().toArray();
         dto.delivered = queue.delivered();

@@ -1,6 +1,7 @@
 package io.umqtt.whiteboard.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,6 +28,7 @@ import io.umqtt.api.HandlerConstants;
 import io.umqtt.api.MessageHandler;
 import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttMessage;
+import io.umqtt.whiteboard.HandlerDTO;
 import io.umqtt.whiteboard.SubscriptionDTO;
 import io.umqtt.whiteboard.WhiteboardRuntimeDTO;
 
@@ -97,6 +99,30 @@ class WhiteboardSubscriptionOptionsTest {
         assertEquals("SUBSCRIBE a/# [qos 1, no local, retain as published, retain handling 2]", c.nextPacket());
         register(new Recorder(), HandlerConstants.TOPIC, "b", HandlerConstants.QOS, 0);
         assertEquals("SUBSCRIBE b 0", c.nextPacket(), "a filter without options goes as before");
+    }
+
+    @Test
+    void theHandlerDtoReportsTheOptionsItAskedForAndItsSharedFilterAsGiven() throws Exception {
+        FakeConnection c = mqtt5(true);
+        long asking = register(new Recorder(), HandlerConstants.TOPIC, new String[] {"a/#", "$share/g/b/+"},
+                HandlerConstants.QOS, 1, HandlerConstants.NO_LOCAL, true, HandlerConstants.RETAIN_AS_PUBLISHED,
+                "true", HandlerConstants.RETAIN_HANDLING, "2");
+        long plain = register(new Recorder(), HandlerConstants.TOPIC, "c");
+        HandlerDTO a = handlerDto(asking);
+        assertTrue(a.noLocal);
+        assertTrue(a.retainAsPublished);
+        assertEquals(2, a.retainHandling);
+        assertEquals("[a/#, $share/g/b/+]", Arrays.toString(a.topics), "a shared subscription shows as given");
+        HandlerDTO p = handlerDto(plain);
+        assertFalse(p.noLocal);
+        assertFalse(p.retainAsPublished);
+        assertEquals(0, p.retainHandling, "the default: retained messages when subscribing");
+        assertNotNull(c);
+    }
+
+    private HandlerDTO handlerDto(long serviceId) {
+        return Arrays.stream(whiteboard.runtimeDTO().handlers).filter(h -> h.serviceId == serviceId).findFirst()
+                .orElseThrow(() -> new AssertionError("no HandlerDTO for service " + serviceId));
     }
 
     @Test

@@ -117,6 +117,12 @@ public class MqttCommands {
         return count + " message(s)";
     }
 
+    /** The MQTT 5 subscription options a handler asked for, e.g. {@code " noLocal retainHandling=2"}; "" for none. */
+    private static String options(HandlerDTO h) {
+        return (h.noLocal ? " noLocal" : "") + (h.retainAsPublished ? " retainAsPublished" : "")
+                + (h.retainHandling != 0 ? " retainHandling=" + h.retainHandling : "");
+    }
+
     /** mqtt:handlers: the whiteboard's handlers and the broker subscriptions per connection. */
     public String handlers() {
         WhiteboardRuntime runtime = whiteboard;
@@ -126,8 +132,8 @@ public class MqttCommands {
         WhiteboardRuntimeDTO dto = runtime.getRuntimeDTO();
         StringBuilder out = new StringBuilder("handlers:\n");
         for (HandlerDTO h : dto.handlers) {
-            out.append(String.format("  #%d bundle %d topics=%s qos=%d target=%s connections=%s delivered=%d failed=%d dropped=%d queued=%d%n",
-                    h.serviceId, h.bundleId, Arrays.toString(h.topics), h.qos, h.target,
+            out.append(String.format("  #%d bundle %d topics=%s qos=%d%s target=%s connections=%s delivered=%d failed=%d dropped=%d queued=%d%n",
+                    h.serviceId, h.bundleId, Arrays.toString(h.topics), h.qos, options(h), h.target,
                     Arrays.toString(h.connectionServiceIds), h.delivered, h.failed, h.dropped, h.queued));
         }
         if (dto.failedHandlers.length > 0) {
