@@ -41,7 +41,7 @@ import io.umqtt.simple.internal.WriteWatchdog;
  * before CONNECT, and when a failed write fails the connection. The client never takes
  * {@link #writeLock} while holding its own lock.
  */
-final class Outbound {
+final class Outbound implements WriteCombiner.Failure {
     private static final System.Logger LOG = System.getLogger(MqttClient.class.getName());
     private static final int INITIAL_WRITE_BUFFER = 256;
     /** Payloads up to this size are copied into the write buffer so a PUBLISH is one write. */
@@ -74,8 +74,16 @@ final class Outbound {
     Outbound(MqttClient client, Settings settings) {
         this.client = client;
         this.settings = settings;
-        // a late flush to an earlier connection fails nothing
-        this.combiner = new WriteCombiner(writeLock, (e, w) -> w == watch ? client.fail(connectionError("write to", e)) : e);
+        this.combiner = new WriteCombiner(writeLock, this);
+    }
+
+    /**
+     * A write of the {@link WriteCombiner} failed: the connection's failure; a late flush to an
+     * earlier connection fails nothing.
+     */
+    @Override
+    public IOException failed(IOException e, WriteWatchdog.Watch w) {
+        return w == watch ? client.fail(connectionError("write to", e)) : e;
     }
 
     /** Writes go to {@code t} from now on, watched; caller holds the client's lock. */
@@ -107,7 +115,7 @@ final class Outbound {
         synchronized (writeLock) {
             client.lifecycle.checkStillConnecting(
                     "aborted before CONNECT was sent: the client was disconnected or closed");
-            combiner.connected(t::write, watch);
+            combiner.connected(t, watch);
             write(connect, 0, connect.length, timeoutNanos);
             connectWrittenOn = t;
         }
