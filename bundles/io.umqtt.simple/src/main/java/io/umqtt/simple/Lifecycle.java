@@ -93,7 +93,8 @@ final class Lifecycle {
             try {
                 sessionPresent = c.inbound.readConnack(total, cleanSession);
             } catch (MqttException refused) {
-                throw s5 == null ? refused : s5.auth.refused(refused); // sub5: 0x8C after an authentication: AUTHENTICATION_FAILED
+                // sub5: 0x8C after an authentication: AUTHENTICATION_FAILED
+                throw s5 == null ? refused : s5.auth.refused(refused);
             }
             if (Session5.v5(c)) {
                 ServerSettings s = s5.server; // sub5: a success must name the method; the final data
@@ -305,7 +306,8 @@ final class Lifecycle {
                 return e;
             }
         }
-        close(t, Session5.v5(c) ? c.session5.disconnectFor(e) : null); // MQTT 5: DISCONNECT with the reason of a protocol error
+        // MQTT 5: DISCONNECT with the reason of a protocol error
+        close(t, Session5.v5(c) ? c.session5.disconnectFor(e) : null);
         return e;
     }
 

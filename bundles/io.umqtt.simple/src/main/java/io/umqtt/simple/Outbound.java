@@ -195,7 +195,8 @@ final class Outbound implements WriteCombiner.Failure {
     private long writePublish5(byte[] topic, byte[] msg, int qos, boolean retain, boolean dup, int packetId,
             boolean pipelined, byte[] props, int inline) throws IOException {
         synchronized (writeLock) {
-            byte[] b = buffer(PublishEncoder.HEAD5_OVERHEAD + topic.length + (props == null ? 0 : props.length) + inline);
+            int propsLength = props == null ? 0 : props.length;
+            byte[] b = buffer(PublishEncoder.HEAD5_OVERHEAD + topic.length + propsLength + inline);
             int alias = client.session5.aliases.lookup(topic);
             int p = PublishEncoder.head5(b, topic, alias <= 0, msg.length, qos, retain, dup, packetId, Math.abs(alias),
                     props);
