@@ -45,14 +45,11 @@ final class AckTable {
     volatile long strayAcks;
     /** Waiting for an entry: reading, or parked for the reader. */
     final AckWaits waits;
-    /** The waits without a packet id. */
-    final UnnumberedWaits unnumbered;
 
     AckTable(MqttClient client, Object lock) {
         this.client = client;
         this.lock = lock;
         this.waits = new AckWaits(client, this, lock);
-        this.unnumbered = new UnnumberedWaits(client, this, lock);
     }
 
     /** Enters an operation awaiting {@code ackType}, under {@code wantedId} when that is free. */
@@ -90,7 +87,7 @@ final class AckTable {
      * wait for); else null. Caller holds {@link #lock}.
      */
     private Pending slotsFull() {
-        if (!client.session5.v5 || publishSlots < client.session5.serverReceiveMaximum) {
+        if (!Session5.v5(client) || publishSlots < client.session5.serverReceiveMaximum) {
             return null;
         }
         for (Pending p : pending.values()) {
@@ -103,7 +100,7 @@ final class AckTable {
 
     /** Gives {@code p} a slot when it is an MQTT 5 publish; caller holds {@link #lock}. */
     private void takeSlot(Pending p, boolean publish) {
-        if (publish && client.session5.v5) {
+        if (publish && Session5.v5(client)) {
             p.slot = true;
             publishSlots++;
         }
@@ -194,7 +191,7 @@ final class AckTable {
         while (true) {
             Pending oldest;
             int max = client.settings.maxInflight;
-            if (client.session5.v5) {
+            if (Session5.v5(client)) {
                 max = Math.min(max, client.session5.serverReceiveMaximum); // MQTT 5: the server's Receive Maximum
             }
             synchronized (lock) {
@@ -426,7 +423,10 @@ final class AckTable {
 
     /** Fails every pending operation and unparks their threads; caller holds {@link #lock}. */
     void failAll(IOException cause) {
-        unnumbered.failAll(cause);
+        Session5 s5 = client.session5;
+        if (s5 != null) {
+            s5.unnumbered.failAll(cause); // MQTT 5: the waits without a packet id
+        }
         if (pending.isEmpty()) {
             return;
         }

@@ -41,6 +41,8 @@ final class AuthExchange {
     private static final int REAUTHENTICATING = 3;
 
     private final MqttClient client;
+    /** The client's MQTT 5 part, which holds this. */
+    private final Session5 session;
     /** What {@link MqttClient#setAuthenticator} set; taken at each connect. */
     volatile Authenticator configured;
     /** The authenticator of the current connection, null without one. */
@@ -50,14 +52,15 @@ final class AuthExchange {
     /** The wait of a re-authentication under way. */
     private Pending reauth;
 
-    AuthExchange(MqttClient client) {
+    AuthExchange(MqttClient client, Session5 session) {
         this.client = client;
+        this.session = session;
     }
 
     /** {@link MqttClient#setAuthenticator}: MQTT 5 only (refused on 3.1.1 unless null). */
     void configure(Authenticator authenticator) {
         if (authenticator != null) {
-            client.session5.requireMqtt5("an authenticator (enhanced authentication)");
+            session.requireMqtt5("an authenticator (enhanced authentication)");
         }
         configured = authenticator;
     }
@@ -76,7 +79,7 @@ final class AuthExchange {
         if (a == null) {
             return null;
         }
-        if (client.session5.protocolVersion != MqttConstants.MQTT_5) {
+        if (session.protocolVersion != MqttConstants.MQTT_5) {
             throw new IllegalStateException("client '" + client.settings.clientId + "' has an authenticator, which "
                     + "needs MQTT 5 (enhanced authentication), but speaks MQTT 3.1.1: call setProtocolVersion(5) or "
                     + "setAuthenticator(null)");
@@ -97,8 +100,8 @@ final class AuthExchange {
      * client's lock.
      */
     void begin(Start start) {
-        client.session5.authenticationMethod = start == null ? null : start.method;
-        client.session5.authenticationData = start == null ? null : start.data;
+        session.authenticationMethod = start == null ? null : start.method;
+        session.authenticationData = start == null ? null : start.data;
         synchronized (this) {
             active = start == null ? null : start.authenticator;
             method = start == null ? null : start.method;
@@ -187,7 +190,7 @@ final class AuthExchange {
                     reauth = null;
                 }
                 if (p != null) {
-                    client.acks.unnumbered.complete(p, 0);
+                    session.unnumbered.complete(p, 0);
                 }
                 return null;
             default: // REAUTHENTICATE
@@ -287,7 +290,7 @@ final class AuthExchange {
         Pending p = null;
         try {
             byte[] data = initialData(a, m, true);
-            p = client.acks.unnumbered.register(PacketType.AUTH,
+            p = session.unnumbered.register(PacketType.AUTH,
                     ("the end of the re-authentication with '" + m + "'").getBytes(StandardCharsets.UTF_8));
             synchronized (this) {
                 reauth = p;
@@ -295,13 +298,13 @@ final class AuthExchange {
             client.outbound.writePacket(AuthCodec.encode(AuthCodec.REAUTHENTICATE, m, data));
             long deadline = System.nanoTime() + client.settings.ackTimeoutMillis * 1_000_000L;
             client.acks.waits.awaitDone(p, deadline, true);
-            client.acks.unnumbered.end(p, new MqttException(Reason.TIMEOUT, "the broker " + client.settings.broker()
+            session.unnumbered.end(p, new MqttException(Reason.TIMEOUT, "the broker " + client.settings.broker()
                     + " did not end the re-authentication of client '" + client.settings.clientId + "' within "
                     + client.settings.ackTimeoutMillis + " ms"));
         } catch (IOException | RuntimeException e) {
             if (p != null) {
                 try {
-                    client.acks.unnumbered.end(p, e instanceof IOException ? (IOException) e : new IOException(e));
+                    session.unnumbered.end(p, e instanceof IOException ? (IOException) e : new IOException(e));
                     return; // the broker's success came after all
                 } catch (IOException same) {
                     // the wait ended with e (or the connection's failure): handled below

@@ -47,8 +47,8 @@ final class Inbound {
     final DeferredMessages deferred = new DeferredMessages();
     /** The QoS 2 handshakes: PUBREL for our PUBRECs, once-only delivery, PUBCOMP for PUBRELs. */
     final Qos2Handshakes qos2;
-    /** MQTT 5: the packets other than PUBLISH and PINGRESP. */
-    final Inbound5 mqtt5;
+    /** MQTT 5: the packets other than PUBLISH and PINGRESP; made with the first ({@link #mqtt5()}). */
+    private Inbound5 mqtt5;
 
     Inbound(MqttClient client, PacketReader reader, AckTable acks, KeepAlive keepAlive) {
         this.client = client;
@@ -56,12 +56,19 @@ final class Inbound {
         this.acks = acks;
         this.keepAlive = keepAlive;
         this.qos2 = new Qos2Handshakes(client);
-        this.mqtt5 = new Inbound5(client, reader, acks, qos2);
+    }
+
+    /** The MQTT 5 part, made on the first MQTT 5 packet that needs it (an MQTT 3.1.1 client has none). */
+    Inbound5 mqtt5() {
+        if (mqtt5 == null) {
+            mqtt5 = new Inbound5(client, reader, acks, qos2);
+        }
+        return mqtt5;
     }
 
     /** Starts a new connection: nothing queued, no callback running. */
     void reset() {
-        if (client.session5.v5) { // MQTT 5 (core5): a new topic alias table for this connection
+        if (Session5.v5(client)) { // MQTT 5 (core5): a new topic alias table for this connection
             publishDecoder.mqtt5(client.session5.sentTopicAliasMaximum);
         } else {
             publishDecoder.mqtt311();
@@ -221,7 +228,7 @@ final class Inbound {
         String server = client.settings.server;
         int port = client.settings.port;
         try {
-            boolean sessionPresent = client.session5.v5
+            boolean sessionPresent = Session5.v5(client)
                     ? client.session5.readConnack(rbuf, rpos, total, cleanSession)
                     : ConnackDecoder.decode(rbuf, rpos, total, cleanSession, server, port);
             qos2.connected(sessionPresent);
@@ -239,8 +246,8 @@ final class Inbound {
         String server = client.settings.server;
         int port = client.settings.port;
         PacketType type = FixedHeader.type(rbuf, rpos);
-        if (client.session5.v5 && type != PacketType.PUBLISH && type != PacketType.PINGRESP) {
-            return mqtt5.process(type, total);
+        if (Session5.v5(client) && type != PacketType.PUBLISH && type != PacketType.PINGRESP) {
+            return mqtt5().process(type, total);
         }
         int id = 0;
         int code = 0;
@@ -316,10 +323,10 @@ final class Inbound {
         consume(total);
         boolean deliver = qos < 2 || qos2.firstReceipt(id);
         boolean inFlight = deliver;
-        if (deliver && client.session5.v5 && client.requests.offer(topic, payload, retain, qos, properties)) {
+        if (deliver && Session5.v5(client) && client.session5.requests.offer(topic, payload, retain, qos, properties)) {
             deliver = false; // sub5: a response to a request (or a late one), not for the callback; acknowledged
         }
-        if (qos > 0 && inFlight && client.session5.v5) {
+        if (qos > 0 && inFlight && Session5.v5(client)) {
             try {
                 client.session5.received(id); // MQTT 5: within the Receive Maximum the client announced
             } catch (MqttException e) {
@@ -350,7 +357,7 @@ final class Inbound {
         if (!deliver) {
             LOG.log(Level.DEBUG, () -> "MQTT client " + client.settings.clientId + ": PUBLISH packet id " + id
                     + " on '" + new String(topic, StandardCharsets.UTF_8) + "' acknowledged, not delivered to the "
-                    + "callback: " + (qos == 2 && !client.requests.isResponseTopic(topic)
+                    + "callback: " + (qos == 2 && !Session5.isResponseTopic(client, topic)
                             ? "QoS 2, received again before its PUBREL" : "a response to a request"));
             long slot = client.inboundAcks.received(qos, id); // in order behind the acks still held
             client.inboundAcks.callbackEnded();

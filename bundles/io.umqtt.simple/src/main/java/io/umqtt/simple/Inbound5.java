@@ -15,7 +15,7 @@ import io.umqtt.simple.internal.codec.SubscribeAck5;
  * acks with reason codes (a refusal fails the operation), SUBACK and UNSUBACK with one reason code
  * per filter, AUTH (enhanced authentication, before CONNACK and in a re-authentication;
  * {@link AuthExchange}), and the server's DISCONNECT. Decodes with the codec's MQTT 5 decoders,
- * reused from packet to packet.
+ * reused from packet to packet. Made by {@link Inbound#mqtt5()} on the first MQTT 5 packet it handles.
  * <p>
  * Threading: owned by the thread holding the reader role, like {@link Inbound}; no lock of its own
  * (the ack table takes the client's lock to complete an ack).
@@ -33,19 +33,11 @@ final class Inbound5 {
         this.qos2 = qos2;
     }
 
-    // The MQTT 5 decoders, made on the first MQTT 5 packet (an MQTT 3.1.1 client never needs them:
-    // about 250 bytes less per connection); used by the reader only, like the rest of this class.
-    private Acks5 acks5;
-    private Disconnect5 disconnect5;
-    private PropertyReader properties5;
-
-    private void decoders() {
-        if (properties5 == null) {
-            acks5 = new Acks5();
-            disconnect5 = new Disconnect5();
-            properties5 = new PropertyReader();
-        }
-    }
+    // The MQTT 5 decoders, made with this (on the first MQTT 5 packet: an MQTT 3.1.1 client never
+    // needs them); used by the reader only, like the rest of this class.
+    private final Acks5 acks5 = new Acks5();
+    private final Disconnect5 disconnect5 = new Disconnect5();
+    private final PropertyReader properties5 = new PropertyReader();
 
     /**
      * {@link Inbound#process} on an MQTT 5 connection for what is not PUBLISH or PINGRESP: the acks of
@@ -56,7 +48,6 @@ final class Inbound5 {
      * connection with DISCONNECTED_BY_SERVER.
      */
     PacketType process(PacketType type, int total) throws IOException {
-        decoders();
         byte[] rbuf = reader.rbuf;
         int rpos = reader.rpos;
         int id = 0;
@@ -133,7 +124,6 @@ final class Inbound5 {
      * {@link AuthExchange}, which answers the broker's challenge (written here) or fails.
      */
     void readAuth(int total) throws IOException {
-        decoders();
         AuthCodec auth;
         try {
             auth = AuthCodec.decode(reader.rbuf, reader.rpos, total, properties5);
@@ -149,7 +139,7 @@ final class Inbound5 {
     private void authenticated(AuthCodec auth) throws IOException {
         byte[] answer;
         try {
-            answer = client.auth.received(auth);
+            answer = client.session5.auth.received(auth);
         } catch (MqttException e) {
             throw client.fail(e);
         }

@@ -38,14 +38,16 @@ final class Lifecycle {
     /** See {@link MqttClient#connect(boolean, int)}. */
     boolean connect(boolean cleanSession, int timeoutMillis) throws IOException {
         Settings.positive("timeout", timeoutMillis);
-        if (!cleanSession && c.settings.clientId.isEmpty() && c.session5.protocolVersion != 5) {
+        if (!cleanSession && c.settings.clientId.isEmpty() && Session5.protocolVersion(c) != 5) {
             throw new IllegalArgumentException("cannot connect to " + c.settings.broker() + " without clean session: "
                     + "the client id is empty, and MQTT 3.1.1 allows an empty client id only with clean session "
                     + "(MQTT-3.1.3-7); give the client an id to keep a session");
         }
-        c.settings.checkPasswordNeedsUser(c.session5.protocolVersion);
-        AuthExchange.Start auth = c.auth.prepare(); // sub5: MQTT 5 enhanced authentication, null without
+        c.settings.checkPasswordNeedsUser(Session5.protocolVersion(c));
+        Session5 s5 = c.session5; // MQTT 5, null on a client that never needed it
+        AuthExchange.Start auth = s5 == null ? null : s5.auth.prepare(); // sub5: enhanced authentication, null without
         byte[] connect = takeReaderToConnect(cleanSession, timeoutMillis, auth);
+        s5 = c.session5; // the one the CONNECT was made with (once made, it stays)
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         TlsConnector.Deadline guard = TlsConnector.Deadline.at(deadline); // closes the socket when time is up
         String server = c.settings.server;
@@ -86,17 +88,18 @@ final class Lifecycle {
                 if (c.reader.headType() != PacketType.AUTH) { // AUTH is framed only on MQTT 5
                     break;
                 }
-                c.inbound.mqtt5.readAuth(total); // sub5: a step of the enhanced authentication, answered
+                c.inbound.mqtt5().readAuth(total); // sub5: a step of the enhanced authentication, answered
             }
             boolean sessionPresent;
             try {
                 sessionPresent = c.inbound.readConnack(total, cleanSession);
             } catch (MqttException refused) {
-                throw c.auth.refused(refused); // sub5: 0x8C after an authentication: AUTHENTICATION_FAILED
+                // sub5: 0x8C after an authentication: AUTHENTICATION_FAILED
+                throw s5 == null ? refused : s5.auth.refused(refused);
             }
-            if (c.session5.v5) {
-                ServerSettings s = c.session5.server; // sub5: a success must name the method; the final data
-                c.auth.connack(s.authenticationMethod(), s.authenticationData());
+            if (Session5.v5(c)) {
+                ServerSettings s = s5.server; // sub5: a success must name the method; the final data
+                s5.auth.connack(s.authenticationMethod(), s.authenticationData());
             }
             if (!guard.disarm()) {
                 throw new SocketException("connect deadline passed");
@@ -123,7 +126,9 @@ final class Lifecycle {
                 }
             }
             fail(cause);
-            c.auth.connectionEnded(cause); // sub5: an exchange under way failed
+            if (s5 != null) {
+                s5.auth.connectionEnded(cause); // sub5: an exchange under way failed
+            }
             boolean closer;
             synchronized (c.lock) {
                 // disconnect() or close() came meanwhile: it closes this connection (after its DISCONNECT)
@@ -176,8 +181,10 @@ final class Lifecycle {
                         c.state = ConnectionState.CONNECTING;
                         c.failure = null;
                         readers.reader = me;
-                        c.auth.begin(auth); // sub5: the method and initial data go into CONNECT
-                        return c.session5.connectPacket(cleanSession); // MQTT 3.1.1 or 5
+                        if (c.session5 != null) {
+                            c.session5.auth.begin(auth); // sub5: the method and initial data go into CONNECT
+                        }
+                        return Session5.connectPacket(c, cleanSession); // MQTT 3.1.1 or 5
                     }
                     previous = readers.reader.getName();
                     if (w == null) {
@@ -300,7 +307,8 @@ final class Lifecycle {
                 return e;
             }
         }
-        close(t, c.session5.disconnectFor(e)); // MQTT 5: DISCONNECT with the reason of a protocol error
+        // MQTT 5: DISCONNECT with the reason of a protocol error
+        close(t, Session5.v5(c) ? c.session5.disconnectFor(e) : null);
         return e;
     }
 
@@ -370,7 +378,9 @@ final class Lifecycle {
         Settings.checkWill(topic, msg, qos);
         synchronized (c.lock) {
             c.settings.setWill(topic, msg, retain, qos);
-            c.session5.clearWill(); // MQTT 5: no will properties, no delay
+            if (c.session5 != null) {
+                c.session5.clearWill(); // MQTT 5: no will properties, no delay
+            }
         }
     }
 
@@ -378,7 +388,9 @@ final class Lifecycle {
     void clearLastWill() {
         synchronized (c.lock) {
             c.settings.clearWill();
-            c.session5.clearWill();
+            if (c.session5 != null) {
+                c.session5.clearWill();
+            }
         }
     }
 

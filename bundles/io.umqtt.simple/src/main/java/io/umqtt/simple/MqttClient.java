@@ -71,9 +71,8 @@ public class MqttClient implements Closeable {
     final Publisher publisher = new Publisher(this);
     final Subscriber subscriber = new Subscriber(this);
     final InboundAcks inboundAcks = new InboundAcks(this);
-    final Session5 session5 = new Session5(this);
-    final AuthExchange auth = new AuthExchange(this);
-    final Requests requests = new Requests(this);
+    /** MQTT 5 (with authentication, requests): null until needed, then kept; made by {@link Session5#of}. */
+    volatile Session5 session5;
 
     /** A client without TLS, user or keepalive (umqtt's defaults); no I/O until {@link #connect(boolean)}. */
     public MqttClient(String clientId, String server) {
@@ -443,23 +442,23 @@ public class MqttClient implements Closeable {
 
     /** MQTT 5 enhanced authentication of the next connects, null for none (docs/mqtt5-subscriptions.md). @since 1.5 */
     public void setAuthenticator(Authenticator authenticator) {
-        auth.configure(authenticator);
+        Session5.of(this).auth.configure(authenticator);
     }
 
     /** The authenticator set with {@link #setAuthenticator(Authenticator)}, or null. @since 1.5 */
     public Authenticator authenticator() {
-        return auth.configured;
+        return session5 == null ? null : session5.auth.configured; // once made, it stays
     }
 
     /** Re-authenticates (MQTT 5 section 4.12.1) within the ack timeout; a failure ends the connection. @since 1.5 */
     public void reauthenticate() throws IOException {
-        auth.reauthenticate();
+        Session5.of(this).auth.reauthenticate();
     }
 
     /** MQTT 5 request/response: publishes and waits for the response with its correlation data. @since 1.5 */
     public Response request(String topic, byte[] payload, int qos, MqttProperties properties, long timeoutMillis)
             throws IOException {
-        return requests.request(topic, payload, qos, properties, timeoutMillis);
+        return Session5.of(this).requests.request(topic, payload, qos, properties, timeoutMillis);
     }
 
     /** Waits for one packet and processes it (umqtt's {@code wait_msg}), keeping the connection alive. */
@@ -484,58 +483,59 @@ public class MqttClient implements Closeable {
 
     /** The protocol version of the next connect: 4 (MQTT 3.1.1, default) or 5 (MQTT 5). @since 1.5 */
     public void setProtocolVersion(int version) {
-        session5.setProtocolVersion(version);
+        Session5.setProtocolVersion(this, version);
     }
 
     /** The protocol version set with {@link #setProtocolVersion(int)}: 4 or 5. @since 1.5 */
     public int protocolVersion() {
-        return session5.protocolVersion;
+        return Session5.protocolVersion(this);
     }
 
     /** MQTT 5: the Session Expiry Interval, 0..0xFFFFFFFF seconds (default 0: ends with the connection). @since 1.5 */
     public void setSessionExpiryInterval(long seconds) {
-        session5.setSessionExpiryInterval(seconds);
+        Session5.of(this).setSessionExpiryInterval(seconds);
     }
 
     /** MQTT 5: the Receive Maximum, 1..65535 (default 65535); a broker sending more errs (0x93). @since 1.5 */
     public void setReceiveMaximum(int max) {
-        session5.setReceiveMaximum(max);
+        Session5.of(this).setReceiveMaximum(max);
     }
 
     /** MQTT 5: the highest topic alias accepted from the broker, 0..65535 (default 0: none). @since 1.5 */
     public void setTopicAliasMaximum(int max) {
-        session5.setTopicAliasMaximum(max);
+        Session5.of(this).setTopicAliasMaximum(max);
     }
 
     /** MQTT 5: how many topics get an outbound alias, 0..65535 (default 16; 0: none). @since 1.5 */
     public void setOutboundTopicAliases(int max) {
-        session5.setOutboundTopicAliases(max);
+        Session5.of(this).setOutboundTopicAliases(max);
     }
 
     /** MQTT 5: asks for Response Information in the CONNACK (default false). @since 1.5 */
     public void setRequestResponseInformation(boolean request) {
-        session5.setRequestResponseInformation(request);
+        Session5.of(this).setRequestResponseInformation(request);
     }
 
     /** MQTT 5: whether the broker may send reason strings and user properties (default true). @since 1.5 */
     public void setRequestProblemInformation(boolean request) {
-        session5.setRequestProblemInformation(request);
+        Session5.of(this).setRequestProblemInformation(request);
     }
 
     /** MQTT 5: user properties of CONNECT, in order; null or empty for none. @since 1.5 */
     public void setConnectUserProperties(java.util.List<UserProperty> properties) {
-        session5.setConnectUserProperties(properties);
+        Session5.of(this).setConnectUserProperties(properties);
     }
 
     /** MQTT 5: {@link #setLastWill(byte[], byte[], boolean, int)} with will properties and delay (s). @since 1.5 */
     public void setLastWill(String topic, byte[] msg, boolean retain, int qos, MqttProperties willProperties,
             long willDelaySeconds) {
-        session5.setLastWill(MqttStrings.utf8("topic", topic), msg, retain, qos, willProperties, willDelaySeconds);
+        Session5.of(this).setLastWill(MqttStrings.utf8("topic", topic), msg, retain, qos, willProperties,
+                willDelaySeconds);
     }
 
     /** MQTT 5: what the CONNACK of the current (or last) connection set; null before the first. @since 1.5 */
     public ServerSettings serverSettings() {
-        return session5.server;
+        return session5 == null ? null : session5.server; // once made, it stays
     }
 
     /** Like {@link #publish(byte[], byte[], boolean, int, MqttProperties)} with the topic as UTF-8. @since 1.5 */
@@ -564,7 +564,7 @@ public class MqttClient implements Closeable {
 
     /** MQTT 5: {@link #disconnect()} with a reason code a client may send (0x04: with will). @since 1.5 */
     public void disconnect(int reasonCode) throws IOException {
-        lifecycle.disconnect(session5.disconnectPacket(reasonCode));
+        lifecycle.disconnect(Session5.of(this).disconnectPacket(reasonCode));
     }
 
     /** Like {@link #sendPublish(byte[], byte[], boolean, int, boolean, int)} with MQTT 5 properties. @since 1.5 */

@@ -41,7 +41,7 @@ import io.umqtt.simple.internal.WriteWatchdog;
  * before CONNECT, and when a failed write fails the connection. The client never takes
  * {@link #writeLock} while holding its own lock.
  */
-final class Outbound {
+final class Outbound implements WriteCombiner.Failure {
     private static final System.Logger LOG = System.getLogger(MqttClient.class.getName());
     private static final int INITIAL_WRITE_BUFFER = 256;
     /** Payloads up to this size are copied into the write buffer so a PUBLISH is one write. */
@@ -54,7 +54,8 @@ final class Outbound {
     private final Settings settings;
     /** Serialises writes; guards {@link #wbuf} and {@link #connectWrittenOn}. */
     private final Object writeLock = new Object();
-    private byte[] wbuf = new byte[INITIAL_WRITE_BUFFER];
+    /** Made by the first write that needs it ({@link #buffer}): an idle connection has none. */
+    private byte[] wbuf;
     /** The transport whose CONNECT has been written; guarded by {@link #writeLock}. */
     private Transport connectWrittenOn;
     /** The current connection; replaced under the client's lock on connect. */
@@ -73,8 +74,16 @@ final class Outbound {
     Outbound(MqttClient client, Settings settings) {
         this.client = client;
         this.settings = settings;
-        // a late flush to an earlier connection fails nothing
-        this.combiner = new WriteCombiner(writeLock, (e, w) -> w == watch ? client.fail(connectionError("write to", e)) : e);
+        this.combiner = new WriteCombiner(writeLock, this);
+    }
+
+    /**
+     * A write of the {@link WriteCombiner} failed: the connection's failure; a late flush to an
+     * earlier connection fails nothing.
+     */
+    @Override
+    public IOException failed(IOException e, WriteWatchdog.Watch w) {
+        return w == watch ? client.fail(connectionError("write to", e)) : e;
     }
 
     /** Writes go to {@code t} from now on, watched; caller holds the client's lock. */
@@ -106,7 +115,7 @@ final class Outbound {
         synchronized (writeLock) {
             client.lifecycle.checkStillConnecting(
                     "aborted before CONNECT was sent: the client was disconnected or closed");
-            combiner.connected(t::write, watch);
+            combiner.connected(t, watch);
             write(connect, 0, connect.length, timeoutNanos);
             connectWrittenOn = t;
         }
@@ -155,16 +164,11 @@ final class Outbound {
     long writePublish(byte[] topic, byte[] msg, int qos, boolean retain, boolean dup, int packetId, boolean pipelined,
             byte[] props) throws IOException {
         int inline = msg.length <= MAX_INLINE_PAYLOAD ? msg.length : 0;
-        if (client.session5.v5) {
+        if (Session5.v5(client)) {
             return writePublish5(topic, msg, qos, retain, dup, packetId, pipelined, props, inline);
         }
         synchronized (writeLock) {
-            int need = 5 + 2 + topic.length + 2 + inline;
-            byte[] b = wbuf;
-            if (b.length < need) {
-                b = new byte[Math.max(need, b.length * 2)];
-                wbuf = b;
-            }
+            byte[] b = buffer(5 + 2 + topic.length + 2 + inline);
             int p = PublishEncoder.head(b, topic, msg.length, qos, retain, dup, packetId);
             if (inline == msg.length) {
                 System.arraycopy(msg, 0, b, p, msg.length);
@@ -191,12 +195,8 @@ final class Outbound {
     private long writePublish5(byte[] topic, byte[] msg, int qos, boolean retain, boolean dup, int packetId,
             boolean pipelined, byte[] props, int inline) throws IOException {
         synchronized (writeLock) {
-            int need = PublishEncoder.HEAD5_OVERHEAD + topic.length + (props == null ? 0 : props.length) + inline;
-            byte[] b = wbuf;
-            if (b.length < need) {
-                b = new byte[Math.max(need, b.length * 2)];
-                wbuf = b;
-            }
+            int propsLength = props == null ? 0 : props.length;
+            byte[] b = buffer(PublishEncoder.HEAD5_OVERHEAD + topic.length + propsLength + inline);
             int alias = client.session5.aliases.lookup(topic);
             int p = PublishEncoder.head5(b, topic, alias <= 0, msg.length, qos, retain, dup, packetId, Math.abs(alias),
                     props);
@@ -239,16 +239,17 @@ final class Outbound {
      * written at once, so that the write reports why.
      */
     void writePuback(int id, boolean more) throws IOException {
-        if (client.session5.v5) {
+        if (Session5.v5(client)) {
             client.session5.acknowledged();
         }
         synchronized (writeLock) {
-            PubackEncoder.encode(wbuf, 0, id);
+            byte[] b = buffer(PubackEncoder.LENGTH);
+            PubackEncoder.encode(b, 0, id);
             if (more && client.state == ConnectionState.CONNECTED) {
                 checkWritable();
-                combiner.hold(wbuf, 0, PubackEncoder.LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
+                combiner.hold(b, 0, PubackEncoder.LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
             } else {
-                send(wbuf, 0, PubackEncoder.LENGTH);
+                send(b, 0, PubackEncoder.LENGTH);
             }
         }
     }
@@ -260,24 +261,39 @@ final class Outbound {
      */
     void writeAck(int header, int id, boolean more) throws IOException {
         synchronized (writeLock) {
+            byte[] b = buffer(PubrecEncoder.LENGTH);
             switch (header) {
                 case PubrecEncoder.HEADER:
-                    PubrecEncoder.encode(wbuf, 0, id);
+                    PubrecEncoder.encode(b, 0, id);
                     break;
                 case PubrelEncoder.HEADER:
-                    PubrelEncoder.encode(wbuf, 0, id);
+                    PubrelEncoder.encode(b, 0, id);
                     break;
                 default:
-                    PubcompEncoder.encode(wbuf, 0, id);
+                    PubcompEncoder.encode(b, 0, id);
                     break;
             }
             if (more && client.state == ConnectionState.CONNECTED) {
                 checkWritable();
-                combiner.hold(wbuf, 0, PubrecEncoder.LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
+                combiner.hold(b, 0, PubrecEncoder.LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
             } else {
-                send(wbuf, 0, PubrecEncoder.LENGTH);
+                send(b, 0, PubrecEncoder.LENGTH);
             }
         }
+    }
+
+    /**
+     * The write buffer, at least {@code need} bytes long: made by the first write that needs it
+     * (CONNECT, SUBSCRIBE and the like are encoded into arrays of their own, so an idle connection
+     * never does), grown by doubling; caller holds {@link #writeLock}.
+     */
+    private byte[] buffer(int need) {
+        byte[] b = wbuf;
+        if (b == null || b.length < need) {
+            b = new byte[Math.max(need, b == null ? INITIAL_WRITE_BUFFER : b.length * 2)];
+            wbuf = b;
+        }
+        return b;
     }
 
     /** Whether packets are held back (a hint, without the lock). */

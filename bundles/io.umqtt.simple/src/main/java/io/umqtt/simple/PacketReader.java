@@ -121,7 +121,7 @@ final class PacketReader {
         while (true) {
             long framed;
             try {
-                framed = FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize, client.session5.v5);
+                framed = FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize, Session5.v5(client));
             } catch (MqttException e) {
                 throw client.fail(e);
             }
@@ -175,7 +175,7 @@ final class PacketReader {
     int bufferedAck() throws IOException {
         long framed;
         try {
-            framed = FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize, client.session5.v5);
+            framed = FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize, Session5.v5(client));
         } catch (MqttException e) {
             throw client.fail(e);
         }
@@ -193,7 +193,7 @@ final class PacketReader {
      */
     boolean wholePublishNext() {
         try {
-            return FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize, client.session5.v5) >= 0
+            return FixedHeader.frame(rbuf, rpos, rlen - rpos, settings.maxPacketSize, Session5.v5(client)) >= 0
                     && headType() == PacketType.PUBLISH;
         } catch (MqttException e) {
             return false;
@@ -362,7 +362,7 @@ final class PacketReader {
         int pos = rpos;
         try {
             while (count < max) {
-                long framed = FixedHeader.frame(rbuf, pos, rlen - pos, settings.maxPacketSize, client.session5.v5);
+                long framed = FixedHeader.frame(rbuf, pos, rlen - pos, settings.maxPacketSize, Session5.v5(client));
                 if (framed < 0) {
                     break;
                 }

@@ -43,7 +43,7 @@ final class Publisher {
      */
     private byte[] properties(byte[] topic, byte[] msg, int qos, MqttProperties properties) {
         byte[] props = properties == null ? null : PublishEncoder.properties(properties);
-        client.session5.checkPublish(topic, msg, qos, properties, props);
+        Session5.checkPublish(client, topic, msg, qos, properties, props);
         return props;
     }
 

@@ -67,7 +67,7 @@ final class Qos2Handshakes {
                     + ", which awaits no PUBREL; answering PUBCOMP");
         } else {
             awaitingRelease.clear(id);
-            if (client.session5.v5) {
+            if (Session5.v5(client)) {
                 client.session5.acknowledged(); // its PUBCOMP follows: out of the Receive Maximum
             }
         }
@@ -101,7 +101,7 @@ final class Qos2Handshakes {
         if (!sessionPresent && awaitingRelease != null) {
             awaitingRelease.clear();
         }
-        if (client.session5.v5) {
+        if (Session5.v5(client)) {
             client.session5.inboundInFlight.set(awaitingReleaseCount());
         }
     }

@@ -28,8 +28,11 @@ final class ReaderRole {
     private final Object lock;
     /** The thread that reads from the connection, or null; guarded by {@link #lock}. */
     Thread reader;
-    /** Threads parked until the reader role is free, first come first served; guarded by {@link #lock}. */
-    private final ArrayDeque<Waiter> wanted = new ArrayDeque<>(2);
+    /**
+     * Threads parked until the reader role is free, first come first served; guarded by {@link #lock};
+     * made by the first ({@link #enqueue}: a connection whose loop alone reads has none).
+     */
+    private ArrayDeque<Waiter> wanted;
     /**
      * Whether any thread is parked for the role or an ack; written under {@link #lock}, read
      * without it by the reader as a hint ({@link PacketReader} coalesces reads only while nobody
@@ -112,6 +115,9 @@ final class ReaderRole {
      */
     Waiter enqueue(Thread thread, Pending awaited) {
         Waiter w = awaited == null ? new Waiter(thread, null) : waitFor(thread, awaited);
+        if (wanted == null) {
+            wanted = new ArrayDeque<>(2);
+        }
         wanted.addLast(w);
         threadsWaiting = true;
         return w;
@@ -127,6 +133,9 @@ final class ReaderRole {
 
     /** The first parked thread that still wants the reader role, or null; caller holds {@link #lock}. */
     private Waiter next() {
+        if (wanted == null) {
+            return null;
+        }
         for (Waiter w : wanted) {
             if (w.awaited == null || !w.awaited.done) {
                 return w;
@@ -142,8 +151,10 @@ final class ReaderRole {
     void leave(Waiter w) {
         Waiter next = null;
         synchronized (lock) {
-            wanted.remove(w);
-            threadsWaiting = !wanted.isEmpty();
+            if (wanted != null) { // made when w was enqueued (a waiter for an ack alone may find none)
+                wanted.remove(w);
+                threadsWaiting = !wanted.isEmpty();
+            }
             Pending p = w.awaited;
             if (p != null) {
                 if (p.waiters == w) {
@@ -168,6 +179,9 @@ final class ReaderRole {
 
     /** Unparks every thread parked for the role, to see a state change; caller holds {@link #lock}. */
     void wakeAll() {
+        if (wanted == null) {
+            return;
+        }
         for (Waiter w : wanted) {
             LockSupport.unpark(w.thread);
         }

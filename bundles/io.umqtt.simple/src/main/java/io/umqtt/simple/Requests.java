@@ -38,6 +38,8 @@ final class Requests {
     static final int CORRELATION_LENGTH = 16;
 
     private final MqttClient client;
+    /** The waits without a packet id, of which a request's is one. */
+    private final UnnumberedWaits unnumbered;
     /** The response topic as UTF-8 bytes, null until the first request; then the same for this client. */
     private volatile byte[] responseTopic;
     private String responseTopicString;
@@ -52,8 +54,9 @@ final class Requests {
     /** Responses that came for no open request (after their timeout, or not ours). */
     volatile long lateResponses;
 
-    Requests(MqttClient client) {
+    Requests(MqttClient client, UnnumberedWaits unnumbered) {
         this.client = client;
+        this.unnumbered = unnumbered;
     }
 
     /** {@link MqttClient#request(String, byte[], int, MqttProperties, long)}. */
@@ -79,7 +82,7 @@ final class Requests {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         client.lifecycle.checkConnected();
         subscribeResponseTopic();
-        Pending p = client.acks.unnumbered.register(PacketType.PUBLISH,
+        Pending p = unnumbered.register(PacketType.PUBLISH,
                 ("the response to the request on '" + topic + "'").getBytes(StandardCharsets.UTF_8));
         Open o = new Open(p);
         long id;
@@ -97,16 +100,16 @@ final class Requests {
                 client.publish(t, payload, false, qos, withResponse);
                 client.acks.waits.awaitDone(p, deadline, true);
             } catch (IOException e) {
-                client.acks.unnumbered.end(p, e); // throws e, unless the response came meanwhile
+                unnumbered.end(p, e); // throws e, unless the response came meanwhile
                 return o.response;
             }
-            client.acks.unnumbered.end(p, new MqttException(Reason.TIMEOUT, "no response from "
+            unnumbered.end(p, new MqttException(Reason.TIMEOUT, "no response from "
                     + client.settings.broker() + " to the request on '" + topic + "' (response topic '"
                     + responseTopicString + "') within " + timeoutMillis + " ms"));
             return o.response;
         } catch (RuntimeException e) {
             try {
-                client.acks.unnumbered.end(p, new IOException(e));
+                unnumbered.end(p, new IOException(e));
             } catch (IOException same) {
                 // the wait ended with e itself, which is thrown below
             }
@@ -199,7 +202,7 @@ final class Requests {
             return true;
         }
         o.response = new Response(topic, payload, qos, retain, properties);
-        client.acks.unnumbered.complete(o.wait, 0);
+        unnumbered.complete(o.wait, 0);
         return true;
     }
 

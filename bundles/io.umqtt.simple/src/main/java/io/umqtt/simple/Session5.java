@@ -25,10 +25,17 @@ import io.umqtt.simple.internal.codec.PublishEncoder;
  * ({@link ServerSettings}: receive maximum, maximum packet size, topic alias maximum, keepalive,
  * assigned client identifier), the outbound topic aliases ({@link TopicAliases}), the count of
  * received QoS 1 and 2 messages not yet acknowledged (our Receive Maximum), a server's DISCONNECT
- * and the DISCONNECT the client sends on a protocol error. On an MQTT 3.1.1 connection
- * ({@link #v5} false) it does nothing and the client behaves byte for byte as before.
+ * and the DISCONNECT the client sends on a protocol error; it holds the client's other MQTT 5
+ * parts, {@link AuthExchange}, {@link Requests} and {@link UnnumberedWaits}. On an MQTT 3.1.1
+ * connection ({@link #v5} false) it does nothing and the client behaves byte for byte as before.
  * <p>
- * Threading: the settings are volatile (read at each connect); the will's MQTT 5 part is guarded
+ * A client has none until it needs one ({@link #of}: {@code setProtocolVersion(5)} or another MQTT 5
+ * setting or call), so an MQTT 3.1.1 client holds no MQTT 5 state; once made it stays. The parts
+ * test {@link #v5(MqttClient)}, which is false while there is none.
+ * <p>
+ * Threading: made under the client's lock and published through the volatile
+ * {@code MqttClient.session5} (its parts are final fields), so every thread that reads that field
+ * sees it whole. The settings are volatile (read at each connect); the will's MQTT 5 part is guarded
  * by the client's lock like the will; {@link #v5}, {@link #server} and the limits taken from it are
  * written by the connecting thread (holding the reader role) before the connection is CONNECTED
  * and read by any thread after; the topic aliases are guarded by {@code Outbound.writeLock}; the
@@ -73,11 +80,63 @@ final class Session5 {
     final TopicAliases aliases = new TopicAliases();
     /** Received QoS 1 and 2 PUBLISHes whose PUBACK (QoS 2: PUBCOMP) is not written yet. */
     final AtomicInteger inboundInFlight = new AtomicInteger();
-    /** Made on the first MQTT 5 CONNACK (none on an MQTT 3.1.1 connection); used by the connecting thread. */
+    /** Made on the first MQTT 5 CONNACK; used by the connecting thread. */
     private ConnackDecoder5 connack;
+    /** The waits without a packet id: a request's response, a re-authentication's end. */
+    final UnnumberedWaits unnumbered;
+    /** Enhanced authentication (section 4.12). */
+    final AuthExchange auth;
+    /** Request/response (section 4.10). */
+    final Requests requests;
 
-    Session5(MqttClient client) {
+    private Session5(MqttClient client) {
         this.c = client;
+        this.unnumbered = new UnnumberedWaits(client, client.acks, client.lock);
+        this.auth = new AuthExchange(client, this);
+        this.requests = new Requests(client, unnumbered);
+    }
+
+    /** The MQTT 5 part of {@code c}, made now (under the client's lock) if it has none yet. */
+    static Session5 of(MqttClient c) {
+        Session5 s = c.session5;
+        if (s != null) {
+            return s;
+        }
+        synchronized (c.lock) {
+            if (c.session5 == null) {
+                c.session5 = new Session5(c);
+            }
+            return c.session5;
+        }
+    }
+
+    /** Whether the current (or last) connection of {@code c} speaks MQTT 5; false without an MQTT 5 part. */
+    static boolean v5(MqttClient c) {
+        Session5 s = c.session5;
+        return s != null && s.v5;
+    }
+
+    /** Whether {@code topic} is the response topic of {@code c}'s requests (for messages). */
+    static boolean isResponseTopic(MqttClient c, byte[] topic) {
+        Session5 s = c.session5;
+        return s != null && s.requests.isResponseTopic(topic);
+    }
+
+    /** {@link MqttClient#protocolVersion()}: 4 without an MQTT 5 part. */
+    static int protocolVersion(MqttClient c) {
+        Session5 s = c.session5;
+        return s == null ? MqttConstants.MQTT_3_1_1 : s.protocolVersion;
+    }
+
+    /**
+     * The CONNECT of the next connection of {@code c} (MQTT 3.1.1 or 5), and its per-connection
+     * state reset; caller holds the client's lock (the will).
+     */
+    static byte[] connectPacket(MqttClient c, boolean cleanStart) {
+        c.keepAlive.use(c.settings.keepAliveSeconds);
+        c.acks.resetSlots();
+        Session5 s = c.session5;
+        return s == null ? c.settings.connect(cleanStart) : s.connectPacket(cleanStart);
     }
 
     /** Refuses a setting that only MQTT 5 has while the client is set to MQTT 3.1.1. */
@@ -88,18 +147,13 @@ final class Session5 {
         }
     }
 
-    /**
-     * The CONNECT of the next connection, and its per-connection state reset; caller holds the
-     * client's lock (the will).
-     */
-    byte[] connectPacket(boolean cleanStart) {
+    /** {@link #connectPacket(MqttClient, boolean)} with an MQTT 5 part: its connection state reset. */
+    private byte[] connectPacket(boolean cleanStart) {
         v5 = protocolVersion == MqttConstants.MQTT_5;
-        c.keepAlive.use(c.settings.keepAliveSeconds);
         server = null;
         serverReceiveMaximum = 65_535;
         serverMaximumPacketSize = ServerSettings.NO_LIMIT;
         inboundInFlight.set(0);
-        c.acks.resetSlots();
         if (!v5) {
             return c.settings.connect(cleanStart);
         }
@@ -237,15 +291,16 @@ final class Session5 {
      *
      * @param props the encoded properties, or null
      */
-    void checkPublish(byte[] topic, byte[] msg, int qos, MqttProperties properties, byte[] props) {
-        if (!v5) {
+    static void checkPublish(MqttClient c, byte[] topic, byte[] msg, int qos, MqttProperties properties, byte[] props) {
+        Session5 s = c.session5;
+        if (s == null || !s.v5) {
             if (properties != null && !properties.isEmpty()) {
                 throw new IllegalArgumentException("client '" + c.settings.clientId + "' speaks MQTT 3.1.1, which has "
                         + "no message properties: call setProtocolVersion(5) before connect to publish " + properties);
             }
             return;
         }
-        long max = serverMaximumPacketSize;
+        long max = s.serverMaximumPacketSize;
         if (max == ServerSettings.NO_LIMIT) {
             return;
         }
@@ -296,19 +351,22 @@ final class Session5 {
         return "client '" + c.settings.clientId + "'";
     }
 
-    /** {@link MqttClient#setProtocolVersion}. */
-    void setProtocolVersion(int version) {
+    /** {@link MqttClient#setProtocolVersion}: version 5 makes the MQTT 5 part. */
+    static void setProtocolVersion(MqttClient c, int version) {
+        String name = "client '" + c.settings.clientId + "'";
         if (version != MqttConstants.MQTT_3_1_1 && version != MqttConstants.MQTT_5) {
-            throw new IllegalArgumentException(name() + ": protocol version must be 4 (MQTT 3.1.1) or 5 (MQTT 5), "
+            throw new IllegalArgumentException(name + ": protocol version must be 4 (MQTT 3.1.1) or 5 (MQTT 5), "
                     + "found " + version);
         }
         synchronized (c.lock) {
             if (c.state == io.umqtt.api.ConnectionState.CONNECTED
                     || c.state == io.umqtt.api.ConnectionState.CONNECTING) {
-                throw new IllegalStateException(name() + ": cannot change the protocol version while " + c.state
+                throw new IllegalStateException(name + ": cannot change the protocol version while " + c.state
                         + "; it takes effect at the next connect");
             }
-            protocolVersion = version;
+            if (version == MqttConstants.MQTT_5 || c.session5 != null) {
+                of(c).protocolVersion = version;
+            }
         }
     }
 

@@ -3,6 +3,8 @@ package io.umqtt.simple;
 import java.io.IOException;
 import java.net.Socket;
 
+import io.umqtt.simple.internal.WriteCombiner;
+
 /**
  * One connection's byte stream to the broker, all the rest of the client sees of the network:
  * open within a deadline, read into a buffer with a timeout, write bytes, close. Plain TCP is
@@ -14,7 +16,7 @@ import java.net.Socket;
  * role reads, and only {@link Outbound} writes (under its lock); {@link #close} and
  * {@link #abort} may be called by any thread at any time, and end a blocked open, read or write.
  */
-interface Transport {
+interface Transport extends WriteCombiner.Sink {
     /**
      * Connects to the broker (name lookup, TCP connect, any handshake) by {@code deadline}
      * ({@link System#nanoTime()}); {@code guard} closes the TCP socket if the deadline passes first.
@@ -46,8 +48,9 @@ interface Transport {
     /**
      * Writes all of {@code b[off..off+len)}, blocking while the peer does not read (the
      * {@link Outbound} bounds it in time by closing the transport). Called only by
-     * {@link Outbound#write}.
+     * {@link Outbound#write} (through its {@link WriteCombiner}, whose sink the transport is).
      */
+    @Override
     void write(byte[] b, int off, int len) throws IOException;
 
     /** Closes the connection; ends a blocked open, read or write. Idempotent, never throws. */

@@ -141,7 +141,7 @@ class Request5WireTest {
         assertEquals("mine", new String(r.payload(), StandardCharsets.UTF_8));
         assertEquals(responseTopic, r.topicString());
         assertArrayEquals(correlation, r.properties().correlationData());
-        assertEquals(2, client.requests.lateResponses, "the two that answer no request were dropped");
+        assertEquals(2, client.session5.requests.lateResponses, "the two that answer no request were dropped");
         assertEquals("elsewhere=for the callback", delivered.poll(10, TimeUnit.SECONDS));
 
         // a late response: dropped, never delivered; the next message goes to the callback
@@ -155,7 +155,7 @@ class Request5WireTest {
         });
         within(step);
         assertEquals("elsewhere=next", delivered.poll());
-        assertEquals(3, client.requests.lateResponses);
+        assertEquals(3, client.session5.requests.lateResponses);
 
         // a second request: same response topic, not subscribed again on this connection
         Future<Response> second = pool.submit(() -> client.request("svc/a", "r".getBytes(StandardCharsets.UTF_8), 1,
