@@ -9,12 +9,8 @@ import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
 import io.umqtt.simple.internal.WriteCombiner;
-import io.umqtt.simple.internal.codec.DisconnectEncoder;
-import io.umqtt.simple.internal.codec.PubackEncoder;
-import io.umqtt.simple.internal.codec.PubcompEncoder;
-import io.umqtt.simple.internal.codec.PubrecEncoder;
-import io.umqtt.simple.internal.codec.PubrelEncoder;
 import io.umqtt.simple.internal.codec.PublishEncoder;
+import io.umqtt.simple.internal.codec.ShortPackets;
 import io.umqtt.simple.internal.WriteWatchdog;
 
 /**
@@ -117,7 +113,7 @@ final class Outbound {
      * (which {@link #writeConnect} does under the same lock), on the client's current transport.
      */
     void writeDisconnect(boolean connected) throws IOException {
-        writeDisconnect(connected, DisconnectEncoder.encode());
+        writeDisconnect(connected, ShortPackets.disconnect());
     }
 
     /** {@link #writeDisconnect(boolean)} with the DISCONNECT given (MQTT 5: with a reason code). */
@@ -243,39 +239,39 @@ final class Outbound {
             client.session5.acknowledged();
         }
         synchronized (writeLock) {
-            PubackEncoder.encode(wbuf, 0, id);
+            ShortPackets.encodePuback(wbuf, 0, id);
             if (more && client.state == ConnectionState.CONNECTED) {
                 checkWritable();
-                combiner.hold(wbuf, 0, PubackEncoder.LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
+                combiner.hold(wbuf, 0, ShortPackets.ACK_LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
             } else {
-                send(wbuf, 0, PubackEncoder.LENGTH);
+                send(wbuf, 0, ShortPackets.ACK_LENGTH);
             }
         }
     }
 
     /**
      * Writes a QoS 2 ack (PUBREC, PUBREL or PUBCOMP: {@code header} and the packet id, as
-     * {@link io.umqtt.simple.internal.codec.PubrecEncoder} lays them out); no allocation. Held with
+     * {@link io.umqtt.simple.internal.codec.ShortPackets} lays them out); no allocation. Held with
      * {@code more} as {@link #writePuback} holds a PUBACK.
      */
     void writeAck(int header, int id, boolean more) throws IOException {
         synchronized (writeLock) {
             switch (header) {
-                case PubrecEncoder.HEADER:
-                    PubrecEncoder.encode(wbuf, 0, id);
+                case ShortPackets.PUBREC:
+                    ShortPackets.encodePubrec(wbuf, 0, id);
                     break;
-                case PubrelEncoder.HEADER:
-                    PubrelEncoder.encode(wbuf, 0, id);
+                case ShortPackets.PUBREL:
+                    ShortPackets.encodePubrel(wbuf, 0, id);
                     break;
                 default:
-                    PubcompEncoder.encode(wbuf, 0, id);
+                    ShortPackets.encodePubcomp(wbuf, 0, id);
                     break;
             }
             if (more && client.state == ConnectionState.CONNECTED) {
                 checkWritable();
-                combiner.hold(wbuf, 0, PubrecEncoder.LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
+                combiner.hold(wbuf, 0, ShortPackets.ACK_LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
             } else {
-                send(wbuf, 0, PubrecEncoder.LENGTH);
+                send(wbuf, 0, ShortPackets.ACK_LENGTH);
             }
         }
     }

@@ -331,10 +331,10 @@ class Mqtt5CodecTest {
 
         @Test
         void encoding() {
-            assertEquals("40 02 00 07", hexOf(Acks5.encode(PubackEncoder.HEADER, 7, 0, null)));
-            assertEquals("70 03 00 07 92", hexOf(Acks5.encode(PubcompEncoder.HEADER, 7, 0x92, null)));
+            assertEquals("40 02 00 07", hexOf(Acks5.encode(ShortPackets.PUBACK, 7, 0, null)));
+            assertEquals("70 03 00 07 92", hexOf(Acks5.encode(ShortPackets.PUBCOMP, 7, 0x92, null)));
             PropertyWriter w = new PropertyWriter(Properties.PUBREC).putString(Properties.REASON_STRING, b("x"));
-            assertEquals("50 08 00 07 80 04 1F 00 01 78", hexOf(Acks5.encode(PubrecEncoder.HEADER, 7, 0x80, w)));
+            assertEquals("50 08 00 07 80 04 1F 00 01 78", hexOf(Acks5.encode(ShortPackets.PUBREC, 7, 0x80, w)));
         }
     }
 
