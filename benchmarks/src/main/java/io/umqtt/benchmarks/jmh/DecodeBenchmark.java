@@ -18,9 +18,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import io.umqtt.api.MqttConstants;
 import io.umqtt.api.MqttException;
 import io.umqtt.simple.internal.codec.FixedHeader;
-import io.umqtt.simple.internal.codec.PubackDecoder;
 import io.umqtt.simple.internal.codec.PublishDecoder;
 import io.umqtt.simple.internal.codec.PublishEncoder;
+import io.umqtt.simple.internal.codec.ShortPackets;
 
 /**
  * The client's decode path without a socket: framing a packet out of the read buffer and decoding
@@ -74,6 +74,6 @@ public class DecodeBenchmark {
     @Benchmark
     public int puback() throws MqttException {
         long framed = FixedHeader.frame(puback, 0, puback.length, MqttConstants.MAX_REMAINING_LENGTH);
-        return PubackDecoder.decode(puback, 0, (int) framed);
+        return ShortPackets.decodePuback(puback, 0, (int) framed);
     }
 }

@@ -10,14 +10,9 @@ import io.umqtt.api.MqttException;
 import io.umqtt.simple.internal.WriteCombiner;
 import io.umqtt.simple.internal.codec.ConnackDecoder;
 import io.umqtt.simple.internal.codec.FixedHeader;
-import io.umqtt.simple.internal.codec.PingrespDecoder;
-import io.umqtt.simple.internal.codec.PubackDecoder;
-import io.umqtt.simple.internal.codec.PubcompDecoder;
-import io.umqtt.simple.internal.codec.PubrecDecoder;
-import io.umqtt.simple.internal.codec.PubrelDecoder;
 import io.umqtt.simple.internal.codec.PublishDecoder;
+import io.umqtt.simple.internal.codec.ShortPackets;
 import io.umqtt.simple.internal.codec.SubackDecoder;
-import io.umqtt.simple.internal.codec.UnsubackDecoder;
 import io.umqtt.simple.internal.codec.Wire;
 
 /**
@@ -258,19 +253,19 @@ final class Inbound {
                     publishDecoder.decode(rbuf, rpos, total, server, port);
                     break;
                 case PUBACK:
-                    id = PubackDecoder.decode(rbuf, rpos, total);
+                    id = ShortPackets.decodePuback(rbuf, rpos, total);
                     break;
                 case PUBREC:
-                    id = PubrecDecoder.decode(rbuf, rpos, total);
+                    id = ShortPackets.decodePubrec(rbuf, rpos, total);
                     break;
                 case PUBREL:
-                    id = PubrelDecoder.decode(rbuf, rpos, total);
+                    id = ShortPackets.decodePubrel(rbuf, rpos, total);
                     break;
                 case PUBCOMP:
-                    id = PubcompDecoder.decode(rbuf, rpos, total);
+                    id = ShortPackets.decodePubcomp(rbuf, rpos, total);
                     break;
                 case UNSUBACK:
-                    id = UnsubackDecoder.decode(rbuf, rpos, total);
+                    id = ShortPackets.decodeUnsuback(rbuf, rpos, total);
                     break;
                 case SUBACK:
                     id = SubackDecoder.decode(rbuf, rpos, total);
@@ -278,7 +273,7 @@ final class Inbound {
                     code = codes[0];
                     break;
                 case PINGRESP:
-                    PingrespDecoder.decode(rbuf, rpos, total);
+                    ShortPackets.decodePingresp(rbuf, rpos, total);
                     break;
                 case CONNACK:
                     throw Wire.protocol("unexpected CONNACK on an established connection");

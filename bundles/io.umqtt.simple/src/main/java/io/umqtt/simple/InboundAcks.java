@@ -6,7 +6,7 @@ import java.util.Arrays;
 
 import io.umqtt.api.AckHold;
 import io.umqtt.api.ConnectionState;
-import io.umqtt.simple.internal.codec.PubrecEncoder;
+import io.umqtt.simple.internal.codec.ShortPackets;
 
 /**
  * The one place that decides when the ack of a received QoS 1 or 2 PUBLISH is written (the
@@ -212,7 +212,7 @@ final class InboundAcks {
         if (qos == 1) {
             client.outbound.writePuback(id, more);
         } else {
-            client.outbound.writeAck(PubrecEncoder.HEADER, id, more);
+            client.outbound.writeAck(ShortPackets.PUBREC, id, more);
         }
     }
 

@@ -369,7 +369,7 @@ final class Lifecycle {
     /** {@link MqttClient#ping()}: writes PINGREQ; the reader consumes the PINGRESP. */
     void ping() throws IOException {
         checkConnected();
-        c.outbound.writePacket(io.umqtt.simple.internal.codec.PingreqEncoder.encode());
+        c.outbound.writePacket(io.umqtt.simple.internal.codec.ShortPackets.pingreq());
         c.keepAlive.pingOutstanding = true;
     }
 

@@ -9,12 +9,8 @@ import io.umqtt.api.ConnectionState;
 import io.umqtt.api.MqttException;
 import io.umqtt.api.MqttException.Reason;
 import io.umqtt.simple.internal.WriteCombiner;
-import io.umqtt.simple.internal.codec.DisconnectEncoder;
-import io.umqtt.simple.internal.codec.PubackEncoder;
-import io.umqtt.simple.internal.codec.PubcompEncoder;
-import io.umqtt.simple.internal.codec.PubrecEncoder;
-import io.umqtt.simple.internal.codec.PubrelEncoder;
 import io.umqtt.simple.internal.codec.PublishEncoder;
+import io.umqtt.simple.internal.codec.ShortPackets;
 import io.umqtt.simple.internal.WriteWatchdog;
 
 /**
@@ -126,7 +122,7 @@ final class Outbound implements WriteCombiner.Failure {
      * (which {@link #writeConnect} does under the same lock), on the client's current transport.
      */
     void writeDisconnect(boolean connected) throws IOException {
-        writeDisconnect(connected, DisconnectEncoder.encode());
+        writeDisconnect(connected, ShortPackets.disconnect());
     }
 
     /** {@link #writeDisconnect(boolean)} with the DISCONNECT given (MQTT 5: with a reason code). */
@@ -243,41 +239,41 @@ final class Outbound implements WriteCombiner.Failure {
             client.session5.acknowledged();
         }
         synchronized (writeLock) {
-            byte[] b = buffer(PubackEncoder.LENGTH);
-            PubackEncoder.encode(b, 0, id);
+            byte[] b = buffer(ShortPackets.ACK_LENGTH);
+            ShortPackets.encodePuback(b, 0, id);
             if (more && client.state == ConnectionState.CONNECTED) {
                 checkWritable();
-                combiner.hold(b, 0, PubackEncoder.LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
+                combiner.hold(b, 0, ShortPackets.ACK_LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
             } else {
-                send(b, 0, PubackEncoder.LENGTH);
+                send(b, 0, ShortPackets.ACK_LENGTH);
             }
         }
     }
 
     /**
      * Writes a QoS 2 ack (PUBREC, PUBREL or PUBCOMP: {@code header} and the packet id, as
-     * {@link io.umqtt.simple.internal.codec.PubrecEncoder} lays them out); no allocation. Held with
+     * {@link io.umqtt.simple.internal.codec.ShortPackets} lays them out); no allocation. Held with
      * {@code more} as {@link #writePuback} holds a PUBACK.
      */
     void writeAck(int header, int id, boolean more) throws IOException {
         synchronized (writeLock) {
-            byte[] b = buffer(PubrecEncoder.LENGTH);
+            byte[] b = buffer(ShortPackets.ACK_LENGTH);
             switch (header) {
-                case PubrecEncoder.HEADER:
-                    PubrecEncoder.encode(b, 0, id);
+                case ShortPackets.PUBREC:
+                    ShortPackets.encodePubrec(b, 0, id);
                     break;
-                case PubrelEncoder.HEADER:
-                    PubrelEncoder.encode(b, 0, id);
+                case ShortPackets.PUBREL:
+                    ShortPackets.encodePubrel(b, 0, id);
                     break;
                 default:
-                    PubcompEncoder.encode(b, 0, id);
+                    ShortPackets.encodePubcomp(b, 0, id);
                     break;
             }
             if (more && client.state == ConnectionState.CONNECTED) {
                 checkWritable();
-                combiner.hold(b, 0, PubrecEncoder.LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
+                combiner.hold(b, 0, ShortPackets.ACK_LENGTH, TimeUnit.MILLISECONDS.toNanos(settings.writeTimeoutMillis));
             } else {
-                send(b, 0, PubrecEncoder.LENGTH);
+                send(b, 0, ShortPackets.ACK_LENGTH);
             }
         }
     }

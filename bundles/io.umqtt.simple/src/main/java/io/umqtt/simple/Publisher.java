@@ -4,8 +4,8 @@ import java.io.IOException;
 
 import io.umqtt.api.MqttProperties;
 import io.umqtt.api.TopicFilter;
-import io.umqtt.simple.internal.codec.PubrelEncoder;
 import io.umqtt.simple.internal.codec.PublishEncoder;
+import io.umqtt.simple.internal.codec.ShortPackets;
 
 /**
  * PUBLISH for {@link MqttClient}: the argument checks, and the QoS 0, 1 and 2 sends that register
@@ -112,7 +112,7 @@ final class Publisher {
     Pending sendPubrel(byte[] topic, int packetId) throws IOException {
         client.lifecycle.checkConnected();
         Pending p = client.acks.registerReleased(topic, packetId);
-        client.outbound.writeAck(PubrelEncoder.HEADER, p.id, false);
+        client.outbound.writeAck(ShortPackets.PUBREL, p.id, false);
         return p;
     }
 

@@ -5,8 +5,7 @@ import java.lang.System.Logger.Level;
 import java.util.BitSet;
 
 import io.umqtt.api.ConnectionState;
-import io.umqtt.simple.internal.codec.PubcompEncoder;
-import io.umqtt.simple.internal.codec.PubrelEncoder;
+import io.umqtt.simple.internal.codec.ShortPackets;
 
 /**
  * The reader's steps of the QoS 2 handshakes (see docs/qos2.md). Sending: a PUBREC read for our
@@ -53,7 +52,7 @@ final class Qos2Handshakes {
                         + " before its PUBREL: " + e, e));
             }
         }
-        client.outbound.writeAck(PubrelEncoder.HEADER, id, false);
+        client.outbound.writeAck(ShortPackets.PUBREL, id, false);
     }
 
     /**
@@ -72,7 +71,7 @@ final class Qos2Handshakes {
             }
         }
         if (client.state == ConnectionState.CONNECTED) {
-            client.outbound.writeAck(PubcompEncoder.HEADER, id, false);
+            client.outbound.writeAck(ShortPackets.PUBCOMP, id, false);
         }
     }
 

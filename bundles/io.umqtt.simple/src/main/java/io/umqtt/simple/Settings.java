@@ -290,7 +290,7 @@ final class Settings {
      */
     byte[] connect5(boolean cleanStart, byte[] id, io.umqtt.simple.internal.codec.PropertyWriter properties,
             io.umqtt.simple.internal.codec.PropertyWriter willProperties) {
-        return io.umqtt.simple.internal.codec.ConnectEncoder5.encode(id, cleanStart, keepAliveSeconds, properties,
+        return ConnectEncoder.encode5(id, cleanStart, keepAliveSeconds, properties,
                 willTopic, willMessage, willQos, willRetain, willProperties, user, password);
     }
 

@@ -463,18 +463,8 @@ public class ClientConnection implements MqttConnection {
      * its MQTT 5 properties ({@link MqttProperties#EMPTY} when none, and on MQTT 3.1.1).
      */
     private MessageCallback callbackOf(MqttClient c) {
-        return new MessageCallback() {
-            @Override
-            public void message(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos) {
-                deliver(c, topic, msg, retain, dup, qos, MqttProperties.EMPTY);
-            }
-
-            @Override
-            public void message(byte[] topic, byte[] msg, boolean retain, boolean dup, int qos,
-                    MqttProperties properties) {
-                deliver(c, topic, msg, retain, dup, qos, properties);
-            }
-        };
+        return MessageCallback.withProperties((topic, msg, retain, dup, qos, properties) ->
+                deliver(c, topic, msg, retain, dup, qos, properties));
     }
 
     /** See {@link ListenerRoutes#deliver}: runs on the reader thread. */

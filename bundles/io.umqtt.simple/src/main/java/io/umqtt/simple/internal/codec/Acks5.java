@@ -69,13 +69,9 @@ public final class Acks5 {
         reasonString = reason;
     }
 
+    /** "section 3.4" (PUBACK) to "section 3.7" (PUBCOMP): the section is 3.x for packet type x. */
     private static String section(PacketType type) {
-        switch (type) {
-            case PUBACK: return "section 3.4";
-            case PUBREC: return "section 3.5";
-            case PUBREL: return "section 3.6";
-            default: return "section 3.7";
-        }
+        return "section 3." + type.code();
     }
 
     /** Whether {@code code} is a reason code of {@code type} (tables 3-4 to 3-7). */
@@ -110,8 +106,8 @@ public final class Acks5 {
      * A new ack packet with a reason code and properties; for success without properties the
      * 4 bytes of MQTT 3.1.1.
      *
-     * @param header {@link PubackEncoder#HEADER}, {@link PubrecEncoder#HEADER}, {@link PubrelEncoder#HEADER}
-     *        or {@link PubcompEncoder#HEADER}
+     * @param header {@link ShortPackets#PUBACK}, {@link ShortPackets#PUBREC}, {@link ShortPackets#PUBREL}
+     *        or {@link ShortPackets#PUBCOMP}
      * @param properties null for none
      */
     public static byte[] encode(int header, int packetId, int reasonCode, PropertyWriter properties) {

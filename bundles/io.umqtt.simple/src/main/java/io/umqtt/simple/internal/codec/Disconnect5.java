@@ -108,7 +108,7 @@ public final class Disconnect5 {
     public static byte[] encode(int reasonCode, PropertyWriter properties) {
         boolean props = properties != null && !properties.isEmpty();
         int rem = props ? 1 + properties.encodedLength() : reasonCode != 0 ? 1 : 0;
-        byte[] b = Wire.packet(DisconnectEncoder.HEADER, rem);
+        byte[] b = Wire.packet(ShortPackets.DISCONNECT, rem);
         int p = 1 + FixedHeader.varIntSize(rem);
         if (rem > 0) {
             b[p++] = (byte) reasonCode;

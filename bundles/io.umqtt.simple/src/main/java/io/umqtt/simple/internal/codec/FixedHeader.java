@@ -110,23 +110,18 @@ public final class FixedHeader {
             throw Wire.protocol(String.format("reserved packet type %d (first byte 0x%02X)", code, first));
         }
         PacketType type = PacketType.of(code);
-        switch (type) {
-            case PUBLISH:
-                if ((flags & PublishEncoder.QOS_MASK) == PublishEncoder.QOS_MASK) {
-                    throw Wire.protocol(String.format("PUBLISH with both QoS bits set (first byte 0x%02X)", first));
-                }
-                return type;
-            case CONNECT:
-            case SUBSCRIBE:
-            case UNSUBSCRIBE:
-            case PINGREQ:
-            case DISCONNECT:
-                throw Wire.protocol("the server sent a " + type + " packet, which only clients send");
-            case PUBREL:
-                return expectFlags(type, flags, 0x02);
-            default:
-                return expectFlags(type, flags, 0x00);
+        // if, not a switch over the enum: that would compile to one more class (FixedHeader$1)
+        if (type == PacketType.PUBLISH) {
+            if ((flags & PublishEncoder.QOS_MASK) == PublishEncoder.QOS_MASK) {
+                throw Wire.protocol(String.format("PUBLISH with both QoS bits set (first byte 0x%02X)", first));
+            }
+            return type;
         }
+        if (type == PacketType.CONNECT || type == PacketType.SUBSCRIBE || type == PacketType.UNSUBSCRIBE
+                || type == PacketType.PINGREQ || type == PacketType.DISCONNECT) {
+            throw Wire.protocol("the server sent a " + type + " packet, which only clients send");
+        }
+        return expectFlags(type, flags, type == PacketType.PUBREL ? 0x02 : 0x00);
     }
 
     /**

@@ -1,6 +1,9 @@
 /**
  * The MQTT 3.1.1 wire format, one class per packet type and direction: {@code *Decoder} classes
- * check and read what the server sends, {@code *Encoder} classes lay out what the client sends.
+ * check and read what the server sends, {@code *Encoder} classes lay out what the client sends;
+ * the packets of a fixed short shape (the acks that hold a packet identifier alone, PINGREQ,
+ * PINGRESP, DISCONNECT) share {@link io.umqtt.simple.internal.codec.ShortPackets}, one method per
+ * packet type and direction.
  * {@link io.umqtt.simple.internal.codec.FixedHeader} frames packets out of the byte stream and
  * checks their first byte; {@link io.umqtt.simple.internal.codec.Wire} holds the shared byte
  * helpers. No class here does I/O, keeps connection state or takes a lock: decoders work on

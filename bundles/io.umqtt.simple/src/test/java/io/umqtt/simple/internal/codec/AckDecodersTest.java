@@ -83,16 +83,16 @@ class AckDecodersTest {
         void pubackAndUnsubackCarryThePacketId() throws MqttException {
             // within a larger buffer: 40 02 AB CD, B0 02 00 01
             byte[] buf = b(0xEE, 0x40, 0x02, 0xAB, 0xCD, 0xB0, 0x02, 0x00, 0x01);
-            assertEquals(0xABCD, PubackDecoder.decode(buf, 1, 4));
-            assertEquals(1, UnsubackDecoder.decode(buf, 5, 4));
+            assertEquals(0xABCD, ShortPackets.decodePuback(buf, 1, 4));
+            assertEquals(1, ShortPackets.decodeUnsuback(buf, 5, 4));
         }
 
         @Test
         void theRemainingLengthMustBe2() {
             assertEquals("PUBACK remaining length must be 2, found 0",
-                    protocolError(() -> PubackDecoder.decode(b(0x40, 0x00), 0, 2)).getMessage());
+                    protocolError(() -> ShortPackets.decodePuback(b(0x40, 0x00), 0, 2)).getMessage());
             assertEquals("UNSUBACK remaining length must be 2, found 1",
-                    protocolError(() -> UnsubackDecoder.decode(b(0xB0, 0x01, 0x00), 0, 3)).getMessage());
+                    protocolError(() -> ShortPackets.decodeUnsuback(b(0xB0, 0x01, 0x00), 0, 3)).getMessage());
         }
     }
 
@@ -125,9 +125,9 @@ class AckDecodersTest {
     class Pingresp {
         @Test
         void aPingrespIsEmpty() throws MqttException {
-            PingrespDecoder.decode(b(0xD0, 0x00), 0, 2);
+            ShortPackets.decodePingresp(b(0xD0, 0x00), 0, 2);
             assertEquals("PINGRESP remaining length must be 0, found 1",
-                    protocolError(() -> PingrespDecoder.decode(b(0xD0, 0x01, 0x00), 0, 3)).getMessage());
+                    protocolError(() -> ShortPackets.decodePingresp(b(0xD0, 0x01, 0x00), 0, 3)).getMessage());
         }
     }
 }

@@ -132,9 +132,9 @@ class EncodersTest {
     @Test
     void pubackPingreqDisconnect() {
         byte[] puback = new byte[4];
-        PubackEncoder.encode(puback, 0, 0xABCD);
+        ShortPackets.encodePuback(puback, 0, 0xABCD);
         assertArrayEquals(b(0x40, 0x02, 0xAB, 0xCD), puback);
-        assertArrayEquals(b(0xC0, 0x00), PingreqEncoder.encode());
-        assertArrayEquals(b(0xE0, 0x00), DisconnectEncoder.encode());
+        assertArrayEquals(b(0xC0, 0x00), ShortPackets.pingreq());
+        assertArrayEquals(b(0xE0, 0x00), ShortPackets.disconnect());
     }
 }

@@ -46,7 +46,7 @@ class Mqtt5CodecTest {
         @Test
         void minimalConnect() {
             PropertyWriter none = new PropertyWriter(Properties.CONNECT);
-            byte[] p = ConnectEncoder5.encode("c".getBytes(StandardCharsets.UTF_8), true, 60, none, null, null, 0,
+            byte[] p = ConnectEncoder.encode5("c".getBytes(StandardCharsets.UTF_8), true, 60, none, null, null, 0,
                     false, null, null, null);
             assertEquals("10 0E 00 04 4D 51 54 54 05 02 00 3C 00 00 01 63", hexOf(p));
         }
@@ -56,7 +56,7 @@ class Mqtt5CodecTest {
             PropertyWriter props = new PropertyWriter(Properties.CONNECT)
                     .putFourByte(Properties.SESSION_EXPIRY_INTERVAL, 60);
             PropertyWriter will = new PropertyWriter(Properties.WILL).putFourByte(Properties.WILL_DELAY_INTERVAL, 5);
-            byte[] p = ConnectEncoder5.encode(new byte[0], false, 0, props, b("w"), b("m"), 1, true, will, b("u"),
+            byte[] p = ConnectEncoder.encode5(new byte[0], false, 0, props, b("w"), b("m"), 1, true, will, b("u"),
                     b("p"));
             assertEquals("10 24 00 04 4D 51 54 54 05 EC 00 00 05 11 00 00 00 3C 00 00"
                     + " 05 18 00 00 00 05 00 01 77 00 01 6D 00 01 75 00 01 70", hexOf(p));
@@ -64,7 +64,7 @@ class Mqtt5CodecTest {
 
         @Test
         void passwordWithoutUser() {
-            byte[] p = ConnectEncoder5.encode(b("c"), true, 0, new PropertyWriter(Properties.CONNECT), null, null, 0,
+            byte[] p = ConnectEncoder.encode5(b("c"), true, 0, new PropertyWriter(Properties.CONNECT), null, null, 0,
                     false, null, null, b("p"));
             assertEquals(0x42, p[9] & 0xFF); // password flag and clean start, no user flag
         }
@@ -331,10 +331,10 @@ class Mqtt5CodecTest {
 
         @Test
         void encoding() {
-            assertEquals("40 02 00 07", hexOf(Acks5.encode(PubackEncoder.HEADER, 7, 0, null)));
-            assertEquals("70 03 00 07 92", hexOf(Acks5.encode(PubcompEncoder.HEADER, 7, 0x92, null)));
+            assertEquals("40 02 00 07", hexOf(Acks5.encode(ShortPackets.PUBACK, 7, 0, null)));
+            assertEquals("70 03 00 07 92", hexOf(Acks5.encode(ShortPackets.PUBCOMP, 7, 0x92, null)));
             PropertyWriter w = new PropertyWriter(Properties.PUBREC).putString(Properties.REASON_STRING, b("x"));
-            assertEquals("50 08 00 07 80 04 1F 00 01 78", hexOf(Acks5.encode(PubrecEncoder.HEADER, 7, 0x80, w)));
+            assertEquals("50 08 00 07 80 04 1F 00 01 78", hexOf(Acks5.encode(ShortPackets.PUBREC, 7, 0x80, w)));
         }
     }
 

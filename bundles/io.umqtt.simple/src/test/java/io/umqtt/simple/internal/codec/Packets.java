@@ -48,25 +48,25 @@ final class Packets {
                 publish.decode(packet, 0, packet.length, SERVER, PORT);
                 break;
             case PUBACK:
-                PubackDecoder.decode(packet, 0, packet.length);
+                ShortPackets.decodePuback(packet, 0, packet.length);
                 break;
             case PUBREC:
-                PubrecDecoder.decode(packet, 0, packet.length);
+                ShortPackets.decodePubrec(packet, 0, packet.length);
                 break;
             case PUBREL:
-                PubrelDecoder.decode(packet, 0, packet.length);
+                ShortPackets.decodePubrel(packet, 0, packet.length);
                 break;
             case PUBCOMP:
-                PubcompDecoder.decode(packet, 0, packet.length);
+                ShortPackets.decodePubcomp(packet, 0, packet.length);
                 break;
             case UNSUBACK:
-                UnsubackDecoder.decode(packet, 0, packet.length);
+                ShortPackets.decodeUnsuback(packet, 0, packet.length);
                 break;
             case SUBACK:
                 SubackDecoder.decode(packet, 0, packet.length);
                 break;
             case PINGRESP:
-                PingrespDecoder.decode(packet, 0, packet.length);
+                ShortPackets.decodePingresp(packet, 0, packet.length);
                 break;
             case CONNACK:
                 ConnackDecoder.decode(packet, 0, packet.length, true, SERVER, PORT);
