@@ -282,9 +282,19 @@ public class ClientConnection implements MqttConnection {
         return Requests.responseTopicOf(responseInformation, clientId);
     }
 
+    /**
+     * With an empty client id (MQTT 5: the broker assigns one) the broker's name for the client, so
+     * that connections do not share one response topic; else a random name, when the CONNACK in
+     * force assigned none (a resumed session).
+     */
     private static String responseTopicOf(MqttClient c) {
         io.umqtt.simple.ServerSettings server = c.serverSettings();
-        return responseTopicOf(server == null ? null : server.responseInformation(), c.clientId());
+        String id = c.clientId();
+        if (id.isEmpty()) {
+            String assigned = server == null ? null : server.assignedClientIdentifier();
+            id = assigned != null ? assigned : "_" + Long.toHexString(new java.security.SecureRandom().nextLong());
+        }
+        return responseTopicOf(server == null ? null : server.responseInformation(), id);
     }
 
     /** Requests awaiting their response (tests, diagnostics). */

@@ -2,6 +2,7 @@ package io.umqtt.simple.connection;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -156,6 +157,41 @@ class ClientConnectionMqtt5Test {
         assertEquals("umqtt/response/c5-req", ra.topicString());
         assertEquals("echo:two", new String(b.get(WAIT, TimeUnit.SECONDS).payload(), StandardCharsets.UTF_8));
         assertEquals(0, requester.pendingRequests());
+    }
+
+    @Test
+    void connectionsWithoutClientIdEachGetTheirOwnResponseTopicNamedByTheBroker() throws Exception {
+        ClientConnection responder = connect("c5-resp-anon", MqttConstants.MQTT_5);
+        responder.subscribe("c5/svc/anon", 1, m -> responder.publish(m.properties().responseTopic(), m.payload(), 0,
+                false, MqttProperties.builder().correlationData(m.properties().correlationData()).build()));
+        List<String> topics = new ArrayList<>();
+        for (String name : new String[] {"anon-a", "anon-b"}) {
+            MqttClient client = new MqttClient("", broker.host(), broker.port());
+            client.setProtocolVersion(MqttConstants.MQTT_5);
+            ClientConnection conn = new ClientConnection(name, client);
+            client.connect(true);
+            Thread loop = new Thread(() -> {
+                try {
+                    client.loop();
+                } catch (IOException e) {
+                    // closed by the test
+                }
+            }, "loop-" + name);
+            loop.setDaemon(true);
+            loop.start();
+            cleanup.add(() -> {
+                conn.failPendingRequests("the test ended");
+                client.close();
+            });
+            String assigned = client.serverSettings().assignedClientIdentifier();
+            assertNotNull(assigned, "mosquitto assigns an id to an MQTT 5 client without one");
+            MqttMessage r = conn.request("c5/svc/anon", name.getBytes(StandardCharsets.UTF_8), 1, MqttProperties.EMPTY,
+                    10_000).get(WAIT, TimeUnit.SECONDS);
+            assertEquals(name, new String(r.payload(), StandardCharsets.UTF_8));
+            assertEquals(ClientConnection.responseTopicOf(null, assigned), r.topicString());
+            topics.add(r.topicString());
+        }
+        assertNotEquals(topics.get(0), topics.get(1), "two connections without client id share no response topic");
     }
 
     @Test
