@@ -104,7 +104,7 @@ abstract class HiveBaseLib<C, B> implements Lib {
         }
 
         @Override
-        public void publishAll(int qos, int count) throws Exception {
+        public void publishAll(int qos, int count, Pace pace) throws Exception {
             MqttQos q = qos(qos);
             CompletableFuture<?>[] r = ring;
             int w = r.length;
@@ -113,6 +113,7 @@ abstract class HiveBaseLib<C, B> implements Lib {
                 if (r[slot] != null) {
                     r[slot].get(TIMEOUT_SECONDS, TimeUnit.SECONDS); // at most 'window' publishes outstanding
                 }
+                pace.await(i);
                 r[slot] = publish(client, topicObject, q, payload);
             }
             for (int i = 0; i < w; i++) {

@@ -40,7 +40,16 @@ interface Lib {
          * Publishes {@code count} messages the library's natural pipelined way and returns when
          * every one is complete: written (QoS 0) or acknowledged (QoS 1).
          */
-        void publishAll(int qos, int count) throws Exception;
+        default void publishAll(int qos, int count) throws Exception {
+            publishAll(qos, count, Pace.NONE);
+        }
+
+        /**
+         * As {@link #publishAll(int, int)}, each publish started no earlier than {@code pace}
+         * says ({@link Pace#await} with the message's index right before it; the wait for room in
+         * the window of outstanding publishes comes first).
+         */
+        void publishAll(int qos, int count, Pace pace) throws Exception;
 
         /** Publishes {@code count} messages one at a time, each complete before the next starts. */
         void publishEach(int qos, int count) throws Exception;

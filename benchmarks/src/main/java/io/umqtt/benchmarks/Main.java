@@ -30,9 +30,17 @@ public final class Main {
     /** The MQTT 5 clients: our client with {@code setProtocolVersion(5)}, HiveMQ's Mqtt5Client. */
     static final List<String> MQTT5_CLIENTS = List.of("ours5", "hivemq5");
     /** The scenarios the MQTT 5 clients run: QoS 0 and QoS 1 throughput and the allocation counts. */
-    static final List<String> MQTT5_SCENARIOS = List.of("qos0", "qos0pub", "qos1", "qos1one", "alloc");
+    static final List<String> MQTT5_SCENARIOS = List.of("qos0", "qos0pub", "qos1", "qos1one", "alloc", "qos0paced",
+            "qos1paced");
     static final List<String> ALL_SCENARIOS = List.of("qos0", "qos0pub", "qos1", "qos1one", "lat0", "lat1",
             "footprint", "alloc");
+    /**
+     * End to end at a fixed publishing rate ({@code --rate}), so that every client pair carries the
+     * same message rate: the broker's CPU per message compared like for like. Not in the default run.
+     */
+    static final List<String> PACED_SCENARIOS = List.of("qos0paced", "qos1paced");
+    /** Every scenario {@code --scenarios} accepts. */
+    static final List<String> SCENARIOS = concat(ALL_SCENARIOS, PACED_SCENARIOS);
     static final Map<String, String> CLIENT_TITLES = Map.of("ours", "ours (umqtt simple)", "paho", "Paho async",
             "hivemq", "HiveMQ async", "mosquitto", "mosquitto C clients", "ours5", "ours MQTT 5",
             "hivemq5", "HiveMQ MQTT 5 async");
@@ -52,6 +60,10 @@ public final class Main {
     int footprintClients = 100;
     int threads = 0;
     int window = 1_000;
+    /** The publishing rate of the paced scenarios, messages per second. */
+    int rate = 5_000;
+    /** How long the measured pass of a paced scenario publishes: its messages are rate x this. */
+    int pacedSeconds = 10;
     boolean pubLoop;
     int size = 64;
     Path out;
@@ -101,12 +113,18 @@ public final class Main {
                 "  --reps N             repetitions of each measurement (default 5)",
                 "  --clients a,b        of " + String.join(",", ALL_CLIENTS) + " (default all; ours5 and hivemq5",
                 "                       are MQTT 5 and run " + String.join(",", MQTT5_SCENARIOS) + " only)",
-                "  --scenarios a,b      of " + String.join(",", ALL_SCENARIOS) + " (default all)",
+                "  --scenarios a,b      of " + String.join(",", SCENARIOS) + " (default all but",
+                "                       " + String.join(",", PACED_SCENARIOS) + ": QoS 0 and pipelined QoS 1 end to end",
+                "                       with the publisher paced at --rate, all clients at the same message rate)",
+                "  --rate N             messages per second of the paced scenarios (default 5000)",
+                "  --paced-seconds S    how long a paced run publishes, after a flat-out warm-up (default 10;",
+                "                       --quick 2): rate x S messages",
                 "  --messages N         QoS 0 messages (default 200000; warm-up a quarter of it)",
                 "  --messages-qos1 N    QoS 1 messages (default 50000; warm-up a fifth of it)",
                 "  --round-trips N      latency round trips (default 10000; warm-up a fifth of it)",
                 "  --threads N          pipelined QoS 1 of our client with the blocking publish from N threads",
-                "                       (default 0: one thread with publishAsync and the --window, as the peers)",
+                "                       (default 0: one thread with publishAsync and the --window, as the peers;",
+                "                       the paced scenarios always publish from one thread)",
                 "  --window N           outstanding publishes in pipelined runs, of the async peers and of our",
                 "                       publishAsync (default 1000)",
                 "  --pub-loop           give our publishing client a loop thread too (default: its publishing",
@@ -118,6 +136,7 @@ public final class Main {
         boolean messagesSet = false;
         boolean messages1Set = false;
         boolean tripsSet = false;
+        boolean pacedSet = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -134,7 +153,7 @@ public final class Main {
                     clients = list(value(args, ++i, a), ALL_CLIENTS, a);
                     break;
                 case "--scenarios":
-                    scenarios = list(value(args, ++i, a), ALL_SCENARIOS, a);
+                    scenarios = list(value(args, ++i, a), SCENARIOS, a);
                     break;
                 case "--messages":
                     messagesQos0 = positive(a, value(args, ++i, a));
@@ -157,6 +176,13 @@ public final class Main {
                     break;
                 case "--window":
                     window = positive(a, value(args, ++i, a));
+                    break;
+                case "--rate":
+                    rate = positive(a, value(args, ++i, a));
+                    break;
+                case "--paced-seconds":
+                    pacedSeconds = positive(a, value(args, ++i, a));
+                    pacedSet = true;
                     break;
                 case "--out":
                     out = Paths.get(value(args, ++i, a));
@@ -184,6 +210,9 @@ public final class Main {
                 warmupRoundTrips = 200;
             }
             footprintClients = 20;
+            if (!pacedSet) {
+                pacedSeconds = 2;
+            }
             boolean repsSet = Arrays.asList(args).contains("--reps");
             if (!repsSet) {
                 reps = 1;
@@ -321,7 +350,22 @@ public final class Main {
             return true;
         }
         return scenario.equals("qos0") || scenario.equals("qos0pub") || scenario.equals("qos1")
-                || scenario.equals("qos1one");
+                || scenario.equals("qos1one") || PACED_SCENARIOS.contains(scenario);
+    }
+
+    /** The messages of a paced run's measured pass: {@code rate} per second for {@code seconds}. */
+    static int pacedMessages(int rate, int seconds) {
+        long n = (long) rate * seconds;
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("--rate x --paced-seconds is too large: " + n + " messages");
+        }
+        return (int) n;
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return List.copyOf(all);
     }
 
     static <T> List<T> rotate(List<T> list, int by) {
@@ -345,6 +389,11 @@ public final class Main {
                     return c.endToEnd(topic, 1, messagesQos1, Native.lines(out, messagesQos1, payload), 0);
                 case "qos1one":
                     return c.endToEnd(topic, 1, messagesQos1, Native.lines(out, messagesQos1, payload), 1);
+                case "qos0paced":
+                case "qos1paced":
+                    int n = pacedMessages(rate, pacedSeconds);
+                    return c.endToEnd(topic, scenario.equals("qos0paced") ? 0 : 1, n, Native.lines(out, n, payload), 0,
+                            rate);
                 default:
                     throw new IllegalArgumentException(scenario);
             }
@@ -364,6 +413,12 @@ public final class Main {
                 a.addAll(List.of("scenario=e2e", "qos=1", "each=true", "messages=" + messagesQos1,
                         "warmup=" + warmupQos1));
                 break;
+            case "qos0paced":
+            case "qos1paced":
+                int qos = scenario.equals("qos0paced") ? 0 : 1;
+                a.addAll(List.of("scenario=e2e", "qos=" + qos, "messages=" + pacedMessages(rate, pacedSeconds),
+                        "warmup=" + (qos == 0 ? warmupQos0 : warmupQos1), "rate=" + rate));
+                break;
             case "lat0":
             case "lat1":
                 a.addAll(List.of("scenario=latency", "qos=" + (scenario.equals("lat0") ? 0 : 1),
@@ -382,7 +437,7 @@ public final class Main {
                 throw new IllegalArgumentException(scenario);
         }
         a.addAll(List.of("lib=" + client, "topic=" + topic, "port=" + broker.port(), "brokerPid=" + broker.pid(),
-                "threads=" + threads, "window=" + window, "pubLoop=" + pubLoop, "size=" + size));
+                "threads=" + (PACED_SCENARIOS.contains(scenario) ? 0 : threads), "window=" + window, "pubLoop=" + pubLoop, "size=" + size));
         return worker(a, logDir.resolve(scenario + "-" + client + "-" + (rep + 1) + ".log"));
     }
 

@@ -28,6 +28,8 @@ final class Native {
             + "cat /proc/$$/stat > \"$STATFILE\"; exit $rc";
     /** How often the TCP counters of the C clients' connections are sampled while they run. */
     private static final long SAMPLE_MILLIS = 100;
+    /** How long after mosquitto_pub started the paced feeding of its input begins. */
+    private static final long PACED_START_MILLIS = 300;
 
     private Broker broker;
     private final Path pub;
@@ -81,6 +83,17 @@ final class Native {
      */
     Result endToEnd(String topic, int qos, int messages, Path input, int maxInflight)
             throws IOException, InterruptedException {
+        return endToEnd(topic, qos, messages, input, maxInflight, 0);
+    }
+
+    /**
+     * As {@link #endToEnd(String, int, int, Path, int)}; with {@code rate > 0} the lines of
+     * {@code input} reach mosquitto_pub's standard input through a pipe, one line when {@link Pace}
+     * says, {@value #PACED_START_MILLIS} ms after it started (so that it is connected: it reads
+     * its input only after the CONNACK). mosquitto_pub -l publishes each line as it reads it.
+     */
+    Result endToEnd(String topic, int qos, int messages, Path input, int maxInflight, int rate)
+            throws IOException, InterruptedException {
         int n = ++runs;
         String subId = "bench-c-sub-" + n;
         Path out = dir.resolve("c-sub-" + n + ".out");
@@ -99,15 +112,24 @@ final class Native {
             if (maxInflight > 0) {
                 p.addAll(Arrays.asList("-M", Integer.toString(maxInflight)));
             }
+            Result r0 = new Result();
             long broker0 = broker.cpuNanos();
             long t0 = System.nanoTime();
-            Process pp = wrapped(pubStat, p).redirectInput(input.toFile()).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("c-pub-" + n + ".out").toFile()).start();
+            ProcessBuilder pb = wrapped(pubStat, p).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("c-pub-" + n + ".out").toFile());
+            Process pp = (rate > 0 ? pb : pb.redirectInput(input.toFile())).start();
+            Pace pace = Pace.of(rate);
+            Thread feeder = rate > 0 ? feed(pp, input, pace) : null;
             Map<String, long[]>[] samples = sampleWhile(pp);
             if (!pp.waitFor(SUB_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 pp.descendants().forEach(ProcessHandle::destroyForcibly);
                 pp.destroyForcibly();
                 return new Result().put("error", "mosquitto_pub_did_not_finish");
+            }
+            if (feeder != null) {
+                feeder.join(5_000);
+                r0.put("targetRate", rate).put("maxLateUs", Math.round(pace.maxLateNanos() / 1e3))
+                        .put("lateSends", pace.lateSends());
             }
             boolean subDone = sp.waitFor(SUB_TIMEOUT_SECONDS + 10, TimeUnit.SECONDS);
             long t1 = System.nanoTime();
@@ -124,7 +146,7 @@ final class Native {
                 }
             }
             long received = stamps.size();
-            Result r = new Result().put("expected", messages).put("received", received)
+            Result r = r0.put("expected", messages).put("received", received)
                     .put("lost", messages - received).put("complete", received == messages);
             if (pp.exitValue() != 0) {
                 r.put("pubExit", pp.exitValue());
@@ -152,6 +174,37 @@ final class Native {
     }
 
     /**
+     * Writes the lines of {@code input} to {@code p}'s standard input, each when {@code pace} says
+     * (flushed one by one), then closes it: mosquitto_pub -l then disconnects and exits.
+     */
+    private static Thread feed(Process p, Path input, Pace pace) throws IOException {
+        byte[] all = Files.readAllBytes(input);
+        Thread t = new Thread(() -> {
+            try (java.io.OutputStream out = p.getOutputStream()) {
+                Thread.sleep(PACED_START_MILLIS);
+                int from = 0;
+                for (long i = 0; from < all.length; i++) {
+                    int end = from;
+                    while (all[end] != '\n') {
+                        end++;
+                    }
+                    pace.await(i);
+                    out.write(all, from, end + 1 - from);
+                    out.flush();
+                    from = end + 1;
+                }
+            } catch (IOException e) {
+                System.err.println("feeding mosquitto_pub failed: " + e); // it ended early; the count shows it
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "mosquitto_pub-feeder");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /**
      * Samples the TCP counters of the connections to the broker every {@value #SAMPLE_MILLIS} ms
      * while {@code p} runs; returns the first and the last sample (either null when none was taken).
      * A C client's connection is gone when it ends, so its counters are read while it runs.
@@ -163,7 +216,8 @@ final class Native {
             try {
                 while (!p.waitFor(SAMPLE_MILLIS, TimeUnit.MILLISECONDS)) {
                     Map<String, long[]> m = Wire.clientSockets(broker.port());
-                    if (m != null && p.isAlive()) {
+                    // both clients' connections (the publisher's may not be up at the first sample)
+                    if (m != null && m.size() >= 2 && p.isAlive()) {
                         synchronized (firstLast) {
                             if (firstLast[0] == null) {
                                 firstLast[0] = m;

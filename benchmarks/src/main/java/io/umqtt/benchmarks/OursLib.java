@@ -122,14 +122,18 @@ final class OursLib implements Lib {
         }
 
         @Override
-        public void publishAll(int qos, int count) throws Exception {
+        public void publishAll(int qos, int count, Pace pace) throws Exception {
             if (qos == 0) {
-                publishEach(0, count); // returns once written: nothing to wait for, nothing to pipeline
+                publishEach(0, count, pace); // returns once written: nothing to wait for, nothing to pipeline
                 return;
             }
             if (threads == 0) {
-                publishAsync(qos, count);
+                publishAsync(qos, count, pace);
                 return;
+            }
+            if (pace.paced()) {
+                throw new IllegalArgumentException("a paced run publishes from one thread: threads must be 0, found "
+                        + threads);
             }
             if (pool == null) {
                 pool = (ThreadPoolExecutor) Executors.newFixedThreadPool(threads, r -> {
@@ -159,7 +163,7 @@ final class OursLib implements Lib {
         }
 
         /** One thread, publishAsync, at most {@code window} outstanding (the peers' way). */
-        private void publishAsync(int qos, int count) throws IOException {
+        private void publishAsync(int qos, int count, Pace pace) throws IOException {
             MqttClient c = client;
             byte[] t = topic;
             byte[] p = payload;
@@ -170,6 +174,7 @@ final class OursLib implements Lib {
                 if (r[slot] != null) {
                     r[slot].await(); // at most 'window' publishes outstanding
                 }
+                pace.await(i);
                 r[slot] = c.publishAsync(t, p, false, qos);
             }
             for (int i = 0; i < w; i++) {
@@ -182,10 +187,15 @@ final class OursLib implements Lib {
 
         @Override
         public void publishEach(int qos, int count) throws IOException {
+            publishEach(qos, count, Pace.NONE);
+        }
+
+        private void publishEach(int qos, int count, Pace pace) throws IOException {
             MqttClient c = client;
             byte[] t = topic;
             byte[] p = payload;
             for (int i = 0; i < count; i++) {
+                pace.await(i);
                 c.publish(t, p, false, qos);
             }
         }

@@ -133,7 +133,7 @@ final class PahoLib implements Lib {
         }
 
         @Override
-        public void publishAll(int qos, int count) throws Exception {
+        public void publishAll(int qos, int count, Pace pace) throws Exception {
             IMqttDeliveryToken[] r = ring;
             int w = r.length;
             for (int i = 0; i < count; i++) {
@@ -141,6 +141,7 @@ final class PahoLib implements Lib {
                 if (r[slot] != null) {
                     r[slot].waitForCompletion(); // at most 'window' publishes outstanding
                 }
+                pace.await(i);
                 r[slot] = (IMqttDeliveryToken) publishOne(qos);
             }
             for (int i = 0; i < w; i++) {
@@ -202,15 +203,16 @@ final class PahoLib implements Lib {
         }
 
         @Override
-        public void publishAll(int qos, int count) throws Exception {
-            publishEach(qos, count);
+        public void publishAll(int qos, int count, Pace pace) throws Exception {
+            for (int i = 0; i < count; i++) {
+                pace.await(i);
+                publishOne(qos);
+            }
         }
 
         @Override
         public void publishEach(int qos, int count) throws Exception {
-            for (int i = 0; i < count; i++) {
-                publishOne(qos);
-            }
+            publishAll(qos, count, Pace.NONE);
         }
 
         @Override

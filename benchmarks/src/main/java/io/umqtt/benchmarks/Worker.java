@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  * <li>{@code e2e}: a publisher and a subscriber; {@code messages} at {@code qos}, pipelined the
  * library's way ({@code each=true}: one at a time); rate from the first publish to the last
- * receipt, counting what the subscriber received.
+ * receipt, counting what the subscriber received; with {@code rate=N} the measured pass
+ * publishes N messages per second ({@link Pace}) the library's pipelined way.
  * <li>{@code pub}: a publisher alone (QoS 0): rate until every publish is written.
  * <li>{@code latency}: {@code messages} round trips publisher → broker → subscriber, one in flight.
  * <li>{@code footprint}: threads and heap for 1 and {@code clients} connected clients.
@@ -120,7 +121,7 @@ public final class Worker {
         switch (scenario) {
             case "e2e":
                 return endToEnd(intArg("qos", 0), intArg("messages", 200_000), intArg("warmup", 50_000),
-                        Boolean.parseBoolean(args.getOrDefault("each", "false")));
+                        Boolean.parseBoolean(args.getOrDefault("each", "false")), intArg("rate", 0));
             case "pub":
                 return publishOnly(intArg("messages", 200_000), intArg("warmup", 50_000));
             case "latency":
@@ -136,13 +137,20 @@ public final class Worker {
 
     // ------------------------------------------------------------------ throughput
 
-    private Result endToEnd(int qos, int messages, int warmup, boolean each) throws Exception {
+    /**
+     * @param rate 0: flat out; else the measured pass publishes at this many messages per second
+     *        ({@link Pace}; the warm-up stays flat out)
+     */
+    private Result endToEnd(int qos, int messages, int warmup, boolean each, int rate) throws Exception {
+        if (each && rate > 0) {
+            throw new IllegalArgumentException("each=true (one at a time) and rate=" + rate + " do not go together");
+        }
         Sink sink = new Sink();
         try (AutoCloseable sub = lib.subscriber(id + "-sub", qos, sink);
                 Lib.Pub pub = lib.publisher(id + "-pub", payload, each)) {
             if (warmup > 0) {
                 sink.expect(warmup);
-                publish(pub, qos, warmup, each);
+                publish(pub, qos, warmup, each, Pace.NONE);
                 if (!sink.await(STALL_MILLIS)) {
                     return new Result().put("error", "warm-up_lost_messages").put("received", sink.count())
                             .put("expected", warmup);
@@ -151,8 +159,9 @@ public final class Worker {
             long before = sink.expect(messages);
             Wire.Meter wire = new Wire.Meter(port).start();
             Meter m = new Meter(brokerPid);
+            Pace pace = Pace.of(rate);
             long t0 = System.nanoTime();
-            publish(pub, qos, messages, each);
+            publish(pub, qos, messages, each, pace);
             long tPublished = System.nanoTime();
             boolean all = sink.await(STALL_MILLIS);
             long t1 = sink.lastNanos();
@@ -169,6 +178,10 @@ public final class Worker {
                     .put("switchesPerMsg", round3(m.switches / (double) Math.max(1, received)))
                     .put("bytesPerMsg", received == 0 ? 0 : (sink.bytes() / sink.count()))
                     .put("retries", pub.retries());
+            if (pace.paced()) {
+                r.put("targetRate", rate).put("maxLateUs", Math.round(pace.maxLateNanos() / 1e3))
+                        .put("lateSends", pace.lateSends());
+            }
             if (m.brokerNanos >= 0) {
                 r.put("brokerUsPerMsg", round3(m.brokerNanos / 1e3 / Math.max(1, received)));
             }
@@ -176,11 +189,11 @@ public final class Worker {
         }
     }
 
-    private static void publish(Lib.Pub pub, int qos, int count, boolean each) throws Exception {
+    private static void publish(Lib.Pub pub, int qos, int count, boolean each, Pace pace) throws Exception {
         if (each) {
             pub.publishEach(qos, count);
         } else {
-            pub.publishAll(qos, count);
+            pub.publishAll(qos, count, pace);
         }
     }
 

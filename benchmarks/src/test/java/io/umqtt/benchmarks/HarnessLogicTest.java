@@ -129,6 +129,61 @@ class HarnessLogicTest {
     }
 
     @Test
+    void paceDueTimesAreCountedFromTheStart() {
+        assertEquals(1_000, Pace.dueNanos(1_000, 0, 5_000));
+        assertEquals(1_000 + 200_000, Pace.dueNanos(1_000, 1, 5_000));
+        // 1/3 s is not a whole number of nanoseconds: due times still land on whole seconds, no rounding adds up
+        assertEquals(333_333_333, Pace.dueNanos(0, 1, 3));
+        assertEquals(1_000_000_000, Pace.dueNanos(0, 3, 3));
+        assertEquals(1_000_000L * 1_000_000_000L, Pace.dueNanos(0, 3_000_000, 3));
+        assertEquals(3_600_000_000_000L, Pace.dueNanos(0, 15_000L * 3_600, 15_000)); // an hour at 15,000/s
+        assertThrows(IllegalArgumentException.class, () -> Pace.dueNanos(0, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> Pace.of(-1));
+        assertEquals(false, Pace.of(0).paced());
+        assertEquals(200_000, Main.pacedMessages(20_000, 10));
+        assertThrows(IllegalArgumentException.class, () -> Main.pacedMessages(1_000_000_000, 10));
+    }
+
+    @Test
+    void paceNeitherDriftsWithLateWakeUpsNorShiftsAfterAStall() {
+        long[] now = {5_000_000};
+        int overshoot = 30_000; // every park wakes 30 µs late (Linux's timer slack is 50 µs)
+        Pace pace = new Pace(10_000, () -> now[0], nanos -> now[0] += nanos + overshoot); // one message per 100 µs
+        long start = now[0];
+        long[] sent = new long[1_000];
+        for (int i = 0; i < sent.length; i++) {
+            if (i == 500) {
+                now[0] += 1_000_000; // the publishing thread is descheduled for 1 ms
+            }
+            pace.await(i);
+            sent[i] = now[0];
+            now[0] += 10_000; // the publish itself takes 10 µs
+        }
+        for (int i = 1; i < 500; i++) {
+            assertEquals(start + i * 100_000L + overshoot, sent[i], "message " + i); // late by the overshoot only
+        }
+        // after the stall: the due ones go at once, one after the other, until the schedule is caught up
+        assertEquals(sent[500] + 10_000, sent[501]);
+        for (int i = 511; i < sent.length; i++) { // and then on time as before: nothing shifted
+            assertEquals(start + i * 100_000L + overshoot, sent[i], "message " + i);
+        }
+        // message 500 went 1 ms + 30 µs + 10 µs after message 499 (due 100 µs after it): 940 µs late;
+        // 501 to 509 each 90 µs less, 510 40 µs late: ten sends more than a period (100 µs) late
+        assertEquals(940_000, pace.maxLateNanos());
+        assertEquals(10, pace.lateSends());
+    }
+
+    @Test
+    void pacedScenariosAreOptInAndRunByEveryClient() {
+        assertEquals(false, Main.ALL_SCENARIOS.contains("qos0paced")); // the default run stays as long as it was
+        assertEquals(true, Main.SCENARIOS.containsAll(List.of("qos0paced", "qos1paced")));
+        for (String client : Main.ALL_CLIENTS) {
+            assertEquals(true, Main.applies("qos0paced", client), client);
+            assertEquals(true, Main.applies("qos1paced", client), client);
+        }
+    }
+
+    @Test
     void alternatingOrder() {
         List<String> c = List.of("a", "b", "c");
         assertEquals(List.of("a", "b", "c"), Main.rotate(c, 0));
