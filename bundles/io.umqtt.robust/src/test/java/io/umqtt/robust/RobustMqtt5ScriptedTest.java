@@ -29,6 +29,8 @@ import io.umqtt.simple.PublishToken;
 import io.umqtt.simple.ScriptedBroker;
 import io.umqtt.simple.ScriptedBroker.Peer;
 import io.umqtt.simple.internal.LogCapture;
+import io.umqtt.simple.testing.Mqtt5Packets;
+import io.umqtt.simple.testing.Waits;
 
 /**
  * The robust client's MQTT 5 decisions on the wire, byte by byte: the Clean Start flag of
@@ -91,6 +93,40 @@ class RobustMqtt5ScriptedTest {
             c.runForever();
             return null;
         });
+    }
+
+    /**
+     * A publishAsync that has to queue (here behind the broker's Receive Maximum of 1) returns at
+     * once: the queue is sent by another thread. Before, the caller sent the queue itself and
+     * waited, here for the first message's PUBACK, up to the ack timeout (the flake of
+     * RobustQos2Test, where a publishAsync queued while connecting waited for the PUBREC the test
+     * thread was to write).
+     */
+    @Test
+    void aPublishAsyncThatQueuesNeverWaitsForAnAckOnTheCallersThread() throws Exception {
+        client = v5("r5-window", broker.port(), 0, true, null);
+        Future<?> running = run(client);
+        Peer p = broker.accept();
+        assertEquals(0x10, p.readPacket()[0] & 0xFF);
+        p.write(Mqtt5Packets.connack(0, 0, Mqtt5Packets.props().twoByte(0x21, 1))); // Receive Maximum 1
+        Waits.until(client::isConnected, 10, TimeUnit.SECONDS, "connected");
+        PublishToken first = client.publishAsync("w/1", "one", false, 1);
+        byte[] one = p.readPacket();
+        assertEquals(0x32, one[0] & 0xFF);
+        Future<PublishToken> second = pool.submit(() -> client.publishAsync("w/2", "two", false, 1));
+        PublishToken token = second.get(10, TimeUnit.SECONDS); // the ack timeout is 30 s
+        assertFalse(token.isDone(), "queued behind the first, which is not acknowledged yet");
+        int id = ((one[7] & 0xFF) << 8) | (one[8] & 0xFF); // after the fixed header (2), the topic's length (2) and "w/1"
+        p.write(bytes(0x40, 0x02, id >> 8, id & 0xFF));
+        first.await();
+        byte[] two = p.readPacket();
+        assertEquals(0x32, two[0] & 0xFF, "the second goes out once the window has room");
+        int id2 = ((two[7] & 0xFF) << 8) | (two[8] & 0xFF);
+        p.write(bytes(0x40, 0x02, id2 >> 8, id2 & 0xFF));
+        token.await();
+        assertTrue(token.isDone());
+        client.close();
+        running.get(10, TimeUnit.SECONDS);
     }
 
     @ParameterizedTest(name = "session expiry {0}: reconnect with Clean Start {1}")

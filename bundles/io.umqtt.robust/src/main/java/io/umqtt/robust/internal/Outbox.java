@@ -3,6 +3,10 @@ package io.umqtt.robust.internal;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
@@ -40,6 +44,11 @@ import io.umqtt.simple.PublishToken;
 public final class Outbox {
     /** The parts log under the client's name, as before they were split out of it. */
     static final String LOGGER = "io.umqtt.robust.RobustMqttClient";
+    /**
+     * Threads that send the queue for a {@link #publishAsync} that had to queue, whose caller must
+     * not wait for acks: shared by every outbox, made on demand, ended after 10 s idle.
+     */
+    private static final ThreadPoolExecutor FLUSHERS = flushers();
 
     private final MqttClient client;
     private final ClientPort port;
@@ -196,8 +205,8 @@ public final class Outbox {
 
     /**
      * {@code RobustMqttClient.publishAsync}: sends at once when connected and nothing waits in the
-     * queue, else queues. Never reconnects on the caller's thread; it may send older queued
-     * messages first when no other thread does.
+     * queue, else queues. Never reconnects or waits for an ack on the caller's thread: what
+     * queued is sent by the thread sending the queue, or else by a shared flusher thread.
      */
     public PublishToken publishAsync(byte[] topic, byte[] msg, boolean retain, int qos) throws IOException {
         return publishAsync(topic, msg, retain, qos, MqttProperties.EMPTY);
@@ -247,8 +256,28 @@ public final class Outbox {
             token.fail(e);
             throw e;
         }
-        sendQueued();
+        sendQueuedElsewhere();
         return token;
+    }
+
+    /**
+     * After a {@link #publishAsync} queued: sends the queue on a {@link #FLUSHERS} thread when
+     * connected and no thread sends it (one that does sends what is queued meanwhile), never on
+     * the caller's, where sending the queue waits for its acks.
+     */
+    private void sendQueuedElsewhere() {
+        if (client.isConnected() && !flushLock.isLocked()) {
+            FLUSHERS.execute(this::sendQueued);
+        }
+    }
+
+    private static ThreadPoolExecutor flushers() {
+        AtomicInteger n = new AtomicInteger();
+        return new ThreadPoolExecutor(0, Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+            Thread t = new Thread(r, "umqtt-robust-flush-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** Sends the queue when connected and no other thread does; a failure leaves it queued for the reconnect. */
