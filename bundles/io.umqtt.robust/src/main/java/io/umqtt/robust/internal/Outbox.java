@@ -274,7 +274,7 @@ public final class Outbox {
     private static ThreadPoolExecutor flushers() {
         AtomicInteger n = new AtomicInteger();
         return new ThreadPoolExecutor(0, Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-            Thread t = new Thread(r, "umqtt-robust-flush-" + n.incrementAndGet());
+            Thread t = new Thread(r, "umqtt-queue-flush-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
