@@ -198,6 +198,9 @@ class WhiteboardSubscriptionOptionsTest {
         register(rap, HandlerConstants.TOPIC, "p/#", HandlerConstants.RETAIN_AS_PUBLISHED, true);
         assertEquals("SUBSCRIBE p/# [qos 0, retain as published]", c.nextPacket());
         assertEquals("p/1 old", rap.next());
+        // a live message closes the SUBSCRIBE's retained messages once its SUBACK is recorded, which
+        // the reconciler's thread does after the SUBSCRIBE returned (FilterEntry, "A generation closes")
+        awaitRuntime(dto -> status(dto, "p/#", SubscriptionDTO.SUBSCRIBED), "p/# subscribed");
         c.deliver("p/x", "live"); // closes the SUBSCRIBE's retained messages
         assertEquals("p/x live", rap.next());
         c.deliverRetainedAsPublished("p/1", "new");
