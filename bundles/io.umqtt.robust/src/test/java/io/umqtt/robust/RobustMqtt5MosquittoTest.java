@@ -264,6 +264,15 @@ class RobustMqtt5MosquittoTest {
         }
     }
 
+    /** A connected MQTT 5 publisher, closed after the test. */
+    private MqttClient publisher5(MosquittoBroker broker, String id) throws IOException {
+        MqttClient p = new MqttClient(id, broker.host(), broker.port());
+        p.setProtocolVersion(5);
+        p.connect(true);
+        closeAfter.add(p::close);
+        return p;
+    }
+
     @Test
     void aReconnectWithinTheSessionExpiryResumesTheSessionAndGetsWhatWasPublishedMeanwhile() throws Exception {
         MosquittoBroker broker = broker();
@@ -272,10 +281,7 @@ class RobustMqtt5MosquittoTest {
         runForever(s);
         awaitConnected(s, 0);
         assertFalse(s.sessionPresent());
-        MqttClient p = new MqttClient("r5-kept-pub", broker.host(), broker.port());
-        p.setProtocolVersion(5);
-        p.connect(true);
-        closeAfter.add(p::close);
+        MqttClient p = publisher5(broker, "r5-kept-pub");
 
         s.cut();
         p.publish("r5/s/opt", "meanwhile".getBytes(StandardCharsets.UTF_8), false, 1, MqttProperties.EMPTY);
@@ -301,10 +307,7 @@ class RobustMqtt5MosquittoTest {
         awaitConnected(s, 0);
         assertFalse(s.sessionPresent());
         assertNotNull(s.serverSettings().assignedClientIdentifier(), "mosquitto assigned an identifier");
-        MqttClient p = new MqttClient("r5-assigned-pub", broker.host(), broker.port());
-        p.setProtocolVersion(5);
-        p.connect(true);
-        closeAfter.add(p::close);
+        MqttClient p = publisher5(broker, "r5-assigned-pub");
 
         s.cut();
         p.publish("r5/s/plain", "meanwhile".getBytes(StandardCharsets.UTF_8), false, 1, MqttProperties.EMPTY);
@@ -331,10 +334,7 @@ class RobustMqtt5MosquittoTest {
         assertNotNull(s.serverSettings().assignedClientIdentifier());
         s.subscribe("r5/e/#", 1);
         s.disconnect();
-        MqttClient p = new MqttClient("r5-empty-pub", broker.host(), broker.port());
-        p.setProtocolVersion(5);
-        p.connect(true);
-        closeAfter.add(p::close);
+        MqttClient p = publisher5(broker, "r5-empty-pub");
         p.publish("r5/e/a", "while away".getBytes(StandardCharsets.UTF_8), false, 1, MqttProperties.EMPTY);
 
         assertTrue(s.connect(false), "Session Present: resumed under the assigned identifier");
@@ -352,10 +352,7 @@ class RobustMqtt5MosquittoTest {
         Gated s = gated(broker, "r5-expired", 1, q);
         runForever(s);
         awaitConnected(s, 0);
-        MqttClient p = new MqttClient("r5-expired-pub", broker.host(), broker.port());
-        p.setProtocolVersion(5);
-        p.connect(true);
-        closeAfter.add(p::close);
+        MqttClient p = publisher5(broker, "r5-expired-pub");
 
         long cutAt = System.nanoTime();
         s.cut();

@@ -284,15 +284,15 @@ public class ClientConnection implements MqttConnection {
 
     /**
      * With an empty client id (MQTT 5: the broker assigns one) the broker's name for the client, so
-     * that connections do not share one response topic; else a random name, when the CONNACK in
-     * force assigned none (a resumed session).
+     * that connections do not share one response topic; else the connection's random name
+     * ({@link Requests#randomName()}), when the CONNACK in force assigned none (a resumed session).
      */
-    private static String responseTopicOf(MqttClient c) {
+    private String responseTopicOf(MqttClient c) {
         io.umqtt.simple.ServerSettings server = c.serverSettings();
         String id = c.clientId();
         if (id.isEmpty()) {
             String assigned = server == null ? null : server.assignedClientIdentifier();
-            id = assigned != null ? assigned : "_" + Long.toHexString(new java.security.SecureRandom().nextLong());
+            id = assigned != null ? assigned : "_" + requests.randomName();
         }
         return responseTopicOf(server == null ? null : server.responseInformation(), id);
     }

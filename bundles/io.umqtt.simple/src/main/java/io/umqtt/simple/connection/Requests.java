@@ -103,6 +103,11 @@ final class Requests {
         ByteBuffer.wrap(prefix).putLong(u.getMostSignificantBits() ^ u.getLeastSignificantBits());
     }
 
+    /** This connection's random 8 bytes (the first half of its correlation data) in hex. */
+    String randomName() {
+        return Long.toHexString(ByteBuffer.wrap(prefix).getLong());
+    }
+
     /** One request awaiting its response. */
     private final class Pending {
         final ByteBuffer key;
