@@ -61,15 +61,11 @@ class ConfFilesIT {
     @Test
     void consoleEditsLeaveConfFilesAloneAndTheFileWinsAtTheNextStart() throws Exception {
         int mqttPort = FreePort.pick();
-        gateway = new GatewayProcess(dir, FreePort.pick(), Map.of()).copyConf(GatewayProcess.shippedConf());
+        gateway = new GatewayProcess(dir, FreePort.pick(), Map.of()).shippedConfOn(mqttPort);
         Path conf = dir.resolve("conf");
-        for (String file : new String[] { "io.umqtt.demo.broker.cfg", "io.umqtt.robust-demo.cfg" }) {
-            DemoGatewayIT.rewrite(conf.resolve(file), "port=1883", "port=" + mqttPort);
-        }
         Path heartbeatFile = conf.resolve(HEARTBEAT_PID + ".cfg");
-        DemoGatewayIT.rewrite(heartbeatFile, "period=10", "period=1");
         // not the component's default topic: a heartbeat on it comes from the file
-        DemoGatewayIT.rewrite(heartbeatFile, "topic=umqtt/demo/heartbeat", "topic=" + FILE_TOPIC);
+        GatewayProcess.rewrite(heartbeatFile, "topic=umqtt/demo/heartbeat", "topic=" + FILE_TOPIC);
         Map<String, String> written = snapshot(conf);
 
         gateway.start();

@@ -52,12 +52,8 @@ class DemoGatewayIT {
     @Test
     void shippedConfigurationRunsWithItsEmbeddedBroker() throws Exception {
         int mqttPort = FreePort.pick();
-        gateway = new GatewayProcess(dir, FreePort.pick(), Map.of()).copyConf(GatewayProcess.shippedConf());
+        gateway = new GatewayProcess(dir, FreePort.pick(), Map.of()).shippedConfOn(mqttPort);
         Path conf = dir.resolve("conf");
-        for (String file : new String[] { "io.umqtt.demo.broker.cfg", "io.umqtt.robust-demo.cfg" }) {
-            rewrite(conf.resolve(file), "port=1883", "port=" + mqttPort);
-        }
-        rewrite(conf.resolve("io.umqtt.demo.heartbeat.cfg"), "period=10", "period=1");
 
         long started = System.nanoTime();
         gateway.start();
@@ -100,22 +96,12 @@ class DemoGatewayIT {
 
         // the README's switch: enabled=false turns the embedded broker off while the gateway runs
         before = gateway.logSize();
-        rewrite(conf.resolve("io.umqtt.demo.broker.cfg"), "enabled=true", "enabled=false");
+        GatewayProcess.rewrite(conf.resolve("io.umqtt.demo.broker.cfg"), "enabled=true", "enabled=false");
         gateway.awaitLogLine(before, l -> l.equals("[umqtt demo broker] off (enabled=false in io.umqtt.demo.broker)"),
                 WAIT, "the demo broker turned off");
         String log = gateway.logSince(before);
         assertTrue(log.contains("[umqtt demo broker] stopped"), log);
         assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", mqttPort).close(),
                 "nothing may listen on " + mqttPort + " once the demo broker is off");
-    }
-
-    static void rewrite(Path file, String from, String to) throws IOException {
-        String text = Files.readString(file);
-        assertTrue(text.contains(from), () -> file + " no longer has '" + from + "':\n" + text);
-        // written outside conf/ and moved in: fileinstall must never see a half-written or foreign file
-        Path tmp = file.getParent().resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text.replace(from, to));
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -63,12 +63,7 @@ class GatewayJdksIT {
     void gatewayStartsAndConnects(int feature) throws Exception {
         Path home = jdk(feature);
         int mqttPort = FreePort.pick();
-        gateway = new GatewayProcess(dir, FreePort.pick(), Map.of()).javaHome(home).copyConf(GatewayProcess.shippedConf());
-        Path conf = dir.resolve("conf");
-        for (String file : new String[] { "io.umqtt.demo.broker.cfg", "io.umqtt.robust-demo.cfg" }) {
-            DemoGatewayIT.rewrite(conf.resolve(file), "port=1883", "port=" + mqttPort);
-        }
-        DemoGatewayIT.rewrite(conf.resolve("io.umqtt.demo.heartbeat.cfg"), "period=10", "period=1");
+        gateway = new GatewayProcess(dir, FreePort.pick(), Map.of()).javaHome(home).shippedConfOn(mqttPort);
 
         long started = System.nanoTime();
         gateway.start();

@@ -182,6 +182,32 @@ final class GatewayProcess implements AutoCloseable {
      * Copies the files of {@code source} (subdirectories included) into the working directory's
      * {@code conf/}, where fileinstall applies them at start. Call it before {@link #start()}.
      */
+    /**
+     * Fills {@code conf/} with the shipped configuration ({@link #shippedConf()}), the demo broker
+     * and the robust demo connection moved to {@code mqttPort}, the heartbeat every second.
+     */
+    GatewayProcess shippedConfOn(int mqttPort) throws IOException {
+        copyConf(shippedConf());
+        Path conf = dir.resolve("conf");
+        for (String file : new String[] { "io.umqtt.demo.broker.cfg", "io.umqtt.robust-demo.cfg" }) {
+            rewrite(conf.resolve(file), "port=1883", "port=" + mqttPort);
+        }
+        rewrite(conf.resolve("io.umqtt.demo.heartbeat.cfg"), "period=10", "period=1");
+        return this;
+    }
+
+    /**
+     * Replaces {@code from} (which must be there) by {@code to} in a file of {@code conf/}: written
+     * outside conf/ and moved in, so fileinstall never sees a half-written or foreign file.
+     */
+    static void rewrite(Path file, String from, String to) throws IOException {
+        String text = Files.readString(file);
+        assertTrue(text.contains(from), () -> file + " no longer has '" + from + "':\n" + text);
+        Path tmp = file.getParent().resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, text.replace(from, to));
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
     GatewayProcess copyConf(Path source) throws IOException {
         Path target = dir.resolve("conf");
         try (Stream<Path> files = Files.walk(source)) {
