@@ -364,7 +364,6 @@ final class Inbound {
                 && System.nanoTime() - client.outbound.heldSince() - WriteCombiner.FLUSH_DELAY_NANOS > 0) {
             client.outbound.flushHeld(); // PUBACKs held for a while: written before another callback may take long
         }
-        reader.acking = qos == 1; // coalesced reads pay off where PUBACKs are written (see PacketReader)
         callbackDepth++;
         long slot = client.inboundAcks.received(qos, id); // when its ack is written: InboundAcks decides
         Throwable thrown = null;

@@ -72,13 +72,6 @@ final class PacketReader {
     private int closeArrivals;
     /** Whether messages stream in: the reader parks before a read (see {@link #coalesce}). */
     private boolean streaming;
-    /**
-     * Whether the last PUBLISH delivered was QoS 1 (set by {@link Inbound}): the reader parks only
-     * in a stream it acknowledges, where a park lets the PUBACKs of several messages leave in one
-     * write. In a QoS 0 stream parking saved client CPU but cost the broker more than the wake-ups
-     * it saved (see docs/benchmarks.md), so there the reader blocks in {@code read} as before.
-     */
-    boolean acking;
     /** Whether the last read filled the buffer (more is likely waiting: no park then). */
     private boolean lastReadFilled;
     /**
@@ -102,7 +95,6 @@ final class PacketReader {
         lastEofProbeNanos = System.nanoTime() - EOF_PROBE_NANOS;
         streaming = false;
         closeArrivals = 0;
-        acking = false;
         if (rbuf.length > INITIAL_READ_BUFFER * 16) {
             rbuf = new byte[INITIAL_READ_BUFFER];
         }
@@ -295,10 +287,12 @@ final class PacketReader {
      * Read coalescing. A reader that keeps up with a stream of small messages blocks in
      * {@code read} before each one, and the broker's {@code write} of every message then pays for
      * waking it (on loopback the wake-up runs in the broker's system call), and the reader writes
-     * the PUBACKs of each read on their own. While QoS 1 messages stream in ({@link #acking}), the
+     * the PUBACKs of each read on their own. While packets stream in (QoS 0 and 1 alike), the
      * reader instead parks briefly before it reads ({@link #coalesce}), so that one read takes
      * several packets, the broker's writes find nobody to wake, and the PUBACKs of what one read
-     * brought leave in one write. A stream begins with a read that brought two packets or
+     * brought leave in one write (until December 2026 only QoS 1 streams parked: measured under
+     * load, parking in QoS 0 cost the broker more than it saved; on a quiet machine it saves a
+     * quarter of the broker's CPU per message, see docs/benchmarks.md). A stream begins with a read that brought two packets or
      * more, or with {@link #STREAM_ARRIVALS} arrivals in a row each within
      * {@link #STREAM_GAP_NANOS} of the previous; it ends when a park brings nothing, or with an
      * arrival after a longer gap. One message at a time (a request and its reply, a sensor's
@@ -327,7 +321,7 @@ final class PacketReader {
      * filled the buffer (more is waiting then).
      */
     private boolean mayPark() {
-        return streaming && acking && !lastReadFilled && rlen == rpos;
+        return streaming && !lastReadFilled && rlen == rpos;
     }
 
     /**
@@ -335,13 +329,16 @@ final class PacketReader {
      * stream has ended) when nothing did, and the caller then blocks in {@code read} as usual.
      * PUBACKs held for what the last read brought are written before the park (one write for the
      * read's messages), never kept over it: a broker whose in-flight window they fill would send
-     * nothing more meanwhile, and under load a park lasts longer than asked. The reader parks only when nobody
-     * could be waiting for what it reads: not while it waits for an ack itself, while another
-     * thread is parked for the reader role or an ack ({@link ReaderRole#threadsWaiting}), in a
-     * poll, near its deadline or keepalive, or on TLS (which hides what arrived).
+     * nothing more meanwhile, and under load a park lasts longer than asked. The reader parks only when no
+     * other thread could be waiting for what it reads: not while another thread is parked for the
+     * reader role or an ack ({@link ReaderRole#threadsWaiting}), in a poll, near its deadline or
+     * keepalive, or on TLS (which hides what arrived). A reader that waits for an ack itself
+     * ({@link #awaiting}) parks in a stream too: a publisher that keeps many QoS 1 publishes in
+     * flight then takes several PUBACKs per read (until December 2026 it never parked; one
+     * publish at a time starts no stream, so its ack is read at once as before).
      */
     private int coalesce(Transport t, long waitNanos) throws IOException {
-        if (awaiting != null || client.readers.threadsWaiting || t.pollsByReading()
+        if (client.readers.threadsWaiting || t.pollsByReading()
                 || waitNanos < 2 * COALESCE_PARK_NANOS) {
             streaming = false;
             closeArrivals = 0;
