@@ -72,8 +72,9 @@ public @interface ConnectionConfig {
     @AttributeDefinition(name = "Client identifier",
             description = "The MQTT client identifier. Empty: a unique identifier \"umqtt-...\" generated on each "
                     + "start (then clean session must stay on; with protocol version 5 the broker assigns one "
-                    + "instead). Two clients with the same identifier "
-                    + "disconnect each other.",
+                    + "instead; a session expiry interval that never expires is then refused, since each start "
+                    + "leaves the previous session on the broker until it expires). Two clients with the same "
+                    + "identifier disconnect each other.",
             required = false)
     String client_id() default "";
 
@@ -187,7 +188,8 @@ public @interface ConnectionConfig {
     @AttributeDefinition(name = "Session expiry interval (s)",
             description = "MQTT 5: how long the broker keeps the session after the connection ends, 0..4294967295 "
                     + "seconds (4294967295: never expires). -1: follows clean session (0 with clean session on, "
-                    + "4294967295 with it off, as MQTT 3.1.1 keeps a session).",
+                    + "4294967295 with it off, as MQTT 3.1.1 keeps a session). Never expiring needs a client "
+                    + "identifier.",
             min = "-1", max = "" + ConnectionSettings.MAX_FOUR_BYTE_INTEGER)
     long session_expiry_interval() default ConnectionSettings.DEFAULT_SESSION_EXPIRY_INTERVAL;
 

@@ -249,6 +249,7 @@ final class SettingsValidator {
             throw invalid(LWT_QOS, lwtQos, "must be 0, 1 or 2");
         }
         java.util.List<UserProperty> userProperties = mqtt5(willTopic);
+        checkSessionEnds(trim(clientId).isEmpty());
         return new ConnectionSettings(builder, n, host, effectivePort, webSocket ? path : null, id, generated, user,
                 pass, tls, willTopic, willMessage, userProperties);
     }
@@ -322,6 +323,35 @@ final class SettingsValidator {
                     + "a message whose processing failed; set it above 0, or to -1 (follow " + CLEAN_SESSION + ")");
         }
         return properties;
+    }
+
+    /**
+     * Refuses, on MQTT 5, a session that never expires (MQTT 5 section 3.1.2.11.2) under a client
+     * identifier that is not configured: each start of the connection (a restart, a configuration
+     * change) connects under a new identifier, assigned by the broker or generated, so every
+     * previous session would stay on the broker for ever, with its subscriptions and queued QoS 1
+     * and 2 messages. {@value ConnectionSettings#SESSION_EXPIRY_INTERVAL}=-1 without clean session
+     * sends "never" too. A finite expiry is allowed: the previous session then stays until it
+     * expires (documented in docs/mqtt5-components.md; the validation has no warning channel).
+     */
+    private void checkSessionEnds(boolean noClientId) {
+        boolean follows = builder.sessionExpiryInterval < 0; // -1, as Mqtt5Settings maps it
+        boolean never = builder.sessionExpiryInterval == MAX_FOUR_BYTE_INTEGER || (follows && !cleanSession);
+        if (!noClientId || builder.protocolVersion != MQTT_5 || !never) {
+            return;
+        }
+        String what = follows
+                ? CLIENT_ID + " is empty and " + CLEAN_SESSION + "=false with " + SESSION_EXPIRY_INTERVAL
+                        + "=-1 (follow " + CLEAN_SESSION + ") asks the broker to keep the session for ever ("
+                        + MAX_FOUR_BYTE_INTEGER + ", never expires)"
+                : CLIENT_ID + " is empty and " + SESSION_EXPIRY_INTERVAL + "=" + MAX_FOUR_BYTE_INTEGER
+                        + " asks the broker to keep the session for ever (never expires)";
+        throw invalid(what + " on " + PROTOCOL_VERSION + "=" + MQTT_5 + ": every start of the connection (a "
+                + "restart of the gateway or of the component, a configuration change) connects under a new client "
+                + "identifier (assigned by the broker, or generated), so each previous session would stay on the "
+                + "broker with its subscriptions and queued QoS 1 and 2 messages, never resumed and never removed; "
+                + "give the connection a " + CLIENT_ID + " (its session is then resumed), or a finite "
+                + SESSION_EXPIRY_INTERVAL + " (0.." + (MAX_FOUR_BYTE_INTEGER - 1) + " seconds)");
     }
 
     /** Refuses an MQTT 5 setting that differs from its default on an MQTT 3.1.1 connection. */

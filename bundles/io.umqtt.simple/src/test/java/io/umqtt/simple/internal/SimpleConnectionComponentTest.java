@@ -306,6 +306,38 @@ class SimpleConnectionComponentTest {
     }
 
     /**
+     * MQTT 5 without a client id connects under a new (generated) identifier at every start, so a
+     * session that never expires would stay on the broker for ever after each restart: a
+     * configuration error as any other, no connection thread, the error in {@code mqtt.error} and
+     * logged once; a finite expiry connects.
+     */
+    @Test
+    void anEmptyClientIdWithANeverExpiringSessionIsOutOfServiceAndAFiniteExpiryConnects() throws Exception {
+        FakeBundleContext fake = new FakeBundleContext();
+        SimpleConnectionComponent c = activateOnBroker(fake, "forever", "protocol.version", 5,
+                "session.expiry.interval", 4294967295L);
+        assertNull(c.thread(), "no connection thread: nothing connects");
+        Event failed = fake.next();
+        assertEquals(Kind.REGISTERED, failed.kind);
+        assertEquals("CLOSED", failed.get(MqttConstants.STATE));
+        String error = (String) failed.get(MqttConstants.ERROR);
+        assertTrue(error != null && error.startsWith("invalid configuration of io.umqtt.simple~forever: client.id is "
+                + "empty and session.expiry.interval=4294967295 asks the broker to keep the session for ever (never "
+                + "expires) on protocol.version=5: "), String.valueOf(error));
+        assertTrue(error.endsWith("give the connection a client.id (its session is then resumed), or a finite "
+                + "session.expiry.interval (0..4294967294 seconds)"), error);
+        assertEquals(1, log.text().split(java.util.regex.Pattern.quote("SEVERE MQTT connection forever is out of "
+                + "service: " + error), -1).length - 1, log.text());
+
+        TestConfigs.modified(c, TestConfigs.simple("name", "forever", "server", broker.host(), "port", broker.port(),
+                "protocol.version", 5, "session.expiry.interval", 60L), Map.of("service.pid", "io.umqtt.simple~forever"));
+        Event connected = fake.await("CONNECTED", e -> "CONNECTED".equals(e.get(MqttConstants.STATE)));
+        assertSame(failed.service, connected.service);
+        assertNull(connected.get(MqttConstants.ERROR));
+        assertTrue(((String) connected.get(MqttConstants.CLIENT_ID)).startsWith("umqtt-"), connected.toString());
+    }
+
+    /**
      * An operator who reads "out of service" in the log and then lists the connections must find
      * the service with its error: the service is registered (or updated) with {@code mqtt.error}
      * before the line is logged. Checked at the moment the line is logged, for the first
