@@ -189,7 +189,10 @@ final class FilterEntry {
     /** Generations up to this one are closed because the connection was lost or came back; read by the I/O thread. */
     volatile int reset;
 
-    /** Generations up to this one are closed by live messages; I/O thread only. */
+    /**
+     * Generations up to this one are closed by live messages, or under Retain As Published by
+     * their SUBACK; I/O thread only.
+     */
     private int closedByTraffic;
     /** The attachment whose turn it is for the next message of a shared subscription; I/O thread only. */
     private int turn;
@@ -397,11 +400,17 @@ final class FilterEntry {
     /**
      * Generations up to this one are closed: by the connection being lost or back, by live
      * traffic, and under Retain As Published by their SUBACK having been recorded (see the class
-     * comment).
+     * comment), which is then counted with the traffic's, so that they stay closed when the
+     * filter's options change. I/O thread only.
      */
     private int closed() {
-        int c = Math.max(reset, closedByTraffic);
-        return retainAsPublished ? Math.max(c, answered) : c;
+        if (retainAsPublished) {
+            int a = answered;
+            if (a > closedByTraffic) {
+                closedByTraffic = a;
+            }
+        }
+        return Math.max(reset, closedByTraffic);
     }
 
     // ------------------------------------------------------------------ QoS, overlaps, views (under the lock)
