@@ -37,7 +37,9 @@ import io.umqtt.whiteboard.internal.FilterEntry.State;
  * message (RETAIN=1) answers a SUBSCRIBE: it goes only to the handlers that wait for the
  * retained messages of a matching filter and have not had its topic yet, so a handler gets the
  * retained messages of its filters once, however many SUBSCRIBEs of its own or of overlapping
- * filters bring them again (see {@link FilterEntry} for how).
+ * filters bring them again (see {@link FilterEntry} for how). Under MQTT 5 Retain As Published a
+ * message with RETAIN=1 may be live: it goes to every handler of the filter that is not waiting
+ * for its SUBSCRIBE, except as a SUBSCRIBE's copy of the value a handler had (FilterEntry again).
  *
  * <h2>Retained messages for handlers that join later</h2>
  * When a handler attaches to a filter that is subscribed already, or whose SUBSCRIBE is on its

@@ -54,6 +54,8 @@ final class Dispatcher implements MatchingListener {
     /** Messages with an invalid topic name, dispatched to nobody (also counted in {@link #unmatched}). */
     private final AtomicLong invalid = new AtomicLong();
     private final AtomicLong withheld = new AtomicLong();
+    /** The look-up key of the retained-message bookkeeping; used by the I/O thread only, one message at a time. */
+    private final RetainedTopics.Key probe = RetainedTopics.Key.probe();
 
     Dispatcher(Supplier<String> describe) {
         this.describe = describe;
@@ -86,7 +88,7 @@ final class Dispatcher implements MatchingListener {
         if (!validTopic(message)) {
             return;
         }
-        Targets targets = new Targets(message, false);
+        Targets targets = new Targets(message, false, probe);
         index.match(message.topic(), targets);
         dispatch(message, targets);
     }
@@ -108,7 +110,7 @@ final class Dispatcher implements MatchingListener {
             messageArrived(message);
             return true;
         }
-        Targets targets = new Targets(message, true);
+        Targets targets = new Targets(message, true, probe);
         index.match(message.topic(), targets);
         if (!targets.isOpen()) {
             return false;

@@ -1,8 +1,6 @@
 package io.umqtt.whiteboard.internal;
 
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.Set;
 
 import io.umqtt.api.MqttConstants;
 import io.umqtt.api.SubscriptionOptions;
@@ -37,16 +35,62 @@ import io.umqtt.whiteboard.SubscriptionDTO;
  * recorded, at a QoS no lower than the SUBSCRIBE's: the broker queued it behind all of that
  * SUBSCRIBE's retained messages (a QoS 0 message may overtake QoS 1 messages the broker holds
  * back for its in-flight window, so it closes only generations subscribed at QoS 0); see
- * {@link #liveArrived(int)};</li>
+ * {@link #liveArrived};</li>
  * <li>the connection is lost or comes back ({@link #restartRetained()}): every handler then
- * waits for the SUBSCRIBE that restores the filter, and gets the retained messages again.</li>
+ * waits for the SUBSCRIBE that restores the filter, and gets the retained messages again;</li>
+ * <li>with Retain As Published, its SUBACK is recorded (below).</li>
  * </ul>
- * The topics are forgotten when the generation closes; until then they are bounded by the
- * handlers times the retained messages of the filters.
+ * The topics are forgotten when the generation closes (not with Retain As Published, below);
+ * until then they are bounded by the handlers times the retained messages of the filters.
+ * <p>
+ * <b>The SUBACK is recorded late.</b> The reconcile task records it when the SUBSCRIBE call
+ * returns ({@link #answered}, written at once, without the whiteboard's lock), but the I/O thread
+ * may hand over messages that came after the SUBACK before that: the SUBACK's place in the
+ * message stream is not visible to a listener (the connection API reports no SUBACK on the I/O
+ * thread). A live message in that gap cannot close anything, as it may as well have come before
+ * the SUBACK, when the SUBSCRIBE's retained messages were all still to come. Instead (without
+ * Retain As Published; with it, see below), every live message arriving while a SUBSCRIBE of the
+ * filter is on its way is remembered by the open attachments, topic and payload
+ * ({@link Candidates#liveInFlight}): a retained message with the same topic and payload is then a
+ * copy of it and is not handed to them again, while one with another payload (the retained
+ * message the SUBSCRIBE owes them) still is. The window closes at the first live message after
+ * the record, as above; until then the open attachments get no copy of what they had. This
+ * costs nothing while no SUBSCRIBE of the filter is on its way, and allocates only for a topic
+ * not remembered yet.
+ * <p>
+ * <b>Retain As Published</b> (MQTT 5, the filter's last SUBSCRIBE asked it,
+ * {@link #retainAsPublished}): the broker forwards a live message published with RETAIN=1 with
+ * RETAIN=1, so a message with RETAIN=1 may be live, and the packet does not tell; on a filter of
+ * state topics every message may be such. The rules there:
+ * <ul>
+ * <li>A generation closes as soon as its SUBACK is recorded (and the I/O thread sees that with
+ * the next message), not only at a live RETAIN=0 message, which may never come.</li>
+ * <li>An open attachment remembers the payload it had last of each topic (a 64-bit fingerprint
+ * and the length, {@link RetainedTopics}) and takes a RETAIN=1 message unless it had its topic
+ * with that very payload: a new value is never withheld, a SUBSCRIBE's copy of one it had is.</li>
+ * <li>A served attachment takes every RETAIN=1 message, except a copy a later SUBSCRIBE of the
+ * filter (another handler joining, new options) sends of the value it had last: it keeps what
+ * it had of each topic for as long as it is attached, with the number of the filter's last
+ * SUBSCRIBE sent then; a message with that payload after a later SUBSCRIBE was sent is such a
+ * copy, once; the next one with the same payload is taken again.</li>
+ * </ul>
+ * What this guarantees, given a broker that sends a client's messages in order (as above): no
+ * handler misses a message that is new to it, and a handler gets no SUBSCRIBE's copy of a
+ * retained message it had, with these exceptions: a copy that a SUBSCRIBE of another,
+ * overlapping filter brings reaches the served handlers again; a message republished with the
+ * very payload a handler has, arriving between a SUBSCRIBE of the filter being sent and that
+ * SUBSCRIBE's copy (for the handler the SUBSCRIBE is for: until its SUBACK is recorded), is
+ * taken for the copy, so the handler gets one of the two (none when the SUBSCRIBE fails and sends
+ * no copy); a handler asking Retain Handling 2 takes no RETAIN=1 message while its attachment
+ * is open (from its SUBSCRIBE sent until its SUBACK is recorded), as it may be one of the
+ * retained messages it asked not to get; two different payloads with equal fingerprints and
+ * lengths count as equal. Memory: a served attachment of such a filter keeps one fingerprint per
+ * topic it had with RETAIN=1.
  *
  * <h2>Threading</h2>
  * The fields without a note are guarded by the whiteboard's lock. {@link #attachments} and the
- * generation counters are written under that lock and read by the connection's I/O thread
+ * generation counters are written under that lock ({@link #answered} also by the reconcile task
+ * without it, one task per connection at a time) and read by the connection's I/O thread
  * without it; the remembered topics and {@link #closedByTraffic} are confined to the I/O thread
  * (the connection calls its listener one message at a time).
  */
@@ -80,27 +124,6 @@ final class FilterEntry {
             this.options = options;
             this.generation = generation;
             this.had = had;
-        }
-    }
-
-    /** Topics of retained messages a handler had; confined to the I/O thread. */
-    static final class RetainedTopics {
-        /** Null while empty. */
-        private Set<TopicKey> topics;
-
-        boolean contains(TopicKey topic) {
-            return topics != null && topics.contains(topic);
-        }
-
-        void add(TopicKey topic) {
-            if (topics == null) {
-                topics = new HashSet<>();
-            }
-            topics.add(topic);
-        }
-
-        void forget() {
-            topics = null;
         }
     }
 
@@ -166,7 +189,10 @@ final class FilterEntry {
     /** Generations up to this one are closed because the connection was lost or came back; read by the I/O thread. */
     volatile int reset;
 
-    /** Generations up to this one are closed by live messages; I/O thread only. */
+    /**
+     * Generations up to this one are closed by live messages, or under Retain As Published by
+     * their SUBACK; I/O thread only.
+     */
     private int closedByTraffic;
     /** The attachment whose turn it is for the next message of a shared subscription; I/O thread only. */
     private int turn;
@@ -267,12 +293,33 @@ final class FilterEntry {
      * A live message (RETAIN=0) of this filter arrived at {@code qos}: when the SUBACK of a
      * generation was recorded before it came and it came at least at the QoS subscribed, the
      * broker sent it after all of that generation's retained messages, so the generations
-     * answered so far close. Costs two volatile reads when there is nothing to close.
+     * answered so far close. While a SUBSCRIBE is on its way (sent, its SUBACK not recorded), the
+     * message may have come after the SUBACK or before: it closes nothing, but the open
+     * attachments remember it ({@link Candidates#liveInFlight}), so that the SUBSCRIBE's retained
+     * copy of it is not handed to them again (not under Retain As Published, where a retained
+     * publish comes with RETAIN=1 and is remembered as such). Costs three volatile reads when
+     * there is nothing to close or remember.
      */
-    void liveArrived(int qos) {
+    void liveArrived(int qos, Candidates targets) {
         int a = answered;
+        int last = sent;
+        if (a != last && !retainAsPublished && !shared) {
+            int closed = closed();
+            for (Attachment x : attachments) {
+                int g = x.generation;
+                if (g > last) {
+                    break; // ascending: the rest wait
+                }
+                if (g > closed) {
+                    targets.liveInFlight(x, last);
+                }
+            }
+        }
         if (a > closedByTraffic && qos >= requestedQos) {
             closedByTraffic = a;
+            if (retainAsPublished) {
+                return; // served attachments keep what they had (see retainedArrived)
+            }
             int closed = closed();
             for (Attachment x : attachments) {
                 if (x.generation > closed) {
@@ -304,11 +351,24 @@ final class FilterEntry {
 
     /** Receives the attachments a retained message may go to ({@link #retainedArrived}). */
     interface Candidates {
-        /** {@code a} is open (its SUBSCRIBE was sent) or, when {@code open} is false, waiting. */
-        void candidate(Attachment a, boolean open);
+        /**
+         * {@code a} is open (its SUBSCRIBE was sent) or, when {@code open} is false, waiting;
+         * {@code sent} is the number of the filter's last SUBSCRIBE sent.
+         */
+        void candidate(Attachment a, boolean open, int sent);
 
-        /** {@code a} takes the message as a live one (Retain As Published: RETAIN=1 may be live). */
-        void live(Attachment a);
+        /**
+         * {@code a} is served and the filter subscribed with Retain As Published: it takes the
+         * message as a live one unless it is a copy a later SUBSCRIBE sent of what it had
+         * ({@link RetainedTopics#isResent}); {@code sent} as above.
+         */
+        void served(Attachment a, int sent);
+
+        /**
+         * A live message reached open attachment {@code a} while a SUBSCRIBE of the filter was on
+         * its way (its SUBACK not recorded yet): {@code a} remembers it as had.
+         */
+        void liveInFlight(Attachment a, int sent);
     }
 
     /**
@@ -317,7 +377,7 @@ final class FilterEntry {
      * asking Retain Handling 2 is never a candidate: it wants no retained messages from a
      * SUBSCRIBE, although another handler's ask made the broker send them. With Retain As
      * Published in effect the message may be a live one published with RETAIN=1 (MQTT 5 3.8.3.1):
-     * the served attachments take it as live, since they cannot tell.
+     * the served attachments keep what they had and are handed over as such (see the class comment).
      */
     void retainedArrived(Candidates targets) {
         int last = sent;
@@ -326,39 +386,31 @@ final class FilterEntry {
         for (Attachment x : attachments) {
             int g = x.generation;
             if (g <= closed) {
-                x.had.forget();
                 if (asPublished) {
-                    targets.live(x);
+                    targets.served(x, last);
+                } else {
+                    x.had.forget();
                 }
             } else if (x.options.retainHandling() != SubscriptionOptions.DO_NOT_SEND_RETAINED) {
-                targets.candidate(x, g <= last);
+                targets.candidate(x, g <= last, last);
             }
         }
     }
 
+    /**
+     * Generations up to this one are closed: by the connection being lost or back, by live
+     * traffic, and under Retain As Published by their SUBACK having been recorded (see the class
+     * comment), which is then counted with the traffic's, so that they stay closed when the
+     * filter's options change. I/O thread only.
+     */
     private int closed() {
+        if (retainAsPublished) {
+            int a = answered;
+            if (a > closedByTraffic) {
+                closedByTraffic = a;
+            }
+        }
         return Math.max(reset, closedByTraffic);
-    }
-
-    /** A topic as a set key: a private copy of its bytes (the message's array belongs to its handler). */
-    static final class TopicKey {
-        private final byte[] bytes;
-        private final int hash;
-
-        TopicKey(byte[] topic) {
-            bytes = topic.clone();
-            hash = Arrays.hashCode(bytes);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof TopicKey && ((TopicKey) o).hash == hash && Arrays.equals(((TopicKey) o).bytes, bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
     }
 
     // ------------------------------------------------------------------ QoS, overlaps, views (under the lock)

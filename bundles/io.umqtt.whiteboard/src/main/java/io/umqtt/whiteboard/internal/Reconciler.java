@@ -382,6 +382,12 @@ final class Reconciler {
             } catch (IOException | RuntimeException x) {
                 failure = x;
             }
+            // the SUBACKs came: told to the I/O thread at once, not after waiting for the lock, so
+            // that the live messages closing the retained messages' windows are seen as such as
+            // early as the whiteboard can (FilterEntry, "Retained messages")
+            for (Step step : batch) {
+                step.entry.answered = step.generation;
+            }
             synchronized (lock) {
                 for (int i = 0; i < filters.length; i++) {
                     Exception f = failure;

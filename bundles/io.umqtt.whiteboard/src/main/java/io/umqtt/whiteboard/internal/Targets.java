@@ -19,7 +19,11 @@ import io.umqtt.api.MqttMessage;
  * handlers of the matching filters, except that a shared subscription hands over only the
  * handler whose turn it is ({@link FilterEntry#nextTurn()}); for a retained one (RETAIN=1) each
  * handler with an open attachment to a matching filter, unless one of its attachments to the
- * matching filters has had the topic ({@link #resolveRetained()}, see {@link FilterEntry}).
+ * matching filters has had the topic ({@link #resolveRetained()}, see {@link FilterEntry}), and
+ * under Retain As Published also each handler with a served attachment, unless the message is a
+ * later SUBSCRIBE's copy of the value it had ({@link #served}). The topic is looked up with the
+ * connection's one look-up key and the payload compared by its fingerprint, so the bookkeeping
+ * allocates only for a topic not remembered yet.
  * <p>
  * One instance per message, made and used by the connection's I/O thread only.
  */
@@ -34,8 +38,21 @@ final class Targets implements Consumer<FilterEntry>, FilterEntry.Candidates {
     /** Retained only: the open and waiting attachments of the matching filters. */
     private FilterEntry.Attachment[] candidates;
     private boolean[] open;
+    /** The number of the last SUBSCRIBE sent of each candidate's filter. */
+    private int[] sent;
     private int candidateCount;
-    private FilterEntry.TopicKey key;
+    /** The connection's look-up key (I/O thread only), {@link #key} once pointed at the topic. */
+    private final RetainedTopics.Key probe;
+    private RetainedTopics.Key key;
+    /** The payload's fingerprint, made once and only when needed ({@link #fingerprintMade}). */
+    private long fingerprint;
+    private boolean fingerprintMade;
+    /**
+     * Retained only: a matching filter is subscribed with Retain As Published, so the message may
+     * be a live one published with RETAIN=1: an open attachment that had its topic with another
+     * payload takes it (see {@link FilterEntry}).
+     */
+    private boolean mayBeLive;
     /** Some matching filter is subscribed at the connection, or the connection matched already. */
     private boolean gateOpen;
     /** Matching entries met before the gate opened; null while none. */
@@ -46,8 +63,9 @@ final class Targets implements Consumer<FilterEntry>, FilterEntry.Candidates {
      * @param gated whether the message still has to pass the gate (the connection handed over
      *        every message, unmatched)
      */
-    Targets(MqttMessage message, boolean gated) {
+    Targets(MqttMessage message, boolean gated, RetainedTopics.Key probe) {
         this.message = message;
+        this.probe = probe;
         this.retained = message.retain();
         this.gateOpen = !gated;
     }
@@ -86,6 +104,7 @@ final class Targets implements Consumer<FilterEntry>, FilterEntry.Candidates {
         FilterEntry.Attachment[] a = entry.attachments;
         attached += a.length;
         if (retained) {
+            mayBeLive |= entry.retainAsPublished;
             entry.retainedArrived(this);
             return;
         }
@@ -96,27 +115,45 @@ final class Targets implements Consumer<FilterEntry>, FilterEntry.Candidates {
                 add(x.queue);
             }
         }
-        entry.liveArrived(message.qos());
+        entry.liveArrived(message.qos(), this);
     }
 
     /** From {@link FilterEntry#retainedArrived}: an attachment that is open, or waiting for its SUBSCRIBE. */
     @Override
-    public void candidate(FilterEntry.Attachment a, boolean isOpen) {
+    public void candidate(FilterEntry.Attachment a, boolean isOpen, int lastSent) {
         if (candidates == null) {
             candidates = new FilterEntry.Attachment[4];
             open = new boolean[4];
+            sent = new int[4];
         } else if (candidateCount == candidates.length) {
             candidates = Arrays.copyOf(candidates, candidateCount * 2);
             open = Arrays.copyOf(open, candidateCount * 2);
+            sent = Arrays.copyOf(sent, candidateCount * 2);
         }
         candidates[candidateCount] = a;
+        sent[candidateCount] = lastSent;
         open[candidateCount++] = isOpen;
     }
 
-    /** From {@link FilterEntry#retainedArrived}: with Retain As Published a served attachment takes RETAIN=1 as live. */
+    /**
+     * From {@link FilterEntry#retainedArrived}: with Retain As Published a served attachment takes
+     * RETAIN=1 as live, unless it is a later SUBSCRIBE's copy of what it had.
+     */
     @Override
-    public void live(FilterEntry.Attachment a) {
-        add(a.queue);
+    public void served(FilterEntry.Attachment a, int lastSent) {
+        if (!a.had.isResent(topicKey(), fingerprint(), message.payload().length, lastSent)) {
+            add(a.queue);
+        }
+    }
+
+    /**
+     * From {@link FilterEntry#liveArrived}: a live message reached open attachment {@code a} while
+     * a SUBSCRIBE of its filter was on its way; it may have come after that SUBSCRIBE's SUBACK, so
+     * its retained messages may still bring the same one: remembered as had.
+     */
+    @Override
+    public void liveInFlight(FilterEntry.Attachment a, int lastSent) {
+        a.had.add(topicKey(), fingerprint(), message.payload().length, false, lastSent);
     }
 
     /**
@@ -136,7 +173,7 @@ final class Targets implements Consumer<FilterEntry>, FilterEntry.Candidates {
                 FilterEntry.Attachment a = candidates[j];
                 if (a != null && a.queue == h) {
                     anyOpen |= open[j];
-                    had |= a.had.contains(topicKey());
+                    had |= a.had.had(topicKey(), fingerprint(), message.payload().length, mayBeLive);
                 }
             }
             if (!anyOpen) {
@@ -148,21 +185,30 @@ final class Targets implements Consumer<FilterEntry>, FilterEntry.Candidates {
             for (int j = i; j < candidateCount; j++) {
                 FilterEntry.Attachment a = candidates[j];
                 if (a != null && a.queue == h) {
-                    a.had.add(topicKey());
+                    a.had.add(topicKey(), fingerprint(), message.payload().length, !mayBeLive, sent[j]);
                     candidates[j] = null;
                 }
             }
         }
     }
 
-    /** The message's topic as a key, made once per message and only when needed. */
-    private FilterEntry.TopicKey topicKey() {
-        FilterEntry.TopicKey k = key;
+    /** The message's topic as a look-up key, made once per message and only when needed. */
+    private RetainedTopics.Key topicKey() {
+        RetainedTopics.Key k = key;
         if (k == null) {
-            k = new FilterEntry.TopicKey(message.topic());
+            k = probe.set(message.topic());
             key = k;
         }
         return k;
+    }
+
+    /** The payload's fingerprint, computed once per message and only when needed. */
+    private long fingerprint() {
+        if (!fingerprintMade) {
+            fingerprint = RetainedTopics.fingerprint(message.payload());
+            fingerprintMade = true;
+        }
+        return fingerprint;
     }
 
     private void add(HandlerQueue h) {

@@ -41,7 +41,8 @@ import io.umqtt.api.TopicFilter;
  * handed to every listener whose filter matches, before {@code subscribe} returns (a broker may
  * send them before its SUBACK). With {@link #holdRetained} it holds them back until
  * {@link #releaseRetained()}, as if still on the wire; with a {@link #gate} a SUBSCRIBE waits
- * before it starts, as if the broker were slow. Deliveries are serialised, as on a connection's
+ * before it starts, as if the broker were slow; with an {@link #answerGate} it waits after it
+ * was answered, as a caller not yet scheduled after its SUBACK. Deliveries are serialised, as on a connection's
  * one I/O thread.
  */
 final class FakeConnection implements MqttConnection {
@@ -78,6 +79,14 @@ final class FakeConnection implements MqttConnection {
     volatile CountDownLatch gate;
     /** Released once by each SUBSCRIBE that reached the {@link #gate}. */
     final Semaphore atGate = new Semaphore(0);
+    /**
+     * When set, each SUBSCRIBE, once answered and its retained messages sent, waits for it to open
+     * before it returns, after releasing {@link #atAnswer}: the SUBACK came, the caller has not
+     * seen it yet, and the I/O thread goes on delivering.
+     */
+    volatile CountDownLatch answerGate;
+    /** Released once by each SUBSCRIBE that reached the {@link #answerGate}. */
+    final Semaphore atAnswer = new Semaphore(0);
     /**
      * Acknowledge after processing: {@link MqttMessage#holdAck()} of a QoS 1 message hands out a
      * hold that records {@code "released <topic> <payload>"} or {@code "failed <topic> <payload>: <cause>"}
@@ -137,6 +146,27 @@ final class FakeConnection implements MqttConnection {
         }
     }
 
+    /** Closes the {@link #answerGate}: the next SUBSCRIBEs are answered but return only at {@link #openAnswerGate()}. */
+    void closeAnswerGate() {
+        answerGate = new CountDownLatch(1);
+    }
+
+    /** Waits until a SUBSCRIBE was answered and waits at the closed answer gate; fails after {@code seconds}. */
+    void awaitAnswered(long seconds) throws InterruptedException {
+        if (!atAnswer.tryAcquire(seconds, TimeUnit.SECONDS)) {
+            throw new AssertionError("no SUBSCRIBE reached the answer gate within " + seconds + " s");
+        }
+    }
+
+    /** Opens the answer gate: answered SUBSCRIBEs return, later ones do not stop. */
+    void openAnswerGate() {
+        CountDownLatch g = answerGate;
+        answerGate = null;
+        if (g != null) {
+            g.countDown();
+        }
+    }
+
     /** Opens the gate: waiting SUBSCRIBEs go on, later ones do not stop. */
     void openGate() {
         CountDownLatch g = gate;
@@ -171,6 +201,18 @@ final class FakeConnection implements MqttConnection {
             listeners.put(filter, listener);
             int granted = Math.min(qos, maxQos);
             sendRetained(filter, granted);
+            CountDownLatch answered = answerGate;
+            if (answered != null) {
+                atAnswer.release();
+                try {
+                    if (!answered.await(30, TimeUnit.SECONDS)) {
+                        throw new IOException("the test never opened the answer gate");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted at the answer gate", e);
+                }
+            }
             return granted;
         } finally {
             // recorded last, so a test that saw the operation sees its effect
