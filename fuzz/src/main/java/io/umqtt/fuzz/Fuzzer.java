@@ -386,10 +386,11 @@ final class Fuzzer {
         Observed o = Driver.run(c, null, server);
         if (LoopbackServer.accepted() != before + 1 || MemoryTransport.opened() != memoryBefore
                 || !Observed.EOF.equals(o.end) || !o.problems.isEmpty()) {
-            throw new IllegalStateException("the client did not connect through the loopback server ("
+            throw new IllegalStateException("the start-up stream over the loopback server failed ("
                     + (LoopbackServer.accepted() - before) + " loopback connections, "
                     + (MemoryTransport.opened() - memoryBefore) + " in-memory ones, end " + o.end + ", " + o.problems
-                    + "): does MqttClient still use its channel transport when io.umqtt.simple.tcp=channel?");
+                    + "): a client that did not connect does it still use its channel transport when "
+                    + "io.umqtt.simple.tcp=channel? one that connected read the CONNACK, sent in two segments, wrong");
         }
     }
 

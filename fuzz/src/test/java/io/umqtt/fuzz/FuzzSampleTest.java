@@ -18,8 +18,10 @@ import org.junit.jupiter.api.Test;
  * The CI sample of the fuzzer: a fixed seed and stream count (about 8 s on 2 idle cores, 45 s on 2
  * cores shared with other builds), so every run judges the same streams. Zero hangs, leaks and
  * undocumented exception types, and zero disagreements with the reference outside the categories
- * {@link KnownDefects#isKnown} excuses; and the sample
+ * {@link KnownDefects#isKnown} excuses; and the in-memory samples
  * must reach every rule of the reference, so that a generator change cannot quietly stop testing one.
+ * The channel samples run the first streams of the same seed over real loopback TCP (the client's
+ * default transport), with the same checks and the open file descriptors besides.
  */
 class FuzzSampleTest {
     static final long SEED = 1;
