@@ -16,7 +16,9 @@ import io.umqtt.simple.PacketType;
 import io.umqtt.simple.PublishToken;
 
 /**
- * Runs one {@link Case} against a real {@link MqttClient} over the {@link MemoryTransport}: connect,
+ * Runs one {@link Case} against a real {@link MqttClient} over the {@link MemoryTransport} (the
+ * client's {@code socket} transport) or a {@link LoopbackServer} (real loopback TCP, the client's
+ * default {@code channel} transport): connect,
  * the case's operation, then its reader until the connection ends; then close. Records what the
  * client delivered and wrote, how the connection ended, every exception, and whether the socket
  * was closed. One driver per worker thread; the {@link Watch} lets the watchdog reach the client.
@@ -45,10 +47,24 @@ final class Driver {
     private Driver() {
     }
 
+    /** Runs {@code c} over the in-memory transport. */
     static Observed run(Case c, Watch watch) {
-        MemoryTransport.Connection conn = new MemoryTransport.Connection(c.data, c.ends, c.late);
-        MemoryTransport.prepare(conn);
-        MqttClient client = new MqttClient("fuzz", "127.0.0.1", 1883);
+        return run(c, watch, null);
+    }
+
+    /** Runs {@code c} over {@code server}'s loopback TCP, or in memory when it is null. */
+    static Observed run(Case c, Watch watch, LoopbackServer server) {
+        ServerLink conn;
+        int port = 1883;
+        if (server == null) {
+            MemoryTransport.Connection memory = new MemoryTransport.Connection(c.data, c.ends, c.late);
+            MemoryTransport.prepare(memory);
+            conn = memory;
+        } else {
+            conn = server.serve(c);
+            port = server.port();
+        }
+        MqttClient client = new MqttClient("fuzz", "127.0.0.1", port);
         Observed o = new Observed();
         client.setConnectTimeout(60_000);
         client.setAckTimeout(60_000);
@@ -95,6 +111,7 @@ final class Driver {
             watch.startNanos = System.nanoTime();
         }
         List<PublishToken> tokens = new ArrayList<>();
+        boolean closedAfterClose;
         try {
             try {
                 client.connect(true);
@@ -111,7 +128,7 @@ final class Driver {
             o.end = failure == null ? Observed.NONE : endKind(failure);
             o.endMessage = failure == null ? null : failure.getMessage();
             if (failure != null) {
-                if (!conn.isClosed()) {
+                if (!conn.clientClosed()) {
                     o.problems.add("leak:socket-open-after-loss");
                 }
                 if (client.state() != ConnectionState.LOST) {
@@ -126,8 +143,10 @@ final class Driver {
                 o.hung = watch.closedByWatchdog;
                 Thread.interrupted(); // an interrupt the watchdog sent must not reach the next stream
             }
+            closedAfterClose = conn.clientClosed();
+            conn.end();
         }
-        if (!conn.isClosed()) {
+        if (!closedAfterClose) {
             o.problems.add("leak:socket-open-after-close");
         }
         o.tokenAcked = new boolean[tokens.size()];
@@ -215,7 +234,7 @@ final class Driver {
         }
     }
 
-    private static void read(Case c, MqttClient client, MemoryTransport.Connection conn, Observed o) {
+    private static void read(Case c, MqttClient client, ServerLink conn, Observed o) {
         try {
             switch (c.reader) {
                 case WAIT:
@@ -227,22 +246,30 @@ final class Driver {
                     o.problems.add("loop-returned: loop() returned normally on a connection nobody closed");
                     break;
                 default:
-                    int lastPosition = -1;
+                    long lastPosition = -1;
                     int idle = 0;
+                    long idleSince = 0;
                     while (true) {
                         if (client.checkMsg() != PacketType.NONE) {
                             idle = 0;
+                            idleSince = 0;
                             continue;
                         }
-                        int position = conn.position();
+                        long position = conn.progress();
                         if (position != lastPosition) {
                             lastPosition = position;
                             idle = 0;
-                        } else if (++idle >= CHECK_IDLE_POLLS) {
-                            o.checkStall = conn.allRead() ? "all bytes read, end of stream never reported"
-                                    : "stopped reading with " + (c.data.length - position) + " bytes left";
-                            return;
+                            idleSince = 0;
+                        } else {
+                            if (idleSince == 0) {
+                                idleSince = System.nanoTime();
+                            }
+                            if (++idle >= CHECK_IDLE_POLLS && conn.givesUp(idleSince)) {
+                                o.checkStall = conn.stallReason(c.data.length);
+                                return;
+                            }
                         }
+                        conn.pause();
                     }
             }
         } catch (Throwable e) {

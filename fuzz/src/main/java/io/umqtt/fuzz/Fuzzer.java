@@ -1,5 +1,6 @@
 package io.umqtt.fuzz;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -10,8 +11,10 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -24,9 +27,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * Runs streams {@code first .. first + streams - 1} of a seed on worker threads, in batches. Every
  * stream is generated, judged by the {@link Reference}, driven through the client and compared
  * ({@link Judge}); a watchdog thread declares a stream that runs longer than the hang limit a hang,
- * dumps its thread and closes its client. After each batch: every in-memory socket must be closed,
- * the thread count must be back to its baseline, and the heap used after GC must stay within a
- * bound of its baseline. The coordinator thread (the caller) merges the workers' {@link Stats}.
+ * dumps its thread and closes its client. After each batch: every in-memory socket (in the channel
+ * mode: every loopback connection) must be closed, the thread count must be back to its baseline,
+ * the heap used after GC must stay within a bound of its baseline, and in the channel mode the
+ * process's open file descriptors too. The coordinator thread (the caller) merges the workers'
+ * {@link Stats}.
  */
 final class Fuzzer {
     /** What to run. */
@@ -41,12 +46,47 @@ final class Fuzzer {
         int progressSeconds = 10;
         /** The protocol of the streams: 4 (MQTT 3.1.1, {@link Generator}) or 5 (MQTT 5, {@link Generator5}). */
         int mqtt = 4;
+        /** How the streams reach the client: in memory ({@link MemoryTransport}) or over loopback TCP ({@link LoopbackServer}). */
+        Transport transport = Transport.MEMORY;
+        /** Descriptors above the first batch's count that are not yet a leak (the JDK opens some lazily). */
+        int descriptorSlack = 16;
         /** Progress lines, or null for none. */
         PrintStream progress;
     }
 
+    /** How the streams reach the client ({@code --transport}). */
+    enum Transport {
+        /** In-memory sockets: the client's {@code socket} transport, microseconds per stream. */
+        MEMORY,
+        /** Real loopback TCP from a {@link LoopbackServer} per worker: the client's default {@code channel} transport. */
+        CHANNEL;
+
+        static Transport parse(String s) {
+            switch (s) {
+                case "memory":
+                case "socket":
+                    return MEMORY;
+                case "channel":
+                case "tcp":
+                    return CHANNEL;
+                default:
+                    throw new IllegalArgumentException("--transport is memory (in-memory sockets, the client's socket "
+                            + "transport; the default) or channel (loopback TCP, the client's default transport), found '"
+                            + s + "'");
+            }
+        }
+
+        String label() {
+            return this == MEMORY ? "in memory (client transport: socket)" : "loopback TCP (client transport: channel)";
+        }
+    }
+
     /** What a run found. */
     static final class Result {
+        Transport transport = Transport.MEMORY;
+        /** Open file descriptors of the process after the first batch and at most after a batch; -1: unknown. */
+        long descriptorBaseline = -1;
+        long descriptorMax = -1;
         final Stats stats = new Stats();
         int mqtt = 4;
         long seed;
@@ -74,9 +114,56 @@ final class Fuzzer {
     }
 
     static Result run(Config cfg) throws InterruptedException {
+        List<LoopbackServer> servers = cfg.transport == Transport.CHANNEL ? startServers(cfg.threads) : null;
+        try {
+            return run(cfg, servers == null ? null : new ConcurrentLinkedQueue<>(servers));
+        } finally {
+            if (servers != null) {
+                for (LoopbackServer server : servers) {
+                    server.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * Makes the client's plain TCP the one {@code transport} fuzzes, in this JVM: the in-memory sockets
+     * are installed either way, so that a client that opened a {@code java.net.Socket} in the channel
+     * mode would be refused (and the start-up check would say so) rather than fuzz the wrong transport.
+     */
+    static void selectTransport(Transport transport) {
         MemoryTransport.install();
-        checkTransport();
+        if (transport == Transport.CHANNEL) {
+            System.setProperty(MemoryTransport.TCP_PROPERTY, "channel");
+        }
+    }
+
+    /** One loopback server for each worker (each serves one connection at a time). */
+    static List<LoopbackServer> startServers(int count) throws InterruptedException {
+        selectTransport(Transport.CHANNEL);
+        List<LoopbackServer> servers = new ArrayList<>();
+        try {
+            for (int i = 1; i <= count; i++) {
+                servers.add(new LoopbackServer("fuzz-server-" + i));
+            }
+        } catch (IOException e) {
+            for (LoopbackServer s : servers) {
+                s.close();
+            }
+            throw new IllegalStateException("cannot open a loopback server socket for the channel mode: " + e, e);
+        }
+        return servers;
+    }
+
+    private static Result run(Config cfg, Queue<LoopbackServer> servers) throws InterruptedException {
+        selectTransport(cfg.transport);
+        if (servers == null) {
+            checkTransport();
+        } else {
+            checkChannel(servers.peek());
+        }
         Result result = new Result();
+        result.transport = cfg.transport;
         result.seed = cfg.seed;
         result.mqtt = cfg.mqtt;
         result.first = cfg.first;
@@ -104,7 +191,7 @@ final class Fuzzer {
                 AtomicLong next = new AtomicLong(batchStart);
                 List<Future<Stats>> futures = new ArrayList<>();
                 for (int i = 0; i < cfg.threads; i++) {
-                    futures.add(pool.submit(() -> work(cfg.seed, cfg.mqtt, next, batchEnd, watches)));
+                    futures.add(pool.submit(() -> work(cfg.seed, cfg.mqtt, next, batchEnd, watches, servers)));
                 }
                 for (Future<Stats> f : futures) {
                     try {
@@ -120,14 +207,41 @@ final class Fuzzer {
                     }
                 }
                 // ---- checks between batches: sockets, threads, heap
-                long opened = MemoryTransport.opened();
-                long closed = MemoryTransport.closed();
+                long opened = servers == null ? MemoryTransport.opened() : LoopbackServer.accepted();
+                long closed = servers == null ? MemoryTransport.closed() : LoopbackServer.clientClosedCount();
                 result.socketsOpened = opened;
                 result.socketsClosed = closed;
                 if (opened != closed) {
                     result.stats.finding("leak:sockets", cfg.seed, batchStart, "batch " + batchStart + ".." + (batchEnd - 1),
-                            (opened - closed) + " in-memory socket(s) left open after the batch (" + opened + " opened, "
+                            (opened - closed) + (servers == null ? " in-memory socket(s) left open after the batch ("
+                                    : " loopback connection(s) the client did not close (") + opened + " opened, "
                                     + closed + " closed)");
+                }
+                if (servers != null) {
+                    for (LoopbackServer server : servers) {
+                        if (server.failure() != null) {
+                            throw new IllegalStateException(server.failure());
+                        }
+                    }
+                    if (LoopbackServer.unexpected() > 0) {
+                        result.stats.finding("model:unexpected-connection", cfg.seed, batchStart, "batch " + batchStart
+                                + ".." + (batchEnd - 1), LoopbackServer.unexpected() + " connection(s) to the loopback "
+                                + "servers when no stream was prepared (a client that reconnects by itself?)");
+                    }
+                }
+                long fds = openDescriptors();
+                if (fds >= 0) {
+                    if (result.descriptorBaseline < 0) {
+                        result.descriptorBaseline = fds;
+                    } else if (servers != null && fds > result.descriptorBaseline + cfg.descriptorSlack) {
+                        fds = settledDescriptors(result.descriptorBaseline + cfg.descriptorSlack);
+                        if (fds > result.descriptorBaseline + cfg.descriptorSlack) {
+                            result.stats.finding("leak:descriptors", cfg.seed, batchStart, "batch " + batchStart + ".."
+                                    + (batchEnd - 1), fds + " open file descriptors after the batch, baseline "
+                                    + result.descriptorBaseline + " after the first batch, slack " + cfg.descriptorSlack);
+                        }
+                    }
+                    result.descriptorMax = Math.max(result.descriptorMax, fds);
                 }
                 if (baselineThreads == null) {
                     baselineThreads = liveThreadIds(threads);
@@ -177,22 +291,38 @@ final class Fuzzer {
         return mqtt == 5 ? Generator5.generate(seed, index) : Generator.generate(seed, index);
     }
 
-    private static Stats work(long seed, int mqtt, AtomicLong next, long end, Map<Thread, Driver.Watch> watches) {
+    private static Stats work(long seed, int mqtt, AtomicLong next, long end, Map<Thread, Driver.Watch> watches,
+            Queue<LoopbackServer> servers) {
         Thread me = Thread.currentThread();
         Driver.Watch watch = watches.computeIfAbsent(me, Driver.Watch::new);
         Stats s = new Stats();
-        for (long i = next.getAndIncrement(); i < end; i = next.getAndIncrement()) {
-            watch.index = i;
-            Case c = generate(seed, mqtt, i);
-            runOne(c, seed, i, watch, s);
+        LoopbackServer server = servers == null ? null : servers.poll();
+        if (servers != null && server == null) {
+            throw new IllegalStateException("more workers than loopback servers");
+        }
+        try {
+            for (long i = next.getAndIncrement(); i < end; i = next.getAndIncrement()) {
+                watch.index = i;
+                Case c = generate(seed, mqtt, i);
+                runOne(c, seed, i, watch, s, server);
+            }
+        } finally {
+            if (server != null) {
+                servers.add(server);
+            }
         }
         return s;
     }
 
-    /** Generates nothing: judges, drives and compares one case into {@code s}. */
+    /** Generates nothing: judges, drives (in memory) and compares one case into {@code s}. */
     static Observed runOne(Case c, long seed, long index, Driver.Watch watch, Stats s) {
+        return runOne(c, seed, index, watch, s, null);
+    }
+
+    /** Generates nothing: judges, drives (over {@code server}, in memory when null) and compares one case into {@code s}. */
+    static Observed runOne(Case c, long seed, long index, Driver.Watch watch, Stats s, LoopbackServer server) {
         Verdict v = c.judge();
-        Observed o = Driver.run(c, watch);
+        Observed o = Driver.run(c, watch, server);
         s.streams++;
         s.bytes += c.data.length;
         s.messages += o.delivered.size();
@@ -246,6 +376,45 @@ final class Fuzzer {
                     + (MemoryTransport.opened() - before) + " connections, end " + o.end + ", " + o.problems
                     + "): does MqttClient still open its socket with new Socket() when io.umqtt.simple.tcp=socket?");
         }
+    }
+
+    /** The channel mode is meaningless if the client does not connect through the loopback server: check once. */
+    private static void checkChannel(LoopbackServer server) {
+        long before = LoopbackServer.accepted();
+        long memoryBefore = MemoryTransport.opened();
+        Case c = Case.decode("op=none reader=wait max=100 data=2002!0000|d000");
+        Observed o = Driver.run(c, null, server);
+        if (LoopbackServer.accepted() != before + 1 || MemoryTransport.opened() != memoryBefore
+                || !Observed.EOF.equals(o.end) || !o.problems.isEmpty()) {
+            throw new IllegalStateException("the start-up stream over the loopback server failed ("
+                    + (LoopbackServer.accepted() - before) + " loopback connections, "
+                    + (MemoryTransport.opened() - memoryBefore) + " in-memory ones, end " + o.end + ", " + o.problems
+                    + "): a client that did not connect does it still use its channel transport when "
+                    + "io.umqtt.simple.tcp=channel? one that connected read the CONNACK, sent in two segments, wrong");
+        }
+    }
+
+    /**
+     * The process's open file descriptors (sockets, selectors' epoll and eventfd descriptors, files),
+     * or -1 where the JVM does not tell (not a Unix-like system).
+     */
+    static long openDescriptors() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.UnixOperatingSystemMXBean) {
+            return ((com.sun.management.UnixOperatingSystemMXBean) os).getOpenFileDescriptorCount();
+        }
+        return -1;
+    }
+
+    /** The open descriptors once at most {@code bound}, or after 2 s (a close a selector completes later). */
+    private static long settledDescriptors(long bound) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        long fds = openDescriptors();
+        while (fds > bound && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            fds = openDescriptors();
+        }
+        return fds;
     }
 
     private static Set<Long> liveThreadIds(ThreadMXBean threads) {

@@ -11,13 +11,16 @@ import java.util.Map;
 /**
  * The fuzzer's command (docs/fuzzing.md):
  * <pre>
- * java -jar fuzz/target/fuzz.jar [--mqtt 4|5] [--streams N] [--seed S] [--first I] [--threads T] [--batch B]
- *      [--hang-seconds H] [--heap-bound-mib M] [--report FILE] [--strict | --strict-all]
- * java -jar fuzz/target/fuzz.jar --seed S --replay I     (one stream, verbosely)
- * java -jar fuzz/target/fuzz.jar --case 'op=... reader=... data=...'
+ * java -jar fuzz/target/fuzz.jar [--mqtt 4|5] [--transport memory|channel] [--streams N] [--seed S] [--first I]
+ *      [--threads T] [--batch B] [--hang-seconds H] [--heap-bound-mib M] [--report FILE] [--strict | --strict-all]
+ * java -jar fuzz/target/fuzz.jar [--transport channel] --seed S --replay I     (one stream, verbosely)
+ * java -jar fuzz/target/fuzz.jar [--transport channel] --case 'op=... reader=... data=...'
  * </pre>
  */
 public final class Main {
+    /** The default batch of the channel mode: a connection per stream, so the leak checks come more often. */
+    static final int CHANNEL_BATCH = 5_000;
+
     private Main() {
     }
 
@@ -28,6 +31,7 @@ public final class Main {
         String reportFile = null;
         boolean strict = false;
         boolean strictAll = false;
+        boolean batchGiven = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -45,6 +49,7 @@ public final class Main {
                     break;
                 case "--batch":
                     cfg.batch = (int) parseCount(value(args, ++i, a));
+                    batchGiven = true;
                     break;
                 case "--hang-seconds":
                     cfg.hangSeconds = Integer.parseInt(value(args, ++i, a));
@@ -68,6 +73,14 @@ public final class Main {
                         System.exit(2);
                     }
                     break;
+                case "--transport":
+                    try {
+                        cfg.transport = Fuzzer.Transport.parse(value(args, ++i, a));
+                    } catch (IllegalArgumentException e) {
+                        System.err.println(e.getMessage());
+                        System.exit(2);
+                    }
+                    break;
                 case "--strict":
                     strict = true;
                     break;
@@ -86,11 +99,15 @@ public final class Main {
         }
         if (replay != null || givenCase != null) {
             Case c = givenCase != null ? Case.decode(givenCase) : Fuzzer.generate(cfg.seed, cfg.mqtt, replay);
-            System.exit(explain(c, cfg.seed, replay == null ? -1 : replay, System.out) ? 0 : 1);
+            System.exit(explain(c, cfg.seed, replay == null ? -1 : replay, System.out, cfg.transport) ? 0 : 1);
+        }
+        if (cfg.transport == Fuzzer.Transport.CHANNEL && !batchGiven) {
+            cfg.batch = CHANNEL_BATCH;
         }
         cfg.progress = System.out;
-        System.out.printf("umqtt fuzzer: %s, seed %d, streams %,d..%,d, %d thread(s)%n",
-                cfg.mqtt == 5 ? "MQTT 5" : "MQTT 3.1.1", cfg.seed, cfg.first, cfg.first + cfg.streams - 1, cfg.threads);
+        System.out.printf("umqtt fuzzer: %s, %s, seed %d, streams %,d..%,d, %d thread(s)%n",
+                cfg.mqtt == 5 ? "MQTT 5" : "MQTT 3.1.1", cfg.transport.label(), cfg.seed, cfg.first,
+                cfg.first + cfg.streams - 1, cfg.threads);
         Fuzzer.Result r = Fuzzer.run(cfg);
         print(r, System.out);
         if (reportFile != null) {
@@ -126,22 +143,38 @@ public final class Main {
     }
 
     private static void usage(PrintStream out) {
-        out.println("usage: java -jar fuzz/target/fuzz.jar [--mqtt 4|5] [--streams N] [--seed S] [--first I] [--threads T]");
-        out.println("         [--batch B] [--hang-seconds H] [--heap-bound-mib M] [--report FILE] [--strict|--strict-all]");
-        out.println("       java -jar fuzz/target/fuzz.jar [--mqtt 5] --seed S --replay INDEX");
-        out.println("       java -jar fuzz/target/fuzz.jar --case 'op=none reader=wait max=4194304 data=20020000...'");
+        out.println("usage: java -jar fuzz/target/fuzz.jar [--mqtt 4|5] [--transport memory|channel] [--streams N] [--seed S]");
+        out.println("         [--first I] [--threads T] [--batch B] [--hang-seconds H] [--heap-bound-mib M] [--report FILE]");
+        out.println("         [--strict|--strict-all]");
+        out.println("       java -jar fuzz/target/fuzz.jar [--mqtt 5] [--transport channel] --seed S --replay INDEX");
+        out.println("       java -jar fuzz/target/fuzz.jar [--transport channel] --case 'op=none reader=wait data=20020000...'");
+        out.println("--transport: memory (the default: in-memory sockets, the client's socket transport) or channel");
+        out.println("  (real loopback TCP from the fuzzer's own servers: the client's default channel transport)");
         out.println("--strict: exit 1 on findings outside the known categories (KnownDefects); --strict-all: on any");
     }
 
     /** Runs one case verbosely; true when the client agrees with the reference and no check failed. */
-    static boolean explain(Case c, long seed, long index, PrintStream out) throws InterruptedException {
-        MemoryTransport.install();
+    static boolean explain(Case c, long seed, long index, PrintStream out, Fuzzer.Transport transport)
+            throws InterruptedException {
+        Fuzzer.selectTransport(transport);
         out.println("case: " + c.encode());
+        out.println("transport: " + transport.label());
         if (index >= 0) {
-            out.println("stream " + index + " of seed " + seed + " (--seed " + seed + " --replay " + index + ")");
+            out.println("stream " + index + " of seed " + seed + " (" + (transport == Fuzzer.Transport.CHANNEL
+                    ? "--transport channel " : "") + "--seed " + seed + " --replay " + index + ")");
         }
         Stats s = new Stats();
-        Observed o = Fuzzer.runOne(c, seed, index, null, s);
+        Observed o;
+        if (transport == Fuzzer.Transport.CHANNEL) {
+            LoopbackServer server = Fuzzer.startServers(1).get(0);
+            try {
+                o = Fuzzer.runOne(c, seed, index, null, s, server);
+            } finally {
+                server.close();
+            }
+        } else {
+            o = Fuzzer.runOne(c, seed, index, null, s);
+        }
         out.println(c.judge());
         out.println(o);
         if (s.findingCounts.isEmpty()) {
@@ -158,9 +191,9 @@ public final class Main {
     static void print(Fuzzer.Result r, PrintStream out) {
         Stats s = r.stats;
         out.println();
-        out.printf(Locale.ROOT, "umqtt fuzzer report: %s, seed %d, streams %,d..%,d (%,d run), %d thread(s), %.1f s, "
-                + "%,.0f streams/s%n", r.mqtt == 5 ? "MQTT 5" : "MQTT 3.1.1", r.seed, r.first, r.first + r.streams - 1, s.streams, r.threads, r.seconds,
-                r.streamsPerSecond());
+        out.printf(Locale.ROOT, "umqtt fuzzer report: %s, %s, seed %d, streams %,d..%,d (%,d run), %d thread(s), "
+                + "%.1f s, %,.0f streams/s%n", r.mqtt == 5 ? "MQTT 5" : "MQTT 3.1.1", r.transport.label(), r.seed,
+                r.first, r.first + r.streams - 1, s.streams, r.threads, r.seconds, r.streamsPerSecond());
         out.printf(Locale.ROOT, "server bytes %,d, messages delivered %,d%n", s.bytes, s.messages);
         section(out, "streams by kind", s.kinds);
         section(out, "streams by mode (operation/reader)", s.modes);
@@ -171,10 +204,12 @@ public final class Main {
             section(out, "client (MQTT 5): DISCONNECT written before closing for a protocol error", s.disconnectsSent);
         }
         section(out, "exception types thrown by client calls", s.exceptionTypes);
-        out.printf(Locale.ROOT, "checks: hangs %d; in-memory sockets opened %,d, closed %,d; threads baseline %d, max %d; "
-                + "heap used after GC baseline %.1f MiB, max %.1f MiB (bound +%d MiB)%n", r.hangs, r.socketsOpened,
-                r.socketsClosed, r.threadBaseline, r.threadMax, r.heapBaselineBytes / 1048576.0,
-                r.heapMaxBytes / 1048576.0, r.heapBoundBytes / 1048576);
+        out.printf(Locale.ROOT, "checks: hangs %d; %s opened %,d, closed %,d; threads baseline %d, max %d; "
+                + "heap used after GC baseline %.1f MiB, max %.1f MiB (bound +%d MiB); open descriptors baseline %d, "
+                + "max %d%n", r.hangs, r.transport == Fuzzer.Transport.CHANNEL
+                        ? "loopback connections (closed: by the client)" : "in-memory sockets",
+                r.socketsOpened, r.socketsClosed, r.threadBaseline, r.threadMax, r.heapBaselineBytes / 1048576.0,
+                r.heapMaxBytes / 1048576.0, r.heapBoundBytes / 1048576, r.descriptorBaseline, r.descriptorMax);
         if (r.aborted != null) {
             out.println("RUN ABORTED: " + r.aborted);
         }
@@ -190,9 +225,10 @@ public final class Main {
             }
             for (Stats.Finding f : kept) {
                 if (f.index >= 0 && !f.reproducer.startsWith("batch")) {
-                    out.println("    rerun: java -jar fuzz/target/fuzz.jar " + (r.mqtt == 5 ? "--mqtt 5 " : "") + "--seed "
-                            + f.seed + " --replay " + f.index);
-                    out.println("    case:  --case '" + f.reproducer + "'");
+                    String transport = r.transport == Fuzzer.Transport.CHANNEL ? "--transport channel " : "";
+                    out.println("    rerun: java -jar fuzz/target/fuzz.jar " + (r.mqtt == 5 ? "--mqtt 5 " : "") + transport
+                            + "--seed " + f.seed + " --replay " + f.index);
+                    out.println("    case:  " + transport + "--case '" + f.reproducer + "'");
                 } else {
                     out.println("    " + f.reproducer);
                 }

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * (system property {@code io.umqtt.simple.tcp=socket}; by default it uses a {@code SocketChannel})
  * and makes every such socket of this JVM a {@link MemorySocket} through
  * {@link Socket#setSocketImplFactory}, so the client's reading and writing logic is driven unchanged
- * (the channel transport itself is tested by the simple bundle's {@code TcpTransportTest}). A socket connects to the
+ * (the channel transport is fuzzed over real loopback TCP by {@link LoopbackServer}). A socket connects to the
  * {@link Connection} that the connecting thread {@link #prepare prepared}; with none it refuses
  * (this JVM opens no real client sockets once installed).
  * <p>
@@ -34,6 +34,8 @@ final class MemoryTransport {
     private MemoryTransport() {
     }
 
+    /** The client's system property that chooses its plain TCP transport: {@code socket} or {@code channel}. */
+    static final String TCP_PROPERTY = "io.umqtt.simple.tcp";
     private static final ThreadLocal<Connection> PREPARED = new ThreadLocal<>();
     private static final AtomicLong OPENED = new AtomicLong();
     private static final AtomicLong CLOSED = new AtomicLong();
@@ -42,12 +44,13 @@ final class MemoryTransport {
     /** Makes every client socket of this JVM an in-memory one; idempotent. */
     @SuppressWarnings("deprecation") // setSocketImplFactory: the only way to hand MqttClient a socket without a hook
     static synchronized void install() {
+        // plain TCP on a java.net.Socket (by default the client uses a SocketChannel, which a
+        // SocketImplFactory cannot stand in for); the client reads the property at each connect
+        // (set at every install: the channel mode of a run before, in the same JVM, sets "channel")
+        System.setProperty(TCP_PROPERTY, "socket");
         if (installed) {
             return;
         }
-        // plain TCP on a java.net.Socket (by default the client uses a SocketChannel, which a
-        // SocketImplFactory cannot stand in for); the client reads the property at each connect
-        System.setProperty("io.umqtt.simple.tcp", "socket");
         try {
             Socket.setSocketImplFactory(MemorySocket::new);
         } catch (IOException e) {
@@ -73,7 +76,7 @@ final class MemoryTransport {
     }
 
     /** One server connection: the bytes the server sends, in segments, and what the client wrote. */
-    static final class Connection {
+    static final class Connection implements ServerLink {
         private final byte[] data;
         /** End offsets of the segments, ascending, the last == data.length. */
         private final int[] ends;
@@ -187,8 +190,41 @@ final class MemoryTransport {
             return pos;
         }
 
-        synchronized byte[] written() {
+        @Override
+        public synchronized byte[] written() {
             return Arrays.copyOf(written, writtenLength);
+        }
+
+        @Override
+        public long progress() {
+            return position();
+        }
+
+        /** Every byte has arrived: a poll that finds nothing will find nothing later either. */
+        @Override
+        public boolean givesUp(long idleSinceNanos) {
+            return true;
+        }
+
+        @Override
+        public void pause() {
+            // nothing to wait for
+        }
+
+        @Override
+        public String stallReason(int dataLength) {
+            return allRead() ? "all bytes read, end of stream never reported"
+                    : "stopped reading with " + (dataLength - position()) + " bytes left";
+        }
+
+        @Override
+        public boolean clientClosed() {
+            return isClosed();
+        }
+
+        @Override
+        public void end() {
+            // nothing held
         }
     }
 
