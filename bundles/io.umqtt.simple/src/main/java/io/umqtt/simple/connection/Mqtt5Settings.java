@@ -39,8 +39,12 @@ final class Mqtt5Settings {
 
     /** See {@link ConnectionSettings#sessionExpiryInterval()}. */
     long sessionExpiryInterval(boolean cleanSession) {
-        return sessionExpiryInterval >= 0 ? sessionExpiryInterval
-                : cleanSession ? 0 : ConnectionSettings.MAX_FOUR_BYTE_INTEGER;
+        return sessionExpiryInterval(sessionExpiryInterval, cleanSession);
+    }
+
+    /** The session expiry sent for {@code configured} (-1: 0 with clean session, else never). */
+    static long sessionExpiryInterval(long configured, boolean cleanSession) {
+        return configured >= 0 ? configured : cleanSession ? 0 : ConnectionSettings.MAX_FOUR_BYTE_INTEGER;
     }
 
     /** On MQTT 5, sets the protocol version and the MQTT 5 connect settings on {@code client}. */

@@ -335,8 +335,9 @@ final class SettingsValidator {
      * expires (documented in docs/mqtt5-components.md; the validation has no warning channel).
      */
     private void checkSessionEnds(boolean noClientId) {
-        boolean follows = builder.sessionExpiryInterval < 0; // -1, as Mqtt5Settings maps it
-        boolean never = builder.sessionExpiryInterval == MAX_FOUR_BYTE_INTEGER || (follows && !cleanSession);
+        boolean follows = builder.sessionExpiryInterval < 0;
+        boolean never = Mqtt5Settings.sessionExpiryInterval(builder.sessionExpiryInterval, cleanSession)
+                == MAX_FOUR_BYTE_INTEGER;
         if (!noClientId || builder.protocolVersion != MQTT_5 || !never) {
             return;
         }

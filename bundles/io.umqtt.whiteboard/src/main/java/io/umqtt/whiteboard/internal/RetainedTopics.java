@@ -71,12 +71,15 @@ final class RetainedTopics {
      */
     boolean isResent(Key topic, long fingerprint, int length, int sent) {
         Had h = topics == null ? null : topics.get(topic);
-        if (h != null && h.length == length && h.fingerprint == fingerprint && h.sent < sent) {
-            h.sent = sent;
-            return true;
+        if (h == null) {
+            add(topic, fingerprint, length, false, sent);
+            return false;
         }
-        add(topic, fingerprint, length, false, sent);
-        return false;
+        boolean resent = h.length == length && h.fingerprint == fingerprint && h.sent < sent;
+        h.fingerprint = fingerprint; // the same values when resent
+        h.length = length;
+        h.sent = sent;
+        return resent;
     }
 
     void forget() {

@@ -10,10 +10,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,7 +37,7 @@ class WhiteboardBatchingTest {
 
     private Whiteboard whiteboard;
     private LogCapture log;
-    private final Semaphore changes = new Semaphore(0);
+    private RuntimeWatch runtime;
     private final AtomicLong nextServiceId = new AtomicLong(500);
     private final MessageHandler handler = m -> { };
 
@@ -48,7 +45,7 @@ class WhiteboardBatchingTest {
     void start() {
         log = new LogCapture();
         whiteboard = new Whiteboard(Settings.of(2, 1000));
-        whiteboard.setChangeListener(count -> changes.release());
+        runtime = new RuntimeWatch(whiteboard, WAIT_SECONDS);
     }
 
     @AfterEach
@@ -73,20 +70,6 @@ class WhiteboardBatchingTest {
                 .orElse(null);
     }
 
-    private void awaitRuntime(Predicate<WhiteboardRuntimeDTO> condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (true) {
-            WhiteboardRuntimeDTO dto = whiteboard.runtimeDTO();
-            if (condition.test(dto)) {
-                return;
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new AssertionError("not within " + WAIT_SECONDS + " s: " + what + "; last view: " + dto);
-            }
-            changes.tryAcquire(left, TimeUnit.NANOSECONDS);
-        }
-    }
 
     /** The packet's type and filters, in any order (the reconciler keeps its filters in a hash map). */
     private static void assertPacket(String expected, String actual) {
@@ -123,7 +106,7 @@ class WhiteboardBatchingTest {
 
         whiteboard.modifiedConnection(c.properties(true));
         assertPacket("SUBSCRIBE a/1 0, b/+ 1, c/# 0, d 0", c.nextPacket());
-        awaitRuntime(dto -> status(dto, "a/1", SubscriptionDTO.SUBSCRIBED) && status(dto, "b/+",
+        runtime.await(dto -> status(dto, "a/1", SubscriptionDTO.SUBSCRIBED) && status(dto, "b/+",
                 SubscriptionDTO.SUBSCRIBED) && status(dto, "d", SubscriptionDTO.SUBSCRIBED) && status(dto, "c/#",
                         SubscriptionDTO.REFUSED), "three subscribed, c/# refused");
         SubscriptionDTO refused = subscription(whiteboard.runtimeDTO(), "c/#");
@@ -145,12 +128,12 @@ class WhiteboardBatchingTest {
         assertEquals("SUBSCRIBE x/2 0", c.nextPacket());
         register("x/3", 0);
         assertEquals("SUBSCRIBE x/3 0", c.nextPacket());
-        awaitRuntime(dto -> status(dto, "x/3", SubscriptionDTO.SUBSCRIBED), "x/3 subscribed");
+        runtime.await(dto -> status(dto, "x/3", SubscriptionDTO.SUBSCRIBED), "x/3 subscribed");
 
         whiteboard.modifiedConnection(c.properties(false));
         whiteboard.modifiedConnection(c.properties(true));
         assertPacket("SUBSCRIBE x/1 1, x/2 0, x/3 0", c.nextPacket());
-        awaitRuntime(dto -> status(dto, "x/1", SubscriptionDTO.SUBSCRIBED) && status(dto, "x/2",
+        runtime.await(dto -> status(dto, "x/1", SubscriptionDTO.SUBSCRIBED) && status(dto, "x/2",
                 SubscriptionDTO.SUBSCRIBED) && status(dto, "x/3", SubscriptionDTO.SUBSCRIBED), "all back");
         assertNull(c.packets.poll());
     }
@@ -168,7 +151,7 @@ class WhiteboardBatchingTest {
         c.openGate();
         assertEquals("SUBSCRIBE first 0", c.nextPacket());
         assertPacket("SUBSCRIBE y 0, z/# 1, w/+ 0", c.nextPacket()); // the three that came meanwhile, together
-        awaitRuntime(dto -> status(dto, "w/+", SubscriptionDTO.SUBSCRIBED), "w/+ subscribed");
+        runtime.await(dto -> status(dto, "w/+", SubscriptionDTO.SUBSCRIBED), "w/+ subscribed");
 
         c.closeGate();
         register("hold", 0);
@@ -179,7 +162,7 @@ class WhiteboardBatchingTest {
         c.openGate();
         assertEquals("SUBSCRIBE hold 0", c.nextPacket());
         assertPacket("UNSUBSCRIBE y, z/#, w/+", c.nextPacket()); // the three that left, together
-        awaitRuntime(dto -> subscription(dto, "y") == null && subscription(dto, "z/#") == null
+        runtime.await(dto -> subscription(dto, "y") == null && subscription(dto, "z/#") == null
                 && subscription(dto, "w/+") == null, "the three gone");
     }
 
@@ -191,7 +174,7 @@ class WhiteboardBatchingTest {
         register("p/2", 0);
         whiteboard.modifiedConnection(c.properties(true));
         assertEquals("SUBSCRIBE p/1 0, p/2 0", c.nextPacket());
-        awaitRuntime(dto -> status(dto, "p/2", SubscriptionDTO.SUBSCRIBED), "p/2 subscribed");
+        runtime.await(dto -> status(dto, "p/2", SubscriptionDTO.SUBSCRIBED), "p/2 subscribed");
         whiteboard.close();
         assertPacket("UNSUBSCRIBE p/1, p/2", c.nextPacket());
     }
@@ -205,13 +188,13 @@ class WhiteboardBatchingTest {
         register("q/2", 0);
         whiteboard.modifiedConnection(c.properties(true));
         assertPacket("SUBSCRIBE q/1 0, q/2 0", c.nextPacket());
-        awaitRuntime(dto -> status(dto, "q/1", SubscriptionDTO.FAILED) && status(dto, "q/2", SubscriptionDTO.FAILED),
+        runtime.await(dto -> status(dto, "q/1", SubscriptionDTO.FAILED) && status(dto, "q/2", SubscriptionDTO.FAILED),
                 "both FAILED");
         String failure = subscription(whiteboard.runtimeDTO(), "q/1").failure;
         assertTrue(failure.contains("the connection answered 1 return codes for a SUBSCRIBE of 2 filters"), failure);
         c.oneCodeShort = false;
         register("q/3", 0);
         assertPacket("SUBSCRIBE q/3 0", c.nextPacket()); // the reconcile task is not stuck
-        awaitRuntime(dto -> status(dto, "q/3", SubscriptionDTO.SUBSCRIBED), "q/3 subscribed");
+        runtime.await(dto -> status(dto, "q/3", SubscriptionDTO.SUBSCRIBED), "q/3 subscribed");
     }
 }

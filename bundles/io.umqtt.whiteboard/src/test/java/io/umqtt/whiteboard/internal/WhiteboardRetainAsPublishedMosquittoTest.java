@@ -13,10 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -53,7 +51,7 @@ class WhiteboardRetainAsPublishedMosquittoTest {
     private static MosquittoBroker broker;
 
     private final List<Runnable> cleanup = new ArrayList<>();
-    private final Semaphore changes = new Semaphore(0);
+    private RuntimeWatch runtime;
     private final AtomicLong nextServiceId = new AtomicLong(950);
     private Whiteboard whiteboard;
 
@@ -72,7 +70,7 @@ class WhiteboardRetainAsPublishedMosquittoTest {
     @BeforeEach
     void start() {
         whiteboard = new Whiteboard(Settings.of(2, 1000));
-        whiteboard.setChangeListener(count -> changes.release());
+        runtime = new RuntimeWatch(whiteboard, WAIT_SECONDS);
     }
 
     @AfterEach
@@ -141,7 +139,7 @@ class WhiteboardRetainAsPublishedMosquittoTest {
 
         // the same value again once the second SUBSCRIBE's SUBACK is recorded (before, it would be
         // taken for that SUBSCRIBE's copy: FilterEntry, "what this guarantees")
-        awaitRuntime(dto -> Arrays.stream(dto.connections[0].subscriptions).anyMatch(s -> s.filter.equals("state/#")
+        runtime.await(dto -> Arrays.stream(dto.connections[0].subscriptions).anyMatch(s -> s.filter.equals("state/#")
                 && SubscriptionDTO.SUBSCRIBED.equals(s.status) && s.handlerServiceIds.length == 2),
                 "state/# subscribed for both");
         publish(publisher, "state/a", "v2");
@@ -170,20 +168,6 @@ class WhiteboardRetainAsPublishedMosquittoTest {
         whiteboard.addHandler(p, "com.example.state [9]", handler);
     }
 
-    private void awaitRuntime(Predicate<WhiteboardRuntimeDTO> condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (true) {
-            WhiteboardRuntimeDTO dto = whiteboard.runtimeDTO();
-            if (condition.test(dto)) {
-                return;
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new AssertionError("not within " + WAIT_SECONDS + " s: " + what + "; last view: " + dto);
-            }
-            changes.tryAcquire(left, TimeUnit.NANOSECONDS);
-        }
-    }
 
     private static final class Recorder implements MessageHandler {
         final BlockingQueue<String> received = new LinkedBlockingQueue<>();

@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,13 +38,13 @@ class WhiteboardRetainedWindowTest {
     private static final String OWNER = "com.example.window [9]";
 
     private Whiteboard whiteboard;
-    private final Semaphore changes = new Semaphore(0);
+    private RuntimeWatch runtime;
     private final AtomicLong nextServiceId = new AtomicLong(900);
 
     @BeforeEach
     void start() {
         whiteboard = new Whiteboard(Settings.of(2, 1000));
-        whiteboard.setChangeListener(count -> changes.release());
+        runtime = new RuntimeWatch(whiteboard, WAIT_SECONDS);
     }
 
     @AfterEach
@@ -89,7 +86,7 @@ class WhiteboardRetainedWindowTest {
         c.publishRetained("q/2", "v", 0); // forwarded live (RETAIN=0) in that gap
         assertEquals("q/2 v", first.next());
         c.openAnswerGate();
-        awaitRuntime(dto -> status(dto, "q/#", SubscriptionDTO.SUBSCRIBED), "q/# subscribed");
+        runtime.await(dto -> RuntimeWatch.status(dto, "q/#", SubscriptionDTO.SUBSCRIBED), "q/# subscribed");
 
         Recorder second = new Recorder();
         register(second, HandlerConstants.TOPIC, "q/#");
@@ -117,7 +114,7 @@ class WhiteboardRetainedWindowTest {
         c.deliverRetainedAsPublished("p/1", "new");
         assertEquals("p/1 new", rap.next(), "a new value of a topic the handler had is never withheld");
         c.openAnswerGate();
-        awaitRuntime(dto -> status(dto, "p/#", SubscriptionDTO.SUBSCRIBED), "p/# subscribed");
+        runtime.await(dto -> RuntimeWatch.status(dto, "p/#", SubscriptionDTO.SUBSCRIBED), "p/# subscribed");
         c.deliverRetainedAsPublished("p/1", "new");
         assertEquals("p/1 new", rap.next(), "the same value published again is a message of its own");
     }
@@ -142,7 +139,7 @@ class WhiteboardRetainedWindowTest {
         assertEquals("s/1 c", second.next(), "the new value, also while its SUBSCRIBE may be open");
         // the same value again once the second SUBSCRIBE's SUBACK is recorded (before, it would be
         // taken for that SUBSCRIBE's copy: FilterEntry, "what this guarantees")
-        awaitRuntime(dto -> status(dto, "s/#", SubscriptionDTO.SUBSCRIBED)
+        runtime.await(dto -> RuntimeWatch.status(dto, "s/#", SubscriptionDTO.SUBSCRIBED)
                 && dto.connections[0].subscriptions[0].handlerServiceIds.length == 2, "s/# subscribed again");
         publishRetained(c, "s/1", "c");
         assertEquals("s/1 c", first.next(), "the same value again is a message of its own");
@@ -157,25 +154,7 @@ class WhiteboardRetainedWindowTest {
 
     // ------------------------------------------------------------------ helpers
 
-    private static boolean status(WhiteboardRuntimeDTO dto, String filter, String status) {
-        return dto.connections.length > 0 && Arrays.stream(dto.connections[0].subscriptions)
-                .anyMatch(s -> s.filter.equals(filter) && status.equals(s.status));
-    }
 
-    private void awaitRuntime(Predicate<WhiteboardRuntimeDTO> condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (true) {
-            WhiteboardRuntimeDTO dto = whiteboard.runtimeDTO();
-            if (condition.test(dto)) {
-                return;
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new AssertionError("not within " + WAIT_SECONDS + " s: " + what + "; last view: " + dto);
-            }
-            changes.tryAcquire(left, TimeUnit.NANOSECONDS);
-        }
-    }
 
     private static final class Recorder implements MessageHandler {
         final BlockingQueue<MqttMessage> received = new LinkedBlockingQueue<>();

@@ -12,10 +12,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 import java.util.logging.Level;
 
 import org.junit.jupiter.api.AfterEach;
@@ -46,7 +44,7 @@ class WhiteboardSubscriptionOptionsTest {
 
     private Whiteboard whiteboard;
     private LogCapture log;
-    private final Semaphore changes = new Semaphore(0);
+    private RuntimeWatch runtime;
     private final AtomicLong nextServiceId = new AtomicLong(700);
     private final Map<Long, Map<String, Object>> registered = new HashMap<>();
     private final Map<Long, MessageHandler> handlers = new HashMap<>();
@@ -55,7 +53,7 @@ class WhiteboardSubscriptionOptionsTest {
     void start() {
         log = new LogCapture();
         whiteboard = new Whiteboard(Settings.of(2, 1000));
-        whiteboard.setChangeListener(count -> changes.release());
+        runtime = new RuntimeWatch(whiteboard, WAIT_SECONDS);
     }
 
     @AfterEach
@@ -142,7 +140,7 @@ class WhiteboardSubscriptionOptionsTest {
 
         unregister(quiet);
         unregister(nextServiceId.get());
-        awaitRuntime(dto -> dto.connections[0].subscriptions.length == 0, "t/# unsubscribed");
+        runtime.await(dto -> dto.connections[0].subscriptions.length == 0, "t/# unsubscribed");
     }
 
     @Test
@@ -150,10 +148,10 @@ class WhiteboardSubscriptionOptionsTest {
         FakeConnection c = mqtt5(true);
         register(new Recorder(), HandlerConstants.TOPIC, "n", HandlerConstants.NO_LOCAL, true);
         assertEquals("SUBSCRIBE n [qos 0, no local]", c.nextPacket());
-        awaitRuntime(dto -> status(dto, "n", SubscriptionDTO.SUBSCRIBED), "n subscribed");
+        runtime.await(dto -> RuntimeWatch.status(dto, "n", SubscriptionDTO.SUBSCRIBED), "n subscribed");
         long other = register(new Recorder(), HandlerConstants.TOPIC, "n");
         assertEquals("SUBSCRIBE n 0", c.nextPacket(), "the handler that wants its own messages too takes no local off");
-        awaitRuntime(dto -> status(dto, "n", SubscriptionDTO.SUBSCRIBED) && dto.connections[0].subscriptions[0]
+        runtime.await(dto -> RuntimeWatch.status(dto, "n", SubscriptionDTO.SUBSCRIBED) && dto.connections[0].subscriptions[0]
                 .handlerServiceIds.length == 2, "both on n");
         unregister(other);
         assertEquals("SUBSCRIBE n [qos 0, no local]", c.nextPacket(), "no local again once only its asker is left");
@@ -169,7 +167,7 @@ class WhiteboardSubscriptionOptionsTest {
         String w = logged(Level.WARNING, "need MQTT 5");
         assertTrue(w.contains("speaks MQTT 3.1.1") && w.contains("qos 1, no local") && w.contains("'x/+'")
                 && w.contains("protocol.version=5"), w);
-        awaitRuntime(dto -> status(dto, "x/+", SubscriptionDTO.SUBSCRIBED), "subscribed all the same");
+        runtime.await(dto -> RuntimeWatch.status(dto, "x/+", SubscriptionDTO.SUBSCRIBED), "subscribed all the same");
         c.deliver("x/1", "hello", 1);
         assertEquals("x/1 hello", r.next());
     }
@@ -200,7 +198,7 @@ class WhiteboardSubscriptionOptionsTest {
         assertEquals("p/1 old", rap.next());
         // a live message closes the SUBSCRIBE's retained messages once its SUBACK is recorded, which
         // the reconciler's thread does after the SUBSCRIBE returned (FilterEntry, "A generation closes")
-        awaitRuntime(dto -> status(dto, "p/#", SubscriptionDTO.SUBSCRIBED), "p/# subscribed");
+        runtime.await(dto -> RuntimeWatch.status(dto, "p/#", SubscriptionDTO.SUBSCRIBED), "p/# subscribed");
         c.deliver("p/x", "live"); // closes the SUBSCRIBE's retained messages
         assertEquals("p/x live", rap.next());
         c.deliverRetainedAsPublished("p/1", "new");
@@ -229,7 +227,7 @@ class WhiteboardSubscriptionOptionsTest {
         c.refusedWith.put("secret/#", 0x87);
         register(new Recorder(), HandlerConstants.TOPIC, "secret/#", HandlerConstants.NO_LOCAL, true);
         assertEquals("SUBSCRIBE secret/# [qos 0, no local]", c.nextPacket());
-        awaitRuntime(dto -> status(dto, "secret/#", SubscriptionDTO.REFUSED), "secret/# refused");
+        runtime.await(dto -> RuntimeWatch.status(dto, "secret/#", SubscriptionDTO.REFUSED), "secret/# refused");
         String failure = whiteboard.runtimeDTO().connections[0].subscriptions[0].failure;
         assertTrue(failure.contains("SUBACK return code 0x87") && failure.contains("not authorized"), failure);
     }
@@ -239,7 +237,7 @@ class WhiteboardSubscriptionOptionsTest {
         mqtt5(true);
         long a = register(new Recorder(), HandlerConstants.TOPIC, "a", HandlerConstants.RETAIN_HANDLING, 3);
         long b = register(new Recorder(), HandlerConstants.TOPIC, "b", HandlerConstants.NO_LOCAL, "yes");
-        awaitRuntime(dto -> dto.failedHandlers.length == 2, "both failed");
+        runtime.await(dto -> dto.failedHandlers.length == 2, "both failed");
         WhiteboardRuntimeDTO dto = whiteboard.runtimeDTO();
         String fa = Arrays.stream(dto.failedHandlers).filter(f -> f.serviceId == a).findFirst().get().reason;
         String fb = Arrays.stream(dto.failedHandlers).filter(f -> f.serviceId == b).findFirst().get().reason;
@@ -255,25 +253,7 @@ class WhiteboardSubscriptionOptionsTest {
         return log.lines(level).stream().filter(l -> l.contains(fragment)).findFirst().get();
     }
 
-    private static boolean status(WhiteboardRuntimeDTO dto, String filter, String status) {
-        return dto.connections.length > 0 && Arrays.stream(dto.connections[0].subscriptions)
-                .anyMatch(s -> s.filter.equals(filter) && status.equals(s.status));
-    }
 
-    private void awaitRuntime(Predicate<WhiteboardRuntimeDTO> condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (true) {
-            WhiteboardRuntimeDTO dto = whiteboard.runtimeDTO();
-            if (condition.test(dto)) {
-                return;
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new AssertionError("not within " + WAIT_SECONDS + " s: " + what + "; last view: " + dto);
-            }
-            changes.tryAcquire(left, TimeUnit.NANOSECONDS);
-        }
-    }
 
     private static final class Recorder implements MessageHandler {
         final BlockingQueue<MqttMessage> received = new LinkedBlockingQueue<>();
