@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
@@ -54,6 +55,8 @@ public final class Outbox {
     private final ClientPort port;
     private final Reconnector reconnector;
     private final ReentrantLock flushLock = new ReentrantLock();
+    /** A {@link #FLUSHERS} task for this outbox is submitted and has not started yet: no second one. */
+    private final AtomicBoolean flushScheduled = new AtomicBoolean();
     private final QueueStore store;
     private final AsyncPublishes async;
     private final ReceiveWindow window;
@@ -263,11 +266,16 @@ public final class Outbox {
     /**
      * After a {@link #publishAsync} queued: sends the queue on a {@link #FLUSHERS} thread when
      * connected and no thread sends it (one that does sends what is queued meanwhile), never on
-     * the caller's, where sending the queue waits for its acks.
+     * the caller's, where sending the queue waits for its acks. At most one task per outbox waits to
+     * start (a burst of queued publishes would otherwise start a thread each before the first took
+     * the lock); it sends all that is queued when it runs.
      */
     private void sendQueuedElsewhere() {
-        if (client.isConnected() && !flushLock.isLocked()) {
-            FLUSHERS.execute(this::sendQueued);
+        if (client.isConnected() && !flushLock.isLocked() && flushScheduled.compareAndSet(false, true)) {
+            FLUSHERS.execute(() -> {
+                flushScheduled.set(false); // what queues from now on schedules again, or is sent by this run
+                sendQueued();
+            });
         }
     }
 
