@@ -19,7 +19,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 import java.util.logging.Level;
 
 import org.junit.jupiter.api.AfterEach;
@@ -57,7 +56,7 @@ class WhiteboardTest {
 
     private Whiteboard whiteboard;
     private LogCapture log;
-    private final Semaphore changes = new Semaphore(0);
+    private RuntimeWatch runtime;
     private final AtomicLong nextServiceId = new AtomicLong(100);
     private final Map<Long, Map<String, Object>> handlerProperties = new HashMap<>();
 
@@ -65,7 +64,7 @@ class WhiteboardTest {
     void start() {
         log = new LogCapture();
         whiteboard = new Whiteboard(Settings.of(2, 1000));
-        whiteboard.setChangeListener(count -> changes.release());
+        runtime = new RuntimeWatch(whiteboard, WAIT_SECONDS);
     }
 
     @AfterEach
@@ -96,7 +95,7 @@ class WhiteboardTest {
 
         whiteboard.removeHandler(h2);
         assertEquals("UNSUBSCRIBE a/#", c.nextOp());
-        awaitRuntime(r -> Arrays.stream(connection(r, 1).subscriptions).noneMatch(s -> s.filter.equals("a/#")),
+        runtime.await(r -> Arrays.stream(connection(r, 1).subscriptions).noneMatch(s -> s.filter.equals("a/#")),
                 "a/# gone from the runtime view");
     }
 
@@ -145,7 +144,7 @@ class WhiteboardTest {
 
         whiteboard.modifiedConnection(c.properties(true));
         assertEquals("SUBSCRIBE plant/+/temp 1", c.nextOp());
-        awaitRuntime(x -> SubscriptionDTO.SUBSCRIBED.equals(find(x, 1, "plant/+/temp").status), "SUBSCRIBED");
+        runtime.await(x -> SubscriptionDTO.SUBSCRIBED.equals(find(x, 1, "plant/+/temp").status), "SUBSCRIBED");
         c.deliver("plant/7/temp", "21.5");
         assertEquals("plant/7/temp 21.5", r.next());
     }
@@ -165,7 +164,7 @@ class WhiteboardTest {
         whiteboard.modifiedConnection(c.properties(true));
         List<String> again = List.of(c.nextOp(), c.nextOp());
         assertTrue(again.containsAll(List.of("SUBSCRIBE a 0", "SUBSCRIBE b 1")), again.toString());
-        awaitRuntime(x -> Arrays.stream(connection(x, 1).subscriptions)
+        runtime.await(x -> Arrays.stream(connection(x, 1).subscriptions)
                 .allMatch(s -> s.status.equals(SubscriptionDTO.SUBSCRIBED)), "both SUBSCRIBED again");
     }
 
@@ -185,7 +184,7 @@ class WhiteboardTest {
         // and connection one no longer does
         whiteboard.modifiedConnection(one.properties(true, "mqtt.connection.name", "renamed"));
         assertEquals("UNSUBSCRIBE t/#", one.nextOp());
-        awaitRuntime(x -> Arrays.equals(new long[] {2}, handler(x, id).connectionServiceIds), "bound to two only");
+        runtime.await(x -> Arrays.equals(new long[] {2}, handler(x, id).connectionServiceIds), "bound to two only");
     }
 
     @Test
@@ -246,7 +245,7 @@ class WhiteboardTest {
         whiteboard.removeHandler(s);
         assertEquals(java.util.Set.of("SUBSCRIBE t/+ 0", "UNSUBSCRIBE $share/g1/t/z"),
                 java.util.Set.of(c.nextOp(), c.nextOp()), "the refused handler is attached once the overlap is gone");
-        awaitRuntime(r -> Arrays.stream(r.failedHandlers).noneMatch(f -> f.serviceId == p), "no longer refused");
+        runtime.await(r -> Arrays.stream(r.failedHandlers).noneMatch(f -> f.serviceId == p), "no longer refused");
         c.deliver("t/z", "2");
         assertEquals("t/z 2", plain.next());
     }
@@ -291,7 +290,7 @@ class WhiteboardTest {
         long plainUnderShared = register(new Recorder(), "q/7", 0);
         long plainElsewhere = register(new Recorder(), "r/7", 0);
         long sameShared = register(new Recorder(), "$share/g/q/+", 0);
-        awaitRuntime(r -> r.failedHandlers.length == 2, "two refused handlers");
+        runtime.await(r -> r.failedHandlers.length == 2, "two refused handlers");
 
         WhiteboardRuntimeDTO dto = whiteboard.runtimeDTO();
         assertTrue(failure(dto, sharedOverPlain).reason.contains("'$share/g/p/42' overlaps 'p/42'"),
@@ -304,7 +303,7 @@ class WhiteboardTest {
 
         whiteboard.removeHandler(sharedAlone);
         whiteboard.removeHandler(sameShared);
-        awaitRuntime(r -> r.failedHandlers.length == 1 && Arrays.stream(r.handlers).anyMatch(
+        runtime.await(r -> r.failedHandlers.length == 1 && Arrays.stream(r.handlers).anyMatch(
                 h -> h.serviceId == plainUnderShared && h.connectionServiceIds.length == 1),
                 "'q/7' attached once '$share/g/q/+' is gone");
         assertTrue(failure(whiteboard.runtimeDTO(), sharedOverPlain).reason.contains("'p/42'"));
@@ -967,7 +966,7 @@ class WhiteboardTest {
         assertEquals("SUBSCRIBE secret/# 1", c.nextOp());
         register(new Recorder(), "downgraded", 1);
         assertEquals("SUBSCRIBE downgraded 1", c.nextOp());
-        awaitRuntime(r -> !find(r, 1, "downgraded").status.equals(SubscriptionDTO.SUBSCRIBING)
+        runtime.await(r -> !find(r, 1, "downgraded").status.equals(SubscriptionDTO.SUBSCRIBING)
                 && !find(r, 1, "secret/#").status.equals(SubscriptionDTO.SUBSCRIBING)
                 && !find(r, 1, "downgraded").status.equals(SubscriptionDTO.PENDING), "both answered");
         SubscriptionDTO refused = subscription(1, "secret/#");
@@ -986,7 +985,7 @@ class WhiteboardTest {
         c.down = true;
         register(new Recorder(), "lost", 0);
         assertEquals("SUBSCRIBE lost 0", c.nextOp());
-        awaitRuntime(r -> find(r, 1, "lost").status.equals(SubscriptionDTO.FAILED), "FAILED");
+        runtime.await(r -> find(r, 1, "lost").status.equals(SubscriptionDTO.FAILED), "FAILED");
         assertTrue(subscription(1, "lost").failure.contains("not connected"));
         whiteboard.modifiedConnection(c.properties(false));
         c.down = false;
@@ -1025,7 +1024,7 @@ class WhiteboardTest {
         Recorder refused = new Recorder();
         register(refused, "r/#", 0);
         assertEquals("SUBSCRIBE r/# 0", c.nextOp());
-        awaitRuntime(r -> SubscriptionDTO.REFUSED.equals(find(r, 1, "r/#").status), "REFUSED");
+        runtime.await(r -> SubscriptionDTO.REFUSED.equals(find(r, 1, "r/#").status), "REFUSED");
         List<MqttMessage> other = new java.util.concurrent.CopyOnWriteArrayList<>();
         c.subscribe("r/a", 0, other::add); // someone else's listener on the same connection
         assertEquals("SUBSCRIBE r/a 0", c.nextOp());
@@ -1119,7 +1118,7 @@ class WhiteboardTest {
         Recorder plus = new Recorder();
         register(plus, "a/+", 0);
         assertEquals("SUBSCRIBE a/+ 0", c.nextOp());
-        awaitRuntime(r -> Arrays.stream(connection(r, 1).subscriptions).allMatch(
+        runtime.await(r -> Arrays.stream(connection(r, 1).subscriptions).allMatch(
                 s -> SubscriptionDTO.SUBSCRIBED.equals(s.status)), "both SUBSCRIBED");
 
         c.deliver("a/#", "wildcard");
@@ -1206,22 +1205,6 @@ class WhiteboardTest {
     }
 
     /** Waits until the runtime view satisfies {@code condition}, woken by the change announcements. */
-    private void awaitRuntime(Predicate<WhiteboardRuntimeDTO> condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (true) {
-            WhiteboardRuntimeDTO dto = whiteboard.runtimeDTO();
-            if (condition.test(dto)) {
-                return;
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new AssertionError("not within " + WAIT_SECONDS + " s: " + what + "; last view: " + dto);
-            }
-            // every change of subscriptions, handlers and connections is announced (message
-            // counters are not, so no condition here waits for them)
-            changes.tryAcquire(left, TimeUnit.NANOSECONDS);
-        }
-    }
 
     private SubscriptionDTO subscription(long connectionId, String filter) {
         return find(whiteboard.runtimeDTO(), connectionId, filter);
